@@ -1,0 +1,73 @@
+// Package htmlfilter is a streaming HTML filter: an io.Writer that takes an HTML
+// document in any chunking and writes it on with every element that would load
+// or run a blocked resource removed (Strip) or made inert for a client-side
+// consent tool to revive (Defer).
+//
+// The filter never re-serialises what it keeps: kept bytes leave exactly as they
+// came. It does not decide what a tracker is; it asks a Policy, so that the rule
+// set can change without touching the scanner and the scanner can be fuzzed with
+// a toy policy.
+package htmlfilter
+
+// Mode says what happens to a blocked element.
+type Mode uint8
+
+const (
+	// Strip removes the whole element: start tag, content and end tag.
+	Strip Mode = iota
+	// Defer keeps the element but inert, in the convention client consent tools
+	// use to revive it without a reload (type="text/plain", data-src, ...).
+	// Elements that cannot be revived that way are stripped.
+	Defer
+)
+
+func (m Mode) String() string {
+	if m == Defer {
+		return "defer"
+	}
+	return "strip"
+}
+
+// Verdict is a Policy's answer for one URL or inline script.
+type Verdict struct {
+	Block    bool   // remove or defer the element
+	Category string // category id of the vendor, written as data-category in Defer mode; "" forces Strip
+	Vendor   string // vendor id, for the per-response count of removed elements
+}
+
+// Policy decides. Implementations are per response (they know the page URL and
+// the visitor's consent) and are called from one goroutine.
+type Policy interface {
+	// URL classifies the value of a loading attribute (src, href, data, ...),
+	// entity-decoded, as the browser would resolve it against the page and base.
+	URL(raw []byte) Verdict
+	// Script classifies the text of an inline script (or other executable text).
+	Script(text []byte) Verdict
+	// SetBase tells the policy the href of the document's first <base href>.
+	SetBase(href []byte)
+}
+
+// Options configures a Filter. The zero value is Strip with the default cap.
+type Options struct {
+	Mode Mode
+	// MaxBuffer caps the bytes held for one undecided element (an inline
+	// script, a noscript, a tag). An element that outgrows it is removed if it
+	// could load something, never emitted half-decided. 0 means DefaultMaxBuffer.
+	MaxBuffer int
+}
+
+// DefaultMaxBuffer is the default cap on bytes held for one undecided element.
+const DefaultMaxBuffer = 256 << 10
+
+// Removal counts the elements blocked for one vendor in one response.
+type Removal struct {
+	Vendor   string
+	Category string
+	Count    int
+}
+
+// Reserved vendor ids the filter itself reports.
+const (
+	VendorOversize  = "oversize"  // an element that outgrew MaxBuffer while undecided
+	VendorAmbiguous = "ambiguous" // markup a browser could read two ways, one of them loading something
+)
