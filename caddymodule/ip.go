@@ -1,0 +1,50 @@
+package caddymodule
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+)
+
+// truncateIP returns addr with the host part zeroed, for logs that must not
+// identify anyone (GUIDE §6): IPv4 keeps its /24, IPv6 its /48 (the
+// prefixes Google Analytics' IP anonymisation keeps). It accepts a bare
+// address, host:port, [v6]:port, [v6] and zoned addresses; zones and ports
+// are dropped. Anything else yields "", never the input.
+//
+// Caddy's ip_mask log filter is not used: with a family unset it logs
+// "<nil>", and bracketed, zoned and 6to4 addresses leak through it.
+func truncateIP(addr string) string {
+	host := strings.TrimSpace(addr)
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	// RFC 6874 zone ids are local interface names; they say nothing we may
+	// keep and netip would carry them into the output.
+	if i := strings.IndexByte(host, '%'); i >= 0 {
+		host = host[:i]
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return ""
+	}
+	// ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket; its /48
+	// would keep the whole IPv4 address.
+	ip = ip.Unmap()
+	if ip.Is4() {
+		p, _ := ip.Prefix(24)
+		return p.Addr().String()
+	}
+	b := ip.As16()
+	if b[0] == 0x20 && b[1] == 0x02 {
+		// 6to4 (RFC 3056): 2002:AABB:CCDD::/48 embeds the client's IPv4
+		// address in bits 16–48, all inside the /48; cut it to its /24.
+		b[5] = 0
+	}
+	for i := 6; i < 16; i++ {
+		b[i] = 0
+	}
+	return netip.AddrFrom16(b).String()
+}

@@ -1,0 +1,240 @@
+// Package caddymodule is the Caddy adapter of consentedge: the HTTP handler
+// http.handlers.consent, its Caddyfile directive and the response-writer
+// wrapper that routes HTML bodies through the streaming filter. It holds no
+// HTML or rule logic; that lives in package rules and rules/htmlfilter.
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/consentedge/consentedge/rules"
+	"github.com/consentedge/consentedge/rules/htmlfilter"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Handler enforces the site's cookie-consent policy on HTML responses: every
+// element that would load a tracker of a category the visitor did not
+// consent to is removed (mode "strip") or made inert for a client-side
+// consent tool to revive (mode "defer").
+type Handler struct {
+	// Mode is "strip" (default) or "defer".
+	Mode string `json:"mode,omitempty"`
+	// Cookie names the native consent cookie (default "consent"), whose
+	// value lists the granted categories joined by ".".
+	Cookie string `json:"cookie,omitempty"`
+	// Rules lists rule files that extend the embedded default rule set, in
+	// order.
+	Rules []string `json:"rules,omitempty"`
+	// GPC honours the Global Privacy Control header (Sec-GPC: 1) as an
+	// opt-out of advertising. Default on.
+	GPC *bool `json:"gpc,omitempty"`
+
+	rules  *rules.Rules
+	mode   htmlfilter.Mode
+	gpc    bool
+	logger *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.consent",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+const (
+	modeStrip     = "strip"
+	modeDefer     = "defer"
+	defaultCookie = "consent"
+)
+
+// Provision loads the rule set and fills defaults.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if h.Mode == "" {
+		h.Mode = modeStrip
+	}
+	if h.Cookie == "" {
+		h.Cookie = defaultCookie
+	}
+	h.mode = htmlfilter.Strip
+	if h.Mode == modeDefer {
+		h.mode = htmlfilter.Defer
+	}
+	h.gpc = h.GPC == nil || *h.GPC
+
+	rs, err := rules.Load(h.Rules...)
+	if err != nil {
+		// rules.Load names the file and line; say which module failed.
+		return fmt.Errorf("loading consent rules: %w", err)
+	}
+	h.rules = rs
+	if c := h.logger.Check(zap.DebugLevel, "consent rules loaded"); c != nil {
+		c.Write(zap.Strings("files", h.Rules), zap.Int("vendors", len(rs.Vendors())),
+			zap.String("mode", h.Mode), zap.String("cookie", h.Cookie), zap.Bool("gpc", h.gpc))
+	}
+	return nil
+}
+
+// Validate checks the configuration; it changes nothing.
+func (h *Handler) Validate() error {
+	switch h.Mode {
+	case modeStrip, modeDefer:
+	default:
+		return fmt.Errorf("consent: mode must be %q or %q, got %q", modeStrip, modeDefer, h.Mode)
+	}
+	if !isToken(h.Cookie) {
+		// RFC 6265 §4.1.1: cookie-name is an RFC 2616 token.
+		return fmt.Errorf("consent: invalid cookie name %q", h.Cookie)
+	}
+	if h.rules == nil {
+		return fmt.Errorf("consent: no rules loaded")
+	}
+	return nil
+}
+
+// isToken reports whether s is a non-empty HTTP token (RFC 9110 §5.6.2).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// ServeHTTP wraps the response writer so that HTML bodies pass through the
+// filter on their way to the client.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	// A CONNECT tunnel carries no document (the encode handler special-cases
+	// it too); step aside entirely.
+	if r.Method == http.MethodConnect {
+		return next.ServeHTTP(w, r)
+	}
+
+	granted := h.rules.Consent(r.Header, rules.ConsentConfig{Cookie: h.Cookie, GPC: h.gpc})
+
+	// Interim, until compressed upstream bodies can be decoded with caps
+	// (GUIDE §5): ask upstream for identity so that every HTML body arrives
+	// readable. The encode handler runs before us and has already read this
+	// header, so client-side compression is unaffected.
+	delete(r.Header, "Accept-Encoding")
+
+	// Interim, until the filter can work on a 206 safely: a byte range of a
+	// document cannot be filtered without the rest of it, and a filtered
+	// document has no stable byte offsets (RFC 9110 §14.2: a server MAY
+	// ignore Range). Navigations (Accept lists text/html) are served whole.
+	if acceptsHTML(r.Header) {
+		delete(r.Header, "Range")
+		delete(r.Header, "If-Range")
+	}
+
+	// We suffix filtered responses' ETags per variant (RFC 9110 §8.8.3.3);
+	// upstream knows only its own tags, so take our suffix off validators
+	// that name the visitor's current variant. Tags of another variant keep
+	// their suffix, match nothing upstream, and so never earn a 304 for a
+	// body this visitor must not get.
+	suffix := h.etagSuffix(granted)
+	stripped := stripETagSuffix(r.Header, "If-None-Match", suffix)
+	stripped = stripETagSuffix(r.Header, "If-Match", suffix) || stripped
+
+	rw := getResponseWriter(h, w, r, granted, suffix, stripped)
+	completed := false
+	defer func() {
+		if !completed {
+			// next panicked, typically reverse_proxy with
+			// http.ErrAbortHandler on client abort: release our state
+			// without writing and let the panic go on up to the server.
+			rw.abort()
+			putResponseWriter(rw)
+		}
+	}()
+
+	err := next.ServeHTTP(rw, r)
+	completed = true
+	if err != nil {
+		// As encode does: the error handler writes the response from here
+		// on, so nothing of ours may follow (no filter tail, no buffer).
+		rw.disabled = true
+		rw.abort()
+		putResponseWriter(rw)
+		return err
+	}
+	cerr := rw.finish()
+	refused := rw.refused
+	putResponseWriter(rw)
+	if refused != nil {
+		return caddyhttp.Error(http.StatusBadGateway, refused)
+	}
+	return cerr
+}
+
+// acceptsHTML reports whether the request's Accept header names text/html,
+// as browsers' navigation requests do.
+func acceptsHTML(h http.Header) bool {
+	for _, v := range h["Accept"] {
+		if containsFold(v, "text/html") {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold is a case-insensitive ASCII strings.Contains without
+// allocation.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// etagSuffix names the variant a filtered body is: the mode and the granted
+// set, which together with the upstream representation determine the output.
+func (h *Handler) etagSuffix(granted rules.Set) string {
+	m := "s"
+	if h.mode == htmlfilter.Defer {
+		m = "d"
+	}
+	return "-c" + m + strconv.FormatUint(uint64(granted), 16)
+}
+
+// stripETagSuffix removes suffix from the entity tags in the header key, as
+// the encode handler does for "-gzip", and reports whether it found any.
+func stripETagSuffix(h http.Header, key, suffix string) bool {
+	vals := h[key]
+	if len(vals) == 0 {
+		return false
+	}
+	joined := strings.Join(vals, ", ")
+	out := strings.ReplaceAll(joined, suffix+`"`, `"`)
+	if out == joined {
+		return false
+	}
+	h[key] = []string{out}
+	return true
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

@@ -1,0 +1,459 @@
+package caddymodule
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/consentedge/consentedge/rules"
+	"github.com/consentedge/consentedge/rules/htmlfilter"
+)
+
+// coalesceSize is the output buffer in front of the next writer. The filter
+// writes kept runs between elements, which can be small; the encode handler
+// (which runs outside us) skips compression when its first write is under
+// 512 bytes, and every small write costs a trip through the writer stack.
+const coalesceSize = 4 << 10
+
+// sniffLen is how much net/http reads to sniff a missing Content-Type.
+const sniffLen = 512
+
+var errEncodedHTML = errors.New("upstream html arrived with a content-encoding the filter cannot read")
+var errFinished = errors.New("write after the consent handler returned")
+var errPartialHTML = errors.New("upstream answered a partial (206) html response, which the filter cannot read")
+
+// responseWriter is the per-response wrapper: it decides late (at the first
+// Write, or WriteHeader with a final status) whether the body is filtered,
+// and if so, adjusts the headers for the variant and routes the body through
+// the filter. Modelled on Caddy's encode.responseWriter.
+type responseWriter struct {
+	http.ResponseWriter
+
+	h       *Handler
+	r       *http.Request
+	granted rules.Set
+	suffix  string // ETag suffix of this visitor's variant
+	// stripped: the request's validators named this variant (we removed our
+	// suffix), so a 304 answers for a filtered representation.
+	stripped bool
+
+	statusCode int  // final status set by WriteHeader; 0 = implicit 200
+	decided    bool // headers decided and written on (or refused)
+	filtering  bool // the body goes through the filter
+	disabled   bool // next failed: write nothing more
+	refused    error
+
+	filter *htmlfilter.Filter
+	buf    *bufio.Writer
+	out    countingWriter
+	in     int64
+}
+
+// countingWriter counts what reaches the next writer.
+type countingWriter struct {
+	w http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+var writerPool = sync.Pool{New: func() any {
+	rw := new(responseWriter)
+	rw.buf = bufio.NewWriterSize(&rw.out, coalesceSize)
+	return rw
+}}
+
+func getResponseWriter(h *Handler, w http.ResponseWriter, r *http.Request, granted rules.Set, suffix string, stripped bool) *responseWriter {
+	rw := writerPool.Get().(*responseWriter)
+	rw.ResponseWriter = w
+	rw.h, rw.r = h, r
+	rw.granted, rw.suffix, rw.stripped = granted, suffix, stripped
+	rw.out.w = w
+	return rw
+}
+
+func putResponseWriter(rw *responseWriter) {
+	f, buf := rw.filter, rw.buf
+	buf.Reset(&rw.out)
+	if f != nil {
+		// Drop references to the response; Reset runs again before reuse.
+		f.Reset(io.Discard, nil, htmlfilter.Options{})
+	}
+	*rw = responseWriter{filter: f, buf: buf}
+	writerPool.Put(rw)
+}
+
+// WriteHeader records the final status and decides the headers. 1xx
+// responses pass through at once and decide nothing: RFC 9110 §15.2 makes
+// them interim, and 103 Early Hints must reach the client before the final
+// response (Caddy's encode passes them the same way).
+func (rw *responseWriter) WriteHeader(status int) {
+	if status >= 100 && status <= 199 && status != http.StatusSwitchingProtocols {
+		rw.ResponseWriter.WriteHeader(status)
+		return
+	}
+	if rw.decided {
+		// Superfluous; let net/http report it.
+		rw.ResponseWriter.WriteHeader(status)
+		return
+	}
+	rw.statusCode = status
+	h := rw.Header()
+	if _, typed := h["Content-Type"]; !typed && bodyAllowed(rw.r, status) {
+		// No type: the decision needs the first bytes to sniff, as net/http
+		// and browsers do (GUIDE §4: a missing Content-Type is sniffed).
+		return
+	}
+	rw.decide(nil)
+}
+
+// bodyAllowed reports whether a response with status can carry a body
+// (RFC 9110 §6.4.1, §9.3.2; 205 per §15.3.6).
+func bodyAllowed(r *http.Request, status int) bool {
+	if r.Method == http.MethodHead {
+		return false
+	}
+	switch {
+	case status < 200, status == http.StatusNoContent, status == http.StatusResetContent,
+		status == http.StatusNotModified:
+		return false
+	}
+	return true
+}
+
+// decide settles the response headers once: filter or pass, and writes the
+// status on (unless it is the implicit 200 or the response is refused).
+// sniff holds the first body bytes, if any.
+func (rw *responseWriter) decide(sniff []byte) {
+	rw.decided = true
+	status := rw.statusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	h := rw.Header()
+	ct := firstValue(h["Content-Type"])
+	if ct == "" && len(sniff) > 0 && bodyAllowed(rw.r, status) {
+		// Browsers sniff a missing type (WHATWG MIME Sniffing §7); so does
+		// net/http, which would set the header itself unless the key is
+		// present with no value (its documented way to suppress sniffing).
+		ct = http.DetectContentType(sniff)
+		if _, present := h["Content-Type"]; !present {
+			h["Content-Type"] = []string{ct}
+		}
+	}
+
+	switch {
+	case status == http.StatusNotModified:
+		// RFC 9110 §15.4.5: a 304 carries the Vary and ETag the 200 would
+		// have. We know it answers for a filtered variant when the
+		// request's validator carried our suffix.
+		if rw.stripped {
+			rw.variantHeaders()
+		}
+	case status == http.StatusPartialContent:
+		if isHTML(ct) && rw.r.Method != http.MethodHead {
+			// Interim: Range is removed from navigations, but a 206 of an
+			// HTML document can still come; a byte range of a document
+			// cannot be filtered, so it must not pass.
+			rw.refuse(errPartialHTML)
+			return
+		}
+	case isHTML(ct):
+		if rw.r.Method == http.MethodHead {
+			// RFC 9110 §9.3.2: HEAD gets the header fields GET would get.
+			rw.variantHeaders()
+			break
+		}
+		if !bodyAllowed(rw.r, status) {
+			break
+		}
+		if enc := contentEncoding(h); enc != "" {
+			// Interim: we asked upstream for identity; anything else
+			// cannot be read by the filter and must never pass unfiltered.
+			rw.refuse(errEncodedHTML)
+			if c := rw.h.logger.Check(zap.ErrorLevel, "refusing encoded html"); c != nil {
+				c.Write(zap.String("content_encoding", enc), zap.String("host", rw.r.Host),
+					zap.String("path", rw.r.URL.Path), zap.Int("status", status))
+			}
+			return
+		}
+		rw.variantHeaders()
+		rw.startFilter()
+	}
+	if rw.statusCode != 0 {
+		rw.ResponseWriter.WriteHeader(rw.statusCode)
+	}
+}
+
+// variantHeaders marks the response as one of several variants of the URL.
+func (rw *responseWriter) variantHeaders() {
+	h := rw.Header()
+	// The filtered length is unknown until the end (golang/go#14975: a
+	// stale Content-Length truncates or hangs the body); byte ranges of the
+	// upstream representation do not address ours.
+	delete(h, "Content-Length")
+	delete(h, "Accept-Ranges")
+	// RFC 9110 §12.5.5: the body depends on these request fields.
+	if !httpguts.HeaderValuesContainsToken(h["Vary"], "Cookie") {
+		h["Vary"] = append(h["Vary"], "Cookie")
+	}
+	if rw.h.gpc && !httpguts.HeaderValuesContainsToken(h["Vary"], "Sec-GPC") {
+		h["Vary"] = append(h["Vary"], "Sec-GPC")
+	}
+	// RFC 9110 §8.8.3.3: different representations need different entity
+	// tags. Encode suffixes only strong tags, since a weak tag allows
+	// byte differences between equivalent bodies; ours are not equivalent
+	// (a tracker present or absent), so weak tags get the suffix too.
+	if etag := firstValue(h["Etag"]); strings.HasSuffix(etag, `"`) && len(etag) >= 2 {
+		h["Etag"] = []string{etag[:len(etag)-1] + rw.suffix + `"`}
+	}
+}
+
+// refuse answers the response with 502 instead: the upstream headers are
+// dropped and the body is swallowed. Write keeps accepting bytes so that
+// reverse_proxy does not abort the connection (it panics with
+// http.ErrAbortHandler on a write error); ServeHTTP returns the error for
+// Caddy to write.
+func (rw *responseWriter) refuse(err error) {
+	rw.refused = err
+	h := rw.Header()
+	for k := range h {
+		delete(h, k)
+	}
+}
+
+func (rw *responseWriter) startFilter() {
+	page := rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
+	opt := htmlfilter.Options{Mode: rw.h.mode}
+	if rw.filter == nil {
+		rw.filter = htmlfilter.New(rw.buf, page, opt)
+	} else {
+		rw.filter.Reset(rw.buf, page, opt)
+	}
+	rw.filtering = true
+}
+
+// pageURL is the document's URL as the browser sees it, against which
+// relative URLs in the page resolve. No query: classification does not need
+// it.
+func pageURL(r *http.Request) string {
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	return scheme + r.Host + r.URL.Path
+}
+
+// Write filters or passes p.
+func (rw *responseWriter) Write(p []byte) (int, error) {
+	// As encode: an empty write decides nothing (likely a HEAD response).
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if !rw.decided {
+		rw.decide(p)
+	}
+	switch {
+	case rw.refused != nil:
+		return len(p), nil
+	case rw.disabled:
+		return 0, errFinished
+	case rw.filtering:
+		n, err := rw.filter.Write(p)
+		rw.in += int64(n)
+		return n, err
+	}
+	return rw.ResponseWriter.Write(p)
+}
+
+// writerOnly masks ReadFrom so io.Copy goes through Write.
+type writerOnly struct{ io.Writer }
+
+// ReadFrom keeps io.Copy (and so net/http's sendfile path) from going
+// around the filter: filtered and undecided bodies go through Write, only
+// unfiltered ones may use the next writer's ReadFrom.
+func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
+	var ns int64
+	if !rw.decided {
+		// Decide on the first bytes, as encode does for its sniff.
+		var buf [sniffLen]byte
+		var err error
+		ns, err = io.CopyBuffer(writerOnly{rw}, io.LimitReader(r, sniffLen), buf[:])
+		if err != nil || ns < sniffLen {
+			return ns, err
+		}
+	}
+	if rf, ok := rw.ResponseWriter.(io.ReaderFrom); ok && !rw.filtering && rw.refused == nil && !rw.disabled {
+		n, err := rf.ReadFrom(r)
+		return ns + n, err
+	}
+	n, err := io.Copy(writerOnly{rw}, r)
+	return ns + n, err
+}
+
+// FlushError flushes what the filter has decided, then the next writer.
+// reverse_proxy flushes through http.ResponseController, which finds this
+// method; without it flushes would stop here and streaming would wait for
+// the whole upstream body.
+func (rw *responseWriter) FlushError() error {
+	if !rw.decided {
+		if rw.statusCode == 0 && firstValue(rw.Header()["Content-Type"]) == "" {
+			// Flushing now would commit headers before we know whether to
+			// filter (encode delays for the same reason, caddy#4314).
+			return nil
+		}
+		rw.decide(nil)
+	}
+	if rw.refused != nil || rw.disabled {
+		return nil
+	}
+	if rw.filtering {
+		// The filter writes decided output before Write returns; what is
+		// still ours is the coalescing buffer.
+		if err := rw.buf.Flush(); err != nil {
+			return err
+		}
+	}
+	//nolint:bodyclose
+	return http.NewResponseController(rw.ResponseWriter).Flush()
+}
+
+// Unwrap gives http.ResponseController the next writer (Hijack for
+// websockets, SetWriteDeadline, ...).
+func (rw *responseWriter) Unwrap() http.ResponseWriter {
+	return rw.ResponseWriter
+}
+
+// finish ends a response whose handler returned normally: the filter
+// decides what it still holds, the buffer is written on, one log entry.
+func (rw *responseWriter) finish() error {
+	if !rw.decided {
+		if rw.statusCode == 0 {
+			// Nothing written: net/http sends its implicit 200 (Caddy
+			// issue #5059: do not write a status that was not set).
+			return nil
+		}
+		rw.decide(nil)
+	}
+	if !rw.filtering || rw.refused != nil {
+		return nil
+	}
+	err := rw.filter.Close()
+	if ferr := rw.buf.Flush(); err == nil {
+		err = ferr
+	}
+	rw.filtering = false
+	rw.logFiltered()
+	return err
+}
+
+// abort releases the response without writing more.
+func (rw *responseWriter) abort() {
+	rw.filtering = false
+}
+
+// logFiltered writes the one entry per filtered response: no full IP, no
+// cookies, no query string (GUIDE §6).
+func (rw *responseWriter) logFiltered() {
+	c := rw.h.logger.Check(zap.InfoLevel, "filtered")
+	if c == nil {
+		return
+	}
+	r := rw.r
+	addr, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
+	if addr == "" {
+		addr = r.RemoteAddr
+	}
+	status := rw.statusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	c.Write(
+		zap.String("client_ip", truncateIP(addr)),
+		zap.String("granted", rw.h.rules.FormatSet(rw.granted)),
+		zap.String("mode", rw.h.Mode),
+		zap.String("host", r.Host),
+		zap.String("path", r.URL.Path),
+		zap.Int("status", status),
+		zap.Int64("bytes_in", rw.in),
+		zap.Int64("bytes_out", rw.out.n),
+		zap.Object("removed", removals(rw.filter.Removed())),
+	)
+}
+
+// removals logs as {vendor: count}.
+type removals []htmlfilter.Removal
+
+func (rs removals) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	for _, r := range rs {
+		enc.AddInt(r.Vendor, r.Count)
+	}
+	return nil
+}
+
+// isHTML reports whether the media type of ct is text/html or
+// application/xhtml+xml; parameters are ignored and media types compare
+// case-insensitively (RFC 9110 §8.3.1).
+func isHTML(ct string) bool {
+	if ct == "" {
+		return false
+	}
+	mt := ct
+	if i := strings.IndexByte(mt, ';'); i >= 0 {
+		mt = mt[:i]
+	}
+	mt = strings.TrimSpace(mt)
+	if strings.EqualFold(mt, "text/html") || strings.EqualFold(mt, "application/xhtml+xml") {
+		return true
+	}
+	return false
+}
+
+// contentEncoding returns the response's content codings other than
+// identity, "" if none (RFC 9110 §8.4: a list, identity is no coding).
+func contentEncoding(h http.Header) string {
+	var out string
+	for _, v := range h["Content-Encoding"] {
+		for item := range strings.SplitSeq(v, ",") {
+			item = strings.TrimSpace(item)
+			if item == "" || strings.EqualFold(item, "identity") {
+				continue
+			}
+			if out != "" {
+				out += ", "
+			}
+			out += item
+		}
+	}
+	return out
+}
+
+// firstValue is Header.Get for a canonical key, without normalisation.
+func firstValue(vals []string) string {
+	if len(vals) > 0 {
+		return vals[0]
+	}
+	return ""
+}
+
+// Interface guards
+var (
+	_ http.ResponseWriter = (*responseWriter)(nil)
+	_ io.ReaderFrom       = (*responseWriter)(nil)
+	_ interface {
+		FlushError() error
+		Unwrap() http.ResponseWriter
+	} = (*responseWriter)(nil)
+)
