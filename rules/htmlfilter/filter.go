@@ -2,12 +2,108 @@ package htmlfilter
 
 import "io"
 
+// state is where the scanner is between two bytes of the document. Every
+// state survives the end of a Write: a token may straddle chunks at any byte.
+type state uint8
+
+const (
+	sData    state = iota // text: skip to the next '<' at memchr speed
+	sLT                   // after '<'
+	sTag                  // inside a start or end tag
+	sDecl                 // after "<!"
+	sComment              // inside "<!--"
+	sBogus                // bogus comment: ends at the first '>'
+	sCDATA                // "<![CDATA[" where foreign content is possible
+	sRaw                  // the body of a raw text element
+	sRawEnd               // the end tag of a raw text element
+)
+
+// tagState is the attribute state machine of HTML §13.2.5.32–13.2.5.40.
+type tagState uint8
+
+const (
+	tName tagState = iota
+	tBeforeAttr
+	tAttrName
+	tAfterAttrName
+	tBeforeValue
+	tDQ
+	tSQ
+	tUnquoted
+	tAfterQuoted
+	tSelfClose
+)
+
+// attr is one attribute of the tag being scanned, offsets relative to the
+// tag's '<' so that they survive compaction of the buffer. val < 0: no value.
+type attr struct {
+	name, nameEnd int32
+	val, valEnd   int32
+}
+
 // Filter is the streaming filter. Not safe for concurrent use.
 type Filter struct {
 	w       io.Writer
 	policy  Policy
 	opt     Options
 	removed []Removal
+	err     error
+
+	buf  []byte // bytes carried from one Write to the next
+	d    []byte // the bytes being scanned: buf, or the caller's slice
+	pos  int    // scan position in d
+	keep int    // d[keep:hold] is kept output not yet copied or written
+	hold int    // d[:hold] is decided; d[hold:] waits for a decision
+	out  []byte // output assembled when kept runs are not contiguous
+	last byte   // last byte of the output so far
+
+	st  state
+	tok int // offset of the '<' of the current token
+
+	// The tag being scanned.
+	tst       tagState
+	endTag    bool
+	k         kind
+	nameEnd   int // relative to tok
+	stream    bool
+	record    bool
+	selfClose bool
+	attrs     []attr
+	cur       attr
+	declFrom  int  // comment and CDATA: where to resume the search for their end
+	dropTok   bool // the current token is removed as it is scanned
+
+	// The raw text element being scanned.
+	raw     kind
+	rawHold bool // the whole element is held until its end tag
+	rawDrop bool // the element is removed
+	rawExec bool // its text runs: ask Policy.Script
+	rawDual bool // its text may be read as markup too: check it as markup
+	rawData bool // importmap or speculationrules: its text lists URLs
+	rawV    Verdict
+	rawTag  int // end of the start tag, relative to tok
+	rawEnd  int // offset of the '<' of the end tag
+	ss      scriptState
+
+	// Removal of a container element: everything up to its matching end tag.
+	skip      kind
+	skipDepth int
+
+	// Context.
+	foreign  int  // open svg and math elements
+	sticky   bool // foreign content can no longer be ruled out
+	ipDepth  int  // open HTML integration points inside foreign content
+	guards   [numKinds]uint16
+	nguards  int  // sum of guards
+	baseSeen bool // the first <base href> has been seen
+
+	// Check mode: a child filter reads held text as markup and only reports.
+	check   bool
+	depth   int
+	blocked bool
+	why     Verdict // the first blocking verdict in check mode
+	child   *Filter
+	scratch []byte
 }
 
 // New returns a Filter writing to w.
@@ -22,18 +118,132 @@ func (f *Filter) Reset(w io.Writer, p Policy, o Options) {
 	if o.MaxBuffer <= 0 {
 		o.MaxBuffer = DefaultMaxBuffer
 	}
-	f.w, f.policy, f.opt = w, p, o
-	f.removed = f.removed[:0]
+	*f = Filter{
+		w: w, policy: p, opt: o,
+		removed: f.removed[:0], buf: f.buf[:0], out: f.out[:0],
+		attrs: f.attrs[:0], child: f.child, scratch: f.scratch[:0],
+	}
 }
-
-// Write filters b. Decided output is written on before Write returns.
-func (f *Filter) Write(b []byte) (int, error) {
-	// TODO(core): scanner
-	return f.w.Write(b)
-}
-
-// Close ends the document: what is still held is decided and written.
-func (f *Filter) Close() error { return nil }
 
 // Removed reports the blocked elements per vendor, in first-seen order.
 func (f *Filter) Removed() []Removal { return f.removed }
+
+// Write filters b. Everything decided is written on before Write returns;
+// only an undecided element (at most MaxBuffer bytes) stays behind.
+func (f *Filter) Write(b []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	if len(f.buf) == 0 {
+		f.d = b // scan the caller's bytes in place; the tail is copied below
+	} else {
+		f.buf = append(f.buf, b...)
+		f.d = f.buf
+	}
+	f.run(false)
+	f.flushOut()
+	f.compact()
+	return len(b), f.err
+}
+
+// Close ends the document: what is still held is decided and written.
+func (f *Filter) Close() error {
+	if f.err != nil {
+		return f.err
+	}
+	f.d = f.buf
+	f.run(true)
+	f.finish()
+	f.flushOut()
+	f.buf = f.buf[:0]
+	f.d = nil
+	return f.err
+}
+
+// advance marks d[hold:p] decided: kept, or dropped while skipping.
+func (f *Filter) advance(p int) {
+	if f.skip != kOther {
+		f.dropTo(p)
+	} else if p > f.hold {
+		f.hold = p
+	}
+}
+
+// dropTo removes d[hold:p] from the output.
+func (f *Filter) dropTo(p int) {
+	if p <= f.hold {
+		return
+	}
+	f.spill()
+	f.keep, f.hold = p, p
+	// A '<' that was text because a tag followed it would start a tag with
+	// whatever follows the removed bytes ("<<script>..</script>img src=x>").
+	// An empty comment keeps the two apart; nothing else changes.
+	if f.last == '<' && !f.check {
+		f.out = append(f.out, "<!---->"...)
+		f.last = '>'
+	}
+}
+
+// spill copies the pending kept run into out.
+func (f *Filter) spill() {
+	if f.hold > f.keep {
+		if !f.check {
+			f.out = append(f.out, f.d[f.keep:f.hold]...)
+			f.last = f.d[f.hold-1]
+		}
+		f.keep = f.hold
+	}
+}
+
+// insert writes s into the output at hold.
+func (f *Filter) insert(s []byte) {
+	f.spill()
+	if !f.check && len(s) > 0 {
+		f.out = append(f.out, s...)
+		f.last = s[len(s)-1]
+	}
+}
+
+// flushOut writes the decided output to w.
+func (f *Filter) flushOut() {
+	if f.check {
+		f.keep = f.hold
+		return
+	}
+	run := f.d[f.keep:f.hold]
+	f.keep = f.hold
+	if len(f.out) > 0 {
+		f.out = append(f.out, run...)
+		run = f.out
+	}
+	if len(run) == 0 {
+		return
+	}
+	f.last = run[len(run)-1]
+	if f.err == nil {
+		_, f.err = f.w.Write(run)
+	}
+	f.out = f.out[:0]
+}
+
+// compact keeps the undecided tail d[hold:] for the next Write.
+func (f *Filter) compact() {
+	h := f.hold
+	tail := f.d[h:]
+	if len(f.buf) > 0 && &f.buf[0] == &f.d[0] {
+		n := copy(f.buf, tail)
+		f.buf = f.buf[:n]
+	} else {
+		f.buf = append(f.buf[:0], tail...)
+	}
+	f.d = nil
+	f.pos -= h
+	f.tok -= h
+	f.rawEnd -= h
+	f.declFrom -= h
+	f.keep, f.hold = 0, 0
+}
+
+// held is the number of undecided bytes of the current element.
+func (f *Filter) held() int { return f.pos - f.hold }

@@ -1,0 +1,333 @@
+package htmlfilter
+
+import (
+	"bytes"
+	"html"
+	"unicode/utf8"
+)
+
+// URL-bearing attributes, by index into a bit set (first occurrence wins).
+const (
+	aSrc = iota
+	aHref
+	aXlinkHref
+	aSrcset
+	aPoster
+	aData
+	aSrcdoc
+	aImagesrcset
+)
+
+var attrNames = [...]string{"src", "href", "xlink:href", "srcset", "poster", "data", "srcdoc", "imagesrcset"}
+
+// loads lists, per kind, the attributes whose value a browser fetches
+// (GUIDE §4). svg <image> and <script> load from href and xlink:href.
+var loads = [numKinds]uint16{
+	kScript: 1<<aSrc | 1<<aHref | 1<<aXlinkHref,
+	kImg:    1<<aSrc | 1<<aSrcset | 1<<aHref | 1<<aXlinkHref,
+	kSource: 1<<aSrc | 1<<aSrcset,
+	kVideo:  1<<aSrc | 1<<aPoster,
+	kAudio:  1 << aSrc,
+	kTrack:  1 << aSrc,
+	kEmbed:  1 << aSrc,
+	kInput:  1 << aSrc,
+	kObject: 1 << aData,
+	kIframe: 1<<aSrc | 1<<aSrcdoc,
+	kFrame:  1 << aSrc,
+	kLink:   1<<aHref | 1<<aImagesrcset,
+}
+
+// urlAttr returns the index of name among the attributes that load for kind
+// k, or -1.
+func urlAttr(k kind, name []byte) int {
+	set := loads[k]
+	if set == 0 {
+		return -1
+	}
+	for i, n := range attrNames {
+		if set&(1<<i) != 0 && eqFold(name, n) {
+			return i
+		}
+	}
+	return -1
+}
+
+// verdict asks the policy about every loading attribute of the current tag
+// and returns the first blocking answer.
+func (f *Filter) verdict(k kind) Verdict {
+	if loads[k] == 0 {
+		return Verdict{}
+	}
+	base := f.d[f.tok:]
+	var seen uint16
+	for _, a := range f.attrs {
+		i := urlAttr(k, base[a.name:a.nameEnd])
+		if i < 0 || seen&(1<<i) != 0 {
+			continue
+		}
+		seen |= 1 << i
+		if a.val < 0 {
+			continue
+		}
+		val := f.decode(base[a.val:a.valEnd])
+		var v Verdict
+		switch i {
+		case aSrcset, aImagesrcset:
+			v = f.srcset(val)
+		case aSrcdoc:
+			v = f.srcdoc(val)
+		default:
+			v = f.policy.URL(val)
+		}
+		if v.Block {
+			return v
+		}
+	}
+	return Verdict{}
+}
+
+// srcset asks about each candidate URL of a srcset, split as HTML §4.8.4.3.10
+// "parse a srcset attribute" does: URLs are runs of non-whitespace, trailing
+// commas end a candidate, descriptors run to a comma outside parentheses.
+func (f *Filter) srcset(s []byte) Verdict {
+	i := 0
+	for i < len(s) {
+		for i < len(s) && (isSpace(s[i]) || s[i] == ',') {
+			i++
+		}
+		start := i
+		for i < len(s) && !isSpace(s[i]) {
+			i++
+		}
+		u := s[start:i]
+		trailing := false
+		for len(u) > 0 && u[len(u)-1] == ',' {
+			u = u[:len(u)-1]
+			trailing = true
+		}
+		if len(u) > 0 {
+			if v := f.policy.URL(u); v.Block {
+				return v
+			}
+		}
+		if trailing {
+			continue
+		}
+		for depth := 0; i < len(s); i++ {
+			switch s[i] {
+			case '(':
+				depth = 1
+			case ')':
+				depth = 0
+			case ',':
+				if depth == 0 {
+					i++
+					goto next
+				}
+			}
+		}
+	next:
+	}
+	return Verdict{}
+}
+
+// srcdoc reads an iframe's srcdoc as the document it is.
+func (f *Filter) srcdoc(doc []byte) Verdict {
+	if f.depth >= 3 {
+		return Verdict{Block: true, Vendor: VendorAmbiguous}
+	}
+	c := f.child
+	if c == nil {
+		c = new(Filter)
+		f.child = c
+	}
+	c.Reset(nil, f.policy, Options{MaxBuffer: f.opt.MaxBuffer})
+	c.check, c.depth = true, f.depth+1
+	c.Write(doc)
+	c.Close()
+	if c.blocked {
+		if c.why.Block {
+			return c.why
+		}
+		return Verdict{Block: true, Vendor: VendorAmbiguous}
+	}
+	return Verdict{}
+}
+
+// deferTag writes the start tag d[tok:end] inert: URL attributes renamed to
+// data-*, a script's type to data-type, and type="text/plain" (scripts) and
+// data-category inserted right after the tag name, where they win over any
+// later duplicate (HTML §13.2.5.33: the first of duplicate attributes wins).
+func (f *Filter) deferTag(k kind, v Verdict, end int) {
+	base := f.tok
+	f.hold = base + f.nameEnd
+	if k == kScript {
+		f.insert([]byte(` type="text/plain"`))
+	}
+	f.insert([]byte(` data-category="`))
+	f.insert(escapeAttr(f.scratch[:0], v.Category))
+	f.insert([]byte(`"`))
+	for _, a := range f.attrs {
+		name := f.d[base+int(a.name) : base+int(a.nameEnd)]
+		rename := urlAttr(k, name) >= 0 || k == kScript && eqFold(name, "type")
+		if !rename {
+			continue
+		}
+		f.hold = base + int(a.name)
+		f.insert([]byte("data-"))
+		for _, c := range name {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			} else if c == ':' {
+				c = '-'
+			}
+			f.out = append(f.out, c)
+		}
+		f.keep, f.hold = base+int(a.nameEnd), base+int(a.nameEnd)
+	}
+	f.hold = end
+}
+
+// escapeAttr appends s escaped for a double-quoted attribute value.
+func escapeAttr(dst []byte, s string) []byte {
+	for i := range len(s) {
+		switch c := s[i]; c {
+		case '&':
+			dst = append(dst, "&amp;"...)
+		case '"':
+			dst = append(dst, "&quot;"...)
+		case '<':
+			dst = append(dst, "&lt;"...)
+		case '>':
+			dst = append(dst, "&gt;"...)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// decode returns an attribute value as the browser reads it: character
+// references decoded by the attribute rules of HTML §13.2.5.72–80 and NUL
+// replaced. The common case, a value without '&' or NUL, costs nothing.
+func (f *Filter) decode(v []byte) []byte {
+	if bytes.IndexByte(v, '&') < 0 && bytes.IndexByte(v, 0) < 0 {
+		return v
+	}
+	out := f.scratch[:0]
+	for i := 0; i < len(v); {
+		switch c := v[i]; c {
+		case 0:
+			out = utf8.AppendRune(out, utf8.RuneError)
+			i++
+		case '&':
+			n, dec := charRef(v[i:])
+			if n == 0 {
+				out = append(out, '&')
+				i++
+				continue
+			}
+			out = append(out, dec...)
+			i += n
+		default:
+			out = append(out, c)
+			i++
+		}
+	}
+	f.scratch = out
+	return out
+}
+
+// charRef decodes the character reference at the start of s (s[0] == '&') in
+// an attribute value. It returns how many bytes it consumed (0: none, the '&'
+// is literal) and the decoded text.
+func charRef(s []byte) (int, string) {
+	if len(s) > 1 && s[1] == '#' {
+		return numericRef(s)
+	}
+	n := 1
+	for n < len(s) && n < 64 && (isAlpha(s[n]) || '0' <= s[n] && s[n] <= '9') {
+		n++
+	}
+	if n == 1 {
+		return 0, ""
+	}
+	name := string(s[1:n])
+	if n < len(s) && s[n] == ';' {
+		// html.UnescapeString knows the whole named reference table; a
+		// full match consumes the ';'.
+		if r := html.UnescapeString("&" + name + ";"); r == ";" || r != "&"+name+";" && r[len(r)-1] != ';' {
+			return n + 1, r
+		}
+	}
+	// Legacy references without ';' (&amp, &copy...): the longest prefix
+	// matches, but in an attribute a match followed by '=' or an alphanumeric
+	// stays literal (§13.2.5.73, "historical reasons").
+	r := html.UnescapeString("&" + name)
+	if r == "&"+name {
+		return 0, ""
+	}
+	if c := r[len(r)-1]; isAlpha(c) || '0' <= c && c <= '9' {
+		return 0, "" // matched a prefix only: the next byte is alphanumeric
+	}
+	if n < len(s) && s[n] == '=' {
+		return 0, ""
+	}
+	return n, r
+}
+
+// numericRef decodes "&#ddd;" or "&#xhh;" (the ';' optional, leading zeros
+// allowed) per §13.2.5.75–80.
+func numericRef(s []byte) (int, string) {
+	i, hex := 2, false
+	if i < len(s) && s[i]|0x20 == 'x' {
+		hex = true
+		i++
+	}
+	start := i
+	var v rune
+	for ; i < len(s); i++ {
+		c := s[i]
+		var d rune
+		switch {
+		case '0' <= c && c <= '9':
+			d = rune(c - '0')
+		case hex && 'a' <= c|0x20 && c|0x20 <= 'f':
+			d = rune(c|0x20-'a') + 10
+		default:
+			goto done
+		}
+		if hex {
+			v = v*16 + d
+		} else {
+			v = v*10 + d
+		}
+		if v > 0x10FFFF {
+			v = 0x110000 // stays out of range however many digits follow
+		}
+	}
+done:
+	if i == start {
+		return 0, ""
+	}
+	if i < len(s) && s[i] == ';' {
+		i++
+	}
+	switch {
+	case v == 0, v > 0x10FFFF, 0xD800 <= v && v <= 0xDFFF:
+		v = utf8.RuneError
+	case 0x80 <= v && v <= 0x9F:
+		if r := win1252[v-0x80]; r != 0 {
+			v = r
+		}
+	}
+	return i, string(v)
+}
+
+// win1252 maps C1 control references to what browsers show (§13.2.5.80).
+var win1252 = [32]rune{
+	0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+	0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+}

@@ -1,0 +1,382 @@
+package htmlfilter
+
+// onStartTag decides a start tag once its '>' has been read.
+func (f *Filter) onStartTag() {
+	f.st = sData
+	k := f.k
+	if f.dropTok {
+		// Removed for size: its content goes too.
+		f.dropTok = false
+		f.dropTo(f.pos)
+		f.removeContent(k)
+		return
+	}
+	if f.skip != kOther {
+		if k == f.skip {
+			f.skipDepth++
+		}
+		f.dropTo(f.pos)
+		if k.rawText() {
+			f.startRaw(k, true)
+		}
+		return
+	}
+	if f.guarded() && f.violates(f.tok+1, f.pos) {
+		f.count(Verdict{Block: true, Vendor: VendorAmbiguous})
+		f.dropTo(f.pos)
+		f.removeContent(k)
+		return
+	}
+	f.trackContext(k)
+	if k.rawText() {
+		f.startRaw(k, false)
+		return
+	}
+	if k == kNoscript {
+		// With scripting on its content is raw text, with scripting off it is
+		// markup. Read it as markup and let no token through that holds
+		// "</noscript": the other reading would end the element there.
+		f.guard(kNoscript)
+	}
+	if k == kBase && !f.baseSeen {
+		if href, ok := f.attr("href"); ok {
+			f.baseSeen = true
+			if f.check {
+				f.blocked = true // a base in text read two ways: give up
+			} else {
+				f.policy.SetBase(f.decode(href))
+			}
+		}
+	}
+	if v := f.verdict(k); v.Block {
+		f.blockStart(k, v)
+		return
+	}
+	f.advance(f.pos)
+}
+
+// trackContext follows foreign content conservatively: it may believe the
+// browser is in SVG or MathML when it is not (over-blocking), never the
+// reverse. An HTML element left open inside an integration point can make a
+// browser ignore </svg>; from then on foreign content is never ruled out.
+func (f *Filter) trackContext(k kind) {
+	switch k {
+	case kSvg, kMath:
+		if !f.selfClose {
+			f.foreign++
+		}
+	case kIntegration:
+		if f.foreign > 0 && !f.selfClose {
+			f.ipDepth++
+		}
+	default:
+		if f.ipDepth > 0 && !k.void() {
+			f.sticky = true
+		}
+	}
+}
+
+// onEndTag handles an end tag once its '>' has been read.
+func (f *Filter) onEndTag() {
+	f.st = sData
+	k := f.k
+	if f.skip != kOther {
+		switch {
+		case k == f.skip:
+			f.skipDepth--
+			if f.skipDepth == 0 {
+				f.dropTo(f.pos)
+				f.skip = kOther
+				return
+			}
+		case k == kBody:
+			// A removed element never swallows the end of the document.
+			f.dropTo(f.tok)
+			f.skip = kOther
+			f.advance(f.pos)
+			return
+		}
+		f.dropTo(f.pos)
+		return
+	}
+	if f.guarded() {
+		from := f.tok + 2
+		if f.guards[k] > 0 {
+			f.guards[k]--
+			f.nguards--
+			from = f.tok + f.nameEnd
+		}
+		if f.violates(from, f.pos) {
+			f.count(Verdict{Block: true, Vendor: VendorAmbiguous})
+			f.dropTo(f.pos)
+			return
+		}
+	}
+	switch k {
+	case kSvg, kMath:
+		if f.foreign > 0 && !f.sticky {
+			f.foreign--
+			if f.foreign == 0 {
+				f.ipDepth = 0
+			}
+		}
+	case kIntegration:
+		if f.ipDepth > 0 {
+			f.ipDepth--
+		}
+	}
+	f.advance(f.pos)
+}
+
+func (f *Filter) guard(k kind) {
+	if f.nguards < 1<<15 {
+		f.guards[k]++
+		f.nguards++
+	}
+}
+
+// removeContent removes what follows a removed start tag of kind k: a raw
+// text body, or the content of a container up to its matching end tag.
+func (f *Filter) removeContent(k kind) {
+	switch {
+	case k.rawText():
+		f.startRaw(k, true)
+	case k == kVideo || k == kAudio || k == kObject:
+		f.skip, f.skipDepth = k, 1
+	}
+}
+
+// blockStart removes or defers a blocked start tag.
+func (f *Filter) blockStart(k kind, v Verdict) {
+	f.count(v)
+	if f.canDefer(k, v) {
+		f.deferTag(k, v, f.pos)
+		return
+	}
+	f.dropTo(f.pos)
+	f.removeContent(k)
+}
+
+// canDefer reports whether a blocked element of kind k is kept inert instead
+// of removed. Inside text read two ways (noscript, foreign content) there is
+// no client tool to revive anything and no room for doubt: strip.
+func (f *Filter) canDefer(k kind, v Verdict) bool {
+	if f.opt.Mode != Defer || v.Category == "" || f.guarded() || f.check {
+		return false
+	}
+	switch k {
+	case kScript, kImg, kIframe, kSource, kVideo, kAudio, kEmbed, kLink, kTrack:
+		return true
+	}
+	return false
+}
+
+// startRaw starts the body of a raw text element whose start tag ends at pos.
+func (f *Filter) startRaw(k kind, drop bool) {
+	f.st = sRaw
+	f.raw = k
+	f.rawTag = f.pos - f.tok
+	f.rawDrop, f.rawHold, f.rawExec, f.rawDual, f.rawData = drop, false, false, false, false
+	f.rawV = Verdict{}
+	f.ss = ssData
+	if drop {
+		return
+	}
+	dual := f.foreignPossible()
+	switch k {
+	case kScript:
+		f.rawV = f.verdict(kScript)
+		exec, data := f.scriptType()
+		_, src := f.attr("src")
+		f.rawExec = exec && !src // a script with src ignores its text
+		f.rawData = data
+		f.rawDual = dual
+	case kIframe:
+		f.rawV = f.verdict(kIframe)
+	}
+	if k != kScript && dual {
+		// In SVG or MathML this is an ordinary element whose content is
+		// markup: read it as markup, guarded against the raw text reading.
+		f.st = sData
+		f.raw = kOther
+		if f.rawV.Block {
+			f.count(f.rawV)
+			f.dropTo(f.pos)
+			f.skip, f.skipDepth = k, 1
+			return
+		}
+		f.guard(k)
+		f.advance(f.pos)
+		return
+	}
+	if f.rawV.Block {
+		f.count(f.rawV)
+		if f.canDefer(k, f.rawV) {
+			f.deferTag(k, f.rawV, f.pos)
+			return
+		}
+		f.rawDrop = true
+		f.dropTo(f.pos)
+		return
+	}
+	f.rawHold = f.rawExec || f.rawData || f.rawDual || f.guarded()
+	if !f.rawHold {
+		f.advance(f.pos)
+	}
+}
+
+// finishRaw decides a raw text element once its end tag has been read (or
+// the document ended inside it).
+func (f *Filter) finishRaw() {
+	f.st = sData
+	k := f.raw
+	f.raw = kOther
+	if f.rawDrop {
+		f.dropTo(f.pos)
+		return
+	}
+	if !f.rawHold {
+		f.advance(f.pos)
+		return
+	}
+	body := f.d[f.tok+f.rawTag : f.rawEnd]
+	var v Verdict
+	if f.rawExec || f.rawData {
+		v = f.policy.Script(body)
+	}
+	if !v.Block && f.rawDual && !f.harmless(body, k) {
+		v = Verdict{Block: true, Vendor: VendorAmbiguous}
+	}
+	if !v.Block && f.guarded() && f.violates(f.tok+1, f.pos) {
+		v = Verdict{Block: true, Vendor: VendorAmbiguous}
+	}
+	if !v.Block {
+		f.advance(f.pos)
+		return
+	}
+	f.count(v)
+	if v.Vendor != VendorAmbiguous && f.canDefer(k, v) {
+		f.deferTag(k, v, f.tok+f.rawTag)
+		f.advance(f.pos)
+		return
+	}
+	f.dropTo(f.pos)
+}
+
+// finish decides what is still open when the document ends, as a browser
+// would read an EOF there (HTML §13.2.5: EOF in a tag drops the tag, EOF in a
+// comment or raw text ends it).
+func (f *Filter) finish() {
+	n := len(f.d)
+	switch f.st {
+	case sLT, sDecl:
+		f.pos = n
+		f.st = sData
+		f.advance(n)
+	case sTag:
+		f.pos = n
+		f.st = sData
+		f.dropTo(n)
+	case sComment, sBogus:
+		f.pos = n
+		f.endOpaque()
+	case sCDATA:
+		f.pos = n
+		f.endCDATA()
+	case sRaw, sRawEnd:
+		// The body runs to the end; a cut-off end tag is dropped.
+		if f.st == sRaw {
+			f.rawEnd = n
+		}
+		f.pos = f.rawEnd
+		f.finishRaw()
+		f.dropTo(n)
+	}
+	if f.skip != kOther {
+		f.dropTo(n)
+	}
+}
+
+// harmless reads b, the text of an element that a browser might parse as
+// markup instead, the way that browser would, and reports whether that
+// reading loads nothing blocked and ends where the raw text reading ends.
+func (f *Filter) harmless(b []byte, g kind) bool {
+	if f.depth >= 3 {
+		return false
+	}
+	c := f.child
+	if c == nil {
+		c = new(Filter)
+		f.child = c
+	}
+	c.Reset(nil, f.policy, Options{MaxBuffer: f.opt.MaxBuffer})
+	c.check, c.depth = true, f.depth+1
+	c.sticky = f.foreignPossible()
+	c.guards, c.nguards = f.guards, f.nguards
+	if g != kOther {
+		c.guard(g)
+	}
+	want := c.nguards
+	c.Write(b)
+	clean := c.st == sData && c.skip == kOther && c.nguards == want
+	return clean && !c.blocked
+}
+
+// scriptType reads type and language as HTML §4.12.1.1 does: exec is true for
+// a classic or module script, data for an import map or speculation rules,
+// whose JSON lists URLs to load.
+func (f *Filter) scriptType() (exec, data bool) {
+	t, ok := f.attr("type")
+	if !ok {
+		if lang, ok := f.attr("language"); ok && len(lang) > 0 {
+			// A language attribute reads as the type "text/" + language.
+			lang = trim(lang)
+			for _, m := range jsTypes {
+				if m[:5] == "text/" && eqFold(lang, m[5:]) {
+					return true, false
+				}
+			}
+			return false, false
+		}
+		return true, false
+	}
+	t = trim(t)
+	switch {
+	case len(t) == 0, jsMIME(t), eqFold(t, "module"):
+		return true, false
+	case eqFold(t, "importmap"), eqFold(t, "speculationrules"):
+		return false, true
+	}
+	return false, false
+}
+
+// jsMIME reports whether t is a JavaScript MIME type essence match (MIME
+// Sniffing §4.6), compared ASCII case-insensitively. Parameters make it
+// non-matching, as browsers do.
+func jsMIME(t []byte) bool {
+	for _, m := range jsTypes {
+		if eqFold(t, m) {
+			return true
+		}
+	}
+	return false
+}
+
+var jsTypes = [...]string{
+	"application/ecmascript", "application/javascript", "application/x-ecmascript",
+	"application/x-javascript", "text/ecmascript", "text/javascript",
+	"text/javascript1.0", "text/javascript1.1", "text/javascript1.2",
+	"text/javascript1.3", "text/javascript1.4", "text/javascript1.5",
+	"text/jscript", "text/livescript", "text/x-ecmascript", "text/x-javascript",
+}
+
+// trim removes ASCII whitespace around b.
+func trim(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}

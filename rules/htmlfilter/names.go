@@ -1,0 +1,183 @@
+package htmlfilter
+
+// kind is what the scanner knows about a tag name. Only names that can load
+// something, change how later bytes are tokenized, or bound a context get a
+// kind; every other tag is kOther and is copied without a look at its
+// attributes.
+type kind uint8
+
+const (
+	kOther kind = iota
+	// Loading elements.
+	kScript
+	kImg // img and image (the parser renames image to img)
+	kSource
+	kVideo
+	kAudio
+	kTrack
+	kEmbed
+	kInput
+	kObject
+	kIframe
+	kFrame
+	kLink
+	kBase
+	// Raw text and RCDATA elements: their content is not markup in HTML context.
+	kStyle
+	kTextarea
+	kTitle
+	kXmp
+	kNoembed
+	kNoframes
+	// Elements whose content a browser reads two ways.
+	kNoscript
+	// Foreign content and its HTML integration points.
+	kSvg
+	kMath
+	kIntegration // foreignObject, desc, annotation-xml, mi, mo, mn, ms, mtext
+	kBody        // body and html end tags bound a skipped element
+	numKinds
+)
+
+// lookupKind maps a tag name to its kind, ASCII case-insensitively, without
+// allocating. Names are lowercased into a small array first: browsers fold
+// only ASCII letters in tag names (HTML §13.2.5.8), never Unicode case.
+func lookupKind(name []byte) kind {
+	if len(name) < 1 || len(name) > 14 {
+		return kOther
+	}
+	var buf [14]byte
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(name)]) {
+	case "script":
+		return kScript
+	case "img", "image":
+		return kImg
+	case "source":
+		return kSource
+	case "video":
+		return kVideo
+	case "audio":
+		return kAudio
+	case "track":
+		return kTrack
+	case "embed":
+		return kEmbed
+	case "input":
+		return kInput
+	case "object":
+		return kObject
+	case "iframe":
+		return kIframe
+	case "frame":
+		return kFrame
+	case "link":
+		return kLink
+	case "base":
+		return kBase
+	case "style":
+		return kStyle
+	case "textarea":
+		return kTextarea
+	case "title":
+		return kTitle
+	case "xmp":
+		return kXmp
+	case "noembed":
+		return kNoembed
+	case "noframes":
+		return kNoframes
+	case "noscript":
+		return kNoscript
+	case "svg":
+		return kSvg
+	case "math":
+		return kMath
+	case "foreignobject", "desc", "annotation-xml", "mi", "mo", "mn", "ms", "mtext":
+		return kIntegration
+	case "body", "html":
+		return kBody
+	}
+	return kOther
+}
+
+// rawText reports whether a start tag of kind k switches the HTML tokenizer to
+// RAWTEXT, RCDATA or script data (HTML §13.2.6.4.4 and §13.2.6.4.7).
+func (k kind) rawText() bool {
+	switch k {
+	case kScript, kStyle, kTextarea, kTitle, kXmp, kIframe, kNoembed, kNoframes:
+		return true
+	}
+	return false
+}
+
+// void reports whether an element of kind k has no content and no end tag.
+// frame is not void in the spec's list, but a frame start tag is inserted and
+// popped at once (HTML §13.2.6.4.19), so it never has content either.
+func (k kind) void() bool {
+	switch k {
+	case kImg, kSource, kTrack, kEmbed, kInput, kLink, kBase, kFrame:
+		return true
+	}
+	return false
+}
+
+// name returns the lowercase tag name used to find the end of a raw text element.
+func (k kind) name() string {
+	switch k {
+	case kScript:
+		return "script"
+	case kStyle:
+		return "style"
+	case kTextarea:
+		return "textarea"
+	case kTitle:
+		return "title"
+	case kXmp:
+		return "xmp"
+	case kIframe:
+		return "iframe"
+	case kNoembed:
+		return "noembed"
+	case kNoframes:
+		return "noframes"
+	case kNoscript:
+		return "noscript"
+	case kVideo:
+		return "video"
+	case kAudio:
+		return "audio"
+	case kObject:
+		return "object"
+	}
+	return ""
+}
+
+func isSpace(c byte) bool {
+	// ASCII whitespace as the HTML tokenizer knows it: tab, LF, FF, CR, space.
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+func isAlpha(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+// eqFold reports whether b equals the lowercase ASCII string s, folding only ASCII.
+func eqFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,469 @@
+package htmlfilter
+
+import "bytes"
+
+// run scans d from pos until the data runs out or, at eof, the document ends.
+func (f *Filter) run(eof bool) {
+	d := f.d
+	for f.err == nil {
+		switch f.st {
+		case sData:
+			i := bytes.IndexByte(d[f.pos:], '<')
+			if i < 0 {
+				f.pos = len(d)
+				f.advance(f.pos)
+				return
+			}
+			f.pos += i
+			f.advance(f.pos)
+			f.tok = f.pos
+			f.pos++
+			f.st = sLT
+
+		case sLT:
+			if f.pos >= len(d) {
+				return // at eof a lone '<' is text: finish keeps it
+			}
+			switch c := d[f.pos]; {
+			case isAlpha(c):
+				f.beginTag(false)
+			case c == '/':
+				if f.pos+1 >= len(d) {
+					return
+				}
+				switch c2 := d[f.pos+1]; {
+				case isAlpha(c2):
+					f.pos++
+					f.beginTag(true)
+				case c2 == '>':
+					// "</>" is dropped by the tokenizer (missing-end-tag-name).
+					f.pos += 2
+					f.st = sData
+				default:
+					f.pos++
+					f.st = sBogus
+				}
+			case c == '!':
+				f.pos++
+				f.st = sDecl
+			case c == '?':
+				f.st = sBogus
+			default:
+				f.st = sData // the '<' was text
+			}
+
+		case sTag, sRawEnd:
+			if !f.scanTag(d) {
+				if f.dropTok {
+					f.dropTo(f.pos)
+				} else if f.stream {
+					f.advance(f.pos)
+				} else if f.held() > f.opt.MaxBuffer {
+					f.oversize()
+				}
+				return
+			}
+			if f.st == sRawEnd {
+				f.finishRaw()
+			} else if f.endTag {
+				f.onEndTag()
+			} else {
+				f.onStartTag()
+			}
+
+		case sDecl:
+			rest := d[f.pos:]
+			switch {
+			case bytes.HasPrefix(rest, []byte("--")):
+				f.pos += 2
+				f.declFrom = f.pos
+				f.st = sComment
+			case f.foreignPossible() && bytes.HasPrefix(rest, []byte("[CDATA[")):
+				f.pos += 7
+				f.declFrom = f.pos
+				f.st = sCDATA
+			case !eof && (bytes.HasPrefix([]byte("--"), rest) ||
+				f.foreignPossible() && bytes.HasPrefix([]byte("[CDATA["), rest)):
+				return // too few bytes to tell
+			default:
+				f.st = sBogus
+			}
+
+		case sComment:
+			end := commentEnd(d, f.tok+4, f.declFrom)
+			if end < 0 {
+				f.declFrom = max(f.declFrom, len(d)-3)
+				if f.dropTok {
+					f.dropTo(f.declFrom)
+				} else if !f.guarded() {
+					f.advance(f.declFrom)
+				} else if f.held() > f.opt.MaxBuffer {
+					f.oversize()
+				}
+				return
+			}
+			f.pos = end
+			f.endOpaque()
+
+		case sBogus:
+			i := bytes.IndexByte(d[f.pos:], '>')
+			if i < 0 {
+				f.pos = len(d)
+				if f.dropTok {
+					f.dropTo(f.pos)
+				} else if !f.guarded() {
+					f.advance(f.pos)
+				} else if f.held() > f.opt.MaxBuffer {
+					f.oversize()
+				}
+				return
+			}
+			f.pos += i + 1
+			f.endOpaque()
+
+		case sCDATA:
+			i := bytes.Index(d[f.declFrom:], []byte("]]>"))
+			if i < 0 {
+				f.declFrom = max(f.declFrom, len(d)-2)
+				f.pos = len(d)
+				if f.dropTok {
+					f.dropTo(f.pos)
+				} else if f.held() > f.opt.MaxBuffer {
+					f.oversize()
+				}
+				return
+			}
+			f.pos = f.declFrom + i + 3
+			f.endCDATA()
+
+		case sRaw:
+			if !f.scanRaw(d, eof) {
+				if f.rawDrop {
+					f.dropTo(f.pos)
+				} else if !f.rawHold {
+					f.advance(f.pos)
+				} else if f.held() > f.opt.MaxBuffer {
+					f.oversize()
+				}
+				return
+			}
+		}
+	}
+}
+
+// commentEnd finds the end of a comment whose text starts at start, searching
+// from from. It returns the offset after the closing '>', or -1.
+// HTML §13.2.5.43–52: "<!-->" and "<!--->" end at once; otherwise the first
+// "-->" or "--!>" ends the comment, also when it follows a nested "<!--".
+func commentEnd(d []byte, start, from int) int {
+	if from == start {
+		if start < len(d) && d[start] == '>' {
+			return start + 1
+		}
+		if start+1 < len(d) && d[start] == '-' && d[start+1] == '>' {
+			return start + 2
+		}
+		if start+1 >= len(d) {
+			return -1
+		}
+	}
+	for i := from; ; {
+		j := bytes.Index(d[i:], []byte("--"))
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if i+2 < len(d) && d[i+2] == '>' {
+			return i + 3
+		}
+		if i+3 < len(d) && d[i+2] == '!' && d[i+3] == '>' {
+			return i + 4
+		}
+		if i+3 >= len(d) {
+			return -1
+		}
+		i++
+	}
+}
+
+// beginTag starts a tag whose name begins at pos.
+func (f *Filter) beginTag(end bool) {
+	f.st = sTag
+	f.tst = tName
+	f.endTag = end
+	f.selfClose = false
+	f.stream = false
+	f.record = false
+	f.attrs = f.attrs[:0]
+}
+
+// nameDone runs when the tag name is complete: it decides how much of the
+// tag must be looked at. Most tags are copied without recording anything.
+func (f *Filter) nameDone(nameEnd int) {
+	start := f.tok + 1
+	if f.endTag {
+		start++
+	}
+	f.nameEnd = nameEnd - f.tok
+	f.k = lookupKind(f.d[start:nameEnd])
+	interesting := !f.endTag && f.k != kOther && f.skip == kOther
+	f.record = interesting
+	f.stream = !interesting && !f.guarded() && f.st != sRawEnd
+}
+
+// scanTag runs the attribute state machine from pos. It returns true with pos
+// after the closing '>', or false when the data ran out.
+func (f *Filter) scanTag(d []byte) bool {
+	i := f.pos
+	st := f.tst
+	defer func() { f.pos, f.tst = i, st }()
+	for i < len(d) {
+		c := d[i]
+		switch st {
+		case tName:
+			for i < len(d) && !isSpace(d[i]) && d[i] != '/' && d[i] != '>' {
+				i++
+			}
+			if i == len(d) {
+				return false
+			}
+			f.nameDone(i)
+			st = tBeforeAttr
+		case tBeforeAttr:
+			switch {
+			case isSpace(c):
+				i++
+			case c == '/':
+				st = tSelfClose
+				i++
+			case c == '>':
+				i++
+				return true
+			default:
+				// '=' here starts an attribute name (unexpected-equals-sign-before-attribute-name).
+				f.cur = attr{name: int32(i - f.tok), val: -1}
+				st = tAttrName
+				i++
+			}
+		case tAttrName:
+			for i < len(d) {
+				c = d[i]
+				if isSpace(c) || c == '/' || c == '>' || c == '=' {
+					break
+				}
+				i++
+			}
+			if i == len(d) {
+				return false
+			}
+			f.cur.nameEnd = int32(i - f.tok)
+			if c == '=' {
+				st = tBeforeValue
+				i++
+			} else {
+				st = tAfterAttrName
+			}
+		case tAfterAttrName:
+			switch {
+			case isSpace(c):
+				i++
+			case c == '=':
+				st = tBeforeValue
+				i++
+			default:
+				f.addAttr()
+				st = tBeforeAttr // '/', '>' and a new name are handled there
+			}
+		case tBeforeValue:
+			switch {
+			case isSpace(c):
+				i++
+			case c == '"':
+				i++
+				f.cur.val = int32(i - f.tok)
+				st = tDQ
+			case c == '\'':
+				i++
+				f.cur.val = int32(i - f.tok)
+				st = tSQ
+			case c == '>':
+				f.cur.val, f.cur.valEnd = int32(i-f.tok), int32(i-f.tok)
+				f.addAttr()
+				i++
+				return true
+			default:
+				f.cur.val = int32(i - f.tok)
+				st = tUnquoted
+			}
+		case tDQ, tSQ:
+			q := byte('"')
+			if st == tSQ {
+				q = '\''
+			}
+			j := bytes.IndexByte(d[i:], q)
+			if j < 0 {
+				i = len(d)
+				return false
+			}
+			i += j
+			f.cur.valEnd = int32(i - f.tok)
+			f.addAttr()
+			i++
+			st = tAfterQuoted
+		case tUnquoted:
+			for i < len(d) && !isSpace(d[i]) && d[i] != '>' {
+				i++
+			}
+			if i == len(d) {
+				return false
+			}
+			f.cur.valEnd = int32(i - f.tok)
+			f.addAttr()
+			st = tBeforeAttr
+		case tAfterQuoted:
+			switch {
+			case isSpace(c):
+				i++
+				st = tBeforeAttr
+			case c == '/':
+				i++
+				st = tSelfClose
+			case c == '>':
+				i++
+				return true
+			default:
+				st = tBeforeAttr // missing-whitespace-between-attributes
+			}
+		case tSelfClose:
+			if c == '>' {
+				f.selfClose = true
+				i++
+				return true
+			}
+			st = tBeforeAttr
+		}
+	}
+	return false
+}
+
+func (f *Filter) addAttr() {
+	if f.record {
+		f.attrs = append(f.attrs, f.cur)
+	}
+}
+
+// attr returns the raw value of the first attribute named name (ASCII
+// case-insensitive; the first of duplicates wins, HTML §13.2.5.33).
+func (f *Filter) attr(name string) (val []byte, ok bool) {
+	base := f.d[f.tok:]
+	for _, a := range f.attrs {
+		if eqFold(base[a.name:a.nameEnd], name) {
+			if a.val < 0 {
+				return nil, true
+			}
+			return base[a.val:a.valEnd], true
+		}
+	}
+	return nil, false
+}
+
+// guarded reports whether some enclosing element's content is read two ways,
+// so that every token must be checked before it is let through.
+func (f *Filter) guarded() bool { return f.nguards > 0 }
+
+// foreignPossible reports whether the browser could be in SVG or MathML
+// content here, where raw text elements and CDATA sections parse as markup.
+func (f *Filter) foreignPossible() bool { return f.foreign > 0 || f.sticky }
+
+// endOpaque ends a comment or bogus comment at pos.
+func (f *Filter) endOpaque() {
+	f.st = sData
+	if f.dropTok {
+		f.dropTok = false
+		f.dropTo(f.pos)
+		return
+	}
+	if f.guarded() && f.violates(f.tok+2, f.pos) {
+		f.dropTo(f.pos)
+		f.count(Verdict{Block: true, Vendor: VendorAmbiguous})
+		return
+	}
+	f.advance(f.pos)
+}
+
+// endCDATA ends a CDATA section where foreign content is possible. In SVG it
+// is text up to "]]>"; in HTML it is a bogus comment up to the first '>' and
+// markup after it. Kept only when the HTML reading of the rest is harmless.
+func (f *Filter) endCDATA() {
+	f.st = sData
+	if f.dropTok {
+		f.dropTok = false
+		f.dropTo(f.pos)
+		return
+	}
+	body := f.d[f.tok:f.pos]
+	ok := !f.guarded() || !f.violates(f.tok+2, f.pos)
+	if gt := bytes.IndexByte(body, '>'); ok && gt < len(body)-1 {
+		ok = f.harmless(body[gt+1:], kOther)
+	}
+	if ok {
+		f.advance(f.pos)
+		return
+	}
+	f.dropTo(f.pos)
+	f.count(Verdict{Block: true, Vendor: VendorAmbiguous})
+}
+
+// violates reports whether d[from:to] holds "</name" for an element whose
+// content is being read two ways: the other reading would end that element
+// here and read what follows as live markup.
+func (f *Filter) violates(from, to int) bool {
+	b := f.d[from:to]
+	for {
+		i := bytes.Index(b, []byte("</"))
+		if i < 0 {
+			return false
+		}
+		b = b[i+2:]
+		for k := kind(1); k < numKinds; k++ {
+			if f.guards[k] == 0 {
+				continue
+			}
+			n := k.name()
+			if len(b) >= len(n) && eqFold(b[:len(n)], n) {
+				return true
+			}
+			if len(b) < len(n) {
+				return true // cut short: assume the worst
+			}
+		}
+	}
+}
+
+// oversize gives up on an element that outgrew MaxBuffer while undecided: it
+// is removed whole, and the scanner keeps tokenizing to find its end.
+func (f *Filter) oversize() {
+	f.count(Verdict{Block: true, Vendor: VendorOversize})
+	if f.st == sRaw || f.st == sRawEnd {
+		f.rawDrop, f.rawHold = true, false
+	} else {
+		f.dropTok = true
+	}
+	f.dropTo(f.pos)
+}
+
+func (f *Filter) count(v Verdict) {
+	if f.check {
+		if !f.blocked {
+			f.blocked, f.why = true, v
+		}
+		return
+	}
+	for i := range f.removed {
+		if f.removed[i].Vendor == v.Vendor && f.removed[i].Category == v.Category {
+			f.removed[i].Count++
+			return
+		}
+	}
+	f.removed = append(f.removed, Removal{Vendor: v.Vendor, Category: v.Category, Count: 1})
+}
