@@ -1,0 +1,552 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/base64"
+	"slices"
+	"strings"
+
+	wurl "github.com/nlnwa/whatwg-url/url"
+
+	"github.com/consentedge/consentedge/rules/htmlfilter"
+)
+
+// urlParser is the WHATWG URL parser of the slow path. It holds only options
+// and is safe for concurrent use.
+var urlParser = wurl.NewParser()
+
+// Page is a per-response classifier: it implements htmlfilter.Policy. It is
+// used from one goroutine; its scratch buffers make steady-state
+// classification allocation-free.
+type Page struct {
+	r         *Rules
+	granted   Set
+	deniesAny bool // some declared category is denied: an unparseable URL is blocked
+
+	page    *wurl.Url // the page URL; nil if it did not parse
+	base    *wurl.Url // the document base URL; nil if it did not parse
+	baseSet bool
+	// baseHTTP: base is http(s), so "//host/..." is an http(s) URL (WHATWG
+	// "special authority slashes" via the base's scheme). baseClean: moreover
+	// no vendor rule names the base host or a parent of it, so a relative URL
+	// (which keeps the base host) names no vendor whatever its path.
+	baseHTTP, baseClean bool
+
+	hostBuf [255]byte // lowercased hostname (a DNS name has at most 253 bytes)
+	pathBuf []byte    // "/" + query when the path is empty
+	runBuf  []byte    // a URL found in a script, made absolute
+	scr     []byte    // normalised script text
+	dec     []byte    // percent-decoded javascript:/data: body
+	dec64   []byte    // base64-decoded data: body
+}
+
+// NewPage returns a classifier for a page at pageURL for a visitor who
+// granted granted (necessary is added: it is always granted).
+func (r *Rules) NewPage(pageURL string, granted Set) *Page {
+	p := &Page{r: r, granted: granted.With(Necessary)}
+	p.deniesAny = r.all()&^p.granted != 0
+	if u, err := urlParser.Parse(pageURL); err == nil {
+		p.page = u
+	}
+	p.setBase(p.page)
+	return p
+}
+
+// SetBase implements htmlfilter.Policy. Only the first call counts (HTML
+// §4.2.3: the frozen base URL comes from the first base element with an href).
+// href is resolved against the page URL. A base that does not parse makes
+// every relative URL unparseable, hence blocked: the HTML standard now falls
+// back to the document URL, but engines have differed, and failing closed
+// costs only pages that are broken already.
+func (p *Page) SetBase(href []byte) {
+	if p.baseSet {
+		return
+	}
+	p.baseSet = true
+	var u *wurl.Url
+	var err error
+	if p.page != nil {
+		u, err = p.page.Parse(string(href))
+	} else {
+		u, err = urlParser.Parse(string(href))
+	}
+	if err != nil {
+		u = nil
+	}
+	p.setBase(u)
+}
+
+func (p *Page) setBase(u *wurl.Url) {
+	p.base, p.baseHTTP, p.baseClean = u, false, false
+	if u == nil {
+		return
+	}
+	if s := u.Scheme(); s == "http" || s == "https" {
+		p.baseHTTP = true
+		p.baseClean = !p.r.hostHasRule([]byte(u.Hostname()))
+	}
+}
+
+// denies reports whether the visitor denied c. Necessary is never denied.
+func (p *Page) denies(c Category) bool {
+	return c != Necessary && !p.granted.Has(c)
+}
+
+// verdict turns a vendor index (or -1) into a Verdict.
+func (p *Page) verdict(v int32) htmlfilter.Verdict {
+	if v < 0 {
+		return htmlfilter.Verdict{}
+	}
+	vd := p.r.vendors[v]
+	if !p.denies(vd.Category) {
+		return htmlfilter.Verdict{}
+	}
+	return htmlfilter.Verdict{Block: true, Category: p.r.cats[vd.Category].ID, Vendor: vd.ID}
+}
+
+// invalid is the verdict for a URL a browser cannot parse: blocked whenever
+// something is denied, since we cannot tell what it would have loaded.
+// Category "" makes the filter strip rather than defer it.
+func (p *Page) invalid() htmlfilter.Verdict {
+	if !p.deniesAny {
+		return htmlfilter.Verdict{}
+	}
+	return htmlfilter.Verdict{Block: true, Vendor: VendorInvalidURL}
+}
+
+// URL implements htmlfilter.Policy. raw is an entity-decoded attribute value,
+// resolved as a browser resolves it (WHATWG URL) against the base URL. The
+// common shapes (relative URLs, plain ASCII http(s)://host/path and //host/path)
+// are classified without allocating; anything unusual goes to a WHATWG parser.
+func (p *Page) URL(raw []byte) htmlfilter.Verdict {
+	if len(raw) == 0 {
+		return htmlfilter.Verdict{}
+	}
+	if v, ok := p.fastURL(raw); ok {
+		return v
+	}
+	return p.slowURL(string(raw))
+}
+
+// fastURL classifies raw when it is of a common shape; ok is false when the
+// slow path must decide. It must agree with slowURL wherever ok is true
+// (FuzzURL checks).
+func (p *Page) fastURL(raw []byte) (v htmlfilter.Verdict, ok bool) {
+	// WHATWG URL parsing strips leading and trailing C0 controls and spaces
+	// and removes every tab and newline: leave such input to the slow path.
+	if raw[0] <= ' ' || raw[len(raw)-1] <= ' ' || hasTabOrNewline(raw) {
+		return v, false
+	}
+	colon := schemeEnd(raw)
+	if colon < 0 {
+		// No scheme. "//", "/\", "\\" and "\/" start an authority when the
+		// base is special (WHATWG "relative slash state": backslash = slash).
+		if raw[0] == '/' || raw[0] == '\\' {
+			if len(raw) > 1 && (raw[1] == '/' || raw[1] == '\\') {
+				if raw[0] == '/' && raw[1] == '/' && p.baseHTTP {
+					vd, ok := p.fastAbsolute(raw, 2)
+					return p.verdict(vd), ok
+				}
+				return v, false
+			}
+		}
+		if p.base == nil {
+			return p.invalid(), true
+		}
+		if p.baseClean {
+			return v, true
+		}
+		return v, false
+	}
+	scheme := raw[:colon]
+	rest := raw[colon+1:]
+	switch {
+	case asciiEqualFold(scheme, "http") || asciiEqualFold(scheme, "https"):
+		// "https:foo" is relative to an https base and "https:/x" takes x as
+		// the host: only the plain "//" form is fast.
+		if len(rest) > 2 && rest[0] == '/' && rest[1] == '/' {
+			vd, ok := p.fastAbsolute(raw, colon+3)
+			return p.verdict(vd), ok
+		}
+		return v, false
+	case asciiEqualFold(scheme, "javascript"):
+		return p.jsBody(rest), true
+	case asciiEqualFold(scheme, "data"):
+		if i := bytes.IndexByte(rest, '#'); i >= 0 {
+			rest = rest[:i] // the data: URL processor excludes the fragment
+		}
+		return p.dataBody(rest), true
+	case asciiEqualFold(scheme, "ws") || asciiEqualFold(scheme, "wss") ||
+		asciiEqualFold(scheme, "ftp") || asciiEqualFold(scheme, "file"):
+		return v, false
+	}
+	// Another non-special scheme (about:, mailto:, blob:, tel:...). Without
+	// "/" after the colon WHATWG parses an opaque path, which cannot fail;
+	// such URLs load nothing we classify.
+	if len(rest) > 0 && rest[0] == '/' {
+		return v, false
+	}
+	return v, true
+}
+
+// fastAbsolute classifies an ASCII http(s) URL whose host starts at hs
+// (after "//"): it returns the vendor index (or -1) and ok; ok is false when
+// the URL holds anything the WHATWG parser would rewrite (percent-encoded or
+// non-ASCII host, userinfo, backslashes, dot segments, bytes it
+// percent-encodes, an IPv4 address written in another form...).
+func (p *Page) fastAbsolute(raw []byte, hs int) (int32, bool) {
+	h := p.hostBuf[:0]
+	j := hs
+hostLoop:
+	for ; j < len(raw); j++ {
+		c := raw[j]
+		switch {
+		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.':
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c == '/' || c == '?' || c == '#' || c == ':':
+			break hostLoop
+		default:
+			return -1, false
+		}
+		if len(h) == cap(h) {
+			return -1, false
+		}
+		h = append(h, c)
+	}
+	if !plainDomain(h) {
+		return -1, false
+	}
+	if j < len(raw) && raw[j] == ':' {
+		// WHATWG port state: ASCII digits up to 65535, then the path.
+		port := 0
+		for j++; j < len(raw) && raw[j] != '/' && raw[j] != '?' && raw[j] != '#'; j++ {
+			c := raw[j]
+			if c < '0' || c > '9' {
+				return -1, false
+			}
+			if port = port*10 + int(c-'0'); port > 65535 {
+				return -1, false
+			}
+		}
+	}
+	end := j
+	for ; end < len(raw) && raw[end] != '#'; end++ {
+		switch c := raw[end]; {
+		case c <= ' ' || c >= 0x7f:
+			return -1, false
+		case c == '"' || c == '<' || c == '>' || c == '\'' || c == '`' || c == '{' || c == '}' || c == '\\' || c == '^' || c == '|':
+			// percent-encoded by the path or special-query encode sets, or
+			// (backslash) a path separator
+			return -1, false
+		case c == '.' && raw[end-1] == '/':
+			// possibly a "." or ".." segment (WHATWG path state removes them)
+			return -1, false
+		case c == '%' && end+2 < len(raw) && raw[end+1] == '2' && (raw[end+2] == 'e' || raw[end+2] == 'E'):
+			// "%2e" counts as "." in dot segments
+			return -1, false
+		}
+	}
+	pq := raw[j:end]
+	if len(pq) == 0 || pq[0] != '/' {
+		// An empty path serialises as "/" for special URLs.
+		p.pathBuf = append(append(p.pathBuf[:0], '/'), pq...)
+		pq = p.pathBuf
+	}
+	if q := bytes.IndexByte(pq, '?'); q == len(pq)-1 {
+		pq = pq[:q] // an empty query reads as none (URL.search is "")
+	}
+	return p.r.match(h, pq), true
+}
+
+// plainDomain reports whether h (lowercase [a-z0-9.-]) is a domain the WHATWG
+// host parser returns unchanged: no empty label (except a final dot), no
+// punycode label to validate, and not ending in a number (those are IPv4
+// addresses, to be normalised: "0x7f.1" is 127.0.0.1).
+func plainDomain(h []byte) bool {
+	if len(h) == 0 || h[0] == '.' || bytes.Contains(h, []byte("..")) {
+		return false
+	}
+	t := h
+	if t[len(t)-1] == '.' {
+		t = t[:len(t)-1]
+	}
+	last := t
+	if i := bytes.LastIndexByte(t, '.'); i >= 0 {
+		last = t[i+1:]
+	}
+	if len(last) > 0 && '0' <= last[0] && last[0] <= '9' {
+		return false // all digits, 0x..., 0...: leave to the IPv4 parser
+	}
+	for len(t) > 0 {
+		if len(t) >= 4 && t[0] == 'x' && t[1] == 'n' && t[2] == '-' && t[3] == '-' {
+			return false
+		}
+		i := bytes.IndexByte(t, '.')
+		if i < 0 {
+			break
+		}
+		t = t[i+1:]
+	}
+	return true
+}
+
+// slowURL classifies raw with the WHATWG URL parser against the base URL.
+func (p *Page) slowURL(raw string) htmlfilter.Verdict {
+	var u *wurl.Url
+	var err error
+	if p.base != nil {
+		u, err = p.base.Parse(raw)
+	} else {
+		u, err = urlParser.Parse(raw)
+	}
+	if err != nil {
+		return p.invalid()
+	}
+	switch u.Scheme() {
+	case "http", "https", "ws", "wss":
+		return p.verdict(p.r.matchURL(u))
+	case "javascript":
+		// HTML "evaluate a javascript: URL": the serialised URL minus
+		// "javascript:", percent-decoded.
+		return p.jsBody([]byte(strings.TrimPrefix(u.Href(false), "javascript:")))
+	case "data":
+		// Fetch "data: URL processor": the serialisation without fragment.
+		return p.dataBody([]byte(strings.TrimPrefix(u.Href(true), "data:")))
+	}
+	return htmlfilter.Verdict{}
+}
+
+// slowAbsolute classifies an absolute URL with the WHATWG parser; a URL that
+// does not parse or is not http(s)/ws(s) names no vendor.
+func (p *Page) slowAbsolute(raw string) int32 {
+	u, err := urlParser.Parse(raw)
+	if err != nil {
+		return -1
+	}
+	switch u.Scheme() {
+	case "http", "https", "ws", "wss":
+		return p.r.matchURL(u)
+	}
+	return -1
+}
+
+// matchURL finds the vendor of a parsed http(s)/ws(s) URL.
+func (r *Rules) matchURL(u *wurl.Url) int32 {
+	pq := u.Pathname() + u.Search()
+	return r.match([]byte(u.Hostname()), []byte(pq))
+}
+
+// jsBody classifies the body of a javascript: URL (after "javascript:") as
+// script text, percent-decoded first (HTML §7.4.1.4).
+func (p *Page) jsBody(body []byte) htmlfilter.Verdict {
+	p.dec = percentDecode(p.dec[:0], body)
+	return p.Script(p.dec)
+}
+
+// dataBody classifies a data: URL (after "data:", without fragment) per the
+// Fetch standard's data: URL processor: the media type runs to the first ',',
+// ";base64" at its end means forgiving-base64 of the percent-decoded body.
+//
+// The body is read as script text unless the media type is one a browser
+// never runs (image other than SVG, audio, video, font): a classic script
+// from data: runs whatever its declared type (HTML does not check the MIME
+// type of classic scripts), so text/plain is read too.
+func (p *Page) dataBody(rest []byte) htmlfilter.Verdict {
+	comma := bytes.IndexByte(rest, ',')
+	if comma < 0 {
+		return htmlfilter.Verdict{} // a network error: loads nothing
+	}
+	mt := bytes.Trim(rest[:comma], " \t\n\f\r")
+	isB64 := false
+	if semi := bytes.LastIndexByte(mt, ';'); semi >= 0 {
+		if asciiEqualFold(bytes.TrimLeft(mt[semi+1:], " "), "base64") {
+			isB64 = true
+			mt = mt[:semi]
+		}
+	}
+	if semi := bytes.IndexByte(mt, ';'); semi >= 0 {
+		mt = mt[:semi]
+	}
+	mt = bytes.Trim(mt, " \t\n\f\r")
+	if inertMediaType(mt) {
+		return htmlfilter.Verdict{}
+	}
+	p.dec = percentDecode(p.dec[:0], rest[comma+1:])
+	body := p.dec
+	if isB64 {
+		var ok bool
+		if p.dec64, ok = forgivingBase64(p.dec64, body); !ok {
+			return htmlfilter.Verdict{} // failure: a network error
+		}
+		body = p.dec64
+	}
+	return p.Script(body)
+}
+
+// inertMediaType: media types whose data: URLs never run script.
+func inertMediaType(mt []byte) bool {
+	slash := bytes.IndexByte(mt, '/')
+	if slash < 0 {
+		return false
+	}
+	typ, sub := mt[:slash], bytes.TrimSpace(mt[slash+1:])
+	switch {
+	case asciiEqualFold(typ, "image"):
+		return !asciiEqualFold(sub, "svg+xml")
+	case asciiEqualFold(typ, "audio"), asciiEqualFold(typ, "video"), asciiEqualFold(typ, "font"):
+		return true
+	}
+	return false
+}
+
+// forgivingBase64 decodes src per the Infra standard into dst[:0]: ASCII
+// whitespace removed, up to two '=' of padding removed when the length is a
+// multiple of 4, failure on a remainder of 1 or a byte outside the alphabet.
+// It compacts src in place.
+func forgivingBase64(dst, src []byte) ([]byte, bool) {
+	in := src[:0]
+	for _, c := range src {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\f' && c != '\r' {
+			in = append(in, c)
+		}
+	}
+	if len(in)%4 == 0 {
+		in = bytes.TrimSuffix(in, []byte("="))
+		in = bytes.TrimSuffix(in, []byte("="))
+	}
+	if len(in)%4 == 1 {
+		return dst[:0], false
+	}
+	dst = slices.Grow(dst[:0], base64.RawStdEncoding.DecodedLen(len(in)))
+	n, err := base64.RawStdEncoding.Decode(dst[:cap(dst)], in)
+	if err != nil {
+		return dst[:0], false
+	}
+	return dst[:n], true
+}
+
+// percentDecode appends the percent-decoding of src (WHATWG URL: "%" not
+// followed by two hex digits stays).
+func percentDecode(dst, src []byte) []byte {
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if c == '%' && i+2 < len(src) && isHex(src[i+1]) && isHex(src[i+2]) {
+			c = unhex(src[i+1])<<4 | unhex(src[i+2])
+			i += 2
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// match finds the vendor of a URL by lowercase hostname and path(+query):
+// the most specific rule wins, i.e. the longest matching hostname (a rule
+// matches its host and subdomains), then the longest path prefix. -1: none.
+func (r *Rules) match(host, pq []byte) int32 {
+	if n := len(host); n > 0 && host[n-1] == '.' {
+		host = host[:n-1] // "example.com." is the same DNS name
+	}
+	for len(host) > 0 {
+		if rs, ok := r.hosts[string(host)]; ok {
+			for _, hr := range rs {
+				if hasPrefixFold(pq, hr.path) {
+					return hr.vendor
+				}
+			}
+		}
+		i := bytes.IndexByte(host, '.')
+		if i < 0 {
+			break
+		}
+		host = host[i+1:]
+	}
+	return -1
+}
+
+// hostHasRule reports whether any rule names host or a parent domain of it.
+func (r *Rules) hostHasRule(host []byte) bool {
+	if n := len(host); n > 0 && host[n-1] == '.' {
+		host = host[:n-1]
+	}
+	for len(host) > 0 {
+		if _, ok := r.hosts[string(host)]; ok {
+			return true
+		}
+		i := bytes.IndexByte(host, '.')
+		if i < 0 {
+			break
+		}
+		host = host[i+1:]
+	}
+	return false
+}
+
+// Classify returns a copy of the vendor an absolute URL belongs to, or nil.
+// It parses u as a browser does (WHATWG URL).
+func (r *Rules) Classify(u string) *Vendor {
+	pu, err := urlParser.Parse(u)
+	if err != nil {
+		return nil
+	}
+	switch pu.Scheme() {
+	case "http", "https", "ws", "wss":
+		if v := r.matchURL(pu); v >= 0 {
+			return r.vendors[v].clone()
+		}
+	}
+	return nil
+}
+
+// schemeEnd returns the index of the ':' ending raw's scheme (WHATWG scheme
+// state: an ASCII alpha, then alphanumerics, '+', '-', '.'), or -1.
+func schemeEnd(raw []byte) int {
+	if len(raw) == 0 || !('a' <= raw[0]|0x20 && raw[0]|0x20 <= 'z') {
+		return -1
+	}
+	for i := 1; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case 'a' <= c|0x20 && c|0x20 <= 'z', '0' <= c && c <= '9', c == '+', c == '-', c == '.':
+		case c == ':':
+			return i
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+func hasTabOrNewline(b []byte) bool {
+	for _, c := range b {
+		if c == '\t' || c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiEqualFold compares b with a lowercase ASCII string, ignoring ASCII case.
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// hasPrefixFold reports whether b starts with the lowercase prefix, ignoring
+// ASCII case in b.
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && asciiEqualFold(b[:len(prefix)], prefix)
+}
+
+var _ htmlfilter.Policy = (*Page)(nil)

@@ -1,0 +1,119 @@
+package rules
+
+import (
+	"net/http"
+	"strings"
+)
+
+// maxConsentValue bounds a native consent cookie value: every id of 32
+// categories fits many times over, so a longer value is garbage or an attack.
+const maxConsentValue = 4 << 10
+
+// ParseConsent reads a native consent cookie value ("functional.analytics"):
+// the granted category ids joined by ".". Ids are matched ASCII
+// case-insensitively (a CMP writing "Analytics" means analytics; ids are
+// declared lowercase, so no two ids fold together). Unknown ids are ignored, so
+// that a cookie written for a richer rule set still grants what this one knows.
+// A value that is not of that shape (bytes outside [A-Za-z0-9._-], longer than
+// 4 KiB, percent-encoded) grants necessary only: a malformed signal never grants
+// anything. One pair of surrounding double quotes is removed, because RFC 6265
+// §4.1.1 allows a cookie-value in DQUOTEs.
+func (r *Rules) ParseConsent(v string) Set {
+	s, _ := r.parseConsent(v)
+	return s
+}
+
+// parseConsent is ParseConsent that also says whether v was well-formed.
+func (r *Rules) parseConsent(v string) (Set, bool) {
+	if len(v) > maxConsentValue {
+		return 1 << Necessary, false
+	}
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return 1 << Necessary, false
+		}
+	}
+	set := Set(1 << Necessary)
+	var buf [maxIDLen]byte
+	for v != "" {
+		id := v
+		if i := strings.IndexByte(v, '.'); i >= 0 {
+			id, v = v[:i], v[i+1:]
+		} else {
+			v = ""
+		}
+		if id == "" || len(id) > maxIDLen {
+			continue
+		}
+		b := buf[:len(id)]
+		for i := 0; i < len(id); i++ {
+			c := id[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b[i] = c
+		}
+		// m[string(b)] does not allocate.
+		if c, ok := r.catIdx[string(b)]; ok {
+			set = set.With(c)
+		}
+	}
+	return set, true
+}
+
+// ConsentConfig says which signals to read.
+type ConsentConfig struct {
+	Cookie string // native cookie name; "" = "consent"
+	GPC    bool   // honour Sec-GPC: 1 (denies advertising)
+}
+
+// DefaultConsentCookie is the native cookie's name when ConsentConfig.Cookie is empty.
+const DefaultConsentCookie = "consent"
+
+// Consent reads the visitor's consent state from request headers. It never
+// fails: a missing, malformed or oversized signal grants necessary only.
+//
+// Several cookies of the native name grant only what all of them grant: a
+// sibling subdomain can set a cookie for the parent domain (cookie tossing,
+// RFC 6265 §8.6), and the browser sends both; neither can be trusted to be ours.
+// When the Cookie headers are too large to scan completely, a cookie we did not
+// read could deny something, so the result is necessary only (fail closed).
+//
+// With cfg.GPC, any Sec-GPC header whose value is exactly "1" (GPC spec §3: the
+// only valid value) removes advertising: GPC is an opt-out of sale and sharing,
+// binding under the CCPA.
+func (r *Rules) Consent(h http.Header, cfg ConsentConfig) Set {
+	name := cfg.Cookie
+	if name == "" {
+		name = DefaultConsentCookie
+	}
+	set, found := r.all(), false
+	complete := ScanCookies(h, name, func(v string) bool {
+		found = true
+		set &= r.ParseConsent(v)
+		return true
+	})
+	if !found || !complete {
+		return 1 << Necessary
+	}
+	set = set&r.all() | 1<<Necessary
+	if cfg.GPC && GPC(h) {
+		set &^= 1 << Advertising
+	}
+	return set
+}
+
+// GPC reports whether h carries Global Privacy Control: a Sec-GPC header whose
+// value, trimmed of optional whitespace (RFC 9110 §5.5), is exactly "1".
+func GPC(h http.Header) bool {
+	for _, v := range h["Sec-Gpc"] {
+		if strings.Trim(v, " \t") == "1" {
+			return true
+		}
+	}
+	return false
+}

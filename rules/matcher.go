@@ -1,0 +1,95 @@
+package rules
+
+// matcher is an Aho–Corasick automaton over lowercase bytes, compiled to a
+// dense DFA: one table lookup per input byte, whatever the number of
+// patterns. Input bytes that occur in no pattern share one byte class, which
+// keeps the table small (states × classes).
+type matcher struct {
+	class  [256]uint8
+	nclass int
+	delta  []int32 // delta[state*nclass+class] = next state
+	outOff []int32 // patterns ending in state s: outs[outOff[s]:outOff[s+1]]
+	outs   []int32
+	plen   []int32 // pattern length, by pattern id
+}
+
+// newMatcher compiles pats (pattern id = index). Empty patterns never match.
+func newMatcher(pats []string) *matcher {
+	m := &matcher{nclass: 1}
+	for _, p := range pats {
+		for i := 0; i < len(p); i++ {
+			if m.class[p[i]] == 0 {
+				if m.nclass == 256 {
+					// Every byte value in some pattern: the last one shares
+					// class 0, which is still exact because class 0 is then a
+					// real byte. Cannot happen with a 255-value alphabet.
+					break
+				}
+				m.class[p[i]] = uint8(m.nclass)
+				m.nclass++
+			}
+		}
+	}
+	nc := m.nclass
+	// Trie.
+	child := []int32{}
+	newState := func() int32 {
+		for range nc {
+			child = append(child, -1)
+		}
+		return int32(len(child)/nc - 1)
+	}
+	newState()
+	term := [][]int32{nil}
+	m.plen = make([]int32, len(pats))
+	for id, p := range pats {
+		m.plen[id] = int32(len(p))
+		if p == "" {
+			continue
+		}
+		s := int32(0)
+		for i := 0; i < len(p); i++ {
+			c := int(m.class[p[i]])
+			if child[int(s)*nc+c] < 0 {
+				t := newState()
+				child[int(s)*nc+c] = t
+				term = append(term, nil)
+			}
+			s = child[int(s)*nc+c]
+		}
+		term[s] = append(term[s], int32(id))
+	}
+	nstates := len(child) / nc
+	// Breadth-first: failure links, full transitions and inherited outputs.
+	m.delta = child // completed in place: -1 entries become fallback transitions
+	fail := make([]int32, nstates)
+	queue := make([]int32, 0, nstates)
+	for c := range nc {
+		if t := m.delta[c]; t < 0 {
+			m.delta[c] = 0
+		} else {
+			fail[t] = 0
+			queue = append(queue, t)
+		}
+	}
+	for q := 0; q < len(queue); q++ {
+		s := queue[q]
+		for c := range nc {
+			t := m.delta[int(s)*nc+c]
+			f := m.delta[int(fail[s])*nc+c]
+			if t < 0 {
+				m.delta[int(s)*nc+c] = f
+				continue
+			}
+			fail[t] = f
+			term[t] = append(term[t], term[f]...)
+			queue = append(queue, t)
+		}
+	}
+	m.outOff = make([]int32, nstates+1)
+	for s := range nstates {
+		m.outs = append(m.outs, term[s]...)
+		m.outOff[s+1] = int32(len(m.outs))
+	}
+	return m
+}
