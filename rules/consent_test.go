@@ -1,0 +1,213 @@
+package rules_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/consentedge/consentedge/rules"
+)
+
+func set(cs ...rules.Category) rules.Set {
+	s := rules.Set(0).With(rules.Necessary)
+	for _, c := range cs {
+		s = s.With(c)
+	}
+	return s
+}
+
+func TestParseConsent(t *testing.T) {
+	r := rules.Default()
+	F, A, D := rules.Functional, rules.Analytics, rules.Advertising
+	tests := []struct {
+		name, in string
+		want     rules.Set
+	}{
+		{"empty", "", set()},
+		{"necessary", "necessary", set()},
+		{"functional", "functional", set(F)},
+		{"analytics", "analytics", set(A)},
+		{"advertising", "advertising", set(D)},
+		{"two", "functional.analytics", set(F, A)},
+		{"all", "necessary.functional.analytics.advertising", set(F, A, D)},
+		{"any order", "advertising.functional", set(F, D)},
+		{"unknown ignored", "analytics.social.marketing", set(A)},
+		{"only unknown", "marketing", set()},
+		{"case-insensitive", "Analytics.ADVERTISING", set(A, D)},
+		{"empty segments", ".analytics..advertising.", set(A, D)},
+		{"duplicates", "analytics.analytics", set(A)},
+		{"quoted", `"functional.analytics"`, set(F, A)},
+		{"one quote only", `"analytics`, set()},
+		{"percent-encoded", "analytics%2Eadvertising", set()},
+		{"space", "analytics advertising", set()},
+		{"comma", "analytics,advertising", set()},
+		{"json", `{"categories":["analytics"]}`, set()},
+		{"non-utf8", "analytics.\xff", set()},
+		{"utf8 lookalike", "аnalytics", set()}, // Cyrillic а
+		{"too long", "analytics." + strings.Repeat("x", 4<<10), set()},
+		{"just under bound", "analytics" + strings.Repeat(".", 4<<10-len("analytics")), set(A)},
+		{"long id ignored", strings.Repeat("a", 100) + ".analytics", set(A)},
+	}
+	for _, tt := range tests {
+		if got := r.ParseConsent(tt.in); got != tt.want {
+			t.Errorf("%s: ParseConsent(%.40q) = %s, want %s", tt.name, tt.in, r.FormatSet(got), r.FormatSet(tt.want))
+		}
+	}
+}
+
+func TestParseConsentCustomCategory(t *testing.T) {
+	r, err := rules.Parse("x.rules", []byte("category social \"Social media\"\n"), rules.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	social, ok := r.CategoryByID("social")
+	if !ok || social != 4 {
+		t.Fatalf("CategoryByID(social) = %d, %v", social, ok)
+	}
+	if got := r.ParseConsent("social.analytics"); got != set(rules.Analytics, social) {
+		t.Errorf("got %s", r.FormatSet(got))
+	}
+	if got := rules.Default().ParseConsent("social.analytics"); got != set(rules.Analytics) {
+		t.Errorf("default knows social: %s", r.FormatSet(got))
+	}
+}
+
+func TestFormatSet(t *testing.T) {
+	r := rules.Default()
+	for _, tt := range []struct {
+		s    rules.Set
+		want string
+	}{
+		{0, ""},
+		{set(), "necessary"},
+		{set(rules.Advertising, rules.Analytics), "necessary.analytics.advertising"},
+		{set(rules.Functional) | 1<<20, "necessary.functional"}, // undeclared bit ignored
+	} {
+		if got := r.FormatSet(tt.s); got != tt.want {
+			t.Errorf("FormatSet(%b) = %q, want %q", tt.s, got, tt.want)
+		}
+	}
+	// FormatSet and ParseConsent round-trip.
+	for s := rules.Set(0); s < 16; s++ {
+		want := s.With(rules.Necessary)
+		if got := r.ParseConsent(r.FormatSet(s)); got != want {
+			t.Errorf("round trip %b: got %b", s, got)
+		}
+	}
+}
+
+func hdr(kv ...string) http.Header {
+	h := http.Header{}
+	for i := 0; i < len(kv); i += 2 {
+		h.Add(kv[i], kv[i+1])
+	}
+	return h
+}
+
+func TestConsent(t *testing.T) {
+	r := rules.Default()
+	F, A, D := rules.Functional, rules.Analytics, rules.Advertising
+	many := strings.Repeat("x=1; ", 1200) + "consent=analytics"
+	manyBefore := "consent=analytics; " + strings.Repeat("x=1; ", 1200)
+	huge := "consent=analytics; big=" + strings.Repeat("v", 70<<10)
+	tests := []struct {
+		name string
+		h    http.Header
+		cfg  rules.ConsentConfig
+		want rules.Set
+	}{
+		{"no headers", hdr(), rules.ConsentConfig{}, set()},
+		{"no consent cookie", hdr("Cookie", "a=b; c=d"), rules.ConsentConfig{}, set()},
+		{"empty value", hdr("Cookie", "consent="), rules.ConsentConfig{}, set()},
+		{"one", hdr("Cookie", "a=b; consent=analytics; c=d"), rules.ConsentConfig{}, set(A)},
+		{"all", hdr("Cookie", "consent=functional.analytics.advertising"), rules.ConsentConfig{}, set(F, A, D)},
+		{"spaces and tabs", hdr("Cookie", "a=b;\tconsent = analytics \t;c=d"), rules.ConsentConfig{}, set(A)},
+		{"name is case-sensitive", hdr("Cookie", "Consent=analytics"), rules.ConsentConfig{}, set()},
+		{"prefix name", hdr("Cookie", "myconsent=analytics"), rules.ConsentConfig{}, set()},
+		{"garbage", hdr("Cookie", "consent=%7B%22a%22%7D"), rules.ConsentConfig{}, set()},
+		{"garbage other cookies ok", hdr("Cookie", `cc_cookie={"categories":["analytics"]}; x="a\b"; consent=analytics; y=\xff`), rules.ConsentConfig{}, set(A)},
+		{"duplicates intersect", hdr("Cookie", "consent=functional.analytics; consent=analytics.advertising"), rules.ConsentConfig{}, set(A)},
+		{"duplicate garbage denies", hdr("Cookie", "consent=analytics; consent=%41"), rules.ConsentConfig{}, set()},
+		{"duplicates across lines", hdr("Cookie", "consent=functional.analytics", "Cookie", "consent=analytics"), rules.ConsentConfig{}, set(A)},
+		{"several lines", hdr("Cookie", "a=b", "Cookie", "consent=advertising"), rules.ConsentConfig{}, set(D)},
+		{"quoted", hdr("Cookie", `consent="functional"`), rules.ConsentConfig{}, set(F)},
+		{"nameless pair", hdr("Cookie", "analytics; consent=functional"), rules.ConsentConfig{}, set(F)},
+		{"custom name", hdr("Cookie", "consent=advertising; cmp=analytics"), rules.ConsentConfig{Cookie: "cmp"}, set(A)},
+		{"too many pairs", hdr("Cookie", many), rules.ConsentConfig{}, set()},
+		{"too many pairs after ours", hdr("Cookie", manyBefore), rules.ConsentConfig{}, set()},
+		{"too many bytes", hdr("Cookie", huge), rules.ConsentConfig{}, set()},
+		{"gpc on", hdr("Cookie", "consent=analytics.advertising", "Sec-GPC", "1"), rules.ConsentConfig{GPC: true}, set(A)},
+		{"gpc padded", hdr("Cookie", "consent=advertising", "Sec-GPC", " 1 "), rules.ConsentConfig{GPC: true}, set()},
+		{"gpc ignored when off", hdr("Cookie", "consent=analytics.advertising", "Sec-GPC", "1"), rules.ConsentConfig{}, set(A, D)},
+		{"gpc 0", hdr("Cookie", "consent=analytics.advertising", "Sec-GPC", "0"), rules.ConsentConfig{GPC: true}, set(A, D)},
+		{"gpc garbage", hdr("Cookie", "consent=advertising", "Sec-GPC", "true"), rules.ConsentConfig{GPC: true}, set(D)},
+		{"gpc second line", hdr("Cookie", "consent=advertising", "Sec-GPC", "0", "Sec-GPC", "1"), rules.ConsentConfig{GPC: true}, set()},
+	}
+	for _, tt := range tests {
+		if got := r.Consent(tt.h, tt.cfg); got != tt.want {
+			t.Errorf("%s: Consent = %s, want %s", tt.name, r.FormatSet(got), r.FormatSet(tt.want))
+		}
+	}
+}
+
+func TestCookieValues(t *testing.T) {
+	h := hdr("Cookie", `a=1; consent=x; b="q\"z"; consent= y ;consent=`, "Cookie", "consent=\xffz; consent")
+	got := rules.CookieValues(h, "consent")
+	want := []string{"x", "y", "", "\xffz"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("CookieValues = %q, want %q", got, want)
+	}
+	if got := rules.CookieValues(h, "b"); len(got) != 1 || got[0] != `"q\"z"` {
+		t.Errorf("raw quoted value: %q", got)
+	}
+	if got := rules.CookieValues(hdr(), "consent"); got != nil {
+		t.Errorf("no header: %q", got)
+	}
+}
+
+func TestScanCookiesBounds(t *testing.T) {
+	count := func(h http.Header) (int, bool) {
+		n := 0
+		ok := rules.ScanCookies(h, "c", func(string) bool { n++; return true })
+		return n, ok
+	}
+	if n, ok := count(hdr("Cookie", strings.Repeat("c=1;", 1000))); n != 1000 || !ok {
+		t.Errorf("1000 pairs: %d %v", n, ok)
+	}
+	if n, ok := count(hdr("Cookie", strings.Repeat("c=1;", 1001))); n != 1000 || ok {
+		t.Errorf("1001 pairs: %d %v", n, ok)
+	}
+	// Thousands of cookies over several lines (HTTP/2 splits Cookie).
+	h := http.Header{}
+	for range 3000 {
+		h.Add("Cookie", "c=1")
+	}
+	if n, ok := count(h); n != 1000 || ok {
+		t.Errorf("3000 lines: %d %v", n, ok)
+	}
+	// The byte bound never yields a pair cut in the middle.
+	long := strings.Repeat("c=1234567; ", 7000) // 77 KB
+	var vals []string
+	ok := rules.ScanCookies(hdr("Cookie", long), "c", func(v string) bool { vals = append(vals, v); return true })
+	if ok {
+		t.Error("byte bound not reported")
+	}
+	for _, v := range vals {
+		if v != "1234567" {
+			t.Fatalf("cut value %q", v)
+		}
+	}
+	// Stopping early is not a bound.
+	if !rules.ScanCookies(hdr("Cookie", long), "c", func(string) bool { return false }) {
+		t.Error("early stop reported as bound")
+	}
+}
+
+func TestConsentAllocs(t *testing.T) {
+	r := rules.Default()
+	h := hdr("Cookie", "_ga=GA1.2.3; consent=functional.analytics; sid=abc", "Sec-GPC", "1")
+	cfg := rules.ConsentConfig{GPC: true}
+	if n := testing.AllocsPerRun(100, func() { r.Consent(h, cfg) }); n != 0 {
+		t.Errorf("Consent allocates %v times", n)
+	}
+}
