@@ -159,9 +159,10 @@ func (f *Filter) blockStart(k kind, v Verdict) {
 
 // canDefer reports whether a blocked element of kind k is kept inert instead
 // of removed. Inside text read two ways (noscript, foreign content) there is
-// no client tool to revive anything and no room for doubt: strip.
+// no client tool to revive anything and no room for doubt: strip. Client
+// tools revive HTML elements only, so in possible SVG or MathML: strip.
 func (f *Filter) canDefer(k kind, v Verdict) bool {
-	if f.opt.Mode != Defer || v.Category == "" || f.guarded() || f.check {
+	if f.opt.Mode != Defer || v.Category == "" || f.guarded() || f.check || f.foreignPossible() {
 		return false
 	}
 	switch k {
@@ -255,7 +256,7 @@ func (f *Filter) finishRaw() {
 		return
 	}
 	f.count(v)
-	if v.Vendor != VendorAmbiguous && f.canDefer(k, v) {
+	if v.Vendor != VendorAmbiguous && !f.rawData && f.canDefer(k, v) {
 		f.deferTag(k, v, f.tok+f.rawTag)
 		f.advance(f.pos)
 		return

@@ -37,16 +37,20 @@ const (
 	kIntegration // foreignObject, desc, annotation-xml, mi, mo, mn, ms, mtext
 	kBody        // body and html end tags bound a skipped element
 	numKinds
+	kUnknown // the tag name is not read yet
 )
+
+// maxName is the length of the longest name lookupKind knows.
+const maxName = 14
 
 // lookupKind maps a tag name to its kind, ASCII case-insensitively, without
 // allocating. Names are lowercased into a small array first: browsers fold
 // only ASCII letters in tag names (HTML §13.2.5.8), never Unicode case.
 func lookupKind(name []byte) kind {
-	if len(name) < 1 || len(name) > 14 {
+	if len(name) < 1 || len(name) > maxName {
 		return kOther
 	}
-	var buf [14]byte
+	var buf [maxName]byte
 	for i, c := range name {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'

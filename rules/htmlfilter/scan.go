@@ -58,10 +58,13 @@ func (f *Filter) run(eof bool) {
 					f.dropTo(f.pos)
 				} else if f.stream {
 					f.advance(f.pos)
-				} else if f.held() > f.opt.MaxBuffer {
-					f.oversize()
+				} else {
+					f.capHeld()
 				}
 				return
+			}
+			if !f.stream {
+				f.capHeld()
 			}
 			if f.st == sRawEnd {
 				f.finishRaw()
@@ -93,16 +96,20 @@ func (f *Filter) run(eof bool) {
 			end := commentEnd(d, f.tok+4, f.declFrom)
 			if end < 0 {
 				f.declFrom = max(f.declFrom, len(d)-3)
+				f.pos = f.declFrom
 				if f.dropTok {
 					f.dropTo(f.declFrom)
 				} else if !f.guarded() {
 					f.advance(f.declFrom)
-				} else if f.held() > f.opt.MaxBuffer {
-					f.oversize()
+				} else {
+					f.capHeld()
 				}
 				return
 			}
 			f.pos = end
+			if f.guarded() {
+				f.capHeld()
+			}
 			f.endOpaque()
 
 		case sBogus:
@@ -113,12 +120,15 @@ func (f *Filter) run(eof bool) {
 					f.dropTo(f.pos)
 				} else if !f.guarded() {
 					f.advance(f.pos)
-				} else if f.held() > f.opt.MaxBuffer {
-					f.oversize()
+				} else {
+					f.capHeld()
 				}
 				return
 			}
 			f.pos += i + 1
+			if f.guarded() {
+				f.capHeld()
+			}
 			f.endOpaque()
 
 		case sCDATA:
@@ -128,12 +138,13 @@ func (f *Filter) run(eof bool) {
 				f.pos = len(d)
 				if f.dropTok {
 					f.dropTo(f.pos)
-				} else if f.held() > f.opt.MaxBuffer {
-					f.oversize()
+				} else {
+					f.capHeld()
 				}
 				return
 			}
 			f.pos = f.declFrom + i + 3
+			f.capHeld()
 			f.endCDATA()
 
 		case sRaw:
@@ -142,8 +153,8 @@ func (f *Filter) run(eof bool) {
 					f.dropTo(f.pos)
 				} else if !f.rawHold {
 					f.advance(f.pos)
-				} else if f.held() > f.opt.MaxBuffer {
-					f.oversize()
+				} else {
+					f.capHeld()
 				}
 				return
 			}
@@ -194,6 +205,7 @@ func (f *Filter) beginTag(end bool) {
 	f.selfClose = false
 	f.stream = false
 	f.record = false
+	f.k = kUnknown
 	f.attrs = f.attrs[:0]
 }
 
@@ -225,9 +237,14 @@ func (f *Filter) scanTag(d []byte) bool {
 				i++
 			}
 			if i == len(d) {
+				if f.k == kUnknown && i-f.tok > maxName+2 {
+					f.nameDone(i) // too long for any name we know: stream it
+				}
 				return false
 			}
-			f.nameDone(i)
+			if f.k == kUnknown {
+				f.nameDone(i)
+			}
 			st = tBeforeAttr
 		case tBeforeAttr:
 			switch {
@@ -438,6 +455,20 @@ func (f *Filter) violates(from, to int) bool {
 			}
 		}
 	}
+}
+
+// capHeld enforces MaxBuffer on the element held since tok. It runs when a
+// chunk ends and again when the element is complete, so that the decision
+// does not depend on how the document was chunked: the element is removed
+// exactly when its whole held size exceeds the cap.
+func (f *Filter) capHeld() {
+	if f.dropTok || f.pos-f.tok <= f.opt.MaxBuffer {
+		return
+	}
+	if (f.st == sRaw || f.st == sRawEnd) && (f.rawDrop || !f.rawHold) {
+		return
+	}
+	f.oversize()
 }
 
 // oversize gives up on an element that outgrew MaxBuffer while undecided: it

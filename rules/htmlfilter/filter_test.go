@@ -1,0 +1,226 @@
+package htmlfilter
+
+import (
+	"fmt"
+	"time"
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// Each case: input, expected strip output, expected defer output ("=" means
+// the same as strip). The toy policy blocks URLs and scripts that mention
+// "tracker" (category ads) or "stats" (category analytics).
+var cases = []struct {
+	name, in, strip, deferred string
+}{
+	{"text only", `<p>Hello <b>world</b></p>`, `<p>Hello <b>world</b></p>`, "="},
+	{"benign script kept", `<script src="/app.js"></script>`, `<script src="/app.js"></script>`, "="},
+	{"tracker script", `a<script src="https://tracker.example/t.js"></script>b`, `ab`,
+		`a<script type="text/plain" data-category="ads" data-src="https://tracker.example/t.js"></script>b`},
+	{"module script", `<script type=module src=//tracker.example/m.js></script>`, ``,
+		`<script type="text/plain" data-category="ads" data-type=module data-src=//tracker.example/m.js></script>`},
+	{"uppercase", `<SCRIPT SRC="https://TRACKER.example/t.js"></SCRIPT>x`, `x`,
+		`<SCRIPT type="text/plain" data-category="ads" data-src="https://TRACKER.example/t.js"></SCRIPT>x`},
+	{"slash before attribute", `<script/src=https://tracker.example/t.js></script>x`, `x`,
+		`<script type="text/plain" data-category="ads"/data-src=https://tracker.example/t.js></script>x`},
+	{"inline tracker", `<script>loadTracker()</script><p>`, `<p>`,
+		`<script type="text/plain" data-category="ads">loadTracker()</script><p>`},
+	{"inline benign", `<script>var x = 1 < 2;</script>`, `<script>var x = 1 < 2;</script>`, "="},
+	{"json-ld mentions tracker", `<script type="application/ld+json">{"sameAs":"https://tracker.example/"}</script>`,
+		`<script type="application/ld+json">{"sameAs":"https://tracker.example/"}</script>`, "="},
+	{"importmap lists tracker", `<script type="importmap">{"imports":{"a":"https://tracker.example/a.js"}}</script>x`, `x`, "="},
+	{"script ends only at its end tag", `<script>"</scriptx>tracker"</script>y`, `y`,
+		`<script type="text/plain" data-category="ads">"</scriptx>tracker"</script>y`},
+	{"double escaped script", `<script><!--<script>x</script>tracker()</script>y`, `y`,
+		`<script type="text/plain" data-category="ads"><!--<script>x</script>tracker()</script>y`},
+	{"escaped script ends", `<script><!-- a --></script><p>tracker</p>`, `<script><!-- a --></script><p>tracker</p>`, "="},
+	{"img", `<img src="https://tracker.example/p.gif" width=1>`, ``,
+		`<img data-category="ads" data-src="https://tracker.example/p.gif" width=1>`},
+	{"image is img", `<image src=https://tracker.example/p.gif>`, ``,
+		`<image data-category="ads" data-src=https://tracker.example/p.gif>`},
+	{"srcset", `<img src=a.png srcset="b.png 2x, https://tracker.example/c.png 3x">`, ``,
+		`<img data-category="ads" data-src=a.png data-srcset="b.png 2x, https://tracker.example/c.png 3x">`},
+	{"srcset with comma in URL", `<img srcset="a.png,https://tracker.example/c.png 2x">`, ``,
+		`<img data-category="ads" data-srcset="a.png,https://tracker.example/c.png 2x">`},
+	{"picture source", `<picture><source srcset="https://tracker.example/a.webp"><img src=a.png></picture>`,
+		`<picture><img src=a.png></picture>`,
+		`<picture><source data-category="ads" data-srcset="https://tracker.example/a.webp"><img src=a.png></picture>`},
+	{"iframe", `<iframe src="https://tracker.example/ns.html" height=0></iframe>x`, `x`,
+		`<iframe data-category="ads" data-src="https://tracker.example/ns.html" height=0></iframe>x`},
+	{"iframe body is raw text", `<iframe src=/ok><img src=https://tracker.example/></iframe>`,
+		`<iframe src=/ok><img src=https://tracker.example/></iframe>`, "="},
+	{"srcdoc", `<iframe srcdoc="<script src=https://tracker.example/t.js></script>"></iframe>x`, `x`,
+		`<iframe data-category="ads" data-srcdoc="<script src=https://tracker.example/t.js></script>"></iframe>x`},
+	{"link hints", `<link rel=preconnect href=https://tracker.example><link rel=stylesheet href=/s.css>`,
+		`<link rel=stylesheet href=/s.css>`,
+		`<link data-category="ads" rel=preconnect data-href=https://tracker.example><link rel=stylesheet href=/s.css>`},
+	{"video whole", `<video src=https://tracker.example/v.mp4><track src=/t.vtt>Sorry</video>after`, `after`,
+		`<video data-category="ads" data-src=https://tracker.example/v.mp4><track src=/t.vtt>Sorry</video>after`},
+	{"nested object", `<object data=https://tracker.example/o><object data=/x></object>fallback</object>after`, `after`, "="},
+	{"embed", `<embed src=https://tracker.example/e.swf>`, ``, `<embed data-category="ads" data-src=https://tracker.example/e.swf>`},
+	{"svg script href", `<svg><script href="https://tracker.example/s.js"></script></svg>`, `<svg></svg>`, "="},
+	{"svg image", `<svg><image href="https://tracker.example/i.png"/></svg>`, `<svg></svg>`, "="},
+	{"noscript pixel", `<noscript><img height="1" src="https://tracker.example/tr?id=1"/></noscript>`, `<noscript></noscript>`, "="},
+	{"noscript benign", `<noscript><img src=/fallback.png></noscript>`, `<noscript><img src=/fallback.png></noscript>`, "="},
+	{"noscript end inside attribute", `<noscript><p title="</noscript><img src=https://tracker.example/x>"></p></noscript>`,
+		`<noscript></p></noscript>`, "="},
+	{"noscript end inside comment", `<noscript><!-- </noscript><img src=https://tracker.example/x> --></noscript>`,
+		`<noscript></noscript>`, "="},
+	{"comment hides nothing", `<!-- <img src=https://tracker.example/x> --><p>`, `<!-- <img src=https://tracker.example/x> --><p>`, "="},
+	{"comment ends at <!-->", `<!--><img src=https://tracker.example/x>-->`, `<!-->-->`, `<!--><img data-category="ads" data-src=https://tracker.example/x>-->`},
+	{"comment ends at <!--->", `<!---><img src=https://tracker.example/x>`, `<!--->`, `<!---><img data-category="ads" data-src=https://tracker.example/x>`},
+	{"comment ends at --!>", `<!-- a --!><img src=https://tracker.example/x>`, `<!-- a --!>`, `<!-- a --!><img data-category="ads" data-src=https://tracker.example/x>`},
+	{"duplicate attributes first wins", `<img src=/ok.png src=https://tracker.example/x>`, `<img src=/ok.png src=https://tracker.example/x>`, "="},
+	{"duplicate attributes tracker first", `<img src=https://tracker.example/x src=/ok.png>`, ``,
+		`<img data-category="ads" data-src=https://tracker.example/x data-src=/ok.png>`},
+	{"equals sign starts a name", `<div ="><img src=https://tracker.example/x>">`, `<div =">">`,
+		`<div ="><img data-category="ads" data-src=https://tracker.example/x>">`},
+	{"quoted value hides tag", `<div title="<img src=https://tracker.example/x>">`, `<div title="<img src=https://tracker.example/x>">`, "="},
+	{"entities decoded", `<img src="https://tracker&#46;example/x">`, ``, `<img data-category="ads" data-src="https://tracker&#46;example/x">`},
+	{"named entity", `<img src="https://track&#101;r&period;example/x">`, ``, `<img data-category="ads" data-src="https://track&#101;r&period;example/x">`},
+	{"lt text before removed tag", `<<script src=https://tracker.example/></script>img src=https://tracker.example/>`,
+		`<<!---->img src=https://tracker.example/>`,
+		`<<script type="text/plain" data-category="ads" data-src=https://tracker.example/></script>img src=https://tracker.example/>`},
+	{"base href", `<base href="https://tracker.example/"><script src="t.js"></script>`, `<base href="https://tracker.example/">`,
+		`<base href="https://tracker.example/"><script type="text/plain" data-category="ads" data-src="t.js"></script>`},
+	{"svg style is markup", `<svg><style><img src=https://tracker.example/x></style></svg>`, `<svg><style></style></svg>`, "="},
+	{"svg style benign", `<svg><style>.a{fill:red}</style></svg>`, `<svg><style>.a{fill:red}</style></svg>`, "="},
+	{"html style is raw text", `<style>/* <img src=https://tracker.example/x> */</style>`, `<style>/* <img src=https://tracker.example/x> */</style>`, "="},
+	{"style after svg closes", `<svg></svg><style>a>b{}</style>`, `<svg></svg><style>a>b{}</style>`, "="},
+	{"svg style comment hides end", `<svg><style><!--</style><img src=https://tracker.example/x>--></style></svg>`, `<svg><style></style></svg>`, "="},
+	{"svg cdata", `<svg><![CDATA[ > <img src=https://tracker.example/x> ]]></svg>`, `<svg></svg>`, "="},
+	{"svg script benign", `<svg><script>var a=1;</script></svg>`, `<svg><script>var a=1;</script></svg>`, "="},
+	{"svg script with markup", `<svg><script><!--</script><img src=https://tracker.example/x>--></script></svg>`, `<svg>--></script></svg>`, "="},
+	{"textarea raw", `<textarea><img src=https://tracker.example/x></textarea>`, `<textarea><img src=https://tracker.example/x></textarea>`, "="},
+	{"template filtered", `<template><img src=https://tracker.example/x></template>`, `<template></template>`,
+		`<template><img data-category="ads" data-src=https://tracker.example/x></template>`},
+	{"analytics category", `<script src=https://stats.example/s.js></script>`, ``,
+		`<script type="text/plain" data-category="analytics" data-src=https://stats.example/s.js></script>`},
+	{"invalid URL stripped in defer", `<img src="bad url">x`, `x`, "="},
+	{"non-executable type", `<script type="text/plain" data-category="ads" data-src="https://tracker.example/t.js"></script>`,
+		`<script type="text/plain" data-category="ads" data-src="https://tracker.example/t.js"></script>`, "="},
+	{"unterminated script at eof", `<p><script>tracker(`, `<p>`, `<p><script type="text/plain" data-category="ads">tracker(`},
+	{"unterminated tag at eof", `<p><img src=https://tracker.example/x`, `<p>`, "="},
+	{"eof lt", `a <`, `a <`, "="},
+	{"a ping kept for now", `<a href="https://www.facebook.com/page">f</a>`, `<a href="https://www.facebook.com/page">f</a>`, "="},
+}
+
+func TestTable(t *testing.T) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want := map[Mode]string{Strip: c.strip, Defer: c.deferred}
+			if c.deferred == "=" {
+				want[Defer] = c.strip
+			}
+			for _, m := range []Mode{Strip, Defer} {
+				got, _ := filter(c.in, m, 0)
+				if got != want[m] {
+					t.Errorf("%v:\n in: %s\ngot: %s\nwant %s", m, c.in, got, want[m])
+				}
+				for n := 1; n < len(c.in); n++ {
+					if chunked, _ := filter(c.in, m, n); chunked != got {
+						t.Fatalf("%v: chunks of %d give\n%s\nnot\n%s", m, n, chunked, got)
+					}
+				}
+				if again, _ := filter(got, m, 0); again != got {
+					t.Errorf("%v: not idempotent:\n%s\n%s", m, got, again)
+				}
+				if l := leaks(got); len(l) > 0 && m == Strip {
+					t.Errorf("%v: oracle finds %v in %s", m, l, got)
+				}
+			}
+		})
+	}
+}
+
+func TestRemovedCounts(t *testing.T) {
+	_, rem := filter(`<script src=//tracker.example/a></script><img src=//tracker.example/b><img src=//stats.example/c>`, Strip, 0)
+	want := []Removal{{"tracker", "ads", 2}, {"stats", "analytics", 1}}
+	if len(rem) != len(want) {
+		t.Fatalf("got %v", rem)
+	}
+	for i := range want {
+		if rem[i] != want[i] {
+			t.Errorf("got %v want %v", rem[i], want[i])
+		}
+	}
+}
+
+func TestOversize(t *testing.T) {
+	big := strings.Repeat("x", 5000)
+	in := `<p>a</p><script>var s = "` + big + `";</script><p>b</p><img alt="` + big + `" src=/ok.png><div title="` + big + `">c</div>`
+	got, rem := filter(in, Strip, 0)
+	want := `<p>a</p><p>b</p><div title="` + big + `">c</div>`
+	if got != want {
+		t.Errorf("got %.200s", got)
+	}
+	if len(rem) != 1 || rem[0].Vendor != VendorOversize || rem[0].Count != 2 {
+		t.Errorf("removed %v", rem)
+	}
+	for _, n := range []int{1, 7, 1000} {
+		if chunked, _ := filter(in, Strip, n); chunked != got {
+			t.Errorf("chunks of %d differ", n)
+		}
+	}
+}
+
+func TestWriteErrorSticks(t *testing.T) {
+	f := New(failWriter{}, &toy{}, Options{})
+	if _, err := f.Write([]byte("<p>x</p>")); err == nil {
+		t.Fatal("want error")
+	}
+	if _, err := f.Write([]byte("<p>y</p>")); err == nil {
+		t.Fatal("want sticky error")
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errTest }
+
+var errTest = &testError{}
+
+type testError struct{}
+
+func (*testError) Error() string { return "test" }
+
+// FuzzFilter: never panics; output independent of chunking; filtering is
+// idempotent; and the oracle finds nothing blocked in the output.
+func FuzzFilter(f *testing.F) {
+	for _, c := range cases {
+		f.Add(c.in, uint64(1))
+	}
+	f.Add(`<svg><foreignObject><div></svg><style><img src=https://tracker.example/x></style>`, uint64(7))
+	f.Add(`<noscript><style></noscript><img src=https://tracker.example/x></style>`, uint64(3))
+	f.Add(`<math><mi><select><textarea></math><img src=//tracker.example/></textarea>`, uint64(5))
+	f.Fuzz(func(t *testing.T, doc string, seed uint64) {
+		if len(doc) > 4096 {
+			return
+		}
+		tm := time.AfterFunc(3*time.Second, func() { panic(fmt.Sprintf("hang on %q seed %d", doc, seed)) })
+		defer tm.Stop()
+		for _, m := range []Mode{Strip, Defer} {
+			one, _ := filter(doc, m, 0)
+			r := rand.New(rand.NewPCG(seed, 1))
+			var out bytes.Buffer
+			fl := New(&out, &toy{}, Options{Mode: m, MaxBuffer: 1 << 10})
+			for b := []byte(doc); len(b) > 0; {
+				n := min(1+r.IntN(16), len(b))
+				fl.Write(b[:n])
+				b = b[n:]
+			}
+			fl.Close()
+			if out.String() != one {
+				t.Fatalf("%v: chunking changes output:\n%q\n%q", m, one, out.String())
+			}
+			if again, _ := filter(one, m, 0); again != one {
+				t.Fatalf("%v: not idempotent:\n%q\n%q", m, one, again)
+			}
+			if l := leaks(one); len(l) > 0 {
+				t.Fatalf("%v: %q\nleaks %v", m, one, l)
+			}
+		}
+	})
+}
