@@ -47,6 +47,13 @@ type Policy interface {
 	SetBase(href []byte)
 }
 
+// Permissive may be implemented by a Policy that can tell up front that it
+// blocks nothing (the visitor granted every category). The filter then copies
+// the document unchanged: nothing to block means nothing is ambiguous either.
+type Permissive interface {
+	Permissive() bool
+}
+
 // Options configures a Filter. The zero value is Strip with the default cap.
 type Options struct {
 	Mode Mode

@@ -160,10 +160,16 @@ func (f *Filter) blockStart(k kind, v Verdict) {
 // canDefer reports whether a blocked element of kind k is kept inert instead
 // of removed. Inside text read two ways (noscript, foreign content) there is
 // no client tool to revive anything and no room for doubt: strip. Client
-// tools revive HTML elements only, so in possible SVG or MathML: strip.
+// tools revive HTML elements only, so in possible SVG or MathML: strip, but
+// for the elements that are HTML even there.
 func (f *Filter) canDefer(k kind, v Verdict) bool {
-	if f.opt.Mode != Defer || v.Category == "" || f.guarded() || f.check || f.foreignPossible() {
+	if f.opt.Mode != Defer || v.Category == "" || f.guarded() || f.check {
 		return false
+	}
+	if f.foreignPossible() {
+		// img and embed break out of foreign content (HTML §13.2.6.5): they
+		// are HTML elements wherever they stand. "image" is one only in HTML.
+		return k == kEmbed || k == kImg && f.nameEnd == 4
 	}
 	switch k {
 	case kScript, kImg, kIframe, kSource, kVideo, kAudio, kEmbed, kLink, kTrack:

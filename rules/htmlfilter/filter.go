@@ -44,6 +44,7 @@ type attr struct {
 // Filter is the streaming filter. Not safe for concurrent use.
 type Filter struct {
 	w       io.Writer
+	pass    bool // the policy blocks nothing: copy
 	policy  Policy
 	opt     Options
 	removed []Removal
@@ -118,8 +119,10 @@ func (f *Filter) Reset(w io.Writer, p Policy, o Options) {
 	if o.MaxBuffer <= 0 {
 		o.MaxBuffer = DefaultMaxBuffer
 	}
+	perm, _ := p.(Permissive)
 	*f = Filter{
-		w: w, policy: p, opt: o,
+		pass: perm != nil && perm.Permissive(),
+		w:    w, policy: p, opt: o,
 		removed: f.removed[:0], buf: f.buf[:0], out: f.out[:0],
 		attrs: f.attrs[:0], child: f.child, scratch: f.scratch[:0],
 	}
@@ -133,6 +136,9 @@ func (f *Filter) Removed() []Removal { return f.removed }
 func (f *Filter) Write(b []byte) (int, error) {
 	if f.err != nil {
 		return 0, f.err
+	}
+	if f.pass {
+		return f.w.Write(b)
 	}
 	if len(f.buf) == 0 {
 		f.d = b // scan the caller's bytes in place; the tail is copied below

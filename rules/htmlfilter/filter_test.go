@@ -1,12 +1,12 @@
 package htmlfilter
 
 import (
-	"fmt"
-	"time"
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Each case: input, expected strip output, expected defer output ("=" means
@@ -92,7 +92,8 @@ var cases = []struct {
 	{"svg style comment hides end", `<svg><style><!--</style><img src=https://tracker.example/x>--></style></svg>`, `<svg><style></style></svg>`, "="},
 	{"svg cdata", `<svg><![CDATA[ > <img src=https://tracker.example/x> ]]></svg>`, `<svg></svg>`, "="},
 	{"svg script benign", `<svg><script>var a=1;</script></svg>`, `<svg><script>var a=1;</script></svg>`, "="},
-	{"svg script with markup", `<svg><script><!--</script><img src=https://tracker.example/x>--></script></svg>`, `<svg>--></script></svg>`, "="},
+	{"svg script with markup", `<svg><script><!--</script><img src=https://tracker.example/x>--></script></svg>`, `<svg>--></script></svg>`,
+		`<svg><img data-category="ads" data-src=https://tracker.example/x>--></script></svg>`},
 	{"textarea raw", `<textarea><img src=https://tracker.example/x></textarea>`, `<textarea><img src=https://tracker.example/x></textarea>`, "="},
 	{"template filtered", `<template><img src=https://tracker.example/x></template>`, `<template></template>`,
 		`<template><img data-category="ads" data-src=https://tracker.example/x></template>`},
@@ -223,4 +224,15 @@ func FuzzFilter(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestPermissivePassesThrough(t *testing.T) {
+	in := `<noscript><p title="</noscript><img src=https://tracker.example/x>"></p></noscript><script src=//tracker.example/t.js></script>`
+	var out bytes.Buffer
+	f := New(&out, &toy{all: true}, Options{})
+	f.Write([]byte(in))
+	f.Close()
+	if out.String() != in || len(f.Removed()) != 0 {
+		t.Errorf("got %s", out.String())
+	}
 }

@@ -47,7 +47,7 @@ const maxName = 14
 // allocating. Names are lowercased into a small array first: browsers fold
 // only ASCII letters in tag names (HTML §13.2.5.8), never Unicode case.
 func lookupKind(name []byte) kind {
-	if len(name) < 1 || len(name) > maxName {
+	if len(name) < 2 || len(name) > maxName || candidates[len(name)]&(1<<(name[0]|0x20-'a')) == 0 {
 		return kOther
 	}
 	var buf [maxName]byte
@@ -109,6 +109,19 @@ func lookupKind(name []byte) kind {
 	}
 	return kOther
 }
+
+// candidates has, per name length, a bit for each first letter that some
+// known name of that length starts with: most tags (a, p, div, span, li...)
+// are rejected before any comparison.
+var candidates = func() (t [maxName + 1]uint32) {
+	for _, n := range []string{"script", "img", "image", "source", "video", "audio", "track",
+		"embed", "input", "object", "iframe", "frame", "link", "base", "style", "textarea",
+		"title", "xmp", "noembed", "noframes", "noscript", "svg", "math", "foreignobject",
+		"desc", "annotation-xml", "mi", "mo", "mn", "ms", "mtext", "body", "html"} {
+		t[len(n)] |= 1 << (n[0] - 'a')
+	}
+	return t
+}()
 
 // rawText reports whether a start tag of kind k switches the HTML tokenizer to
 // RAWTEXT, RCDATA or script data (HTML §13.2.6.4.4 and §13.2.6.4.7).

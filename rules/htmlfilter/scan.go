@@ -8,14 +8,32 @@ func (f *Filter) run(eof bool) {
 	for f.err == nil {
 		switch f.st {
 		case sData:
-			i := bytes.IndexByte(d[f.pos:], '<')
-			if i < 0 {
-				f.pos = len(d)
-				f.advance(f.pos)
+			// The hot loop: text and ordinary tags, copied as they are.
+			pos := f.pos
+			plain := f.skip == kOther && !f.guarded() && f.ipDepth == 0
+			for {
+				if pos >= len(d) || d[pos] != '<' {
+					i := bytes.IndexByte(d[pos:], '<')
+					if i < 0 {
+						pos = len(d)
+						break
+					}
+					pos += i
+				}
+				if !plain {
+					break
+				}
+				end := plainTag(d, pos)
+				if end == 0 {
+					break
+				}
+				pos = end
+			}
+			f.pos = pos
+			f.advance(pos)
+			if pos == len(d) {
 				return
 			}
-			f.pos += i
-			f.advance(f.pos)
 			f.tok = f.pos
 			f.pos++
 			f.st = sLT
@@ -197,6 +215,30 @@ func commentEnd(d []byte, start, from int) int {
 	}
 }
 
+// plainTag is the fast path for the tags that make up most of a page: when
+// the tag at i is wholly in view and can load nothing nor change a context,
+// it returns the offset after its '>': the tag is kept as it is. Else 0, and
+// the state machine takes the tag. Callers check that no context (skip,
+// guard, integration point) needs to see every tag.
+func plainTag(d []byte, i int) int {
+	j := i + 1
+	if j < len(d) && d[j] == '/' {
+		j++
+	}
+	if j >= len(d) || !isAlpha(d[j]) {
+		return 0
+	}
+	s := j
+	for j < len(d) && class[d[j]] == cOther {
+		j++
+	}
+	if j >= len(d) || lookupKind(d[s:j]) != kOther {
+		return 0
+	}
+	end, _ := skipAttrs(d, j)
+	return end
+}
+
 // beginTag starts a tag whose name begins at pos.
 func (f *Filter) beginTag(end bool) {
 	f.st = sTag
@@ -226,26 +268,37 @@ func (f *Filter) nameDone(nameEnd int) {
 // scanTag runs the attribute state machine from pos. It returns true with pos
 // after the closing '>', or false when the data ran out.
 func (f *Filter) scanTag(d []byte) bool {
-	i := f.pos
-	st := f.tst
-	defer func() { f.pos, f.tst = i, st }()
+	var done bool
+	f.pos, f.tst, done = f.tagMachine(d, f.pos, f.tst)
+	return done
+}
+
+func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) {
 	for i < len(d) {
 		c := d[i]
 		switch st {
 		case tName:
-			for i < len(d) && !isSpace(d[i]) && d[i] != '/' && d[i] != '>' {
+			for i < len(d) && class[d[i]] == cOther {
 				i++
 			}
 			if i == len(d) {
 				if f.k == kUnknown && i-f.tok > maxName+2 {
 					f.nameDone(i) // too long for any name we know: stream it
 				}
-				return false
+				return i, st, false
 			}
 			if f.k == kUnknown {
 				f.nameDone(i)
 			}
 			st = tBeforeAttr
+			if !f.record {
+				// Nothing to record: finish the tag with the fast skipper
+				// when it is all here; else go on byte by byte.
+				if end, self := skipAttrs(d, i); end > 0 {
+					i, f.selfClose = end, self
+					return i, st, true
+				}
+			}
 		case tBeforeAttr:
 			switch {
 			case isSpace(c):
@@ -255,7 +308,7 @@ func (f *Filter) scanTag(d []byte) bool {
 				i++
 			case c == '>':
 				i++
-				return true
+				return i, st, true
 			default:
 				// '=' here starts an attribute name (unexpected-equals-sign-before-attribute-name).
 				f.cur = attr{name: int32(i - f.tok), val: -1}
@@ -263,16 +316,13 @@ func (f *Filter) scanTag(d []byte) bool {
 				i++
 			}
 		case tAttrName:
-			for i < len(d) {
-				c = d[i]
-				if isSpace(c) || c == '/' || c == '>' || c == '=' {
-					break
-				}
+			for i < len(d) && nameClass[d[i]] == cOther {
 				i++
 			}
 			if i == len(d) {
-				return false
+				return i, st, false
 			}
+			c = d[i]
 			f.cur.nameEnd = int32(i - f.tok)
 			if c == '=' {
 				st = tBeforeValue
@@ -307,7 +357,7 @@ func (f *Filter) scanTag(d []byte) bool {
 				f.cur.val, f.cur.valEnd = int32(i-f.tok), int32(i-f.tok)
 				f.addAttr()
 				i++
-				return true
+				return i, st, true
 			default:
 				f.cur.val = int32(i - f.tok)
 				st = tUnquoted
@@ -320,7 +370,7 @@ func (f *Filter) scanTag(d []byte) bool {
 			j := bytes.IndexByte(d[i:], q)
 			if j < 0 {
 				i = len(d)
-				return false
+				return i, st, false
 			}
 			i += j
 			f.cur.valEnd = int32(i - f.tok)
@@ -332,7 +382,7 @@ func (f *Filter) scanTag(d []byte) bool {
 				i++
 			}
 			if i == len(d) {
-				return false
+				return i, st, false
 			}
 			f.cur.valEnd = int32(i - f.tok)
 			f.addAttr()
@@ -347,7 +397,7 @@ func (f *Filter) scanTag(d []byte) bool {
 				st = tSelfClose
 			case c == '>':
 				i++
-				return true
+				return i, st, true
 			default:
 				st = tBeforeAttr // missing-whitespace-between-attributes
 			}
@@ -355,12 +405,99 @@ func (f *Filter) scanTag(d []byte) bool {
 			if c == '>' {
 				f.selfClose = true
 				i++
-				return true
+				return i, st, true
 			}
 			st = tBeforeAttr
 		}
 	}
-	return false
+	return i, st, false
+}
+
+// Byte classes of the tag tokenizer: what ends a tag or attribute name.
+const (
+	cOther = iota
+	cSpace
+	cSlash
+	cGT
+	cEq
+)
+
+var class = func() (t [256]uint8) {
+	for _, c := range []byte(" \t\n\f\r") {
+		t[c] = cSpace
+	}
+	t['/'], t['>'] = cSlash, cGT
+	return t
+}()
+
+// nameClass is class with '=' added: it ends attribute names, not tag names.
+var nameClass = func() (t [256]uint8) {
+	t = class
+	t['='] = cEq
+	return t
+}()
+
+// skipAttrs finishes a tag whose attributes need no recording, from the end
+// of its name. It is the state machine of HTML §13.2.5.32–40 folded into
+// straight loops: quoted values are skipped with IndexByte, and a quote is
+// special only where a value starts (in names it is a name character). It
+// returns the offset after '>' and whether the tag is self-closing, or 0 when
+// the tag does not end within d; it has no side effects, so the caller can
+// then resume byte by byte.
+func skipAttrs(d []byte, i int) (int, bool) {
+	n := len(d)
+	for i < n {
+		// Before attribute name; also after a value or a name without one.
+		switch class[d[i]] {
+		case cSpace:
+			i++
+			continue
+		case cSlash:
+			if i+1 < n && d[i+1] == '>' {
+				return i + 2, true
+			}
+			i++
+			continue
+		case cGT:
+			return i + 1, false
+		}
+		// An attribute name: its first byte may be '=' or a quote.
+		i++
+		for i < n && nameClass[d[i]] == cOther {
+			i++
+		}
+		for i < n && class[d[i]] == cSpace {
+			i++
+		}
+		if i >= n {
+			return 0, false
+		}
+		if d[i] != '=' {
+			continue
+		}
+		i++
+		for i < n && class[d[i]] == cSpace {
+			i++
+		}
+		if i >= n {
+			return 0, false
+		}
+		switch c := d[i]; c {
+		case '"', '\'':
+			j := bytes.IndexByte(d[i+1:], c)
+			if j < 0 {
+				return 0, false
+			}
+			i += j + 2
+		case '>':
+			return i + 1, false
+		default:
+			for i < n && class[d[i]] != cSpace && d[i] != '>' {
+				i++
+			}
+		}
+	}
+	return 0, false
 }
 
 func (f *Filter) addAttr() {
@@ -447,11 +584,10 @@ func (f *Filter) violates(from, to int) bool {
 				continue
 			}
 			n := k.name()
+			// The checked bytes end at a '>', which no name continues
+			// through: a match must lie wholly inside them.
 			if len(b) >= len(n) && eqFold(b[:len(n)], n) {
 				return true
-			}
-			if len(b) < len(n) {
-				return true // cut short: assume the worst
 			}
 		}
 	}
