@@ -286,6 +286,11 @@ type writerOnly struct{ io.Writer }
 // unfiltered ones may use the next writer's ReadFrom.
 func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 	var ns int64
+	if !rw.decided && rw.statusCode == 0 && firstValue(rw.Header()["Content-Type"]) != "" {
+		// Typed: decide now, so that an unfiltered body keeps the
+		// sendfile path from its first byte.
+		rw.decide(nil)
+	}
 	if !rw.decided {
 		// Decide on the first bytes, as encode does for its sniff.
 		var buf [sniffLen]byte

@@ -1,0 +1,695 @@
+package caddymodule
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/consentedge/consentedge/rules"
+)
+
+// A page with one tracker of the policy (the Meta pixel loader) beside
+// benign content; used where a test needs the filter to act.
+const (
+	pixelTag   = `<script async src="https://connect.facebook.net/en_US/fbevents.js"></script>`
+	pixelHost  = "connect.facebook.net"
+	benignHTML = `<p>Follow <a href="https://www.facebook.com/acme">us</a></p><script src="/app.js"></script>`
+	trackedDoc = "<!DOCTYPE html><html><head><title>t</title>" + pixelTag + "</head><body>" + benignHTML + "</body></html>"
+)
+
+// newTestHandler provisions a Handler the way Caddy would, with its logger
+// replaced by an observer.
+func newTestHandler(t *testing.T, mod func(*Handler)) (*Handler, *observer.ObservedLogs) {
+	t.Helper()
+	h := new(Handler)
+	if mod != nil {
+		mod(h)
+	}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	if err := h.Provision(ctx); err != nil {
+		t.Fatalf("provision: %v", err)
+	}
+	if err := h.Validate(); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	core, logs := observer.New(zapcore.DebugLevel)
+	h.logger = zap.New(core)
+	return h, logs
+}
+
+// serve runs one request through h with next as the origin.
+func serve(h *Handler, req *http.Request, next func(http.ResponseWriter, *http.Request) error) (*httptest.ResponseRecorder, error) {
+	rec := httptest.NewRecorder()
+	err := h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(next))
+	return rec, err
+}
+
+// htmlOrigin answers with body as text/html and the given extra headers.
+func htmlOrigin(body string, hdr ...string) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		for i := 0; i+1 < len(hdr); i += 2 {
+			w.Header().Add(hdr[i], hdr[i+1])
+		}
+		_, err := io.WriteString(w, body)
+		return err
+	}
+}
+
+func TestFiltersHTML(t *testing.T) {
+	h, logs := newTestHandler(t, nil)
+	req := httptest.NewRequest("GET", "http://shop.example/p?gclid=secret", nil)
+	rec, err := serve(h, req, htmlOrigin(trackedDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := rec.Body.String()
+	if !strings.Contains(body, benignHTML) {
+		t.Errorf("benign content changed:\n%s", body)
+	}
+	// Needs the filter and the default rules.
+	if strings.Contains(body, pixelHost) {
+		t.Errorf("tracker survived with no consent:\n%s", body)
+	}
+	if n := logs.FilterMessage("filtered").Len(); n != 1 {
+		t.Errorf("%d filtered log entries, want 1", n)
+	}
+}
+
+func TestStreaming(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	firstRead := make(chan struct{})
+	originDone := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			defer close(originDone)
+			w.Header().Set("Content-Type", "text/html")
+			if _, err := io.WriteString(w, "<!DOCTYPE html><html><body><p>first chunk</p>\n"); err != nil {
+				return err
+			}
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				return err
+			}
+			// Block until the client has read the first chunk: only a
+			// streaming filter lets the test get past this point.
+			<-firstRead
+			_, err := io.WriteString(w, "<p>second chunk</p></body></html>\n")
+			return err
+		}))
+		if err != nil {
+			t.Errorf("ServeHTTP: %v", err)
+		}
+	}))
+	defer srv.Close()
+
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	got := make(chan string, 1)
+	go func() {
+		line, _ := br.ReadString('\n')
+		got <- line
+	}()
+	select {
+	case line := <-got:
+		if !strings.Contains(line, "first chunk") {
+			t.Fatalf("first line %q", line)
+		}
+	case <-originDone:
+		t.Fatal("origin finished before the client saw its first chunk")
+	case <-time.After(10 * time.Second):
+		close(firstRead)
+		t.Fatal("first chunk did not reach the client while the origin was still writing: flush did not pass through")
+	}
+	close(firstRead)
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(rest), "second chunk") {
+		t.Errorf("rest %q", rest)
+	}
+	if resp.Header.Get("Content-Length") != "" || resp.ContentLength != -1 {
+		t.Errorf("filtered response has a length: %v", resp.ContentLength)
+	}
+}
+
+func TestFlushPassesThrough(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	for _, ct := range []string{"text/html", "text/event-stream"} {
+		rec, err := serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", ct)
+			w.WriteHeader(http.StatusOK)
+			return http.NewResponseController(w).Flush()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rec.Flushed {
+			t.Errorf("%s: flush did not reach the next writer", ct)
+		}
+	}
+}
+
+func TestNonHTMLUntouched(t *testing.T) {
+	h, logs := newTestHandler(t, nil)
+	body := "\x89PNG\r\n\x1a\n" + trackedDoc // bytes that would be filtered if read as HTML
+	for _, ct := range []string{"image/png", "application/json", "text/plain; charset=utf-8", "text/htmlx", "application/javascript"} {
+		rec, err := serve(h, httptest.NewRequest("GET", "/img", nil), func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", ct)
+			w.Header().Set("Content-Length", "99")
+			w.Header().Set("Accept-Ranges", "bytes")
+			w.Header().Set("ETag", `"abc"`)
+			_, err := io.WriteString(w, body)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Body.String() != body {
+			t.Errorf("%s: body changed", ct)
+		}
+		hdr := rec.Result().Header
+		if hdr.Get("Content-Length") != "99" || hdr.Get("Accept-Ranges") != "bytes" || hdr.Get("Etag") != `"abc"` || hdr.Get("Vary") != "" {
+			t.Errorf("%s: headers changed: %v", ct, hdr)
+		}
+	}
+	if logs.Len() != 0 {
+		t.Errorf("log entries for unfiltered responses: %v", logs.All())
+	}
+}
+
+func TestHTMLTypes(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	for _, ct := range []string{"text/html", "TEXT/HTML; charset=UTF-8", "text/html;charset=utf-8", " text/html ", "application/xhtml+xml", "Application/XHTML+XML; charset=utf-8"} {
+		rec, err := serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", ct)
+			_, err := io.WriteString(w, trackedDoc)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !hasToken(rec.Result().Header["Vary"], "Cookie") {
+			t.Errorf("%q not treated as HTML", ct)
+		}
+	}
+}
+
+func TestSniffsMissingContentType(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+		_, err := io.WriteString(w, trackedDoc)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := rec.Result()
+	if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !hasToken(res.Header["Vary"], "Cookie") {
+		t.Errorf("untyped HTML not sniffed and filtered: %v", res.Header)
+	}
+}
+
+func TestBodylessResponses(t *testing.T) {
+	h, logs := newTestHandler(t, nil)
+	for _, tc := range []struct {
+		method string
+		status int
+	}{
+		{"HEAD", 200}, {"GET", 204}, {"GET", 304}, {"GET", 205},
+	} {
+		rec, err := serve(h, httptest.NewRequest(tc.method, "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "text/html")
+			w.Header().Set("Content-Length", "1234")
+			w.WriteHeader(tc.status)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Code != tc.status || rec.Body.Len() != 0 {
+			t.Errorf("%s %d: got %d with %d body bytes", tc.method, tc.status, rec.Code, rec.Body.Len())
+		}
+		if tc.method == "HEAD" {
+			// RFC 9110 §9.3.2: the header fields GET would get.
+			hdr := rec.Result().Header
+			if hdr.Get("Content-Length") != "" || !hasToken(hdr["Vary"], "Cookie") {
+				t.Errorf("HEAD headers differ from GET's: %v", hdr)
+			}
+		}
+	}
+	if n := logs.FilterMessage("filtered").Len(); n != 0 {
+		t.Errorf("%d filtered entries for bodyless responses", n)
+	}
+}
+
+func TestVaryOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		gpc   bool
+		vary  []string
+		wantV []string
+	}{
+		{"none", true, nil, []string{"Cookie", "Sec-GPC"}},
+		{"gpc off", false, nil, []string{"Cookie"}},
+		{"present", true, []string{"Accept-Encoding, cookie", "sec-gpc"}, []string{"Accept-Encoding, cookie", "sec-gpc"}},
+		{"partly", true, []string{"Cookie"}, []string{"Cookie", "Sec-GPC"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := newTestHandler(t, func(h *Handler) { h.GPC = &tc.gpc })
+			rec, err := serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Content-Type", "text/html")
+				w.Header()["Vary"] = tc.vary
+				_, err := io.WriteString(w, "<p>hi</p>")
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.Result().Header["Vary"]; strings.Join(got, "|") != strings.Join(tc.wantV, "|") {
+				t.Errorf("Vary %q, want %q", got, tc.wantV)
+			}
+		})
+	}
+}
+
+func TestNoLengthNoRanges(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), htmlOrigin(trackedDoc,
+		"Content-Length", "120", "Accept-Ranges", "bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := rec.Result().Header
+	if hdr.Get("Content-Length") != "" || hdr.Get("Accept-Ranges") != "" {
+		t.Errorf("filtered response kept Content-Length or Accept-Ranges: %v", hdr)
+	}
+}
+
+func TestETagVariants(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	req := httptest.NewRequest("GET", "/", nil)
+	granted := h.rules.Consent(req.Header, consentCfg(h))
+	suffix := h.etagSuffix(granted)
+	if !strings.HasPrefix(suffix, "-cs") {
+		t.Fatalf("suffix %q", suffix)
+	}
+
+	for _, tc := range []struct{ in, want string }{
+		{`"abc"`, `"abc` + suffix + `"`},
+		{`W/"abc"`, `W/"abc` + suffix + `"`},
+		{``, ``},
+	} {
+		rec, err := serve(h, httptest.NewRequest("GET", "/", nil), htmlOrigin("<p>x</p>", "ETag", tc.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Result().Header.Get("Etag"); got != tc.want {
+			t.Errorf("ETag %q became %q, want %q", tc.in, got, tc.want)
+		}
+	}
+
+	// Conditional requests: our suffix is stripped for upstream, another
+	// variant's is not (so it cannot earn a 304 for this visitor).
+	other := h.etagSuffix(granted.With(rules.Advertising))
+	for _, tc := range []struct{ key, in, upstream string }{
+		{"If-None-Match", `"abc` + suffix + `"`, `"abc"`},
+		{"If-None-Match", `W/"abc` + suffix + `", "def` + suffix + `"`, `W/"abc", "def"`},
+		{"If-None-Match", `"abc` + other + `"`, `"abc` + other + `"`},
+		{"If-None-Match", `*`, `*`},
+		{"If-Match", `"abc` + suffix + `"`, `"abc"`},
+	} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set(tc.key, tc.in)
+		var seen string
+		rec, err := serve(h, req, func(w http.ResponseWriter, r *http.Request) error {
+			seen = r.Header.Get(tc.key)
+			w.Header().Set("ETag", `"abc"`)
+			if seen == `"abc"` && tc.key == "If-None-Match" {
+				w.WriteHeader(http.StatusNotModified)
+				return nil
+			}
+			return htmlOrigin("<p>x</p>")(w, r)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen != tc.upstream {
+			t.Errorf("%s %s reached upstream as %s, want %s", tc.key, tc.in, seen, tc.upstream)
+		}
+		if rec.Code == http.StatusNotModified {
+			// RFC 9110 §15.4.5: the 304 names the variant like the 200 would.
+			hdr := rec.Result().Header
+			if hdr.Get("Etag") != `"abc`+suffix+`"` || !hasToken(hdr["Vary"], "Cookie") {
+				t.Errorf("304 headers %v", hdr)
+			}
+		}
+	}
+}
+
+func TestRefusesEncodedHTML(t *testing.T) {
+	h, logs := newTestHandler(t, nil)
+	for _, ce := range []string{"gzip", "br", "identity, zstd"} {
+		rec, err := serve(h, httptest.NewRequest("GET", "/", nil), htmlOrigin("\x1f\x8b\x08garbage"+trackedDoc, "Content-Encoding", ce, "ETag", `"x"`))
+		var he caddyhttp.HandlerError
+		if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway {
+			t.Fatalf("%s: error %v, want a 502 HandlerError", ce, err)
+		}
+		if rec.Body.Len() != 0 || len(rec.Header()) != 0 {
+			t.Errorf("%s: encoded html leaked: %d bytes, headers %v", ce, rec.Body.Len(), rec.Header())
+		}
+	}
+	if logs.FilterMessage("refusing encoded html").Len() != 3 {
+		t.Errorf("refusals not logged: %v", logs.All())
+	}
+
+	// identity is no encoding; non-HTML may be encoded.
+	if _, err := serve(h, httptest.NewRequest("GET", "/", nil), htmlOrigin("<p>x</p>", "Content-Encoding", "identity")); err != nil {
+		t.Errorf("identity refused: %v", err)
+	}
+	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/javascript")
+		w.Header().Set("Content-Encoding", "gzip")
+		_, err := io.WriteString(w, "\x1f\x8bjs")
+		return err
+	})
+	if err != nil || rec.Body.String() != "\x1f\x8bjs" {
+		t.Errorf("encoded js: %v %q", err, rec.Body.String())
+	}
+}
+
+func TestPartialContent(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	origin := func(ct string) func(http.ResponseWriter, *http.Request) error {
+		return func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", ct)
+			w.Header().Set("Content-Range", "bytes 0-3/100")
+			w.WriteHeader(http.StatusPartialContent)
+			_, err := io.WriteString(w, "<scr")
+			return err
+		}
+	}
+	_, err := serve(h, httptest.NewRequest("GET", "/", nil), origin("text/html"))
+	var he caddyhttp.HandlerError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway {
+		t.Errorf("206 html: %v, want 502", err)
+	}
+	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), origin("video/mp4"))
+	if err != nil || rec.Code != http.StatusPartialContent || rec.Body.String() != "<scr" {
+		t.Errorf("206 video: %v %d %q", err, rec.Code, rec.Body.String())
+	}
+}
+
+func TestRequestHeaders(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	for _, tc := range []struct {
+		accept    string
+		keepRange bool
+	}{
+		{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", false},
+		{"TEXT/HTML", false},
+		{"image/avif,image/webp,*/*", true},
+		{"", true},
+	} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Accept", tc.accept)
+		req.Header.Set("Accept-Encoding", "gzip, br, zstd")
+		req.Header.Set("Range", "bytes=0-99")
+		req.Header.Set("If-Range", `"abc"`)
+		var got http.Header
+		if _, err := serve(h, req, func(w http.ResponseWriter, r *http.Request) error {
+			got = r.Header.Clone()
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got.Get("Accept-Encoding") != "" {
+			t.Errorf("Accept-Encoding reached upstream: %q", got.Get("Accept-Encoding"))
+		}
+		if kept := got.Get("Range") != "" && got.Get("If-Range") != ""; kept != tc.keepRange {
+			t.Errorf("Accept %q: Range kept = %v, want %v", tc.accept, kept, tc.keepRange)
+		}
+	}
+}
+
+func TestNextError(t *testing.T) {
+	h, logs := newTestHandler(t, nil)
+	boom := caddyhttp.Error(http.StatusBadGateway, errors.New("upstream down"))
+	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/html")
+		return boom
+	})
+	if !errors.Is(err, boom.Err) {
+		t.Fatalf("error %v, want %v", err, boom)
+	}
+	// Caddy's error handling writes the response; we wrote nothing.
+	if rec.Body.Len() != 0 || rec.Flushed || rec.Result().Header.Get("Vary") != "" {
+		t.Errorf("wrote after next failed: %d bytes, headers %v", rec.Body.Len(), rec.Result().Header)
+	}
+
+	// An error in mid-body: what the filter still holds is dropped, not
+	// decided and written after the error.
+	rec, err = serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, "<p>ok</p><script>var held = 1;")
+		return errors.New("upstream reset")
+	})
+	if err == nil || strings.Contains(rec.Body.String(), "held") {
+		t.Errorf("after error: %v, body %q", err, rec.Body.String())
+	}
+	if logs.FilterMessage("filtered").Len() != 0 {
+		t.Error("failed response logged as filtered")
+	}
+}
+
+// readFromRecorder is a next writer with a ReadFrom (like net/http's), so
+// that we can see whether io.Copy went around the filter.
+type readFromRecorder struct {
+	*httptest.ResponseRecorder
+	readFrom bool
+}
+
+func (r *readFromRecorder) ReadFrom(src io.Reader) (int64, error) {
+	r.readFrom = true
+	return io.Copy(r.ResponseRecorder, src)
+}
+
+func TestReadFromMasked(t *testing.T) {
+	h, logs := newTestHandler(t, nil)
+	for _, tc := range []struct {
+		ct       string
+		body     string
+		filtered bool
+	}{
+		{"text/html", trackedDoc + strings.Repeat("<p>padding</p>", 100), true},
+		{"text/html", trackedDoc, true}, // shorter than the sniff length
+		{"application/octet-stream", strings.Repeat("x", 5000), false},
+	} {
+		next := &readFromRecorder{ResponseRecorder: httptest.NewRecorder()}
+		err := h.ServeHTTP(next, httptest.NewRequest("GET", "/", nil), caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", tc.ct)
+			// Hide strings.Reader's WriteTo, or io.Copy would use it and
+			// never reach our ReadFrom.
+			_, err := io.Copy(w, struct{ io.Reader }{strings.NewReader(tc.body)})
+			return err
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.filtered {
+			if next.readFrom {
+				t.Errorf("%s: io.Copy went around the filter", tc.ct)
+			}
+			if strings.Contains(next.Body.String(), pixelHost) {
+				t.Errorf("%s: tracker survived io.Copy", tc.ct)
+			}
+		} else {
+			if !next.readFrom {
+				t.Errorf("%s: unfiltered body lost the ReadFrom (sendfile) path", tc.ct)
+			}
+			if next.Body.String() != tc.body {
+				t.Errorf("%s: body changed", tc.ct)
+			}
+		}
+	}
+	for _, e := range logs.FilterMessage("filtered").All() {
+		if in := e.ContextMap()["bytes_in"]; in == int64(0) {
+			t.Errorf("bytes_in 0 after io.Copy: %v", e.ContextMap())
+		}
+	}
+}
+
+func TestAbortPanic(t *testing.T) {
+	h, logs := newTestHandler(t, nil)
+	func() {
+		defer func() {
+			if p := recover(); p != http.ErrAbortHandler {
+				t.Errorf("recovered %v, want http.ErrAbortHandler", p)
+			}
+		}()
+		_, _ = serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, "<p>partial</p><script>")
+			panic(http.ErrAbortHandler) // as reverse_proxy does on client abort
+		})
+	}()
+	if logs.FilterMessage("filtered").Len() != 0 {
+		t.Error("aborted response logged as filtered")
+	}
+	// The pooled wrapper must be usable again.
+	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), htmlOrigin("<p>next</p>"))
+	if err != nil || rec.Body.String() != "<p>next</p>" {
+		t.Errorf("after abort: %v %q", err, rec.Body.String())
+	}
+}
+
+func TestEarlyHintsPassThrough(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = h.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+			w.WriteHeader(http.StatusEarlyHints)
+			// Set after the 1xx: the 1xx must not have decided the headers.
+			w.Header().Set("Content-Type", "text/html")
+			w.Header().Set("Content-Length", "999")
+			_, err := io.WriteString(w, "<p>x</p>\n")
+			return err
+		}))
+	}))
+	defer srv.Close()
+	var hints []int
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
+			hints = append(hints, code)
+			return nil
+		},
+	}))
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if len(hints) != 1 || hints[0] != http.StatusEarlyHints {
+		t.Errorf("1xx seen: %v", hints)
+	}
+	// (net/http may compute a length of its own for a short body; the
+	// upstream's 999 must be gone.)
+	if resp.StatusCode != 200 || !hasToken(resp.Header["Vary"], "Cookie") || resp.ContentLength == 999 {
+		t.Errorf("final response not decided after the 1xx: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+func TestLogEntry(t *testing.T) {
+	h, logs := newTestHandler(t, nil)
+	req := httptest.NewRequest("GET", "http://shop.example/checkout?fbclid=IwAR123&email=a%40b.example", nil)
+	req.RemoteAddr = "192.0.2.77:51234"
+	req.Header.Set("Cookie", "consent=analytics; session=s3cr3t")
+	// Caddy's resolved client IP (trusted_proxies) wins over RemoteAddr.
+	vars := map[string]any{caddyhttp.ClientIPVarKey: "2001:db8:abcd:12::99"}
+	req = req.WithContext(context.WithValue(req.Context(), caddyhttp.VarsCtxKey, vars))
+	if _, err := serve(h, req, htmlOrigin(trackedDoc)); err != nil {
+		t.Fatal(err)
+	}
+	entries := logs.FilterMessage("filtered").All()
+	if len(entries) != 1 {
+		t.Fatalf("%d entries", len(entries))
+	}
+	e := entries[0]
+	if e.Level != zapcore.InfoLevel {
+		t.Errorf("level %v", e.Level)
+	}
+	m := e.ContextMap()
+	want := map[string]any{
+		"client_ip": "2001:db8:abcd::",
+		"mode":      "strip",
+		"host":      "shop.example",
+		"path":      "/checkout",
+		"status":    int64(200),
+		"bytes_in":  int64(len(trackedDoc)),
+	}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, m[k], v)
+		}
+	}
+	for _, k := range []string{"granted", "bytes_out", "removed"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("no %s field", k)
+		}
+	}
+	for k, v := range m {
+		s, _ := v.(string)
+		if strings.Contains(s, "s3cr3t") || strings.Contains(s, "fbclid") || strings.Contains(s, "192.0.2.77") || strings.Contains(s, "::99") {
+			t.Errorf("log field %s leaks %q", k, s)
+		}
+	}
+	// Needs the rules: analytics granted, advertising (the pixel) not.
+	if m["granted"] != "necessary.analytics" {
+		t.Errorf("granted = %v", m["granted"])
+	}
+	if rm, _ := m["removed"].(map[string]any); len(rm) == 0 {
+		t.Errorf("removed = %#v, want the pixel's vendor", m["removed"])
+	}
+
+	// Without Caddy's variable: RemoteAddr, truncated.
+	req = httptest.NewRequest("GET", "/", nil)
+	req.RemoteAddr = "[::ffff:198.51.100.7]:443"
+	if _, err := serve(h, req, htmlOrigin("<p>x</p>")); err != nil {
+		t.Fatal(err)
+	}
+	last := logs.FilterMessage("filtered").All()
+	if got := last[len(last)-1].ContextMap()["client_ip"]; got != "198.51.100.0" {
+		t.Errorf("client_ip from RemoteAddr = %v", got)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, h := range []*Handler{
+		{Mode: "remove", Cookie: "consent"},
+		{Mode: "strip", Cookie: "a b"},
+	} {
+		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+		if err := h.Provision(ctx); err == nil {
+			if err := h.Validate(); err == nil {
+				t.Errorf("%+v validated", h)
+			}
+		}
+		cancel()
+	}
+}
+
+func consentCfg(h *Handler) rules.ConsentConfig {
+	return rules.ConsentConfig{Cookie: h.Cookie, GPC: h.gpc}
+}
+
+func hasToken(vals []string, tok string) bool {
+	for _, v := range vals {
+		for _, item := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(item), tok) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,401 @@
+package caddymodule
+
+// Integration tests through a real Caddy (caddytest). caddytest's admin
+// endpoint is fixed at localhost:2999, so every caddytest test of the
+// project lives in this one file of this one package.
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+)
+
+// snippet is one vendor's markup in the test page, shaped like the vendor's
+// install docs (testdata/README.md names them).
+type snippet struct {
+	vendor   string
+	category string   // per the privacy policy §14 (and the custom rules file)
+	html     string   // exactly as the origin serves it
+	markers  []string // substrings that betray the vendor anywhere in a page
+	loadURLs []string // URLs that a deferred element must keep in data-*
+}
+
+var trackerSnippets = []snippet{
+	{
+		vendor:   "google-analytics",
+		category: "analytics",
+		html: `<script async src="https://www.googletagmanager.com/gtag/js?id=G-TEST12345"></script>
+<script>
+  window.dataLayer = window.dataLayer || [];
+  function gtag(){dataLayer.push(arguments);}
+  gtag('js', new Date());
+  gtag('config', 'G-TEST12345');
+</script>
+<script>(function(w,d,s,l,i){w[l]=w[l]||[];w[l].push({'gtm.start':
+new Date().getTime(),event:'gtm.js'});var f=d.getElementsByTagName(s)[0],
+j=d.createElement(s),dl=l!='dataLayer'?'&l='+l:'';j.async=true;j.src=
+'https://www.googletagmanager.com/gtm.js?id='+i+dl;f.parentNode.insertBefore(j,f);
+})(window,document,'script','dataLayer','GTM-TEST123');</script>
+<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-TEST123"
+height="0" width="0" style="display:none;visibility:hidden"></iframe></noscript>`,
+		markers:  []string{"googletagmanager.com", "G-TEST12345", "GTM-TEST123"},
+		loadURLs: []string{"https://www.googletagmanager.com/gtag/js?id=G-TEST12345"},
+	},
+	{
+		vendor:   "facebook",
+		category: "advertising",
+		html: `<script>
+!function(f,b,e,v,n,t,s)
+{if(f.fbq)return;n=f.fbq=function(){n.callMethod?
+n.callMethod.apply(n,arguments):n.queue.push(arguments)};
+if(!f._fbq)f._fbq=n;n.push=n;n.loaded=!0;n.version='2.0';
+n.queue=[];t=b.createElement(e);t.async=!0;
+t.src=v;s=b.getElementsByTagName(e)[0];
+s.parentNode.insertBefore(t,s)}(window, document,'script',
+'https://connect.facebook.net/en_US/fbevents.js');
+fbq('init', '1111222233334444');
+fbq('track', 'PageView');
+</script>
+<noscript><img height="1" width="1" style="display:none"
+src="https://www.facebook.com/tr?id=1111222233334444&ev=PageView&noscript=1"
+/></noscript>`,
+		markers: []string{"connect.facebook.net", "facebook.com/tr", "fbq("},
+	},
+	{
+		vendor:   "intercom",
+		category: "analytics",
+		html: `<script>
+  window.intercomSettings = { api_base: "https://api-iam.intercom.io", app_id: "test1234" };
+</script>
+<script>
+(function(){var w=window;var ic=w.Intercom;if(typeof ic==="function"){ic('reattach_activator');ic('update',w.intercomSettings);}else{var d=document;var i=function(){i.c(arguments);};i.q=[];i.c=function(args){i.q.push(args);};w.Intercom=i;var l=function(){var s=d.createElement('script');s.type='text/javascript';s.async=true;s.src='https://widget.intercom.io/widget/test1234';var x=d.getElementsByTagName('script')[0];x.parentNode.insertBefore(s,x);};if(document.readyState==='complete'){l();}else if(w.attachEvent){w.attachEvent('onload',l);}else{w.addEventListener('load',l,false);}}})();
+</script>`,
+		markers: []string{"intercom.io", "intercomSettings"},
+	},
+	{
+		// Defined by the operator's rules file written in the test.
+		vendor:   "acme-heatmap",
+		category: "functional",
+		html: `<script src="https://heatmap.acme-widgets.example/h.js" defer></script>
+<img src="https://heatmap.acme-widgets.example/p.gif" alt="" width="1" height="1">`,
+		markers:  []string{"acme-widgets.example"},
+		loadURLs: []string{"https://heatmap.acme-widgets.example/h.js", "https://heatmap.acme-widgets.example/p.gif"},
+	},
+}
+
+const customRules = `# operator rules for the integration test
+vendor acme-heatmap {
+    name      "Acme heatmap (preferences)"
+    category  functional
+    host      heatmap.acme-widgets.example
+    cookie    acme_hm_*
+    retention 30d
+}
+`
+
+// benignSnippets must come out untouched in every consent state: strictly
+// necessary services, data that loads nothing, and plain links.
+var benignSnippets = []string{
+	`<script src="/static/app.js" defer></script>`,
+	`<script>document.documentElement.className = 'js';</script>`,
+	`<script src="https://js.stripe.com/v3/"></script>`,
+	`<script src="https://www.google.com/recaptcha/api.js" async defer></script>`,
+	`<script type="application/ld+json">
+{"@context":"https://schema.org","@type":"Organization","name":"Acme Cookies Ltd",
+ "url":"https://acme-cookies.example/","sameAs":["https://www.facebook.com/acme","https://www.instagram.com/acme"]}
+</script>`,
+	`<a href="https://www.facebook.com/acme">Acme on Facebook</a>`,
+	`<img src="/static/logo.png" alt="Acme Cookies">`,
+	`<link rel="stylesheet" href="/static/site.css">`,
+}
+
+// testPage is what the origin serves.
+func testPage() string {
+	var b strings.Builder
+	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Acme Cookies</title>\n")
+	b.WriteString(benignSnippets[7] + "\n" + benignSnippets[1] + "\n")
+	for _, s := range trackerSnippets[:2] {
+		b.WriteString(s.html + "\n")
+	}
+	b.WriteString(benignSnippets[4] + "\n" + benignSnippets[2] + "\n" + benignSnippets[3] + "\n" + benignSnippets[0] + "\n")
+	b.WriteString("</head>\n<body>\n<h1>Biscuits</h1>\n" + benignSnippets[6] + "\n<p>Follow us: " + benignSnippets[5] + "</p>\n")
+	for _, s := range trackerSnippets[2:] {
+		b.WriteString(s.html + "\n")
+	}
+	b.WriteString("</body>\n</html>\n")
+	return b.String()
+}
+
+// consentStates are the visitor's choices: the request headers and the
+// categories they grant (necessary always).
+var consentStates = []struct {
+	name    string
+	cookie  string
+	gpc     bool
+	granted map[string]bool
+}{
+	{"none", "", false, map[string]bool{}},
+	{"functional", "functional", false, map[string]bool{"functional": true}},
+	{"analytics", "analytics", false, map[string]bool{"analytics": true}},
+	{"advertising", "advertising", false, map[string]bool{"advertising": true}},
+	{"all", "functional.analytics.advertising", false, map[string]bool{"functional": true, "analytics": true, "advertising": true}},
+	// GPC is an opt-out of sale and sharing: advertising goes.
+	{"all+gpc", "functional.analytics.advertising", true, map[string]bool{"functional": true, "analytics": true}},
+}
+
+func TestIntegration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("caddytest starts a Caddy instance")
+	}
+	page := testPage()
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("ETag", `"page-v1"`)
+			// An upstream that honours conditionals (RFC 9110 §13.1.2).
+			if r.Header.Get("If-None-Match") == `"page-v1"` {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			if r.Header.Get("Accept-Encoding") != "" {
+				// We asked for identity (interim: no decoding yet).
+				w.Header().Set("X-Got-Accept-Encoding", r.Header.Get("Accept-Encoding"))
+			}
+			_, _ = io.WriteString(w, page)
+		case "/data.json":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"fb":"<script src=\"https://connect.facebook.net/x.js\"></script>"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer origin.Close()
+
+	dir := t.TempDir()
+	rulesFile := filepath.Join(dir, "extra.rules")
+	if err := os.WriteFile(rulesFile, []byte(customRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	upstream := strings.TrimPrefix(origin.URL, "http://")
+
+	tester := caddytest.NewTester(t)
+	tester.InitServer(fmt.Sprintf(`
+	{
+		skip_install_trust
+		admin localhost:2999
+		http_port 9080
+		https_port 9443
+		grace_period 1ns
+	}
+	http://localhost:9080 {
+		consent {
+			rules %[1]s
+		}
+		reverse_proxy %[2]s
+	}
+	http://localhost:9081 {
+		consent {
+			mode defer
+			rules %[1]s
+		}
+		reverse_proxy %[2]s
+	}
+	`, rulesFile, upstream), "caddyfile")
+
+	get := func(t *testing.T, url, cookie string, gpc bool) (*http.Response, string) {
+		t.Helper()
+		req, err := http.NewRequest("GET", url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+		if cookie != "" {
+			req.Header.Set("Cookie", "consent="+cookie)
+		}
+		if gpc {
+			req.Header.Set("Sec-GPC", "1")
+		}
+		resp, err := tester.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+		return resp, string(body)
+	}
+
+	for _, st := range consentStates {
+		t.Run("strip/"+st.name, func(t *testing.T) {
+			resp, body := get(t, "http://localhost:9080/", st.cookie, st.gpc)
+			checkHeaders(t, resp)
+			checkBenign(t, body)
+			for _, s := range trackerSnippets {
+				if st.granted[s.category] {
+					if !strings.Contains(body, s.html) {
+						t.Errorf("granted %s (%s) not served intact", s.vendor, s.category)
+					}
+					continue
+				}
+				for _, m := range s.markers {
+					if containsFold(body, m) {
+						t.Errorf("denied %s (%s) still present: %q", s.vendor, s.category, m)
+					}
+				}
+			}
+			if len(st.granted) == 3 && body != page {
+				t.Errorf("every category granted, yet the body differs from the origin's:\n%s", body)
+			}
+		})
+		t.Run("defer/"+st.name, func(t *testing.T) {
+			resp, body := get(t, "http://localhost:9081/", st.cookie, st.gpc)
+			checkHeaders(t, resp)
+			checkBenign(t, body)
+			for _, s := range trackerSnippets {
+				if st.granted[s.category] {
+					if !strings.Contains(body, s.html) {
+						t.Errorf("granted %s (%s) not served intact", s.vendor, s.category)
+					}
+					continue
+				}
+				checkInert(t, body, s)
+			}
+			if len(st.granted) == 3 && body != page {
+				t.Errorf("every category granted, yet the body differs from the origin's:\n%s", body)
+			}
+		})
+	}
+
+	t.Run("non-html untouched", func(t *testing.T) {
+		tester.AssertGetResponse("http://localhost:9080/data.json", 200,
+			`{"fb":"<script src=\"https://connect.facebook.net/x.js\"></script>"}`)
+	})
+
+	t.Run("conditional per variant", func(t *testing.T) {
+		resp, _ := get(t, "http://localhost:9080/", "", false)
+		etag := resp.Header.Get("Etag")
+		if etag == `"page-v1"` || !strings.HasPrefix(etag, `"page-v1-`) {
+			t.Fatalf("ETag %q not variant-specific", etag)
+		}
+		if resp.Header.Get("X-Got-Accept-Encoding") != "" {
+			t.Errorf("upstream was offered %q", resp.Header.Get("X-Got-Accept-Encoding"))
+		}
+		// Same variant: 304.
+		req, _ := http.NewRequest("GET", "http://localhost:9080/", nil)
+		req.Header.Set("If-None-Match", etag)
+		res := tester.AssertResponseCode(req, http.StatusNotModified)
+		if res.Header.Get("Etag") != etag {
+			t.Errorf("304 ETag %q, want %q", res.Header.Get("Etag"), etag)
+		}
+		// Another variant (consent changed): the full page, never a 304.
+		req, _ = http.NewRequest("GET", "http://localhost:9080/", nil)
+		req.Header.Set("If-None-Match", etag)
+		req.Header.Set("Cookie", "consent=analytics")
+		tester.AssertResponseCode(req, http.StatusOK)
+	})
+
+	t.Run("bad rules file", func(t *testing.T) {
+		bad := filepath.Join(dir, "bad.rules")
+		if err := os.WriteFile(bad, []byte("vendor broken {\n    name \"Broken\"\n    category nosuchcategory\n    host broken.example\n}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg := fmt.Sprintf("{\n\tadmin localhost:2999\n\thttp_port 9080\n}\nhttp://localhost:9080 {\n\tconsent {\n\t\trules %s\n\t}\n\trespond ok\n}\n", bad)
+		req, _ := http.NewRequest("POST", "http://localhost:2999/load", strings.NewReader(cfg))
+		req.Header.Set("Content-Type", "text/caddyfile")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusOK {
+			t.Fatalf("config with a bad rules file loaded")
+		}
+		if !strings.Contains(string(msg), bad+":3") || !strings.Contains(string(msg), "loading consent rules") {
+			t.Errorf("error does not name file and line (%s:3): %s", bad, msg)
+		}
+	})
+}
+
+func checkHeaders(t *testing.T, resp *http.Response) {
+	t.Helper()
+	if !hasToken(resp.Header["Vary"], "Cookie") || !hasToken(resp.Header["Vary"], "Sec-GPC") {
+		t.Errorf("Vary %q", resp.Header["Vary"])
+	}
+	if resp.Header.Get("Content-Length") != "" {
+		t.Errorf("Content-Length %q on a filtered response", resp.Header.Get("Content-Length"))
+	}
+}
+
+func checkBenign(t *testing.T, body string) {
+	t.Helper()
+	for _, b := range benignSnippets {
+		if !strings.Contains(body, b) {
+			t.Errorf("benign content changed or gone: %q", b)
+		}
+	}
+}
+
+var (
+	scriptRE = regexp.MustCompile(`(?is)<script\b([^>]*)>(.*?)</script\s*>`)
+	tagRE    = regexp.MustCompile(`(?is)<[a-z][^>]*>`)
+	liveRE   = regexp.MustCompile(`(?i)\s(src|href|srcset|data)\s*=`)
+)
+
+// checkInert asserts that in defer mode nothing of s can load: its scripts
+// carry type="text/plain" and data-category, no element keeps a live URL
+// attribute, and its markers appear nowhere else (noscript content, which
+// no client tool revives, is stripped).
+func checkInert(t *testing.T, body string, s snippet) {
+	t.Helper()
+	mentions := func(x string) bool {
+		for _, m := range s.markers {
+			if containsFold(x, m) {
+				return true
+			}
+		}
+		return false
+	}
+	cat := `data-category="` + s.category + `"`
+	rest := scriptRE.ReplaceAllStringFunc(body, func(el string) string {
+		if !mentions(el) {
+			return el
+		}
+		m := scriptRE.FindStringSubmatch(el)
+		if !strings.Contains(m[1], `type="text/plain"`) || !strings.Contains(m[1], cat) || liveRE.MatchString(m[1]) {
+			t.Errorf("denied %s script not inert: %.200s", s.vendor, el)
+		}
+		return ""
+	})
+	rest = tagRE.ReplaceAllStringFunc(rest, func(tag string) string {
+		if !mentions(tag) {
+			return tag
+		}
+		if !strings.Contains(tag, cat) || liveRE.MatchString(tag) {
+			t.Errorf("denied %s element not inert: %s", s.vendor, tag)
+		}
+		return ""
+	})
+	if mentions(rest) {
+		t.Errorf("denied %s present outside inert elements", s.vendor)
+	}
+	for _, u := range s.loadURLs {
+		if !strings.Contains(body, `data-src="`+u+`"`) {
+			t.Errorf("deferred %s lost its URL %s", s.vendor, u)
+		}
+	}
+}
