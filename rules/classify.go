@@ -38,6 +38,7 @@ type Page struct {
 	scr     []byte    // normalised script text
 	dec     []byte    // percent-decoded javascript:/data: body
 	dec64   []byte    // base64-decoded data: body
+	clean   []byte    // slow path input, trimmed, tabs and newlines removed
 }
 
 // NewPage returns a classifier for a page at pageURL for a visitor who
@@ -125,7 +126,7 @@ func (p *Page) URL(raw []byte) htmlfilter.Verdict {
 	if v, ok := p.fastURL(raw); ok {
 		return v
 	}
-	return p.slowURL(string(raw))
+	return p.slowURL(raw)
 }
 
 // fastURL classifies raw when it is of a common shape; ok is false when the
@@ -292,13 +293,46 @@ func plainDomain(h []byte) bool {
 }
 
 // slowURL classifies raw with the WHATWG URL parser against the base URL.
-func (p *Page) slowURL(raw string) htmlfilter.Verdict {
+func (p *Page) slowURL(raw []byte) htmlfilter.Verdict {
+	// WHATWG basic URL parser, first steps: strip leading and trailing C0
+	// controls and spaces, remove all ASCII tabs and newlines.
+	clean := p.clean[:0]
+	for len(raw) > 0 && raw[0] <= ' ' {
+		raw = raw[1:]
+	}
+	for len(raw) > 0 && raw[len(raw)-1] <= ' ' {
+		raw = raw[:len(raw)-1]
+	}
+	for _, c := range raw {
+		if c != '\t' && c != '\n' && c != '\r' {
+			clean = append(clean, c)
+		}
+	}
+	p.clean = clean
+	// javascript: and data: URLs with an opaque path (no "/" after the
+	// colon) serialise to their input with some bytes percent-encoded, which
+	// the steps below decode again: read them directly. Large data: URLs
+	// are common; the parser would copy them several times.
+	if colon := schemeEnd(clean); colon > 0 && (colon+1 == len(clean) || clean[colon+1] != '/') {
+		switch scheme, rest := clean[:colon], clean[colon+1:]; {
+		case asciiEqualFold(scheme, "javascript"):
+			return p.jsBody(rest)
+		case asciiEqualFold(scheme, "data"):
+			if i := bytes.IndexByte(rest, '#'); i >= 0 {
+				rest = rest[:i]
+			}
+			return p.dataBody(rest)
+		}
+	}
+	if longUserinfo(clean) {
+		return p.invalid()
+	}
 	var u *wurl.Url
 	var err error
 	if p.base != nil {
-		u, err = p.base.Parse(raw)
+		u, err = p.base.Parse(string(clean))
 	} else {
-		u, err = urlParser.Parse(raw)
+		u, err = urlParser.Parse(string(clean))
 	}
 	if err != nil {
 		return p.invalid()
@@ -315,6 +349,35 @@ func (p *Page) slowURL(raw string) htmlfilter.Verdict {
 		return p.dataBody([]byte(strings.TrimPrefix(u.Href(true), "data:")))
 	}
 	return htmlfilter.Verdict{}
+}
+
+// maxUserinfo bounds a path segment that holds an '@' before the query: the
+// WHATWG parser we use builds userinfo by string concatenation, quadratic in
+// its length (a 200 KB userinfo costs seconds). No real URL comes close; one
+// that does is treated as unparseable.
+const maxUserinfo = 2048
+
+// longUserinfo reports whether a segment (between '/' or '\\') before the
+// first '?' or '#' of s is longer than maxUserinfo and holds an '@'.
+func longUserinfo(s []byte) bool {
+	if len(s) <= maxUserinfo {
+		return false
+	}
+	if i := bytes.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	for len(s) > maxUserinfo {
+		seg := s
+		if i := bytes.IndexAny(s, "/\\"); i >= 0 {
+			seg, s = s[:i], s[i+1:]
+		} else {
+			s = nil
+		}
+		if len(seg) > maxUserinfo && bytes.IndexByte(seg, '@') >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // slowAbsolute classifies an absolute URL with the WHATWG parser; a URL that

@@ -216,10 +216,12 @@ func (p *Page) scanScript(s []byte) htmlfilter.Verdict {
 }
 
 // isRunStart and isRunEnd delimit a URL inside normalised script text: quotes
-// (all normalised to '), whitespace, call parentheses, and, backwards only,
-// '=' (src=//host) since '=' is common inside query strings.
+// (all normalised to '), whitespace, call parentheses, markup brackets. '=' is
+// no delimiter: it occurs inside query strings, and classifyRun reads the URL
+// from the last "//" before the hostname anyway (so "src=//host" works and
+// "?ref=host" stays a query).
 func isRunStart(c byte) bool {
-	return c == '\'' || c == ' ' || c == '(' || c == '=' || c == ',' || c == ';' || c == '<' || c == '>' || c == '[' || c == '{' || c == '\\' || c < ' '
+	return c == '\'' || c == ' ' || c == '(' || c == ',' || c == ';' || c == '<' || c == '>' || c == '[' || c == '{' || c == '\\' || c < ' '
 }
 
 func isRunEnd(c byte) bool {

@@ -1,0 +1,153 @@
+package rules
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func fuzzRules(t testing.TB) *Rules {
+	r, err := Parse("fuzz.rules", []byte("category social \"Social\"\nvendor sw {\n category social\n host social.example/w\n}\n"), Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func FuzzParseConsent(f *testing.F) {
+	for _, s := range []string{"", "analytics", "functional.analytics.advertising", `"social"`, "ANALYTICS..x", "a%2Eb", "\xff", strings.Repeat("analytics.", 500)} {
+		f.Add(s)
+	}
+	r := fuzzRules(f)
+	f.Fuzz(func(t *testing.T, v string) {
+		s := r.ParseConsent(v)
+		if !s.Has(Necessary) || s&^r.all() != 0 {
+			t.Fatalf("ParseConsent(%q) = %b", v, s)
+		}
+		// FormatSet output is a fixed point.
+		if r.ParseConsent(r.FormatSet(s)) != s {
+			t.Fatalf("round trip of %b", s)
+		}
+	})
+}
+
+func FuzzCookieValues(f *testing.F) {
+	f.Add("consent=analytics", "1", "consent")
+	f.Add("a=b; consent=\"functional\"; consent=functional.advertising", "", "consent")
+	f.Add("consent", " 1 ", "")
+	f.Add(strings.Repeat("x=1;", 1100)+"consent=analytics", "1", "consent")
+	f.Add("cc_cookie={\"categories\":[\"analytics\"]}; consent=social.analytics", "0", "cc_cookie")
+	r := fuzzRules(f)
+	f.Fuzz(func(t *testing.T, cookie, gpc, name string) {
+		h := http.Header{"Cookie": strings.Split(cookie, "\n"), "Sec-Gpc": {gpc}}
+		vals := CookieValues(h, name)
+		for _, v := range vals {
+			if strings.ContainsRune(v, ';') {
+				t.Fatalf("value %q holds ';'", v)
+			}
+		}
+		s := r.Consent(h, ConsentConfig{Cookie: name, GPC: true})
+		if !s.Has(Necessary) || s&^r.all() != 0 {
+			t.Fatalf("Consent = %b", s)
+		}
+		if GPC(h) && s.Has(Advertising) {
+			t.Fatal("GPC ignored")
+		}
+	})
+}
+
+// FuzzURL is a differential test: the fast path must agree with the WHATWG
+// parser wherever it answers.
+func FuzzURL(f *testing.F) {
+	for _, tt := range urlTests {
+		f.Add(tt.base, tt.raw)
+	}
+	f.Add("", "https://social.example/w/x")
+	f.Add("https://social.example/", "w/x")
+	f.Add("", "https://xn--bcher-kva.example/")
+	f.Add("", "https://a.0x/")
+	f.Add("", "https://a..b/")
+	f.Add("", "https://www.facebook.com/tr?")
+	r := fuzzRules(f)
+	f.Fuzz(func(t *testing.T, base, raw string) {
+		p := r.NewPage(testPage, Set(0).With(Functional))
+		if base != "" {
+			p.SetBase([]byte(base))
+		}
+		got := p.URL([]byte(raw))
+		if raw == "" {
+			return
+		}
+		if want := p.slowURL([]byte(raw)); got != want {
+			t.Fatalf("base %q: URL(%q) = %+v, slow path %+v", base, raw, got, want)
+		}
+		if got.Block && got.Vendor == "" {
+			t.Fatalf("block without vendor")
+		}
+	})
+}
+
+func FuzzScript(f *testing.F) {
+	for _, tt := range scriptTests {
+		f.Add(tt.text)
+	}
+	f.Add(`\u{110000}\u{`)
+	f.Add(`'+'+'`)
+	r := fuzzRules(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		p := r.NewPage(testPage, 0)
+		v := p.Script([]byte(text))
+		if v.Block != (v.Vendor != "") || v.Block != (v.Category != "") {
+			t.Fatalf("inconsistent verdict %+v", v)
+		}
+		if again := p.Script([]byte(text)); again != v {
+			t.Fatalf("not deterministic: %+v then %+v", v, again)
+		}
+	})
+}
+
+func FuzzParseRules(f *testing.F) {
+	f.Add(custom)
+	f.Add(string(defaultSrc))
+	f.Add("vendor x {\n category analytics\n host a.com/x\n script \"abcd\"\n}\ndisable x\n")
+	f.Add("category a\ncategory b \"B\\\"\"\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		r, err := Parse("f.rules", []byte(src), nil)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.rules:") {
+				t.Fatalf("error without position: %v", err)
+			}
+			return
+		}
+		// Every stored host is valid input again and maps to itself.
+		for _, v := range r.Vendors() {
+			for _, h := range v.Hosts {
+				if n, err := normHostRule(h); err != nil || n != h {
+					t.Fatalf("host %q re-normalises to %q, %v", h, n, err)
+				}
+			}
+		}
+		p := r.NewPage(testPage, 0)
+		p.Script([]byte(src))
+		p.URL([]byte(src))
+	})
+}
+
+// custom is a rules file exercising every directive (also a fuzz seed).
+const custom = `
+category social "Social media"
+category analytics "Statistics"
+vendor sharethis {
+    name     "ShareThis \"buttons\""
+    category social
+    host     platform-api.sharethis.com   BÜCHER.example. ｅｘａｍｐｌｅ.org/Path
+    script   "__sharethis__"
+    cookie   __sharethis_cookie_test__ st_*
+    retention 2w
+}
+vendor hotjar {
+    category analytics
+    host     hj.example.com
+}
+disable clarity
+`
