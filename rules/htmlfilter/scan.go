@@ -229,9 +229,7 @@ func plainTag(d []byte, i int) int {
 		return 0
 	}
 	s := j
-	for j < len(d) && class[d[j]] == cOther {
-		j++
-	}
+	j = span(d, j, tagNameEnd)
 	if j >= len(d) || lookupKind(d[s:j]) != kOther {
 		return 0
 	}
@@ -278,9 +276,7 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 		c := d[i]
 		switch st {
 		case tName:
-			for i < len(d) && class[d[i]] == cOther {
-				i++
-			}
+			i = span(d, i, tagNameEnd)
 			if i == len(d) {
 				if f.k == kUnknown && i-f.tok > maxName+2 {
 					f.nameDone(i) // too long for any name we know: stream it
@@ -316,9 +312,7 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 				i++
 			}
 		case tAttrName:
-			for i < len(d) && nameClass[d[i]] == cOther {
-				i++
-			}
+			i = span(d, i, attrNameEnd)
 			if i == len(d) {
 				return i, st, false
 			}
@@ -378,9 +372,7 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 			i++
 			st = tAfterQuoted
 		case tUnquoted:
-			for i < len(d) && !isSpace(d[i]) && d[i] != '>' {
-				i++
-			}
+			i = span(d, i, unquotedEnd)
 			if i == len(d) {
 				return i, st, false
 			}
@@ -462,10 +454,7 @@ func skipAttrs(d []byte, i int) (int, bool) {
 			return i + 1, false
 		}
 		// An attribute name: its first byte may be '=' or a quote.
-		i++
-		for i < n && nameClass[d[i]] == cOther {
-			i++
-		}
+		i = span(d, i+1, attrNameEnd)
 		for i < n && class[d[i]] == cSpace {
 			i++
 		}
@@ -492,9 +481,7 @@ func skipAttrs(d []byte, i int) (int, bool) {
 		case '>':
 			return i + 1, false
 		default:
-			for i < n && class[d[i]] != cSpace && d[i] != '>' {
-				i++
-			}
+			i = span(d, i, unquotedEnd)
 		}
 	}
 	return 0, false

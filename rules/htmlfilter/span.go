@@ -1,0 +1,69 @@
+package htmlfilter
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// Names and unquoted attribute values are most of the bytes inside tags. The
+// scans over them look at eight bytes per step (SWAR): a word is tested for
+// any byte <= 0x20 (HTML whitespace is among them) or equal to one of three
+// delimiters, and only a hit is looked at byte by byte.
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// A byteSet is a set of delimiters: a lookup table for the exact test and
+// the broadcast words of up to three delimiter bytes besides whitespace.
+type byteSet struct {
+	in      [256]bool
+	a, b, c uint64
+}
+
+func newByteSet(delims string) *byteSet {
+	s := &byteSet{}
+	for _, c := range []byte(" \t\n\f\r" + delims) {
+		s.in[c] = true
+	}
+	w := [3]uint64{}
+	for i := range w {
+		w[i] = lsb * uint64(delims[min(i, len(delims)-1)])
+	}
+	s.a, s.b, s.c = w[0], w[1], w[2]
+	return s
+}
+
+var (
+	tagNameEnd  = newByteSet("/>")  // HTML §13.2.5.8 tag name state
+	attrNameEnd = newByteSet("/>=") // §13.2.5.33 attribute name state
+	unquotedEnd = newByteSet(">")   // §13.2.5.38 attribute value (unquoted) state
+)
+
+// zeroBytes flags (in the byte's high bit) a zero byte of v; the lowest flag
+// is always exact.
+func zeroBytes(v uint64) uint64 { return (v - lsb) &^ v & msb }
+
+// span returns the offset of the first byte at or after i that is in s, or
+// len(d).
+func span(d []byte, i int, s *byteSet) int {
+	for i+8 <= len(d) {
+		x := binary.LittleEndian.Uint64(d[i:])
+		// Bytes below 0x21 (among bytes below 0x80), or one of the delimiters.
+		m := (x-lsb*0x21)&^x&msb | zeroBytes(x^s.a) | zeroBytes(x^s.b) | zeroBytes(x^s.c)
+		if m == 0 {
+			i += 8
+			continue
+		}
+		j := i + bits.TrailingZeros64(m)>>3
+		if s.in[d[j]] {
+			return j
+		}
+		i = j + 1 // a control byte that is not whitespace: go on
+	}
+	for i < len(d) && !s.in[d[i]] {
+		i++
+	}
+	return i
+}
