@@ -170,6 +170,9 @@ func (p *Page) fastURL(raw []byte) (v htmlfilter.Verdict, ok bool) {
 			return p.verdict(vd), ok
 		}
 		return v, false
+	case len(rest) > 0 && rest[0] == '/' && (asciiEqualFold(scheme, "javascript") || asciiEqualFold(scheme, "data")):
+		// "data://..." has an authority, which may fail to parse.
+		return v, false
 	case asciiEqualFold(scheme, "javascript"):
 		return p.jsBody(rest), true
 	case asciiEqualFold(scheme, "data"):

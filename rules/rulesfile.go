@@ -426,6 +426,11 @@ func normHostRule(s string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("not a hostname")
 	}
+	if b, err := hostProfile.ToASCII(a); err != nil || b != a {
+		// Some mappings yield punycode that does not validate on its own;
+		// such a name cannot be written in a URL either way.
+		return "", fmt.Errorf("not a hostname")
+	}
 	labels := strings.Split(a, ".")
 	for _, l := range labels {
 		if l == "" {

@@ -109,8 +109,8 @@ func TestScriptConsent(t *testing.T) {
 	r := Default()
 	both := []byte(`gtag('config','G-1'); fbq('init','1');`)
 	for _, tt := range []struct {
-		granted      Set
-		block        bool
+		granted     Set
+		block       bool
 		vendor, cat string
 	}{
 		{0, true, "facebook", "advertising"}, // highest denied category

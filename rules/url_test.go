@@ -81,7 +81,7 @@ var urlTests = []struct {
 	{"", `/\connect.facebook.net/x.js`, "facebook"},
 	{"", "https:/connect.facebook.net/x.js", ""},        // same scheme as the base: a path
 	{"", "http:/connect.facebook.net/x.js", "facebook"}, // another special scheme: an authority
-	{"", "https:connect.facebook.net/x.js", ""}, // relative to an https base: a path
+	{"", "https:connect.facebook.net/x.js", ""},         // relative to an https base: a path
 	{"", "https://conn\tect.face\nbook.net/x.js", "facebook"},
 	{"", "/\t/connect.facebook.net/x.js", "facebook"},
 	{"", "  https://connect.facebook.net/x.js \n", "facebook"},

@@ -1,0 +1,65 @@
+package rules
+
+import (
+	"net/http"
+	"testing"
+)
+
+func BenchmarkURL(b *testing.B) {
+	p := Default().NewPage(testPage, 0)
+	for _, bc := range []struct{ name, raw string }{
+		{"fast-relative", "/static/img/product-1234.webp?v=3"},
+		{"fast-absolute-benign", "https://cdn.shop.example/assets/app.9f8e7d.js"},
+		{"fast-absolute-tracker", "https://www.googletagmanager.com/gtag/js?id=G-ABC123"},
+		{"fast-scheme-relative", "//connect.facebook.net/en_US/fbevents.js"},
+		{"slow-percent-host", "https://%77ww.google-analytics.com/analytics.js"},
+		{"slow-userinfo", "https://cdn.example@connect.facebook.net/x.js"},
+	} {
+		raw := []byte(bc.raw)
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p.URL(raw)
+			}
+		})
+	}
+}
+
+func BenchmarkScript(b *testing.B) {
+	p := Default().NewPage(testPage, 0)
+	for _, bc := range []struct{ name, text string }{
+		{"first-party-2KB", firstPartyScript()},
+		{"ga-snippet", scriptTests[0].text},
+		{"meta-pixel", scriptTests[7].text},
+	} {
+		text := []byte(bc.text)
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				p.Script(text)
+			}
+		})
+	}
+}
+
+func BenchmarkConsent(b *testing.B) {
+	r := Default()
+	h := http.Header{
+		"Cookie":  {"_ga=GA1.2.123.456; _gid=GA1.2.789; sessionid=abcdef0123456789; consent=functional.analytics; cart=3"},
+		"Sec-Gpc": {"1"},
+	}
+	cfg := ConsentConfig{GPC: true}
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Consent(h, cfg)
+	}
+}
+
+func BenchmarkNewPage(b *testing.B) {
+	r := Default()
+	b.ReportAllocs()
+	for b.Loop() {
+		r.NewPage(testPage, 0)
+	}
+}
