@@ -175,13 +175,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		putResponseWriter(rw)
 		return err
 	}
-	cerr := rw.finish()
+	rw.finish()
 	refused := rw.refused
 	putResponseWriter(rw)
 	if refused != nil {
 		return caddyhttp.Error(http.StatusBadGateway, refused)
 	}
-	return cerr
+	return nil
 }
 
 // acceptsHTML reports whether the request's Accept header names text/html,

@@ -343,17 +343,17 @@ func (rw *responseWriter) Unwrap() http.ResponseWriter {
 
 // finish ends a response whose handler returned normally: the filter
 // decides what it still holds, the buffer is written on, one log entry.
-func (rw *responseWriter) finish() error {
+func (rw *responseWriter) finish() {
 	if !rw.decided {
 		if rw.statusCode == 0 {
 			// Nothing written: net/http sends its implicit 200 (Caddy
 			// issue #5059: do not write a status that was not set).
-			return nil
+			return
 		}
 		rw.decide(nil)
 	}
 	if !rw.filtering || rw.refused != nil {
-		return nil
+		return
 	}
 	err := rw.filter.Close()
 	if ferr := rw.buf.Flush(); err == nil {
@@ -361,7 +361,15 @@ func (rw *responseWriter) finish() error {
 	}
 	rw.filtering = false
 	rw.logFiltered()
-	return err
+	if err != nil {
+		// The status and part of the body are out: an error returned now
+		// would only make Caddy write a superfluous status. A failed write
+		// here means the client went away (encode ignores its Close error
+		// for the same reason).
+		if c := rw.h.logger.Check(zap.DebugLevel, "finishing filtered response"); c != nil {
+			c.Write(zap.Error(err), zap.String("host", rw.r.Host), zap.String("path", rw.r.URL.Path))
+		}
+	}
 }
 
 // abort releases the response without writing more.
