@@ -53,6 +53,10 @@ func (r *Rules) NewPage(pageURL string, granted Set) *Page {
 	return p
 }
 
+// Permissive implements htmlfilter.Permissive: a visitor who granted every
+// category gets the page exactly as the origin sent it.
+func (p *Page) Permissive() bool { return !p.deniesAny }
+
 // SetBase implements htmlfilter.Policy. Only the first call counts (HTML
 // §4.2.3: the frozen base URL comes from the first base element with an href).
 // href is resolved against the page URL. A base that does not parse makes
@@ -615,4 +619,7 @@ func hasPrefixFold(b []byte, prefix string) bool {
 	return len(b) >= len(prefix) && asciiEqualFold(b[:len(prefix)], prefix)
 }
 
-var _ htmlfilter.Policy = (*Page)(nil)
+var (
+	_ htmlfilter.Policy     = (*Page)(nil)
+	_ htmlfilter.Permissive = (*Page)(nil)
+)
