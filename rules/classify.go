@@ -23,7 +23,10 @@ type Page struct {
 	granted   Set
 	deniesAny bool // some declared category is denied: an unparseable URL is blocked
 
+	pageURL string
 	page    *wurl.Url // the page URL; nil if it did not parse
+	parsed  bool      // pageURL has been parsed into page
+	lazy    bool      // the base is the page URL, known so far without parsing it
 	base    *wurl.Url // the document base URL; nil if it did not parse
 	baseSet bool
 	// baseHTTP: base is http(s), so "//host/..." is an http(s) URL (WHATWG
@@ -44,13 +47,74 @@ type Page struct {
 // NewPage returns a classifier for a page at pageURL for a visitor who
 // granted granted (necessary is added: it is always granted).
 func (r *Rules) NewPage(pageURL string, granted Set) *Page {
-	p := &Page{r: r, granted: granted.With(Necessary)}
+	p := &Page{r: r, granted: granted.With(Necessary), pageURL: pageURL}
 	p.deniesAny = r.all()&^p.granted != 0
-	if u, err := urlParser.Parse(pageURL); err == nil {
-		p.page = u
+	if host, ok := plainHTTPHost(pageURL); ok {
+		// The common case: what the fast paths need is known without a
+		// WHATWG parse, which costs microseconds; the slow path and SetBase
+		// parse the page URL when they first need it.
+		p.lazy, p.baseHTTP = true, true
+		var buf [255]byte
+		p.baseClean = !r.hostHasRule(append(buf[:0], host...))
+		return p
 	}
+	p.parsePage()
 	p.setBase(p.page)
 	return p
+}
+
+// plainHTTPHost returns the host of an http(s) URL whose host is plain
+// lowercase ASCII (letters, digits, '.', '-') with at most a numeric port:
+// the WHATWG parser would return the same host for it.
+func plainHTTPHost(u string) (string, bool) {
+	switch {
+	case strings.HasPrefix(u, "https://"):
+		u = u[8:]
+	case strings.HasPrefix(u, "http://"):
+		u = u[7:]
+	default:
+		return "", false
+	}
+	if i := strings.IndexAny(u, "/?#"); i >= 0 {
+		u = u[:i]
+	}
+	host, port, hasPort := strings.Cut(u, ":")
+	if host == "" || len(host) > 253 || hasPort && (port == "" || len(port) > 5) {
+		return "", false
+	}
+	for i := range len(port) {
+		if port[i] < '0' || port[i] > '9' {
+			return "", false
+		}
+	}
+	for i := range len(host) {
+		if c := host[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return "", false
+		}
+	}
+	return host, true
+}
+
+// parsePage parses the page URL once, on first need.
+func (p *Page) parsePage() {
+	if p.parsed {
+		return
+	}
+	p.parsed = true
+	if u, err := urlParser.Parse(p.pageURL); err == nil {
+		p.page = u
+	}
+}
+
+// baseURL returns the document base URL, parsing the page URL if the base is
+// still that.
+func (p *Page) baseURL() *wurl.Url {
+	if p.lazy {
+		p.lazy = false
+		p.parsePage()
+		p.base = p.page
+	}
+	return p.base
 }
 
 // Permissive implements htmlfilter.Permissive: a visitor who granted every
@@ -68,6 +132,8 @@ func (p *Page) SetBase(href []byte) {
 		return
 	}
 	p.baseSet = true
+	p.lazy = false
+	p.parsePage()
 	var u *wurl.Url
 	var err error
 	if p.page != nil {
@@ -155,7 +221,7 @@ func (p *Page) fastURL(raw []byte) (v htmlfilter.Verdict, ok bool) {
 				return v, false
 			}
 		}
-		if p.base == nil {
+		if !p.lazy && p.base == nil {
 			return p.invalid(), true
 		}
 		if p.baseClean {
@@ -336,8 +402,8 @@ func (p *Page) slowURL(raw []byte) htmlfilter.Verdict {
 	}
 	var u *wurl.Url
 	var err error
-	if p.base != nil {
-		u, err = p.base.Parse(string(clean))
+	if b := p.baseURL(); b != nil {
+		u, err = b.Parse(string(clean))
 	} else {
 		u, err = urlParser.Parse(string(clean))
 	}

@@ -268,3 +268,26 @@ func TestLongUserinfo(t *testing.T) {
 		t.Errorf("data image: %+v", v)
 	}
 }
+
+// TestLazyPageURL: the page URL is parsed only when needed, and the answers
+// are those of an eager parse.
+func TestLazyPageURL(t *testing.T) {
+	rs := Default()
+	for _, c := range []struct {
+		page, raw string
+		block     bool
+	}{
+		{"https://shop.example/a/b", "/img/x.png", false},
+		{"https://www.facebook.com/page", "/tr?id=1", true},
+		{"https://www.facebook.com/page", "tr?id=1", true}, // resolves against the directory "/"
+		{"https://www.facebook.com/", "tr?id=1", true},
+		{"https://shop.example:8443/", "%2e%2e/x", false},
+		{"https://SHOP.example/", "/x", false},
+		{"https://xn--bcher-kva.example/", "//connect.facebook.net/x.js", true},
+	} {
+		p := rs.NewPage(c.page, Set(0).With(Necessary))
+		if got := p.URL([]byte(c.raw)).Block; got != c.block {
+			t.Errorf("%s + %s: block=%v, want %v", c.page, c.raw, got, c.block)
+		}
+	}
+}
