@@ -233,6 +233,17 @@ func plainTag(d []byte, i int) int {
 	if j >= len(d) || lookupKind(d[s:j]) != kOther {
 		return 0
 	}
+	if d[j] == '>' {
+		return j + 1
+	}
+	// Without a quote before the first '>', that '>' ends the tag: only a
+	// quoted value can hold one (names and unquoted values end at '>').
+	if gt := bytes.IndexByte(d[j:], '>'); gt > 0 {
+		attrs := d[j : j+gt]
+		if bytes.IndexByte(attrs, '"') < 0 && bytes.IndexByte(attrs, '\'') < 0 {
+			return j + gt + 1
+		}
+	}
 	end, _ := skipAttrs(d, j)
 	return end
 }
