@@ -1,8 +1,13 @@
 package rules
 
 import (
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
 func BenchmarkURL(b *testing.B) {
@@ -61,5 +66,38 @@ func BenchmarkNewPage(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r.NewPage(testPage, 0)
+	}
+}
+
+// BenchmarkFilterRules is the filter with the real rule set and a visitor who
+// granted nothing (the filter does its most work), over the real pages of
+// ../shared/corpus, or the test pages when that folder is absent.
+func BenchmarkFilterRules(b *testing.B) {
+	pages := map[string][]byte{}
+	files, _ := filepath.Glob("../../shared/corpus/*.html")
+	if len(files) == 0 {
+		files, _ = filepath.Glob("../testdata/pages/*.html")
+	}
+	for _, f := range files {
+		if data, err := os.ReadFile(f); err == nil {
+			pages[filepath.Base(f)] = data
+		}
+	}
+	rs := Default()
+	for name, page := range pages {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(page)))
+			b.ReportAllocs()
+			f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
+			for b.Loop() {
+				f.Reset(io.Discard, rs.NewPage("https://www.example.com/", 0), htmlfilter.Options{})
+				for p := page; len(p) > 0; {
+					n := min(32<<10, len(p))
+					f.Write(p[:n])
+					p = p[n:]
+				}
+				f.Close()
+			}
+		})
 	}
 }
