@@ -117,21 +117,33 @@ func TestStreaming(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	resp, err := srv.Client().Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
+	// The request runs in a goroutine: without streaming even the response
+	// headers would wait for the origin, and the test must fail, not hang.
+	type first struct {
+		resp *http.Response
+		br   *bufio.Reader
+		line string
+		err  error
 	}
-	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
-	got := make(chan string, 1)
+	got := make(chan first, 1)
 	go func() {
-		line, _ := br.ReadString('\n')
-		got <- line
+		resp, err := srv.Client().Get(srv.URL)
+		if err != nil {
+			got <- first{err: err}
+			return
+		}
+		br := bufio.NewReader(resp.Body)
+		line, err := br.ReadString('\n')
+		got <- first{resp, br, line, err}
 	}()
+	var f first
 	select {
-	case line := <-got:
-		if !strings.Contains(line, "first chunk") {
-			t.Fatalf("first line %q", line)
+	case f = <-got:
+		if f.err != nil {
+			t.Fatal(f.err)
+		}
+		if !strings.Contains(f.line, "first chunk") {
+			t.Fatalf("first line %q", f.line)
 		}
 	case <-originDone:
 		t.Fatal("origin finished before the client saw its first chunk")
@@ -139,6 +151,8 @@ func TestStreaming(t *testing.T) {
 		close(firstRead)
 		t.Fatal("first chunk did not reach the client while the origin was still writing: flush did not pass through")
 	}
+	resp, br := f.resp, f.br
+	defer resp.Body.Close()
 	close(firstRead)
 	rest, err := io.ReadAll(br)
 	if err != nil {

@@ -5,6 +5,7 @@ package caddymodule
 // project lives in this one file of this one package.
 
 import (
+	"bufio"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
 )
@@ -157,6 +159,7 @@ func TestIntegration(t *testing.T) {
 		t.Skip("caddytest starts a Caddy instance")
 	}
 	page := testPage()
+	streamRelease := make(chan struct{})
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/":
@@ -184,6 +187,18 @@ func TestIntegration(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html")
 			w.Header().Set("Content-Encoding", "br")
 			_, _ = io.WriteString(w, "\x1b\x00\x00"+page)
+		case "/stream":
+			// Streams: the first chunk must reach the client through
+			// reverse_proxy and the filter while this handler still waits.
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, "<!DOCTYPE html><p>first chunk</p>"+pixelTag+"\n")
+			http.NewResponseController(w).Flush()
+			select {
+			case <-streamRelease:
+			case <-r.Context().Done():
+				return
+			}
+			_, _ = io.WriteString(w, "<p>second chunk</p>\n")
 		case "/data.json":
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"fb":"<script src=\"https://connect.facebook.net/x.js\"></script>"}`)
@@ -297,6 +312,48 @@ func TestIntegration(t *testing.T) {
 	t.Run("non-html untouched", func(t *testing.T) {
 		tester.AssertGetResponse("http://localhost:9080/data.json", 200,
 			`{"fb":"<script src=\"https://connect.facebook.net/x.js\"></script>"}`)
+	})
+
+	t.Run("streaming through reverse_proxy", func(t *testing.T) {
+		// In a goroutine: without streaming even the headers would wait for
+		// the upstream, and the test must fail, not hang.
+		type first struct {
+			resp *http.Response
+			br   *bufio.Reader
+			line string
+			err  error
+		}
+		got := make(chan first, 1)
+		go func() {
+			resp, err := tester.Client.Get("http://localhost:9080/stream")
+			if err != nil {
+				got <- first{err: err}
+				return
+			}
+			br := bufio.NewReader(resp.Body)
+			line, err := br.ReadString('\n')
+			got <- first{resp, br, line, err}
+		}()
+		var f first
+		select {
+		case f = <-got:
+			close(streamRelease)
+			if f.err != nil {
+				t.Fatal(f.err)
+			}
+			if !strings.Contains(f.line, "first chunk") || strings.Contains(f.line, pixelHost) {
+				t.Errorf("first line %q", f.line)
+			}
+		case <-time.After(10 * time.Second):
+			close(streamRelease)
+			t.Fatal("first chunk held back until the upstream finished")
+		}
+		br := f.br
+		defer f.resp.Body.Close()
+		rest, _ := io.ReadAll(br)
+		if !strings.Contains(string(rest), "second chunk") {
+			t.Errorf("rest %q", rest)
+		}
 	})
 
 	t.Run("encoded html refused", func(t *testing.T) {
