@@ -142,6 +142,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if acceptsHTML(r.Header) {
 		delete(r.Header, "Range")
 		delete(r.Header, "If-Range")
+		// Last-Modified names no variant: a cache holding the page as
+		// filtered for an earlier consent could revalidate it with
+		// If-Modified-Since and get a 304 for the wrong variant (RFC 9111
+		// §4.3.4 selects stored responses by validator). Entity tags are
+		// variant-specific (below) and, when present, take precedence over
+		// If-Modified-Since anyway (RFC 9110 §13.2.2).
+		delete(r.Header, "If-Modified-Since")
 	}
 
 	// We suffix filtered responses' ETags per variant (RFC 9110 §8.8.3.3);
