@@ -229,7 +229,9 @@ func plainTag(d []byte, i int) int {
 		return 0
 	}
 	s := j
-	j = span(d, j, tagNameEnd)
+	for j < len(d) && class[d[j]] == cOther {
+		j++ // names are short: a byte loop beats a word-at-a-time scan here
+	}
 	if j >= len(d) || lookupKind(d[s:j]) != kOther {
 		return 0
 	}
@@ -465,7 +467,10 @@ func skipAttrs(d []byte, i int) (int, bool) {
 			return i + 1, false
 		}
 		// An attribute name: its first byte may be '=' or a quote.
-		i = span(d, i+1, attrNameEnd)
+		i++
+		for i < n && nameClass[d[i]] == cOther {
+			i++
+		}
 		for i < n && class[d[i]] == cSpace {
 			i++
 		}
