@@ -394,6 +394,55 @@ func TestIntegration(t *testing.T) {
 		tester.AssertResponseCode(req, http.StatusOK)
 	})
 
+	t.Run("reload picks up a changed rules file", func(t *testing.T) {
+		file := filepath.Join(dir, "reload.rules")
+		write := func(host string) {
+			t.Helper()
+			src := "vendor reloaded {\n    category advertising\n    host " + host + "\n}\n"
+			if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cfg := fmt.Sprintf("{\n\tadmin localhost:2999\n\thttp_port 9080\n}\nhttp://localhost:9080 {\n\tconsent {\n\t\trules %s\n\t}\n\theader Content-Type text/html\n\trespond `<p>x</p><script src=\"https://one.example/t.js\"></script>`\n}\n", file)
+		load := func() {
+			t.Helper()
+			req, _ := http.NewRequest("POST", "http://localhost:2999/load", strings.NewReader(cfg))
+			req.Header.Set("Content-Type", "text/caddyfile")
+			// The Caddyfile text is the same each time: force the reload,
+			// as `caddy reload --force` does.
+			req.Header.Set("Cache-Control", "must-revalidate")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("load: %d %s", resp.StatusCode, msg)
+			}
+		}
+		page := func() string {
+			t.Helper()
+			resp, err := tester.Client.Get("http://localhost:9080/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return string(b)
+		}
+		write("one.example")
+		load()
+		if got := page(); strings.Contains(got, "one.example") {
+			t.Fatalf("vendor of the rules file not applied: %s", got)
+		}
+		write("two.example")
+		load()
+		if got := page(); !strings.Contains(got, "one.example") {
+			t.Fatalf("reload did not pick up the changed rules file: %s", got)
+		}
+	})
+
 	t.Run("bad rules file", func(t *testing.T) {
 		bad := filepath.Join(dir, "bad.rules")
 		if err := os.WriteFile(bad, []byte("vendor broken {\n    name \"Broken\"\n    category nosuchcategory\n    host broken.example\n}\n"), 0o600); err != nil {
