@@ -136,13 +136,7 @@ func (f *Filter) srcdoc(doc []byte) Verdict {
 	if f.depth >= 3 {
 		return Verdict{Block: true, Vendor: VendorAmbiguous}
 	}
-	c := f.child
-	if c == nil {
-		c = new(Filter)
-		f.child = c
-	}
-	c.Reset(nil, f.policy, Options{MaxBuffer: f.opt.MaxBuffer})
-	c.check, c.depth = true, f.depth+1
+	c := f.checker()
 	c.Write(doc)
 	c.Close()
 	if c.blocked {

@@ -311,13 +311,7 @@ func (f *Filter) harmless(b []byte, g kind) bool {
 	if f.depth >= 3 {
 		return false
 	}
-	c := f.child
-	if c == nil {
-		c = new(Filter)
-		f.child = c
-	}
-	c.Reset(nil, f.policy, Options{MaxBuffer: f.opt.MaxBuffer})
-	c.check, c.depth = true, f.depth+1
+	c := f.checker()
 	c.sticky = f.foreignPossible()
 	c.guards, c.nguards = f.guards, f.nguards
 	if g != kOther {
@@ -327,6 +321,20 @@ func (f *Filter) harmless(b []byte, g kind) bool {
 	c.Write(b)
 	clean := c.st == sData && c.skip == kOther && c.nguards == want
 	return clean && !c.blocked
+}
+
+// checker returns the child filter, reset to read a new document in check
+// mode: it writes nothing and only reports whether anything would be blocked.
+func (f *Filter) checker() *Filter {
+	c := f.child
+	if c == nil {
+		c = new(Filter)
+		f.child = c
+	}
+	c.Reset(nil, f.policy, Options{MaxBuffer: f.opt.MaxBuffer})
+	c.pass = false // it must read, even where the parent would copy
+	c.check, c.depth = true, f.depth+1
+	return c
 }
 
 // scriptType reads type and language as HTML §4.12.1.1 does: exec is true for

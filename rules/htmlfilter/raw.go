@@ -82,6 +82,22 @@ func (f *Filter) endRaw(i, n int) {
 	f.record = false
 }
 
+// scriptEnd checks for "</script" + delimiter at i, where it ends the
+// script. end: it does (sRawEnd is entered); more: d ends too soon to tell
+// (pos is left at i to look again with more data).
+func (f *Filter) scriptEnd(d []byte, i int, eof bool) (end, more bool) {
+	ok, more := matchEnd(d, i, "script")
+	if more && !eof {
+		f.pos = i
+		return false, true
+	}
+	if ok {
+		f.endRaw(i, 6)
+		return true, false
+	}
+	return false, false
+}
+
 func (f *Filter) scanScript(d []byte, eof bool) bool {
 	i, s := f.pos, f.ss
 	defer func() { f.ss = s }()
@@ -103,14 +119,8 @@ func (f *Filter) scanScript(d []byte, eof bool) bool {
 			}
 			switch d[i+1] {
 			case '/':
-				ok, more := matchEnd(d, i, "script")
-				if more && !eof {
-					f.pos = i
-					return false
-				}
-				if ok {
-					f.endRaw(i, 6)
-					return true
+				if end, more := f.scriptEnd(d, i, eof); end || more {
+					return end
 				}
 				i += 2
 			case '!':
@@ -173,14 +183,8 @@ func (f *Filter) scanScript(d []byte, eof bool) bool {
 			switch c2 := d[i+1]; {
 			case c2 == '/':
 				if escaped {
-					ok, more := matchEnd(d, i, "script")
-					if more && !eof {
-						f.pos = i
-						return false
-					}
-					if ok {
-						f.endRaw(i, 6)
-						return true
+					if end, more := f.scriptEnd(d, i, eof); end || more {
+						return end
 					}
 					i += 2
 					continue
