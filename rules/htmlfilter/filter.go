@@ -250,6 +250,3 @@ func (f *Filter) compact() {
 	f.declFrom -= h
 	f.keep, f.hold = 0, 0
 }
-
-// held is the number of undecided bytes of the current element.
-func (f *Filter) held() int { return f.pos - f.hold }

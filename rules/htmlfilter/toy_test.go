@@ -29,10 +29,6 @@ func (p *toy) Script(text []byte) Verdict {
 func (p *toy) SetBase(href []byte) { p.base = strings.ToLower(string(href)) }
 
 func classify(s string) Verdict {
-	return classifyToy(s)
-}
-
-func classifyToy(s string) Verdict {
 	switch {
 	case strings.Contains(s, "tracker"):
 		return Verdict{Block: true, Category: "ads", Vendor: "tracker"}
