@@ -256,16 +256,17 @@ func charRef(s []byte) (int, string) {
 	}
 	// Legacy references without ';' (&amp, &copy...): the longest prefix
 	// matches, but in an attribute a match followed by '=' or an alphanumeric
-	// stays literal (§13.2.5.73, "historical reasons").
+	// stays literal (§13.2.5.73, "historical reasons"). A run followed by '='
+	// is literal either way: the common "?a=1&b=2" costs no lookup.
+	if n < len(s) && s[n] == '=' {
+		return 0, ""
+	}
 	r := html.UnescapeString("&" + name)
 	if r == "&"+name {
 		return 0, ""
 	}
 	if c := r[len(r)-1]; isAlpha(c) || '0' <= c && c <= '9' {
 		return 0, "" // matched a prefix only: the next byte is alphanumeric
-	}
-	if n < len(s) && s[n] == '=' {
-		return 0, ""
 	}
 	return n, r
 }

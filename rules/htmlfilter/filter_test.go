@@ -236,3 +236,27 @@ func TestPermissivePassesThrough(t *testing.T) {
 		t.Errorf("got %s", out.String())
 	}
 }
+
+func TestCharRef(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"a&amp;b", "a&b"},
+		{"a&ampb", "a&ampb"}, // prefix match followed by an alphanumeric: literal in attributes
+		{"a&amp=b", "a&amp=b"},
+		{"a&amp b", "a& b"},
+		{"?x=1&Ver=2", "?x=1&Ver=2"},
+		{"&period;&colon;&sol;", ".:/"},
+		{"&#46;&#x2F;&#X2f", ".//"},
+		{"&#0000104;&#104", "hh"},
+		{"&#0;&#x110000;&#xD800;", "\uFFFD\uFFFD\uFFFD"},
+		{"&#x80;&#x9F;", "\u20AC\u0178"},
+		{"&#;&#x;&", "&#;&#x;&"},
+		{"&notit;", "&notit;"},
+		{"&copy", "\u00a9"},
+		{"a\x00b", "a\uFFFDb"},
+	} {
+		f := New(nil, &toy{}, Options{})
+		if got := string(f.decode([]byte(c.in))); got != c.want {
+			t.Errorf("decode(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
