@@ -47,10 +47,12 @@ func (nopPolicy) SetBase([]byte)        {}
 func BenchmarkFilter(b *testing.B) {
 	for name, page := range corpus(b) {
 		b.Run(name+"/io.Copy", func(b *testing.B) {
+			// A real copy through a 32 KiB buffer: the reader and writer
+			// are wrapped so that neither WriteTo nor ReadFrom skips it.
 			b.SetBytes(int64(len(page)))
 			buf := make([]byte, 32<<10)
 			for b.Loop() {
-				io.CopyBuffer(io.Discard, bytes.NewReader(page), buf)
+				io.CopyBuffer(struct{ io.Writer }{io.Discard}, struct{ io.Reader }{bytes.NewReader(page)}, buf)
 			}
 		})
 		b.Run(name+"/filter", func(b *testing.B) {
