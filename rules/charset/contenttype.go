@@ -1,0 +1,238 @@
+package charset
+
+import "strings"
+
+// headerCharset returns the charset parameter of a Content-Type value as a
+// browser extracts it: Fetch §"extract a MIME type" over the comma-separated
+// values (the last parsable MIME type wins; a charset carries over to a later
+// value of the same essence that has none), each parsed by MIME Sniffing §4.4
+// "parse a MIME type" (first occurrence of a parameter wins, quoted strings
+// unescaped).
+func headerCharset(ct string) (string, bool) {
+	var charset, essence string
+	haveCharset, haveType := false, false
+	for _, v := range splitHeaderValues(ct) {
+		ess, cs, hasCS, ok := parseMIMEType(v)
+		if !ok || ess == "*/*" {
+			continue
+		}
+		if !haveType || ess != essence {
+			charset, haveCharset = cs, hasCS
+			essence = ess
+		} else if hasCS {
+			charset, haveCharset = cs, true
+		}
+		haveType = true
+	}
+	return charset, haveType && haveCharset
+}
+
+// splitHeaderValues splits on commas outside quoted strings (Fetch "get,
+// decode, and split").
+func splitHeaderValues(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			i = skipQuoted(s, i)
+		case ',':
+			out = append(out, trimHTTPSpace(s[start:i]))
+			start = i + 1
+		}
+	}
+	return append(out, trimHTTPSpace(s[start:]))
+}
+
+// skipQuoted returns the index of the closing quote of the quoted string
+// starting at s[i] (or len(s)-1 when unterminated).
+func skipQuoted(s string, i int) int {
+	for i++; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return len(s) - 1
+}
+
+func isHTTPSpace(c byte) bool { return c == '\t' || c == '\n' || c == '\r' || c == ' ' }
+
+func trimHTTPSpace(s string) string {
+	for len(s) > 0 && isHTTPSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isHTTPSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isTokenChar(c byte) bool {
+	if c >= 0x80 || c <= 0x20 || c == 0x7f {
+		return false
+	}
+	return !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", rune(c))
+}
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isQuotedStringTokens: TAB, 0x20-0x7E, 0x80-0xFF (MIME Sniffing "HTTP
+// quoted-string token code point").
+func isQuotedStringTokens(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '\t' && (c < 0x20 || c == 0x7f) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseMIMEType implements MIME Sniffing §4.4 "parse a MIME type", keeping
+// only the essence and the charset parameter.
+func parseMIMEType(s string) (essence, charset string, hasCharset, ok bool) {
+	s = trimHTTPSpace(s)
+	slash := strings.IndexByte(s, '/')
+	if slash < 0 {
+		return "", "", false, false
+	}
+	typ := s[:slash]
+	rest := s[slash+1:]
+	semi := strings.IndexByte(rest, ';')
+	if semi < 0 {
+		semi = len(rest)
+	}
+	sub := trimHTTPSpace(rest[:semi])
+	if !isToken(typ) || !isToken(sub) {
+		return "", "", false, false
+	}
+	essence = strings.ToLower(typ + "/" + sub)
+	p := rest[semi:]
+	for len(p) > 0 {
+		p = p[1:] // the ';'
+		for len(p) > 0 && isHTTPSpace(p[0]) {
+			p = p[1:]
+		}
+		i := strings.IndexAny(p, ";=")
+		if i < 0 {
+			break // a name without '=' at the end: no value
+		}
+		name := strings.ToLower(p[:i])
+		if p[i] == ';' {
+			p = p[i:]
+			continue
+		}
+		p = p[i+1:]
+		if len(p) == 0 {
+			break
+		}
+		var value string
+		if p[0] == '"' {
+			value, p = collectQuoted(p)
+			if j := strings.IndexByte(p, ';'); j >= 0 {
+				p = p[j:]
+			} else {
+				p = ""
+			}
+		} else {
+			j := strings.IndexByte(p, ';')
+			if j < 0 {
+				j = len(p)
+			}
+			value = trimHTTPSpace(p[:j])
+			p = p[j:]
+			if value == "" {
+				continue
+			}
+		}
+		if name == "charset" && !hasCharset && isToken(name) && isQuotedStringTokens(value) {
+			charset, hasCharset = value, true
+		}
+	}
+	return essence, charset, hasCharset, true
+}
+
+// collectQuoted implements Fetch "collect an HTTP quoted string" with
+// extract-value true; p starts with '"'.
+func collectQuoted(p string) (value, rest string) {
+	var b strings.Builder
+	i := 1
+	for i < len(p) {
+		c := p[i]
+		switch c {
+		case '\\':
+			if i+1 >= len(p) {
+				b.WriteByte('\\')
+				return b.String(), ""
+			}
+			b.WriteByte(p[i+1])
+			i += 2
+		case '"':
+			return b.String(), p[i+1:]
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String(), ""
+}
+
+// RelabelContentType returns ct with its charset parameter set to utf-8: every
+// charset parameter is removed (whatever its case or quoting), the media
+// type and the other parameters are kept byte for byte, and "; charset=utf-8"
+// is appended. An empty media type becomes "text/html" because the handler
+// only transcodes documents it filters as HTML.
+func RelabelContentType(ct string) string {
+	parts := splitParams(ct)
+	media := trimHTTPSpace(parts[0])
+	if media == "" {
+		media = "text/html"
+	}
+	var b strings.Builder
+	b.WriteString(media)
+	for _, p := range parts[1:] {
+		p = trimHTTPSpace(p)
+		if p == "" {
+			continue
+		}
+		name := p
+		if i := strings.IndexByte(p, '='); i >= 0 {
+			name = trimHTTPSpace(p[:i])
+		}
+		if equalFoldASCII(name, "charset") {
+			continue
+		}
+		b.WriteString("; ")
+		b.WriteString(p)
+	}
+	b.WriteString("; charset=utf-8")
+	return b.String()
+}
+
+// splitParams splits a Content-Type on ';' outside quoted strings.
+func splitParams(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			i = skipQuoted(s, i)
+		case ';':
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
