@@ -55,6 +55,9 @@ func urlAttr(k kind, name []byte) int {
 // verdict asks the policy about every loading attribute of the current tag
 // and returns the first blocking answer.
 func (f *Filter) verdict(k kind) Verdict {
+	if k == kMeta {
+		return f.refresh()
+	}
 	if loads[k] == 0 {
 		return Verdict{}
 	}
@@ -84,6 +87,61 @@ func (f *Filter) verdict(k kind) Verdict {
 		}
 	}
 	return Verdict{}
+}
+
+// refresh reads <meta http-equiv=refresh content="5; url=...">: the URL the
+// page navigates to (HTML §4.2.5.3 "shared declarative refresh steps").
+func (f *Filter) refresh() Verdict {
+	eq, ok := f.attr("http-equiv")
+	if !ok || !eqFold(trim(f.decode(eq)), "refresh") {
+		return Verdict{}
+	}
+	content, ok := f.attr("content")
+	if !ok {
+		return Verdict{}
+	}
+	s := f.decode(content)
+	i := 0
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	for i < len(s) && ('0' <= s[i] && s[i] <= '9' || s[i] == '.') {
+		i++ // the delay
+	}
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	if i < len(s) && (s[i] == ';' || s[i] == ',') {
+		i++
+	}
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	if i+3 <= len(s) && eqFold(s[i:i+3], "url") {
+		j := i + 3
+		for j < len(s) && isSpace(s[j]) {
+			j++
+		}
+		if j < len(s) && s[j] == '=' {
+			i = j + 1
+			for i < len(s) && isSpace(s[i]) {
+				i++
+			}
+		}
+	}
+	u := s[i:]
+	if len(u) > 0 && (u[0] == '"' || u[0] == '\'') {
+		q := u[0]
+		u = u[1:]
+		if j := bytes.IndexByte(u, q); j >= 0 {
+			u = u[:j]
+		}
+	}
+	u = trim(u)
+	if len(u) == 0 {
+		return Verdict{}
+	}
+	return f.policy.URL(u)
 }
 
 // srcset asks about each candidate URL of a srcset, split as HTML §4.8.4.3.10
@@ -165,6 +223,14 @@ func (f *Filter) deferTag(k kind, v Verdict, end int) {
 		name := f.d[base+int(a.name) : base+int(a.nameEnd)]
 		rename := urlAttr(k, name) >= 0 || k == kScript && eqFold(name, "type")
 		if !rename {
+			if watched(k, name) && a.val >= 0 {
+				if wv := f.watchVerdict(name, f.d[base+int(a.val):base+int(a.valEnd)]); wv.Block {
+					f.count(wv)
+					f.hold = base + int(a.name)
+					f.spill()
+					f.keep, f.hold = base+int(a.end), base+int(a.end)
+				}
+			}
 			continue
 		}
 		f.hold = base + int(a.name)

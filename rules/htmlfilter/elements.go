@@ -52,6 +52,9 @@ func (f *Filter) onStartTag() {
 		f.blockStart(k, v)
 		return
 	}
+	if f.record {
+		f.dropWatched(k)
+	}
 	f.advance(f.pos)
 }
 
@@ -228,6 +231,7 @@ func (f *Filter) startRaw(k kind, drop bool) {
 	}
 	f.rawHold = f.rawExec || f.rawData || f.rawDual || f.guarded()
 	if !f.rawHold {
+		f.dropWatched(k)
 		f.advance(f.pos)
 	}
 }
@@ -258,6 +262,7 @@ func (f *Filter) finishRaw() {
 		v = Verdict{Block: true, Vendor: VendorAmbiguous}
 	}
 	if !v.Block {
+		f.dropWatched(k)
 		f.advance(f.pos)
 		return
 	}

@@ -39,6 +39,7 @@ const (
 type attr struct {
 	name, nameEnd int32
 	val, valEnd   int32
+	end           int32 // after the value and its closing quote
 }
 
 // Filter is the streaming filter. Not safe for concurrent use.
@@ -73,6 +74,9 @@ type Filter struct {
 	cur       attr
 	declFrom  int  // comment and CDATA: where to resume the search for their end
 	dropTok   bool // the current token is removed as it is scanned
+	watchable bool // a start tag whose loading attributes are decided one by one
+	watch     int  // start of a held attribute of a streamed tag, or -1
+	watchDrop bool // that attribute outgrew MaxBuffer: it goes
 
 	// The raw text element being scanned.
 	raw     kind
@@ -248,5 +252,8 @@ func (f *Filter) compact() {
 	f.tok -= h
 	f.rawEnd -= h
 	f.declFrom -= h
+	if f.watch >= 0 {
+		f.watch -= h
+	}
 	f.keep, f.hold = 0, 0
 }

@@ -105,7 +105,21 @@ var cases = []struct {
 	{"unterminated script at eof", `<p><script>tracker(`, `<p>`, `<p><script type="text/plain" data-category="ads">tracker(`},
 	{"unterminated tag at eof", `<p><img src=https://tracker.example/x`, `<p>`, "="},
 	{"eof lt", `a <`, `a <`, "="},
-	{"a ping kept for now", `<a href="https://www.facebook.com/page">f</a>`, `<a href="https://www.facebook.com/page">f</a>`, "="},
+	{"plain link kept", `<a href="https://www.facebook.com/page">f</a>`, `<a href="https://www.facebook.com/page">f</a>`, "="},
+	{"a ping", `<a href=/x ping="/ok https://tracker.example/p">x</a>`, `<a href=/x >x</a>`, "="},
+	{"a ping benign", `<a href=/x ping=/ok>x</a>`, `<a href=/x ping=/ok>x</a>`, "="},
+	{"area ping uppercase", `<AREA PING='https://tracker.example/p' href=/x>`, `<AREA  href=/x>`, "="},
+	{"ping on div loads nothing", `<div ping="https://tracker.example/p">`, `<div ping="https://tracker.example/p">`, "="},
+	{"duplicate ping both go", `<a ping=https://tracker.example/1 ping=https://tracker.example/2 href=/x>`, `<a   href=/x>`, "="},
+	{"td background", `<table><tr><td background="https://tracker.example/bg.gif">x</td></tr></table>`,
+		`<table><tr><td >x</td></tr></table>`, "="},
+	{"body background entity", `<body background=https://tracker&#46;example/b.gif class=x>`, `<body  class=x>`, "="},
+	{"meta refresh", `<meta http-equiv="Refresh" content="0; URL='https://tracker.example/r'"><p>`, `<p>`, "="},
+	{"meta refresh bare url", `<meta content="1;https://tracker.example/r" http-equiv=refresh>`, ``, "="},
+	{"meta refresh benign", `<meta http-equiv=refresh content="5; url=/next">`, `<meta http-equiv=refresh content="5; url=/next">`, "="},
+	{"ping inside noscript", `<noscript><a ping=https://tracker.example/p href=/x>y</a></noscript>`,
+		`<noscript><a  href=/x>y</a></noscript>`, "="},
+	{"meta refresh reload", `<meta http-equiv=refresh content="30">`, `<meta http-equiv=refresh content="30">`, "="},
 }
 
 func TestTable(t *testing.T) {
@@ -257,6 +271,45 @@ func TestCharRef(t *testing.T) {
 		f := New(nil, &toy{}, Options{})
 		if got := string(f.decode([]byte(c.in))); got != c.want {
 			t.Errorf("decode(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestAnyOf4(t *testing.T) {
+	for _, c := range []struct {
+		b    string
+		want bool
+	}{
+		{" href=#x", false}, {" a=b&c", true}, {" style=x(", true}, {" a='", true}, {` a="`, true},
+		{" aaaaaaaaaaaaaaaaaaaaaaaa", false}, {" aaaaaaaaaaaaaaaaaaaaaaa&", true}, {"", false},
+	} {
+		if got := anyOf4([]byte(c.b)); got != c.want {
+			t.Errorf("anyOf4(%q) = %v", c.b, got)
+		}
+	}
+}
+
+func TestHasFold(t *testing.T) {
+	for _, c := range []struct {
+		b, w string
+		want bool
+	}{
+		{" href=#x ping=y", "ping", true},
+		{" href=#x PiNg=y", "ping", true},
+		{" href=#parsing", "ping", false},
+		{"ping", "ping", true},
+		{"pin", "ping", false},
+		{" aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa background=x", "background", true},
+		{" aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa backgroun", "background", false},
+		{"\x50ING", "ping", true},
+		{"\x10ing", "ping", false},
+		{"\x50IN\x47", "ping", true},
+		{"gggggggggggggggggggggggggggping", "ping", true},
+		{"ping", "background", false},
+		{"backgroundbackground", "background", true},
+	} {
+		if got := hasFold([]byte(c.b+"xxxxxxxxping"), 0, len(c.b), c.w, 3); got != c.want {
+			t.Errorf("hasFold(%q, %q) = %v", c.b, c.w, got)
 		}
 	}
 }

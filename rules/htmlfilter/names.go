@@ -35,7 +35,13 @@ const (
 	kSvg
 	kMath
 	kIntegration // foreignObject, desc, annotation-xml, mi, mo, mn, ms, mtext
-	kBody        // body and html end tags bound a skipped element
+	kBody        // body and html: their end tags bound a skipped element; body has background
+	// Elements that load through one attribute only (ping, background,
+	// http-equiv refresh); most of them are copied by the fast path after a
+	// look for that attribute.
+	kA        // a, area: ping
+	kTableish // table, thead, tbody, tfoot, tr, td, th: background
+	kMeta     // meta: http-equiv=refresh
 	numKinds
 	kUnknown // the tag name is not read yet
 )
@@ -47,7 +53,13 @@ const maxName = 14
 // allocating. Names are lowercased into a small array first: browsers fold
 // only ASCII letters in tag names (HTML §13.2.5.8), never Unicode case.
 func lookupKind(name []byte) kind {
-	if len(name) < 2 || len(name) > maxName || candidates[len(name)]&(1<<(name[0]|0x20-'a')) == 0 {
+	if len(name) == 1 {
+		if name[0]|0x20 == 'a' {
+			return kA
+		}
+		return kOther
+	}
+	if len(name) > maxName || candidates[len(name)]&(1<<(name[0]|0x20-'a')) == 0 {
 		return kOther
 	}
 	var buf [maxName]byte
@@ -106,6 +118,12 @@ func lookupKind(name []byte) kind {
 		return kIntegration
 	case "body", "html":
 		return kBody
+	case "area":
+		return kA
+	case "table", "thead", "tbody", "tfoot", "tr", "td", "th":
+		return kTableish
+	case "meta":
+		return kMeta
 	}
 	return kOther
 }
@@ -117,7 +135,8 @@ var candidates = func() (t [maxName + 1]uint32) {
 	for _, n := range []string{"script", "img", "image", "source", "video", "audio", "track",
 		"embed", "input", "object", "iframe", "frame", "link", "base", "style", "textarea",
 		"title", "xmp", "noembed", "noframes", "noscript", "svg", "math", "foreignobject",
-		"desc", "annotation-xml", "mi", "mo", "mn", "ms", "mtext", "body", "html"} {
+		"desc", "annotation-xml", "mi", "mo", "mn", "ms", "mtext", "body", "html",
+		"area", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "meta"} {
 		t[len(n)] |= 1 << (n[0] - 'a')
 	}
 	return t
@@ -138,7 +157,7 @@ func (k kind) rawText() bool {
 // popped at once (HTML §13.2.6.4.19), so it never has content either.
 func (k kind) void() bool {
 	switch k {
-	case kImg, kSource, kTrack, kEmbed, kInput, kLink, kBase, kFrame:
+	case kImg, kSource, kTrack, kEmbed, kInput, kLink, kBase, kFrame, kMeta:
 		return true
 	}
 	return false

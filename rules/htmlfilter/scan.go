@@ -23,7 +23,7 @@ func (f *Filter) run(eof bool) {
 				if !plain {
 					break
 				}
-				end := plainTag(d, pos)
+				end := plainTag(d, pos, f.opt.MaxBuffer)
 				if end == 0 {
 					break
 				}
@@ -75,7 +75,7 @@ func (f *Filter) run(eof bool) {
 				if f.dropTok {
 					f.dropTo(f.pos)
 				} else if f.stream {
-					f.advance(f.pos)
+					f.streamTag()
 				} else {
 					f.capHeld()
 				}
@@ -220,10 +220,12 @@ func commentEnd(d []byte, start, from int) int {
 // it returns the offset after its '>': the tag is kept as it is. Else 0, and
 // the state machine takes the tag. Callers check that no context (skip,
 // guard, integration point) needs to see every tag.
-func plainTag(d []byte, i int) int {
+func plainTag(d []byte, i, max int) int {
 	j := i + 1
+	end := false
 	if j < len(d) && d[j] == '/' {
 		j++
+		end = true
 	}
 	if j >= len(d) || !isAlpha(d[j]) {
 		return 0
@@ -232,22 +234,39 @@ func plainTag(d []byte, i int) int {
 	for j < len(d) && class[d[j]] == cOther {
 		j++ // names are short: a byte loop beats a word-at-a-time scan here
 	}
-	if j >= len(d) || lookupKind(d[s:j]) != kOther {
+	if j >= len(d) {
+		return 0
+	}
+	k := lookupKind(d[s:j])
+	switch k {
+	case kOther, kA, kTableish:
+	case kBody:
+		if end {
+			return 0 // may bound a removed element
+		}
+	default:
 		return 0
 	}
 	if d[j] == '>' {
 		return j + 1
 	}
-	// Without a quote before the first '>', that '>' ends the tag: only a
-	// quoted value can hold one (names and unquoted values end at '>').
-	if gt := bytes.IndexByte(d[j:], '>'); gt > 0 {
-		attrs := d[j : j+gt]
-		if bytes.IndexByte(attrs, '"') < 0 && bytes.IndexByte(attrs, '\'') < 0 {
+	// The common tag: no quote, '(' or '&' before the first '>'. Then that
+	// '>' ends it (names and unquoted values end at '>'; only a quoted value
+	// holds one), and no style can load (url() needs a '(', an entity-encoded
+	// one an '&'); ping and background are looked for below.
+	if gt := bytes.IndexByte(d[j:], '>'); gt > 0 && !anyOf4(d[j:j+gt]) {
+		switch {
+		case k == kOther,
+			k == kA && !hasFold(d, j, j+gt, "ping", 3),
+			k != kA && !hasFold(d, j, j+gt, "background", 3):
 			return j + gt + 1
 		}
 	}
-	end, _ := skipAttrs(d, j)
-	return end
+	stop, _, loads := skipAttrs(d, j, k, !end)
+	if stop == 0 || loads || stop-i > max {
+		return 0 // the state machine decides its attributes one by one
+	}
+	return stop
 }
 
 // beginTag starts a tag whose name begins at pos.
@@ -259,6 +278,8 @@ func (f *Filter) beginTag(end bool) {
 	f.stream = false
 	f.record = false
 	f.k = kUnknown
+	f.watch = -1
+	f.watchDrop = false
 	f.attrs = f.attrs[:0]
 }
 
@@ -271,9 +292,18 @@ func (f *Filter) nameDone(nameEnd int) {
 	}
 	f.nameEnd = nameEnd - f.tok
 	f.k = lookupKind(f.d[start:nameEnd])
-	interesting := !f.endTag && f.k != kOther && f.skip == kOther
-	f.record = interesting
+	// Any start tag may carry a style attribute that loads: on this path
+	// (tags not wholly in view, or of a kind that loads) record them all.
+	// Tags that can load as a whole are held and decided at their '>'; the
+	// rest stream, with only a watched attribute (style, ping, background)
+	// held back until it is decided.
+	isStart := !f.endTag && f.skip == kOther && f.st != sRawEnd
+	interesting := isStart && f.k != kOther && f.k != kA && f.k != kTableish && f.k != kBody
 	f.stream = !interesting && !f.guarded() && f.st != sRawEnd
+	f.watchable = isStart && f.stream
+	// A held start tag records its attributes: to classify them, or (held
+	// because guarded) to find a watched one.
+	f.record = isStart && !f.stream
 }
 
 // scanTag runs the attribute state machine from pos. It returns true with pos
@@ -300,10 +330,11 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 				f.nameDone(i)
 			}
 			st = tBeforeAttr
-			if !f.record {
-				// Nothing to record: finish the tag with the fast skipper
-				// when it is all here; else go on byte by byte.
-				if end, self := skipAttrs(d, i); end > 0 {
+			if !f.record && !f.watchable {
+				// Nothing to record or watch (end tags): finish the tag
+				// with the fast skipper when it is all here; else go on
+				// byte by byte.
+				if end, self, _ := skipAttrs(d, i, f.k, false); end > 0 {
 					i, f.selfClose = end, self
 					return i, st, true
 				}
@@ -331,6 +362,10 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 			}
 			c = d[i]
 			f.cur.nameEnd = int32(i - f.tok)
+			if f.watchable && watched(f.k, d[f.tok+int(f.cur.name):i]) {
+				// Hold this attribute back until its value is decided.
+				f.watch = f.tok + int(f.cur.name)
+			}
 			if c == '=' {
 				st = tBeforeValue
 				i++
@@ -345,6 +380,7 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 				st = tBeforeValue
 				i++
 			default:
+				f.cur.end = f.cur.nameEnd
 				f.addAttr()
 				st = tBeforeAttr // '/', '>' and a new name are handled there
 			}
@@ -361,7 +397,7 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 				f.cur.val = int32(i - f.tok)
 				st = tSQ
 			case c == '>':
-				f.cur.val, f.cur.valEnd = int32(i-f.tok), int32(i-f.tok)
+				f.cur.val, f.cur.valEnd, f.cur.end = int32(i-f.tok), int32(i-f.tok), int32(i-f.tok)
 				f.addAttr()
 				i++
 				return i, st, true
@@ -381,6 +417,7 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 			}
 			i += j
 			f.cur.valEnd = int32(i - f.tok)
+			f.cur.end = f.cur.valEnd + 1
 			f.addAttr()
 			i++
 			st = tAfterQuoted
@@ -390,6 +427,7 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 				return i, st, false
 			}
 			f.cur.valEnd = int32(i - f.tok)
+			f.cur.end = f.cur.valEnd
 			f.addAttr()
 			st = tBeforeAttr
 		case tAfterQuoted:
@@ -449,7 +487,7 @@ var nameClass = func() (t [256]uint8) {
 // returns the offset after '>' and whether the tag is self-closing, or 0 when
 // the tag does not end within d; it has no side effects, so the caller can
 // then resume byte by byte.
-func skipAttrs(d []byte, i int) (int, bool) {
+func skipAttrs(d []byte, i int, k kind, watch bool) (end int, self, loads bool) {
 	n := len(d)
 	for i < n {
 		// Before attribute name; also after a value or a name without one.
@@ -459,23 +497,26 @@ func skipAttrs(d []byte, i int) (int, bool) {
 			continue
 		case cSlash:
 			if i+1 < n && d[i+1] == '>' {
-				return i + 2, true
+				return i + 2, true, loads
 			}
 			i++
 			continue
 		case cGT:
-			return i + 1, false
+			return i + 1, false, loads
 		}
 		// An attribute name: its first byte may be '=' or a quote.
+		ns := i
 		i++
 		for i < n && nameClass[d[i]] == cOther {
 			i++
 		}
+		name := d[ns:i]
+		w := watch && i < n && watched(k, name)
 		for i < n && class[d[i]] == cSpace {
 			i++
 		}
 		if i >= n {
-			return 0, false
+			return 0, false, false
 		}
 		if d[i] != '=' {
 			continue
@@ -485,27 +526,45 @@ func skipAttrs(d []byte, i int) (int, bool) {
 			i++
 		}
 		if i >= n {
-			return 0, false
+			return 0, false, false
 		}
+		vs := i
 		switch c := d[i]; c {
 		case '"', '\'':
 			j := bytes.IndexByte(d[i+1:], c)
 			if j < 0 {
-				return 0, false
+				return 0, false, false
 			}
-			i += j + 2
+			vs, i = i+1, i+1+j
+			loads = loads || w && valueMayLoad(name, d[vs:i])
+			i++
 		case '>':
-			return i + 1, false
+			return i + 1, false, loads
 		default:
 			i = span(d, i, unquotedEnd)
+			loads = loads || w && valueMayLoad(name, d[vs:i])
 		}
 	}
-	return 0, false
+	return 0, false, false
+}
+
+// valueMayLoad is the fast path's test of a watched attribute's raw value:
+// a URL (ping, background) may load when not empty; CSS (style, the only
+// five-letter watched name) needs a '(' for url() and image-set(), or an '&'
+// for an entity-encoded one (a CSS-escaped paren opens no function).
+func valueMayLoad(name, v []byte) bool {
+	if len(name) == 5 {
+		return bytes.IndexByte(v, '(') >= 0 || bytes.IndexByte(v, '&') >= 0
+	}
+	return len(v) > 0
 }
 
 func (f *Filter) addAttr() {
 	if f.record {
 		f.attrs = append(f.attrs, f.cur)
+	}
+	if f.watch >= 0 {
+		f.decideWatched()
 	}
 }
 

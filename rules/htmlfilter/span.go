@@ -1,6 +1,7 @@
 package htmlfilter
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 )
@@ -67,4 +68,37 @@ func span(d []byte, i int, s *byteSet) int {
 		i++
 	}
 	return i
+}
+
+// anyOf4 reports whether b holds a '"', '\”, '(' or '&'. Four IndexByte
+// calls (vector instructions) beat one pass of word-at-a-time tests here.
+func anyOf4(b []byte) bool {
+	return bytes.IndexByte(b, '"') >= 0 || bytes.IndexByte(b, '\'') >= 0 ||
+		bytes.IndexByte(b, '(') >= 0 || bytes.IndexByte(b, '&') >= 0
+}
+
+// hasFold reports whether d[i:end] contains the lowercase ASCII word w,
+// ASCII case-insensitively. It looks with IndexByte (vector instructions)
+// for w[at] in either case, a letter chosen to be rare in attribute values
+// ('g' of ping, 'k' of background: URLs are full of p, i, n), and compares
+// each candidate.
+func hasFold(d []byte, i, end int, w string, at int) bool {
+	for _, c := range [2]byte{w[at], w[at] - 'a' + 'A'} {
+		for j := i + at; j < end; j++ {
+			k := bytes.IndexByte(d[j:end], c)
+			if k < 0 {
+				break
+			}
+			j += k
+			if foldAt(d, j-at, end, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// foldAt reports whether w stands at d[s:] wholly before end.
+func foldAt(d []byte, s, end int, w string) bool {
+	return s >= 0 && s+len(w) <= end && eqFold(d[s:s+len(w)], w)
 }

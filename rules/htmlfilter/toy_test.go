@@ -15,6 +15,9 @@ type toy struct {
 func (p *toy) Permissive() bool { return p.all }
 
 func (p *toy) URL(raw []byte) Verdict {
+	if len(raw) == 0 {
+		return Verdict{} // an empty URL fetches nothing
+	}
 	s := strings.ToLower(string(raw))
 	if !strings.Contains(s, "://") && !strings.HasPrefix(s, "//") {
 		s = p.base + s

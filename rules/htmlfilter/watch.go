@@ -1,0 +1,109 @@
+package htmlfilter
+
+import "bytes"
+
+// Attributes that load on their own, whatever the element: style (CSS url()
+// and image-set()), ping on a and area (HTML §4.6.5: a POST to each URL on
+// click), background on body and table parts (obsolete but still fetched).
+// They are decided one by one, so that a tag is otherwise copied as it is and
+// only the offending attribute goes.
+
+// watched reports whether the attribute name (raw bytes) loads on kind k.
+func watched(k kind, name []byte) bool {
+	switch len(name) {
+	case 5:
+		return eqFold(name, "style")
+	case 4:
+		return k == kA && eqFold(name, "ping")
+	case 10:
+		return (k == kTableish || k == kBody) && eqFold(name, "background")
+	}
+	return false
+}
+
+// watchVerdict decides one watched attribute from its raw value.
+func (f *Filter) watchVerdict(name, raw []byte) Verdict {
+	val := f.decode(raw)
+	switch len(name) {
+	case 5:
+		return f.styleVerdict(val)
+	case 4:
+		// A ping is a set of space-separated URLs (HTML §4.6.5).
+		for _, u := range bytes.Fields(val) {
+			if v := f.policy.URL(u); v.Block {
+				return v
+			}
+		}
+		return Verdict{}
+	}
+	return f.policy.URL(trim(val))
+}
+
+// streamTag emits a streamed tag up to pos, but not from a held attribute
+// on, which outgrowing MaxBuffer makes go (consistently with the fast path,
+// which never copies a tag longer than the cap).
+func (f *Filter) streamTag() {
+	if f.watch < 0 {
+		if f.tst == tAttrName && f.watchable {
+			// An attribute name cut short may turn out to be watched:
+			// keep it until it is whole.
+			f.advance(f.tok + int(f.cur.name))
+			return
+		}
+		f.advance(f.pos)
+		return
+	}
+	f.advance(f.watch)
+	if f.watchDrop || f.pos-f.watch > f.opt.MaxBuffer {
+		if !f.watchDrop {
+			f.watchDrop = true
+			f.count(Verdict{Block: true, Vendor: VendorOversize})
+		}
+		f.dropTo(f.pos)
+		f.watch = f.pos
+	}
+}
+
+// decideWatched runs when the held attribute of a streamed tag is complete.
+func (f *Filter) decideWatched() {
+	start, end := f.watch, f.tok+int(f.cur.end)
+	f.watch = -1
+	if f.watchDrop {
+		f.watchDrop = false
+		f.dropTo(end)
+		return
+	}
+	v := Verdict{}
+	if end-start > f.opt.MaxBuffer {
+		v = Verdict{Block: true, Vendor: VendorOversize}
+	} else if f.cur.val >= 0 {
+		v = f.watchVerdict(f.d[start:f.tok+int(f.cur.nameEnd)], f.d[f.tok+int(f.cur.val):f.tok+int(f.cur.valEnd)])
+	}
+	f.advance(start)
+	if v.Block {
+		f.count(v)
+		f.dropTo(end)
+	}
+}
+
+// dropWatched removes, from a held start tag, every watched attribute that
+// loads something blocked (each is judged on its own: a browser takes the
+// first of duplicates, and removing it would promote the next).
+func (f *Filter) dropWatched(k kind) {
+	base := f.d[f.tok:]
+	for _, a := range f.attrs {
+		name := base[a.name:a.nameEnd]
+		if !watched(k, name) {
+			continue
+		}
+		var v Verdict
+		if a.val >= 0 {
+			v = f.watchVerdict(name, base[a.val:a.valEnd])
+		}
+		if v.Block {
+			f.count(v)
+			f.advance(f.tok + int(a.name))
+			f.dropTo(f.tok + int(a.end))
+		}
+	}
+}
