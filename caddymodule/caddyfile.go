@@ -1,9 +1,12 @@
 package caddymodule
 
 import (
+	"math"
+
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
 )
 
 func init() {
@@ -27,10 +30,14 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    cookie <name>
 //	    rules  <file>...
 //	    gpc    on|off
+//	    cache  private|vary
+//	    max_decoded <size>
 //	}
 //
 // A bare `consent` uses the defaults: strip, cookie "consent", the embedded
-// rules only, GPC honoured. `rules` may repeat; files apply in order.
+// rules only, GPC honoured, filtered responses Cache-Control: private,
+// decoded upstream HTML capped at 256 MiB. `rules` may repeat; files apply
+// in order. <size> is a byte count with an optional unit (64MiB, 10MB).
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive name
 	if d.NextArg() {
@@ -47,6 +54,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.parseRules(d)
 		case "gpc":
 			err = h.parseGPC(d)
+		case "cache":
+			err = h.parseCache(d)
+		case "max_decoded":
+			err = h.parseMaxDecoded(d)
 		default:
 			err = d.Errf("unrecognized consent option %q", d.Val())
 		}
@@ -125,6 +136,38 @@ func (h *Handler) parseGPC(d *caddyfile.Dispenser) error {
 		return d.Errf("gpc must be on or off, got %q", v)
 	}
 	h.GPC = &on
+	return nil
+}
+
+func (h *Handler) parseCache(d *caddyfile.Dispenser) error {
+	if h.Cache != "" {
+		return d.Err("cache already set")
+	}
+	v, err := singleArg(d)
+	if err != nil {
+		return err
+	}
+	if v != cachePrivate && v != cacheVary {
+		return d.Errf("cache must be private or vary, got %q", v)
+	}
+	h.Cache = v
+	return nil
+}
+
+func (h *Handler) parseMaxDecoded(d *caddyfile.Dispenser) error {
+	if h.MaxDecoded != 0 {
+		return d.Err("max_decoded already set")
+	}
+	v, err := singleArg(d)
+	if err != nil {
+		return err
+	}
+	// As Caddy's own size options (request_body max_size).
+	size, err := humanize.ParseBytes(v)
+	if err != nil || size == 0 || size > math.MaxInt64 {
+		return d.Errf("max_decoded must be a positive size, got %q", v)
+	}
+	h.MaxDecoded = int64(size)
 	return nil
 }
 

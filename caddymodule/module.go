@@ -38,6 +38,17 @@ type Handler struct {
 	// GPC honours the Global Privacy Control header (Sec-GPC: 1) as an
 	// opt-out of advertising. Default on.
 	GPC *bool `json:"gpc,omitempty"`
+	// Cache is how filtered responses meet shared caches: "private"
+	// (default) marks them Cache-Control: private, because a shared cache
+	// must not serve one visitor's consent variant to another and many
+	// ignore Vary: Cookie; "vary" leaves Cache-Control as the origin sent
+	// it and relies on Vary: Cookie, Sec-GPC alone.
+	Cache string `json:"cache,omitempty"`
+	// MaxDecoded caps the decoded size, in bytes, of a compressed upstream
+	// HTML body (default 256 MiB); past it the response fails. Past the
+	// first MiB the decoded size may also be at most 100 times the encoded
+	// bytes read so far, whatever this cap.
+	MaxDecoded int64 `json:"max_decoded,omitempty"`
 
 	rules  *rules.Rules
 	mode   htmlfilter.Mode
@@ -57,6 +68,8 @@ const (
 	modeStrip     = "strip"
 	modeDefer     = "defer"
 	defaultCookie = "consent"
+	cachePrivate  = "private"
+	cacheVary     = "vary"
 )
 
 // Provision loads the rule set and fills defaults.
@@ -73,6 +86,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.mode = htmlfilter.Defer
 	}
 	h.gpc = h.GPC == nil || *h.GPC
+	if h.Cache == "" {
+		h.Cache = cachePrivate
+	}
+	if h.MaxDecoded == 0 {
+		h.MaxDecoded = defaultMaxDecoded
+	}
 
 	rs, err := rules.Load(h.Rules...)
 	if err != nil {
@@ -93,6 +112,14 @@ func (h *Handler) Validate() error {
 	case modeStrip, modeDefer:
 	default:
 		return fmt.Errorf("consent: mode must be %q or %q, got %q", modeStrip, modeDefer, h.Mode)
+	}
+	switch h.Cache {
+	case cachePrivate, cacheVary:
+	default:
+		return fmt.Errorf("consent: cache must be %q or %q, got %q", cachePrivate, cacheVary, h.Cache)
+	}
+	if h.MaxDecoded < 0 {
+		return fmt.Errorf("consent: max_decoded must be positive, got %d", h.MaxDecoded)
 	}
 	if !isToken(h.Cookie) {
 		// RFC 6265 §4.1.1: cookie-name is an RFC 2616 token.
@@ -129,11 +156,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	granted := h.rules.Consent(r.Header, rules.ConsentConfig{Cookie: h.Cookie, GPC: h.gpc})
 
-	// Interim, until compressed upstream bodies can be decoded with caps
-	// (GUIDE §5): ask upstream for identity so that every HTML body arrives
-	// readable. The encode handler runs before us and has already read this
-	// header, so client-side compression is unaffected.
-	delete(r.Header, "Accept-Encoding")
+	// Upstream may compress (origins do it cheaply, and it saves the
+	// upstream link), but only in codings we can decode, since an HTML body
+	// in any other coding can only be refused; non-HTML bodies pass as they
+	// come, in a coding the client offered. The encode handler runs before
+	// us and has already read this header.
+	restrictAcceptEncoding(r.Header)
 
 	// Interim, until the filter can work on a 206 safely: a byte range of a
 	// document cannot be filtered without the rest of it, and a filtered
@@ -182,13 +210,62 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		putResponseWriter(rw)
 		return err
 	}
-	rw.finish()
+	aborted := rw.finish()
 	refused := rw.refused
 	putResponseWriter(rw)
+	if aborted != nil {
+		// The status and part of a decoded body are out and the rest of
+		// the stream is unreadable: break the transfer (see decodeFailed).
+		panic(http.ErrAbortHandler)
+	}
 	if refused != nil {
 		return caddyhttp.Error(http.StatusBadGateway, refused)
 	}
 	return nil
+}
+
+// restrictAcceptEncoding keeps only the codings of Accept-Encoding that the
+// handler decodes (gzip, x-gzip, br, zstd, identity), with their weights
+// (RFC 9110 §12.5.3). "*" goes too: it would let upstream pick compress or
+// deflate. With nothing left the header goes, and Go's transport then asks
+// for gzip itself and decodes it before we see the body.
+func restrictAcceptEncoding(h http.Header) {
+	vals, ok := h["Accept-Encoding"]
+	if !ok {
+		return
+	}
+	clean := true
+	for _, v := range vals {
+		for item := range strings.SplitSeq(v, ",") {
+			if !acceptableCoding(item) {
+				clean = false
+			}
+		}
+	}
+	if clean {
+		return
+	}
+	var kept []string
+	for _, v := range vals {
+		for item := range strings.SplitSeq(v, ",") {
+			if acceptableCoding(item) && strings.TrimSpace(item) != "" {
+				kept = append(kept, strings.TrimSpace(item))
+			}
+		}
+	}
+	if len(kept) == 0 {
+		delete(h, "Accept-Encoding")
+		return
+	}
+	h["Accept-Encoding"] = []string{strings.Join(kept, ", ")}
+}
+
+// acceptableCoding reports whether one Accept-Encoding member names a coding
+// we decode (empty members are harmless).
+func acceptableCoding(item string) bool {
+	name, _, _ := strings.Cut(item, ";")
+	name = strings.TrimSpace(name)
+	return name == "" || strings.EqualFold(name, "identity") || decodable(name) != ""
 }
 
 // acceptsHTML reports whether the request's Accept header names text/html,

@@ -27,6 +27,7 @@ const coalesceSize = 4 << 10
 const sniffLen = 512
 
 var errEncodedHTML = errors.New("upstream html arrived with a content-encoding the filter cannot read")
+var errAborted = errors.New("aborting a filtered response after its headers went out")
 var errFinished = errors.New("write after the consent handler returned")
 var errPartialHTML = errors.New("upstream answered a partial (206) html response, which the filter cannot read")
 
@@ -51,22 +52,38 @@ type responseWriter struct {
 	disabled   bool // next failed: write nothing more
 	refused    error
 
-	filter *htmlfilter.Filter
-	buf    *bufio.Writer
-	out    countingWriter
-	in     int64
+	filter   *htmlfilter.Filter
+	linkPage *rules.Page // classifies Link header targets, made on first need
+	dec      *decoder    // non-nil: the body is encoded and decoded before the filter
+	buf      *bufio.Writer
+	out      countingWriter
+	in       int64
 }
 
-// countingWriter counts what reaches the next writer.
+// countingWriter counts what reaches the next writer. For decoded bodies
+// it also holds the status back until the first body byte: a corrupt or
+// bomb-sized stream found before then can still be answered with a 502.
 type countingWriter struct {
-	w http.ResponseWriter
-	n int64
+	w       http.ResponseWriter
+	n       int64
+	pending int  // status to write before the first byte
+	sent    bool // the status (or a body byte) went to the next writer
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	c.commit()
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// commit writes a held status on.
+func (c *countingWriter) commit() {
+	if c.pending != 0 {
+		c.w.WriteHeader(c.pending)
+		c.pending = 0
+	}
+	c.sent = true
 }
 
 var writerPool = sync.Pool{New: func() any {
@@ -85,6 +102,9 @@ func getResponseWriter(h *Handler, w http.ResponseWriter, r *http.Request, grant
 }
 
 func putResponseWriter(rw *responseWriter) {
+	if rw.dec != nil {
+		rw.dec.release()
+	}
 	f, buf := rw.filter, rw.buf
 	buf.Reset(&rw.out)
 	if f != nil {
@@ -101,6 +121,7 @@ func putResponseWriter(rw *responseWriter) {
 // response (Caddy's encode passes them the same way).
 func (rw *responseWriter) WriteHeader(status int) {
 	if status >= 100 && status <= 199 && status != http.StatusSwitchingProtocols {
+		rw.filterLinks()
 		rw.ResponseWriter.WriteHeader(status)
 		return
 	}
@@ -109,6 +130,9 @@ func (rw *responseWriter) WriteHeader(status int) {
 		rw.ResponseWriter.WriteHeader(status)
 		return
 	}
+	// A Link header on an interim 103 makes the browser connect as well
+	// as one on the final response (RFC 8297 §2).
+	rw.filterLinks()
 	rw.statusCode = status
 	h := rw.Header()
 	if _, typed := h["Content-Type"]; !typed && bodyAllowed(rw.r, status) {
@@ -138,6 +162,7 @@ func bodyAllowed(r *http.Request, status int) bool {
 // sniff holds the first body bytes, if any.
 func (rw *responseWriter) decide(sniff []byte) {
 	rw.decided = true
+	rw.filterLinks()
 	status := rw.statusCode
 	if status == 0 {
 		status = http.StatusOK
@@ -172,27 +197,44 @@ func (rw *responseWriter) decide(sniff []byte) {
 		}
 	case isHTML(ct):
 		if rw.r.Method == http.MethodHead {
-			// RFC 9110 §9.3.2: HEAD gets the header fields GET would get.
+			// RFC 9110 §9.3.2: HEAD gets the header fields GET would get,
+			// and GET would get a decoded body.
+			if enc := contentEncoding(h); enc != "" && decodable(enc) != "" {
+				delete(h, "Content-Encoding")
+			}
 			rw.variantHeaders()
 			break
 		}
 		if !bodyAllowed(rw.r, status) {
 			break
 		}
+		var coding string
 		if enc := contentEncoding(h); enc != "" {
-			// Interim: we asked upstream for identity; anything else
-			// cannot be read by the filter and must never pass unfiltered.
-			rw.refuse(errEncodedHTML)
-			if c := rw.h.logger.Check(zap.ErrorLevel, "refusing encoded html"); c != nil {
-				c.Write(zap.String("content_encoding", enc), zap.String("host", rw.r.Host),
-					zap.String("path", rw.r.URL.Path), zap.Int("status", status))
+			// GUIDE §5: a coding we cannot read (compress, deflate, stacked
+			// codings such as "gzip, br") must never pass unfiltered.
+			if coding = decodable(enc); coding == "" {
+				rw.refuse(errEncodedHTML)
+				if c := rw.h.logger.Check(zap.ErrorLevel, "refusing encoded html"); c != nil {
+					c.Write(zap.String("content_encoding", enc), zap.String("host", rw.r.Host),
+						zap.String("path", rw.r.URL.Path), zap.Int("status", status))
+				}
+				return
 			}
-			return
+			// We send what we decoded; encode (which wraps us) compresses
+			// it again for the client if configured.
+			delete(h, "Content-Encoding")
 		}
 		rw.variantHeaders()
 		rw.startFilter()
+		if coding != "" {
+			rw.dec = getDecoder(rw.filter, coding, rw.h.MaxDecoded)
+			// The status waits for the first decoded byte (countingWriter).
+			rw.out.pending = rw.statusCode
+			return
+		}
 	}
 	if rw.statusCode != 0 {
+		rw.out.sent = true
 		rw.ResponseWriter.WriteHeader(rw.statusCode)
 	}
 }
@@ -218,6 +260,9 @@ func (rw *responseWriter) variantHeaders() {
 	// (a tracker present or absent), so weak tags get the suffix too.
 	if etag := firstValue(h["Etag"]); strings.HasSuffix(etag, `"`) && len(etag) >= 2 {
 		h["Etag"] = []string{etag[:len(etag)-1] + rw.suffix + `"`}
+	}
+	if rw.h.Cache != cacheVary {
+		privateCache(h)
 	}
 }
 
@@ -270,12 +315,42 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		return len(p), nil
 	case rw.disabled:
 		return 0, errFinished
+	case rw.dec != nil:
+		n, err := rw.dec.Write(p)
+		if err != nil {
+			rw.decodeFailed(err)
+			return len(p), nil
+		}
+		return n, nil
 	case rw.filtering:
 		n, err := rw.filter.Write(p)
 		rw.in += int64(n)
 		return n, err
 	}
 	return rw.ResponseWriter.Write(p)
+}
+
+// decodeFailed handles a corrupt, truncated or over-cap encoded body: no
+// encoded byte and no part of an undecided element ever leaves. Before the
+// status is out the response becomes a 502; after, the only honest ending
+// is a broken transfer (a clean end would present a truncated page as
+// complete), which Caddy and net/http make of http.ErrAbortHandler.
+func (rw *responseWriter) decodeFailed(err error) {
+	if c := rw.h.logger.Check(zap.ErrorLevel, "decoding upstream html"); c != nil {
+		c.Write(zap.Error(err), zap.String("host", rw.r.Host), zap.String("path", rw.r.URL.Path),
+			zap.Int64("encoded_bytes", rw.dec.in), zap.Int64("decoded_bytes", rw.dec.out),
+			zap.Bool("headers_sent", rw.out.sent))
+	}
+	if !rw.out.sent {
+		rw.buf.Reset(&rw.out)
+		rw.filtering = false
+		rw.dec.release()
+		rw.dec = nil
+		rw.out.pending = 0
+		rw.refuse(err)
+		return
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // writerOnly masks ReadFrom so io.Copy goes through Write.
@@ -330,6 +405,12 @@ func (rw *responseWriter) FlushError() error {
 		if err := rw.buf.Flush(); err != nil {
 			return err
 		}
+		if !rw.out.sent {
+			// A decoded body has produced nothing yet: committing the
+			// status now would rule out a 502 if the stream turns out
+			// corrupt (reverse_proxy flushes right before it aborts).
+			return nil
+		}
 	}
 	//nolint:bodyclose
 	return http.NewResponseController(rw.ResponseWriter).Flush()
@@ -342,22 +423,44 @@ func (rw *responseWriter) Unwrap() http.ResponseWriter {
 }
 
 // finish ends a response whose handler returned normally: the filter
-// decides what it still holds, the buffer is written on, one log entry.
-func (rw *responseWriter) finish() {
+// decides what it still holds, the buffer is written on, one log entry. It
+// returns errAborted when the response must end as a broken transfer.
+func (rw *responseWriter) finish() error {
 	if !rw.decided {
 		if rw.statusCode == 0 {
 			// Nothing written: net/http sends its implicit 200 (Caddy
 			// issue #5059: do not write a status that was not set).
-			return
+			rw.filterLinks()
+			return nil
 		}
 		rw.decide(nil)
 	}
 	if !rw.filtering || rw.refused != nil {
-		return
+		return nil
+	}
+	if rw.dec != nil {
+		if err := rw.dec.Close(); err != nil {
+			if rw.out.sent {
+				if c := rw.h.logger.Check(zap.ErrorLevel, "decoding upstream html"); c != nil {
+					c.Write(zap.Error(err), zap.String("host", rw.r.Host), zap.String("path", rw.r.URL.Path),
+						zap.Int64("encoded_bytes", rw.dec.in), zap.Int64("decoded_bytes", rw.dec.out),
+						zap.Bool("headers_sent", true))
+				}
+				rw.filtering = false
+				return errAborted
+			}
+			rw.decodeFailed(err)
+			return nil
+		}
+		rw.in = rw.dec.out
 	}
 	err := rw.filter.Close()
 	if ferr := rw.buf.Flush(); err == nil {
 		err = ferr
+	}
+	if err == nil && !rw.out.sent {
+		// An empty decoded body: the held status goes out now.
+		rw.out.commit()
 	}
 	rw.filtering = false
 	rw.logFiltered()
@@ -370,6 +473,7 @@ func (rw *responseWriter) finish() {
 			c.Write(zap.Error(err), zap.String("host", rw.r.Host), zap.String("path", rw.r.URL.Path))
 		}
 	}
+	return nil
 }
 
 // abort releases the response without writing more.
