@@ -150,6 +150,21 @@ var hardCases = []hardCase{
 	{class: "loading", name: "iframe-javascript-loader", html: `<iframe src="javascript:var s=document.createElement('script');s.src='` + fbJS + `';document.body.appendChild(s)"></iframe>` + okImg, deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "loading", name: "iframe-javascript-tab-in-scheme", html: `<iframe src="jav&#x09;ascript:new Image().src='https://www.facebook.com/tr?id=1'"></iframe>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
 	{class: "loading", name: "iframe-javascript-percent", html: `<iframe src="javascript:new%20Image().src='https://px.ads.linkedin.com/collect/?pid=1'"></iframe>` + okImg, deny: adv, block: "px.ads.linkedin.com", keep: "/img/ok.png"},
+	{class: "loading", name: "srcdoc-double-entity-colon", html: `<iframe srcdoc="&lt;img src=&quot;https&amp;#58;//www.facebook.com/tr?id=1&quot;&gt;"></iframe>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "srcdoc-base-then-relative", html: `<iframe srcdoc="&lt;base href=//www.facebook.com/&gt;&lt;img src=tr?id=1&gt;"></iframe>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "srcdoc-comment-short-close", html: `<iframe srcdoc="&lt;!--&gt;&lt;img src=` + liPixel + `&gt;"></iframe>` + okImg, deny: adv, block: "px.ads.linkedin.com", keep: "/img/ok.png"},
+	{class: "loading", name: "srcdoc-fullwidth-host", html: `<iframe srcdoc="&lt;script src=https://ｓｔａｔｉｃ.hotjar.com/c/hotjar-1.js&gt;&lt;/script&gt;"></iframe>` + okImg, deny: ana, block: "static.hotjar.com", keep: "/img/ok.png"},
+	{class: "loading", name: "data-html-inner-entity", html: `<iframe src="data:text/html,&lt;img src=https&amp;#58;//www.facebook.com/tr?id=1&gt;"></iframe>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "data-html-double-percent-host", html: `<iframe src="data:text/html,%3Cimg%20src%3Dhttps://www.faceb%256Fok.com/tr?id=1%3E"></iframe>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "data-svg-iframe-image", html: `<iframe src="data:image/svg+xml,&lt;svg xmlns='http://www.w3.org/2000/svg'&gt;&lt;image href='` + liPixel + `'/&gt;&lt;/svg&gt;"></iframe>` + okImg, deny: adv, block: "px.ads.linkedin.com", keep: "/img/ok.png"},
+	{class: "loading", name: "data-svg-object-base64-script", html: `<object data="data:image/svg+xml;base64,` + base64.StdEncoding.EncodeToString([]byte(`<svg xmlns="http://www.w3.org/2000/svg"><script href="`+fbJS+`"/></svg>`)) + `"></object>` + okImg, deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
+	{class: "loading", name: "javascript-unicode-escape-host", html: `<iframe src="javascript:new Image().src='https://www.face\u0062ook.com/tr?id=1'"></iframe>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "frame-javascript-percent-host", html: `<frameset><frame src="javascript:new%20Image().src='https://alb.red%64it.com/snta'"></frameset>`, deny: adv, block: "alb.reddit.com", keep: "<frameset>"},
+	{class: "loading", name: "javascript-returns-html-entity", html: `<iframe src="javascript:'&lt;img src=https&amp;#58;//www.facebook.com/tr?id=1&gt;'"></iframe>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "data-html-base-relative", html: `<iframe src="data:text/html,&lt;base href=https://www.facebook.com/&gt;&lt;img src=tr?id=1&gt;"></iframe>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "data-html-newline-in-path", html: `<iframe src="data:text/html,&lt;img src='https://www.facebook.com/t%0Ar?id=1'&gt;"></iframe>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "inline-newline-escape-in-path", html: `<script>new Image().src='https://www.facebook.com/t\nr?id=1';</script>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "inline-tab-escape-in-host", html: loader(`'https://connect.face\tbook.net/en_US/fbevents.js'`), deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "loading", name: "importmap-tracker", html: `<script type="importmap">{"imports":{"a":"https://cdn.amplitude.com/script/abc.js"}}</script><script type="module">import "a";</script>` + okImg, deny: ana, block: "cdn.amplitude.com", keep: "/img/ok.png"},
 	{class: "loading", name: "speculationrules-prefetch", html: `<script type="speculationrules">{"prefetch":[{"source":"list","urls":["https://www.googletagmanager.com/gtm.js?id=GTM-X"]}]}</script>` + okImg, deny: ana, block: "googletagmanager.com", keep: "/img/ok.png"},
 	{class: "loading", name: "speculationrules-prerender", html: `<script type="speculationrules">{"prerender":[{"urls":["` + dcFrame + `"]}]}</script>` + okImg, deny: adv, block: "doubleclick.net", keep: "/img/ok.png"},
@@ -266,6 +281,13 @@ var knownGap = map[string]string{
 	"onerror-handler-loader":  "event handler attributes (on*) are not classified as inline scripts",
 	"body-onload-pixel":       "event handler attributes (on*) are not classified as inline scripts",
 	"inline-template-literal": "template literal with a constant ${'…'} interpolation is not folded",
+	// data: documents are read as script text, not parsed as HTML the way
+	// srcdoc is: markup-level encodings inside them hide the tracker.
+	"data-html-inner-entity":        "data:text/html body not entity-decoded (&#58; in the inner src)",
+	"data-html-double-percent-host": "data:text/html body: inner URL host percent-decoded by the browser (%256F → %6F → o)",
+	"data-html-newline-in-path":     "data:text/html body: %0A inside the inner URL is dropped by the URL parser (t\\nr → tr)",
+	"data-html-base-relative":       "data:text/html body: <base href> inside the data: document not applied to its relative URLs",
+	"inline-newline-escape-in-path": "JS string escape \\n inside a URL, dropped by the URL parser, splits the path /t\\nr",
 	// The rules match the path as written; the vendor's server decodes %72 to
 	// "r", so /t%72 is the pixel endpoint. Matching should percent-decode
 	// unreserved characters in the path first (RFC 3986 §6.2.2.2).
@@ -459,6 +481,8 @@ func hardNormScript(s string) string {
 		return string(rune(n))
 	})
 	s = jsTemplateRe.ReplaceAllString(s, "$1$2")
+	// \t \n \r in a string are characters the URL parser then drops.
+	s = strings.NewReplacer(`\t`, "", `\n`, "", `\r`, "").Replace(s)
 	return normScript(s)
 }
 
@@ -558,7 +582,10 @@ func dataHTML(href string) ([]byte, bool) {
 	}
 	mt := strings.ToLower(strings.TrimSpace(meta))
 	b64 := strings.HasSuffix(strings.TrimRight(mt, " "), ";base64")
-	if !strings.HasPrefix(mt, "text/html") && !strings.HasPrefix(mt, "application/xhtml+xml") {
+	// An SVG document in a frame or object loads its images and scripts (only
+	// SVG used as an image is static); x/net/html reads SVG markup as foreign
+	// content, which is enough to list them.
+	if !strings.HasPrefix(mt, "text/html") && !strings.HasPrefix(mt, "application/xhtml+xml") && !strings.HasPrefix(mt, "image/svg+xml") {
 		return nil, false
 	}
 	dec := pctDecode(body)
