@@ -115,6 +115,11 @@ var hardCases = []hardCase{
 	{class: "parser", name: "select-script", html: `<select><script src="` + hjJS + `"></script><option>a</option></select>` + okImg, deny: ana, block: "static.hotjar.com", keep: "/img/ok.png"},
 	{class: "parser", name: "upper-case-everything", html: `<IMG SRC="` + strings.ToUpper("https://px.ads.linkedin.com/collect/") + `?pid=1">` + okImg, deny: adv, block: "px.ads.linkedin.com", keep: "/img/ok.png"},
 
+	{class: "parser", name: "foreignobject-script", html: `<svg><foreignObject><script src="` + fbJS + `"></script></foreignObject></svg>` + okImg, deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
+	{class: "parser", name: "script-end-tag-formfeed", html: "<script>var a=1;</script\f><img src=\"" + fbPixel + "\">" + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "parser", name: "iframe-raw-text-end-space", html: `<iframe src="/frame.html"></iframe ><img src="` + liPixel + `">` + okImg, deny: adv, block: "px.ads.linkedin.com", keep: "/img/ok.png"},
+	{class: "parser", name: "script-language-javascript12", html: `<script language="JavaScript1.2" src="` + hjJS + `"></script>` + okImg, deny: ana, block: "static.hotjar.com", keep: "/img/ok.png"},
+
 	// --- Loading forms: every way an element loads a URL or runs code (GUIDE §4).
 	{class: "loading", name: "a-ping", html: `<a href="/p/1" ping="https://www.facebook.com/tr?id=1&amp;ev=Ping">Product</a>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
 	{class: "loading", name: "area-ping-second", html: `<map name="m"><area href="/p/2" ping="/ping https://bat.bing.com/action/0?ti=5"></map>` + okImg, deny: adv, block: "bat.bing.com", keep: "/img/ok.png"},
@@ -192,6 +197,9 @@ var hardCases = []hardCase{
 	{class: "loading", name: "base-href-backslash-tab", html: "<BASE HREF=\"\\\\px.ads.link\tedin.com\\\"><img src=\"collect/?pid=1\"><img src=\"https://cdn.shop.example/ok.png\">", deny: adv, block: "px.ads.linkedin.com", keep: "https://cdn.shop.example/ok.png"},
 	{class: "loading", name: "base-after-target-only-base", html: `<base target="_top"><base href="https://www.facebook.com/"><img src="tr?id=1"><img src="https://cdn.shop.example/ok.png">`, deny: adv, block: "www.facebook.com/tr", keep: "https://cdn.shop.example/ok.png"},
 
+	{class: "loading", name: "inline-identity-escapes", html: loader(`'https://connect\.facebook\.net/en_US/fbevents\.js'`), deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
+	{class: "loading", name: "link-alternate-stylesheet", html: `<link rel="alternate stylesheet" title="x" href="https://static.hotjar.com/c/x.css">` + okImg, deny: ana, block: "static.hotjar.com", keep: "/img/ok.png"},
+
 	// --- URL forms: WHATWG URL parsing against naive host extraction.
 	{class: "url", name: "backslash-scheme", html: `<script src="https:\\connect.facebook.net\en_US\fbevents.js"></script>` + okImg, deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "url", name: "backslash-scheme-relative", html: `<script src="\\static.hotjar.com/c/hotjar-1.js"></script>` + okImg, deny: ana, block: "static.hotjar.com", keep: "/img/ok.png"},
@@ -229,6 +237,9 @@ var hardCases = []hardCase{
 	{class: "url", name: "percent-dot-segment-path", html: `<img src="https://www.facebook.com/x/%2e%2E/tr?id=1">` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
 	{class: "url", name: "percent-encoded-path-letter", html: `<img src="https://www.facebook.com/t%72?id=1">` + okImg, deny: adv, block: "www.facebook.com/t%72", keep: "/img/ok.png"},
 	{class: "url", name: "srcset-url-with-comma", html: `<img srcset="https://www.facebook.com/tr?id=1,2 1x">` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "url", name: "long-zero-padded-hex-entity", html: `<img src="&#x0000000000068;ttps://www.facebook.com/tr?id=1">` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "url", name: "escaped-slashes-in-attribute", html: `<img src="https:\/\/www.facebook.com/tr?id=1">` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "url", name: "non-default-port", html: `<script src="https://connect.facebook.net:8443/en_US/fbevents.js"></script>` + okImg, deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "url", name: "ipv4-forms-controls", html: `<img src="http://0x7f.1/a.png"><img src="http://2130706433/b.png"><img src="http://0177.0.0.1/c.png"><img src="http://127.1/d.png">`, deny: both, keep: "http://0177.0.0.1/c.png"},
 	{class: "url", name: "gtag-ads-id-query-case", html: `<script src="https://www.googletagmanager.com/gtag/js?ID=aw-123456"></script>` + okImg, deny: adv, block: "googletagmanager.com", keep: "/img/ok.png"},
 
@@ -455,6 +466,7 @@ var (
 	jsContRe     = regexp.MustCompile(`\\\r?\n`)
 	jsCodePtRe   = regexp.MustCompile(`\\u\{([0-9a-fA-F]{1,6})\}`)
 	jsOctalRe    = regexp.MustCompile(`\\([0-7]{1,3})`)
+	jsIdentityRe = regexp.MustCompile(`\\([^xu0-9nrtbfv/\\\n])`)
 	jsTemplateRe = regexp.MustCompile(`\$\{\s*(?:'([^']*)'|"([^"]*)")\s*\}`)
 )
 
@@ -474,6 +486,8 @@ func hardNormScript(s string) string {
 		return string(rune(n))
 	})
 	s = jsTemplateRe.ReplaceAllString(s, "$1$2")
+	// Identity escapes ("\." is ".") other than the ones normScript decodes.
+	s = jsIdentityRe.ReplaceAllString(s, "$1")
 	// \t \n \r in a string are characters the URL parser then drops.
 	s = strings.NewReplacer(`\t`, "", `\n`, "", `\r`, "").Replace(s)
 	return normScript(s)
