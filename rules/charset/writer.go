@@ -190,27 +190,52 @@ func singleByteTable(cm *charmap.Charmap) *[128][4]byte {
 	return &t
 }
 
-// decodeSingleByte passes ASCII runs through and maps the other bytes.
+// decodeSingleByte maps p into the output buffer; long ASCII runs go to w
+// directly.
 func (u *utf8Writer) decodeSingleByte(p []byte) {
-	for len(p) > 0 {
-		i := 0
-		for i < len(p) && p[i] < utf8.RuneSelf {
-			i++
-		}
-		if i > 0 {
-			u.put(p[:i])
-			p = p[i:]
-		}
-		for len(p) > 0 && p[0] >= utf8.RuneSelf {
-			s := &u.sb[p[0]-0x80]
-			n := 3
-			if s[0] < 0xE0 {
-				n = 2
-			}
-			u.put(s[:n])
-			p = p[1:]
-		}
+	if u.out == nil {
+		u.out = make([]byte, 0, outSize)
 	}
+	out := u.out
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			j := i + 1
+			for j < len(p) && p[j] < utf8.RuneSelf && j-i < directMin {
+				j++
+			}
+			if j-i >= directMin {
+				for j < len(p) && p[j] < utf8.RuneSelf {
+					j++
+				}
+				u.out = out
+				u.put(p[i:j])
+				out = u.out
+			} else {
+				if len(out)+(j-i) > outSize {
+					u.out = out
+					u.flush()
+					out = u.out
+				}
+				out = append(out, p[i:j]...)
+			}
+			i = j
+			continue
+		}
+		if len(out)+3 > outSize {
+			u.out = out
+			u.flush()
+			out = u.out
+		}
+		s := &u.sb[c-0x80]
+		if s[0] < 0xE0 {
+			out = append(out, s[0], s[1])
+		} else {
+			out = append(out, s[0], s[1], s[2])
+		}
+		i++
+	}
+	u.out = out
 }
 
 // Close flushes a pending incomplete sequence (as U+FFFD, Encoding §8.1.1
