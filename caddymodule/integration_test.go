@@ -6,14 +6,19 @@ package caddymodule
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -532,4 +537,282 @@ func checkInert(t *testing.T, body string, s snippet) {
 			t.Errorf("deferred %s lost its URL %s", s.vendor, u)
 		}
 	}
+}
+
+// rawOrigin is an HTTP/1.1 origin written by hand, for the failures a real
+// server does not make: each request path names a response, written as
+// bytes, then the connection is closed (reset for "/reset").
+func rawOrigin(t *testing.T, responses map[string]string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				_, _ = io.WriteString(c, responses[req.URL.Path])
+				if req.URL.Path == "/reset" {
+					// SO_LINGER 0: close sends RST, not FIN.
+					_ = c.(*net.TCPConn).SetLinger(0)
+				}
+			}(c)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestIntegrationProxy runs compressed, broken, streaming, upgraded and
+// large responses through encode + consent + reverse_proxy.
+func TestIntegrationProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("caddytest starts a Caddy instance")
+	}
+	page := testPage()
+	const bigSize = 64 << 20
+	sseRelease := make(chan struct{})
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/gz.html", "/br.html", "/zstd.html":
+			ce := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), ".html")
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Content-Encoding", map[string]string{"gz": "gzip"}[ce]+strings.TrimPrefix(ce, "gz"))
+			_, _ = w.Write(encodeBody(t, map[string]string{"gz": "gzip"}[ce]+strings.TrimPrefix(ce, "gz"), page))
+		case "/sse":
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = io.WriteString(w, "data: <script src=\"https://connect.facebook.net/x.js\"></script>\n\n")
+			http.NewResponseController(w).Flush()
+			select {
+			case <-sseRelease:
+			case <-r.Context().Done():
+				return
+			}
+			_, _ = io.WriteString(w, "data: two\n\n")
+		case "/ws":
+			if r.Header.Get("Upgrade") != "websocket" {
+				http.Error(w, "no upgrade", http.StatusBadRequest)
+				return
+			}
+			c, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			_, _ = io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+			// Echo: the "frames" are opaque bytes to every proxy hop.
+			buf := make([]byte, 64)
+			for {
+				n, err := brw.Read(buf)
+				if err != nil {
+					return
+				}
+				if _, err := c.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+		case "/big.bin":
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Content-Length", fmt.Sprint(bigSize))
+			_, _ = io.Copy(w, io.LimitReader(rand.NewChaCha8([32]byte{1}), bigSize))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer origin.Close()
+
+	// Raw responses: an inline tracker cut in half by each failure.
+	const half = "<p>ok</p><script>fbq('init'"
+	gzPage := encodeBody(t, "gzip", strings.Repeat("<p>benign</p>\n", 1000)+"<script>fbq('init', '1');</script>")
+	raw := rawOrigin(t, map[string]string{
+		"/reset":    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n" + half,
+		"/short":    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n" + half,
+		"/badchunk": "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n1c\r\n" + half + "\r\nzz\r\n';</script>\r\n0\r\n\r\n",
+		"/gz-cut": fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n", len(gzPage)) +
+			string(gzPage[:len(gzPage)-30]),
+		"/gz-short": fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n", len(gzPage)/2) +
+			string(gzPage[:len(gzPage)/2]),
+		"/gz-tiny": "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: 12\r\n\r\n" + string(gzPage[:12]),
+	})
+
+	tester := caddytest.NewTester(t)
+	tester.InitServer(fmt.Sprintf(`
+	{
+		skip_install_trust
+		admin localhost:2999
+		http_port 9080
+		https_port 9443
+		grace_period 1ns
+	}
+	http://localhost:9080 {
+		encode gzip
+		consent
+		reverse_proxy %s
+	}
+	http://localhost:9082 {
+		consent
+		reverse_proxy %s
+	}
+	`, strings.TrimPrefix(origin.URL, "http://"), raw), "caddyfile")
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 30 * time.Second}
+
+	for _, path := range []string{"/gz.html", "/br.html", "/zstd.html"} {
+		t.Run("decoded "+path, func(t *testing.T) {
+			// Identity to the client, then gzip through encode.
+			for _, ae := range []string{"identity", "gzip"} {
+				req, _ := http.NewRequest("GET", "http://localhost:9080"+path, nil)
+				req.Header.Set("Accept-Encoding", ae)
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var r io.Reader = resp.Body
+				if ce := resp.Header.Get("Content-Encoding"); ce != map[string]string{"identity": ""}[ae]+strings.TrimPrefix(ae, "identity") {
+					t.Errorf("%s: Content-Encoding %q", ae, ce)
+				} else if ce == "gzip" {
+					if r, err = gzip.NewReader(resp.Body); err != nil {
+						t.Fatal(err)
+					}
+				}
+				b, err := io.ReadAll(r)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != http.StatusOK {
+					t.Fatalf("%s: %d %v", ae, resp.StatusCode, err)
+				}
+				checkBenign(t, string(b))
+				for _, m := range []string{"googletagmanager.com", "connect.facebook.net", "intercom.io"} {
+					if strings.Contains(string(b), m) {
+						t.Errorf("%s: %s survived", ae, m)
+					}
+				}
+				if cc := resp.Header.Get("Cache-Control"); cc != "private" {
+					t.Errorf("%s: Cache-Control %q", ae, cc)
+				}
+			}
+		})
+	}
+
+	for _, path := range []string{"/reset", "/short", "/badchunk", "/gz-cut", "/gz-short", "/gz-tiny"} {
+		t.Run("broken upstream "+path, func(t *testing.T) {
+			// With an Accept-Encoding of the client's, Go's transport in
+			// reverse_proxy leaves gzip to us (without one it would add
+			// its own and decode transparently).
+			req, _ := http.NewRequest("GET", "http://localhost:9082"+path, nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			resp, err := client.Do(req)
+			if err != nil {
+				// The connection closed before any response: broken, and
+				// nothing of the tracker went out.
+				t.Logf("no response: %v", err)
+				return
+			}
+			b, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			t.Logf("status %d, %d bytes, read error %v", resp.StatusCode, len(b), rerr)
+			if resp.StatusCode != http.StatusBadGateway && rerr == nil {
+				t.Errorf("status %d with a complete-looking body %q", resp.StatusCode, b)
+			}
+			if path == "/gz-tiny" && resp.StatusCode != http.StatusBadGateway {
+				// The stream ended cleanly upstream, unreadable before a
+				// byte was decoded: a 502.
+				t.Errorf("status %d, want 502", resp.StatusCode)
+			}
+			if strings.Contains(string(b), "fbq") || strings.Contains(string(b), "<script") {
+				t.Errorf("held element leaked: %q", b[max(0, len(b)-80):])
+			}
+		})
+	}
+
+	t.Run("server-sent events stream", func(t *testing.T) {
+		got := make(chan string, 1)
+		go func() {
+			resp, err := client.Get("http://localhost:9080/sse")
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			br := bufio.NewReader(resp.Body)
+			l1, _ := br.ReadString('\n')
+			l2, _ := br.ReadString('\n')
+			got <- resp.Header.Get("Content-Type") + "|" + l1 + l2
+		}()
+		select {
+		case s := <-got:
+			close(sseRelease)
+			// Untouched: the tracker-looking data is not HTML.
+			if s != "text/event-stream|data: <script src=\"https://connect.facebook.net/x.js\"></script>\n\n" {
+				t.Errorf("first event %q", s)
+			}
+		case <-time.After(10 * time.Second):
+			close(sseRelease)
+			t.Fatal("first event held back")
+		}
+	})
+
+	t.Run("websocket upgrade", func(t *testing.T) {
+		c, err := net.Dial("tcp", "localhost:9080")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		_, err = io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: localhost:9080\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAccept-Encoding: gzip\r\n\r\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		msg := "\x81\x05hello <script src=https://connect.facebook.net/x.js></script>"
+		if _, err := io.WriteString(c, msg); err != nil {
+			t.Fatal(err)
+		}
+		echo := make([]byte, len(msg))
+		if _, err := io.ReadFull(br, echo); err != nil || string(echo) != msg {
+			t.Errorf("echo %q %v", echo, err)
+		}
+	})
+
+	t.Run("large download untouched and unbuffered", func(t *testing.T) {
+		want := sha256.New()
+		if _, err := io.Copy(want, io.LimitReader(rand.NewChaCha8([32]byte{1}), bigSize)); err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		resp, err := client.Get("http://localhost:9080/big.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sha256.New()
+		n, err := io.Copy(got, resp.Body)
+		resp.Body.Close()
+		runtime.ReadMemStats(&after)
+		alloc := after.TotalAlloc - before.TotalAlloc
+		t.Logf("%d bytes, %.1f MiB allocated by origin, proxy and client together", n, float64(alloc)/(1<<20))
+		if err != nil || n != bigSize || !bytes.Equal(got.Sum(nil), want.Sum(nil)) {
+			t.Errorf("download: %d bytes, %v, hash differs: %v", n, err, !bytes.Equal(got.Sum(nil), want.Sum(nil)))
+		}
+		if alloc > 32<<20 {
+			t.Errorf("%d MiB allocated for a %d MiB download: buffered?", alloc>>20, bigSize>>20)
+		}
+	})
 }

@@ -5,6 +5,7 @@
 package caddymodule
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -147,7 +148,7 @@ func isToken(s string) bool {
 
 // ServeHTTP wraps the response writer so that HTML bodies pass through the
 // filter on their way to the client.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (retErr error) {
 	// A CONNECT tunnel carries no document (the encode handler special-cases
 	// it too); step aside entirely.
 	if r.Method == http.MethodConnect {
@@ -193,10 +194,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	defer func() {
 		if !completed {
 			// next panicked, typically reverse_proxy with
-			// http.ErrAbortHandler on client abort: release our state
-			// without writing and let the panic go on up to the server.
+			// http.ErrAbortHandler on client abort or a failed upstream
+			// body: release our state without writing.
+			unsent := rw.dec != nil && !rw.out.sent && rw.refused == nil
 			rw.abort()
 			putResponseWriter(rw)
+			// A decoded response holds its status until the first byte:
+			// when the upstream body failed before any, the client can
+			// still get an honest 502 instead of a closed connection.
+			// Any other panic goes on up to the server.
+			if !unsent {
+				return
+			}
+			if rec := recover(); rec != nil {
+				if rec != http.ErrAbortHandler {
+					panic(rec)
+				}
+				retErr = caddyhttp.Error(http.StatusBadGateway, errUnsentAbort)
+			}
 		}
 	}()
 
@@ -267,6 +282,8 @@ func acceptableCoding(item string) bool {
 	name = strings.TrimSpace(name)
 	return name == "" || strings.EqualFold(name, "identity") || decodable(name) != ""
 }
+
+var errUnsentAbort = errors.New("upstream html body failed before a byte was decoded")
 
 // acceptsHTML reports whether the request's Accept header names text/html,
 // as browsers' navigation requests do.
