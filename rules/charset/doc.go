@@ -9,12 +9,14 @@
 //
 // # API
 //
+//	const PrescanLen = 1024
 //	func Sniff(contentType string, prefix []byte) (enc Encoding, ok bool)
 //	func Lookup(label string) (Encoding, bool)
 //	func (Encoding) Name() string            // WHATWG name: "UTF-8", "Shift_JIS", "windows-1252", ...
 //	func (Encoding) IsUTF8() bool
 //	func (Encoding) ASCIICompatible() bool
 //	func NewUTF8Writer(w io.Writer, enc Encoding) io.WriteCloser
+//	var ErrClosed                            // Write after Close
 //	func RelabelContentType(ct string) string
 //
 // # Intended use (the handler)

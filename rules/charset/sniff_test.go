@@ -250,3 +250,41 @@ func TestRelabelContentType(t *testing.T) {
 		}
 	}
 }
+
+// TestSniffNotOKCanChange checks the other half of the contract: for each
+// prefix Sniff calls undecided, some continuation changes the answer.
+func TestSniffNotOKCanChange(t *testing.T) {
+	tests := []struct{ ct, prefix, more string }{
+		{"", "", "\xFE\xFF"},
+		{"text/html; charset=gbk", "", "\xEF\xBB\xBF"},
+		{"text/html; charset=gbk", "\xFE", "\xFF"},
+		{"text/html; charset=utf-16be", "", "\xFF\xFE"},
+		{"text/html; charset=utf-8", "", "\xFE\xFF"},
+		{"", "\xEF\xBB", "\xBF"},
+		{"", "<p>hello", "\xFF"},
+		{"", "<p>h\xe9llo", "<meta charset=gbk>"},
+		{"", "<p>\xC3", "\xA9"},
+		{"", "<meta charset=gbk", ">"},
+		{"", `<meta charset="gbk"`, ">"},
+		{"", "<\x00?\x00", "x\x00"},
+		{"", "<!-- <meta charset=gbk>", "--><meta charset=big5>"},
+		{"text/html; charset=bogus", "<p>", "<meta charset=koi8-r>"},
+		{"", strings.Repeat("\xe9", 1000), "<meta charset=gbk>"},
+	}
+	for _, tt := range tests {
+		e1, ok := Sniff(tt.ct, []byte(tt.prefix))
+		if ok {
+			t.Errorf("Sniff(%q, %q) ok; want undecided", tt.ct, tt.prefix)
+			continue
+		}
+		e2, _ := Sniff(tt.ct, []byte(tt.prefix+tt.more))
+		if e1 == e2 {
+			t.Errorf("Sniff(%q, %q) = %s, and with %q still %s: the answer could not change", tt.ct, tt.prefix, e1.Name(), tt.more, e2.Name())
+		}
+	}
+	// Past PrescanLen the rest is not read.
+	long := strings.Repeat("a", PrescanLen) + "\xFF<meta charset=gbk>"
+	if e, ok := Sniff("", []byte(long)); !e.IsUTF8() || !ok {
+		t.Errorf("long prefix: %s, %v", e.Name(), ok)
+	}
+}
