@@ -186,7 +186,7 @@ func (f *Filter) startRaw(k kind, drop bool) {
 	f.st = sRaw
 	f.raw = k
 	f.rawTag = f.pos - f.tok
-	f.rawDrop, f.rawHold, f.rawExec, f.rawDual, f.rawData = drop, false, false, false, false
+	f.rawDrop, f.rawHold, f.rawExec, f.rawDual, f.rawData, f.rawCSS = drop, false, false, false, false, false
 	f.rawV = Verdict{}
 	f.ss = ssData
 	if drop {
@@ -203,8 +203,11 @@ func (f *Filter) startRaw(k kind, drop bool) {
 		f.rawDual = dual
 	case kIframe:
 		f.rawV = f.verdict(kIframe)
+	case kStyle:
+		f.rawCSS = true
+		f.rawDual = dual
 	}
-	if k != kScript && dual {
+	if k != kScript && k != kStyle && dual {
 		// In SVG or MathML this is an ordinary element whose content is
 		// markup: read it as markup, guarded against the raw text reading.
 		f.st = sData
@@ -229,7 +232,7 @@ func (f *Filter) startRaw(k kind, drop bool) {
 		f.dropTo(f.pos)
 		return
 	}
-	f.rawHold = f.rawExec || f.rawData || f.rawDual || f.guarded()
+	f.rawHold = f.rawExec || f.rawData || f.rawDual || f.rawCSS || f.guarded()
 	if !f.rawHold {
 		f.dropWatched(k)
 		f.advance(f.pos)
@@ -255,6 +258,10 @@ func (f *Filter) finishRaw() {
 	if f.rawExec || f.rawData {
 		v = f.policy.Script(body)
 	}
+	if !v.Block && f.rawCSS && f.rawDual {
+		// In SVG the text is entity-decoded before it is CSS.
+		v = f.styleVerdict(f.decode(body))
+	}
 	if !v.Block && f.rawDual && !f.harmless(body, k) {
 		v = Verdict{Block: true, Vendor: VendorAmbiguous}
 	}
@@ -263,6 +270,10 @@ func (f *Filter) finishRaw() {
 	}
 	if !v.Block {
 		f.dropWatched(k)
+		if f.rawCSS {
+			f.keepStyle(body, f.tok+f.rawTag)
+			return
+		}
 		f.advance(f.pos)
 		return
 	}

@@ -85,6 +85,7 @@ type Filter struct {
 	rawExec bool // its text runs: ask Policy.Script
 	rawDual bool // its text may be read as markup too: check it as markup
 	rawData bool // importmap or speculationrules: its text lists URLs
+	rawCSS  bool // <style>: its text is CSS whose loads are decided
 	rawV    Verdict
 	rawTag  int // end of the start tag, relative to tok
 	rawEnd  int // offset of the '<' of the end tag
