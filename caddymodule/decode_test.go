@@ -181,6 +181,8 @@ func gzipBomb(t testing.TB, w io.Writer, mib int) error {
 	return nil
 }
 
+var zeroBombs map[string][]byte
+
 // TestBombs sends a 10 GiB gzip bomb and a zstd frame with a 1 GiB window
 // through a real server: the response fails (a 502, or a broken transfer
 // once bytes are out) and memory stays bounded.
@@ -197,6 +199,12 @@ func TestBombs(t *testing.T) {
 				w.Header().Set("Content-Encoding", "zstd")
 				_, err := w.Write(zstdRawFrame(0xa0, strings.Repeat("<p>x</p>", 1<<17)))
 				return err
+			case "/zstd-zeros", "/br-zeros":
+				// 64 MiB of zeros; the ratio cap stops both after 1 MiB.
+				ce := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), "-zeros")
+				w.Header().Set("Content-Encoding", ce)
+				_, err := w.Write(zeroBombs[ce])
+				return err
 			}
 			return nil
 		}))
@@ -206,7 +214,12 @@ func TestBombs(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	for _, path := range []string{"/gzip", "/zstd"} {
+	zeroBombs = map[string][]byte{
+		"zstd": encodeBody(t, "zstd", string(make([]byte, 64<<20))),
+		"br":   encodeBody(t, "br", string(make([]byte, 64<<20))),
+	}
+	t.Logf("64 MiB of zeros: zstd %d bytes, br %d bytes", len(zeroBombs["zstd"]), len(zeroBombs["br"]))
+	for _, path := range []string{"/gzip", "/zstd", "/zstd-zeros", "/br-zeros"} {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
@@ -226,8 +239,8 @@ func TestBombs(t *testing.T) {
 			t.Errorf("%s: %d MiB allocated", path, alloc>>20)
 		}
 	}
-	if n := logs.FilterMessage("decoding upstream html").Len(); n != 2 {
-		t.Errorf("%d decode errors logged, want 2", n)
+	if n := logs.FilterMessage("decoding upstream html").Len(); n != 4 {
+		t.Errorf("%d decode errors logged, want 4", n)
 	}
 }
 
