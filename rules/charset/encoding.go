@@ -109,6 +109,12 @@ func (e Encoding) decoder() encoding.Encoding {
 		// GBK decoder rejects gb18030 four-byte sequences.
 		name = "gb18030"
 	}
+	if e.Name() == "ISO-8859-8-I" {
+		// Encoding §9: same index as ISO-8859-8 (the two differ only in
+		// bidi handling); x/text wraps it in a type the single-byte path
+		// would not recognise.
+		name = "iso-8859-8"
+	}
 	enc, err := htmlindex.Get(name)
 	if err != nil {
 		return nil

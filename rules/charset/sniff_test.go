@@ -3,6 +3,8 @@ package charset
 import (
 	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 func pad(s string, n int) string {
@@ -222,6 +224,16 @@ func TestEncodingProperties(t *testing.T) {
 			if e.decoder() == nil {
 				t.Errorf("%s has no decoder", e.Name())
 			}
+		}
+	}
+	// Every single-byte encoding (Encoding §9) takes the table path, so that
+	// its bytes 0x80-0x9F follow the WHATWG index.
+	for id := range names {
+		e := Encoding{uint8(id)}
+		multi := map[string]bool{"UTF-8": true, "UTF-16BE": true, "UTF-16LE": true, "replacement": true,
+			"ISO-2022-JP": true, "GBK": true, "gb18030": true, "Big5": true, "EUC-JP": true, "Shift_JIS": true, "EUC-KR": true}
+		if _, sb := e.decoder().(*charmap.Charmap); !multi[e.Name()] && !sb {
+			t.Errorf("%s is not decoded as single-byte", e.Name())
 		}
 	}
 	var zero Encoding

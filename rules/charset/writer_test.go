@@ -125,6 +125,7 @@ func TestUTF8Writer(t *testing.T) {
 		{"windows-1252 high", "windows-1252", "caf\xE9 \x80 \x81 \x9F", "caf\u00e9 \u20ac \u0081 \u0178"},
 		{"iso-8859-1 is 1252", "iso-8859-1", "\x80", "\u20ac"},
 		{"iso-8859-2 C1", "iso-8859-2", "\x80\x9F\xA1", "\u0080\u009F\u0104"},
+		{"iso-8859-8-i", "iso-8859-8-i", "\x80\xE0", "\u0080\u05D0"},
 		{"iso-8859-3 unmapped", "iso-8859-3", "\xA5", "\uFFFD"},
 		{"windows-1253 unmapped", "windows-1253", "\x81\xAA", "\u0081\uFFFD"},
 		{"x-user-defined", "x-user-defined", "a\x80\xFF", "a\uF780\uF7FF"},
