@@ -16,6 +16,7 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/klauspost/compress/zstd"
+	"go.uber.org/zap"
 )
 
 // encodeBody compresses s in coding.
@@ -371,3 +372,86 @@ func TestDecodeFailureAfterHeaders(t *testing.T) {
 		t.Errorf("%d decode errors logged, want %d", n, len(cut))
 	}
 }
+
+// TestUpstreamAbortDecoded: reverse_proxy aborts (http.ErrAbortHandler)
+// when the upstream body fails. Before a decoded byte is out that becomes
+// a 502; after, the abort goes on to the server.
+func TestUpstreamAbortDecoded(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	gz := encodeBody(t, "gzip", strings.Repeat("<p>benign</p>\n", 20000)+"<script>fbq('init');</script>")
+	abortAfter := func(n int) func(http.ResponseWriter, *http.Request) error {
+		return func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "text/html")
+			w.Header().Set("Content-Encoding", "gzip")
+			w.WriteHeader(http.StatusOK)
+			if _, err := w.Write(gz[:n]); err != nil {
+				return err
+			}
+			_ = http.NewResponseController(w).Flush()
+			panic(http.ErrAbortHandler)
+		}
+	}
+	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), abortAfter(20))
+	var he caddyhttp.HandlerError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway || rec.Body.Len() != 0 || rec.Flushed {
+		t.Errorf("abort before output: %v, %d bytes, flushed %v", err, rec.Body.Len(), rec.Flushed)
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != http.ErrAbortHandler {
+				t.Errorf("abort after output: recovered %v", p)
+			}
+		}()
+		rec = httptest.NewRecorder()
+		_ = h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil), caddyhttp.HandlerFunc(abortAfter(len(gz)-10)))
+	}()
+	if rec.Body.Len() == 0 || strings.Contains(rec.Body.String(), "fbq") {
+		t.Errorf("abort after output: %d bytes", rec.Body.Len())
+	}
+	// Other panics are not ours to turn into a 502.
+	func() {
+		defer func() {
+			if p := recover(); p != "boom" {
+				t.Errorf("recovered %v", p)
+			}
+		}()
+		_, _ = serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "text/html")
+			w.Header().Set("Content-Encoding", "gzip")
+			_, _ = w.Write(gz[:20])
+			panic("boom")
+		})
+	}()
+}
+
+func BenchmarkDecodedHTML(b *testing.B) {
+	h, _ := newTestHandler(b, nil)
+	h.logger = zap.NewNop()
+	page := strings.Repeat(trackedDoc, 1000) // about 300 KB
+	for _, ce := range []string{"identity", "gzip", "br", "zstd"} {
+		body := []byte(page)
+		if ce != "identity" {
+			body = encodeBody(b, ce, page)
+		}
+		b.Run(ce, func(b *testing.B) {
+			b.SetBytes(int64(len(page)))
+			b.ReportAllocs()
+			origin := encodedOrigin(ce, body, 32<<10)
+			if ce == "identity" {
+				origin = htmlOrigin(page)
+			}
+			req := httptest.NewRequest("GET", "/", nil)
+			for b.Loop() {
+				if err := h.ServeHTTP(discardWriter{http.Header{}}, req, caddyhttp.HandlerFunc(origin)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d discardWriter) WriteHeader(int)             {}

@@ -33,7 +33,7 @@ const (
 
 // newTestHandler provisions a Handler the way Caddy would, with its logger
 // replaced by an observer.
-func newTestHandler(t *testing.T, mod func(*Handler)) (*Handler, *observer.ObservedLogs) {
+func newTestHandler(t testing.TB, mod func(*Handler)) (*Handler, *observer.ObservedLogs) {
 	t.Helper()
 	h := new(Handler)
 	if mod != nil {
