@@ -193,6 +193,9 @@ var hardCases = []hardCase{
 	{class: "loading", name: "inline-es6-code-point-escape", html: loader(`'https:\u{2f}\u{2f}connect.facebook.net/en_US/fbevents.js'`), deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "loading", name: "inline-line-continuation", html: loader("'https://connect.face\\\nbook.net/en_US/fbevents.js'"), deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "loading", name: "inline-octal-escape", html: loader(`'https://connect\056facebook\056net/en_US/fbevents.js'`), deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
+	{class: "loading", name: "inline-js-escaped-backslash-url", html: `<script>new Image().src='https:\\www.facebook.com\\tr?id=1';</script>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "inline-string-raw-backslash-url", html: "<script>new Image().src=String.raw`https:\\\\www.facebook.com/tr?id=1`;</script>" + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "inline-backslash-host-loader", html: loader(`'https:\\\\static.hotjar.com\\\\c\\\\hotjar-1.js'`), deny: ana, block: "static.hotjar.com", keep: "/img/ok.png"},
 	{class: "loading", name: "onerror-handler-loader", html: `<img src="/missing.png" onerror="var s=document.createElement('script');s.src='` + fbJS + `';document.head.appendChild(s)">` + okImg, deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "loading", name: "body-onload-pixel", html: `<body onload="new Image().src='https://www.facebook.com/tr?id=1&amp;ev=Onload'">` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
 	{class: "loading", name: "link-rel-preload-padded-upper", html: `<link rel=" PRELOAD " as="script" href="` + fbJS + `">` + okImg, deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
@@ -293,7 +296,11 @@ var knownGap = map[string]string{
 	"data-html-double-percent-host": "data:text/html body: inner URL host percent-decoded by the browser (%256F → %6F → o)",
 	"data-html-newline-in-path":     "data:text/html body: %0A inside the inner URL is dropped by the URL parser (t\\nr → tr)",
 	"data-html-base-relative":       "data:text/html body: <base href> inside the data: document not applied to its relative URLs",
-	"inline-newline-escape-in-path": "JS string escape \\n inside a URL, dropped by the URL parser, splits the path /t\\nr",
+	// Found by FuzzFilterRules: "\\" in JS source is one backslash in the
+	// string, which the URL parser reads as "/": https:\host\tr is
+	// https://host/tr. The script classifier does not map it.
+	"inline-js-escaped-backslash-url": "JS string 'https:\\\\www.facebook.com\\\\tr' (backslashes for slashes) not classified",
+	"inline-newline-escape-in-path":   "JS string escape \\n inside a URL, dropped by the URL parser, splits the path /t\\nr",
 	// The rules match the path as written; the vendor's server decodes %72 to
 	// "r", so /t%72 is the pixel endpoint. Matching should percent-decode
 	// unreserved characters in the path first (RFC 3986 §6.2.2.2).
@@ -484,6 +491,9 @@ func hardNormScript(s string) string {
 	if !strings.ContainsAny(s, "\\/$`'\"+") {
 		return strings.ToLower(s) // nothing to undo (the 100,000-script case)
 	}
+	// A backslash in a URL is a slash to the URL parser (WHATWG URL, special
+	// schemes), so "https:\\\\host" in JS source is "https://host".
+	s = strings.ReplaceAll(s, `\\`, "/")
 	s = jsCommentRe.ReplaceAllString(s, "")
 	s = jsContRe.ReplaceAllString(s, "")
 	s = jsCodePtRe.ReplaceAllStringFunc(s, func(m string) string {
