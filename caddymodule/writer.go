@@ -121,6 +121,8 @@ func putResponseWriter(rw *responseWriter) {
 // response (Caddy's encode passes them the same way).
 func (rw *responseWriter) WriteHeader(status int) {
 	if status >= 100 && status <= 199 && status != http.StatusSwitchingProtocols {
+		// A Link header on a 103 Early Hints makes the browser connect
+		// or preload as one on the final response does (RFC 8297 §2).
 		rw.filterLinks()
 		rw.ResponseWriter.WriteHeader(status)
 		return
@@ -130,9 +132,6 @@ func (rw *responseWriter) WriteHeader(status int) {
 		rw.ResponseWriter.WriteHeader(status)
 		return
 	}
-	// A Link header on an interim 103 makes the browser connect as well
-	// as one on the final response (RFC 8297 §2).
-	rw.filterLinks()
 	rw.statusCode = status
 	h := rw.Header()
 	if _, typed := h["Content-Type"]; !typed && bodyAllowed(rw.r, status) {
@@ -336,11 +335,7 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 // is a broken transfer (a clean end would present a truncated page as
 // complete), which Caddy and net/http make of http.ErrAbortHandler.
 func (rw *responseWriter) decodeFailed(err error) {
-	if c := rw.h.logger.Check(zap.ErrorLevel, "decoding upstream html"); c != nil {
-		c.Write(zap.Error(err), zap.String("host", rw.r.Host), zap.String("path", rw.r.URL.Path),
-			zap.Int64("encoded_bytes", rw.dec.in), zap.Int64("decoded_bytes", rw.dec.out),
-			zap.Bool("headers_sent", rw.out.sent))
-	}
+	rw.logDecodeError(err)
 	if !rw.out.sent {
 		rw.buf.Reset(&rw.out)
 		rw.filtering = false
@@ -351,6 +346,14 @@ func (rw *responseWriter) decodeFailed(err error) {
 		return
 	}
 	panic(http.ErrAbortHandler)
+}
+
+func (rw *responseWriter) logDecodeError(err error) {
+	if c := rw.h.logger.Check(zap.ErrorLevel, "decoding upstream html"); c != nil {
+		c.Write(zap.Error(err), zap.String("host", rw.r.Host), zap.String("path", rw.r.URL.Path),
+			zap.Int64("encoded_bytes", rw.dec.in), zap.Int64("decoded_bytes", rw.dec.out),
+			zap.Bool("headers_sent", rw.out.sent))
+	}
 }
 
 // writerOnly masks ReadFrom so io.Copy goes through Write.
@@ -441,11 +444,7 @@ func (rw *responseWriter) finish() error {
 	if rw.dec != nil {
 		if err := rw.dec.Close(); err != nil {
 			if rw.out.sent {
-				if c := rw.h.logger.Check(zap.ErrorLevel, "decoding upstream html"); c != nil {
-					c.Write(zap.Error(err), zap.String("host", rw.r.Host), zap.String("path", rw.r.URL.Path),
-						zap.Int64("encoded_bytes", rw.dec.in), zap.Int64("decoded_bytes", rw.dec.out),
-						zap.Bool("headers_sent", true))
-				}
+				rw.logDecodeError(err)
 				rw.filtering = false
 				return errAborted
 			}
