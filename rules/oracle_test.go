@@ -522,7 +522,11 @@ func judge(rs *rules.Rules, info *docInfo, st consentState) *judged {
 		// table knows may sit in another category in the rule set. Either way the
 		// rules' word makes removal tolerated, but never for a URL or script the
 		// table considers benign: over-blocking those is a bug.
-		tol := req != "" || weakDenied || (v.Block && (tracker || (!it.script && it.abs == "")))
+		// The table reads http(s) URLs only; a javascript: or data: URL is a
+		// document or script of its own, which rules read: their block is
+		// tolerated too (an over-block, not a leak).
+		opaque := strings.HasPrefix(it.abs, "javascript:") || strings.HasPrefix(it.abs, "data:")
+		tol := req != "" || weakDenied || (v.Block && (tracker || opaque || (!it.script && it.abs == "")))
 		j.rulesBlk = append(j.rulesBlk, v)
 		j.required = append(j.required, req)
 		if tol {
