@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/consentedge/consentedge/rules"
+	"github.com/consentedge/consentedge/rules/charset"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -53,6 +54,7 @@ type responseWriter struct {
 	refused    error
 
 	filter   *htmlfilter.Filter
+	tc       transcoder  // in front of the filter: any encoding in, UTF-8 out
 	linkPage *rules.Page // classifies Link header targets, made on first need
 	dec      *decoder    // non-nil: the body is encoded and decoded before the filter
 	buf      *bufio.Writer
@@ -105,13 +107,14 @@ func putResponseWriter(rw *responseWriter) {
 	if rw.dec != nil {
 		rw.dec.release()
 	}
-	f, buf := rw.filter, rw.buf
+	f, buf, prefix := rw.filter, rw.buf, rw.tc.prefix
 	buf.Reset(&rw.out)
 	if f != nil {
 		// Drop references to the response; Reset runs again before reuse.
 		f.Reset(io.Discard, nil, htmlfilter.Options{})
 	}
 	*rw = responseWriter{filter: f, buf: buf}
+	rw.tc.prefix = prefix[:0]
 	writerPool.Put(rw)
 }
 
@@ -224,9 +227,11 @@ func (rw *responseWriter) decide(sniff []byte) {
 			delete(h, "Content-Encoding")
 		}
 		rw.variantHeaders()
-		rw.startFilter()
+		// We send UTF-8 whatever the origin's encoding (transcoder).
+		h["Content-Type"] = []string{charset.RelabelContentType(ct)}
+		rw.startFilter(ct)
 		if coding != "" {
-			rw.dec = getDecoder(rw.filter, coding, rw.h.MaxDecoded)
+			rw.dec = getDecoder(&rw.tc, coding, rw.h.MaxDecoded)
 			// The status waits for the first decoded byte (countingWriter).
 			rw.out.pending = rw.statusCode
 			return
@@ -278,7 +283,7 @@ func (rw *responseWriter) refuse(err error) {
 	}
 }
 
-func (rw *responseWriter) startFilter() {
+func (rw *responseWriter) startFilter(ct string) {
 	page := rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
 	opt := htmlfilter.Options{Mode: rw.h.mode}
 	if rw.filter == nil {
@@ -286,6 +291,7 @@ func (rw *responseWriter) startFilter() {
 	} else {
 		rw.filter.Reset(rw.buf, page, opt)
 	}
+	rw.tc.reset(rw.filter, ct)
 	rw.filtering = true
 }
 
@@ -322,7 +328,7 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		}
 		return n, nil
 	case rw.filtering:
-		n, err := rw.filter.Write(p)
+		n, err := rw.tc.Write(p)
 		rw.in += int64(n)
 		return n, err
 	}
@@ -404,7 +410,10 @@ func (rw *responseWriter) FlushError() error {
 	}
 	if rw.filtering {
 		// The filter writes decided output before Write returns; what is
-		// still ours is the coalescing buffer.
+		// still ours is the transcoder's prefix and the coalescing buffer.
+		if err := rw.tc.flush(); err != nil {
+			return err
+		}
 		if err := rw.buf.Flush(); err != nil {
 			return err
 		}
@@ -453,7 +462,10 @@ func (rw *responseWriter) finish() error {
 		}
 		rw.in = rw.dec.out
 	}
-	err := rw.filter.Close()
+	err := rw.tc.Close()
+	if ferr := rw.filter.Close(); err == nil {
+		err = ferr
+	}
 	if ferr := rw.buf.Flush(); err == nil {
 		err = ferr
 	}
