@@ -11,6 +11,7 @@ package rules_test
 import (
 	"bytes"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -110,6 +111,16 @@ func fuzzDoc(data []byte) (granted [3]bool, mode htmlfilter.Mode, chunk byte, do
 	return granted, mode, data[fzChunk], b.Bytes(), true
 }
 
+// schemeBackslash finds "https:" followed by one or two backslashes and a
+// letter in script source. The string value then holds at most one
+// backslash there (in JS "\\c" is one backslash and "\c" is "c"), which
+// WHATWG URL reads as a path relative to the page (relative slash state):
+// nothing loads from the host named after it, while the table, which only
+// looks for host substrings, would demand its removal. Four backslashes
+// (two in the value) do load, and are not excused (TestHardening keeps that
+// form as a known gap).
+var schemeBackslash = regexp.MustCompile(`(?i)https?:\\{1,2}[a-z]`)
+
 func FuzzFilterRules(f *testing.F) {
 	none, all := byte(0), byte(7)
 	seeds := []struct {
@@ -205,7 +216,7 @@ func FuzzFilterRules(f *testing.F) {
 			for i, it := range info.items {
 				if v := j.rulesBlk[i]; v.Block {
 					t.Errorf("%s, scripting %v: still loads %s: rules block it (vendor %q, category %q)\ninput:  %q\noutput: %q", mode, scripting, it, v.Vendor, v.Category, doc, out)
-				} else if r := j.required[i]; r != "" && fetchable(it) {
+				} else if r := j.required[i]; r != "" && fetchable(it) && !(it.script && schemeBackslash.MatchString(it.text)) {
 					t.Errorf("%s, scripting %v: still loads %s: independent table: %s\ninput:  %q\noutput: %q", mode, scripting, it, r, doc, out)
 				}
 			}
