@@ -319,7 +319,6 @@ type hardLoad struct {
 	text string // normalised executable text (script, handler, CSS)
 }
 
-var hardBase = mustURL(hardPageURL)
 
 func mustURL(s string) *wurl.Url {
 	u, err := wurl.Parse(s)
@@ -658,7 +657,7 @@ func isHexDigit(c byte) bool {
 
 // loadsBlocked returns the loads of doc (in one scripting mode) that hit block.
 func loadsBlocked(doc []byte, scripting bool, block string) ([]string, error) {
-	ls, err := hardLoads(doc, scripting, hardBase, 3)
+	ls, err := hardLoads(doc, scripting, mustURL(hardPageURL), 3) // a *wurl.Url is not safe to share: Parse clones it
 	if err != nil {
 		return nil, err
 	}

@@ -354,13 +354,14 @@ type docInfo struct {
 	elems    []*html.Node // every element, in tree order
 }
 
-var pageBase = func() *wurl.Url {
+// newPageBase parses the oracle's page URL.
+func newPageBase() *wurl.Url {
 	u, err := wurl.Parse(oraclePageURL)
 	if err != nil {
 		panic(err)
 	}
 	return u
-}()
+}
 
 // analyse parses doc as a browser with scripting on or off and lists what it
 // loads. URLs are resolved with a WHATWG URL parser (tabs and newlines dropped,
@@ -386,9 +387,12 @@ func analyse(doc []byte, scripting bool) (*docInfo, error) {
 		}
 	}
 	all(root)
-	base := pageBase
+	// A *wurl.Url is not safe for concurrent use: Parse against it clones
+	// it, which fills its search params lazily (a data race under -race
+	// between parallel tests). Each analysis parses its own base.
+	base := newPageBase()
 	if info.hasBase {
-		if b, err := pageBase.Parse(info.baseHref); err == nil {
+		if b, err := base.Parse(info.baseHref); err == nil {
 			base = b
 		}
 	}
