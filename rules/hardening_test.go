@@ -319,7 +319,6 @@ type hardLoad struct {
 	text string // normalised executable text (script, handler, CSS)
 }
 
-
 func mustURL(s string) *wurl.Url {
 	u, err := wurl.Parse(s)
 	if err != nil {
