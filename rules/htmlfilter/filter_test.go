@@ -327,3 +327,16 @@ func TestHasFold(t *testing.T) {
 		}
 	}
 }
+
+// TestOversizeCDATA: a CDATA section (where foreign content is possible)
+// that outgrows the cap is removed whole, and its end is still found
+// however the document is chunked.
+func TestOversizeCDATA(t *testing.T) {
+	in := "<svg><![CDATA[" + strings.Repeat("x", 3000) + "]]><p>after</p></svg>"
+	want := "<svg><p>after</p></svg>"
+	for _, n := range []int{0, 1, 2, 3, 7, 1000} {
+		if got, _ := filter(in, Strip, n); got != want {
+			t.Errorf("chunks of %d: %q", n, got)
+		}
+	}
+}

@@ -155,7 +155,7 @@ func (f *Filter) run(eof bool) {
 				f.declFrom = max(f.declFrom, len(d)-2)
 				f.pos = len(d)
 				if f.dropTok {
-					f.dropTo(f.pos)
+					f.dropTo(f.declFrom) // keep what the search resumes from
 				} else {
 					f.capHeld()
 				}
@@ -678,7 +678,11 @@ func (f *Filter) oversize() {
 	} else {
 		f.dropTok = true
 	}
-	f.dropTo(f.pos)
+	to := f.pos
+	if (f.st == sComment || f.st == sCDATA) && f.declFrom < to {
+		to = f.declFrom // the end search resumes there: keep those bytes
+	}
+	f.dropTo(to)
 }
 
 func (f *Filter) count(v Verdict) {
