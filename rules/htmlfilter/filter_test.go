@@ -289,45 +289,6 @@ func TestCharRef(t *testing.T) {
 	}
 }
 
-func TestAnyOf4(t *testing.T) {
-	for _, c := range []struct {
-		b    string
-		want bool
-	}{
-		{" href=#x", false}, {" a=b&c", true}, {" style=x(", true}, {" a='", true}, {` a="`, true},
-		{" aaaaaaaaaaaaaaaaaaaaaaaa", false}, {" aaaaaaaaaaaaaaaaaaaaaaa&", true}, {"", false},
-	} {
-		if got := anyOf4([]byte(c.b)); got != c.want {
-			t.Errorf("anyOf4(%q) = %v", c.b, got)
-		}
-	}
-}
-
-func TestHasFold(t *testing.T) {
-	for _, c := range []struct {
-		b, w string
-		want bool
-	}{
-		{" href=#x ping=y", "ping", true},
-		{" href=#x PiNg=y", "ping", true},
-		{" href=#parsing", "ping", false},
-		{"ping", "ping", true},
-		{"pin", "ping", false},
-		{" aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa background=x", "background", true},
-		{" aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa backgroun", "background", false},
-		{"\x50ING", "ping", true},
-		{"\x10ing", "ping", false},
-		{"\x50IN\x47", "ping", true},
-		{"gggggggggggggggggggggggggggping", "ping", true},
-		{"ping", "background", false},
-		{"backgroundbackground", "background", true},
-	} {
-		if got := hasFold([]byte(c.b+"xxxxxxxxping"), 0, len(c.b), c.w, 3); got != c.want {
-			t.Errorf("hasFold(%q, %q) = %v", c.b, c.w, got)
-		}
-	}
-}
-
 // TestOversizeCDATA: a CDATA section (where foreign content is possible)
 // that outgrows the cap is removed whole, and its end is still found
 // however the document is chunked.

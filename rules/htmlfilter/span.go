@@ -1,7 +1,6 @@
 package htmlfilter
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math/bits"
 )
@@ -43,6 +42,30 @@ var (
 	unquotedEnd = newByteSet(">")   // §13.2.5.38 attribute value (unquoted) state
 )
 
+// spanUnquoted is span(d, i, unquotedEnd) with its one delimiter, '>', as a
+// constant: unquoted values are the long URLs of minified pages
+// (html-parsing-spec.html), where the three-delimiter test costs.
+func spanUnquoted(d []byte, i int) int {
+	const gt = lsb * '>'
+	for i+8 <= len(d) {
+		x := binary.LittleEndian.Uint64(d[i:])
+		m := (x-lsb*0x21)&^x&msb | zeroBytes(x^gt)
+		if m == 0 {
+			i += 8
+			continue
+		}
+		j := i + bits.TrailingZeros64(m)>>3
+		if unquotedEnd.in[d[j]] {
+			return j
+		}
+		i = j + 1
+	}
+	for i < len(d) && !unquotedEnd.in[d[i]] {
+		i++
+	}
+	return i
+}
+
 // zeroBytes flags (in the byte's high bit) a zero byte of v; the lowest flag
 // is always exact.
 func zeroBytes(v uint64) uint64 { return (v - lsb) &^ v & msb }
@@ -68,37 +91,4 @@ func span(d []byte, i int, s *byteSet) int {
 		i++
 	}
 	return i
-}
-
-// anyOf4 reports whether b holds a '"', '\”, '(' or '&'. Four IndexByte
-// calls (vector instructions) beat one pass of word-at-a-time tests here.
-func anyOf4(b []byte) bool {
-	return bytes.IndexByte(b, '"') >= 0 || bytes.IndexByte(b, '\'') >= 0 ||
-		bytes.IndexByte(b, '(') >= 0 || bytes.IndexByte(b, '&') >= 0
-}
-
-// hasFold reports whether d[i:end] contains the lowercase ASCII word w,
-// ASCII case-insensitively. It looks with IndexByte (vector instructions)
-// for w[at] in either case, a letter chosen to be rare in attribute values
-// ('g' of ping, 'k' of background: URLs are full of p, i, n), and compares
-// each candidate.
-func hasFold(d []byte, i, end int, w string, at int) bool {
-	for _, c := range [2]byte{w[at], w[at] - 'a' + 'A'} {
-		for j := i + at; j < end; j++ {
-			k := bytes.IndexByte(d[j:end], c)
-			if k < 0 {
-				break
-			}
-			j += k
-			if foldAt(d, j-at, end, w) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// foldAt reports whether w stands at d[s:] wholly before end.
-func foldAt(d []byte, s, end int, w string) bool {
-	return s >= 0 && s+len(w) <= end && eqFold(d[s:s+len(w)], w)
 }
