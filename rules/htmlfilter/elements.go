@@ -299,7 +299,15 @@ func (f *Filter) finish() {
 	case sTag:
 		f.pos = n
 		f.st = sData
-		f.dropTo(n)
+		if f.stream && !f.dropTok {
+			// The browser drops a tag cut off by the end, so its bytes
+			// are harmless; part of a streamed one is out already, and
+			// letting the rest follow keeps the output a fixed point.
+			f.watch = -1
+			f.advance(n)
+		} else {
+			f.dropTo(n)
+		}
 	case sComment, sBogus:
 		f.pos = n
 		f.endOpaque()
