@@ -286,9 +286,8 @@ var hardCases = []hardCase{
 var knownGap = map[string]string{
 	// a[ping], body/table/td[background] and meta refresh landed in
 	// 82c3929, CSS in <style> and style="" in 9728a94: their entries are gone.
-	// Inline code the script classifier does not read.
-	"onerror-handler-loader":  "event handler attributes (on*) are not classified as inline scripts",
-	"body-onload-pixel":       "event handler attributes (on*) are not classified as inline scripts",
+	// Event handlers (on*) landed with the watched attributes: their entries
+	// are gone. Inline code the script classifier does not read:
 	"inline-template-literal": "template literal with a constant ${'…'} interpolation is not folded",
 	// data: documents are read as script text, not parsed as HTML the way
 	// srcdoc is: markup-level encodings inside them hide the tracker.

@@ -133,6 +133,10 @@ var cases = []struct {
 	{"meta refresh benign", `<meta http-equiv=refresh content="5; url=/next">`, `<meta http-equiv=refresh content="5; url=/next">`, "="},
 	{"ping inside noscript", `<noscript><a ping=https://tracker.example/p href=/x>y</a></noscript>`,
 		`<noscript><a  href=/x>y</a></noscript>`, "="},
+	{"onerror handler", `<img src=/a.png onerror="loadTracker()" alt=x>`, `<img src=/a.png  alt=x>`, "="},
+	{"onload on body", `<body onload='new Image().src="https://tracker.example/p"'><p>`, `<body ><p>`, "="},
+	{"benign handler", `<button onclick="go()">x</button>`, `<button onclick="go()">x</button>`, "="},
+	{"attribute named on", `<div on="tracker">`, `<div on="tracker">`, "="},
 	{"meta refresh reload", `<meta http-equiv=refresh content="30">`, `<meta http-equiv=refresh content="30">`, "="},
 }
 

@@ -541,10 +541,13 @@ func skipAttrs(d []byte, i int, k kind, watch bool) (end int, self, loads bool) 
 }
 
 // valueMayLoad is the fast path's test of a watched attribute's raw value:
-// a URL (ping, background) may load when not empty; CSS (style, the only
-// five-letter watched name) needs a '(' for url() and image-set(), or an '&'
+// an event handler or a URL (ping, background) may load when not empty; CSS
+// (style, the only five-letter watched name besides handlers) needs a '(' for url() and image-set(), or an '&'
 // for an entity-encoded one (a CSS-escaped paren opens no function).
 func valueMayLoad(name, v []byte) bool {
+	if isHandler(name) {
+		return len(v) > 0 // script text: the script classifier decides
+	}
 	if len(name) == 5 {
 		return bytes.IndexByte(v, '(') >= 0 || bytes.IndexByte(v, '&') >= 0
 	}

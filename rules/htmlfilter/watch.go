@@ -9,7 +9,12 @@ import "bytes"
 // only the offending attribute goes.
 
 // watched reports whether the attribute name (raw bytes) loads on kind k.
+// Event handlers (on*) are inline scripts on any element: <img onerror=...>
+// and <body onload=...> can load a tracker as a <script> can.
 func watched(k kind, name []byte) bool {
+	if isHandler(name) {
+		return true
+	}
 	switch len(name) {
 	case 5:
 		return eqFold(name, "style")
@@ -21,9 +26,17 @@ func watched(k kind, name []byte) bool {
 	return false
 }
 
+// isHandler reports whether an attribute name is an event handler (on*).
+func isHandler(name []byte) bool {
+	return len(name) > 2 && name[0]|0x20 == 'o' && name[1]|0x20 == 'n'
+}
+
 // watchVerdict decides one watched attribute from its raw value.
 func (f *Filter) watchVerdict(name, raw []byte) Verdict {
 	val := f.decode(raw)
+	if isHandler(name) {
+		return f.policy.Script(val)
+	}
 	switch len(name) {
 	case 5:
 		return f.styleVerdict(val)
