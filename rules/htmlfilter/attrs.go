@@ -2,6 +2,7 @@ package htmlfilter
 
 import (
 	"bytes"
+	"encoding/base64"
 	"html"
 	"unicode/utf8"
 )
@@ -80,6 +81,14 @@ func (f *Filter) verdict(k kind) Verdict {
 		case aSrcdoc:
 			v = f.srcdoc(val)
 		default:
+			if doc, ok := htmlDataURL(k, val, f.scratch2[:0]); ok {
+				// A frame's data: document is read as the document it is,
+				// like srcdoc; the policy still reads the URL too.
+				f.scratch2 = doc
+				if v = f.srcdoc(doc); v.Block {
+					break
+				}
+			}
 			v = f.policy.URL(val)
 		}
 		if v.Block {
@@ -187,6 +196,93 @@ func (f *Filter) srcset(s []byte) Verdict {
 	next:
 	}
 	return Verdict{}
+}
+
+// htmlDataURL decodes, into dst, the document of a data: URL that a frame
+// (iframe, frame, object, embed) would show as HTML, XHTML or SVG (Fetch
+// "data: URL processor": media type up to ',', ";base64" decodes base64,
+// else percent-decoding). ok is false for anything else.
+func htmlDataURL(k kind, u, dst []byte) ([]byte, bool) {
+	switch k {
+	case kIframe, kFrame, kObject, kEmbed:
+	default:
+		return nil, false
+	}
+	u = trimC0(u)
+	if len(u) < 5 || !eqFold(u[:5], "data:") {
+		return nil, false
+	}
+	comma := bytes.IndexByte(u, ',')
+	if comma < 0 {
+		return nil, false
+	}
+	mt, body := u[5:comma], u[comma+1:]
+	if i := bytes.IndexByte(body, '#'); i >= 0 {
+		body = body[:i] // the fragment is not data
+	}
+	if !containsFold(mt, "html") && !containsFold(mt, "xml") && !containsFold(mt, "svg") {
+		return nil, false
+	}
+	dst = percentDecode(dst, body)
+	if m := bytes.TrimRight(mt, " \t\n\f\r"); len(m) >= 7 && eqFold(m[len(m)-7:], ";base64") {
+		b := bytes.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' || r == '\n' || r == '\f' || r == '\r' {
+				return -1 // forgiving-base64 drops ASCII whitespace
+			}
+			return r
+		}, dst)
+		b = bytes.TrimRight(b, "=")
+		out := make([]byte, base64.RawStdEncoding.DecodedLen(len(b)))
+		n, err := base64.RawStdEncoding.Decode(out, b)
+		if err != nil {
+			return nil, false // a network error in browsers: no document
+		}
+		return out[:n], true
+	}
+	return dst, true
+}
+
+// trimC0 drops leading and trailing C0 controls and spaces, as URL parsing does.
+func trimC0(u []byte) []byte {
+	for len(u) > 0 && u[0] <= ' ' {
+		u = u[1:]
+	}
+	for len(u) > 0 && u[len(u)-1] <= ' ' {
+		u = u[:len(u)-1]
+	}
+	return u
+}
+
+// containsFold reports whether b contains the lowercase ASCII word w.
+func containsFold(b []byte, w string) bool {
+	for i := 0; i+len(w) <= len(b); i++ {
+		if eqFold(b[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
+}
+
+// percentDecode appends s with %XX sequences decoded to dst.
+func percentDecode(dst, s []byte) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		dst = append(dst, s[i])
+	}
+	return dst
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' }
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c | 0x20 - 'a' + 10
 }
 
 // srcdoc reads an iframe's srcdoc as the document it is.

@@ -104,12 +104,13 @@ type Filter struct {
 	baseSeen bool // the first <base href> has been seen
 
 	// Check mode: a child filter reads held text as markup and only reports.
-	check   bool
-	depth   int
-	blocked bool
-	why     Verdict // the first blocking verdict in check mode
-	child   *Filter
-	scratch []byte
+	check    bool
+	depth    int
+	blocked  bool
+	why      Verdict // the first blocking verdict in check mode
+	child    *Filter
+	scratch  []byte
+	scratch2 []byte // a decoded data: document
 }
 
 // New returns a Filter writing to w.
@@ -129,7 +130,7 @@ func (f *Filter) Reset(w io.Writer, p Policy, o Options) {
 		pass: perm != nil && perm.Permissive(),
 		w:    w, policy: p, opt: o,
 		removed: f.removed[:0], buf: f.buf[:0], out: f.out[:0],
-		attrs: f.attrs[:0], child: f.child, scratch: f.scratch[:0],
+		attrs: f.attrs[:0], child: f.child, scratch: f.scratch[:0], scratch2: f.scratch2[:0],
 	}
 }
 

@@ -137,6 +137,11 @@ var cases = []struct {
 	{"onload on body", `<body onload='new Image().src="https://tracker.example/p"'><p>`, `<body ><p>`, "="},
 	{"benign handler", `<button onclick="go()">x</button>`, `<button onclick="go()">x</button>`, "="},
 	{"attribute named on", `<div on="tracker">`, `<div on="tracker">`, "="},
+	{"data: html iframe base64", `<iframe src="data:text/html;base64,PHNjcmlwdCBzcmM9aHR0cHM6Ly90cmFja2VyLmV4YW1wbGUvdC5qcz48L3NjcmlwdD4="></iframe>x`, `x`,
+		`<iframe data-category="ads" data-src="data:text/html;base64,PHNjcmlwdCBzcmM9aHR0cHM6Ly90cmFja2VyLmV4YW1wbGUvdC5qcz48L3NjcmlwdD4="></iframe>x`},
+	{"data: html iframe fragment is not data", `<iframe src="data:text/html;base64,PHA+YTwvcD4=#PHNjcmlwdCBzcmM9aHR0cHM6Ly90cmFja2VyLmV4YW1wbGUvdC5qcz48L3NjcmlwdD4="></iframe>`,
+		`<iframe src="data:text/html;base64,PHA+YTwvcD4=#PHNjcmlwdCBzcmM9aHR0cHM6Ly90cmFja2VyLmV4YW1wbGUvdC5qcz48L3NjcmlwdD4="></iframe>`, "="},
+	{"data: html iframe benign", `<iframe src="data:text/html,%3Cp%3Ehi%3C/p%3E"></iframe>`, `<iframe src="data:text/html,%3Cp%3Ehi%3C/p%3E"></iframe>`, "="},
 	{"meta refresh reload", `<meta http-equiv=refresh content="30">`, `<meta http-equiv=refresh content="30">`, "="},
 }
 
