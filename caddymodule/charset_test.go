@@ -53,3 +53,28 @@ func TestTranscodes(t *testing.T) {
 		})
 	}
 }
+
+// TestConsentDebugLine: malformed consent input costs the visitor nothing
+// but their consent (necessary only) and leaves one debug line, without
+// the cookie's value.
+func TestConsentDebugLine(t *testing.T) {
+	h, logs := newTestHandler(t, nil)
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Cookie", "consent=analytics%zz")
+	rec, err := serve(h, req, htmlOrigin(trackedDoc))
+	if err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("%v %d", err, rec.Code)
+	}
+	lines := logs.FilterMessage("consent signal not taken as sent").All()
+	if len(lines) != 1 {
+		t.Fatalf("%d debug lines", len(lines))
+	}
+	for k, v := range lines[0].ContextMap() {
+		if s, _ := v.(string); strings.Contains(s, "analytics%zz") {
+			t.Errorf("field %s carries the cookie value", k)
+		}
+	}
+	if strings.Contains(rec.Body.String(), pixelHost) {
+		t.Error("malformed consent granted advertising")
+	}
+}

@@ -155,7 +155,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return next.ServeHTTP(w, r)
 	}
 
-	granted := h.rules.Consent(r.Header, rules.ConsentConfig{Cookie: h.Cookie, GPC: h.gpc})
+	granted, why := h.rules.ConsentDetail(r.Header, rules.ConsentConfig{Cookie: h.Cookie, GPC: h.gpc})
+	if why != "" {
+		// A visitor's odd consent input never fails the request; the SRE
+		// who wonders why a consent did not take gets one debug line
+		// (never the cookie value).
+		if c := h.logger.Check(zap.DebugLevel, "consent signal not taken as sent"); c != nil {
+			c.Write(zap.String("reason", why), zap.String("granted", h.rules.FormatSet(granted)),
+				zap.String("host", r.Host), zap.String("path", r.URL.Path))
+		}
+	}
 
 	// Upstream may compress (origins do it cheaply, and it saves the
 	// upstream link), but only in codings we can decode, since an HTML body

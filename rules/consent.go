@@ -87,24 +87,46 @@ const DefaultConsentCookie = "consent"
 // only valid value) removes advertising: GPC is an opt-out of sale and sharing,
 // binding under the CCPA.
 func (r *Rules) Consent(h http.Header, cfg ConsentConfig) Set {
+	s, _ := r.ConsentDetail(h, cfg)
+	return s
+}
+
+// ConsentDetail is Consent that also says why a signal was not taken as
+// sent: "" when it was (or there was none), else a short reason for a debug
+// log line (never the cookie's value: it may identify the visitor).
+func (r *Rules) ConsentDetail(h http.Header, cfg ConsentConfig) (Set, string) {
 	name := cfg.Cookie
 	if name == "" {
 		name = DefaultConsentCookie
 	}
-	set, found := r.all(), false
+	set, found, n, bad := r.all(), false, 0, 0
 	complete := ScanCookies(h, name, func(v string) bool {
 		found = true
-		set &= r.ParseConsent(v)
+		n++
+		s, ok := r.parseConsent(v)
+		if !ok {
+			bad++
+		}
+		set &= s
 		return true
 	})
+	why := ""
+	switch {
+	case !complete:
+		why = "cookie headers over the scan bound: necessary only"
+	case bad > 0:
+		why = "malformed consent cookie: necessary only"
+	case n > 1:
+		why = "several consent cookies: their intersection"
+	}
 	if !found || !complete {
-		return 1 << Necessary
+		return 1 << Necessary, why
 	}
 	set = set&r.all() | 1<<Necessary
 	if cfg.GPC && GPC(h) {
 		set &^= 1 << Advertising
 	}
-	return set
+	return set, why
 }
 
 // GPC reports whether h carries Global Privacy Control: a Sec-GPC header whose

@@ -211,3 +211,25 @@ func TestConsentAllocs(t *testing.T) {
 		t.Errorf("Consent allocates %v times", n)
 	}
 }
+
+func TestConsentDetail(t *testing.T) {
+	r := rules.Default()
+	for _, c := range []struct {
+		cookie string
+		want   string
+	}{
+		{"consent=analytics", ""},
+		{"", ""},
+		{"consent=ana%20lytics", "malformed consent cookie: necessary only"},
+		{"consent=analytics; consent=functional", "several consent cookies: their intersection"},
+		{strings.Repeat("a=b; ", 1100) + "consent=analytics", "cookie headers over the scan bound: necessary only"},
+	} {
+		h := http.Header{}
+		if c.cookie != "" {
+			h.Set("Cookie", c.cookie)
+		}
+		if _, why := r.ConsentDetail(h, rules.ConsentConfig{}); why != c.want {
+			t.Errorf("%.40q: %q, want %q", c.cookie, why, c.want)
+		}
+	}
+}
