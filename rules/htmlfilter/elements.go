@@ -83,6 +83,12 @@ func (f *Filter) trackContext(k kind) {
 func (f *Filter) onEndTag() {
 	f.st = sData
 	k := f.k
+	if f.dropTok {
+		// Outgrew MaxBuffer while held (inside text read two ways): gone.
+		f.dropTok = false
+		f.dropTo(f.pos)
+		return
+	}
 	if f.skip != kOther {
 		switch {
 		case k == f.skip:
