@@ -99,6 +99,15 @@ func (d *decoder) release() {
 	if d.stop != nil {
 		d.stop()
 	}
+	if d.err != nil || !d.done {
+		// A reader that failed or was stopped mid-stream may keep state
+		// that Reset does not clear (a brotli reader after a corrupt
+		// stream failed the next, valid one in CI): do not reuse it.
+		if d.zr != nil {
+			d.zr.Close()
+		}
+		d.br, d.zr = nil, nil
+	}
 	if d.br != nil {
 		_ = d.br.Reset(nil)
 	}
