@@ -208,6 +208,11 @@ func (p *Page) fastURL(raw []byte) (v htmlfilter.Verdict, ok bool) {
 	if raw[0] <= ' ' || raw[len(raw)-1] <= ' ' || hasTabOrNewline(raw) {
 		return v, false
 	}
+	// Over 2 KiB with an '@' the slow path refuses the URL (longUserinfo):
+	// let it, so that both paths agree on every input (FuzzURL).
+	if longUserinfo(raw) {
+		return v, false
+	}
 	colon := schemeEnd(raw)
 	if colon < 0 {
 		// No scheme. "//", "/\", "\\" and "\/" start an authority when the
