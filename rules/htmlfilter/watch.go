@@ -4,8 +4,9 @@ import "bytes"
 
 // Attributes that load on their own, whatever the element: style (CSS url()
 // and image-set()), ping on a and area (HTML §4.6.5: a POST to each URL on
-// click), background on body and table parts (obsolete but still fetched).
-// They are decided one by one, so that a tag is otherwise copied as it is and
+// click), background on body and table parts (obsolete but still fetched),
+// and event handlers (on*), which are inline scripts. They are decided one
+// by one, so that a tag is otherwise copied as it is and
 // only the offending attribute goes.
 
 // watched reports whether the attribute name (raw bytes) loads on kind k.
