@@ -591,7 +591,7 @@ func (r *Rules) match(host, pq []byte) int32 {
 	for len(host) > 0 {
 		if rs, ok := r.hosts[string(host)]; ok {
 			for _, hr := range rs {
-				if hasPrefixFold(pq, hr.path) {
+				if hasPathPrefix(pq, hr.path) {
 					return hr.vendor
 				}
 			}
@@ -684,10 +684,37 @@ func asciiEqualFold(b []byte, s string) bool {
 	return true
 }
 
-// hasPrefixFold reports whether b starts with the lowercase prefix, ignoring
-// ASCII case in b.
-func hasPrefixFold(b []byte, prefix string) bool {
-	return len(b) >= len(prefix) && asciiEqualFold(b[:len(prefix)], prefix)
+// hasPathPrefix reports whether the path(+query) pq starts with the lowercase
+// rule path prefix, ignoring ASCII case and reading a percent-encoded
+// unreserved character as itself (RFC 3986 §6.2.2.2): a vendor's server
+// decodes "/t%72" to "/tr", so the rule for "/tr" must match it.
+func hasPathPrefix(pq []byte, prefix string) bool {
+	i := 0
+	for k := 0; k < len(prefix); k++ {
+		if i >= len(pq) {
+			return false
+		}
+		c := pq[i]
+		i++
+		if c == '%' && i+1 < len(pq) && isHex(pq[i]) && isHex(pq[i+1]) {
+			if d := unhex(pq[i])<<4 | unhex(pq[i+1]); isUnreserved(d) {
+				c = d
+				i += 2
+			}
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// isUnreserved: RFC 3986 §2.3.
+func isUnreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 }
 
 var (

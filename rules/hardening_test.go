@@ -296,10 +296,8 @@ var knownGap = map[string]string{
 	// https://host/tr. The script classifier does not map it.
 	"inline-js-escaped-backslash-url": "JS string 'https:\\\\www.facebook.com\\\\tr' (backslashes for slashes) not classified",
 	"inline-newline-escape-in-path":   "JS string escape \\n inside a URL, dropped by the URL parser, splits the path /t\\nr",
-	// The rules match the path as written; the vendor's server decodes %72 to
-	// "r", so /t%72 is the pixel endpoint. Matching should percent-decode
-	// unreserved characters in the path first (RFC 3986 §6.2.2.2).
-	"percent-encoded-path-letter": "path /t%72 not normalised before matching www.facebook.com/tr",
+	// Path rules read percent-encoded unreserved characters as themselves
+	// since this change: its entry is gone.
 }
 
 // ---------------------------------------------------------------------------

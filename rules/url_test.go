@@ -94,7 +94,13 @@ var urlTests = []struct {
 	{"", "https://www.facebook.com/./tr?id=1", "facebook"},
 	{"", "https://www.facebook.com/x/../tr?id=1", "facebook"},
 	{"", "https://www.facebook.com/%2e/tr?id=1", "facebook"},
-	{"", "https://www.facebook.com/%74r?id=1", ""}, // %74 stays encoded in the path
+	// The browser sends %74 as written; the vendor's server decodes it to
+	// "t", so the path rule matches as if it were decoded (RFC 3986 §6.2.2.2).
+	{"", "https://www.facebook.com/%74r?id=1", "facebook"},
+	{"", "https://www.facebook.com/%74%52?id=1", "facebook"},
+	{"", "https://www.facebook.com/%2574r?id=1", ""}, // decoded once only
+	{"", "https://www.facebook.com/t%2Fr?id=1", ""},  // "/" is reserved: not decoded
+	{"", "https://www.facebook.com/t%7", ""},
 	// IP addresses are normalised; none is a vendor.
 	{"", "http://0x7f.0.0.1/x", ""},
 	{"", "http://2130706433/x", ""},
