@@ -116,9 +116,9 @@ func fuzzDoc(data []byte) (granted [3]bool, mode htmlfilter.Mode, chunk byte, do
 // backslash there (in JS "\\c" is one backslash and "\c" is "c"), which
 // WHATWG URL reads as a path relative to the page (relative slash state):
 // nothing loads from the host named after it, while the table, which only
-// looks for host substrings, would demand its removal. Four backslashes
-// (two in the value) do load, and are not excused (TestHardening keeps that
-// form as a known gap).
+// looks for host substrings, would demand its removal (the rules remove it
+// anyway: on an http: page the same value does load the host). Four
+// backslashes (two in the value) load on any page, and are not excused.
 var schemeBackslash = regexp.MustCompile(`(?i)https?:\\{1,2}[a-z]`)
 
 func FuzzFilterRules(f *testing.F) {

@@ -190,6 +190,9 @@ var hardCases = []hardCase{
 	{class: "loading", name: "inline-concat", html: loader(`'https://connect.' + 'face' + 'book.net/en_US/fbevents.js'`), deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "loading", name: "inline-concat-comment", html: loader(`'https://connect.' /* split */ + 'facebook.net/en_US/fbevents.js'`), deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "loading", name: "inline-template-literal", html: loader("`https://static.${'hot'}jar.com/c/hotjar-1.js`"), deny: ana, block: "static.hotjar.com", keep: "/img/ok.png"},
+	{class: "loading", name: "inline-fullwidth-host", html: `<script>new Image().src='https://ｐｘ.ads.linkedin.com/collect/?pid=1';</script>` + okImg, deny: adv, block: "px.ads.linkedin.com", keep: "/img/ok.png"},
+	{class: "loading", name: "inline-percent-encoded-host", html: `<script>new Image().src='https://%77ww.f%61cebook.com/tr?id=1';</script>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "inline-soft-hyphen-host", html: "<script>new Image().src='https://www.face\u00adbook.com/tr?id=1';</script>" + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
 	{class: "loading", name: "inline-es6-code-point-escape", html: loader(`'https:\u{2f}\u{2f}connect.facebook.net/en_US/fbevents.js'`), deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "loading", name: "inline-line-continuation", html: loader("'https://connect.face\\\nbook.net/en_US/fbevents.js'"), deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "loading", name: "inline-octal-escape", html: loader(`'https://connect\056facebook\056net/en_US/fbevents.js'`), deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
@@ -284,20 +287,10 @@ var hardCases = []hardCase{
 // knownGap: cases that fail today, with why. Delete an entry when the filter
 // learns the form; the test fails when a listed case passes.
 var knownGap = map[string]string{
-	// a[ping], body/table/td[background] and meta refresh landed in
-	// 82c3929, CSS in <style> and style="" in 9728a94: their entries are gone.
-	// Event handlers (on*) landed with the watched attributes: their entries
-	// are gone. Inline code the script classifier does not read:
-	"inline-template-literal": "template literal with a constant ${'…'} interpolation is not folded",
-	// data: documents in frames are read as documents since this change:
-	// their four entries are gone.
-	// Found by FuzzFilterRules: "\\" in JS source is one backslash in the
-	// string, which the URL parser reads as "/": https:\host\tr is
-	// https://host/tr. The script classifier does not map it.
-	"inline-js-escaped-backslash-url": "JS string 'https:\\\\www.facebook.com\\\\tr' (backslashes for slashes) not classified",
-	"inline-newline-escape-in-path":   "JS string escape \\n inside a URL, dropped by the URL parser, splits the path /t\\nr",
-	// Path rules read percent-encoded unreserved characters as themselves
-	// since this change: its entry is gone.
+	// Empty: every case the table holds passes. The entries that were here
+	// (a[ping], background, meta refresh, CSS, on* handlers, data: frame
+	// documents, template interpolations, "\\" and "\n" escapes in script
+	// URLs, percent-encoded path letters) were deleted as each form landed.
 }
 
 // ---------------------------------------------------------------------------
@@ -378,7 +371,17 @@ func hardLoads(doc []byte, scripting bool, base *wurl.Url, depth int) ([]hardLoa
 		}
 	}
 	addText := func(what, text string) {
-		out = append(out, hardLoad{what: what, text: hardNormScript(text)})
+		norm := hardNormScript(text)
+		out = append(out, hardLoad{what: what, text: norm})
+		// A string literal that is a URL is read by the URL parser when the
+		// script loads it: percent-encoded hosts, fullwidth letters and soft
+		// hyphens resolve only there, not in the text.
+		for _, m := range jsURLStringRe.FindAllStringSubmatch(norm, -1) {
+			if u, err := base.Parse(m[1]); err == nil {
+				host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+				out = append(out, hardLoad{what: what + " (string " + clip(m[1], 80) + ")", url: m[1], host: host, hp: host + strings.ToLower(u.Pathname()+u.Search())})
+			}
+		}
 	}
 	addCSS := func(n *html.Node, what, css string) {
 		css = cssUnescape(css)
@@ -467,12 +470,13 @@ func hardLoads(doc []byte, scripting bool, base *wurl.Url, depth int) ([]hardLoa
 }
 
 var (
-	jsCommentRe  = regexp.MustCompile(`(?s)/\*.*?\*/`)
-	jsContRe     = regexp.MustCompile(`\\\r?\n`)
-	jsCodePtRe   = regexp.MustCompile(`\\u\{([0-9a-fA-F]{1,6})\}`)
-	jsOctalRe    = regexp.MustCompile(`\\([0-7]{1,3})`)
-	jsIdentityRe = regexp.MustCompile(`\\([^xu0-9nrtbfv/\\\n])`)
-	jsTemplateRe = regexp.MustCompile(`\$\{\s*(?:'([^']*)'|"([^"]*)")\s*\}`)
+	jsCommentRe   = regexp.MustCompile(`(?s)/\*.*?\*/`)
+	jsContRe      = regexp.MustCompile(`\\\r?\n`)
+	jsCodePtRe    = regexp.MustCompile(`\\u\{([0-9a-fA-F]{1,6})\}`)
+	jsOctalRe     = regexp.MustCompile(`\\([0-7]{1,3})`)
+	jsIdentityRe  = regexp.MustCompile(`\\([^xu0-9nrtbfv/\\\n])`)
+	jsTemplateRe  = regexp.MustCompile(`\$\{\s*(?:'([^']*)'|"([^"]*)")\s*\}`)
+	jsURLStringRe = regexp.MustCompile("['\"`]((?:https?:)?//[^'\"`\\s]+)['\"`]")
 )
 
 // hardNormScript goes further than the oracle's normScript, because the

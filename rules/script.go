@@ -3,6 +3,8 @@ package rules
 import (
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -32,11 +34,40 @@ func normalizeScript(dst, src []byte) []byte {
 		case c == '\\' && i+1 < n:
 			r, w := jsEscape(src[i:])
 			i += w
-			if r < utf8.RuneSelf {
+			switch {
+			case r == '\t' || r == '\n' || r == '\r':
+				// The URL parser removes them wherever they are:
+				// 'https://www.facebook.com/t\nr' loads /tr.
+			case r == '\\':
+				// A backslash in a string is a slash to the URL parser
+				// (special schemes): 'https:\\host\\tr' is https://host/tr.
+				dst = append(dst, '/')
+			case r < utf8.RuneSelf:
 				dst = append(dst, normByte(byte(r)))
-			} else {
-				dst = utf8.AppendRune(dst, r)
+			default:
+				var b [utf8.UTFMax]byte
+				dst = appendFolded(dst, r, b[:utf8.EncodeRune(b[:], r)])
 			}
+		case c >= utf8.RuneSelf:
+			r, w := utf8.DecodeRune(src[i:])
+			dst = appendFolded(dst, r, src[i:i+w])
+			i += w
+		case c == '%' && i+2 < n && isHex(src[i+1]) && isHex(src[i+2]) && isUnreserved(unhex(src[i+1])<<4|unhex(src[i+2])):
+			// The URL parser decodes a host's percent-escapes and the
+			// rules read a path's unreserved ones as themselves:
+			// 'https://%77ww.facebook.com/t%72' names www.facebook.com/tr.
+			dst = append(dst, normByte(unhex(src[i+1])<<4|unhex(src[i+2])))
+			i += 3
+		case c == '$' && i+1 < n && src[i+1] == '{':
+			// A template literal's constant interpolation reads as its text:
+			// `https://static.${'hot'}jar.com` is one literal.
+			if j, ok := constInterpolation(src, i+2); ok {
+				dst = normalizeScript(dst, foldedLiterals(src[i+2:j]))
+				i = j + 1
+				continue
+			}
+			dst = append(dst, c)
+			i++
 		case c == '\'' || c == '"' || c == '`':
 			if j := foldConcat(src, i); j > 0 {
 				i = j
@@ -81,6 +112,121 @@ func foldConcat(src []byte, i int) int {
 	return 0
 }
 
+// appendFolded appends the non-ASCII rune r (raw: its bytes in the source)
+// as a hostname would read it after the URL parser's IDNA mapping (UTS #46),
+// as far as that mapping yields what the rules are written in: a rune whose
+// compatibility decomposition is ASCII letters, digits, '.' or '-' becomes
+// them ("ｐｘ" and "𝐩𝐱" are "px"), the ideographic full stops become '.',
+// and the characters the mapping ignores (soft hyphen, zero-width and
+// variation marks) vanish. Any other rune is kept as it is. The NFKC
+// property lookup is a table read; it does not allocate.
+func appendFolded(dst []byte, r rune, raw []byte) []byte {
+	switch {
+	case r == 0x3002 || r == 0xFF61:
+		return append(dst, '.')
+	case r == 0x00AD || r == 0x034F || r == 0x200B || r == 0x2060 || r == 0xFEFF ||
+		0x180B <= r && r <= 0x180F || 0xFE00 <= r && r <= 0xFE0F || 0x1BCA0 <= r && r <= 0x1BCA3:
+		return dst
+	case r == utf8.RuneError:
+		return append(dst, raw...)
+	}
+	d := norm.NFKC.Properties(raw).Decomposition()
+	if len(d) == 0 {
+		return append(dst, raw...)
+	}
+	for _, c := range d {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return append(dst, raw...)
+		}
+	}
+	for _, c := range d {
+		dst = append(dst, normByte(c))
+	}
+	return dst
+}
+
+// maxInterpolation bounds the ${…} a template literal fold looks into.
+const maxInterpolation = 512
+
+// constInterpolation reports whether src[at:] (just after "${") holds only
+// string literals joined by '+' up to a closing '}', and where that '}' is.
+// Literals may hold escapes but no quote of their own kind.
+func constInterpolation(src []byte, at int) (int, bool) {
+	end := min(len(src), at+maxInterpolation)
+	i, lits := at, 0
+	for {
+		for i < end && isJSSpace(src[i]) {
+			i++
+		}
+		if i >= end {
+			return 0, false
+		}
+		q := src[i]
+		if q != '\'' && q != '"' && q != '`' {
+			return 0, false
+		}
+		for i++; i < end && src[i] != q; i++ {
+			switch {
+			case src[i] == '\\':
+				i++ // the escaped character, which may be a quote
+			case src[i] == '\n' && q != '`':
+				return 0, false // not a string literal
+			}
+		}
+		if i >= end {
+			return 0, false
+		}
+		i++ // the closing quote
+		lits++
+		for i < end && isJSSpace(src[i]) {
+			i++
+		}
+		if i < end && src[i] == '}' {
+			return i, lits > 0
+		}
+		if i >= end || src[i] != '+' {
+			return 0, false
+		}
+		i++
+	}
+}
+
+// foldedLiterals returns the literal text of a constant interpolation body
+// (checked by constInterpolation) with its quotes and joins removed: what
+// normalizeScript would make of it, but without quote marks, since the text
+// continues the enclosing template literal. It returns a subslice when there
+// is one literal and otherwise copies (rare: a join inside ${…}).
+func foldedLiterals(body []byte) []byte {
+	var out []byte
+	n, start := 0, -1
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if start < 0 {
+			if c == '\'' || c == '"' || c == '`' {
+				start = i + 1
+			}
+			continue
+		}
+		if c == '\\' {
+			i++
+			continue
+		}
+		if c == body[start-1] {
+			if n == 0 {
+				out = body[start:i]
+			} else {
+				if n == 1 {
+					out = append([]byte(nil), out...)
+				}
+				out = append(out, body[start:i]...)
+			}
+			n++
+			start = -1
+		}
+	}
+	return out
+}
+
 // jsEscape decodes the escape sequence at the start of s (s[0] == '\\') and
 // returns its code point and length. An escape that is not well-formed stands
 // for the character after the backslash, as a JavaScript identity escape does.
@@ -108,7 +254,13 @@ func jsEscape(s []byte) (rune, int) {
 		} else if len(s) >= 6 && isHex(s[2]) && isHex(s[3]) && isHex(s[4]) && isHex(s[5]) {
 			return rune(unhex(s[2]))<<12 | rune(unhex(s[3]))<<8 | rune(unhex(s[4]))<<4 | rune(unhex(s[5])), 6
 		}
-	case 'n', 'r', 't', 'v', 'f':
+	case 'n':
+		return '\n', 2
+	case 'r':
+		return '\r', 2
+	case 't':
+		return '\t', 2
+	case 'v', 'f':
 		return ' ', 2
 	}
 	if s[1] >= utf8.RuneSelf {
@@ -240,6 +392,19 @@ func (p *Page) classifyRun(run []byte, hostAt int) int32 {
 		if run[j] == '/' && run[j+1] == '/' {
 			k = j
 			break
+		}
+	}
+	if k < 0 {
+		// "scheme:/host": a special URL needs no two slashes (WHATWG
+		// special authority slashes state), and a JS string's "\\" is
+		// one: 'https:\\host' reads as "https:/host" after normalising.
+		// A lone "/host" with no scheme stays a path on the page's host.
+		j := hostAt
+		for j > 0 && run[j-1] == '/' {
+			j--
+		}
+		if j < hostAt && j > 0 && run[j-1] == ':' {
+			k = j
 		}
 	}
 	if k >= 0 {

@@ -77,6 +77,19 @@ analytics._writeKey="KEY";analytics.SNIPPET_VERSION="4.15.3";analytics.load("KEY
 	{"protocol-relative", `s.src='//bat.bing.com/bat.js'`, "bing-ads"},
 	{"bare host", `load("snap.licdn.com/li.lms-analytics/insight.min.js")`, "linkedin-insight"},
 	{"pixel path", `img.src = 'https://www.facebook.com/tr?id=' + id + '&ev=PageView';`, "facebook"},
+	{"template interpolation", "s.src=`https://static.${'hot'}jar.com/c/hotjar-1.js`", "hotjar"},
+	{"newline escape in path", `new Image().src='https://www.facebook.com/t\nr?id=1'`, "facebook"},
+	{"backslashes for slashes", `new Image().src='https:\\www.facebook.com\\tr?id=1'`, "facebook"},
+	{"many backslashes", `new Image().src='https:\\\\\\www.facebook.com\\tr?id=1'`, "facebook"},
+	{"fullwidth host", `new Image().src="https://ｐｘ.ads.linkedin.com/collect/?pid=1"`, "linkedin-insight"},
+	{"escaped fullwidth host", `new Image().src="https://\uff50\uff58.ads.linkedin.com/collect/?pid=1"`, "linkedin-insight"},
+	{"math letters and ideographic dots", "s.src='https://connect\u3002𝐟𝐚𝐜𝐞𝐛𝐨𝐨𝐤\uff0enet/x.js'", "facebook"},
+	{"soft hyphen in host", `s.src='https://connect.face\u00adbook.net/x.js'`, "facebook"},
+	{"raw soft hyphen in host", "s.src='https://connect.face\u00adbook.net/x.js'", "facebook"},
+	{"percent-encoded host", `new Image().src='https://%77ww.f%61cebook.com/t%72?id=1'`, "facebook"},
+	// Over-read on purpose: a string that names a tracker host after a lone
+	// slash is read as a URL, since a script may prepend a scheme to it.
+	{"path that names a host", `fetch('/www.facebook.com/tr')`, "facebook"},
 	{"html in string", `document.write('<img src=//px.ads.linkedin.com/collect/?pid=1>')`, "linkedin-insight"},
 	// Benign: must not be blocked.
 	{"first party", `document.addEventListener('DOMContentLoaded', function () { fetch('/api/cart').then(r => r.json()); });`, ""},
@@ -90,6 +103,7 @@ analytics._writeKey="KEY";analytics.SNIPPET_VERSION="4.15.3";analytics.load("KEY
 function gtag(){dataLayer.push(arguments);}
 gtag('consent', 'default', {'ad_storage': 'denied', 'analytics_storage': 'denied'});`, ""},
 	{"google fonts", `WebFont.load({google: {families: ['Inter']}}); l.href='https://fonts.googleapis.com/css2?family=Inter';`, ""},
+	{"accented text", `var t = "Café à côté, 東京 ｔｅｓｔ"; fetch('/api?q=%20%2F');`, ""},
 	{"empty", "", ""},
 	{"backslashes only", `\\\\\x\u{zz}\u12`, ""},
 }
@@ -135,7 +149,17 @@ func TestNormalizeScript(t *testing.T) {
 		{"f( 'x' , \"y\" )", `f('x','y')`},
 		{"a   b\n\nc", "a b c"},
 		{`\'x\'`, `'x'`},
-		{`\\x41`, `\x41`},
+		{`\\x41`, `/x41`},
+		{"ＡＢ\u00adｃ\u3002é東", "abc.é東"},
+		{`%41%2f%7e%zz%4`, `a%2f~%zz%4`},
+		{"\xff%", "\xff%"},
+		{`'a\tb\nc\rd\ve'`, `'abcd e'`},
+		{"`https://static.${'hot'}jar.com`", `'https://static.hotjar.com'`},
+		{"`a${ 'b' + \"c\" }d`", `'abcd'`},
+		{"`a${'b\\'c'}d`", `'ab'cd'`},
+		{"`a${b}c`", "'a${b}c'"},
+		{"`a${'b'+x}c`", "'a${'b'+x}c'"},
+		{"`a${'b}c`", "'a${'b}c'"},
 		{"\xff\xfeABC", "\xff\xfeabc"},
 		{`\`, `\`},
 	} {
