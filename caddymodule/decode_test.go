@@ -424,6 +424,46 @@ func TestUpstreamAbortDecoded(t *testing.T) {
 	}()
 }
 
+// TestUpstreamAbortIdentity: the same for an identity body. The status
+// waits for the first filtered byte, so an upstream that fails while the
+// filter still holds everything it sent (here an inline script cut short)
+// gets a 502; once a byte is out, the abort goes on to the server and the
+// held script never leaves.
+func TestUpstreamAbortIdentity(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	abortAfter := func(body string) func(http.ResponseWriter, *http.Request) error {
+		return func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusOK)
+			if _, err := io.WriteString(w, body); err != nil {
+				return err
+			}
+			_ = http.NewResponseController(w).Flush()
+			panic(http.ErrAbortHandler)
+		}
+	}
+	for _, body := range []string{"", "<script>fbq('init'", `<img src="https://www.facebook.com/t`} {
+		rec, err := serve(h, httptest.NewRequest("GET", "/", nil), abortAfter(body))
+		var he caddyhttp.HandlerError
+		if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway || rec.Body.Len() != 0 || rec.Flushed || rec.Code != http.StatusOK {
+			t.Errorf("abort after %q: %v, %d bytes, flushed %v", body, err, rec.Body.Len(), rec.Flushed)
+		}
+	}
+	var rec *httptest.ResponseRecorder
+	func() {
+		defer func() {
+			if p := recover(); p != http.ErrAbortHandler {
+				t.Errorf("abort after output: recovered %v", p)
+			}
+		}()
+		rec = httptest.NewRecorder()
+		_ = h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil), caddyhttp.HandlerFunc(abortAfter("<p>ok</p><script>fbq('init'")))
+	}()
+	if got := rec.Body.String(); got != "<p>ok</p>" {
+		t.Errorf("abort after output: body %q", got)
+	}
+}
+
 func BenchmarkDecodedHTML(b *testing.B) {
 	h, _ := newTestHandler(b, nil)
 	h.logger = zap.NewNop()

@@ -168,17 +168,32 @@ func TestStreaming(t *testing.T) {
 
 func TestFlushPassesThrough(t *testing.T) {
 	h, _ := newTestHandler(t, nil)
-	for _, ct := range []string{"text/html", "text/event-stream"} {
+	for _, tc := range []struct{ ct, body string }{{"text/html", "<p>first</p>"}, {"text/event-stream", ""}} {
+		headerOnly := true
 		rec, err := serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Content-Type", ct)
+			w.Header().Set("Content-Type", tc.ct)
 			w.WriteHeader(http.StatusOK)
+			if tc.body == "" {
+				return http.NewResponseController(w).Flush()
+			}
+			// A filtered response holds its status until the filter has
+			// a byte to send (so that an upstream failure before then is
+			// still a 502): a flush of the headers alone stops here.
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				return err
+			}
+			headerOnly = !w.(*responseWriter).out.sent
+			_, _ = io.WriteString(w, tc.body)
 			return http.NewResponseController(w).Flush()
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !rec.Flushed {
-			t.Errorf("%s: flush did not reach the next writer", ct)
+			t.Errorf("%s: flush did not reach the next writer", tc.ct)
+		}
+		if !headerOnly {
+			t.Errorf("%s: a flush before any body committed the status", tc.ct)
 		}
 	}
 }
@@ -570,6 +585,18 @@ func TestReadFromMasked(t *testing.T) {
 
 func TestAbortPanic(t *testing.T) {
 	h, logs := newTestHandler(t, nil)
+	// Filtered output still in the coalescing buffer has not reached the
+	// client: the abort becomes a 502 and nothing of the page leaves.
+	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, "<p>partial</p><script>")
+		panic(http.ErrAbortHandler) // as reverse_proxy does on client abort
+	})
+	var he caddyhttp.HandlerError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway || rec.Body.Len() != 0 {
+		t.Errorf("abort before output: %v, body %q", err, rec.Body.String())
+	}
+	// Once bytes are out the abort goes on to the server.
 	func() {
 		defer func() {
 			if p := recover(); p != http.ErrAbortHandler {
@@ -578,15 +605,15 @@ func TestAbortPanic(t *testing.T) {
 		}()
 		_, _ = serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Content-Type", "text/html")
-			_, _ = io.WriteString(w, "<p>partial</p><script>")
-			panic(http.ErrAbortHandler) // as reverse_proxy does on client abort
+			_, _ = io.WriteString(w, strings.Repeat("<p>partial</p>", 1000)+"<script>")
+			panic(http.ErrAbortHandler)
 		})
 	}()
 	if logs.FilterMessage("filtered").Len() != 0 {
 		t.Error("aborted response logged as filtered")
 	}
 	// The pooled wrapper must be usable again.
-	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), htmlOrigin("<p>next</p>"))
+	rec, err = serve(h, httptest.NewRequest("GET", "/", nil), htmlOrigin("<p>next</p>"))
 	if err != nil || rec.Body.String() != "<p>next</p>" {
 		t.Errorf("after abort: %v %q", err, rec.Body.String())
 	}

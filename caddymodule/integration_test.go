@@ -635,9 +635,12 @@ func TestIntegrationProxy(t *testing.T) {
 	const half = "<p>ok</p><script>fbq('init'"
 	gzPage := encodeBody(t, "gzip", strings.Repeat("<p>benign</p>\n", 1000)+"<script>fbq('init', '1');</script>")
 	raw := rawOrigin(t, map[string]string{
-		"/reset":    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n" + half,
-		"/short":    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n" + half,
-		"/badchunk": "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n1c\r\n" + half + "\r\nzz\r\n';</script>\r\n0\r\n\r\n",
+		"/reset": "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n" + half,
+		"/short": "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n" + half,
+		// Nothing filtered out yet when the upstream fails: a 502.
+		"/held-short":  "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n<script>fbq('init'",
+		"/empty-short": "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n",
+		"/badchunk":    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n1c\r\n" + half + "\r\nzz\r\n';</script>\r\n0\r\n\r\n",
 		"/gz-cut": fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n", len(gzPage)) +
 			string(gzPage[:len(gzPage)-30]),
 		"/gz-short": fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n", len(gzPage)/2) +
@@ -702,7 +705,7 @@ func TestIntegrationProxy(t *testing.T) {
 		})
 	}
 
-	for _, path := range []string{"/reset", "/short", "/badchunk", "/gz-cut", "/gz-short", "/gz-tiny"} {
+	for _, path := range []string{"/reset", "/short", "/held-short", "/empty-short", "/badchunk", "/gz-cut", "/gz-short", "/gz-tiny"} {
 		t.Run("broken upstream "+path, func(t *testing.T) {
 			// With an Accept-Encoding of the client's, Go's transport in
 			// reverse_proxy leaves gzip to us (without one it would add
@@ -722,9 +725,9 @@ func TestIntegrationProxy(t *testing.T) {
 			if resp.StatusCode != http.StatusBadGateway && rerr == nil {
 				t.Errorf("status %d with a complete-looking body %q", resp.StatusCode, b)
 			}
-			if path == "/gz-tiny" && resp.StatusCode != http.StatusBadGateway {
-				// The stream ended cleanly upstream, unreadable before a
-				// byte was decoded: a 502.
+			if (path == "/gz-tiny" || path == "/held-short" || path == "/empty-short") && resp.StatusCode != http.StatusBadGateway {
+				// The upstream failed (or its stream was unreadable)
+				// before a byte was filtered: a 502.
 				t.Errorf("status %d, want 502", resp.StatusCode)
 			}
 			if strings.Contains(string(b), "fbq") || strings.Contains(string(b), "<script") {

@@ -205,12 +205,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			// next panicked, typically reverse_proxy with
 			// http.ErrAbortHandler on client abort or a failed upstream
 			// body: release our state without writing.
-			unsent := rw.dec != nil && !rw.out.sent && rw.refused == nil
+			unsent := rw.filtering && !rw.out.sent && rw.refused == nil
 			rw.abort()
 			putResponseWriter(rw)
-			// A decoded response holds its status until the first byte:
-			// when the upstream body failed before any, the client can
-			// still get an honest 502 instead of a closed connection.
+			// A filtered response holds its status until the first
+			// byte: when the upstream body failed before any, the client
+			// can still get an honest 502 instead of a closed connection.
 			// Any other panic goes on up to the server.
 			if !unsent {
 				return
@@ -292,7 +292,7 @@ func acceptableCoding(item string) bool {
 	return name == "" || strings.EqualFold(name, "identity") || decodable(name) != ""
 }
 
-var errUnsentAbort = errors.New("upstream html body failed before a byte was decoded")
+var errUnsentAbort = errors.New("upstream html body failed before a byte was filtered")
 
 // acceptsHTML reports whether the request's Accept header names text/html,
 // as browsers' navigation requests do.

@@ -62,9 +62,10 @@ type responseWriter struct {
 	in       int64
 }
 
-// countingWriter counts what reaches the next writer. For decoded bodies
-// it also holds the status back until the first body byte: a corrupt or
-// bomb-sized stream found before then can still be answered with a 502.
+// countingWriter counts what reaches the next writer. For filtered bodies
+// it also holds the status back until the first body byte: an upstream
+// failure, a corrupt or a bomb-sized stream found before then can still be
+// answered with a 502.
 type countingWriter struct {
 	w       http.ResponseWriter
 	n       int64
@@ -232,10 +233,13 @@ func (rw *responseWriter) decide(sniff []byte) {
 		rw.startFilter(ct)
 		if coding != "" {
 			rw.dec = getDecoder(&rw.tc, coding, rw.h.MaxDecoded)
-			// The status waits for the first decoded byte (countingWriter).
-			rw.out.pending = rw.statusCode
-			return
 		}
+		// The status waits for the first filtered byte (countingWriter):
+		// an upstream that fails before then gets an honest 502, not a
+		// 200 with a broken body. The filter emits as it reads, so this
+		// costs no time when the upstream sends its body with its headers.
+		rw.out.pending = rw.statusCode
+		return
 	}
 	if rw.statusCode != 0 {
 		rw.out.sent = true
@@ -418,9 +422,10 @@ func (rw *responseWriter) FlushError() error {
 			return err
 		}
 		if !rw.out.sent {
-			// A decoded body has produced nothing yet: committing the
-			// status now would rule out a 502 if the stream turns out
-			// corrupt (reverse_proxy flushes right before it aborts).
+			// The filter has produced nothing yet: committing the status
+			// now would rule out a 502 if the upstream fails or its
+			// stream turns out corrupt (reverse_proxy flushes right before
+			// it aborts).
 			return nil
 		}
 	}
@@ -470,7 +475,7 @@ func (rw *responseWriter) finish() error {
 		err = ferr
 	}
 	if err == nil && !rw.out.sent {
-		// An empty decoded body: the held status goes out now.
+		// An empty filtered body: the held status goes out now.
 		rw.out.commit()
 	}
 	rw.filtering = false
