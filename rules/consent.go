@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strings"
 )
@@ -25,8 +27,15 @@ func (r *Rules) ParseConsent(v string) Set {
 
 // parseConsent is ParseConsent that also says whether v was well-formed.
 func (r *Rules) parseConsent(v string) (Set, bool) {
+	s, _, ok := r.parseConsentVersion(v)
+	return s, ok
+}
+
+// parseConsentVersion is parseConsent that also returns the policy version
+// marker the value carries ("" when none; see VersionMarker).
+func (r *Rules) parseConsentVersion(v string) (set Set, marker string, ok bool) {
 	if len(v) > maxConsentValue {
-		return 1 << Necessary, false
+		return 1 << Necessary, "", false
 	}
 	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 		v = v[1 : len(v)-1]
@@ -34,10 +43,10 @@ func (r *Rules) parseConsent(v string) (Set, bool) {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return 1 << Necessary, false
+			return 1 << Necessary, "", false
 		}
 	}
-	set := Set(1 << Necessary)
+	set = Set(1 << Necessary)
 	var buf [maxIDLen]byte
 	for v != "" {
 		id := v
@@ -47,6 +56,10 @@ func (r *Rules) parseConsent(v string) (Set, bool) {
 			v = ""
 		}
 		if id == "" || len(id) > maxIDLen {
+			continue
+		}
+		if id[0] == '_' {
+			marker = id // no category id starts with '_'
 			continue
 		}
 		b := buf[:len(id)]
@@ -62,13 +75,42 @@ func (r *Rules) parseConsent(v string) (Set, bool) {
 			set = set.With(c)
 		}
 	}
-	return set, true
+	return set, marker, true
+}
+
+// VersionMarker is the element a consent cookie recorded under a policy
+// version carries: "_" and eight hex digits of the version's SHA-256. Its
+// leading '_' keeps it apart from category ids, and readers that know no
+// versions ignore it as an unknown id. "" for no version.
+func VersionMarker(version string) string {
+	if version == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(version))
+	return "_" + hex.EncodeToString(sum[:4])
+}
+
+// FormatConsent is the native cookie value that grants s, recorded under
+// version: the granted ids joined by '.', necessary first (so that a
+// visitor who refused everything still has a decision on record), then the
+// version marker.
+func (r *Rules) FormatConsent(s Set, version string) string {
+	v := r.FormatSet(s.With(Necessary))
+	if m := VersionMarker(version); m != "" {
+		v += "." + m
+	}
+	return v
 }
 
 // ConsentConfig says which signals to read.
 type ConsentConfig struct {
 	Cookie string // native cookie name; "" = "consent"
 	GPC    bool   // honour Sec-GPC: 1 (denies advertising)
+	// PolicyVersion, when set, is the policy version consent must have been
+	// recorded under: a cookie carrying the marker of another version
+	// grants necessary only. A cookie without a marker (not written by the
+	// consent endpoint) is read as before.
+	PolicyVersion string
 }
 
 // DefaultConsentCookie is the native cookie's name when ConsentConfig.Cookie is empty.
@@ -99,13 +141,18 @@ func (r *Rules) ConsentDetail(h http.Header, cfg ConsentConfig) (Set, string) {
 	if name == "" {
 		name = DefaultConsentCookie
 	}
-	set, found, n, bad := r.all(), false, 0, 0
+	want := VersionMarker(cfg.PolicyVersion)
+	set, found, n, bad, stale := r.all(), false, 0, 0, 0
 	complete := ScanCookies(h, name, func(v string) bool {
 		found = true
 		n++
-		s, ok := r.parseConsent(v)
+		s, marker, ok := r.parseConsentVersion(v)
 		if !ok {
 			bad++
+		}
+		if want != "" && marker != "" && marker != want {
+			stale++
+			s = 1 << Necessary
 		}
 		set &= s
 		return true
@@ -116,6 +163,8 @@ func (r *Rules) ConsentDetail(h http.Header, cfg ConsentConfig) (Set, string) {
 		why = "cookie headers over the scan bound: necessary only"
 	case bad > 0:
 		why = "malformed consent cookie: necessary only"
+	case stale > 0:
+		why = "consent recorded under another policy version: necessary only"
 	case n > 1:
 		why = "several consent cookies: their intersection"
 	}

@@ -47,6 +47,9 @@ type Rules struct {
 	hosts     map[string][]hostRule // hostname → its rules, longest path first
 	ac        *matcher              // script signatures and vendor hostnames
 	acVendor  []int32               // pattern id → vendor index, or -1 for a hostname
+
+	cookieExact  map[string]int32 // tracking cookie name → vendor index
+	cookiePrefix []cookieRule     // "name*" patterns, longest first
 }
 
 // hostRule is one "host/path" of a vendor, filed under its hostname.
@@ -529,6 +532,7 @@ func compile(cats []CategoryInfo, vendors []*Vendor) *Rules {
 		}
 	}
 	r.ac = newMatcher(pats)
+	r.indexCookies()
 	return r
 }
 

@@ -1,0 +1,119 @@
+package rules
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pairNames lists the trimmed names of a Cookie line's pairs, skipping empty
+// segments, as a server reads them.
+func pairNames(line string) []string {
+	var out []string
+	for _, seg := range strings.Split(line, ";") {
+		if trimWSP(seg) == "" {
+			continue
+		}
+		n, _, _ := strings.Cut(seg, "=")
+		out = append(out, trimWSP(n))
+	}
+	return out
+}
+
+// FuzzCookieHeader: no denied tracking cookie survives, every other pair does,
+// in order and unchanged, and a second pass changes nothing.
+func FuzzCookieHeader(f *testing.F) {
+	for _, s := range []string{"", "session=abc; _ga=GA1.2.3.4; theme=dark", "_ga=1;_fbp=2", " ;;_gid=1 ; a", "a=1;  _gcl_au =x; b=\"q;\"", "_hjx=1;\t_uet=2; li_at=3;x"} {
+		f.Add(s, byte(0))
+	}
+	r := Default()
+	f.Fuzz(func(t *testing.T, line string, grant byte) {
+		granted := Set(grant)&r.all() | 1<<Necessary
+		out, removed := r.FilterCookieHeader(line, granted, nil)
+		var want []string
+		for _, seg := range strings.Split(line, ";") {
+			if trimWSP(seg) == "" {
+				continue
+			}
+			n, _, _ := strings.Cut(seg, "=")
+			if _, deny := r.deniedCookie(trimWSP(n), granted); !deny {
+				want = append(want, trimWSP(seg))
+			}
+		}
+		var got []string
+		for _, seg := range strings.Split(out, ";") {
+			if trimWSP(seg) != "" {
+				got = append(got, trimWSP(seg))
+			}
+		}
+		if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+			t.Fatalf("FilterCookieHeader(%q) = %q: pairs %q, want %q", line, out, got, want)
+		}
+		if len(removed) != len(pairNames(line))-len(pairNames(out)) {
+			t.Fatalf("%d removals reported for %q → %q", len(removed), line, out)
+		}
+		if again, rm := r.FilterCookieHeader(out, granted, nil); again != out || len(rm) != 0 {
+			t.Fatalf("not idempotent: %q → %q → %q", line, out, again)
+		}
+	})
+}
+
+// FuzzSetCookie: a denied tracking cookie is dropped, anything else is kept,
+// and a rewritten header names the same cookie and lives no longer than the
+// vendor's retention.
+func FuzzSetCookie(f *testing.F) {
+	for _, s := range []string{"_ga=1; Path=/; Max-Age=99999999", "_fbp=1; Expires=Fri, 01 Jan 2038 00:00:00 GMT", "session=1; Max-Age=9", "_ga=; Max-Age=0", "=x; Max-Age=1", "_ga=1; max-age=-1; Max-Age=99999999999999999999"} {
+		f.Add(s, byte(0))
+	}
+	r := Default()
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string, grant byte) {
+		granted := Set(grant)&r.all() | 1<<Necessary
+		out, drop, _ := r.SetCookie(v, granted, now)
+		pair, _, _ := strings.Cut(v, ";")
+		name, _, hasEq := strings.Cut(pair, "=")
+		_, deny := r.deniedCookie(trimWSP(name), granted)
+		if drop != (deny && hasEq) {
+			t.Fatalf("SetCookie(%q): drop %v, denied %v", v, drop, deny)
+		}
+		if drop || out == v {
+			return
+		}
+		if !strings.HasPrefix(out, pair) {
+			t.Fatalf("SetCookie(%q) = %q: the pair changed", v, out)
+		}
+		c := (&http.Response{Header: http.Header{"Set-Cookie": {out}}}).Cookies()
+		limit, _ := retention(r.vendors[r.cookieVendor(trimWSP(name))].Retention)
+		if len(c) == 1 && (c[0].MaxAge <= 0 || time.Duration(c[0].MaxAge)*time.Second > limit) {
+			t.Fatalf("SetCookie(%q) = %q: Max-Age %d, limit %v", v, out, c[0].MaxAge, limit)
+		}
+	})
+}
+
+// FuzzParams: no listed parameter survives, every other one does, in order.
+func FuzzParams(f *testing.F) {
+	for _, s := range []string{"", "q=1&gclid=2", "gcl%69d=1;x=2", "&&fbclid&", "utm_source=a&utm_x=b&q=c", "%zz=1&gclid%3d=2"} {
+		f.Add(s)
+	}
+	p := NewParams(append(DefaultClickIDs[:len(DefaultClickIDs):len(DefaultClickIDs)], "utm_*"))
+	f.Fuzz(func(t *testing.T, raw string) {
+		out, n := p.Strip(raw)
+		split := func(s string) (keep []string, strip int) {
+			for _, seg := range strings.FieldsFunc(s, func(r rune) bool { return r == '&' || r == ';' }) {
+				name, _, _ := strings.Cut(seg, "=")
+				if p.match(name) {
+					strip++
+				} else {
+					keep = append(keep, seg)
+				}
+			}
+			return keep, strip
+		}
+		want, wantN := split(raw)
+		got, left := split(out)
+		if left != 0 || n != wantN || strings.Join(got, "&") != strings.Join(want, "&") {
+			t.Fatalf("Strip(%q) = %q, %d: kept %q, want %q (%d)", raw, out, n, got, want, wantN)
+		}
+	})
+}
