@@ -1,12 +1,18 @@
 package caddymodule
 
 import (
+	"fmt"
 	"math"
+	"strings"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
+
+	"github.com/consentedge/consentedge/rules"
 )
 
 func init() {
@@ -32,17 +38,26 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    gpc    on|off
 //	    cache  private|vary
 //	    max_decoded <size>
+//	    click_ids   off | [default] <name|prefix*>...
+//	    collector   <path[*]> <category|vendor>
+//	    endpoint    <path>
+//	    consent_max_age <duration>
+//	    policy_version  <text>
 //	}
 //
 // A bare `consent` uses the defaults: strip, cookie "consent", the embedded
 // rules only, GPC honoured, filtered responses Cache-Control: private,
-// decoded upstream HTML capped at 256 MiB. `rules` may repeat; files apply
-// in order. <size> is a byte count with an optional unit (64MiB, 10MB).
+// decoded upstream HTML capped at 256 MiB, the default click ids removed
+// while advertising is denied, no collectors, no endpoint. `rules` and
+// `collector` may repeat; rule files apply in order. <size> is a byte count
+// with an optional unit (64MiB, 10MB); <duration> a Caddy duration (180d,
+// 4380h).
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive name
 	if d.NextArg() {
 		return d.ArgErr()
 	}
+	var collectorAt []string // "file:line" of each collector, for errors
 	for d.NextBlock(0) {
 		var err error
 		switch d.Val() {
@@ -58,11 +73,42 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.parseCache(d)
 		case "max_decoded":
 			err = h.parseMaxDecoded(d)
+		case "click_ids":
+			err = h.parseClickIDs(d)
+		case "collector":
+			err = h.parseCollector(d)
+			collectorAt = append(collectorAt, fmt.Sprintf("%s:%d", d.File(), d.Line()))
+		case "endpoint":
+			err = h.parseEndpoint(d)
+		case "consent_max_age":
+			err = h.parseConsentMaxAge(d)
+		case "policy_version":
+			err = h.parsePolicyVersion(d)
 		default:
 			err = d.Errf("unrecognized consent option %q", d.Val())
 		}
 		if err != nil {
 			return err
+		}
+	}
+	return h.checkCollectors(collectorAt)
+}
+
+// checkCollectors resolves each collector's category or vendor against the
+// rules now, so that a typo fails the config load at its line rather than
+// later without one.
+func (h *Handler) checkCollectors(at []string) error {
+	if len(h.Collectors) == 0 {
+		return nil
+	}
+	rs, err := rules.Load(h.Rules...)
+	if err != nil {
+		return fmt.Errorf("loading consent rules: %w", err)
+	}
+	for i := range h.Collectors {
+		c := h.Collectors[i]
+		if !resolveCollector(rs, &c) {
+			return fmt.Errorf("collector %s: %q is neither a category nor a vendor of the rules, at %s", c.Path, c.Category, at[i])
 		}
 	}
 	return nil
@@ -168,6 +214,90 @@ func (h *Handler) parseMaxDecoded(d *caddyfile.Dispenser) error {
 		return d.Errf("max_decoded must be a positive size, got %q", v)
 	}
 	h.MaxDecoded = int64(size)
+	return nil
+}
+
+func (h *Handler) parseClickIDs(d *caddyfile.Dispenser) error {
+	if h.ClickIDs != nil {
+		return d.Err("click_ids already set")
+	}
+	ids := d.RemainingArgs()
+	if len(ids) == 0 {
+		return d.ArgErr()
+	}
+	for _, id := range ids {
+		if id == "off" && len(ids) > 1 {
+			return d.Err("click_ids off takes no other names")
+		}
+		name := strings.TrimSuffix(id, "*")
+		if name == "" || strings.ContainsAny(name, "*&;=#?% ") {
+			return d.Errf("invalid click id parameter %q", id)
+		}
+	}
+	h.ClickIDs = ids
+	return nil
+}
+
+func (h *Handler) parseCollector(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) != 2 {
+		return d.Errf("collector takes a path and a category or vendor, got %d arguments", len(args))
+	}
+	if !strings.HasPrefix(args[0], "/") {
+		return d.Errf("collector path must start with /, got %q", args[0])
+	}
+	for _, c := range h.Collectors {
+		if c.Path == args[0] {
+			return d.Errf("collector %s already set", args[0])
+		}
+	}
+	h.Collectors = append(h.Collectors, Collector{Path: args[0], Category: args[1]})
+	return nil
+}
+
+func (h *Handler) parseEndpoint(d *caddyfile.Dispenser) error {
+	if h.Endpoint != "" {
+		return d.Err("endpoint already set")
+	}
+	v, err := singleArg(d)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, "?#*") {
+		return d.Errf("endpoint must be a path like /consent, got %q", v)
+	}
+	h.Endpoint = v
+	return nil
+}
+
+func (h *Handler) parseConsentMaxAge(d *caddyfile.Dispenser) error {
+	if h.ConsentMaxAge != 0 {
+		return d.Err("consent_max_age already set")
+	}
+	v, err := singleArg(d)
+	if err != nil {
+		return err
+	}
+	dur, err := caddy.ParseDuration(v)
+	if err != nil || dur < time.Second {
+		return d.Errf("consent_max_age must be a duration of at least 1s, like 180d, got %q", v)
+	}
+	h.ConsentMaxAge = caddy.Duration(dur)
+	return nil
+}
+
+func (h *Handler) parsePolicyVersion(d *caddyfile.Dispenser) error {
+	if h.PolicyVersion != "" {
+		return d.Err("policy_version already set")
+	}
+	v, err := singleArg(d)
+	if err != nil {
+		return err
+	}
+	if v == "" || len(v) > 200 {
+		return d.Errf("policy_version must be a short text, got %q", v)
+	}
+	h.PolicyVersion = v
 	return nil
 }
 

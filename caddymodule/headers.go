@@ -8,6 +8,13 @@ import (
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
+// filterHeaders applies the header rules to the response's header fields:
+// Link targets and Set-Cookie.
+func (rw *responseWriter) filterHeaders() {
+	rw.filterLinks()
+	rw.filterSetCookies()
+}
+
 // filterLinks drops from the response's Link header fields every link-value
 // whose target is blocked for this visitor. Browsers act on Link headers
 // before any markup (preconnect, dns-prefetch, preload, modulepreload,

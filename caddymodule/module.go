@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -50,11 +51,31 @@ type Handler struct {
 	// first MiB the decoded size may also be at most 100 times the encoded
 	// bytes read so far, whatever this cap.
 	MaxDecoded int64 `json:"max_decoded,omitempty"`
+	// ClickIDs are the query parameters removed from request URLs while
+	// advertising is denied: names, or prefixes ending in '*' ("utm_*").
+	// "default" stands for rules.DefaultClickIDs; empty means the defaults;
+	// ["off"] removes none.
+	ClickIDs []string `json:"click_ids,omitempty"`
+	// Collectors are first-party paths that forward to a tracker; while
+	// their category is denied they answer 204 without the origin.
+	Collectors []Collector `json:"collectors,omitempty"`
+	// Endpoint is the path of the consent endpoint ("/consent"); empty: no
+	// endpoint.
+	Endpoint string `json:"endpoint,omitempty"`
+	// ConsentMaxAge is the lifetime of the consent cookie the endpoint sets
+	// (default six months).
+	ConsentMaxAge caddy.Duration `json:"consent_max_age,omitempty"`
+	// PolicyVersion names the privacy policy consent is recorded under (in
+	// receipts and in the cookie). When set, a cookie recorded under another
+	// version grants necessary only until the visitor decides again.
+	PolicyVersion string `json:"policy_version,omitempty"`
 
 	rules  *rules.Rules
 	mode   htmlfilter.Mode
 	gpc    bool
+	params *rules.Params
 	logger *zap.Logger
+	clock  func() time.Time // nil: time.Now
 }
 
 // CaddyModule returns the Caddy module information.
@@ -94,12 +115,22 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.MaxDecoded = defaultMaxDecoded
 	}
 
+	if h.ConsentMaxAge == 0 {
+		h.ConsentMaxAge = caddy.Duration(defaultConsentMaxAge)
+	}
+	h.params = rules.NewParams(expandClickIDs(h.ClickIDs))
+
 	rs, err := rules.Load(h.Rules...)
 	if err != nil {
 		// rules.Load names the file and line; say which module failed.
 		return fmt.Errorf("loading consent rules: %w", err)
 	}
 	h.rules = rs
+	for i := range h.Collectors {
+		if !resolveCollector(rs, &h.Collectors[i]) {
+			return fmt.Errorf("consent: collector %s: %q is neither a category nor a vendor of the rules", h.Collectors[i].Path, h.Collectors[i].Category)
+		}
+	}
 	if c := h.logger.Check(zap.DebugLevel, "consent rules loaded"); c != nil {
 		c.Write(zap.Strings("files", h.Rules), zap.Int("vendors", len(rs.Vendors())),
 			zap.String("mode", h.Mode), zap.String("cookie", h.Cookie), zap.Bool("gpc", h.gpc))
@@ -129,7 +160,46 @@ func (h *Handler) Validate() error {
 	if h.rules == nil {
 		return fmt.Errorf("consent: no rules loaded")
 	}
+	if h.Endpoint != "" && !strings.HasPrefix(h.Endpoint, "/") {
+		return fmt.Errorf("consent: endpoint must be a path starting with /, got %q", h.Endpoint)
+	}
+	if h.ConsentMaxAge < 0 {
+		return fmt.Errorf("consent: consent_max_age must be positive")
+	}
+	for _, c := range h.Collectors {
+		if !strings.HasPrefix(c.Path, "/") {
+			return fmt.Errorf("consent: collector path must start with /, got %q", c.Path)
+		}
+		if c.Path == h.Endpoint {
+			return fmt.Errorf("consent: collector path %s is the consent endpoint", c.Path)
+		}
+	}
 	return nil
+}
+
+// expandClickIDs reads the click_ids option: "default" stands for the
+// default list, nothing means the defaults, "off" means none.
+func expandClickIDs(ids []string) []string {
+	if len(ids) == 0 {
+		return rules.DefaultClickIDs
+	}
+	var out []string
+	for _, id := range ids {
+		switch id {
+		case "off":
+			return nil
+		case "default":
+			out = append(out, rules.DefaultClickIDs...)
+		default:
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// consentConfig is how this handler reads consent.
+func (h *Handler) consentConfig() rules.ConsentConfig {
+	return rules.ConsentConfig{Cookie: h.Cookie, GPC: h.gpc, PolicyVersion: h.PolicyVersion}
 }
 
 // isToken reports whether s is a non-empty HTTP token (RFC 9110 §5.6.2).
@@ -155,7 +225,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return next.ServeHTTP(w, r)
 	}
 
-	granted, why := h.rules.ConsentDetail(r.Header, rules.ConsentConfig{Cookie: h.Cookie, GPC: h.gpc})
+	granted, why := h.rules.ConsentDetail(r.Header, h.consentConfig())
 	if why != "" {
 		// A visitor's odd consent input never fails the request; the SRE
 		// who wonders why a consent did not take gets one debug line
@@ -165,6 +235,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 				zap.String("host", r.Host), zap.String("path", r.URL.Path))
 		}
 	}
+
+	if h.Endpoint != "" && r.URL.Path == h.Endpoint {
+		return h.serveEndpoint(w, r, granted)
+	}
+	if c, denied := h.deniedCollector(r, granted); denied {
+		h.answerCollector(w, r, c)
+		return nil
+	}
+	reqFilter := h.filterRequest(r, granted)
 
 	// Upstream may compress (origins do it cheaply, and it saves the
 	// upstream link), but only in codings we can decode, since an HTML body
@@ -199,6 +278,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	stripped = stripETagSuffix(r.Header, "If-Match", suffix) || stripped
 
 	rw := getResponseWriter(h, w, r, granted, suffix, stripped)
+	rw.reqFilter = reqFilter
 	completed := false
 	defer func() {
 		if !completed {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/net/http/httpguts"
@@ -46,6 +45,9 @@ type responseWriter struct {
 	// stripped: the request's validators named this variant (we removed our
 	// suffix), so a 304 answers for a filtered representation.
 	stripped bool
+
+	reqFilter  requestFilter   // what the request side removed
+	setCookies []rules.Removal // Set-Cookie fields dropped
 
 	statusCode int  // final status set by WriteHeader; 0 = implicit 200
 	decided    bool // headers decided and written on (or refused)
@@ -127,7 +129,7 @@ func (rw *responseWriter) WriteHeader(status int) {
 	if status >= 100 && status <= 199 && status != http.StatusSwitchingProtocols {
 		// A Link header on a 103 Early Hints makes the browser connect
 		// or preload as one on the final response does (RFC 8297 §2).
-		rw.filterLinks()
+		rw.filterHeaders()
 		rw.ResponseWriter.WriteHeader(status)
 		return
 	}
@@ -165,7 +167,7 @@ func bodyAllowed(r *http.Request, status int) bool {
 // sniff holds the first body bytes, if any.
 func (rw *responseWriter) decide(sniff []byte) {
 	rw.decided = true
-	rw.filterLinks()
+	rw.filterHeaders()
 	status := rw.statusCode
 	if status == 0 {
 		status = http.StatusOK
@@ -447,7 +449,7 @@ func (rw *responseWriter) finish() error {
 		if rw.statusCode == 0 {
 			// Nothing written: net/http sends its implicit 200 (Caddy
 			// issue #5059: do not write a status that was not set).
-			rw.filterLinks()
+			rw.filterHeaders()
 			return nil
 		}
 		rw.decide(nil)
@@ -505,16 +507,12 @@ func (rw *responseWriter) logFiltered() {
 		return
 	}
 	r := rw.r
-	addr, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
-	if addr == "" {
-		addr = r.RemoteAddr
-	}
 	status := rw.statusCode
 	if status == 0 {
 		status = http.StatusOK
 	}
-	c.Write(
-		zap.String("client_ip", truncateIP(addr)),
+	fields := []zap.Field{
+		zap.String("client_ip", truncateIP(clientIP(r))),
 		zap.String("granted", rw.h.rules.FormatSet(rw.granted)),
 		zap.String("mode", rw.h.Mode),
 		zap.String("host", r.Host),
@@ -523,7 +521,17 @@ func (rw *responseWriter) logFiltered() {
 		zap.Int64("bytes_in", rw.in),
 		zap.Int64("bytes_out", rw.out.n),
 		zap.Object("removed", removals(rw.filter.Removed())),
-	)
+	}
+	if n := len(rw.reqFilter.cookies); n > 0 {
+		fields = append(fields, zap.Int("cookies_removed", n))
+	}
+	if n := rw.reqFilter.params; n > 0 {
+		fields = append(fields, zap.Int("params_removed", n))
+	}
+	if n := len(rw.setCookies); n > 0 {
+		fields = append(fields, zap.Int("set_cookies_removed", n))
+	}
+	c.Write(fields...)
 }
 
 // removals logs as {vendor: count}.

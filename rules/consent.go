@@ -188,3 +188,25 @@ func GPC(h http.Header) bool {
 	}
 	return false
 }
+
+// Decided reports whether the visitor has a recorded decision: a
+// well-formed native consent cookie that is not stale under
+// cfg.PolicyVersion. A consent banner asks while this is false.
+func (r *Rules) Decided(h http.Header, cfg ConsentConfig) bool {
+	name := cfg.Cookie
+	if name == "" {
+		name = DefaultConsentCookie
+	}
+	want := VersionMarker(cfg.PolicyVersion)
+	decided := false
+	complete := ScanCookies(h, name, func(v string) bool {
+		_, marker, ok := r.parseConsentVersion(v)
+		if !ok || want != "" && marker != "" && marker != want {
+			decided = false
+			return false
+		}
+		decided = true
+		return true
+	})
+	return decided && complete
+}

@@ -1,0 +1,416 @@
+package caddymodule
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/consentedge/consentedge/rules"
+)
+
+// The consent endpoint (opt-in, `endpoint /consent`): GET reads the
+// visitor's consent state as JSON; a same-origin POST records a decision in
+// the native cookie, expires the tracking cookies of every category it
+// leaves denied, and logs a receipt without personal data.
+
+// maxEndpointBody bounds a decision: a form or JSON naming every category of
+// a large rule set fits many times over.
+const maxEndpointBody = 4 << 10
+
+// defaultConsentMaxAge is how long a recorded decision lasts: six months, a
+// common reading of the EDPB's and CNIL's guidance on asking again.
+const defaultConsentMaxAge = 182 * 24 * time.Hour
+
+// decision is a POST body, from a form or JSON.
+type decision struct {
+	// Action is "accept_all", "reject_all", or "save"/"" (the grants).
+	Action string `json:"action"`
+	// Grant lists the category ids granted (necessary is always).
+	Grant []string `json:"grant"`
+	// Redirect is the same-site path to return to (forms).
+	Redirect string `json:"redirect"`
+}
+
+// endpointState is what GET answers (and a JSON POST).
+type endpointState struct {
+	Granted       []string        `json:"granted"`
+	Denied        []string        `json:"denied"`
+	Decided       bool            `json:"decided"`
+	GPC           bool            `json:"gpc"`
+	PolicyVersion string          `json:"policy_version,omitempty"`
+	Categories    []categoryState `json:"categories"`
+	Receipt       string          `json:"receipt,omitempty"`
+}
+
+type categoryState struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Granted bool   `json:"granted"`
+}
+
+// endpointError is a request the endpoint refuses, with the status and the
+// message the client gets.
+type endpointError struct {
+	status int
+	msg    string
+}
+
+func (e *endpointError) Error() string { return e.msg }
+
+func refuse(status int, format string, args ...any) error {
+	return &endpointError{status, fmt.Sprintf(format, args...)}
+}
+
+func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, granted rules.Set) error {
+	w.Header().Set("Cache-Control", "no-store")
+	var err error
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		err = h.writeState(w, r, granted, "", http.StatusOK)
+	case http.MethodPost:
+		err = h.recordDecision(w, r, granted)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		err = refuse(http.StatusMethodNotAllowed, "the consent endpoint answers GET and POST")
+	}
+	var ee *endpointError
+	if errors.As(err, &ee) {
+		// A clear message for the site's developer; nothing to log beyond
+		// debug (a visitor's bad request is not the operator's error).
+		if c := h.logger.Check(zap.DebugLevel, "consent endpoint refused a request"); c != nil {
+			c.Write(zap.Int("status", ee.status), zap.String("reason", ee.msg))
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(ee.status)
+		_, err = io.WriteString(w, ee.msg+"\n")
+	}
+	return err
+}
+
+// writeState answers with the consent state as JSON.
+func (h *Handler) writeState(w http.ResponseWriter, r *http.Request, granted rules.Set, receipt string, status int) error {
+	st := endpointState{
+		Granted:       []string{},
+		Denied:        []string{},
+		Decided:       h.rules.Decided(r.Header, h.consentConfig()),
+		GPC:           h.gpc && rules.GPC(r.Header),
+		PolicyVersion: h.PolicyVersion,
+		Receipt:       receipt,
+	}
+	for i, c := range h.rules.Categories() {
+		g := granted.Has(rules.Category(i))
+		if g {
+			st.Granted = append(st.Granted, c.ID)
+		} else {
+			st.Denied = append(st.Denied, c.ID)
+		}
+		st.Categories = append(st.Categories, categoryState{c.ID, c.Name, g})
+	}
+	body, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.Header().Add("Vary", "Cookie")
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, err = w.Write(append(body, '\n'))
+	return err
+}
+
+// recordDecision handles a POST: checks, reads, sets the cookie, expires
+// withdrawn cookies, logs the receipt and answers.
+func (h *Handler) recordDecision(w http.ResponseWriter, r *http.Request, before rules.Set) error {
+	if err := sameOrigin(r); err != nil {
+		return err
+	}
+	d, isJSON, err := readDecision(w, r)
+	if err != nil {
+		return err
+	}
+	chosen, err := h.chosenSet(d)
+	if err != nil {
+		return err
+	}
+	target := "/"
+	if d.Redirect != "" {
+		if target, err = sameSitePath(d.Redirect); err != nil {
+			return err
+		}
+	} else if p, err := refererPath(r); err == nil {
+		target = p
+	}
+
+	// The decision: the native cookie, under the policy version.
+	cookie := &http.Cookie{
+		Name:     h.Cookie,
+		Value:    h.rules.FormatConsent(chosen, h.PolicyVersion),
+		Path:     "/",
+		MaxAge:   int(time.Duration(h.ConsentMaxAge) / time.Second),
+		SameSite: http.SameSiteLaxMode,
+		Secure:   r.TLS != nil,
+	}
+	w.Header().Add("Set-Cookie", cookie.String())
+	expired := h.expireWithdrawn(w.Header(), r, chosen)
+
+	receipt := newReceipt()
+	w.Header().Set("Consent-Receipt", receipt)
+	if c := h.logger.Check(zap.InfoLevel, "consent recorded"); c != nil {
+		c.Write(
+			zap.String("receipt", receipt),
+			zap.Time("time", h.now().UTC()),
+			zap.String("granted", h.rules.FormatSet(chosen.With(rules.Necessary))),
+			zap.String("before", h.rules.FormatSet(before)),
+			zap.String("action", d.Action),
+			zap.String("policy_version", h.PolicyVersion),
+			zap.String("client_ip", truncateIP(clientIP(r))),
+			zap.Int("cookies_expired", expired),
+		)
+	}
+
+	// What the visitor will have from the next request on (GPC still
+	// applies on top of a recorded grant).
+	after := chosen.With(rules.Necessary)
+	if h.gpc && rules.GPC(r.Header) {
+		after &^= 1 << rules.Advertising
+	}
+	if isJSON {
+		return h.writeState(w, withCookie(r, cookie), after, receipt, http.StatusOK)
+	}
+	// RFC 9110 §15.4.4: 303 makes the browser GET the page it came from.
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusSeeOther)
+	return nil
+}
+
+// withCookie is r as the next request will be: with the new consent
+// cookie in place of the old ones, so that "decided" reads true.
+func withCookie(r *http.Request, c *http.Cookie) *http.Request {
+	r2 := r.Clone(r.Context())
+	r2.Header["Cookie"] = []string{c.Name + "=" + c.Value}
+	return r2
+}
+
+// sameOrigin refuses a POST that is not from a page of the site itself, so
+// that no other site can record (or withdraw) a visitor's consent: Fetch
+// Metadata first (Sec-Fetch-Site, sent by every current browser), then
+// Origin (sent with every POST since 2020). A request with neither cannot
+// show where it comes from and is refused.
+func sameOrigin(r *http.Request) error {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		if site != "same-origin" {
+			return refuse(http.StatusForbidden, "consent can only be recorded from the site itself (Sec-Fetch-Site: %s)", site)
+		}
+		return nil
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return refuse(http.StatusForbidden, "consent can only be recorded from the site itself: the request has neither Sec-Fetch-Site nor Origin")
+	}
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	if !strings.EqualFold(origin, scheme+r.Host) {
+		return refuse(http.StatusForbidden, "consent can only be recorded from the site itself (Origin %q)", origin)
+	}
+	return nil
+}
+
+// readDecision reads a form or JSON body of at most maxEndpointBody bytes.
+func readDecision(w http.ResponseWriter, r *http.Request) (d decision, isJSON bool, err error) {
+	mt, _, perr := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if perr != nil || mt != "application/x-www-form-urlencoded" && mt != "application/json" {
+		return d, false, refuse(http.StatusUnsupportedMediaType, "a consent decision is a form (application/x-www-form-urlencoded) or JSON (application/json)")
+	}
+	body, rerr := io.ReadAll(io.LimitReader(r.Body, maxEndpointBody+1))
+	if rerr != nil {
+		return d, false, refuse(http.StatusBadRequest, "reading the consent decision: %v", rerr)
+	}
+	if len(body) > maxEndpointBody {
+		return d, false, refuse(http.StatusBadRequest, "a consent decision is at most %d bytes", maxEndpointBody)
+	}
+	if mt == "application/json" {
+		dec := json.NewDecoder(strings.NewReader(string(body)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&d); err != nil {
+			return d, true, refuse(http.StatusBadRequest, "malformed consent decision: %v", err)
+		}
+		if dec.More() {
+			return d, true, refuse(http.StatusBadRequest, "malformed consent decision: data after the JSON object")
+		}
+		return d, true, nil
+	}
+	form, ferr := url.ParseQuery(string(body))
+	if ferr != nil {
+		return d, false, refuse(http.StatusBadRequest, "malformed consent form: %v", ferr)
+	}
+	d.Action = form.Get("action")
+	d.Redirect = form.Get("redirect")
+	for _, g := range form["grant"] {
+		// One field per checkbox, or one field listing ids.
+		d.Grant = append(d.Grant, strings.FieldsFunc(g, func(r rune) bool { return r == '.' || r == ',' || r == ' ' })...)
+	}
+	return d, false, nil
+}
+
+// chosenSet turns a decision into the categories granted.
+func (h *Handler) chosenSet(d decision) (rules.Set, error) {
+	var set rules.Set
+	switch d.Action {
+	case "accept_all":
+		for i := range h.rules.Categories() {
+			set = set.With(rules.Category(i))
+		}
+		return set, nil
+	case "reject_all":
+		return set.With(rules.Necessary), nil
+	case "", "save":
+	default:
+		return 0, refuse(http.StatusBadRequest, "unknown consent action %q (accept_all, reject_all or save)", d.Action)
+	}
+	set = set.With(rules.Necessary)
+	if len(d.Grant) > 64 {
+		return 0, refuse(http.StatusBadRequest, "too many categories in the consent decision")
+	}
+	for _, id := range d.Grant {
+		c, ok := h.rules.CategoryByID(strings.ToLower(id))
+		if !ok {
+			return 0, refuse(http.StatusBadRequest, "unknown consent category %q", id)
+		}
+		set = set.With(c)
+	}
+	return set, nil
+}
+
+// sameSitePath accepts a redirect target only as a path on this site: it
+// starts with one '/', not "//" or "/\" (which browsers read as another
+// host), holds no backslash or control byte, and parses to no scheme and no
+// host. Anything else would make the endpoint an open redirect.
+func sameSitePath(s string) (string, error) {
+	bad := refuse(http.StatusBadRequest, "redirect must be a path on this site, like /page")
+	if len(s) > 2048 || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") {
+		return "", bad
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c == 0x7f || c == '\\' {
+			return "", bad
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
+		return "", bad
+	}
+	return s, nil
+}
+
+// refererPath is the path (and query) of a same-origin Referer.
+func refererPath(r *http.Request) (string, error) {
+	ref, err := url.Parse(r.Referer())
+	if err != nil || ref.Host == "" || !strings.EqualFold(ref.Host, r.Host) {
+		return "", errors.New("no same-origin referer")
+	}
+	return sameSitePath(ref.RequestURI())
+}
+
+// expireWithdrawn adds a Set-Cookie that expires every tracking cookie the
+// request carries whose category the decision leaves denied: for the host
+// and for each parent domain down to the registrable one (a cookie set with
+// Domain= can only be removed with the same Domain), at Path=/. HttpOnly
+// cookies, which no client-side consent tool can delete, go the same way.
+// Cookies scoped to a path the endpoint's requests do not match are not
+// sent to it, and so not seen.
+func (h *Handler) expireWithdrawn(hdr http.Header, r *http.Request, chosen rules.Set) int {
+	var names []string
+	seen := map[string]bool{}
+	for _, line := range r.Header["Cookie"] {
+		for _, pair := range strings.Split(line, ";") {
+			name, _, ok := strings.Cut(pair, "=")
+			name = strings.TrimSpace(name)
+			if !ok || seen[name] || len(seen) > 200 {
+				continue
+			}
+			seen[name] = true
+			if v := h.rules.CookieVendor(name); v != nil && !chosen.Has(v.Category) {
+				names = append(names, name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return 0
+	}
+	domains := cookieDomains(r.Host)
+	for _, name := range names {
+		secure := r.TLS != nil || strings.HasPrefix(name, "__Secure-") || strings.HasPrefix(name, "__Host-")
+		for _, d := range domains {
+			c := &http.Cookie{Name: name, Value: "", Path: "/", Domain: d, MaxAge: -1, Secure: secure}
+			// MaxAge -1 writes Max-Age=0; Expires in the past for
+			// clients that predate Max-Age.
+			hdr.Add("Set-Cookie", c.String()+"; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+		}
+	}
+	return len(names)
+}
+
+// cookieDomains lists the Domain attributes under which the site's pages may
+// have set a cookie: "" (host-only) and every parent of the host down to the
+// registrable domain. An IP address has only host-only cookies.
+func cookieDomains(host string) []string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	out := []string{""}
+	if net.ParseIP(strings.Trim(host, "[]")) != nil || !strings.Contains(host, ".") {
+		return out
+	}
+	site, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
+		return out
+	}
+	for d := host; ; {
+		out = append(out, d)
+		if d == site {
+			return out
+		}
+		i := strings.IndexByte(d, '.')
+		if i < 0 {
+			return out
+		}
+		d = d[i+1:]
+	}
+}
+
+// newReceipt is a random receipt id: 80 bits, base32, no personal data.
+func newReceipt() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
+}
+
+// clientIP is Caddy's resolved client address (trusted_proxies honoured),
+// else the connection's peer.
+func clientIP(r *http.Request) string {
+	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
+		return ip
+	}
+	return r.RemoteAddr
+}

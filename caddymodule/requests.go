@@ -1,0 +1,164 @@
+package caddymodule
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/consentedge/consentedge/rules"
+)
+
+// Collector is a path on the site's own domain that forwards to a tracker
+// (server-side tagging such as /g/collect or /gtag/js, a first-party pixel):
+// while its category is denied, requests to it are answered 204 No Content
+// and never reach the origin.
+type Collector struct {
+	// Path is matched against the request path exactly, or as a prefix when
+	// it ends in '*' ("/gtm/*").
+	Path string `json:"path"`
+	// Category is a category id or the id of a vendor, whose category
+	// counts.
+	Category string `json:"category"`
+
+	cat rules.Category
+}
+
+func (c *Collector) matches(path string) bool {
+	if p, ok := strings.CutSuffix(c.Path, "*"); ok {
+		return strings.HasPrefix(path, p)
+	}
+	return path == c.Path
+}
+
+// resolveCollector finds the category a collector names (a category id, or a
+// vendor id standing for its vendor's category).
+func resolveCollector(rs *rules.Rules, c *Collector) bool {
+	if cat, ok := rs.CategoryByID(c.Category); ok {
+		c.cat = cat
+		return true
+	}
+	if v, ok := rs.VendorByID(c.Category); ok {
+		c.cat = v.Category
+		return true
+	}
+	return false
+}
+
+// deniedCollector reports whether the request is for a collector whose
+// category the visitor has not granted.
+func (h *Handler) deniedCollector(r *http.Request, granted rules.Set) (*Collector, bool) {
+	for i := range h.Collectors {
+		c := &h.Collectors[i]
+		if c.matches(r.URL.Path) {
+			return c, !granted.Has(c.cat)
+		}
+	}
+	return nil, false
+}
+
+// answerCollector answers a denied collector request: 204, never cached (the
+// same URL answers for real once the visitor consents).
+func (h *Handler) answerCollector(w http.ResponseWriter, r *http.Request, c *Collector) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+	if ce := h.logger.Check(zap.DebugLevel, "collector request answered without the origin"); ce != nil {
+		ce.Write(zap.String("path", r.URL.Path), zap.String("collector", c.Path), zap.String("category", c.Category))
+	}
+}
+
+// requestFilter is what the request side removed, for the log.
+type requestFilter struct {
+	cookies []rules.Removal
+	params  int
+}
+
+// filterRequest keeps the tracking cookies of denied categories and, while
+// advertising is denied, click identifiers away from the origin.
+func (h *Handler) filterRequest(r *http.Request, granted rules.Set) (rf requestFilter) {
+	if lines := r.Header["Cookie"]; len(lines) > 0 {
+		out := lines[:0:0]
+		changed := false
+		for _, line := range lines {
+			n := len(rf.cookies)
+			nl, removed := h.rules.FilterCookieHeader(line, granted, rf.cookies)
+			rf.cookies = removed
+			if len(rf.cookies) == n {
+				out = append(out, line)
+				continue
+			}
+			changed = true
+			if nl != "" {
+				out = append(out, nl)
+			}
+		}
+		if changed {
+			if len(out) == 0 {
+				delete(r.Header, "Cookie")
+			} else {
+				r.Header["Cookie"] = out
+			}
+		}
+	}
+	if !granted.Has(rules.Advertising) && r.URL.RawQuery != "" {
+		if q, n := h.params.Strip(r.URL.RawQuery); n > 0 {
+			rf.params = n
+			r.URL.RawQuery = q
+			// RequestURI is what Caddy's {uri} placeholder and access log
+			// read: keep it in step with the URL the origin gets.
+			if i := strings.IndexByte(r.RequestURI, '?'); i >= 0 {
+				r.RequestURI = r.RequestURI[:i]
+				if q != "" {
+					r.RequestURI += "?" + q
+				}
+			}
+		}
+	}
+	return rf
+}
+
+// filterSetCookies drops the response's Set-Cookie fields that set a
+// tracking cookie of a denied category and caps the lifetime of the granted
+// ones at their vendor's retention. First-party tracking cookies come from
+// server-side tagging or the application itself; the filter cannot see them
+// in the markup.
+func (rw *responseWriter) filterSetCookies() {
+	h := rw.Header()
+	vals := h["Set-Cookie"]
+	if len(vals) == 0 {
+		return
+	}
+	now := rw.h.now()
+	out := vals[:0:0]
+	changed := false
+	for _, v := range vals {
+		nv, drop, rm := rw.h.rules.SetCookie(v, rw.granted, now)
+		switch {
+		case drop:
+			rw.setCookies = append(rw.setCookies, *rm)
+			changed = true
+		case nv != v:
+			changed = true
+			out = append(out, nv)
+		default:
+			out = append(out, v)
+		}
+	}
+	if !changed {
+		return
+	}
+	if len(out) == 0 {
+		delete(h, "Set-Cookie")
+		return
+	}
+	h["Set-Cookie"] = out
+}
+
+// now is the handler's clock (tests set it).
+func (h *Handler) now() time.Time {
+	if h.clock != nil {
+		return h.clock()
+	}
+	return time.Now()
+}
