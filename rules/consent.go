@@ -106,11 +106,20 @@ func (r *Rules) FormatConsent(s Set, version string) string {
 type ConsentConfig struct {
 	Cookie string // native cookie name; "" = "consent"
 	GPC    bool   // honour Sec-GPC: 1 (denies advertising)
+	// DNT honours DNT: 1 as an objection to tracking: it denies analytics
+	// and advertising.
+	DNT bool
 	// PolicyVersion, when set, is the policy version consent must have been
 	// recorded under: a cookie carrying the marker of another version
 	// grants necessary only. A cookie without a marker (not written by the
 	// consent endpoint) is read as before.
 	PolicyVersion string
+	// Sources are the consent tools whose cookies are read; nil reads the
+	// native cookie only. List SourceNative to read it beside others.
+	Sources []Source
+	// Names resolves the tools' category and service names; nil uses the
+	// defaults.
+	Names *NameMap
 }
 
 // DefaultConsentCookie is the native cookie's name when ConsentConfig.Cookie is empty.
@@ -118,64 +127,196 @@ const DefaultConsentCookie = "consent"
 
 // Consent reads the visitor's consent state from request headers. It never
 // fails: a missing, malformed or oversized signal grants necessary only.
-//
-// Several cookies of the native name grant only what all of them grant: a
-// sibling subdomain can set a cookie for the parent domain (cookie tossing,
-// RFC 6265 §8.6), and the browser sends both; neither can be trusted to be ours.
-// When the Cookie headers are too large to scan completely, a cookie we did not
-// read could deny something, so the result is necessary only (fail closed).
-//
-// With cfg.GPC, any Sec-GPC header whose value is exactly "1" (GPC spec §3: the
-// only valid value) removes advertising: GPC is an opt-out of sale and sharing,
-// binding under the CCPA.
 func (r *Rules) Consent(h http.Header, cfg ConsentConfig) Set {
-	s, _ := r.ConsentDetail(h, cfg)
-	return s
+	return r.ReadConsent(h, cfg).Granted
 }
 
 // ConsentDetail is Consent that also says why a signal was not taken as
 // sent: "" when it was (or there was none), else a short reason for a debug
 // log line (never the cookie's value: it may identify the visitor).
 func (r *Rules) ConsentDetail(h http.Header, cfg ConsentConfig) (Set, string) {
-	name := cfg.Cookie
-	if name == "" {
-		name = DefaultConsentCookie
+	c := r.ReadConsent(h, cfg)
+	return c.Granted, c.Reason
+}
+
+// ConsentState is the visitor's consent as read from one request.
+type ConsentState struct {
+	Granted Set
+	// Signals is what decided: the sources whose cookies stated something,
+	// and GPC and DNT when they took something away. None: no signal,
+	// necessary only.
+	Signals Signals
+	// Reason says why a signal was not taken as sent ("" when all were):
+	// for a debug line, never a cookie value.
+	Reason string
+}
+
+// ReadConsent reads the visitor's consent from every configured source.
+//
+// Each source states grants and denials; a category is granted when some
+// source grants it and none denies it: an explicit denial anywhere wins (a
+// stale second tool, or a second cookie of the same name, can only take
+// away). Tools that record a list of accepted categories (ours,
+// cookieconsent, TCF) deny everything they do not list; tools that record
+// per-category or per-service choices (OneTrust, Cookiebot, CookieYes,
+// Complianz, Klaro, tarteaucitron) state only what they record.
+//
+// Several cookies of one source's name grant only what all of them grant: a
+// sibling subdomain can set a cookie for the parent domain (cookie tossing,
+// RFC 6265 §8.6), and the browser sends both; neither can be trusted to be
+// ours. When the Cookie headers are too large to scan completely, a cookie
+// we did not read could deny something, so the result is necessary only
+// (fail closed). Nothing here fails: malformed values state nothing.
+//
+// With cfg.GPC, any Sec-GPC header whose value is exactly "1" (GPC spec §3:
+// the only valid value) removes advertising: GPC is an opt-out of sale and
+// sharing, binding under the CCPA. With cfg.DNT, DNT: 1 removes analytics
+// and advertising.
+func (r *Rules) ReadConsent(h http.Header, cfg ConsentConfig) ConsentState {
+	sources := cfg.Sources
+	var native [1]Source // on the stack: reading consent must not allocate
+	if sources == nil {
+		native[0] = Source{Name: SourceNative, Cookie: cfg.Cookie}
+		sources = native[:]
+	}
+	names := cfg.Names
+	if names == nil {
+		defaults := NameMap{r: r}
+		names = &defaults
 	}
 	want := VersionMarker(cfg.PolicyVersion)
-	set, found, n, bad, stale := r.all(), false, 0, 0, 0
-	complete := ScanCookies(h, name, func(v string) bool {
-		found = true
-		n++
-		s, marker, ok := r.parseConsentVersion(v)
-		if !ok {
-			bad++
+	var st ConsentState
+	var total Stated
+	for _, src := range sources {
+		cookie := src.Cookie
+		if cookie == "" {
+			cookie = sourceCookies[src.Name]
+			if src.Name == SourceNative && cfg.Cookie != "" {
+				cookie = cfg.Cookie
+			}
 		}
-		if want != "" && marker != "" && marker != want {
-			stale++
-			s = 1 << Necessary
+		match := func(n string) bool { return n == cookie }
+		if src.Name == SourceComplianz && src.Cookie == "" {
+			match = func(n string) bool { return strings.HasPrefix(n, cookie) }
 		}
-		set &= s
-		return true
-	})
-	why := ""
-	switch {
-	case !complete:
-		why = "cookie headers over the scan bound: necessary only"
-	case bad > 0:
-		why = "malformed consent cookie: necessary only"
-	case stale > 0:
-		why = "consent recorded under another policy version: necessary only"
-	case n > 1:
-		why = "several consent cookies: their intersection"
+		var got Stated
+		n, bad, stale := 0, 0, 0
+		complete := scanCookies(h, match, func(name, v string) bool {
+			var s Stated
+			ok := false
+			if src.Name == SourceNative {
+				set, marker, wellFormed := r.parseConsentVersion(v)
+				switch {
+				case !wellFormed:
+				case want != "" && marker != "" && marker != want:
+					stale++
+				default:
+					s, ok = r.listed(set), true
+				}
+			} else {
+				s, ok = r.ReadSource(src.Name, name, v, names)
+			}
+			if !ok {
+				bad++
+			}
+			if src.Name == SourceComplianz {
+				// One cookie per category: they add up.
+				got.Grant |= s.Grant
+				got.Deny |= s.Deny
+			} else if n == 0 {
+				got = s
+			} else {
+				got.Grant &= s.Grant
+				got.Deny |= s.Deny
+			}
+			n++
+			return true
+		})
+		if !complete {
+			return ConsentState{Granted: 1 << Necessary, Reason: "cookie headers over the scan bound: necessary only"}
+		}
+		switch {
+		case bad > 0 && st.Reason == "":
+			st.Reason = "malformed " + src.Name + " cookie: it grants nothing"
+		case stale > 0 && st.Reason == "":
+			st.Reason = "consent recorded under another policy version: it grants nothing"
+		case n > 1 && src.Name != SourceComplianz && st.Reason == "":
+			st.Reason = "several " + src.Name + " cookies: their intersection"
+		}
+		if got.Grant|got.Deny != 0 {
+			st.Signals |= signalOf(src.Name)
+		}
+		total.Grant |= got.Grant
+		total.Deny |= got.Deny
 	}
-	if !found || !complete {
-		return 1 << Necessary, why
-	}
-	set = set&r.all() | 1<<Necessary
+	set := (total.Grant&^total.Deny)&r.all() | 1<<Necessary
 	if cfg.GPC && GPC(h) {
+		if set.Has(Advertising) {
+			st.Signals |= signalOf(SignalGPC)
+		}
 		set &^= 1 << Advertising
 	}
-	return set, why
+	if cfg.DNT && DNT(h) {
+		if set&(1<<Analytics|1<<Advertising) != 0 {
+			st.Signals |= signalOf(SignalDNT)
+		}
+		set &^= 1<<Analytics | 1<<Advertising
+	}
+	st.Granted = set
+	return st
+}
+
+// Signals is a set of consent signals, by name: the Source* names, SignalGPC
+// and SignalDNT. A bit set, so that reading consent does not allocate.
+type Signals uint16
+
+// The header signals.
+const (
+	SignalGPC = "gpc"
+	SignalDNT = "dnt"
+)
+
+// signalNames orders the signals (bit i is signalNames[i]).
+var signalNames = []string{SourceNative, SourceCookieConsent, SourceKlaro, SourceCookiebot, SourceOneTrust,
+	SourceCookieYes, SourceComplianz, SourceTarteaucitron, SourceTCF, SignalGPC, SignalDNT}
+
+func signalOf(name string) Signals {
+	for i, n := range signalNames {
+		if n == name {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// Names lists the signals in s, sources first.
+func (s Signals) Names() []string {
+	var out []string
+	for i, n := range signalNames {
+		if s&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// String is the signals joined by "+" ("onetrust+gpc"), or "none".
+func (s Signals) String() string {
+	if s == 0 {
+		return "none"
+	}
+	return strings.Join(s.Names(), "+")
+}
+
+// DNT reports whether h carries Do Not Track: a DNT header whose value is
+// exactly "1".
+func DNT(h http.Header) bool {
+	for _, v := range h["Dnt"] {
+		if strings.Trim(v, " \t") == "1" {
+			return true
+		}
+	}
+	return false
 }
 
 // GPC reports whether h carries Global Privacy Control: a Sec-GPC header whose

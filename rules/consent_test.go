@@ -220,7 +220,7 @@ func TestConsentDetail(t *testing.T) {
 	}{
 		{"consent=analytics", ""},
 		{"", ""},
-		{"consent=ana%20lytics", "malformed consent cookie: necessary only"},
+		{"consent=ana%20lytics", "malformed consent cookie: it grants nothing"},
 		{"consent=analytics; consent=functional", "several consent cookies: their intersection"},
 		{strings.Repeat("a=b; ", 1100) + "consent=analytics", "cookie headers over the scan bound: necessary only"},
 	} {

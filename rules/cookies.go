@@ -41,6 +41,12 @@ func CookieValues(h http.Header, name string) []string {
 // line counts: HTTP/2 and HTTP/3 may split the header into several fields
 // (RFC 9113 §8.2.3).
 func ScanCookies(h http.Header, name string, fn func(value string) bool) (complete bool) {
+	return scanCookies(h, func(n string) bool { return n == name }, func(_, v string) bool { return fn(v) })
+}
+
+// scanCookies is ScanCookies for every cookie whose name match accepts
+// (complianz writes one cookie per category, cmplz_<category>).
+func scanCookies(h http.Header, match func(name string) bool, fn func(name, value string) bool) (complete bool) {
 	bytes, pairs := 0, 0
 	for _, line := range h["Cookie"] {
 		if bytes+len(line) > maxCookieBytes {
@@ -75,7 +81,7 @@ func ScanCookies(h http.Header, name string, fn func(value string) bool) (comple
 			if !ok {
 				continue // nameless cookie: never ours
 			}
-			if trimWSP(n) == name && !fn(trimWSP(v)) {
+			if n = trimWSP(n); match(n) && !fn(n, trimWSP(v)) {
 				return true // the caller stopped, not a bound
 			}
 		}

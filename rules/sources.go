@@ -1,0 +1,412 @@
+package rules
+
+import (
+	"encoding/json"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// Consent sources: the cookies in which consent tools (CMPs) record what the
+// visitor chose (GUIDE §3). Each reader turns one cookie value into what it
+// states about our categories: granted, denied, or nothing. A value a reader
+// cannot read states nothing: a malformed signal grants nothing and never
+// fails the request.
+
+// Source names, as in the Caddyfile's `source <name> [cookie]`.
+const (
+	SourceNative        = "consent"       // ours: ids joined by "."
+	SourceCookieConsent = "cookieconsent" // orestbida/cookieconsent v2 and v3: cc_cookie
+	SourceKlaro         = "klaro"         // klaro: {"<service>":true,...}
+	SourceCookiebot     = "cookiebot"     // CookieConsent: {necessary:true,preferences:false,...} or -1
+	SourceOneTrust      = "onetrust"      // OptanonConsent: groups=C0001:1,C0002:0,...
+	SourceCookieYes     = "cookieyes"     // cookieyes-consent: analytics:yes,advertisement:no,...
+	SourceComplianz     = "complianz"     // cmplz_<category>: allow/deny
+	SourceTarteaucitron = "tarteaucitron" // tarteaucitron: !gtag=true!facebookpixel=false
+	SourceTCF           = "tcf"           // IAB TCF v2.2/2.3: euconsent-v2
+)
+
+// sourceCookies are each tool's default cookie name (complianz: a prefix).
+var sourceCookies = map[string]string{
+	SourceNative:        DefaultConsentCookie,
+	SourceCookieConsent: "cc_cookie",
+	SourceKlaro:         "klaro",
+	SourceCookiebot:     "CookieConsent",
+	SourceOneTrust:      "OptanonConsent",
+	SourceCookieYes:     "cookieyes-consent",
+	SourceComplianz:     "cmplz_",
+	SourceTarteaucitron: "tarteaucitron",
+	SourceTCF:           "euconsent-v2",
+}
+
+// SourceNames lists the sources a configuration may name, sorted.
+func SourceNames() []string {
+	var out []string
+	for n := range sourceCookies {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DefaultSourceCookie is the cookie a source reads unless configured
+// otherwise ("" for an unknown source).
+func DefaultSourceCookie(source string) string { return sourceCookies[source] }
+
+// Source is one consent source to read.
+type Source struct {
+	Name   string // one of the Source* constants
+	Cookie string // "" = the tool's default cookie name
+}
+
+// defaultNames maps the category and service names of the common tools to
+// our categories (lowercase). Operators add and override with `map`.
+var defaultNames = map[string]map[string]Category{
+	SourceCookieConsent: {
+		"necessary": Necessary, "functionality": Functional, "functional": Functional, "preferences": Functional,
+		"analytics": Analytics, "performance": Analytics, "statistics": Analytics, "measurement": Analytics,
+		"marketing": Advertising, "targeting": Advertising, "ads": Advertising, "advertising": Advertising, "advertisement": Advertising,
+	},
+	SourceCookiebot: {
+		"necessary": Necessary, "preferences": Functional, "statistics": Analytics, "marketing": Advertising,
+	},
+	SourceOneTrust: {
+		"c0001": Necessary, "c0002": Analytics, "c0003": Functional, "c0004": Advertising, "c0005": Advertising,
+	},
+	SourceCookieYes: {
+		"necessary": Necessary, "functional": Functional, "analytics": Analytics, "performance": Analytics,
+		"advertisement": Advertising,
+	},
+	SourceComplianz: {
+		// Complianz's "functional" is the technically necessary group.
+		"functional": Necessary, "preferences": Functional, "statistics": Analytics, "statistics-anonymous": Analytics,
+		"marketing": Advertising,
+	},
+	SourceKlaro: {
+		"googleanalytics": Analytics, "google-analytics": Analytics, "gtm": Analytics, "googletagmanager": Analytics,
+		"matomo": Analytics, "hotjar": Analytics, "intercom": Analytics,
+		"facebook": Advertising, "facebookpixel": Advertising, "metapixel": Advertising, "googleads": Advertising,
+		"adsense": Advertising,
+	},
+	SourceTarteaucitron: {
+		"gtag": Analytics, "analytics": Analytics, "gajs": Analytics, "googletagmanager": Analytics, "matomo": Analytics,
+		"hotjar": Analytics, "intercomchat": Analytics, "clarity": Analytics,
+		"facebookpixel": Advertising, "googleads": Advertising, "adsense": Advertising, "googleadwordsconversion": Advertising,
+		"googleadwordsremarketing": Advertising, "linkedininsighttag": Advertising, "twitteruwt": Advertising, "tiktok": Advertising,
+	},
+}
+
+// NameMap resolves a tool's category or service names to our categories:
+// the operator's mapping first, then the tool's defaults, then the rule
+// set's vendor ids (a Klaro service named "hotjar" is the vendor hotjar).
+type NameMap struct {
+	r        *Rules
+	operator map[string]Category
+}
+
+// NewNameMap builds a NameMap from the operator's `map` lines (tool name →
+// category id). Names match case-insensitively.
+func (r *Rules) NewNameMap(operator map[string]Category) *NameMap {
+	m := &NameMap{r: r, operator: map[string]Category{}}
+	for k, v := range operator {
+		m.operator[strings.ToLower(k)] = v
+	}
+	return m
+}
+
+// Resolve finds the category a tool's name stands for.
+func (m *NameMap) Resolve(source, name string) (Category, bool) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if c, ok := m.operator[name]; ok {
+		return c, true
+	}
+	if c, ok := defaultNames[source][name]; ok {
+		return c, true
+	}
+	if source == SourceNative {
+		c, ok := m.r.catIdx[name]
+		return c, ok
+	}
+	if v, ok := m.r.vendorIdx[name]; ok {
+		return m.r.vendors[v].Category, true
+	}
+	return 0, false
+}
+
+// Stated is what one source says: categories granted and categories
+// denied. A category in neither is not addressed.
+type Stated struct {
+	Grant, Deny Set
+}
+
+// add records a decision on c; a denial of a category wins over a grant of
+// it from the same source (two tool names for one of our categories, one
+// refused: the visitor did not agree to all of it).
+func (s *Stated) add(c Category, granted bool) {
+	switch {
+	case c == Necessary && !granted:
+		// Strictly necessary is not the visitor's to refuse.
+	case granted:
+		s.Grant = s.Grant.With(c)
+	default:
+		s.Deny = s.Deny.With(c)
+	}
+}
+
+func (s Stated) final() Stated {
+	s.Grant &^= s.Deny
+	return s
+}
+
+// listed states a complete decision: the granted categories, and every
+// other category the rule set knows, denied.
+func (r *Rules) listed(grant Set) Stated {
+	grant = grant.With(Necessary)
+	return Stated{Grant: grant, Deny: r.all() &^ grant}
+}
+
+// ReadSource reads one cookie value of a source. name is the cookie's name
+// (complianz reads one cookie per category, named cmplz_<category>). ok is
+// false when the value is malformed: it states nothing.
+func (r *Rules) ReadSource(source, name, value string, m *NameMap) (Stated, bool) {
+	if len(value) > maxSourceValue {
+		return Stated{}, false
+	}
+	switch source {
+	case SourceNative:
+		s, ok := r.parseConsent(value)
+		if !ok {
+			return Stated{}, false
+		}
+		return r.listed(s), true
+	case SourceCookieConsent:
+		return r.readCookieConsent(value, m)
+	case SourceKlaro:
+		return readKlaro(value, m)
+	case SourceCookiebot:
+		return r.readCookiebot(value, m)
+	case SourceOneTrust:
+		return readOneTrust(value, m)
+	case SourceCookieYes:
+		return readCookieYes(value, m)
+	case SourceComplianz:
+		return readComplianz(name, value, m)
+	case SourceTarteaucitron:
+		return readTarteaucitron(value, m)
+	case SourceTCF:
+		tc, err := ParseTCString(value)
+		if err != nil {
+			return Stated{}, false
+		}
+		g, d := tcfStated(tc)
+		return Stated{Grant: g, Deny: d}, true
+	}
+	return Stated{}, false
+}
+
+// maxSourceValue bounds a tool's cookie value (browsers cap a cookie at
+// 4 KiB; a TC string with a full vendor bit field may be longer when
+// several cookies are concatenated by a CMP, hence the margin).
+const maxSourceValue = 16 << 10
+
+// unescape percent-decodes a cookie value that is URL-encoded, and leaves
+// one that is not (raw JSON from cookieconsent v2, say) as it is. A value
+// with a '%' that does not decode is malformed.
+func unescape(v string) (string, bool) {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && !strings.HasPrefix(v, `"{`) {
+		v = v[1 : len(v)-1]
+	}
+	if !strings.Contains(v, "%") {
+		return v, true
+	}
+	u, err := url.PathUnescape(v)
+	return u, err == nil
+}
+
+// readCookieConsent reads orestbida/cookieconsent: v3 writes URL-encoded
+// JSON {"categories":["necessary","analytics"],...}; v2 raw (or, with
+// rfc_cookie, URL-encoded) JSON {"level":["necessary",...],...}. The list is
+// the complete decision: a category the site's names map to but the list
+// leaves out is denied, and so is every category no name maps to.
+func (r *Rules) readCookieConsent(v string, m *NameMap) (Stated, bool) {
+	v, ok := unescape(v)
+	if !ok {
+		return Stated{}, false
+	}
+	var c struct {
+		Categories *[]string `json:"categories"`
+		Level      *[]string `json:"level"`
+	}
+	if json.Unmarshal([]byte(v), &c) != nil {
+		return Stated{}, false
+	}
+	list := c.Categories
+	if list == nil {
+		list = c.Level
+	}
+	if list == nil {
+		return Stated{}, false
+	}
+	var grant Set
+	for _, name := range *list {
+		if cat, ok := m.Resolve(SourceCookieConsent, name); ok {
+			grant = grant.With(cat)
+		}
+	}
+	return r.listed(grant), true
+}
+
+// readKlaro reads Klaro's {"<service>":true|false,...} (URL-encoded): each
+// service the mapping knows grants or denies its category.
+func readKlaro(v string, m *NameMap) (Stated, bool) {
+	v, ok := unescape(v)
+	if !ok {
+		return Stated{}, false
+	}
+	var services map[string]bool
+	if json.Unmarshal([]byte(v), &services) != nil {
+		return Stated{}, false
+	}
+	var s Stated
+	for name, on := range services {
+		if cat, ok := m.Resolve(SourceKlaro, name); ok {
+			s.add(cat, on)
+		}
+	}
+	return s.final(), true
+}
+
+// readCookiebot reads Cookiebot's CookieConsent: URL-encoded pseudo-JS,
+// {stamp:'…',necessary:true,preferences:false,statistics:true,
+// marketing:false,method:'explicit',ver:1,utc:…,region:'de'}; "-1" means the
+// visitor's region needs no consent (Cookiebot then treats every category
+// as accepted).
+func (r *Rules) readCookiebot(v string, m *NameMap) (Stated, bool) {
+	v, ok := unescape(v)
+	if !ok {
+		return Stated{}, false
+	}
+	if strings.TrimSpace(v) == "-1" {
+		return r.listed(r.all()), true
+	}
+	v = strings.TrimSpace(v)
+	if !strings.HasPrefix(v, "{") || !strings.HasSuffix(v, "}") {
+		return Stated{}, false
+	}
+	var s Stated
+	seen := false
+	for _, kv := range strings.Split(v[1:len(v)-1], ",") {
+		k, val, ok := strings.Cut(kv, ":")
+		if !ok {
+			continue
+		}
+		k, val = strings.Trim(strings.TrimSpace(k), `'"`), strings.TrimSpace(val)
+		if val != "true" && val != "false" {
+			continue
+		}
+		if cat, ok := m.Resolve(SourceCookiebot, k); ok {
+			s.add(cat, val == "true")
+			seen = true
+		}
+	}
+	if !seen {
+		return Stated{}, false
+	}
+	return s.final(), true
+}
+
+// readOneTrust reads OptanonConsent, a URL-encoded query string whose
+// groups parameter lists "C0002:1,C0004:0": 1 grants, 0 denies.
+func readOneTrust(v string, m *NameMap) (Stated, bool) {
+	q, err := url.ParseQuery(v)
+	if err != nil {
+		return Stated{}, false
+	}
+	groups, ok := q["groups"]
+	if !ok || len(groups) != 1 {
+		return Stated{}, false
+	}
+	var s Stated
+	for _, g := range strings.Split(groups[0], ",") {
+		id, val, ok := strings.Cut(g, ":")
+		if !ok || val != "1" && val != "0" {
+			continue
+		}
+		if cat, ok := m.Resolve(SourceOneTrust, id); ok {
+			s.add(cat, val == "1")
+		}
+	}
+	return s.final(), true
+}
+
+// readCookieYes reads cookieyes-consent: "consentid:…,consent:yes,
+// action:yes,necessary:yes,functional:yes,analytics:no,…". Only a recorded
+// consent (consent:yes) grants; "consent:no" denies everything it lists.
+func readCookieYes(v string, m *NameMap) (Stated, bool) {
+	v, ok := unescape(v)
+	if !ok {
+		return Stated{}, false
+	}
+	fields := map[string]string{}
+	for _, kv := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(kv, ":")
+		if ok {
+			fields[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		}
+	}
+	if fields["consent"] != "yes" && fields["consent"] != "no" {
+		return Stated{}, false
+	}
+	var s Stated
+	for k, val := range fields {
+		if k == "consent" || k == "action" || k == "consentid" {
+			continue
+		}
+		if val != "yes" && val != "no" {
+			continue
+		}
+		if cat, ok := m.Resolve(SourceCookieYes, k); ok {
+			s.add(cat, val == "yes" && fields["consent"] == "yes")
+		}
+	}
+	return s.final(), true
+}
+
+// readComplianz reads one cmplz_<category> cookie: "allow" or "deny".
+func readComplianz(name, v string, m *NameMap) (Stated, bool) {
+	cat, ok := m.Resolve(SourceComplianz, strings.TrimPrefix(name, sourceCookies[SourceComplianz]))
+	if !ok {
+		return Stated{}, true // a Complianz cookie we have no use for
+	}
+	var s Stated
+	switch strings.TrimSpace(v) {
+	case "allow":
+		s.add(cat, true)
+	case "deny":
+		s.add(cat, false)
+	default:
+		return Stated{}, false
+	}
+	return s, true
+}
+
+// readTarteaucitron reads "!gtag=true!facebookpixel=false!intercomChat=wait":
+// "true" grants the service's category, "false" denies it, "wait" (no
+// decision yet) states nothing.
+func readTarteaucitron(v string, m *NameMap) (Stated, bool) {
+	v, ok := unescape(v)
+	if !ok || !strings.HasPrefix(v, "!") {
+		return Stated{}, false
+	}
+	var s Stated
+	for _, kv := range strings.Split(v[1:], "!") {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || val != "true" && val != "false" {
+			continue
+		}
+		if cat, ok := m.Resolve(SourceTarteaucitron, k); ok {
+			s.add(cat, val == "true")
+		}
+	}
+	return s.final(), true
+}
