@@ -43,6 +43,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    endpoint    <path>
 //	    consent_max_age <duration>
 //	    policy_version  <text>
+//	    source <name> [<cookie>]
+//	    map    <tool-category-or-service> <category>
+//	    dnt    on|off
 //	}
 //
 // A bare `consent` uses the defaults: strip, cookie "consent", the embedded
@@ -51,13 +54,16 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // while advertising is denied, no collectors, no endpoint. `rules` and
 // `collector` may repeat; rule files apply in order. <size> is a byte count
 // with an optional unit (64MiB, 10MB); <duration> a Caddy duration (180d,
-// 4380h).
+// 4380h). `source` and `map` may repeat: sources are the consent tools
+// whose cookies are read (default: the native cookie only), map adds or
+// overrides a tool name's category.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive name
 	if d.NextArg() {
 		return d.ArgErr()
 	}
 	var collectorAt []string // "file:line" of each collector, for errors
+	var mapAt []string       // and of each map line
 	for d.NextBlock(0) {
 		var err error
 		switch d.Val() {
@@ -84,6 +90,13 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.parseConsentMaxAge(d)
 		case "policy_version":
 			err = h.parsePolicyVersion(d)
+		case "source":
+			err = h.parseSource(d)
+		case "map":
+			err = h.parseMap(d)
+			mapAt = append(mapAt, fmt.Sprintf("%s:%d", d.File(), d.Line()))
+		case "dnt":
+			err = h.parseDNT(d)
 		default:
 			err = d.Errf("unrecognized consent option %q", d.Val())
 		}
@@ -91,7 +104,27 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return err
 		}
 	}
-	return h.checkCollectors(collectorAt)
+	if err := h.checkCollectors(collectorAt); err != nil {
+		return err
+	}
+	return h.checkMap(mapAt)
+}
+
+// checkMap checks that each map line names a category of the rules.
+func (h *Handler) checkMap(at []string) error {
+	if len(h.Map) == 0 {
+		return nil
+	}
+	rs, err := rules.Load(h.Rules...)
+	if err != nil {
+		return fmt.Errorf("loading consent rules: %w", err)
+	}
+	for i, name := range h.mapOrder {
+		if _, ok := rs.CategoryByID(h.Map[name]); !ok {
+			return fmt.Errorf("map %s: unknown category %q, at %s", name, h.Map[name], at[i])
+		}
+	}
+	return nil
 }
 
 // checkCollectors resolves each collector's category or vendor against the
@@ -298,6 +331,62 @@ func (h *Handler) parsePolicyVersion(d *caddyfile.Dispenser) error {
 		return d.Errf("policy_version must be a short text, got %q", v)
 	}
 	h.PolicyVersion = v
+	return nil
+}
+
+func (h *Handler) parseSource(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) < 1 || len(args) > 2 {
+		return d.ArgErr()
+	}
+	if rules.DefaultSourceCookie(args[0]) == "" {
+		return d.Errf("unknown consent source %q (one of %s)", args[0], strings.Join(rules.SourceNames(), ", "))
+	}
+	src := ConsentSource{Name: args[0]}
+	if len(args) == 2 {
+		if !isToken(args[1]) {
+			return d.Errf("invalid cookie name %q", args[1])
+		}
+		src.Cookie = args[1]
+	}
+	for _, s := range h.Sources {
+		if s == src {
+			return d.Errf("source %s already set", args[0])
+		}
+	}
+	h.Sources = append(h.Sources, src)
+	return nil
+}
+
+func (h *Handler) parseMap(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) != 2 {
+		return d.Errf("map takes a tool's category or service name and a category, got %d arguments", len(args))
+	}
+	if h.Map == nil {
+		h.Map = map[string]string{}
+	}
+	if _, dup := h.Map[args[0]]; dup {
+		return d.Errf("map %s already set", args[0])
+	}
+	h.Map[args[0]] = args[1]
+	h.mapOrder = append(h.mapOrder, args[0])
+	return nil
+}
+
+func (h *Handler) parseDNT(d *caddyfile.Dispenser) error {
+	v, err := singleArg(d)
+	if err != nil {
+		return err
+	}
+	switch v {
+	case "on":
+		h.DNT = true
+	case "off":
+		h.DNT = false
+	default:
+		return d.Errf("dnt must be on or off, got %q", v)
+	}
 	return nil
 }
 

@@ -65,17 +65,29 @@ type Handler struct {
 	// ConsentMaxAge is the lifetime of the consent cookie the endpoint sets
 	// (default six months).
 	ConsentMaxAge caddy.Duration `json:"consent_max_age,omitempty"`
+	// Sources are the consent tools whose cookies are read (GUIDE §3);
+	// empty reads the native cookie only. With an endpoint, the native
+	// cookie is always read as well.
+	Sources []ConsentSource `json:"sources,omitempty"`
+	// Map maps a tool's category or service names to category ids, on top
+	// of the defaults for the common names ("marketing": "advertising").
+	Map map[string]string `json:"map,omitempty"`
+	// DNT honours DNT: 1 as an objection to analytics and advertising.
+	// Default off.
+	DNT bool `json:"dnt,omitempty"`
 	// PolicyVersion names the privacy policy consent is recorded under (in
 	// receipts and in the cookie). When set, a cookie recorded under another
 	// version grants necessary only until the visitor decides again.
 	PolicyVersion string `json:"policy_version,omitempty"`
 
-	rules  *rules.Rules
-	mode   htmlfilter.Mode
-	gpc    bool
-	params *rules.Params
-	logger *zap.Logger
-	clock  func() time.Time // nil: time.Now
+	rules    *rules.Rules
+	cfg      rules.ConsentConfig
+	mapOrder []string // map lines in Caddyfile order, for errors
+	mode     htmlfilter.Mode
+	gpc      bool
+	params   *rules.Params
+	logger   *zap.Logger
+	clock    func() time.Time // nil: time.Now
 }
 
 // CaddyModule returns the Caddy module information.
@@ -130,6 +142,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		if !resolveCollector(rs, &h.Collectors[i]) {
 			return fmt.Errorf("consent: collector %s: %q is neither a category nor a vendor of the rules", h.Collectors[i].Path, h.Collectors[i].Category)
 		}
+	}
+	if h.cfg, err = h.buildConsentConfig(rs); err != nil {
+		return err
 	}
 	if c := h.logger.Check(zap.DebugLevel, "consent rules loaded"); c != nil {
 		c.Write(zap.Strings("files", h.Rules), zap.Int("vendors", len(rs.Vendors())),
@@ -199,7 +214,41 @@ func expandClickIDs(ids []string) []string {
 
 // consentConfig is how this handler reads consent.
 func (h *Handler) consentConfig() rules.ConsentConfig {
-	return rules.ConsentConfig{Cookie: h.Cookie, GPC: h.gpc, PolicyVersion: h.PolicyVersion}
+	return h.cfg
+}
+
+// ConsentSource is one consent tool to read: its name (rules.SourceNames)
+// and, optionally, its cookie's name.
+type ConsentSource struct {
+	Name   string `json:"name"`
+	Cookie string `json:"cookie,omitempty"`
+}
+
+// buildConsentConfig resolves the sources and name mappings once.
+func (h *Handler) buildConsentConfig(rs *rules.Rules) (rules.ConsentConfig, error) {
+	cfg := rules.ConsentConfig{Cookie: h.Cookie, GPC: h.gpc, DNT: h.DNT, PolicyVersion: h.PolicyVersion}
+	native := false
+	for _, s := range h.Sources {
+		if rules.DefaultSourceCookie(s.Name) == "" {
+			return cfg, fmt.Errorf("consent: unknown source %q (one of %s)", s.Name, strings.Join(rules.SourceNames(), ", "))
+		}
+		native = native || s.Name == rules.SourceNative
+		cfg.Sources = append(cfg.Sources, rules.Source{Name: s.Name, Cookie: s.Cookie})
+	}
+	if len(cfg.Sources) > 0 && h.Endpoint != "" && !native {
+		// The endpoint records decisions in the native cookie: read it.
+		cfg.Sources = append(cfg.Sources, rules.Source{Name: rules.SourceNative})
+	}
+	names := map[string]rules.Category{}
+	for name, id := range h.Map {
+		c, ok := rs.CategoryByID(id)
+		if !ok {
+			return cfg, fmt.Errorf("consent: map %s: unknown category %q", name, id)
+		}
+		names[name] = c
+	}
+	cfg.Names = rs.NewNameMap(names)
+	return cfg, nil
 }
 
 // isToken reports whether s is a non-empty HTTP token (RFC 9110 §5.6.2).
