@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,7 +33,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
 //
 //	consent {
-//	    mode   strip|defer
+//	    mode   strip | defer [cookieconsent|klaro|cookiebot|onetrust|cookieyes]
 //	    cookie <name>
 //	    rules  <file>...
 //	    gpc    on|off
@@ -163,12 +164,22 @@ func (h *Handler) parseMode(d *caddyfile.Dispenser) error {
 	if h.Mode != "" {
 		return d.Err("mode already set")
 	}
-	v, err := singleArg(d)
-	if err != nil {
-		return err
+	args := d.RemainingArgs()
+	if len(args) == 0 || len(args) > 2 {
+		return d.ArgErr()
 	}
+	v := args[0]
 	if v != modeStrip && v != modeDefer {
 		return d.Errf("mode must be strip or defer, got %q", v)
+	}
+	if len(args) == 2 {
+		if v != modeDefer {
+			return d.Errf("only mode defer names a consent tool")
+		}
+		if !slices.Contains(rules.DeferTools, args[1]) {
+			return d.Errf("mode defer: no convention for %q (one of %s)", args[1], strings.Join(rules.DeferTools, ", "))
+		}
+		h.DeferFor = args[1]
 	}
 	h.Mode = v
 	return nil

@@ -31,6 +31,10 @@ func init() {
 type Handler struct {
 	// Mode is "strip" (default) or "defer".
 	Mode string `json:"mode,omitempty"`
+	// DeferFor names the consent tool whose convention deferred elements
+	// follow, so that it revives them: cookieconsent (default), klaro,
+	// cookiebot, onetrust or cookieyes.
+	DeferFor string `json:"defer_for,omitempty"`
 	// Cookie names the native consent cookie (default "consent"), whose
 	// value lists the granted categories joined by ".".
 	Cookie string `json:"cookie,omitempty"`
@@ -84,6 +88,7 @@ type Handler struct {
 	cfg      rules.ConsentConfig
 	mapOrder []string // map lines in Caddyfile order, for errors
 	mode     htmlfilter.Mode
+	dialect  *htmlfilter.Dialect
 	gpc      bool
 	params   *rules.Params
 	logger   *zap.Logger
@@ -145,6 +150,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	if h.cfg, err = h.buildConsentConfig(rs); err != nil {
 		return err
+	}
+	if h.dialect, err = rs.DeferDialect(h.DeferFor, h.cfg.Names); err != nil {
+		return fmt.Errorf("consent: mode defer: %w", err)
 	}
 	if c := h.logger.Check(zap.DebugLevel, "consent rules loaded"); c != nil {
 		c.Write(zap.Strings("files", h.Rules), zap.Int("vendors", len(rs.Vendors())),

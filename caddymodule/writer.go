@@ -291,7 +291,7 @@ func (rw *responseWriter) refuse(err error) {
 
 func (rw *responseWriter) startFilter(ct string) {
 	page := rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
-	opt := htmlfilter.Options{Mode: rw.h.mode}
+	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect}
 	if rw.filter == nil {
 		rw.filter = htmlfilter.New(rw.buf, page, opt)
 	} else {

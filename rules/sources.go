@@ -101,15 +101,17 @@ var defaultNames = map[string]map[string]Category{
 // set's vendor ids (a Klaro service named "hotjar" is the vendor hotjar).
 type NameMap struct {
 	r        *Rules
-	operator map[string]Category
+	operator map[string]Category // lowercase name → category
+	written  map[string]string   // lowercase name → as the operator wrote it
 }
 
 // NewNameMap builds a NameMap from the operator's `map` lines (tool name →
 // category id). Names match case-insensitively.
 func (r *Rules) NewNameMap(operator map[string]Category) *NameMap {
-	m := &NameMap{r: r, operator: map[string]Category{}}
+	m := &NameMap{r: r, operator: map[string]Category{}, written: map[string]string{}}
 	for k, v := range operator {
 		m.operator[strings.ToLower(k)] = v
+		m.written[strings.ToLower(k)] = k
 	}
 	return m
 }

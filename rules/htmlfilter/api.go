@@ -61,6 +61,24 @@ type Options struct {
 	// script, a noscript, a tag). An element that outgrows it is removed if it
 	// could load something, never emitted half-decided. 0 means DefaultMaxBuffer.
 	MaxBuffer int
+	// Dialect marks deferred elements for the consent tool that revives
+	// them; nil is cookieconsent's convention (type="text/plain" and
+	// data-category="<category>", URLs in data-src, ...).
+	Dialect *Dialect
+}
+
+// Dialect is a consent tool's convention for blocked elements, which the
+// tool turns back into live ones when the visitor consents.
+type Dialect struct {
+	// Attrs returns the attributes that mark a deferred element of verdict
+	// v, written raw (each with a leading space) right after the tag name,
+	// where they win over any later duplicate. script: the element is a
+	// <script>; typed: it has a type attribute of its own (renamed to
+	// data-type).
+	Attrs func(v Verdict, script, typed bool) string
+	// SrcPrefix replaces "data-" in front of renamed URL attributes
+	// (Cookiebot reads data-cookieblock-src). "" means "data-".
+	SrcPrefix string
 }
 
 // DefaultMaxBuffer is the default cap on bytes held for one undecided element.

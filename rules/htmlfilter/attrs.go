@@ -309,12 +309,21 @@ func (f *Filter) srcdoc(doc []byte) Verdict {
 func (f *Filter) deferTag(k kind, v Verdict, end int) {
 	base := f.tok
 	f.hold = base + f.nameEnd
-	if k == kScript {
-		f.insert([]byte(` type="text/plain"`))
+	prefix := "data-"
+	if dl := f.opt.Dialect; dl != nil {
+		_, typed := f.attr("type")
+		f.insert([]byte(dl.Attrs(v, k == kScript, typed)))
+		if dl.SrcPrefix != "" {
+			prefix = dl.SrcPrefix
+		}
+	} else {
+		if k == kScript {
+			f.insert([]byte(` type="text/plain"`))
+		}
+		f.insert([]byte(` data-category="`))
+		f.insert(escapeAttr(f.scratch[:0], v.Category))
+		f.insert([]byte(`"`))
 	}
-	f.insert([]byte(` data-category="`))
-	f.insert(escapeAttr(f.scratch[:0], v.Category))
-	f.insert([]byte(`"`))
 	for _, a := range f.attrs {
 		name := f.d[base+int(a.name) : base+int(a.nameEnd)]
 		rename := urlAttr(k, name) >= 0 || k == kScript && eqFold(name, "type")
@@ -330,7 +339,11 @@ func (f *Filter) deferTag(k kind, v Verdict, end int) {
 			continue
 		}
 		f.hold = base + int(a.name)
-		f.insert([]byte("data-"))
+		if k == kScript && eqFold(name, "type") {
+			f.insert([]byte("data-"))
+		} else {
+			f.insert([]byte(prefix))
+		}
 		for _, c := range name {
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'

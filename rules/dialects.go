@@ -1,0 +1,104 @@
+package rules
+
+import (
+	"fmt"
+	"html"
+	"sort"
+	"strings"
+
+	"github.com/consentedge/consentedge/rules/htmlfilter"
+)
+
+// Dialects: how `mode defer` marks a blocked element so that the site's own
+// consent tool revives it on consent, without a reload (GUIDE §3).
+
+// DeferTools lists the tools `mode defer <tool>` can write for.
+var DeferTools = []string{SourceCookieConsent, SourceKlaro, SourceCookiebot, SourceOneTrust, SourceCookieYes}
+
+// toolLabels are each tool's names for our categories, the reverse of the
+// reading defaults.
+var toolLabels = map[string]map[Category]string{
+	SourceCookiebot: {Functional: "preferences", Analytics: "statistics", Advertising: "marketing"},
+	SourceOneTrust:  {Necessary: "C0001", Analytics: "C0002", Functional: "C0003", Advertising: "C0004"},
+	SourceCookieYes: {Necessary: "necessary", Functional: "functional", Analytics: "analytics", Advertising: "advertisement"},
+}
+
+// DeferDialect returns the dialect of tool (nil for cookieconsent's, the
+// filter's own). The label of a category is the tool's own name for it: the
+// operator's `map` entries first (the alphabetically first name mapped to
+// the category, so that the choice is stable), then the tool's defaults,
+// then our category id. Klaro names services, not categories: a deferred
+// element carries data-name="<vendor id>", so Klaro services are named
+// after consentedge's vendor ids (which is also how the Klaro reader
+// resolves them).
+func (r *Rules) DeferDialect(tool string, m *NameMap) (*htmlfilter.Dialect, error) {
+	label := func(cat string) string {
+		c, ok := r.catIdx[cat]
+		if !ok {
+			return cat
+		}
+		if m != nil {
+			var names []string
+			for n, oc := range m.operator {
+				if oc == c {
+					names = append(names, m.written[n])
+				}
+			}
+			if len(names) > 0 {
+				sort.Strings(names)
+				return names[0]
+			}
+		}
+		if l, ok := toolLabels[tool][c]; ok {
+			return l
+		}
+		return cat
+	}
+	attr := func(name, value string) string {
+		return " " + name + `="` + html.EscapeString(value) + `"`
+	}
+	textPlain := func(script bool) string {
+		if script {
+			return ` type="text/plain"`
+		}
+		return ""
+	}
+	switch tool {
+	case SourceCookieConsent, "":
+		if m == nil || len(m.operator) == 0 {
+			return nil, nil
+		}
+		return &htmlfilter.Dialect{Attrs: func(v htmlfilter.Verdict, script, _ bool) string {
+			return textPlain(script) + attr("data-category", label(v.Category))
+		}}, nil
+	case SourceKlaro:
+		// <script type="text/plain" data-type="text/javascript"
+		// data-name="<service>" data-src="…">; Klaro restores the type
+		// from data-type.
+		return &htmlfilter.Dialect{Attrs: func(v htmlfilter.Verdict, script, typed bool) string {
+			s := textPlain(script)
+			if script && !typed {
+				s += ` data-type="text/javascript"`
+			}
+			return s + attr("data-name", v.Vendor)
+		}}, nil
+	case SourceCookiebot:
+		// Scripts: type="text/plain" data-cookieconsent="statistics";
+		// iframes and other elements: data-cookieblock-src.
+		return &htmlfilter.Dialect{Attrs: func(v htmlfilter.Verdict, script, _ bool) string {
+			return textPlain(script) + attr("data-cookieconsent", label(v.Category))
+		}, SrcPrefix: "data-cookieblock-"}, nil
+	case SourceOneTrust:
+		// type="text/plain" class="optanon-category-C0002". The class
+		// goes first, so it wins over the element's own (a deferred
+		// element loses its classes until revived).
+		return &htmlfilter.Dialect{Attrs: func(v htmlfilter.Verdict, script, _ bool) string {
+			return textPlain(script) + attr("class", "optanon-category-"+label(v.Category))
+		}}, nil
+	case SourceCookieYes:
+		return &htmlfilter.Dialect{Attrs: func(v htmlfilter.Verdict, script, _ bool) string {
+			return textPlain(script) + attr("data-cookieyes", "cookieyes-"+label(v.Category))
+		}}, nil
+	}
+	return nil, fmt.Errorf("no defer dialect for %q (one of %s)", tool, strings.Join(DeferTools, ", "))
+}
