@@ -47,6 +47,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    source <name> [<cookie>]
 //	    map    <tool-category-or-service> <category>
 //	    dnt    on|off
+//	    consent_mode basic|advanced
 //	}
 //
 // A bare `consent` uses the defaults: strip, cookie "consent", the embedded
@@ -98,6 +99,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			mapAt = append(mapAt, fmt.Sprintf("%s:%d", d.File(), d.Line()))
 		case "dnt":
 			err = h.parseDNT(d)
+		case "consent_mode":
+			err = h.parseConsentMode(d)
 		default:
 			err = d.Errf("unrecognized consent option %q", d.Val())
 		}
@@ -382,6 +385,21 @@ func (h *Handler) parseMap(d *caddyfile.Dispenser) error {
 	}
 	h.Map[args[0]] = args[1]
 	h.mapOrder = append(h.mapOrder, args[0])
+	return nil
+}
+
+func (h *Handler) parseConsentMode(d *caddyfile.Dispenser) error {
+	if h.ConsentMode != "" {
+		return d.Err("consent_mode already set")
+	}
+	v, err := singleArg(d)
+	if err != nil {
+		return err
+	}
+	if v != consentModeBasic && v != consentModeAdvanced {
+		return d.Errf("consent_mode must be basic or advanced, got %q", v)
+	}
+	h.ConsentMode = v
 	return nil
 }
 

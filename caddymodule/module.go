@@ -79,6 +79,12 @@ type Handler struct {
 	// DNT honours DNT: 1 as an objection to analytics and advertising.
 	// Default off.
 	DNT bool `json:"dnt,omitempty"`
+	// ConsentMode writes Google Consent Mode v2 defaults from the
+	// visitor's state at the top of every filtered page's head: "basic"
+	// (Google tags are removed until consent, as any tracker) or
+	// "advanced" (Google tags stay, told by the defaults what they may
+	// store). Empty: off.
+	ConsentMode string `json:"consent_mode,omitempty"`
 	// PolicyVersion names the privacy policy consent is recorded under (in
 	// receipts and in the cookie). When set, a cookie recorded under another
 	// version grants necessary only until the visitor decides again.
@@ -89,6 +95,7 @@ type Handler struct {
 	mapOrder []string // map lines in Caddyfile order, for errors
 	mode     htmlfilter.Mode
 	dialect  *htmlfilter.Dialect
+	google   rules.VendorSet // Google's tags, kept in Consent Mode "advanced"
 	gpc      bool
 	params   *rules.Params
 	logger   *zap.Logger
@@ -109,6 +116,12 @@ const (
 	defaultCookie = "consent"
 	cachePrivate  = "private"
 	cacheVary     = "vary"
+)
+
+// Google Consent Mode: Google tags stripped until consent, or kept.
+const (
+	consentModeBasic    = "basic"
+	consentModeAdvanced = "advanced"
 )
 
 // Provision loads the rule set and fills defaults.
@@ -154,6 +167,17 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.dialect, err = rs.DeferDialect(h.DeferFor, h.cfg.Names); err != nil {
 		return fmt.Errorf("consent: mode defer: %w", err)
 	}
+	if h.ConsentMode == consentModeAdvanced {
+		var ids []string
+		for _, id := range rules.GoogleTagVendors {
+			if _, ok := rs.VendorByID(id); ok { // a rules file may disable one
+				ids = append(ids, id)
+			}
+		}
+		if h.google, err = rs.VendorSet(ids...); err != nil {
+			return err
+		}
+	}
 	if c := h.logger.Check(zap.DebugLevel, "consent rules loaded"); c != nil {
 		c.Write(zap.Strings("files", h.Rules), zap.Int("vendors", len(rs.Vendors())),
 			zap.String("mode", h.Mode), zap.String("cookie", h.Cookie), zap.Bool("gpc", h.gpc))
@@ -172,6 +196,11 @@ func (h *Handler) Validate() error {
 	case cachePrivate, cacheVary:
 	default:
 		return fmt.Errorf("consent: cache must be %q or %q, got %q", cachePrivate, cacheVary, h.Cache)
+	}
+	switch h.ConsentMode {
+	case "", consentModeBasic, consentModeAdvanced:
+	default:
+		return fmt.Errorf("consent: consent_mode must be %q or %q, got %q", consentModeBasic, consentModeAdvanced, h.ConsentMode)
 	}
 	if h.MaxDecoded < 0 {
 		return fmt.Errorf("consent: max_decoded must be positive, got %d", h.MaxDecoded)

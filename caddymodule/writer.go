@@ -292,6 +292,13 @@ func (rw *responseWriter) refuse(err error) {
 func (rw *responseWriter) startFilter(ct string) {
 	page := rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
 	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect}
+	if rw.h.ConsentMode != "" {
+		nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"])
+		opt.HeadPrelude = rules.ConsentModeScript(rw.granted, nonce)
+		if rw.h.ConsentMode == consentModeAdvanced {
+			page.Exempt(rw.h.google)
+		}
+	}
 	if rw.filter == nil {
 		rw.filter = htmlfilter.New(rw.buf, page, opt)
 	} else {

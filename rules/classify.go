@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -21,7 +22,8 @@ var urlParser = wurl.NewParser()
 type Page struct {
 	r         *Rules
 	granted   Set
-	deniesAny bool // some declared category is denied: an unparseable URL is blocked
+	deniesAny bool      // some declared category is denied: an unparseable URL is blocked
+	exempt    VendorSet // vendors kept whatever their category (Consent Mode "advanced")
 
 	pageURL string
 	page    *wurl.Url // the page URL; nil if it did not parse
@@ -163,13 +165,45 @@ func (p *Page) denies(c Category) bool {
 	return c != Necessary && !p.granted.Has(c)
 }
 
+// deniesVendor reports whether vendor index v is blocked for this visitor.
+func (p *Page) deniesVendor(v int32) bool {
+	return p.denies(p.r.vendors[v].Category) && !p.exempt.has(v)
+}
+
+// Exempt keeps the vendors in vs whatever their category: Google Consent
+// Mode's "advanced" keeps Google's tags on the page, told by the consent
+// default what they may store. vs is shared, not copied.
+func (p *Page) Exempt(vs VendorSet) { p.exempt = vs }
+
+// VendorSet is a set of vendors of one rule set.
+type VendorSet []uint64
+
+func (vs VendorSet) has(v int32) bool {
+	i := int(v) / 64
+	return i < len(vs) && vs[i]&(1<<(uint(v)%64)) != 0
+}
+
+// VendorSet returns the set of the vendors with these ids; unknown ids are
+// reported.
+func (r *Rules) VendorSet(ids ...string) (VendorSet, error) {
+	vs := make(VendorSet, (len(r.vendors)+63)/64)
+	for _, id := range ids {
+		v, ok := r.vendorIdx[id]
+		if !ok {
+			return nil, fmt.Errorf("unknown vendor %q", id)
+		}
+		vs[v/64] |= 1 << (uint(v) % 64)
+	}
+	return vs, nil
+}
+
 // verdict turns a vendor index (or -1) into a Verdict.
 func (p *Page) verdict(v int32) htmlfilter.Verdict {
 	if v < 0 {
 		return htmlfilter.Verdict{}
 	}
 	vd := p.r.vendors[v]
-	if !p.denies(vd.Category) {
+	if !p.deniesVendor(v) {
 		return htmlfilter.Verdict{}
 	}
 	return htmlfilter.Verdict{Block: true, Category: p.r.cats[vd.Category].ID, Vendor: vd.ID}

@@ -331,7 +331,7 @@ func (p *Page) scanScript(s []byte) htmlfilter.Verdict {
 			return
 		}
 		c := r.vendors[v].Category
-		if p.denies(c) && int(c) > best {
+		if p.deniesVendor(v) && int(c) > best {
 			best, bestVendor = int(c), v
 		}
 	}

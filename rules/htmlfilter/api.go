@@ -65,6 +65,12 @@ type Options struct {
 	// them; nil is cookieconsent's convention (type="text/plain" and
 	// data-category="<category>", URLs in data-src, ...).
 	Dialect *Dialect
+	// HeadPrelude is markup written at the start of the document's head:
+	// right after the <head> start tag, or, without one, right before the
+	// first start tag other than <html> (the parser then opens the head
+	// itself). It comes before every script of the page (Google Consent
+	// Mode's default must run before any Google tag).
+	HeadPrelude []byte
 }
 
 // Dialect is a consent tool's convention for blocked elements, which the

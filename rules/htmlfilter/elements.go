@@ -4,6 +4,9 @@ package htmlfilter
 func (f *Filter) onStartTag() {
 	f.st = sData
 	k := f.k
+	if f.prelude != nil {
+		f.placePrelude()
+	}
 	if f.dropTok {
 		// Removed for size: its content goes too.
 		f.dropTok = false
@@ -56,6 +59,27 @@ func (f *Filter) onStartTag() {
 		f.dropWatched(k)
 	}
 	f.advance(f.pos)
+	if f.inHead {
+		f.inHead = false
+		f.insert(f.prelude)
+		f.prelude = nil
+	}
+}
+
+// placePrelude writes the prelude in front of the current start tag, or
+// marks it to follow a <head> start tag. The tag is held (not streamed)
+// while a prelude waits, so nothing of it is out yet.
+func (f *Filter) placePrelude() {
+	name := f.d[f.tok+1 : f.tok+f.nameEnd]
+	switch {
+	case eqFold(name, "html"):
+	case eqFold(name, "head"):
+		f.inHead = true
+	default:
+		f.advance(f.tok)
+		f.insert(f.prelude)
+		f.prelude = nil
+	}
 }
 
 // trackContext follows foreign content conservatively: it may believe the

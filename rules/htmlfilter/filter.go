@@ -50,6 +50,8 @@ type Filter struct {
 	opt     Options
 	removed []Removal
 	err     error
+	prelude []byte // HeadPrelude, until written
+	inHead  bool   // the current start tag is <head>: the prelude follows it
 
 	buf  []byte // bytes carried from one Write to the next
 	d    []byte // the bytes being scanned: buf, or the caller's slice
@@ -127,8 +129,9 @@ func (f *Filter) Reset(w io.Writer, p Policy, o Options) {
 	}
 	perm, _ := p.(Permissive)
 	*f = Filter{
-		pass: perm != nil && perm.Permissive(),
-		w:    w, policy: p, opt: o,
+		// A prelude must be written even where nothing is blocked.
+		pass: perm != nil && perm.Permissive() && len(o.HeadPrelude) == 0,
+		w:    w, policy: p, opt: o, prelude: o.HeadPrelude,
 		removed: f.removed[:0], buf: f.buf[:0], out: f.out[:0],
 		attrs: f.attrs[:0], child: f.child, scratch: f.scratch[:0], scratch2: f.scratch2[:0],
 	}

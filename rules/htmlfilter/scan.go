@@ -10,7 +10,8 @@ func (f *Filter) run(eof bool) {
 		case sData:
 			// The hot loop: text and ordinary tags, copied as they are.
 			pos := f.pos
-			plain := f.skip == kOther && !f.guarded() && f.ipDepth == 0
+			// Until the prelude is written every start tag is looked at.
+			plain := f.skip == kOther && !f.guarded() && f.ipDepth == 0 && f.prelude == nil
 			for {
 				if pos >= len(d) || d[pos] != '<' {
 					i := bytes.IndexByte(d[pos:], '<')
@@ -291,7 +292,9 @@ func (f *Filter) nameDone(nameEnd int) {
 	// held back until it is decided.
 	isStart := !f.endTag && f.skip == kOther && f.st != sRawEnd
 	interesting := isStart && f.k != kOther && f.k != kA && f.k != kTableish && f.k != kBody
-	f.stream = !interesting && !f.guarded() && f.st != sRawEnd
+	// Held until decided, rather than streamed, while the prelude waits to
+	// be written in front of a start tag.
+	f.stream = !interesting && !f.guarded() && f.st != sRawEnd && (f.prelude == nil || !isStart)
 	f.watchable = isStart && f.stream
 	// A held start tag records its attributes: to classify them, or (held
 	// because guarded) to find a watched one.

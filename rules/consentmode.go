@@ -1,0 +1,73 @@
+package rules
+
+import (
+	"html"
+	"strings"
+)
+
+// Google Consent Mode v2 (GUIDE §3): a page that runs Google tags tells them
+// what the visitor granted before any of them runs, with
+// gtag('consent','default',{...}). consentedge writes that default from the
+// visitor's state at the top of the head.
+
+// GoogleTagVendors are the vendors whose tags read Consent Mode: in
+// "advanced" mode they stay on the page, told what they may store.
+var GoogleTagVendors = []string{"google-analytics", "google-ads"}
+
+// ConsentModeScript returns the <script> that sets the Consent Mode
+// defaults for granted: the ad types follow advertising, analytics_storage
+// analytics, functionality_storage and personalization_storage functional;
+// security_storage is always granted. nonce, when the page's CSP names one,
+// is carried so that a CSP with nonces lets the script run.
+func ConsentModeScript(granted Set, nonce string) []byte {
+	state := func(c Category) string {
+		if c == Necessary || granted.Has(c) {
+			return "'granted'"
+		}
+		return "'denied'"
+	}
+	var b strings.Builder
+	b.WriteString("<script")
+	if nonce != "" {
+		b.WriteString(` nonce="`)
+		b.WriteString(html.EscapeString(nonce))
+		b.WriteString(`"`)
+	}
+	b.WriteString(">window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}gtag('consent','default',{")
+	for i, kv := range [...]struct {
+		k string
+		c Category
+	}{
+		{"ad_storage", Advertising}, {"ad_user_data", Advertising}, {"ad_personalization", Advertising},
+		{"analytics_storage", Analytics}, {"functionality_storage", Functional},
+		{"personalization_storage", Functional}, {"security_storage", Necessary},
+	} {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("'" + kv.k + "':" + state(kv.c))
+	}
+	b.WriteString("});</script>")
+	return []byte(b.String())
+}
+
+// CSPNonce returns the first script nonce a Content-Security-Policy
+// header names ('nonce-…' in script-src, else default-src), or "".
+func CSPNonce(policies []string) string {
+	for _, want := range []string{"script-src", "default-src"} {
+		for _, policy := range policies {
+			for _, dir := range strings.Split(policy, ";") {
+				f := strings.Fields(dir)
+				if len(f) == 0 || !strings.EqualFold(f[0], want) {
+					continue
+				}
+				for _, src := range f[1:] {
+					if len(src) > len("'nonce-'") && strings.HasPrefix(strings.ToLower(src), "'nonce-") && strings.HasSuffix(src, "'") {
+						return src[len("'nonce-") : len(src)-1]
+					}
+				}
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,73 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/consentedge/consentedge/rules/htmlfilter"
+)
+
+func TestConsentModeScript(t *testing.T) {
+	got := string(ConsentModeScript(Set(0).With(Analytics), `a"b`))
+	want := `<script nonce="a&#34;b">window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}` +
+		`gtag('consent','default',{'ad_storage':'denied','ad_user_data':'denied','ad_personalization':'denied',` +
+		`'analytics_storage':'granted','functionality_storage':'denied','personalization_storage':'denied','security_storage':'granted'});</script>`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	all := string(ConsentModeScript(Default().all(), ""))
+	if strings.Contains(all, "denied") || !strings.HasPrefix(all, "<script>") {
+		t.Errorf("all granted: %s", all)
+	}
+}
+
+func TestCSPNonce(t *testing.T) {
+	for _, tt := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"default-src 'self'; script-src 'self' 'nonce-r4nd0m' https://cdn.example"}, "r4nd0m"},
+		{[]string{"img-src *", "Default-Src 'NONCE-abc'"}, "abc"},
+		{[]string{"script-src 'self'", "default-src 'nonce-def'"}, "def"},
+		{[]string{"style-src 'nonce-css'"}, ""},
+		{[]string{"script-src 'nonce-'"}, ""},
+		{nil, ""},
+	} {
+		if got := CSPNonce(tt.in); got != tt.want {
+			t.Errorf("CSPNonce(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestExempt(t *testing.T) {
+	r := Default()
+	google, err := r.VendorSet(GoogleTagVendors...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.NewPage("https://shop.example/", 0)
+	p.Exempt(google)
+	for _, tt := range []struct {
+		url   string
+		block bool
+	}{
+		{"https://www.googletagmanager.com/gtag/js?id=G-1", false},
+		{"https://googleads.g.doubleclick.net/pagead/viewthroughconversion/1/", false},
+		{"https://connect.facebook.net/en_US/fbevents.js", true},
+		{"https://static.hotjar.com/c/hotjar-1.js", true},
+	} {
+		if got := p.URL([]byte(tt.url)); got.Block != tt.block {
+			t.Errorf("%s: %+v", tt.url, got)
+		}
+	}
+	if v := p.Script([]byte(`gtag('config','G-1'); gtag('config','AW-2');`)); v.Block {
+		t.Errorf("gtag config blocked: %+v", v)
+	}
+	if v := p.Script([]byte(`gtag('config','G-1'); fbq('init','1');`)); !v.Block || v.Vendor != "facebook" {
+		t.Errorf("fbq kept: %+v", v)
+	}
+	if _, err := r.VendorSet("nope"); err == nil {
+		t.Error("unknown vendor accepted")
+	}
+	var _ htmlfilter.Policy = p
+}
