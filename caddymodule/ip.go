@@ -15,6 +15,46 @@ import (
 // Caddy's ip_mask log filter is not used: with a family unset it logs
 // "<nil>", and bracketed, zoned and 6to4 addresses leak through it.
 func truncateIP(addr string) string {
+	return truncateIPPrefix(addr, defaultIPv4Prefix, defaultIPv6Prefix)
+}
+
+// The prefixes the policy keeps (GUIDE §6).
+const (
+	defaultIPv4Prefix = 24
+	defaultIPv6Prefix = 48
+)
+
+// truncateIPPrefix is truncateIP with the kept prefix lengths as parameters
+// (the privacy log encoder lets operators keep less). v4 applies to IPv4
+// and IPv4-mapped addresses and to the IPv4 address a 6to4 address embeds;
+// v6 to every other IPv6 address.
+func truncateIPPrefix(addr string, v4, v6 int) string {
+	ip, ok := parseLoggedIP(addr)
+	if !ok {
+		return ""
+	}
+	// ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket; its /48
+	// would keep the whole IPv4 address.
+	ip = ip.Unmap()
+	if ip.Is4() {
+		p, _ := ip.Prefix(v4)
+		return p.Addr().String()
+	}
+	keep := v6
+	if b := ip.As16(); b[0] == 0x20 && b[1] == 0x02 {
+		// 6to4 (RFC 3056): 2002:AABB:CCDD::/48 embeds the client's IPv4
+		// address in bits 16–48, all inside the /48; cut it to its v4
+		// prefix.
+		keep = min(keep, 16+v4)
+	}
+	p, _ := ip.Prefix(keep)
+	return p.Addr().String()
+}
+
+// parseLoggedIP reads an address as logs and headers carry it: bare,
+// host:port, [v6]:port, [v6], with or without an RFC 6874 zone, which it
+// drops.
+func parseLoggedIP(addr string) (netip.Addr, bool) {
 	host := strings.TrimSpace(addr)
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -27,24 +67,5 @@ func truncateIP(addr string) string {
 		host = host[:i]
 	}
 	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return ""
-	}
-	// ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket; its /48
-	// would keep the whole IPv4 address.
-	ip = ip.Unmap()
-	if ip.Is4() {
-		p, _ := ip.Prefix(24)
-		return p.Addr().String()
-	}
-	b := ip.As16()
-	if b[0] == 0x20 && b[1] == 0x02 {
-		// 6to4 (RFC 3056): 2002:AABB:CCDD::/48 embeds the client's IPv4
-		// address in bits 16–48, all inside the /48; cut it to its /24.
-		b[5] = 0
-	}
-	for i := 6; i < 16; i++ {
-		b[i] = 0
-	}
-	return netip.AddrFrom16(b).String()
+	return ip, err == nil
 }
