@@ -48,6 +48,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    map    <tool-category-or-service> <category>
 //	    dnt    on|off
 //	    consent_mode basic|advanced
+//	    csp        enforce|report_only
+//	    csp_allow  <source>...
+//	    csp_report <path>
 //	}
 //
 // A bare `consent` uses the defaults: strip, cookie "consent", the embedded
@@ -101,6 +104,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.parseDNT(d)
 		case "consent_mode":
 			err = h.parseConsentMode(d)
+		case "csp", "csp_allow", "csp_report":
+			err = h.parseCSP(d)
 		default:
 			err = d.Errf("unrecognized consent option %q", d.Val())
 		}
@@ -110,6 +115,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	if err := h.checkCollectors(collectorAt); err != nil {
 		return err
+	}
+	if h.CSP != nil && h.CSP.Mode == "" {
+		return d.Err("csp_allow and csp_report need csp enforce or csp report_only")
 	}
 	return h.checkMap(mapAt)
 }
@@ -385,6 +393,40 @@ func (h *Handler) parseMap(d *caddyfile.Dispenser) error {
 	}
 	h.Map[args[0]] = args[1]
 	h.mapOrder = append(h.mapOrder, args[0])
+	return nil
+}
+
+func (h *Handler) parseCSP(d *caddyfile.Dispenser) error {
+	opt := d.Val()
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.ArgErr()
+	}
+	if h.CSP == nil {
+		h.CSP = new(CSP)
+	}
+	switch opt {
+	case "csp":
+		if h.CSP.Mode != "" {
+			return d.Err("csp already set")
+		}
+		if len(args) != 1 || args[0] != cspEnforce && args[0] != cspReportOnly {
+			return d.Errf("csp must be enforce or report_only, got %q", strings.Join(args, " "))
+		}
+		h.CSP.Mode = args[0]
+	case "csp_allow":
+		for _, s := range args {
+			if strings.ContainsAny(s, ";,") || strings.EqualFold(s, "'strict-dynamic'") {
+				return d.Errf("csp_allow: %q is not a source expression the backstop can use", s)
+			}
+		}
+		h.CSP.Allow = append(h.CSP.Allow, args...)
+	case "csp_report":
+		if len(args) != 1 || !strings.HasPrefix(args[0], "/") {
+			return d.Errf("csp_report takes one path, like /csp-report")
+		}
+		h.CSP.Report = args[0]
+	}
 	return nil
 }
 

@@ -85,6 +85,8 @@ type Handler struct {
 	// "advanced" (Google tags stay, told by the defaults what they may
 	// store). Empty: off.
 	ConsentMode string `json:"consent_mode,omitempty"`
+	// CSP adds a Content-Security-Policy backstop per consent state.
+	CSP *CSP `json:"csp,omitempty"`
 	// PolicyVersion names the privacy policy consent is recorded under (in
 	// receipts and in the cookie). When set, a cookie recorded under another
 	// version grants necessary only until the visitor decides again.
@@ -96,6 +98,10 @@ type Handler struct {
 	mode     htmlfilter.Mode
 	dialect  *htmlfilter.Dialect
 	google   rules.VendorSet // Google's tags, kept in Consent Mode "advanced"
+	allSet   rules.Set       // every category: a visitor who denies nothing
+	csp      *cspCache
+	// cspCount counts a CSP violation report per vendor.
+	cspCount func(vendor string)
 	gpc      bool
 	params   *rules.Params
 	logger   *zap.Logger
@@ -167,6 +173,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.dialect, err = rs.DeferDialect(h.DeferFor, h.cfg.Names); err != nil {
 		return fmt.Errorf("consent: mode defer: %w", err)
 	}
+	h.allSet = rules.Set(uint64(1)<<len(rs.Categories()) - 1)
+	h.csp = new(cspCache)
 	if h.ConsentMode == consentModeAdvanced {
 		var ids []string
 		for _, id := range rules.GoogleTagVendors {
@@ -196,6 +204,19 @@ func (h *Handler) Validate() error {
 	case cachePrivate, cacheVary:
 	default:
 		return fmt.Errorf("consent: cache must be %q or %q, got %q", cachePrivate, cacheVary, h.Cache)
+	}
+	if h.CSP != nil {
+		if h.CSP.Mode != cspEnforce && h.CSP.Mode != cspReportOnly {
+			return fmt.Errorf("consent: csp must be %q or %q, got %q", cspEnforce, cspReportOnly, h.CSP.Mode)
+		}
+		if h.CSP.Report != "" && !strings.HasPrefix(h.CSP.Report, "/") {
+			return fmt.Errorf("consent: csp report must be a path starting with /, got %q", h.CSP.Report)
+		}
+		for _, s := range h.CSP.Allow {
+			if s == "" || strings.ContainsAny(s, ";,") || strings.EqualFold(s, "'strict-dynamic'") {
+				return fmt.Errorf("consent: csp allows %q: not a source expression the backstop can use", s)
+			}
+		}
 	}
 	switch h.ConsentMode {
 	case "", consentModeBasic, consentModeAdvanced:
@@ -324,6 +345,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	if h.Endpoint != "" && r.URL.Path == h.Endpoint {
 		return h.serveEndpoint(w, r, granted)
+	}
+	if h.CSP != nil && h.CSP.Report != "" && r.URL.Path == h.CSP.Report {
+		return h.serveCSPReport(w, r)
 	}
 	if c, denied := h.deniedCollector(r, granted); denied {
 		h.answerCollector(w, r, c)

@@ -274,6 +274,15 @@ func (rw *responseWriter) variantHeaders() {
 	if rw.h.Cache != cacheVary {
 		privateCache(h)
 	}
+	if rw.h.allSet&^rw.granted != 0 {
+		// A DNS prefetch is a request to the resolver for a host the
+		// visitor may have refused; none while anything is denied.
+		h["X-Dns-Prefetch-Control"] = []string{"off"}
+	}
+	if rw.h.CSP != nil {
+		name, value := rw.h.cspHeader(rw.granted)
+		h.Add(name, value)
+	}
 }
 
 // refuse answers the response with 502 instead: the upstream headers are

@@ -1,0 +1,185 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/consentedge/consentedge/rules"
+)
+
+// The Content-Security-Policy backstop (opt-in, `csp enforce|report_only`):
+// the markup filter removes what a page says it loads; a CSP also stops what
+// a granted script injects at run time (a tag manager adding the Meta
+// pixel). Each filtered page gets a second CSP header, for the visitor's
+// consent state, that lists 'self', the operator's allow list and the hosts
+// of the vendors of granted categories: the hosts of denied vendors are not
+// listed, so the browser refuses them. A browser enforces every CSP header
+// it gets, so the origin's own policy still applies in full.
+
+// cspDirectives are the fetch directives the backstop writes.
+var cspDirectives = []string{"script-src", "connect-src", "img-src", "frame-src", "font-src", "style-src"}
+
+// CSP configures the backstop.
+type CSP struct {
+	// Mode is "enforce" or "report_only" (Content-Security-Policy-Report-Only:
+	// nothing is blocked, violations are reported).
+	Mode string `json:"mode"`
+	// Allow lists source expressions allowed in every directive besides
+	// 'self' and the granted vendors' hosts: CDNs, 'unsafe-inline' or
+	// nonces for the site's inline scripts, data: for images.
+	Allow []string `json:"allow,omitempty"`
+	// Report is the path of the report endpoint the policy names
+	// (report-uri); empty: no reports.
+	Report string `json:"report,omitempty"`
+}
+
+const (
+	cspEnforce    = "enforce"
+	cspReportOnly = "report_only"
+)
+
+// cspCache holds the policy text per consent state: there are few states
+// (a bit set of at most 32 categories; in practice 16), each built once.
+type cspCache struct {
+	mu sync.Mutex
+	m  map[rules.Set]string
+}
+
+// cspHeader is the backstop's header for a visitor who granted granted.
+func (h *Handler) cspHeader(granted rules.Set) (name, value string) {
+	name = "Content-Security-Policy"
+	if h.CSP.Mode == cspReportOnly {
+		name = "Content-Security-Policy-Report-Only"
+	}
+	h.csp.mu.Lock()
+	defer h.csp.mu.Unlock()
+	if v, ok := h.csp.m[granted]; ok {
+		return name, v
+	}
+	if h.csp.m == nil {
+		h.csp.m = map[rules.Set]string{}
+	}
+	v := h.buildCSP(granted)
+	h.csp.m[granted] = v
+	return name, v
+}
+
+// buildCSP writes the policy: each fetch directive lists 'self', the allow
+// list and the hosts of every vendor whose category is granted (necessary
+// ones always), as https: sources for the host and its subdomains (a rule
+// names a host and everything under it); a vendor rule with a path lists
+// the path (exact, and as a prefix). base-uri and object-src close the
+// usual ways around a CSP. Never 'strict-dynamic': it would let any allowed
+// script load whatever it likes, the very case the backstop is for.
+func (h *Handler) buildCSP(granted rules.Set) string {
+	sources := []string{"'self'"}
+	sources = append(sources, h.CSP.Allow...)
+	seen := map[string]bool{}
+	for _, v := range h.rules.Vendors() {
+		if v.Category != rules.Necessary && !granted.Has(v.Category) {
+			continue
+		}
+		for _, hr := range v.Hosts {
+			host, path, hasPath := strings.Cut(hr, "/")
+			var add []string
+			if hasPath {
+				add = []string{"https://" + host + "/" + path, "https://" + host + "/" + strings.TrimSuffix(path, "/") + "/"}
+			} else {
+				add = []string{"https://" + host, "https://*." + host}
+			}
+			for _, s := range add {
+				if !seen[s] {
+					seen[s] = true
+					sources = append(sources, s)
+				}
+			}
+		}
+	}
+	list := strings.Join(slices.Compact(sources), " ")
+	var b strings.Builder
+	for _, d := range cspDirectives {
+		b.WriteString(d)
+		b.WriteByte(' ')
+		b.WriteString(list)
+		b.WriteString("; ")
+	}
+	b.WriteString("base-uri 'self'; object-src 'none'")
+	if h.CSP.Report != "" {
+		b.WriteString("; report-uri ")
+		b.WriteString(h.CSP.Report)
+	}
+	return b.String()
+}
+
+// maxCSPReport bounds a report body: one violation is well under 4 KiB, a
+// Reporting API batch a few of them.
+const maxCSPReport = 64 << 10
+
+// serveCSPReport counts a violation report per vendor: report-uri's
+// application/csp-report ({"csp-report":{"blocked-uri":…}}) and the
+// Reporting API's application/reports+json ([{"type":"csp-violation",
+// "body":{"blockedURL":…}}]). Reports are telemetry anyone can send: they
+// are counted, aggregated, never trusted for anything else; nothing of the
+// visitor is logged.
+func (h *Handler) serveCSPReport(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxCSPReport+1))
+	if err != nil || len(body) > maxCSPReport {
+		w.WriteHeader(http.StatusBadRequest)
+		return nil
+	}
+	for _, blocked := range blockedURLs(body) {
+		vendor := "unknown"
+		if v := h.rules.Classify(blocked); v != nil {
+			vendor = v.ID
+		}
+		if h.cspCount != nil {
+			h.cspCount(vendor)
+		}
+		if c := h.logger.Check(zap.DebugLevel, "csp violation reported"); c != nil {
+			c.Write(zap.String("vendor", vendor))
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// blockedURLs reads the blocked URLs of a report body in either format;
+// anything unreadable yields none.
+func blockedURLs(body []byte) []string {
+	var legacy struct {
+		Report struct {
+			Blocked string `json:"blocked-uri"`
+		} `json:"csp-report"`
+	}
+	if json.Unmarshal(body, &legacy) == nil && legacy.Report.Blocked != "" {
+		return []string{legacy.Report.Blocked}
+	}
+	var batch []struct {
+		Type string `json:"type"`
+		Body struct {
+			Blocked string `json:"blockedURL"`
+		} `json:"body"`
+	}
+	if json.Unmarshal(body, &batch) != nil {
+		return nil
+	}
+	var out []string
+	for _, rep := range batch {
+		if rep.Type == "csp-violation" && rep.Body.Blocked != "" && len(out) < 100 {
+			out = append(out, rep.Body.Blocked)
+		}
+	}
+	return out
+}
