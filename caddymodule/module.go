@@ -105,6 +105,7 @@ type Handler struct {
 	gpc      bool
 	params   *rules.Params
 	logger   *zap.Logger
+	metrics  *metrics
 	clock    func() time.Time // nil: time.Now
 }
 
@@ -162,6 +163,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("loading consent rules: %w", err)
 	}
 	h.rules = rs
+	if h.metrics, err = newMetrics(ctx.GetMetricsRegistry(), rs); err != nil {
+		return err
+	}
+	h.cspCount = h.metrics.cspReport
 	for i := range h.Collectors {
 		if !resolveCollector(rs, &h.Collectors[i]) {
 			return fmt.Errorf("consent: collector %s: %q is neither a category nor a vendor of the rules", h.Collectors[i].Path, h.Collectors[i].Category)
@@ -332,7 +337,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return next.ServeHTTP(w, r)
 	}
 
-	granted, why := h.rules.ConsentDetail(r.Header, h.consentConfig())
+	st := h.rules.ReadConsent(r.Header, h.consentConfig())
+	granted, why := st.Granted, st.Reason
 	if why != "" {
 		// A visitor's odd consent input never fails the request; the SRE
 		// who wonders why a consent did not take gets one debug line
@@ -342,6 +348,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 				zap.String("host", r.Host), zap.String("path", r.URL.Path))
 		}
 	}
+	h.logConsent(r, st)
 
 	if h.Endpoint != "" && r.URL.Path == h.Endpoint {
 		return h.serveEndpoint(w, r, granted)

@@ -73,10 +73,13 @@ type countingWriter struct {
 	n       int64
 	pending int  // status to write before the first byte
 	sent    bool // the status (or a body byte) went to the next writer
+	// clock times the filter for the metrics, less these writes.
+	clock filterClock
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	c.commit()
+	defer c.clock.waited(c.clock.now())
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
@@ -343,6 +346,7 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 	case rw.disabled:
 		return 0, errFinished
 	case rw.dec != nil:
+		defer rw.out.clock.stop(rw.out.clock.start())
 		n, err := rw.dec.Write(p)
 		if err != nil {
 			rw.decodeFailed(err)
@@ -350,6 +354,7 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		}
 		return n, nil
 	case rw.filtering:
+		defer rw.out.clock.stop(rw.out.clock.start())
 		n, err := rw.tc.Write(p)
 		rw.in += int64(n)
 		return n, err
@@ -473,6 +478,7 @@ func (rw *responseWriter) finish() error {
 	if !rw.filtering || rw.refused != nil {
 		return nil
 	}
+	t := rw.out.clock.start()
 	if rw.dec != nil {
 		if err := rw.dec.Close(); err != nil {
 			if rw.out.sent {
@@ -496,6 +502,7 @@ func (rw *responseWriter) finish() error {
 		// An empty filtered body: the held status goes out now.
 		rw.out.commit()
 	}
+	rw.out.clock.stop(t)
 	rw.filtering = false
 	rw.logFiltered()
 	if err != nil {
@@ -518,6 +525,7 @@ func (rw *responseWriter) abort() {
 // logFiltered writes the one entry per filtered response: no full IP, no
 // cookies, no query string (GUIDE §6).
 func (rw *responseWriter) logFiltered() {
+	rw.observe()
 	c := rw.h.logger.Check(zap.InfoLevel, "filtered")
 	if c == nil {
 		return

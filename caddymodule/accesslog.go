@@ -1,0 +1,54 @@
+package caddymodule
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/consentedge/consentedge/rules"
+)
+
+// What the handler adds to the request's access log entry (Caddy's
+// ExtraLogFields): the consent state on every request it reads consent
+// for, and what the filter removed on filtered responses. Aggregable
+// values only: the cookie's value, which could single a visitor out, is
+// never logged.
+
+// extraLogFields returns the request's access log fields, nil outside Caddy's
+// server (handler tests).
+func extraLogFields(r *http.Request) *caddyhttp.ExtraLogFields {
+	extra, _ := r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey).(*caddyhttp.ExtraLogFields)
+	return extra
+}
+
+// logConsent adds the consent state to the request's access log entry:
+// consent_granted (the granted categories joined by "."), consent_signal
+// (what decided: the consent tools whose cookies stated something, and gpc
+// or dnt when they took something away, joined by "+"; "none" when nothing
+// did and only necessary is granted) and consent_gpc (Sec-GPC: 1 sent and
+// honoured, whether or not it changed anything).
+func (h *Handler) logConsent(r *http.Request, st rules.ConsentState) {
+	extra := extraLogFields(r)
+	if extra == nil {
+		return
+	}
+	extra.Set(zap.String("consent_granted", h.rules.FormatSet(st.Granted)))
+	extra.Set(zap.String("consent_signal", st.Signals.String()))
+	extra.Set(zap.Bool("consent_gpc", h.gpc && rules.GPC(r.Header)))
+}
+
+// observe records a filtered response: the metrics, and consent_removed
+// ({vendor: count}) in its access log entry.
+func (rw *responseWriter) observe() {
+	removed := rw.filter.Removed()
+	if m := rw.h.metrics; m != nil {
+		m.observeFiltered(rw.h.rules.FormatSet(rw.granted), removed, rw.in, rw.out.n, rw.out.clock.spent())
+	}
+	if extra := extraLogFields(rw.r); extra != nil {
+		// A copy: the access log is written after the handler returns,
+		// when the filter (and its slice) already serves another response.
+		extra.Set(zap.Object("consent_removed", removals(slices.Clone(removed))))
+	}
+}
