@@ -179,69 +179,15 @@ func (r *Rules) ReadConsent(h http.Header, cfg ConsentConfig) ConsentState {
 		native[0] = Source{Name: SourceNative, Cookie: cfg.Cookie}
 		sources = native[:]
 	}
-	names := cfg.Names
-	if names == nil {
-		defaults := NameMap{r: r}
-		names = &defaults
-	}
-	want := VersionMarker(cfg.PolicyVersion)
 	var st ConsentState
 	var total Stated
 	for _, src := range sources {
-		cookie := src.Cookie
-		if cookie == "" {
-			cookie = sourceCookies[src.Name]
-			if src.Name == SourceNative && cfg.Cookie != "" {
-				cookie = cfg.Cookie
-			}
-		}
-		match := func(n string) bool { return n == cookie }
-		if src.Name == SourceComplianz && src.Cookie == "" {
-			match = func(n string) bool { return strings.HasPrefix(n, cookie) }
-		}
-		var got Stated
-		n, bad, stale := 0, 0, 0
-		complete := scanCookies(h, match, func(name, v string) bool {
-			var s Stated
-			ok := false
-			if src.Name == SourceNative {
-				set, marker, wellFormed := r.parseConsentVersion(v)
-				switch {
-				case !wellFormed:
-				case want != "" && marker != "" && marker != want:
-					stale++
-				default:
-					s, ok = r.listed(set), true
-				}
-			} else {
-				s, ok = r.ReadSource(src.Name, name, v, names)
-			}
-			if !ok {
-				bad++
-			}
-			if src.Name == SourceComplianz {
-				// One cookie per category: they add up.
-				got.Grant |= s.Grant
-				got.Deny |= s.Deny
-			} else if n == 0 {
-				got = s
-			} else {
-				got.Grant &= s.Grant
-				got.Deny |= s.Deny
-			}
-			n++
-			return true
-		})
+		got, reason, complete := r.readSourceCookies(h, src, cfg)
 		if !complete {
-			return ConsentState{Granted: 1 << Necessary, Reason: "cookie headers over the scan bound: necessary only"}
+			return ConsentState{Granted: 1 << Necessary, Reason: reason}
 		}
-		switch {
-		case bad > 0 && st.Reason == "":
-			st.Reason = "malformed " + src.Name + " cookie: it grants nothing"
-		case stale > 0 && st.Reason == "":
-			st.Reason = "consent recorded under another policy version: it grants nothing"
-		case n > 1 && src.Name != SourceComplianz && st.Reason == "":
-			st.Reason = "several " + src.Name + " cookies: their intersection"
+		if st.Reason == "" {
+			st.Reason = reason
 		}
 		if got.Grant|got.Deny != 0 {
 			st.Signals |= signalOf(src.Name)
@@ -264,6 +210,76 @@ func (r *Rules) ReadConsent(h http.Header, cfg ConsentConfig) ConsentState {
 	}
 	st.Granted = set
 	return st
+}
+
+// SourceState is what one source's cookies in a request state: its
+// grants and explicit denials, why a cookie was not taken as sent ("" when
+// all were), and whether the scan of the Cookie headers was complete.
+func (r *Rules) SourceState(h http.Header, src Source, cfg ConsentConfig) (Stated, string, bool) {
+	return r.readSourceCookies(h, src, cfg)
+}
+
+// readSourceCookies reads every cookie of one source. Duplicates grant
+// only what all of them grant (Complianz's one cookie per category add up).
+func (r *Rules) readSourceCookies(h http.Header, src Source, cfg ConsentConfig) (got Stated, reason string, complete bool) {
+	names := cfg.Names
+	if names == nil {
+		defaults := NameMap{r: r}
+		names = &defaults
+	}
+	want := VersionMarker(cfg.PolicyVersion)
+	cookie := src.Cookie
+	if cookie == "" {
+		cookie = sourceCookies[src.Name]
+		if src.Name == SourceNative && cfg.Cookie != "" {
+			cookie = cfg.Cookie
+		}
+	}
+	prefix := src.Name == SourceComplianz && src.Cookie == ""
+	match := func(n string) bool { return n == cookie || prefix && strings.HasPrefix(n, cookie) }
+	n, bad, stale := 0, 0, 0
+	complete = scanCookies(h, match, func(name, v string) bool {
+		var s Stated
+		ok := false
+		if src.Name == SourceNative {
+			set, marker, wellFormed := r.parseConsentVersion(v)
+			switch {
+			case !wellFormed:
+			case want != "" && marker != "" && marker != want:
+				stale++
+			default:
+				s, ok = r.listed(set), true
+			}
+		} else {
+			s, ok = r.ReadSource(src.Name, name, v, names)
+		}
+		if !ok {
+			bad++
+		}
+		if prefix {
+			// One cookie per category: they add up.
+			got.Grant |= s.Grant
+			got.Deny |= s.Deny
+		} else if n == 0 {
+			got = s
+		} else {
+			got.Grant &= s.Grant
+			got.Deny |= s.Deny
+		}
+		n++
+		return true
+	})
+	switch {
+	case !complete:
+		return Stated{}, "cookie headers over the scan bound: necessary only", false
+	case bad > 0:
+		reason = "malformed " + src.Name + " cookie: it grants nothing"
+	case stale > 0:
+		reason = "consent recorded under another policy version: it grants nothing"
+	case n > 1 && !prefix:
+		reason = "several " + src.Name + " cookies: their intersection"
+	}
+	return got, reason, true
 }
 
 // Signals is a set of consent signals, by name: the Source* names, SignalGPC

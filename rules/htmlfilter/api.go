@@ -71,6 +71,16 @@ type Options struct {
 	// itself). It comes before every script of the page (Google Consent
 	// Mode's default must run before any Google tag).
 	HeadPrelude []byte
+	// OnBlock, if set, is told of every blocked element as it is decided
+	// (for reports such as `consentedge scan`; the proxy leaves it nil).
+	OnBlock func(Blocked)
+}
+
+// Blocked is one blocked element.
+type Blocked struct {
+	Offset  int64  // of the element's '<' in the document's bytes
+	Tag     string // the element's tag name, lowercase ("" when not a tag)
+	Verdict Verdict
 }
 
 // Dialect is a consent tool's convention for blocked elements, which the

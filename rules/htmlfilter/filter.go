@@ -61,8 +61,9 @@ type Filter struct {
 	out  []byte // output assembled when kept runs are not contiguous
 	last byte   // last byte of the output so far
 
-	st  state
-	tok int // offset of the '<' of the current token
+	st       state
+	tok      int   // offset of the '<' of the current token
+	consumed int64 // document bytes before d[0]
 
 	// The tag being scanned.
 	tst       tagState
@@ -253,6 +254,7 @@ func (f *Filter) compact() {
 		f.buf = append(f.buf[:0], tail...)
 	}
 	f.d = nil
+	f.consumed += int64(h)
 	f.pos -= h
 	f.tok -= h
 	f.rawEnd -= h

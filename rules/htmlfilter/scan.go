@@ -1,6 +1,9 @@
 package htmlfilter
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // run scans d from pos until the data runs out or, at eof, the document ends.
 func (f *Filter) run(eof bool) {
@@ -690,6 +693,9 @@ func (f *Filter) count(v Verdict) {
 		}
 		return
 	}
+	if f.opt.OnBlock != nil {
+		f.opt.OnBlock(Blocked{Offset: f.consumed + int64(f.tok), Tag: f.tagName(), Verdict: v})
+	}
 	for i := range f.removed {
 		if f.removed[i].Vendor == v.Vendor && f.removed[i].Category == v.Category {
 			f.removed[i].Count++
@@ -697,4 +703,20 @@ func (f *Filter) count(v Verdict) {
 		}
 	}
 	f.removed = append(f.removed, Removal{Vendor: v.Vendor, Category: v.Category, Count: 1})
+}
+
+// tagName is the lowercase name of the tag at tok, for reports.
+func (f *Filter) tagName() string {
+	if f.tok < 0 || f.tok >= len(f.d) || f.d[f.tok] != '<' {
+		return ""
+	}
+	i := f.tok + 1
+	if i < len(f.d) && f.d[i] == '/' {
+		i++
+	}
+	j := i
+	for j < len(f.d) && j-i < maxName && class[f.d[j]] == cOther {
+		j++
+	}
+	return strings.ToLower(string(f.d[i:j]))
 }

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/consentedge/consentedge/rules"
+)
+
+const rulesUsage = `usage: consentedge rules check <file>...
+       consentedge rules list [--json] [--rules <file>]...
+
+check reads rules files on top of the embedded defaults, as the consent
+directive would, and prints each error with its file and line; list prints
+the vendors of the rule set (the defaults, plus --rules files).`
+
+// runRules is `consentedge rules`.
+func runRules(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, rulesUsage)
+		return 2
+	}
+	switch args[0] {
+	case "check":
+		if len(args) < 2 {
+			fmt.Fprintln(stderr, rulesUsage)
+			return 2
+		}
+		rs, err := rules.Load(args[1:]...)
+		if err != nil {
+			// rules.Load says "file:line: message".
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d vendors, %d categories)\n", strings.Join(args[1:], ", "), len(rs.Vendors()), len(rs.Categories()))
+		return 0
+	case "list":
+		fset := flag.NewFlagSet("rules list", flag.ContinueOnError)
+		fset.SetOutput(io.Discard)
+		asJSON := fset.Bool("json", false, "")
+		var files multiFlag
+		fset.Var(&files, "rules", "")
+		if pos, err := parseInterspersed(fset, args[1:]); err != nil || len(pos) > 0 {
+			fmt.Fprintln(stderr, rulesUsage)
+			return 2
+		}
+		rs, err := rules.Load(files...)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return listRules(rs, *asJSON, stdout, stderr)
+	}
+	fmt.Fprintln(stderr, rulesUsage)
+	return 2
+}
+
+type vendorRow struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Category  string   `json:"category"`
+	Hosts     []string `json:"hosts"`
+	Scripts   []string `json:"scripts"`
+	Cookies   []string `json:"cookies"`
+	Retention string   `json:"retention,omitempty"`
+}
+
+func listRules(rs *rules.Rules, asJSON bool, stdout, stderr io.Writer) int {
+	var rows []vendorRow
+	for _, v := range rs.Vendors() {
+		rows = append(rows, vendorRow{v.ID, v.Name, rs.CategoryID(v.Category), nonNil(v.Hosts), nonNil(v.Scripts), nonNil(v.Cookies), v.Retention})
+	}
+	if asJSON {
+		var cats []map[string]string
+		for _, c := range rs.Categories() {
+			cats = append(cats, map[string]string{"id": c.ID, "name": c.Name})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"categories": cats, "vendors": rows}); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "vendor\tcategory\tretention\thosts\tcookies")
+	for _, r := range rows {
+		ret := r.Retention
+		if ret == "" {
+			ret = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Category, ret, strings.Join(r.Hosts, " "), strings.Join(r.Cookies, " "))
+	}
+	tw.Flush()
+	return 0
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+const consentUsage = `usage: consentedge consent decode [--header 'Name: value']... [--dnt] '<Cookie header>'
+
+Shows what each consent signal in a Cookie header grants (our consent
+cookie, every consent tool consentedge reads, IAB TCF) and the state the
+visitor gets with all of them read together (an explicit denial anywhere
+wins). --header adds a request header such as 'Sec-GPC: 1'; --dnt honours
+DNT: 1 as 'dnt on' would.`
+
+// runConsent is `consentedge consent decode`.
+func runConsent(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "decode" {
+		fmt.Fprintln(stderr, consentUsage)
+		return 2
+	}
+	fset := flag.NewFlagSet("consent decode", flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
+	var headers multiFlag
+	fset.Var(&headers, "header", "")
+	dnt := fset.Bool("dnt", false, "")
+	pos, err := parseInterspersed(fset, args[1:])
+	if err != nil || len(pos) != 1 {
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "consentedge consent decode: %v\n", err)
+		}
+		fmt.Fprintln(stderr, consentUsage)
+		return 2
+	}
+	h := http.Header{"Cookie": {pos[0]}}
+	for _, kv := range headers {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok {
+			fmt.Fprintf(stderr, "consentedge consent decode: --header %q: want 'Name: value'\n", kv)
+			return 2
+		}
+		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	rs := rules.Default()
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "signal\tcookie\tgrants\tdenies\tnote")
+	var all []rules.Source
+	for _, name := range rules.SourceNames() {
+		src := rules.Source{Name: name}
+		all = append(all, src)
+		stated, reason, _ := rs.SourceState(h, src, rules.ConsentConfig{})
+		if stated.Grant|stated.Deny == 0 && reason == "" {
+			continue // nothing of this tool in the header
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, rules.DefaultSourceCookie(name),
+			dash(rs.FormatSet(stated.Grant)), dash(rs.FormatSet(stated.Deny)), dash(reason))
+	}
+	cfg := rules.ConsentConfig{Sources: all, GPC: true, DNT: *dnt}
+	st := rs.ReadConsent(h, cfg)
+	if rules.GPC(h) {
+		fmt.Fprintf(tw, "gpc\tSec-GPC: 1\t\tadvertising\t\n")
+	}
+	if *dnt && rules.DNT(h) {
+		fmt.Fprintf(tw, "dnt\tDNT: 1\t\tanalytics.advertising\t\n")
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "\nfinal: %s (decided by %s)\n", rs.FormatSet(st.Granted), st.Signals)
+	if st.Reason != "" {
+		fmt.Fprintf(stdout, "note: %s\n", st.Reason)
+	}
+	return 0
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
