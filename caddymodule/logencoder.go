@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/textproto"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,8 +34,9 @@ func init() {
 //     True-Client-IP, ... and IPHeaders) are truncated to their IPv4 /24
 //     and IPv6 /48, IPv4-mapped addresses unmapped first, 6to4's embedded
 //     IPv4 truncated too; whatever does not parse is replaced;
-//   - Cookie, Set-Cookie, Authorization and Proxy-Authorization headers,
-//     remote_port, user_id and client certificate names are dropped;
+//   - Cookie, Set-Cookie, Authorization and Proxy-Authorization headers
+//     (and DropHeaders), remote_port, user_id and client certificate names
+//     are dropped;
 //   - logged URIs, Referer and Location lose click identifiers, parameters
 //     whose name or value looks like an e-mail address, StripParams, and
 //     their fragment;
@@ -59,6 +61,9 @@ type PrivacyEncoder struct {
 	// StripParams are further query parameters taken out of logged URIs
 	// and Referers: names, or prefixes ending in '*' ("utm_*").
 	StripParams []string `json:"strip_params,omitempty"`
+	// DropHeaders are further request or response headers never logged:
+	// the site's own credentials (X-Api-Key, a session header).
+	DropHeaders []string `json:"drop_headers,omitempty"`
 
 	// The working encoder, set up by Provision; its methods are the
 	// module's zapcore.Encoder.
@@ -100,7 +105,7 @@ func (pe *PrivacyEncoder) Provision(ctx caddy.Context) error {
 		}
 		pe.wrapped = val.(zapcore.Encoder)
 	}
-	pe.policy = newPrivacyPolicy(pe.IPv4Prefix, pe.IPv6Prefix, pe.IPHeaders, pe.StripParams)
+	pe.policy = newPrivacyPolicy(pe.IPv4Prefix, pe.IPv6Prefix, pe.IPHeaders, pe.StripParams, pe.DropHeaders)
 	pe.Encoder = newPrivacyEncoder(pe.policy, pe.wrapped)
 	return nil
 }
@@ -114,7 +119,7 @@ func (pe *PrivacyEncoder) Validate() error {
 	if pe.IPv6Prefix < 0 || pe.IPv6Prefix > defaultIPv6Prefix {
 		return fmt.Errorf("privacy log encoder: ipv6_prefix must be between 0 and %d, got %d", defaultIPv6Prefix, pe.IPv6Prefix)
 	}
-	for _, h := range pe.IPHeaders {
+	for _, h := range append(slices.Clone(pe.IPHeaders), pe.DropHeaders...) {
 		if !isToken(h) {
 			return fmt.Errorf("privacy log encoder: invalid header name %q", h)
 		}
@@ -156,9 +161,11 @@ func stderrIsTerminal() bool {
 //	    ipv6_prefix  <bits>                          # default 48
 //	    ip_headers   <header>...
 //	    strip_params <name|prefix*>...
+//	    drop_headers <header>...
 //	}
 //
-// ip_headers and strip_params add to the built-in lists and may repeat.
+// ip_headers, strip_params and drop_headers add to the built-in lists and
+// may repeat.
 func (pe *PrivacyEncoder) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the encoder name
 	if d.NextArg() {
@@ -209,6 +216,12 @@ func (pe *PrivacyEncoder) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			pe.StripParams = append(pe.StripParams, args...)
+		case "drop_headers":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			pe.DropHeaders = append(pe.DropHeaders, args...)
 		default:
 			return d.Errf("unrecognized privacy encoder option %q", opt)
 		}
@@ -245,7 +258,7 @@ var ipHeaders = []string{
 	"X-Remote-Addr", "X-Envoy-External-Address", "X-Appengine-User-Ip",
 }
 
-func newPrivacyPolicy(v4, v6 int, extraIPHeaders, extraParams []string) *privacyPolicy {
+func newPrivacyPolicy(v4, v6 int, extraIPHeaders, extraParams, extraDrop []string) *privacyPolicy {
 	p := &privacyPolicy{v4: v4, v6: v6, headers: map[string]rule{}}
 	// Credentials (the Fetch standard's definition, which Caddy redacts
 	// unless should_log_credentials): dropped whatever that setting says.
@@ -261,6 +274,9 @@ func newPrivacyPolicy(v4, v6 int, extraIPHeaders, extraParams []string) *privacy
 	p.headers["Referer"] = ruleURI
 	p.headers["Location"] = ruleURI
 	p.headers["Content-Location"] = ruleURI
+	for _, h := range extraDrop {
+		p.headers[textproto.CanonicalMIMEHeaderKey(h)] = ruleDrop
+	}
 	p.params = rules.NewParams(append(append([]string(nil), rules.DefaultClickIDs...), extraParams...))
 	return p
 }

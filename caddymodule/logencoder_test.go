@@ -273,7 +273,7 @@ type stringer string
 func (s stringer) String() string { return string(s) }
 
 func TestPrivacyIPs(t *testing.T) {
-	p := newPrivacyPolicy(24, 48, nil, nil)
+	p := newPrivacyPolicy(24, 48, nil, nil, nil)
 	tests := []struct{ in, want string }{
 		{"203.0.113.77", "203.0.113.0"},
 		{"203.0.113.77:51234", "203.0.113.0"},
@@ -322,7 +322,7 @@ func TestPrivacyIPPrefixes(t *testing.T) {
 }
 
 func TestPrivacyForwarded(t *testing.T) {
-	p := newPrivacyPolicy(24, 48, nil, nil)
+	p := newPrivacyPolicy(24, 48, nil, nil, nil)
 	tests := []struct{ in, want string }{
 		// RFC 7239 §4's examples.
 		{`for="_gazonk"`, `for=unknown`},
@@ -358,7 +358,7 @@ func TestPrivacyForwarded(t *testing.T) {
 }
 
 func TestPrivacyURI(t *testing.T) {
-	p := newPrivacyPolicy(24, 48, nil, []string{"utm_*", "session"})
+	p := newPrivacyPolicy(24, 48, nil, []string{"utm_*", "session"}, nil)
 	tests := []struct{ in, want string }{
 		{"/", "/"},
 		{"/shop?q=shoes&page=2", "/shop?q=shoes&page=2"},
@@ -391,7 +391,7 @@ func TestPrivacyURI(t *testing.T) {
 }
 
 func TestPrivacyText(t *testing.T) {
-	p := newPrivacyPolicy(24, 48, nil, nil)
+	p := newPrivacyPolicy(24, 48, nil, nil, nil)
 	tests := []struct{ in, want string }{
 		{"http: TLS handshake error from 203.0.113.77:51234: EOF", "http: TLS handshake error from 203.0.113.0: EOF"},
 		{"http2: server: error reading preface from client [2001:db8:abcd:12::77]:51234: bogus greeting",
@@ -418,8 +418,8 @@ func TestPrivacyEncoderCaddyfile(t *testing.T) {
 		in, want, err string
 	}{
 		{in: `privacy`, want: `{}`},
-		{in: "privacy {\n wrap console\n ipv4_prefix 16\n ipv6_prefix 32\n ip_headers X-Client-Addr\n ip_headers Y-Ip Z-Ip\n strip_params utm_* ref\n}",
-			want: `{"wrap":{"format":"console"},"ipv4_prefix":16,"ipv6_prefix":32,"ip_headers":["X-Client-Addr","Y-Ip","Z-Ip"],"strip_params":["utm_*","ref"]}`},
+		{in: "privacy {\n wrap console\n ipv4_prefix 16\n ipv6_prefix 32\n ip_headers X-Client-Addr\n ip_headers Y-Ip Z-Ip\n strip_params utm_* ref\n drop_headers X-Api-Key\n}",
+			want: `{"wrap":{"format":"console"},"ipv4_prefix":16,"ipv6_prefix":32,"ip_headers":["X-Client-Addr","Y-Ip","Z-Ip"],"strip_params":["utm_*","ref"],"drop_headers":["X-Api-Key"]}`},
 		{in: "privacy {\n wrap json {\n  time_format iso8601\n }\n}", want: `{"wrap":{"format":"json","time_format":"iso8601"}}`},
 		{in: `privacy extra`, err: "wrong argument count"},
 		{in: "privacy {\n ipv4_prefix\n}", err: "wrong argument count"},
@@ -427,6 +427,7 @@ func TestPrivacyEncoderCaddyfile(t *testing.T) {
 		{in: "privacy {\n ipv6_prefix 32 64\n}", err: "wrong argument count"},
 		{in: "privacy {\n ip_headers\n}", err: "wrong argument count"},
 		{in: "privacy {\n strip_params\n}", err: "wrong argument count"},
+		{in: "privacy {\n drop_headers\n}", err: "wrong argument count"},
 		{in: "privacy {\n mask_all\n}", err: "unrecognized privacy encoder option"},
 		{in: "privacy {\n wrap nope\n}", err: "nope"},
 	}
@@ -461,6 +462,7 @@ func TestPrivacyEncoderValidate(t *testing.T) {
 		{PrivacyEncoder{IPv4Prefix: 24, IPv6Prefix: 64}, "ipv6_prefix must be between 0 and 48"},
 		{PrivacyEncoder{IPv4Prefix: -1, IPv6Prefix: 48}, "ipv4_prefix"},
 		{PrivacyEncoder{IPv4Prefix: 24, IPv6Prefix: 48, IPHeaders: []string{"Bad Header"}}, "invalid header name"},
+		{PrivacyEncoder{IPv4Prefix: 24, IPv6Prefix: 48, DropHeaders: []string{"X:Y"}}, "invalid header name"},
 	} {
 		err := tt.pe.Validate()
 		if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
