@@ -6,6 +6,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/consentedge/consentedge/rules"
 )
@@ -34,9 +35,27 @@ func (h *Handler) logConsent(r *http.Request, st rules.ConsentState) {
 	if extra == nil {
 		return
 	}
-	extra.Set(zap.String("consent_granted", h.rules.FormatSet(st.Granted)))
-	extra.Set(zap.String("consent_signal", st.Signals.String()))
-	extra.Set(zap.Bool("consent_gpc", h.gpc && rules.GPC(r.Header)))
+	// One field whose object is written inline: each Set costs a reset of
+	// Caddy's per-request logger cache (~300ns), once is enough.
+	extra.Set(zapcore.Field{Key: "consent", Type: zapcore.InlineMarshalerType, Interface: consentFields{
+		granted: h.rules.FormatSet(st.Granted),
+		signal:  st.Signals,
+		gpc:     h.gpc && rules.GPC(r.Header),
+	}})
+}
+
+// consentFields are logConsent's fields.
+type consentFields struct {
+	granted string
+	signal  rules.Signals
+	gpc     bool
+}
+
+func (c consentFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	enc.AddString("consent_granted", c.granted)
+	enc.AddString("consent_signal", c.signal.String())
+	enc.AddBool("consent_gpc", c.gpc)
+	return nil
 }
 
 // observe records a filtered response: the metrics, and consent_removed
