@@ -51,6 +51,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    csp        enforce|report_only
 //	    csp_allow  <source>...
 //	    csp_report <path>
+//	    banner      <policy-url>
+//	    banner_text <lang> <key> <text>
 //	}
 //
 // A bare `consent` uses the defaults: strip, cookie "consent", the embedded
@@ -106,6 +108,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.parseConsentMode(d)
 		case "csp", "csp_allow", "csp_report":
 			err = h.parseCSP(d)
+		case "banner":
+			err = h.parseBanner(d)
+		case "banner_text":
+			err = h.parseBannerText(d)
 		default:
 			err = d.Errf("unrecognized consent option %q", d.Val())
 		}
@@ -118,6 +124,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	if h.CSP != nil && h.CSP.Mode == "" {
 		return d.Err("csp_allow and csp_report need csp enforce or csp report_only")
+	}
+	if h.Banner != nil && h.Endpoint == "" {
+		return d.Err("banner needs endpoint: the banner posts to the consent endpoint")
 	}
 	return h.checkMap(mapAt)
 }
@@ -393,6 +402,42 @@ func (h *Handler) parseMap(d *caddyfile.Dispenser) error {
 	}
 	h.Map[args[0]] = args[1]
 	h.mapOrder = append(h.mapOrder, args[0])
+	return nil
+}
+
+func (h *Handler) parseBanner(d *caddyfile.Dispenser) error {
+	if h.Banner != nil && h.Banner.PolicyURL != "" {
+		return d.Err("banner already set")
+	}
+	v, err := singleArg(d)
+	if err != nil {
+		return err
+	}
+	if h.Banner == nil {
+		h.Banner = new(Banner)
+	}
+	h.Banner.PolicyURL = v
+	return nil
+}
+
+func (h *Handler) parseBannerText(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) != 3 {
+		return d.Errf("banner_text takes a language, a key and a text, got %d arguments", len(args))
+	}
+	if _, ok := bannerTexts["en"][args[1]]; !ok {
+		return d.Errf("banner_text: unknown key %q", args[1])
+	}
+	if h.Banner == nil {
+		h.Banner = new(Banner)
+	}
+	if h.Banner.Texts == nil {
+		h.Banner.Texts = map[string]map[string]string{}
+	}
+	if h.Banner.Texts[args[0]] == nil {
+		h.Banner.Texts[args[0]] = map[string]string{}
+	}
+	h.Banner.Texts[args[0]][args[1]] = args[2]
 	return nil
 }
 

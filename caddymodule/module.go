@@ -87,6 +87,9 @@ type Handler struct {
 	ConsentMode string `json:"consent_mode,omitempty"`
 	// CSP adds a Content-Security-Policy backstop per consent state.
 	CSP *CSP `json:"csp,omitempty"`
+	// Banner injects a consent banner for visitors who have not decided;
+	// it needs the endpoint.
+	Banner *Banner `json:"banner,omitempty"`
 	// PolicyVersion names the privacy policy consent is recorded under (in
 	// receipts and in the cookie). When set, a cookie recorded under another
 	// version grants necessary only until the visitor decides again.
@@ -209,6 +212,9 @@ func (h *Handler) Validate() error {
 	case cachePrivate, cacheVary:
 	default:
 		return fmt.Errorf("consent: cache must be %q or %q, got %q", cachePrivate, cacheVary, h.Cache)
+	}
+	if h.Banner != nil && h.Endpoint == "" {
+		return fmt.Errorf("consent: the banner posts to the consent endpoint: set endpoint too")
 	}
 	if h.CSP != nil {
 		if h.CSP.Mode != cspEnforce && h.CSP.Mode != cspReportOnly {
@@ -396,6 +402,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	rw := getResponseWriter(h, w, r, granted, suffix, stripped)
 	rw.reqFilter = reqFilter
+	// The banner asks until the visitor decides: in our cookie (the
+	// endpoint) or in any consent tool the site reads.
+	rw.undecided = h.Banner != nil && !st.Signals.FromCookies() && !h.rules.Decided(r.Header, h.cfg)
 	completed := false
 	defer func() {
 		if !completed {

@@ -47,6 +47,7 @@ type responseWriter struct {
 	stripped bool
 
 	reqFilter  requestFilter   // what the request side removed
+	undecided  bool            // no consent decision yet: the banner asks
 	setCookies []rules.Removal // Set-Cookie fields dropped
 
 	statusCode int  // final status set by WriteHeader; 0 = implicit 200
@@ -267,6 +268,10 @@ func (rw *responseWriter) variantHeaders() {
 	if rw.h.gpc && !httpguts.HeaderValuesContainsToken(h["Vary"], "Sec-GPC") {
 		h["Vary"] = append(h["Vary"], "Sec-GPC")
 	}
+	if rw.h.Banner != nil && !httpguts.HeaderValuesContainsToken(h["Vary"], "Accept-Language") {
+		// The banner speaks the visitor's language.
+		h["Vary"] = append(h["Vary"], "Accept-Language")
+	}
 	// RFC 9110 §8.8.3.3: different representations need different entity
 	// tags. Encode suffixes only strong tags, since a weak tag allows
 	// byte differences between equivalent bodies; ours are not equivalent
@@ -303,9 +308,9 @@ func (rw *responseWriter) refuse(err error) {
 
 func (rw *responseWriter) startFilter(ct string) {
 	page := rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
-	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect}
+	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect, BodyPrelude: rw.bannerFor()}
 	if rw.h.ConsentMode != "" {
-		nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"])
+		nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"], "script-src")
 		opt.HeadPrelude = rules.ConsentModeScript(rw.granted, nonce)
 		if rw.h.ConsentMode == consentModeAdvanced {
 			page.Exempt(rw.h.google)

@@ -316,6 +316,12 @@ func (s Signals) Names() []string {
 	return out
 }
 
+// FromCookies reports whether a cookie of some source stated something (the
+// visitor decided in some tool), as against only GPC or DNT.
+func (s Signals) FromCookies() bool {
+	return s&^(signalOf(SignalGPC)|signalOf(SignalDNT)) != 0
+}
+
 // String is the signals joined by "+" ("onetrust+gpc"), or "none".
 func (s Signals) String() string {
 	if s == 0 {

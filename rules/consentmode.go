@@ -51,10 +51,10 @@ func ConsentModeScript(granted Set, nonce string) []byte {
 	return []byte(b.String())
 }
 
-// CSPNonce returns the first script nonce a Content-Security-Policy
-// header names ('nonce-…' in script-src, else default-src), or "".
-func CSPNonce(policies []string) string {
-	for _, want := range []string{"script-src", "default-src"} {
+// CSPNonce returns the first nonce the Content-Security-Policy headers name
+// for directive ("script-src", "style-src"), else for default-src, or "".
+func CSPNonce(policies []string, directive string) string {
+	for _, want := range []string{directive, "default-src"} {
 		for _, policy := range policies {
 			for _, dir := range strings.Split(policy, ";") {
 				f := strings.Fields(dir)

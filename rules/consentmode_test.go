@@ -30,10 +30,11 @@ func TestCSPNonce(t *testing.T) {
 		{[]string{"img-src *", "Default-Src 'NONCE-abc'"}, "abc"},
 		{[]string{"script-src 'self'", "default-src 'nonce-def'"}, "def"},
 		{[]string{"style-src 'nonce-css'"}, ""},
+		{[]string{"style-src 'nonce-css'; script-src 'nonce-js'"}, "js"},
 		{[]string{"script-src 'nonce-'"}, ""},
 		{nil, ""},
 	} {
-		if got := CSPNonce(tt.in); got != tt.want {
+		if got := CSPNonce(tt.in, "script-src"); got != tt.want {
 			t.Errorf("CSPNonce(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

@@ -71,6 +71,10 @@ type Options struct {
 	// itself). It comes before every script of the page (Google Consent
 	// Mode's default must run before any Google tag).
 	HeadPrelude []byte
+	// BodyPrelude is markup written right after the <body> start tag (a
+	// consent banner, first in the focus order), or at the end of a
+	// document that has none.
+	BodyPrelude []byte
 	// OnBlock, if set, is told of every blocked element as it is decided
 	// (for reports such as `consentedge scan`; the proxy leaves it nil).
 	OnBlock func(Blocked)

@@ -64,6 +64,10 @@ func (f *Filter) onStartTag() {
 		f.insert(f.prelude)
 		f.prelude = nil
 	}
+	if f.body != nil && f.isBody && !f.check && f.foreign == 0 {
+		f.insert(f.body)
+		f.body = nil
+	}
 }
 
 // placePrelude writes the prelude in front of the current start tag, or
@@ -79,6 +83,7 @@ func (f *Filter) placePrelude() {
 		f.advance(f.tok)
 		f.insert(f.prelude)
 		f.prelude = nil
+		f.inHead = false
 	}
 }
 

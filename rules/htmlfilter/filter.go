@@ -52,6 +52,8 @@ type Filter struct {
 	err     error
 	prelude []byte // HeadPrelude, until written
 	inHead  bool   // the current start tag is <head>: the prelude follows it
+	body    []byte // BodyPrelude, until written
+	isBody  bool   // the current tag is <body>
 
 	buf  []byte // bytes carried from one Write to the next
 	d    []byte // the bytes being scanned: buf, or the caller's slice
@@ -131,8 +133,8 @@ func (f *Filter) Reset(w io.Writer, p Policy, o Options) {
 	perm, _ := p.(Permissive)
 	*f = Filter{
 		// A prelude must be written even where nothing is blocked.
-		pass: perm != nil && perm.Permissive() && len(o.HeadPrelude) == 0,
-		w:    w, policy: p, opt: o, prelude: o.HeadPrelude,
+		pass: perm != nil && perm.Permissive() && len(o.HeadPrelude) == 0 && len(o.BodyPrelude) == 0,
+		w:    w, policy: p, opt: o, prelude: o.HeadPrelude, body: o.BodyPrelude,
 		removed: f.removed[:0], buf: f.buf[:0], out: f.out[:0],
 		attrs: f.attrs[:0], child: f.child, scratch: f.scratch[:0], scratch2: f.scratch2[:0],
 	}
@@ -170,6 +172,11 @@ func (f *Filter) Close() error {
 	f.d = f.buf
 	f.run(true)
 	f.finish()
+	if f.body != nil {
+		// No <body> start tag: the parser made one; the end is in it.
+		f.insert(f.body)
+		f.body = nil
+	}
 	f.flushOut()
 	f.buf = f.buf[:0]
 	f.d = nil

@@ -51,3 +51,36 @@ func TestHeadPrelude(t *testing.T) {
 		t.Errorf("permissive: %q", got)
 	}
 }
+
+func TestBodyPrelude(t *testing.T) {
+	const banner = `<form id="b"></form>`
+	run := func(src string, n int) string {
+		var out bytes.Buffer
+		f := New(&out, &toy{}, Options{BodyPrelude: []byte(banner), HeadPrelude: []byte(prelude)})
+		b := []byte(src)
+		if n <= 0 {
+			n = len(b) + 1
+		}
+		for len(b) > 0 {
+			m := min(n, len(b))
+			f.Write(b[:m])
+			b = b[m:]
+		}
+		f.Close()
+		return out.String()
+	}
+	for _, tt := range []struct{ in, want string }{
+		{`<!DOCTYPE html><html><head><title>x</title></head><BODY class="home"><p>x</p></body></html>`,
+			`<!DOCTYPE html><html><head>` + prelude + `<title>x</title></head><BODY class="home">` + banner + `<p>x</p></body></html>`},
+		{`<title>x</title><p>text`, prelude + `<title>x</title><p>text` + banner},
+		{`<svg><body></body></svg><body>`, prelude + `<svg><body></body></svg><body>` + banner},
+		{`<!-- <body> --><body>`, `<!-- <body> -->` + prelude + `<body>` + banner},
+	} {
+		for n := 0; n <= len(tt.in); n++ {
+			if got := run(tt.in, n); got != tt.want {
+				t.Errorf("%q in chunks of %d:\n got %q\nwant %q", tt.in, n, got, tt.want)
+				break
+			}
+		}
+	}
+}

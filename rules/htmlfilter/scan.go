@@ -14,7 +14,7 @@ func (f *Filter) run(eof bool) {
 			// The hot loop: text and ordinary tags, copied as they are.
 			pos := f.pos
 			// Until the prelude is written every start tag is looked at.
-			plain := f.skip == kOther && !f.guarded() && f.ipDepth == 0 && f.prelude == nil
+			plain := f.skip == kOther && !f.guarded() && f.ipDepth == 0 && f.prelude == nil && f.body == nil
 			for {
 				if pos >= len(d) || d[pos] != '<' {
 					i := bytes.IndexByte(d[pos:], '<')
@@ -288,6 +288,9 @@ func (f *Filter) nameDone(nameEnd int) {
 	}
 	f.nameEnd = nameEnd - f.tok
 	f.k = lookupKind(f.d[start:nameEnd])
+	// The name may be out of d by the time the tag ends (a streamed tag
+	// split across writes): note now whether it is <body>.
+	f.isBody = f.k == kBody && eqFold(f.d[start:nameEnd], "body")
 	// Any start tag may carry a style attribute that loads: on this path
 	// (tags not wholly in view, or of a kind that loads) record them all.
 	// Tags that can load as a whole are held and decided at their '>'; the
