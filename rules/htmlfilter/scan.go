@@ -245,7 +245,12 @@ func plainTag(d []byte, i, max int) int {
 	if j >= len(d) {
 		return 0
 	}
-	k := lookupKind(d[s:j])
+	// Most names (div, span, li, p) are no kind at all; rule them out
+	// without the call.
+	k := kOther
+	if l := j - s; l == 1 || l <= maxName && candidates[l]&(1<<(d[s]|0x20-'a')) != 0 {
+		k = lookupKind(d[s:j])
+	}
 	switch k {
 	case kOther, kA, kTableish:
 	case kBody:
@@ -512,7 +517,9 @@ func skipAttrs(d []byte, i int, k kind, watch bool) (end int, self, loads bool) 
 			i++
 		}
 		name := d[ns:i]
-		w := watch && i < n && watched(k, name)
+		// Watched names start with o, s, p or b (on*, style, ping,
+		// background): most (class, href, id, data-*) are ruled out here.
+		w := watch && i < n && watchFirst[name[0]] && watched(k, name)
 		for i < n && class[d[i]] == cSpace {
 			i++
 		}
@@ -548,6 +555,14 @@ func skipAttrs(d []byte, i int, k kind, watch bool) (end int, self, loads bool) 
 	}
 	return 0, false, false
 }
+
+// watchFirst holds the first bytes of the watched attribute names.
+var watchFirst = func() (t [256]bool) {
+	for _, c := range []byte("oOsSpPbB") {
+		t[c] = true
+	}
+	return t
+}()
 
 // valueMayLoad is the fast path's test of a watched attribute's raw value:
 // an event handler or a URL (ping, background) may load when not empty; CSS
