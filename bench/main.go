@@ -1,0 +1,430 @@
+// Command bench measures what consent costs next to Caddy's own proxying,
+// side by side in one Caddy process in front of one origin, and prints a
+// table of ratios (README, "Performance"):
+//
+//	go run ./bench                 # about 5 minutes on 2 cores
+//	go run ./bench -rounds 3 -duration 3s -quick
+//
+// It builds cmd/consentedge, generates the pages, starts one Caddy with an
+// origin (file_server), a plain proxy, a consent proxy and both behind
+// `encode gzip`, and drives them with wrk (Debian package wrk) in
+// interleaved rounds; the figures are medians. A visitor without consent
+// makes the filter do its most work. Also measured: time to first byte,
+// CPU per response with gzip, resident memory per in-flight response with
+// 100 slow clients fetching a 10 MiB page, and RSS after 10,000 and
+// 100,000 requests.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+var (
+	rounds   = flag.Int("rounds", 5, "interleaved rounds per comparison")
+	duration = flag.Duration("duration", 5*time.Second, "length of one wrk run")
+	conns    = flag.Int("connections", 16, "wrk connections")
+	quick    = flag.Bool("quick", false, "skip the memory growth run (100,000 requests)")
+	pagesTo  = flag.String("pages", "", "only write the generated pages to this directory (for profiling by hand)")
+)
+
+const (
+	portOrigin  = 18081
+	portPlain   = 18082
+	portConsent = 18083
+	portGzip    = 18084
+	portGzipCon = 18085
+)
+
+func main() {
+	flag.Parse()
+	if *pagesTo != "" {
+		if err := writePages(*pagesTo); err != nil {
+			fatal("%v", err)
+		}
+		return
+	}
+	if _, err := exec.LookPath("wrk"); err != nil {
+		fatal("wrk not found: apt-get install wrk")
+	}
+	dir, err := os.MkdirTemp("", "consentedge-bench")
+	if err != nil {
+		fatal("%v", err)
+	}
+	defer os.RemoveAll(dir)
+
+	fmt.Println("building cmd/consentedge ...")
+	bin := filepath.Join(dir, "consentedge")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/consentedge")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fatal("build: %v", err)
+	}
+	site := filepath.Join(dir, "site")
+	if err := writePages(site); err != nil {
+		fatal("%v", err)
+	}
+	caddyfile := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(caddyfile, []byte(fmt.Sprintf(caddyConfig, portOrigin, site,
+		portPlain, portOrigin, portConsent, portOrigin, portGzip, portOrigin, portGzipCon, portOrigin)), 0o644); err != nil {
+		fatal("%v", err)
+	}
+	srv := exec.Command(bin, "run", "--config", caddyfile)
+	srv.Stderr = io.Discard
+	if err := srv.Start(); err != nil {
+		fatal("start: %v", err)
+	}
+	defer srv.Process.Kill()
+	for _, p := range []int{portOrigin, portPlain, portConsent, portGzip, portGzipCon} {
+		waitPort(p)
+	}
+	pid := srv.Process.Pid
+	fmt.Printf("caddy pid %d, %d rounds of %v, %d connections\n\n", pid, *rounds, *duration, *conns)
+
+	var rows [][]string
+	for _, page := range []string{"small.html", "large.html"} {
+		plain, consent := interleave(portPlain, portConsent, page, nil)
+		rows = append(rows, []string{"throughput " + page + " (req/s)", f0(plain), f0(consent), ratio(consent, plain), ">= 0.90"})
+	}
+	gz := []string{"Accept-Encoding: gzip"}
+	cpuPlain, cpuConsent := cpuPerResponse(pid, portGzip, portGzipCon, "large.html", gz)
+	rows = append(rows, []string{"CPU per response, encode gzip, large.html (µs)", f0(cpuPlain), f0(cpuConsent), ratio(cpuConsent, cpuPlain), "<= 1.10"})
+	for _, page := range []string{"small.html", "large.html"} {
+		tp, tc := ttfb(portPlain, portConsent, page, nil)
+		rows = append(rows, []string{"time to first byte " + page + " (µs)", f0(tp), f0(tc), ratio(tc, tp), "~ 1.00"})
+		tp, tc = ttfb(portGzip, portGzipCon, page, gz)
+		rows = append(rows, []string{"time to first byte, gzip, " + page + " (µs)", f0(tp), f0(tc), ratio(tc, tp), "~ 1.00"})
+	}
+	mp := rssPerSlowClient(pid, portPlain)
+	mc := rssPerSlowClient(pid, portConsent)
+	rows = append(rows, []string{"extra RSS per in-flight 10 MiB response, 100 slow clients (KiB)", f0(mp), f0(mc), "", "consent < 64"})
+	if !*quick {
+		r10, r100 := rssGrowth(pid, portConsent)
+		rows = append(rows, []string{"RSS after 10,000 / 100,000 consent requests (MiB)", f1(r10), f1(r100), ratio(r100, r10), "no growth"})
+	}
+	printTable(rows)
+}
+
+const caddyConfig = `{
+	admin off
+	auto_https off
+	persist_config off
+}
+:%d {
+	bind 127.0.0.1
+	root * %s
+	file_server
+}
+:%d {
+	bind 127.0.0.1
+	reverse_proxy 127.0.0.1:%d
+}
+:%d {
+	bind 127.0.0.1
+	consent
+	reverse_proxy 127.0.0.1:%d
+}
+:%d {
+	bind 127.0.0.1
+	encode gzip
+	reverse_proxy 127.0.0.1:%d
+}
+:%d {
+	bind 127.0.0.1
+	encode gzip
+	consent
+	reverse_proxy 127.0.0.1:%d
+}
+`
+
+// writePages writes a 5 KB page and a 0.5 MiB page with trackers spread
+// through them, and a 10 MiB page for the memory runs.
+func writePages(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	head := `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>
+<link rel="stylesheet" href="/css/site.css">
+<script async src="https://www.googletagmanager.com/gtag/js?id=G-ABC123"></script>
+<script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}gtag('js',new Date());gtag('config','G-ABC123');</script>
+<script>!function(f,b,e,v,n,t,s){if(f.fbq)return;n=f.fbq=function(){n.callMethod?n.callMethod.apply(n,arguments):n.queue.push(arguments)};t=b.createElement(e);t.async=!0;t.src=v;s=b.getElementsByTagName(e)[0];s.parentNode.insertBefore(t,s)}(window,document,'script','https://connect.facebook.net/en_US/fbevents.js');fbq('init','1234');fbq('track','PageView');</script>
+</head><body>
+<header class="site-header"><nav class="main-nav"><ul class="menu"><li class="menu-item"><a href="/">Home</a></li><li class="menu-item"><a href="/shop/">Shop</a></li><li class="menu-item"><a href="/about/">About</a></li></ul></nav></header>
+`
+	card := `<article class="product-card" data-id="%d"><a class="product-link" href="/p/%d/"><img class="product-image" src="/img/p%d.jpg" srcset="/img/p%d@2x.jpg 2x" alt="Product %d" width="320" height="240" loading="lazy"></a>
+<h2 class="product-title"><a href="/p/%d/">Product %d, a good thing to have</a></h2><p class="product-text">A short description of product %d, with <em>emphasis</em> and a <a href="/c/%d/">category link</a>.</p>
+<button class="add-to-cart" type="button" data-sku="SKU-%d">Add to cart</button></article>
+`
+	tracker := `<img src="https://www.facebook.com/tr?id=1234&amp;ev=ViewContent" width="1" height="1" alt="" style="display:none">
+<iframe src="https://www.googletagmanager.com/ns.html?id=GTM-XXXX" height="0" width="0" style="display:none;visibility:hidden"></iframe>
+`
+	tail := `<footer class="site-footer"><p>&copy; Shop</p><script src="https://js.stripe.com/v3/"></script><script src="/js/app.js"></script></footer></body></html>
+`
+	build := func(size int) []byte {
+		var b bytes.Buffer
+		b.WriteString(head)
+		for i := 0; b.Len() < size-len(tail); i++ {
+			fmt.Fprintf(&b, card, i, i, i, i, i, i, i, i, i%20, i)
+			if i%40 == 39 {
+				b.WriteString(tracker)
+			}
+		}
+		b.WriteString(tail)
+		return b.Bytes()
+	}
+	for name, size := range map[string]int{"small.html": 5 << 10, "large.html": 512 << 10, "huge.html": 10 << 20} {
+		if err := os.WriteFile(filepath.Join(dir, name), build(size), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func waitPort(p int) {
+	for i := 0; i < 300; i++ {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fatal("port %d did not open", p)
+}
+
+var reqsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+var countRe = regexp.MustCompile(`(\d+) requests in`)
+
+// wrk runs one load and returns requests per second and the requests done.
+func wrk(port int, page string, headers []string, d time.Duration) (float64, int) {
+	args := []string{"-t1", fmt.Sprintf("-c%d", *conns), fmt.Sprintf("-d%s", d)}
+	for _, h := range headers {
+		args = append(args, "-H", h)
+	}
+	args = append(args, fmt.Sprintf("http://127.0.0.1:%d/%s", port, page))
+	out, err := exec.Command("wrk", args...).CombinedOutput()
+	if err != nil {
+		fatal("wrk: %v\n%s", err, out)
+	}
+	m := reqsRe.FindSubmatch(out)
+	n := countRe.FindSubmatch(out)
+	if m == nil || n == nil {
+		fatal("wrk output: %s", out)
+	}
+	rps, _ := strconv.ParseFloat(string(m[1]), 64)
+	cnt, _ := strconv.Atoi(string(n[1]))
+	return rps, cnt
+}
+
+// interleave runs A and B alternately and returns their median rates.
+func interleave(a, b int, page string, headers []string) (float64, float64) {
+	var ra, rb []float64
+	wrk(a, page, headers, time.Second) // warm up both
+	wrk(b, page, headers, time.Second)
+	for range *rounds {
+		x, _ := wrk(a, page, headers, *duration)
+		y, _ := wrk(b, page, headers, *duration)
+		ra, rb = append(ra, x), append(rb, y)
+	}
+	return median(ra), median(rb)
+}
+
+// cpuPerResponse measures the Caddy process's CPU time per response for A
+// and B (utime+stime from /proc), interleaved, medians in µs.
+func cpuPerResponse(pid, a, b int, page string, headers []string) (float64, float64) {
+	var ca, cb []float64
+	run := func(port int) float64 {
+		before := cpuTicks(pid)
+		_, n := wrk(port, page, headers, *duration)
+		after := cpuTicks(pid)
+		return float64(after-before) * 1e6 / 100 / float64(n) // 100 ticks per second
+	}
+	run(a)
+	run(b)
+	for range *rounds {
+		ca, cb = append(ca, run(a)), append(cb, run(b))
+	}
+	return median(ca), median(cb)
+}
+
+func cpuTicks(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		fatal("%v", err)
+	}
+	// Fields after the command name in parentheses: utime is 14th, stime 15th.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + s
+}
+
+// ttfb is the median time to the first response byte over sequential
+// requests, A and B interleaved.
+func ttfb(a, b int, page string, headers []string) (float64, float64) {
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	one := func(port int) float64 {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/%s", port, page), nil)
+		for _, h := range headers {
+			k, v, _ := strings.Cut(h, ":")
+			req.Header.Set(k, strings.TrimSpace(v))
+		}
+		var start, first time.Time
+		req = req.WithContext(httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+			GotFirstResponseByte: func() { first = time.Now() },
+		}))
+		start = time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			fatal("%v", err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return float64(first.Sub(start).Microseconds())
+	}
+	var ta, tb []float64
+	for i := 0; i < 200*(*rounds); i++ {
+		ta, tb = append(ta, one(a)), append(tb, one(b))
+	}
+	return median(ta), median(tb)
+}
+
+// rssPerSlowClient starts 100 clients that fetch the 10 MiB page and read
+// it at 256 KiB/s, samples the process's RSS while all are in flight, and
+// returns (peak − idle) / 100 in KiB.
+func rssPerSlowClient(pid, port int) float64 {
+	time.Sleep(2 * time.Second) // let the previous load's memory settle
+	idle := rssKiB(pid)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	var peak int64
+	var mu sync.Mutex
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			<-start
+			fmt.Fprintf(c, "GET /huge.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+			br := bufio.NewReaderSize(c, 4096)
+			buf := make([]byte, 16<<10)
+			deadline := time.Now().Add(8 * time.Second)
+			for time.Now().Before(deadline) {
+				if _, err := br.Read(buf); err != nil {
+					return
+				}
+				time.Sleep(60 * time.Millisecond)
+			}
+		}()
+	}
+	close(start)
+	for i := 0; i < 12; i++ {
+		time.Sleep(500 * time.Millisecond)
+		r := rssKiB(pid)
+		mu.Lock()
+		peak = max(peak, r)
+		mu.Unlock()
+	}
+	wg.Wait()
+	return float64(peak-idle) / 100
+}
+
+// rssGrowth runs 100,000 consent requests of the small page and returns RSS
+// after the first 10,000 and at the end, in MiB.
+func rssGrowth(pid, port int) (float64, float64) {
+	done := 0
+	var at10k int64
+	for done < 100000 {
+		_, n := wrk(port, "small.html", nil, 2*time.Second)
+		done += n
+		if at10k == 0 && done >= 10000 {
+			at10k = rssKiB(pid)
+		}
+	}
+	return float64(at10k) / 1024, float64(rssKiB(pid)) / 1024
+}
+
+func rssKiB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		fatal("%v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			n, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+func f0(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) }
+func f1(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
+
+func printTable(rows [][]string) {
+	head := []string{"measure", "without consent", "with consent", "ratio", "target"}
+	w := make([]int, len(head))
+	for _, r := range append([][]string{head}, rows...) {
+		for i, c := range r {
+			w[i] = max(w[i], len(c))
+		}
+	}
+	line := func(r []string) {
+		var b strings.Builder
+		b.WriteString("|")
+		for i, c := range r {
+			fmt.Fprintf(&b, " %-*s |", w[i], c)
+		}
+		fmt.Println(b.String())
+	}
+	line(head)
+	sep := make([]string, len(head))
+	for i := range sep {
+		sep[i] = strings.Repeat("-", w[i])
+	}
+	line(sep)
+	for _, r := range rows {
+		line(r)
+	}
+}
+
+func fatal(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	os.Exit(1)
+}
