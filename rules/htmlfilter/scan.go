@@ -344,6 +344,13 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 					i, f.selfClose = end, self
 					return i, st, true
 				}
+			} else if f.record {
+				// A held tag wholly in view: its attributes recorded in one
+				// pass, as the states below would record them.
+				if end, self := f.recordAttrs(d, i); end > 0 {
+					i, f.selfClose = end, self
+					return i, st, true
+				}
 			}
 		case tBeforeAttr:
 			switch {
@@ -563,6 +570,81 @@ var watchFirst = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// recordAttrs is skipAttrs that records every attribute in f.attrs the
+// way tagMachine's states do (HTML §13.2.5.32–40). It returns 0, recording
+// nothing, when the tag does not end within d.
+func (f *Filter) recordAttrs(d []byte, i int) (end int, self bool) {
+	n, base, mark := len(d), f.tok, len(f.attrs)
+	for i < n {
+		switch class[d[i]] {
+		case cSpace:
+			i++
+			continue
+		case cSlash:
+			if i+1 < n && d[i+1] == '>' {
+				return i + 2, true
+			}
+			i++
+			continue
+		case cGT:
+			return i + 1, false
+		}
+		a := attr{name: int32(i - base), val: -1}
+		i++
+		for i < n && nameClass[d[i]] == cOther {
+			i++
+		}
+		a.nameEnd = int32(i - base)
+		for i < n && class[d[i]] == cSpace {
+			i++
+		}
+		if i >= n {
+			break
+		}
+		if d[i] != '=' {
+			a.end = a.nameEnd
+			f.attrs = append(f.attrs, a)
+			continue
+		}
+		i++
+		for i < n && class[d[i]] == cSpace {
+			i++
+		}
+		if i >= n {
+			break
+		}
+		switch c := d[i]; c {
+		case '"', '\'':
+			j := bytes.IndexByte(d[i+1:], c)
+			if j < 0 {
+				f.attrs = f.attrs[:mark]
+				return 0, false
+			}
+			a.val = int32(i + 1 - base)
+			i += 1 + j
+			a.valEnd = int32(i - base)
+			a.end = a.valEnd + 1
+			i++
+		case '>':
+			a.val, a.valEnd, a.end = int32(i-base), int32(i-base), int32(i-base)
+			f.attrs = append(f.attrs, a)
+			return i + 1, false
+		default:
+			a.val = int32(i - base)
+			i = spanUnquoted(d, i)
+			a.valEnd = int32(i - base)
+			a.end = a.valEnd
+			if i >= n {
+				f.attrs = f.attrs[:mark]
+				return 0, false
+			}
+		}
+		f.attrs = append(f.attrs, a)
+	}
+	f.attrs = f.attrs[:mark]
+	return 0, false
+}
 
 // valueMayLoad is the fast path's test of a watched attribute's raw value:
 // an event handler or a URL (ping, background) may load when not empty; CSS
