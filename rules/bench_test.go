@@ -84,12 +84,16 @@ func BenchmarkFilterRules(b *testing.B) {
 		}
 	}
 	rs := Default()
-	for name, page := range pages {
-		b.Run(name, func(b *testing.B) {
-			b.SetBytes(int64(len(page)))
-			b.ReportAllocs()
-			f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
-			for b.Loop() {
+	filterAll := func(b *testing.B, docs [][]byte) {
+		n := 0
+		for _, d := range docs {
+			n += len(d)
+		}
+		b.SetBytes(int64(n))
+		b.ReportAllocs()
+		f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
+		for b.Loop() {
+			for _, page := range docs {
 				f.Reset(io.Discard, rs.NewPage("https://www.example.com/", 0), htmlfilter.Options{})
 				for p := page; len(p) > 0; {
 					n := min(32<<10, len(p))
@@ -98,6 +102,13 @@ func BenchmarkFilterRules(b *testing.B) {
 				}
 				f.Close()
 			}
-		})
+		}
 	}
+	var all [][]byte
+	for name, page := range pages {
+		all = append(all, page)
+		b.Run(name, func(b *testing.B) { filterAll(b, [][]byte{page}) })
+	}
+	// Every page once per op: the throughput over the whole corpus.
+	b.Run("all-pages", func(b *testing.B) { filterAll(b, all) })
 }

@@ -11,7 +11,21 @@ type matcher struct {
 	outOff []int32 // patterns ending in state s: outs[outOff[s]:outOff[s+1]]
 	outs   []int32
 	plen   []int32 // pattern length, by pattern id
+	// next is delta for the scan loop: the next state's row offset
+	// (state*nclass), with hasOut set when patterns end there. One load
+	// per byte and no multiply; the outputs are looked up only on a flag.
+	next []uint32
 }
+
+const hasOut = 1 << 31
+
+// step returns the row offset (and flag) after reading c from row.
+func (m *matcher) step(row uint32, c byte) uint32 {
+	return m.next[row&^hasOut+uint32(m.class[c])]
+}
+
+// state is the state number of a row offset returned by step.
+func (m *matcher) state(row uint32) int32 { return int32((row &^ hasOut) / uint32(m.nclass)) }
 
 // newMatcher compiles pats (pattern id = index). Empty patterns never match.
 func newMatcher(pats []string) *matcher {
@@ -90,6 +104,13 @@ func newMatcher(pats []string) *matcher {
 	for s := range nstates {
 		m.outs = append(m.outs, term[s]...)
 		m.outOff[s+1] = int32(len(m.outs))
+	}
+	m.next = make([]uint32, len(m.delta))
+	for i, t := range m.delta {
+		m.next[i] = uint32(t) * uint32(nc)
+		if m.outOff[t+1] > m.outOff[t] {
+			m.next[i] |= hasOut
+		}
 	}
 	return m
 }

@@ -30,6 +30,13 @@ func normalizeScript(dst, src []byte) []byte {
 	n := len(src)
 	for i := 0; i < n; {
 		c := src[i]
+		if o := plainNorm[c]; o != 0 {
+			// The common byte (letters, digits, most punctuation): its
+			// normal form, with no decision to make.
+			dst = append(dst, o)
+			i++
+			continue
+		}
 		switch {
 		case c == '\\' && i+1 < n:
 			r, w := jsEscape(src[i:])
@@ -284,6 +291,21 @@ func unhex(c byte) byte {
 	return c - 'a' + 10
 }
 
+// plainNorm maps each byte that normalizeScript copies as normByte maps it,
+// with nothing else to look at, to that form; 0 marks the bytes it must
+// decide on (escapes, quotes, '$', '%', whitespace, non-ASCII, control
+// bytes).
+var plainNorm = func() (t [256]byte) {
+	for c := 0x21; c < 0x7f; c++ {
+		switch c {
+		case '\\', '\'', '"', '`', '$', '%':
+			continue
+		}
+		t[c] = normByte(byte(c))
+	}
+	return t
+}()
+
 // normByte lowercases ASCII letters and maps every quote to '.
 func normByte(c byte) byte {
 	switch {
@@ -336,9 +358,13 @@ func (p *Page) scanScript(s []byte) htmlfilter.Verdict {
 		}
 	}
 	lastA, lastB := -1, -1
-	st := int32(0)
+	row := uint32(0)
 	for i := 0; i < len(s); i++ {
-		st = m.delta[int(st)*m.nclass+int(m.class[s[i]])]
+		row = m.step(row, s[i])
+		if row&hasOut == 0 {
+			continue
+		}
+		st := m.state(row)
 		for _, pat := range m.outs[m.outOff[st]:m.outOff[st+1]] {
 			if v := r.acVendor[pat]; v >= 0 {
 				note(v)
