@@ -1,0 +1,242 @@
+package main
+
+// The host recorder. Chromium runs with --host-resolver-rules="MAP * 127.0.0.1",
+// so every host name resolves to loopback and every connection to a
+// third-party host lands on 127.0.0.1:80 or 127.0.0.1:443, where this writes
+// down the host the browser wanted: the Host of a plain request, the server
+// name (SNI) of a TLS ClientHello. TLS handshakes are then failed and plain
+// requests answered 204 with Connection: close, so that nothing a tracker
+// would send back runs and every connection ends at once (which is what
+// makes take exact).
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// browserOwnHosts are hosts Chromium itself contacts whatever the page
+// (account, component-update and autofill checks the Debian build makes even
+// with background networking off, from its default profile). They are dropped from what a load reached;
+// TestBrowserOwnHostsAreNoTrackers makes sure no rule names them, so that
+// dropping them cannot hide a tracker.
+var browserOwnHosts = []string{"accounts.google.com", "clients2.google.com", "update.googleapis.com", "content-autofill.googleapis.com"}
+
+// connDeadline bounds how long one connection may keep its handler (and so
+// take) waiting. A closed browser context closes its sockets, so
+// this only matters for a socket the browser keeps open idle.
+const connDeadline = 10 * time.Second
+
+// hostLog is a set of hosts and how each was first seen ("tls", "http").
+type hostLog struct {
+	mu    sync.Mutex
+	hosts map[string]string
+}
+
+func (l *hostLog) record(host, how string) {
+	host = normHost(host)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.hosts == nil {
+		l.hosts = map[string]string{}
+	}
+	if _, ok := l.hosts[host]; !ok {
+		l.hosts[host] = how
+	}
+}
+
+// take returns the hosts recorded so far and forgets them.
+func (l *hostLog) take() map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h := l.hosts
+	if h == nil {
+		h = map[string]string{}
+	}
+	l.hosts = nil
+	return h
+}
+
+// normHost lowercases a host, drops a port and the trailing dot (a browser
+// ignores it; both name the same host).
+func normHost(h string) string {
+	if hh, _, err := net.SplitHostPort(h); err == nil {
+		h = hh
+	}
+	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
+
+var errRecorded = errors.New("recorded")
+
+// serveTLS reads the ClientHello, records its server name and fails the
+// handshake (crypto/tls sends an alert): the browser sees a TLS error, as for
+// an unreachable tracker.
+func serveTLS(c net.Conn, log *hostLog) {
+	tls.Server(c, &tls.Config{
+		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			name := hello.ServerName
+			if name == "" {
+				name = "(no sni)"
+			}
+			log.record(name, "tls")
+			return nil, errRecorded
+		},
+	}).Handshake()
+}
+
+// serveHTTP reads one plain request, records its Host and answers 204: the
+// cheapest answer every loader takes as an empty resource or a failure.
+// Connection: close makes the next request open a new connection.
+func serveHTTP(c net.Conn, r *bufio.Reader, log *hostLog) {
+	req, err := http.ReadRequest(r)
+	if err != nil {
+		return // closed before a request: a preconnect given up
+	}
+	log.record(req.Host, "http")
+	io.WriteString(c, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+}
+
+// barrierIP is the source address of the recorder's marker connections: the browser reaches 127.0.0.1 from 127.0.0.1, so a connection
+// from another loopback address is a marker, never the browser.
+var barrierIP = net.IPv4(127, 0, 0, 2)
+
+// recorder listens on 127.0.0.1:80 and 127.0.0.1:443.
+type recorder struct {
+	lns []net.Listener
+	log hostLog
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	seq     int64          // connections accepted so far
+	open    map[int64]bool // accepted connections whose handler runs
+	markers map[net.Listener]chan int64
+	closed  bool
+}
+
+// startRecorder listens on 127.0.0.1:80 and 127.0.0.1:443.
+func startRecorder() (*recorder, error) {
+	r := &recorder{open: map[int64]bool{}, markers: map[net.Listener]chan int64{}}
+	r.cond = sync.NewCond(&r.mu)
+	for _, port := range []string{"80", "443"} {
+		ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			r.close()
+			return nil, fmt.Errorf("host recorder needs 127.0.0.1:%s (root, or a free port): %w", port, err)
+		}
+		r.lns = append(r.lns, ln)
+	}
+	go r.accept(r.lns[0], func(c net.Conn) { serveHTTP(c, bufio.NewReader(c), &r.log) })
+	go r.accept(r.lns[1], func(c net.Conn) { serveTLS(c, &r.log) })
+	return r, nil
+}
+
+func (r *recorder) close() {
+	r.mu.Lock()
+	r.closed = true
+	r.cond.Broadcast()
+	r.mu.Unlock()
+	for _, ln := range r.lns {
+		ln.Close()
+	}
+}
+
+func (r *recorder) accept(ln net.Listener, handle func(net.Conn)) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return // closed
+		}
+		r.mu.Lock()
+		r.seq++
+		seq := r.seq
+		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok && a.IP.Equal(barrierIP) {
+			if ch := r.markers[ln]; ch != nil {
+				delete(r.markers, ln)
+				ch <- seq
+			}
+			r.mu.Unlock()
+			c.Close()
+			continue
+		}
+		r.open[seq] = true
+		r.mu.Unlock()
+		go func() {
+			defer func() {
+				c.Close()
+				r.mu.Lock()
+				delete(r.open, seq)
+				r.cond.Broadcast()
+				r.mu.Unlock()
+			}()
+			c.SetDeadline(time.Now().Add(connDeadline))
+			handle(c)
+		}()
+	}
+}
+
+// take waits until every connection made to the recorder so far has been
+// read (its host recorded) or closed, then returns the hosts recorded since
+// the last take and forgets them. The caller makes sure the browser opens no
+// connection for what it measures any more (its context is gone): anything
+// opened after the markers below belongs to the next take.
+func (r *recorder) take() (map[string]string, error) {
+	chans := make([]chan int64, len(r.lns))
+	r.mu.Lock()
+	for i, ln := range r.lns {
+		chans[i] = make(chan int64, 1)
+		r.markers[ln] = chans[i]
+	}
+	r.mu.Unlock()
+	// A marker connection is accepted after every connection queued before
+	// it on the same listening socket (the accept queue is FIFO).
+	var last int64
+	for i, ln := range r.lns {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: barrierIP}, Timeout: 5 * time.Second}
+		c, err := d.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			return nil, fmt.Errorf("host recorder barrier: %w", err)
+		}
+		select {
+		case seq := <-chans[i]:
+			last = max(last, seq)
+		case <-time.After(connDeadline):
+			c.Close()
+			return nil, errors.New("host recorder barrier: marker never accepted")
+		}
+		c.Close()
+	}
+	r.mu.Lock()
+	for {
+		busy := false
+		for seq := range r.open {
+			if seq < last {
+				busy = true
+				break
+			}
+		}
+		if !busy || r.closed {
+			break
+		}
+		r.cond.Wait()
+	}
+	r.mu.Unlock()
+	return r.log.take(), nil
+}
+
+// sortedKeys returns m's keys in order, for stable messages.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
