@@ -166,6 +166,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("loading consent rules: %w", err)
 	}
 	h.rules = rs
+	// Sites send the same inline scripts page after page: classify each
+	// once (bounded to 8 MiB of entries; BenchmarkScriptCache).
+	if err := rs.EnableScriptCache(8 << 20); err != nil {
+		return fmt.Errorf("consent: script cache: %w", err)
+	}
 	if h.metrics, err = newMetrics(ctx.GetMetricsRegistry(), rs); err != nil {
 		return err
 	}

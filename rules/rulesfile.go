@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/net/idna"
 )
@@ -50,6 +51,8 @@ type Rules struct {
 
 	cookieExact  map[string]int32 // tracking cookie name → vendor index
 	cookiePrefix []cookieRule     // "name*" patterns, longest first
+
+	scripts atomic.Pointer[scriptCache] // nil until EnableScriptCache
 }
 
 // hostRule is one "host/path" of a vendor, filed under its hostname.

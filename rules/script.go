@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -340,17 +341,41 @@ func isGluePunct(c byte) bool {
 // index and the first vendor found of it. It does not allocate once the
 // Page's scratch buffers have grown.
 func (p *Page) Script(text []byte) htmlfilter.Verdict {
+	if c := p.r.scripts.Load(); c != nil && len(text) >= minCachedScript {
+		return c.script(p, text)
+	}
 	p.scr = normalizeScript(p.scr[:0], text)
-	return p.scanScript(p.scr)
+	return p.scanScript(p.scr, nil)
 }
 
-func (p *Page) scanScript(s []byte) htmlfilter.Verdict {
+// verdictOf is the verdict for a script in which the vendors found were
+// found: the denied one of the highest category index, as scanScript.
+func (p *Page) verdictOf(found []int32) htmlfilter.Verdict {
+	best, bestVendor := -1, int32(-1)
+	for _, v := range found {
+		if c := p.r.vendors[v].Category; p.deniesVendor(v) && int(c) > best {
+			best, bestVendor = int(c), v
+		}
+	}
+	if best < 0 {
+		return htmlfilter.Verdict{}
+	}
+	return htmlfilter.Verdict{Block: true, Category: p.r.cats[best].ID, Vendor: p.r.vendors[bestVendor].ID}
+}
+
+// scanScript classifies normalised script text. With found, it also
+// appends every vendor it finds (for the script cache, which keeps what a
+// script names whatever the visitor's consent).
+func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 	r := p.r
 	m := r.ac
 	best, bestVendor := -1, int32(-1)
 	note := func(v int32) {
 		if v < 0 {
 			return
+		}
+		if found != nil && !slices.Contains(*found, v) {
+			*found = append(*found, v)
 		}
 		c := r.vendors[v].Category
 		if p.deniesVendor(v) && int(c) > best {

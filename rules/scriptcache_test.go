@@ -1,0 +1,82 @@
+package rules
+
+import (
+	"testing"
+)
+
+func cachedRules(t testing.TB) *Rules {
+	r, err := Parse("copy.rules", nil, Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.EnableScriptCache(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestScriptCache: through the cache, every script gets the verdict it gets
+// without it, in every consent state, on a miss and on a hit.
+func TestScriptCache(t *testing.T) {
+	plain := Default()
+	cached := cachedRules(t)
+	states := []Set{0, Set(0).With(Analytics), Set(0).With(Advertising), Set(0).With(Functional).With(Analytics).With(Advertising)}
+	for round := range 3 {
+		for _, st := range states {
+			p, q := plain.NewPage(testPage, st), cached.NewPage(testPage, st)
+			for _, tt := range scriptTests {
+				text := []byte(tt.text + "\n/* " + string(make([]byte, 0)) + "padding to be cached: " +
+					"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789" +
+					"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789 */")
+				if got, want := q.Script(text), p.Script(text); got != want {
+					t.Errorf("round %d, state %b, %s: cached %+v, plain %+v", round, st, tt.name, got, want)
+				}
+			}
+		}
+		cached.scripts.Load().c.Wait() // let the sets land before the next round
+	}
+}
+
+// BenchmarkScriptCache: what the cache buys on a hit, and costs on a miss.
+func BenchmarkScriptCache(b *testing.B) {
+	for _, bc := range []struct{ name, text string }{
+		{"first-party-2KB", firstPartyScript()},
+		{"meta-pixel", scriptTests[7].text},
+	} {
+		text := []byte(bc.text)
+		b.Run(bc.name+"/uncached", func(b *testing.B) {
+			p := Default().NewPage(testPage, 0)
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Script(text)
+			}
+		})
+		b.Run(bc.name+"/hit", func(b *testing.B) {
+			r := cachedRules(b)
+			p := r.NewPage(testPage, 0)
+			p.Script(text)
+			p.Script(text) // cached on the second sighting
+			r.scripts.Load().c.Wait()
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Script(text)
+			}
+		})
+		b.Run(bc.name+"/miss", func(b *testing.B) {
+			r := cachedRules(b)
+			p := r.NewPage(testPage, 0)
+			// A different script each time: vary its last bytes.
+			t := append([]byte(nil), text...)
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				t[len(t)-1], t[len(t)-2] = byte(i), byte(i>>8)
+				p.Script(t)
+			}
+		})
+	}
+}
