@@ -11,11 +11,13 @@ package main
 // One browser serves the whole run; each page load gets a fresh browser
 // context (its own cookies, cache and sockets) and loads run one at a time,
 // so that the hosts recorded between two loads belong to exactly one of them.
-// Loads in parallel would need a way to tell which context a connection came
-// from: a proxy per context would (Target.createBrowserContext proxyServer),
-// but Chromium changes behaviour behind a proxy (it drops cross-site
-// speculation-rules prefetches, one of the bypass pages' tricks), and the
-// loads are bound by CPU (renderer starts) more than by waiting anyway.
+// Parallel loads would need to know which context a connection came from. A
+// proxy per context tells (Target.createBrowserContext proxyServer), but
+// Chromium behaves differently behind a proxy (it drops cross-site
+// speculation-rules prefetches, one of the bypass pages' tricks), and on two
+// cores a load is mostly the browser's CPU (about half a CPU-second: a window,
+// a renderer and a network context per browser context): tried, parallel
+// loads gained little.
 
 import (
 	"bytes"
@@ -104,11 +106,12 @@ func needBrowser(t *testing.T) *browserEnv {
 // chromiumPath finds the browser: $CONSENTEDGE_CHROMIUM, /usr/bin/chromium,
 // or chromium on PATH.
 func chromiumPath() string {
-	if p := os.Getenv("CONSENTEDGE_CHROMIUM"); p != "" {
-		return p
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
+	for _, p := range []string{os.Getenv("CONSENTEDGE_CHROMIUM"), "/usr/bin/chromium"} {
+		if p != "" {
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
 	}
 	if p, err := exec.LookPath("chromium"); err == nil {
 		return p
