@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -169,9 +170,12 @@ func deniedReached(r *rules.Rules, granted rules.Set, hosts map[string]string, u
 // same page and script setting. leaks are hosts and URLs of a denied category
 // that were reached; misses are trackers of a granted category (and strictly
 // necessary services) that the baseline reaches and this load did not.
-func checkLoad(r *rules.Rules, granted rules.Set, got, base *observation) (leaks, misses []string) {
+func checkLoad(r *rules.Rules, granted rules.Set, got, base *observation, racy []string) (leaks, misses []string) {
 	leaks = deniedReached(r, granted, got.hosts, got.urls)
 	for _, h := range sortedKeys(base.hosts) {
+		if slices.Contains(racy, h) {
+			continue
+		}
 		if allGranted, _, vs := hostVerdict(r, h, granted); allGranted {
 			if _, ok := got.hosts[h]; !ok {
 				misses = append(misses, fmt.Sprintf("did not contact %s (%s), which the page reaches with the filter off and all of whose vendors are granted: %s",
@@ -183,7 +187,7 @@ func checkLoad(r *rules.Rules, granted rules.Set, got, base *observation) (leaks
 	want := trackerURLs(r, base.urls)
 	for _, key := range sortedKeys(want) {
 		v := r.Classify(want[key])
-		if !granted.Has(v.Category) {
+		if !granted.Has(v.Category) || slices.Contains(racy, urlHost(want[key])) {
 			continue
 		}
 		if _, ok := have[key]; !ok {
@@ -192,6 +196,16 @@ func checkLoad(r *rules.Rules, granted rules.Set, got, base *observation) (leaks
 		}
 	}
 	return leaks, misses
+}
+
+// browserRacy lists, per page, hosts that the page itself reaches or not by
+// a race inside the browser, filter or no filter: they are never required
+// (a leak to them still fails).
+var browserRacy = map[string][]string{
+	// new Image().src='…/tr?…' in a javascript: URL frame: the string the
+	// URL evaluates to then replaces the frame's document, which cancels
+	// the image's request unless it has already gone out.
+	"bypass-javascript-iframe": {"www.facebook.com"},
 }
 
 // browserOverBlock lists the checks, keyed "page/js|nojs/state", where the
@@ -250,7 +264,7 @@ func TestBrowserConsent(t *testing.T) {
 					seen[key] = true
 					t.Run(js+"/"+st.name, func(t *testing.T) {
 						got := obs[loadReq{e.strip, p.path, visitor{cookie: st.cookie, gpc: st.gpc, noJS: noJS}}]
-						leaks, misses := checkLoad(e.rules, st.set(), got, base)
+						leaks, misses := checkLoad(e.rules, st.set(), got, base, browserRacy[p.name])
 						for _, f := range leaks {
 							t.Error(f)
 						}
@@ -273,6 +287,11 @@ func TestBrowserConsent(t *testing.T) {
 	for key := range browserOverBlock {
 		if !seen[key] {
 			t.Errorf("browserOverBlock names %q, which is not a check", key)
+		}
+	}
+	for name := range browserRacy {
+		if !slices.ContainsFunc(pages, func(p browserPage) bool { return p.name == name }) {
+			t.Errorf("browserRacy names %q, which is not a page", name)
 		}
 	}
 }

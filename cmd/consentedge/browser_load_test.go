@@ -70,7 +70,8 @@ type tab struct {
 	open    map[string]string // requestId → URL
 	urls    []string
 	seenURL map[string]bool
-	navs    int // main-frame navigations seen
+	navs    int  // main-frame navigations seen
+	noJS    bool // JavaScript is off in this page
 }
 
 // newTab creates a browser context and a blank page in it, attached, with its
@@ -127,7 +128,7 @@ func (e *browserEnv) newTab(ctx context.Context) (*tab, error) {
 // visit sets the visitor's consent cookie, GPC header and script setting on
 // a fresh tab and navigates it to pageURL.
 func (t *tab) visit(ctx context.Context, pageURL string, v visitor) error {
-	t.url = pageURL
+	t.url, t.noJS = pageURL, v.noJS
 	if v.cookie != "" {
 		cookie := map[string]any{"name": "consent", "value": v.cookie, "url": pageURL}
 		if err := t.e.br.cdp.call(ctx, "", "Storage.setCookies", map[string]any{
@@ -236,6 +237,33 @@ func (t *tab) settle(ctx context.Context) ([]string, error) {
 			last = time.Now() // no load event yet: wait on, up to ctx
 			continue
 		}
+		if len(t.open) == 0 && !t.noJS {
+			// Quiet on the network is not quiet in the renderer: a starved
+			// CPU can hold back a task that will still start a request (a
+			// javascript: URL's frame, a loader run on a timer). Wait until
+			// the page's main thread has been idle, then for quiet again if
+			// anything moved meanwhile.
+			if err := t.idle(ctx); err != nil {
+				return nil, err
+			}
+			moved := false
+			for {
+				m, err := t.s.next(expired)
+				if err != nil {
+					break
+				}
+				t.event(m)
+				moved = true
+			}
+			if moved {
+				last = time.Now()
+				continue
+			}
+			return nil, nil
+		}
+		if len(t.open) == 0 {
+			return nil, nil
+		}
 		var stuck []string
 		for _, u := range t.open {
 			stuck = append(stuck, u)
@@ -243,6 +271,24 @@ func (t *tab) settle(ctx context.Context) ([]string, error) {
 		slices.Sort(stuck)
 		return stuck, nil
 	}
+}
+
+// expired is a context that has ended: s.next(expired) returns only what is
+// already queued.
+var expired = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+// idle returns once the page's main thread has had nothing to run: an idle
+// callback, then after one more task an idle callback again (each bounded
+// by a second, as requestIdleCallback's timeout allows). Not with JavaScript
+// off: the callbacks would never run, and neither does anything of the page
+// that could start a late request.
+func (t *tab) idle(ctx context.Context) error {
+	return t.eval(ctx, `new Promise(r => requestIdleCallback(() => setTimeout(() =>
+		requestIdleCallback(() => r(true), {timeout: 1000}), 0), {timeout: 1000}))`, nil)
 }
 
 // takeURLs returns the URLs requested since the last call.
