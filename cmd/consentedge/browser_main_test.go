@@ -125,9 +125,11 @@ func startBrowserEnv() (e *browserEnv, skip string, err error) {
 		return nil, "chromium not found (install the Debian package: apt-get install chromium)", nil
 	}
 	e = &browserEnv{obs: map[string]*observation{}}
+	// The returns below set e to nil: undo what was set up through a copy.
+	started := e
 	defer func() {
 		if err != nil || skip != "" {
-			e.stop()
+			started.stop()
 			e = nil
 		}
 	}()
@@ -142,7 +144,9 @@ func startBrowserEnv() (e *browserEnv, skip string, err error) {
 		return nil, "", err
 	}
 	if e.rec, err = startRecorder(); err != nil {
-		if errors.Is(err, syscall.EACCES) {
+		// Not root, or another run of the suite on this machine holds the
+		// ports (developers share machines): a reason to skip locally.
+		if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EADDRINUSE) {
 			return nil, err.Error(), nil
 		}
 		return nil, "", err
