@@ -41,19 +41,33 @@ import (
 // toolSites are the Caddyfile sites of TestBrowserTools, by name.
 type toolSites map[string]string
 
-// startToolsCaddy builds cmd/consentedge and runs it with a Caddyfile of the
-// given site blocks (name → the directives inside the block), each on a free
-// loopback port in front of the test origin, until the test ends. It returns
-// each site's base URL.
+// toolsCaddyEnv, set in the environment of a process started from the test
+// binary, makes that process consentedge itself: the test binary holds the
+// command's main and every module it links, so the sites run in the
+// consentedge command as an operator runs it, without building it again
+// (a link of the binary costs more than the tests that use it).
+const toolsCaddyEnv = "CONSENTEDGE_TEST_RUN_AS_COMMAND"
+
+func init() {
+	// Test files initialise after main.go, so its subcommands are
+	// registered by now.
+	if os.Getenv(toolsCaddyEnv) == "1" {
+		os.Args[0] = "consentedge" // the arguments are the command's
+		main()
+		os.Exit(0)
+	}
+}
+
+// startToolsCaddy runs the consentedge command (run --config) with a
+// Caddyfile of the given site blocks (name → the directives inside the
+// block), each on a free loopback port in front of the test origin, until
+// the test ends. It returns each site's base URL.
 func startToolsCaddy(t *testing.T, e *browserEnv, sites map[string]string) toolSites {
 	t.Helper()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "consentedge")
-	// Without symbols: the link is most of the build's time here.
-	build := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, "./cmd/consentedge")
-	build.Dir = e.root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building cmd/consentedge: %v\n%s", err, out)
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
 	upstream := strings.TrimPrefix(e.origin.URL, "http://")
 	var cf strings.Builder
@@ -74,6 +88,7 @@ func startToolsCaddy(t *testing.T, e *browserEnv, sites map[string]string) toolS
 	}
 	logs := &watchWriter{want: []byte("serving initial configuration"), found: make(chan struct{})}
 	cmd := exec.Command(bin, "run", "--config", file, "--adapter", "caddyfile")
+	cmd.Env = append(os.Environ(), toolsCaddyEnv+"=1")
 	cmd.Dir = e.root
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
