@@ -23,8 +23,7 @@ var toolLabels = map[string]map[Category]string{
 	SourceCookieYes: {Necessary: "necessary", Functional: "functional", Analytics: "analytics", Advertising: "advertisement"},
 }
 
-// DeferDialect returns the dialect of tool (nil for cookieconsent's, the
-// filter's own). The label of a category is the tool's own name for it: the
+// DeferDialect returns the dialect of tool ("" is cookieconsent). The label of a category is the tool's own name for it: the
 // operator's `map` entries first (the alphabetically first name mapped to
 // the category, so that the choice is stable), then the tool's defaults,
 // then our category id. Klaro names services, not categories: a deferred
@@ -65,12 +64,12 @@ func (r *Rules) DeferDialect(tool string, m *NameMap) (*htmlfilter.Dialect, erro
 	}
 	switch tool {
 	case SourceCookieConsent, "":
-		if m == nil || len(m.operator) == 0 {
-			return nil, nil
-		}
+		// cookieconsent v3 revives script[data-category] only (iframes need
+		// its separate iframemanager): other elements are stripped, since
+		// deferred they would stay inert after consent.
 		return &htmlfilter.Dialect{Attrs: func(v htmlfilter.Verdict, script, _ bool) string {
 			return textPlain(script) + attr("data-category", label(v.Category))
-		}}, nil
+		}, Revives: htmlfilter.ReviveScripts}, nil
 	case SourceKlaro:
 		// <script type="text/plain" data-type="text/javascript"
 		// data-name="<service>" data-src="…">; Klaro restores the type
@@ -81,24 +80,24 @@ func (r *Rules) DeferDialect(tool string, m *NameMap) (*htmlfilter.Dialect, erro
 				s += ` data-type="text/javascript"`
 			}
 			return s + attr("data-name", v.Vendor)
-		}}, nil
+		}, Revives: htmlfilter.ReviveScripts | htmlfilter.ReviveFrames | htmlfilter.ReviveMedia}, nil
 	case SourceCookiebot:
 		// Scripts: type="text/plain" data-cookieconsent="statistics";
 		// iframes and other elements: data-cookieblock-src.
 		return &htmlfilter.Dialect{Attrs: func(v htmlfilter.Verdict, script, _ bool) string {
 			return textPlain(script) + attr("data-cookieconsent", label(v.Category))
-		}, SrcPrefix: "data-cookieblock-"}, nil
+		}, SrcPrefix: "data-cookieblock-", Revives: htmlfilter.ReviveScripts | htmlfilter.ReviveFrames | htmlfilter.ReviveMedia}, nil
 	case SourceOneTrust:
 		// type="text/plain" class="optanon-category-C0002". The class
 		// goes first, so it wins over the element's own (a deferred
 		// element loses its classes until revived).
 		return &htmlfilter.Dialect{Attrs: func(v htmlfilter.Verdict, script, _ bool) string {
 			return textPlain(script) + attr("class", "optanon-category-"+label(v.Category))
-		}}, nil
+		}, Revives: htmlfilter.ReviveScripts | htmlfilter.ReviveFrames}, nil
 	case SourceCookieYes:
 		return &htmlfilter.Dialect{Attrs: func(v htmlfilter.Verdict, script, _ bool) string {
 			return textPlain(script) + attr("data-cookieyes", "cookieyes-"+label(v.Category))
-		}}, nil
+		}, Revives: htmlfilter.ReviveScripts}, nil
 	}
 	return nil, fmt.Errorf("no defer dialect for %q (one of %s)", tool, strings.Join(DeferTools, ", "))
 }

@@ -43,7 +43,14 @@ func TestDeferDialects(t *testing.T) {
 		want string
 	}{
 		{SourceCookieConsent, nil, gaSrc, `<script type="text/plain" data-category="analytics" async data-src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>`},
-		{SourceCookieConsent, Default().NewNameMap(map[string]Category{"marketing": Advertising}), pixel, `<img data-category="marketing" data-src="https://www.facebook.com/tr?id=1">`},
+		{SourceCookieConsent, Default().NewNameMap(map[string]Category{"marketing": Advertising}), inline, `<script type="text/plain" data-category="marketing" nonce="r4nd0m">fbq('init','1');</script>`},
+		// cookieconsent revives scripts only: the rest is stripped.
+		{SourceCookieConsent, nil, pixel, ``},
+		{SourceCookieConsent, nil, frame, ``},
+		{SourceOneTrust, nil, pixel, ``},
+		{SourceCookieYes, nil, frame, ``},
+		{SourceKlaro, nil, pixel, `<img data-name="facebook" data-src="https://www.facebook.com/tr?id=1">`},
+		{SourceCookiebot, nil, pixel, `<img data-cookieconsent="marketing" data-cookieblock-src="https://www.facebook.com/tr?id=1">`},
 		{SourceKlaro, nil, gaSrc, `<script type="text/plain" data-type="text/javascript" data-name="google-analytics" async data-src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>`},
 		{SourceKlaro, nil, module, `<script type="text/plain" data-name="facebook" data-type="module" data-src="https://connect.facebook.net/x.js"></script>`},
 		{SourceKlaro, nil, frame, `<iframe data-name="google-ads" class="ad" data-src="https://td.doubleclick.net/td/x"></iframe>`},

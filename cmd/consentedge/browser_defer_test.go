@@ -23,10 +23,10 @@ const deferPage = "/browser/defer-cookieconsent.html"
 // still checked: one that starts loading fails the test, so the entry goes.
 var deferKnownGap = map[string]string{
 	// cookieconsent v3 revives <script> elements only (its manageScriptTags
-	// walks script[data-category]); consentedge defers img, iframe, source,
-	// video, audio, embed, track and link too, as data-src & co, which no
-	// code of the tool reads.
-	"advertising px.ads.linkedin.com": "an img pixel: cookieconsent v3 revives scripts only",
+	// walks script[data-category]), so `mode defer` strips the other
+	// elements for it (rules.DeferDialect): they come back with the next
+	// page view, not without a reload.
+	"advertising px.ads.linkedin.com": "an img pixel: stripped, as cookieconsent v3 revives scripts only",
 }
 
 // deferPhase is what one step of the visitor's visit reached.

@@ -63,7 +63,8 @@ type Options struct {
 	MaxBuffer int
 	// Dialect marks deferred elements for the consent tool that revives
 	// them; nil is cookieconsent's convention (type="text/plain" and
-	// data-category="<category>", URLs in data-src, ...).
+	// data-category="<category>", URLs in data-src, ...) on every element
+	// that can be deferred.
 	Dialect *Dialect
 	// HeadPrelude is markup written at the start of the document's head:
 	// right after the <head> start tag, or, without one, right before the
@@ -99,7 +100,21 @@ type Dialect struct {
 	// SrcPrefix replaces "data-" in front of renamed URL attributes
 	// (Cookiebot reads data-cookieblock-src). "" means "data-".
 	SrcPrefix string
+	// Revives says which elements the tool turns back into live ones;
+	// the others are stripped, since deferred they would never load.
+	Revives Revivable
 }
+
+// Revivable is a set of element groups a consent tool revives.
+type Revivable uint8
+
+// The element groups.
+const (
+	ReviveScripts Revivable = 1 << iota // <script>
+	ReviveFrames                        // <iframe>
+	ReviveMedia                         // <img>, <source>, <video>, <audio>, <track>, <embed>
+	ReviveLinks                         // <link>
+)
 
 // DefaultMaxBuffer is the default cap on bytes held for one undecided element.
 const DefaultMaxBuffer = 256 << 10

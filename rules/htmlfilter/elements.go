@@ -204,14 +204,27 @@ func (f *Filter) canDefer(k kind, v Verdict) bool {
 	if f.opt.Mode != Defer || v.Category == "" || f.guarded() || f.check {
 		return false
 	}
+	// Only what the consent tool revives is deferred: an element it leaves
+	// inert would stay out of the page even after consent, which is no
+	// better than removing it and looks like a broken page.
+	revives := ReviveScripts | ReviveFrames | ReviveMedia | ReviveLinks
+	if f.opt.Dialect != nil {
+		revives = f.opt.Dialect.Revives
+	}
 	if f.foreignPossible() {
 		// img and embed break out of foreign content (HTML §13.2.6.5): they
 		// are HTML elements wherever they stand. "image" is one only in HTML.
-		return k == kEmbed || k == kImg && f.nameEnd == 4
+		return revives&ReviveMedia != 0 && (k == kEmbed || k == kImg && f.nameEnd == 4)
 	}
 	switch k {
-	case kScript, kImg, kIframe, kSource, kVideo, kAudio, kEmbed, kLink, kTrack:
-		return true
+	case kScript:
+		return revives&ReviveScripts != 0
+	case kIframe:
+		return revives&ReviveFrames != 0
+	case kImg, kSource, kVideo, kAudio, kEmbed, kTrack:
+		return revives&ReviveMedia != 0
+	case kLink:
+		return revives&ReviveLinks != 0
 	}
 	return false
 }
