@@ -87,6 +87,14 @@ func (h *Handler) buildCSP(granted rules.Set) string {
 		}
 		for _, hr := range v.Hosts {
 			host, path, hasPath := strings.Cut(hr, "/")
+			if strings.Contains(path, "?") {
+				// A CSP source cannot say "this query": browsers ignore
+				// it, so listing the path would also allow the vendor a
+				// query tells apart (gtag/js?id=AW- for Google Ads is the
+				// same path as Google Analytics' gtag/js). Unlisted, the
+				// granted tag is refused by the backstop too: fail closed.
+				continue
+			}
 			var add []string
 			if hasPath {
 				add = []string{"https://" + host + "/" + path, "https://" + host + "/" + strings.TrimSuffix(path, "/") + "/"}
