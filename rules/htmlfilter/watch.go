@@ -73,8 +73,16 @@ func (f *Filter) streamTag() {
 			f.watchDrop = true
 			f.count(Verdict{Block: true, Vendor: VendorOversize})
 		}
-		f.dropTo(f.pos)
-		f.watch = f.pos
+		end := f.pos
+		if f.tst == tAfterAttrName {
+			// The spaces after a name belong to the attribute only if
+			// '=' follows: they stay undecided, as in one write, where a
+			// valueless attribute ends at its name (FuzzFilter found the
+			// two disagreeing).
+			end = f.tok + int(f.cur.nameEnd)
+		}
+		f.dropTo(end)
+		f.watch = end
 	}
 }
 
