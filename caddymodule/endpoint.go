@@ -71,7 +71,8 @@ type endpointError struct {
 
 func (e *endpointError) Error() string { return e.msg }
 
-func refuse(status int, format string, args ...any) error {
+// endpointErr is a refusal with its status and message.
+func endpointErr(status int, format string, args ...any) error {
 	return &endpointError{status, fmt.Sprintf(format, args...)}
 }
 
@@ -85,7 +86,7 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, granted 
 		err = h.recordDecision(w, r, granted)
 	default:
 		w.Header().Set("Allow", "GET, HEAD, POST")
-		err = refuse(http.StatusMethodNotAllowed, "the consent endpoint answers GET and POST")
+		err = endpointErr(http.StatusMethodNotAllowed, "the consent endpoint answers GET and POST")
 	}
 	var ee *endpointError
 	if errors.As(err, &ee) {
@@ -217,20 +218,20 @@ func withCookie(r *http.Request, c *http.Cookie) *http.Request {
 func sameOrigin(r *http.Request) error {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
 		if site != "same-origin" {
-			return refuse(http.StatusForbidden, "consent can only be recorded from the site itself (Sec-Fetch-Site: %s)", site)
+			return endpointErr(http.StatusForbidden, "consent can only be recorded from the site itself (Sec-Fetch-Site: %s)", site)
 		}
 		return nil
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
-		return refuse(http.StatusForbidden, "consent can only be recorded from the site itself: the request has neither Sec-Fetch-Site nor Origin")
+		return endpointErr(http.StatusForbidden, "consent can only be recorded from the site itself: the request has neither Sec-Fetch-Site nor Origin")
 	}
 	scheme := "http://"
 	if r.TLS != nil {
 		scheme = "https://"
 	}
 	if !strings.EqualFold(origin, scheme+r.Host) {
-		return refuse(http.StatusForbidden, "consent can only be recorded from the site itself (Origin %q)", origin)
+		return endpointErr(http.StatusForbidden, "consent can only be recorded from the site itself (Origin %q)", origin)
 	}
 	return nil
 }
@@ -239,29 +240,29 @@ func sameOrigin(r *http.Request) error {
 func readDecision(w http.ResponseWriter, r *http.Request) (d decision, isJSON bool, err error) {
 	mt, _, perr := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if perr != nil || mt != "application/x-www-form-urlencoded" && mt != "application/json" {
-		return d, false, refuse(http.StatusUnsupportedMediaType, "a consent decision is a form (application/x-www-form-urlencoded) or JSON (application/json)")
+		return d, false, endpointErr(http.StatusUnsupportedMediaType, "a consent decision is a form (application/x-www-form-urlencoded) or JSON (application/json)")
 	}
 	body, rerr := io.ReadAll(io.LimitReader(r.Body, maxEndpointBody+1))
 	if rerr != nil {
-		return d, false, refuse(http.StatusBadRequest, "reading the consent decision: %v", rerr)
+		return d, false, endpointErr(http.StatusBadRequest, "reading the consent decision: %v", rerr)
 	}
 	if len(body) > maxEndpointBody {
-		return d, false, refuse(http.StatusBadRequest, "a consent decision is at most %d bytes", maxEndpointBody)
+		return d, false, endpointErr(http.StatusBadRequest, "a consent decision is at most %d bytes", maxEndpointBody)
 	}
 	if mt == "application/json" {
 		dec := json.NewDecoder(strings.NewReader(string(body)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&d); err != nil {
-			return d, true, refuse(http.StatusBadRequest, "malformed consent decision: %v", err)
+			return d, true, endpointErr(http.StatusBadRequest, "malformed consent decision: %v", err)
 		}
 		if dec.More() {
-			return d, true, refuse(http.StatusBadRequest, "malformed consent decision: data after the JSON object")
+			return d, true, endpointErr(http.StatusBadRequest, "malformed consent decision: data after the JSON object")
 		}
 		return d, true, nil
 	}
 	form, ferr := url.ParseQuery(string(body))
 	if ferr != nil {
-		return d, false, refuse(http.StatusBadRequest, "malformed consent form: %v", ferr)
+		return d, false, endpointErr(http.StatusBadRequest, "malformed consent form: %v", ferr)
 	}
 	d.Action = form.Get("action")
 	d.Redirect = form.Get("redirect")
@@ -285,16 +286,16 @@ func (h *Handler) chosenSet(d decision) (rules.Set, error) {
 		return set.With(rules.Necessary), nil
 	case "", "save":
 	default:
-		return 0, refuse(http.StatusBadRequest, "unknown consent action %q (accept_all, reject_all or save)", d.Action)
+		return 0, endpointErr(http.StatusBadRequest, "unknown consent action %q (accept_all, reject_all or save)", d.Action)
 	}
 	set = set.With(rules.Necessary)
 	if len(d.Grant) > 64 {
-		return 0, refuse(http.StatusBadRequest, "too many categories in the consent decision")
+		return 0, endpointErr(http.StatusBadRequest, "too many categories in the consent decision")
 	}
 	for _, id := range d.Grant {
 		c, ok := h.rules.CategoryByID(strings.ToLower(id))
 		if !ok {
-			return 0, refuse(http.StatusBadRequest, "unknown consent category %q", id)
+			return 0, endpointErr(http.StatusBadRequest, "unknown consent category %q", id)
 		}
 		set = set.With(c)
 	}
@@ -306,7 +307,7 @@ func (h *Handler) chosenSet(d decision) (rules.Set, error) {
 // host), holds no backslash or control byte, and parses to no scheme and no
 // host. Anything else would make the endpoint an open redirect.
 func sameSitePath(s string) (string, error) {
-	bad := refuse(http.StatusBadRequest, "redirect must be a path on this site, like /page")
+	bad := endpointErr(http.StatusBadRequest, "redirect must be a path on this site, like /page")
 	if len(s) > 2048 || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") {
 		return "", bad
 	}

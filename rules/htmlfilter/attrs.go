@@ -180,10 +180,11 @@ func (f *Filter) srcset(s []byte) Verdict {
 		if trailing {
 			continue
 		}
+		descStart, parens := i, false
 		for depth := 0; i < len(s); i++ {
 			switch s[i] {
 			case '(':
-				depth = 1
+				depth, parens = 1, true
 			case ')':
 				depth = 0
 			case ',':
@@ -194,6 +195,20 @@ func (f *Filter) srcset(s []byte) Verdict {
 			}
 		}
 	next:
+		if parens {
+			// Descriptors never hold parentheses (w, x, h): a browser
+			// drops such a candidate, and the commas inside them do not
+			// separate candidates. A reader that splits there would see
+			// URLs; read every token as one, so that no reading of the
+			// attribute loads a tracker.
+			for _, tok := range bytes.FieldsFunc(s[descStart:i], func(r rune) bool {
+				return r == ',' || r == '(' || r == ')' || r < 0x80 && isSpace(byte(r))
+			}) {
+				if v := f.policy.URL(tok); v.Block {
+					return v
+				}
+			}
+		}
 	}
 	return Verdict{}
 }

@@ -42,6 +42,8 @@ var cases = []struct {
 		`<image data-category="ads" data-src=https://tracker.example/p.gif>`},
 	{"srcset", `<img src=a.png srcset="b.png 2x, https://tracker.example/c.png 3x">`, ``,
 		`<img data-category="ads" data-src=a.png data-srcset="b.png 2x, https://tracker.example/c.png 3x">`},
+	{"srcset with a parenthesis in a descriptor", `<img src=a.png srcset="b.png (t, https://tracker.example/c.png 3x">`, ``,
+		`<img data-category="ads" data-src=a.png data-srcset="b.png (t, https://tracker.example/c.png 3x">`},
 	{"srcset with comma in URL", `<img srcset="a.png,https://tracker.example/c.png 2x">`, ``,
 		`<img data-category="ads" data-srcset="a.png,https://tracker.example/c.png 2x">`},
 	{"picture source", `<picture><source srcset="https://tracker.example/a.webp"><img src=a.png></picture>`,
