@@ -157,10 +157,16 @@ func FuzzSources(f *testing.F) {
 		if !ok && s.Grant != 0 {
 			t.Fatalf("%s %q: malformed but grants %b", src, v, s.Grant)
 		}
+		// Through a Cookie header the value ends at the first ';' and
+		// loses its surrounding SP and HTAB: compare with what that
+		// value grants.
+		cv, _, _ := strings.Cut(v, ";")
+		cv = trimWSP(cv)
+		cs, _ := r.ReadSource(src, cookie, cv, m)
 		h := http.Header{"Cookie": {cookie + "=" + v}}
 		got := r.Consent(h, ConsentConfig{Sources: []Source{{Name: src}}})
-		if !got.Has(Necessary) || got&^(s.Grant|1<<Necessary) != 0 {
-			t.Fatalf("%s %q: consent %b beyond the grant %b", src, v, got, s.Grant)
+		if !got.Has(Necessary) || got&^(cs.Grant|1<<Necessary) != 0 {
+			t.Fatalf("%s %q: consent %b beyond the grant %b", src, v, got, cs.Grant)
 		}
 	})
 }
