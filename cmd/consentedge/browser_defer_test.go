@@ -83,12 +83,9 @@ func TestBrowserDeferCookieconsent(t *testing.T) {
 		if _, err := tb.settle(ctx); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		hosts, err := e.rec.take()
+		hosts, err := e.pageHosts()
 		if err != nil {
 			t.Fatal(err)
-		}
-		for _, h := range browserOwnHosts {
-			delete(hosts, h)
 		}
 		return deferPhase{hosts: hosts, urls: tb.takeURLs()}
 	}

@@ -13,7 +13,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -55,13 +57,23 @@ func startDemo(t *testing.T, root string) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building cmd/consentedge: %v\n%s", err, out)
 	}
-	ready := &watchWriter{want: []byte("serving initial configuration"), found: make(chan struct{})}
 	cmd := exec.Command(bin, "run", "--config", "Caddyfile")
 	cmd.Dir = root
-	cmd.Stdout, cmd.Stderr = ready, ready
+	if logs, err := startServing(t, cmd, 60*time.Second); err != nil {
+		t.Fatalf("the demo: %v\n%s", err, logs)
+	}
+}
+
+// startServing starts cmd (a consentedge run) and waits until Caddy serves
+// its configuration; when the test ends it stops the process: SIGINT, which
+// Caddy takes gracefully, then its whole group by force after ten seconds.
+// It returns what the process wrote, for failure messages.
+func startServing(t *testing.T, cmd *exec.Cmd, wait time.Duration) (*watchWriter, error) {
+	logs := &watchWriter{want: []byte("serving initial configuration"), found: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the demo: %v", err)
+		return logs, fmt.Errorf("starting it: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() {
@@ -69,8 +81,6 @@ func startDemo(t *testing.T, root string) {
 		close(exited)
 	}()
 	t.Cleanup(func() {
-		// Caddy stops gracefully on SIGINT; the group of the process this
-		// test started goes by force if it has not within ten seconds.
 		cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-exited:
@@ -80,11 +90,12 @@ func startDemo(t *testing.T, root string) {
 		}
 	})
 	select {
-	case <-ready.found:
+	case <-logs.found:
+		return logs, nil
 	case <-exited:
-		t.Fatalf("the demo exited:\n%s", ready)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("the demo did not start within a minute:\n%s", ready)
+		return logs, errors.New("it exited")
+	case <-time.After(wait):
+		return logs, fmt.Errorf("it did not start within %v", wait)
 	}
 }
 

@@ -415,12 +415,9 @@ func (e *browserEnv) loadThen(pageURL string, v visitor, after func(*tab) error)
 	if err != nil {
 		return nil, err
 	}
-	hosts, err := e.rec.take()
+	hosts, err := e.pageHosts()
 	if err != nil {
 		return nil, err
-	}
-	for _, h := range browserOwnHosts {
-		delete(hosts, h)
 	}
 	return &observation{hosts: hosts, urls: t.takeURLs(), stuck: stuck}, nil
 }

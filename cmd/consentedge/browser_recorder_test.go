@@ -30,6 +30,19 @@ import (
 // dropping them cannot hide a tracker.
 var browserOwnHosts = []string{"accounts.google.com", "clients2.google.com", "update.googleapis.com", "content-autofill.googleapis.com"}
 
+// pageHosts takes the hosts recorded since the last take, less those
+// Chromium contacts on its own.
+func (e *browserEnv) pageHosts() (map[string]string, error) {
+	hosts, err := e.rec.take()
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range browserOwnHosts {
+		delete(hosts, h)
+	}
+	return hosts, nil
+}
+
 // connDeadline bounds how long one connection may keep its handler (and so
 // take) waiting. A closed browser context closes its sockets, so
 // this only matters for a socket the browser keeps open idle.

@@ -31,7 +31,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -86,36 +85,11 @@ func startToolsCaddy(t *testing.T, e *browserEnv, sites map[string]string) toolS
 	if err := os.WriteFile(file, []byte(cf.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logs := &watchWriter{want: []byte("serving initial configuration"), found: make(chan struct{})}
 	cmd := exec.Command(bin, "run", "--config", file, "--adapter", "caddyfile")
 	cmd.Env = append(os.Environ(), toolsCaddyEnv+"=1")
 	cmd.Dir = e.root
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting consentedge: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			// The group of the process this test started, by id.
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-	})
-	select {
-	case <-logs.found:
-	case <-exited:
-		t.Fatalf("consentedge exited:\n%s\nCaddyfile:\n%s", logs, cf.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("consentedge did not start within 30 s:\n%s", logs)
+	if logs, err := startServing(t, cmd, 30*time.Second); err != nil {
+		t.Fatalf("consentedge: %v\n%s\nCaddyfile:\n%s", err, logs, cf.String())
 	}
 	return out
 }
@@ -361,12 +335,9 @@ func bannerVisit(t *testing.T, e *browserEnv, base string, noJS bool,
 		if _, err := tb.settle(ctx); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		hosts, err := e.rec.take()
+		hosts, err := e.pageHosts()
 		if err != nil {
 			t.Fatal(err)
-		}
-		for _, h := range browserOwnHosts {
-			delete(hosts, h)
 		}
 		p := bannerPhase{hosts: hosts, urls: tb.takeURLs()}
 		root, err := domRoot(ctx, tb)
@@ -711,11 +682,8 @@ func testDeferKlaro(t *testing.T, e *browserEnv, sites toolSites) {
 		if _, err := tb.settle(ctx); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		hosts, err := e.rec.take()
+		hosts, err := e.pageHosts()
 		must(err)
-		for _, h := range browserOwnHosts {
-			delete(hosts, h)
-		}
 		t.Logf("%s: contacted %v", name, sortedKeys(hosts))
 		return deferPhase{hosts: hosts, urls: tb.takeURLs()}
 	}
