@@ -46,14 +46,7 @@ func TestIntegrationHeaders(t *testing.T) {
 	}
 
 	tester := caddytest.NewTester(t)
-	tester.InitServer(fmt.Sprintf(`
-	{
-		skip_install_trust
-		admin localhost:2999
-		http_port 9080
-		https_port 9443
-		grace_period 1ns
-	}
+	tester.InitServer(caddytestGlobal+fmt.Sprintf(`
 	http://localhost:9080 {
 		consent {
 			endpoint /consent

@@ -31,14 +31,7 @@ func TestIntegrationSources(t *testing.T) {
 	}))
 	defer origin.Close()
 	tester := caddytest.NewTester(t)
-	tester.InitServer(fmt.Sprintf(`
-	{
-		skip_install_trust
-		admin localhost:2999
-		http_port 9080
-		https_port 9443
-		grace_period 1ns
-	}
+	tester.InitServer(caddytestGlobal+fmt.Sprintf(`
 	http://localhost:9080 {
 		consent {
 			source consent

@@ -223,14 +223,7 @@ func TestIntegration(t *testing.T) {
 	upstream := strings.TrimPrefix(origin.URL, "http://")
 
 	tester := caddytest.NewTester(t)
-	tester.InitServer(fmt.Sprintf(`
-	{
-		skip_install_trust
-		admin localhost:2999
-		http_port 9080
-		https_port 9443
-		grace_period 1ns
-	}
+	tester.InitServer(caddytestGlobal+fmt.Sprintf(`
 	http://localhost:9080 {
 		consent {
 			rules %[1]s
@@ -541,6 +534,18 @@ func checkInert(t *testing.T, body string, s snippet) {
 	}
 }
 
+// caddytestGlobal is the global options block of the caddytest servers on
+// port 9080: caddytest's fixed admin port, no trust store, no grace period.
+const caddytestGlobal = `
+	{
+		skip_install_trust
+		admin localhost:2999
+		http_port 9080
+		https_port 9443
+		grace_period 1ns
+	}
+`
+
 // rawOrigin is an HTTP/1.1 origin written by hand, for the failures a real
 // server does not make: each request path names a response, written as
 // bytes, then the connection is closed (reset for "/reset").
@@ -651,14 +656,7 @@ func TestIntegrationProxy(t *testing.T) {
 	})
 
 	tester := caddytest.NewTester(t)
-	tester.InitServer(fmt.Sprintf(`
-	{
-		skip_install_trust
-		admin localhost:2999
-		http_port 9080
-		https_port 9443
-		grace_period 1ns
-	}
+	tester.InitServer(caddytestGlobal+fmt.Sprintf(`
 	http://localhost:9080 {
 		encode gzip
 		consent
