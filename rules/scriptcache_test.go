@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"hash/maphash"
 	"testing"
 )
 
@@ -34,6 +35,16 @@ func TestScriptCache(t *testing.T) {
 			}
 		}
 		cached.scripts.Load().c.Wait() // let the sets land before the next round
+	}
+	// The last round read from the cache: the entries are there.
+	c := cached.scripts.Load()
+	text := []byte(firstPartyScript())
+	p := cached.NewPage(testPage, 0)
+	p.Script(text)
+	p.Script(text)
+	c.c.Wait()
+	if e, ok := c.c.Get(maphash.Bytes(c.seed, text)); !ok || e.n != len(text) {
+		t.Error("a script seen twice is not in the cache")
 	}
 }
 
