@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/consentedge/consentedge/rules"
@@ -58,8 +57,33 @@ func (c consentFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	return nil
 }
 
-// observe records a filtered response: the metrics, and consent_removed
-// ({vendor: count}) in its access log entry.
+// logRequestFilter adds what the request filter took away to the access log
+// entry: consent_cookies_removed and consent_params_removed, when any.
+func logRequestFilter(r *http.Request, rf requestFilter) {
+	if len(rf.cookies) == 0 && rf.params == 0 {
+		return
+	}
+	if extra := extraLogFields(r); extra != nil {
+		extra.Set(zapcore.Field{Key: "consent_request", Type: zapcore.InlineMarshalerType,
+			Interface: requestFields{cookies: len(rf.cookies), params: rf.params}})
+	}
+}
+
+type requestFields struct{ cookies, params int }
+
+func (f requestFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	if f.cookies > 0 {
+		enc.AddInt("consent_cookies_removed", f.cookies)
+	}
+	if f.params > 0 {
+		enc.AddInt("consent_params_removed", f.params)
+	}
+	return nil
+}
+
+// observe records a filtered response: the metrics, and in its access log
+// entry consent_removed ({vendor: count}) and consent_set_cookies_removed
+// (when any).
 func (rw *responseWriter) observe() {
 	removed := rw.filter.Removed()
 	if m := rw.h.metrics; m != nil {
@@ -68,6 +92,22 @@ func (rw *responseWriter) observe() {
 	if extra := extraLogFields(rw.r); extra != nil {
 		// A copy: the access log is written after the handler returns,
 		// when the filter (and its slice) already serves another response.
-		extra.Set(zap.Object("consent_removed", removals(slices.Clone(removed))))
+		extra.Set(zapcore.Field{Key: "consent_removed", Type: zapcore.InlineMarshalerType,
+			Interface: responseFields{removed: removals(slices.Clone(removed)), setCookies: len(rw.setCookies)}})
 	}
+}
+
+type responseFields struct {
+	removed    removals
+	setCookies int
+}
+
+func (f responseFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	if err := enc.AddObject("consent_removed", f.removed); err != nil {
+		return err
+	}
+	if f.setCookies > 0 {
+		enc.AddInt("consent_set_cookies_removed", f.setCookies)
+	}
+	return nil
 }

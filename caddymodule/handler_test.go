@@ -673,7 +673,7 @@ func TestLogEntry(t *testing.T) {
 		t.Fatalf("%d entries", len(entries))
 	}
 	e := entries[0]
-	if e.Level != zapcore.InfoLevel {
+	if e.Level != zapcore.DebugLevel {
 		t.Errorf("level %v", e.Level)
 	}
 	m := e.ContextMap()

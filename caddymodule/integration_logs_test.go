@@ -61,6 +61,7 @@ func TestIntegrationLogs(t *testing.T) {
 	origin := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Add("Set-Cookie", "app_session=s3cr3t-session; Path=/; HttpOnly")
+		w.Header().Add("Set-Cookie", "_fbp=fb.1.1700000000.43; Path=/; Max-Age=7776000")
 		io.WriteString(w, trackedDoc)
 	}))
 	origin.Listener.Close()
@@ -148,7 +149,7 @@ func TestIntegrationLogs(t *testing.T) {
 		// Real connections, no proxy headers.
 		{c: v4, path: "/", status: 200},
 		{c: v6, path: "/?gclid=EAIaIQobChMI&mail=jane.doe%40example.org&q=1", status: 200, headers: []string{
-			"Cookie", "consent=analytics; _ga=GA1.1.42.1700000000",
+			"Cookie", "consent=analytics; _ga=GA1.1.42.1700000000; _fbp=fb.1.1700000000.42",
 			"Authorization", "Basic amFuZTpzZWNyZXQ=",
 		}},
 		// Behind the trusted proxy.
@@ -271,6 +272,11 @@ func TestIntegrationLogs(t *testing.T) {
 	has(access, "consent_removed of a filtered page", func(l logLine) bool {
 		rm, _ := l.m["consent_removed"].(map[string]any)
 		return rm["facebook"] == float64(1)
+	})
+	has(access, "what the request filter removed", func(l logLine) bool {
+		// _fbp and gclid: advertising was not granted.
+		return l.m["consent_cookies_removed"] == float64(1) && l.m["consent_params_removed"] == float64(1) &&
+			l.m["consent_set_cookies_removed"] == float64(1)
 	})
 	has(access, "a signal-less request", func(l logLine) bool {
 		return l.m["consent_signal"] == "none" && l.m["consent_granted"] == "necessary"

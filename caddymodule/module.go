@@ -372,6 +372,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	reqFilter := h.filterRequest(r, granted)
+	logRequestFilter(r, reqFilter)
 
 	// Upstream may compress (origins do it cheaply, and it saves the
 	// upstream link), but only in codings we can decode, since an HTML body
