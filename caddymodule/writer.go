@@ -62,6 +62,7 @@ type responseWriter struct {
 	refused    error
 
 	filter   *htmlfilter.Filter
+	page     *rules.Page // the filter's classifier, kept with its buffers across responses
 	tc       transcoder  // in front of the filter: any encoding in, UTF-8 out
 	linkPage *rules.Page // classifies Link header targets, made on first need
 	dec      *decoder    // non-nil: the body is encoded and decoded before the filter
@@ -119,13 +120,13 @@ func putResponseWriter(rw *responseWriter) {
 	if rw.dec != nil {
 		rw.dec.release()
 	}
-	f, buf, prefix := rw.filter, rw.buf, rw.tc.prefix
+	f, page, buf, prefix := rw.filter, rw.page, rw.buf, rw.tc.prefix
 	buf.Reset(&rw.out)
 	if f != nil {
 		// Drop references to the response; Reset runs again before reuse.
 		f.Reset(io.Discard, nil, htmlfilter.Options{})
 	}
-	*rw = responseWriter{filter: f, buf: buf}
+	*rw = responseWriter{filter: f, page: page, buf: buf}
 	rw.tc.prefix = prefix[:0]
 	writerPool.Put(rw)
 }
@@ -312,7 +313,12 @@ func (rw *responseWriter) refuse(err error) {
 }
 
 func (rw *responseWriter) startFilter(ct string) {
-	page := rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
+	if rw.page == nil {
+		rw.page = rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
+	} else {
+		rw.page.Reset(rw.h.rules, pageURL(rw.r), rw.granted)
+	}
+	page := rw.page
 	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect, BodyPrelude: rw.bannerFor()}
 	if rw.h.ConsentMode != "" {
 		nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"], "script-src")

@@ -49,7 +49,18 @@ type Page struct {
 // NewPage returns a classifier for a page at pageURL for a visitor who
 // granted granted (necessary is added: it is always granted).
 func (r *Rules) NewPage(pageURL string, granted Set) *Page {
-	p := &Page{r: r, granted: granted.With(Necessary), pageURL: pageURL}
+	p := new(Page)
+	p.Reset(r, pageURL, granted)
+	return p
+}
+
+// Reset makes p a classifier for another page, as r.NewPage would, keeping
+// its scratch buffers: a server that keeps one Page per pooled response
+// allocates none of them per response.
+func (p *Page) Reset(r *Rules, pageURL string, granted Set) {
+	*p = Page{r: r, granted: granted.With(Necessary), pageURL: pageURL,
+		pathBuf: p.pathBuf[:0], runBuf: p.runBuf[:0], scr: p.scr[:0],
+		dec: p.dec[:0], dec64: p.dec64[:0], clean: p.clean[:0]}
 	p.deniesAny = r.all()&^p.granted != 0
 	if host, ok := plainHTTPHost(pageURL); ok {
 		// The common case: what the fast paths need is known without a
@@ -58,11 +69,10 @@ func (r *Rules) NewPage(pageURL string, granted Set) *Page {
 		p.lazy, p.baseHTTP = true, true
 		var buf [255]byte
 		p.baseClean = !r.hostHasRule(append(buf[:0], host...))
-		return p
+		return
 	}
 	p.parsePage()
 	p.setBase(p.page)
-	return p
 }
 
 // plainHTTPHost returns the host of an http(s) URL whose host is plain

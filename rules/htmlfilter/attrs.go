@@ -201,8 +201,8 @@ func (f *Filter) srcset(s []byte) Verdict {
 			// separate candidates. A reader that splits there would see
 			// URLs; read every token as one, so that no reading of the
 			// attribute loads a tracker.
-			for _, tok := range bytes.FieldsFunc(s[descStart:i], func(r rune) bool {
-				return r == ',' || r == '(' || r == ')' || r < 0x80 && isSpace(byte(r))
+			for tok := range bytes.FieldsFuncSeq(s[descStart:i], func(r rune) bool {
+				return r == ',' || r == '(' || r == ')' || isSpaceRune(r)
 			}) {
 				if v := f.policy.URL(tok); v.Block {
 					return v
@@ -435,6 +435,22 @@ func charRef(s []byte) (int, string) {
 	}
 	if n == 1 {
 		return 0, ""
+	}
+	if n < len(s) && s[n] == ';' {
+		// The references URLs carry ("?a=1&amp;b=2"), without the
+		// allocations of the table lookup below.
+		switch string(s[1:n]) {
+		case "amp":
+			return n + 1, "&"
+		case "quot":
+			return n + 1, `"`
+		case "apos":
+			return n + 1, "'"
+		case "lt":
+			return n + 1, "<"
+		case "gt":
+			return n + 1, ">"
+		}
 	}
 	name := string(s[1:n])
 	if n < len(s) && s[n] == ';' {

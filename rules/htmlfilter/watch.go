@@ -27,6 +27,8 @@ func watched(k kind, name []byte) bool {
 	return false
 }
 
+func isSpaceRune(r rune) bool { return r < 0x80 && isSpace(byte(r)) }
+
 // isHandler reports whether an attribute name is an event handler (on*).
 func isHandler(name []byte) bool {
 	return len(name) > 2 && name[0]|0x20 == 'o' && name[1]|0x20 == 'n'
@@ -42,8 +44,9 @@ func (f *Filter) watchVerdict(name, raw []byte) Verdict {
 	case 5:
 		return f.styleVerdict(val)
 	case 4:
-		// A ping is a set of space-separated URLs (HTML §4.6.5).
-		for _, u := range bytes.Fields(val) {
+		// A ping is a set of URLs separated by ASCII whitespace (HTML
+		// §4.6.5, "split on ASCII whitespace").
+		for u := range bytes.FieldsFuncSeq(val, isSpaceRune) {
 			if v := f.policy.URL(u); v.Block {
 				return v
 			}

@@ -1,0 +1,63 @@
+package rules
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/consentedge/consentedge/rules/htmlfilter"
+)
+
+// TestAllocsPerResponse: the filter and the classifier allocate a fixed
+// number of times per response, whatever its length: nothing per kept
+// element, per removed one, per character reference or per inline script
+// once the buffers have grown (issue 5). A page ten times longer must cost
+// no more allocations than a short one.
+func TestAllocsPerResponse(t *testing.T) {
+	rs := cachedRules(t)
+	card := `<article class="card" data-id="%d"><a href="/p/%d/?a=1&amp;b=2&lt;"><img src="/img/%d.jpg" srcset="/img/%d@2x.jpg 2x" alt="P&eacute; %d" loading="lazy"></a>
+<h2><a href="/p/%d/" ping="/stats">Product %d</a></h2><p style="color:red">Text &copy; with <em>emphasis</em>.</p>
+<script>window.dataLayer=window.dataLayer||[];dataLayer.push({event:'view',id:%d});</script>
+<img src="https://www.facebook.com/tr?id=1234&amp;ev=ViewContent" width="1" height="1" alt="">
+<iframe src="https://www.googletagmanager.com/ns.html?id=GTM-XXXX" height="0" width="0"></iframe>
+<script>!function(f,b,e,v,n,t,s){t=b.createElement(e);t.src=v;s=b.getElementsByTagName(e)[0];s.parentNode.insertBefore(t,s)}(window,document,'script','https://connect.facebook.net/en_US/fbevents.js');fbq('init','1234');</script>
+</article>
+`
+	page := func(cards int) []byte {
+		var b strings.Builder
+		b.WriteString("<!DOCTYPE html><html><head><title>t</title></head><body>")
+		for i := range cards {
+			fmt.Fprintf(&b, card, i, i, i, i, i, i, i, i%3)
+		}
+		b.WriteString("</body></html>")
+		return []byte(b.String())
+	}
+	p := rs.NewPage("https://shop.example/", 0)
+	f := htmlfilter.New(io.Discard, p, htmlfilter.Options{})
+	allocs := func(doc []byte) float64 {
+		return testing.AllocsPerRun(20, func() {
+			p.Reset(rs, "https://shop.example/", 0)
+			f.Reset(io.Discard, p, htmlfilter.Options{})
+			for d := doc; len(d) > 0; {
+				n := min(32<<10, len(d))
+				f.Write(d[:n])
+				d = d[n:]
+			}
+			f.Close()
+		})
+	}
+	short, long := page(10), page(100)
+	allocs(long) // grow the buffers, fill the script cache
+	a, b := allocs(short), allocs(long)
+	t.Logf("allocations per response: %v (%d bytes), %v (%d bytes)", a, len(short), b, len(long))
+	if b > a {
+		t.Errorf("%v allocations for %d bytes, %v for %d: something allocates per element", b, len(long), a, len(short))
+	}
+	if a > 4 {
+		t.Errorf("%v allocations per response, want a handful", a)
+	}
+	if len(f.Removed()) == 0 {
+		t.Fatal("the page removed nothing: the test page lost its trackers")
+	}
+}
