@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"html"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -41,17 +42,31 @@ var loads = [numKinds]uint16{
 // urlAttr returns the index of name among the attributes that load for kind
 // k, or -1.
 func urlAttr(k kind, name []byte) int {
-	set := loads[k]
-	if set == 0 {
+	if len(name) == 0 {
 		return -1
 	}
-	for i, n := range attrNames {
-		if set&(1<<i) != 0 && eqFold(name, n) {
+	// Most attributes of a held tag (class, alt, width, id) are ruled out
+	// by their first byte.
+	set := loads[k] & attrFirst[name[0]]
+	for set != 0 {
+		i := bits.TrailingZeros16(set)
+		if eqFold(name, attrNames[i]) {
 			return i
 		}
+		set &= set - 1
 	}
 	return -1
 }
+
+// attrFirst[c]: the attributes of attrNames whose name starts with c, in
+// either case.
+var attrFirst = func() (t [256]uint16) {
+	for i, n := range attrNames {
+		t[n[0]] |= 1 << i
+		t[n[0]-'a'+'A'] |= 1 << i
+	}
+	return t
+}()
 
 // verdict asks the policy about every loading attribute of the current tag
 // and returns the first blocking answer.
