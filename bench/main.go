@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ const (
 	portConsent = 18083
 	portGzip    = 18084
 	portGzipCon = 18085
+	portMemory  = 18086
 )
 
 func main() {
@@ -68,6 +70,11 @@ func main() {
 		fatal("%v", err)
 	}
 	defer os.RemoveAll(dir)
+	defer func() {
+		for _, p := range procs {
+			stop(p)
+		}
+	}()
 
 	fmt.Println("building cmd/consentedge ...")
 	bin := filepath.Join(dir, "consentedge")
@@ -80,40 +87,39 @@ func main() {
 	if err := writePages(site); err != nil {
 		fatal("%v", err)
 	}
-	caddyfile := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(caddyfile, []byte(fmt.Sprintf(caddyConfig, portOrigin, site,
-		portPlain, portOrigin, portConsent, portOrigin, portGzip, portOrigin, portGzipCon, portOrigin)), 0o644); err != nil {
-		fatal("%v", err)
-	}
-	srv := exec.Command(bin, "run", "--config", caddyfile)
-	srv.Stderr = io.Discard
-	if err := srv.Start(); err != nil {
-		fatal("start: %v", err)
-	}
-	defer srv.Process.Kill()
-	for _, p := range []int{portOrigin, portPlain, portConsent, portGzip, portGzipCon} {
-		waitPort(p)
-	}
-	pid := srv.Process.Pid
-	fmt.Printf("caddy pid %d, %d rounds of %v, %d connections\n\n", pid, *rounds, *duration, *conns)
+	start(bin, dir, "origin", fmt.Sprintf(originConfig, portOrigin, site))
+	pid := start(bin, dir, "proxy", fmt.Sprintf(proxyConfig, portPlain, portOrigin, portConsent, portOrigin,
+		portGzip, portOrigin, portGzipCon, portOrigin))
+	fmt.Printf("%s; proxy pid %d; %d rounds of %v, %d connections\n\n", machine(), pid, *rounds, *duration, *conns)
 
+	pages := []string{"small.html", "large.html"}
+	if _, err := os.Stat(filepath.Join(site, "real.html")); err == nil {
+		pages = append(pages, "real.html")
+	}
 	var rows [][]string
-	for _, page := range []string{"small.html", "large.html"} {
+	for _, page := range pages {
 		plain, consent := interleave(portPlain, portConsent, page, nil)
 		rows = append(rows, []string{"throughput " + page + " (req/s)", f0(plain), f0(consent), ratio(consent, plain), ">= 0.90"})
 	}
+	for _, page := range pages {
+		cp, cc := cpuPerResponse(pid, portPlain, portConsent, page, nil)
+		rows = append(rows, []string{"proxy CPU per response, " + page + " (µs)", f0(cp), f0(cc), ratio(cc, cp), ""})
+	}
 	gz := []string{"Accept-Encoding: gzip"}
-	cpuPlain, cpuConsent := cpuPerResponse(pid, portGzip, portGzipCon, "large.html", gz)
-	rows = append(rows, []string{"CPU per response, encode gzip, large.html (µs)", f0(cpuPlain), f0(cpuConsent), ratio(cpuConsent, cpuPlain), "<= 1.10"})
-	for _, page := range []string{"small.html", "large.html"} {
+	for _, page := range pages[1:] {
+		cpuPlain, cpuConsent := cpuPerResponse(pid, portGzip, portGzipCon, page, gz)
+		rows = append(rows, []string{"proxy CPU per response, encode gzip, " + page + " (µs)", f0(cpuPlain), f0(cpuConsent), ratio(cpuConsent, cpuPlain), "<= 1.10"})
+	}
+	for _, page := range pages {
 		tp, tc := ttfb(portPlain, portConsent, page, nil)
 		rows = append(rows, []string{"time to first byte " + page + " (µs)", f0(tp), f0(tc), ratio(tc, tp), "~ 1.00"})
 		tp, tc = ttfb(portGzip, portGzipCon, page, gz)
 		rows = append(rows, []string{"time to first byte, gzip, " + page + " (µs)", f0(tp), f0(tc), ratio(tc, tp), "~ 1.00"})
 	}
-	mp := rssPerSlowClient(pid, portPlain)
-	mc := rssPerSlowClient(pid, portConsent)
-	rows = append(rows, []string{"extra RSS per in-flight 10 MiB response, 100 slow clients (KiB)", f0(mp), f0(mc), "", "consent < 64"})
+	mp := rssPerSlowClient(bin, dir, "")
+	mc := rssPerSlowClient(bin, dir, "consent")
+	rows = append(rows, []string{"RSS per in-flight 10 MiB response, 100 slow clients (KiB)", f0(mp), f0(mc), "", ""})
+	rows = append(rows, []string{"extra RSS per in-flight response with consent (KiB)", "", f0(mc - mp), "", "< 64"})
 	if !*quick {
 		r10, r100 := rssGrowth(pid, portConsent)
 		rows = append(rows, []string{"RSS after 10,000 / 100,000 consent requests (MiB)", f1(r10), f1(r100), ratio(r100, r10), "no growth"})
@@ -121,17 +127,60 @@ func main() {
 	printTable(rows)
 }
 
-const caddyConfig = `{
+var procs []*exec.Cmd
+
+// start runs a Caddy process on config and waits for its ports.
+func start(bin, dir, name, config string) int {
+	path := filepath.Join(dir, name+".caddyfile")
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+		fatal("%v", err)
+	}
+	cmd := exec.Command(bin, "run", "--config", path, "--adapter", "caddyfile")
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		fatal("start %s: %v", name, err)
+	}
+	procs = append(procs, cmd)
+	for _, m := range regexp.MustCompile(`(?m)^:(\d+) \{`).FindAllStringSubmatch(config, -1) {
+		p, _ := strconv.Atoi(m[1])
+		waitPort(p)
+	}
+	return cmd.Process.Pid
+}
+
+func stop(cmd *exec.Cmd) {
+	cmd.Process.Kill()
+	cmd.Wait()
+}
+
+// machine names what the figures come from.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if m := regexp.MustCompile(`(?m)^model name\s*:\s*(.+)$`).FindSubmatch(b); m != nil {
+			model = string(m[1])
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs, %s, %s", model, runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"))
+}
+
+const globalOptions = `{
 	admin off
 	auto_https off
 	persist_config off
 }
-:%d {
+`
+
+// The origin runs in a process of its own, so that the proxy process's CPU
+// time and memory are the proxies' alone.
+const originConfig = globalOptions + `:%d {
 	bind 127.0.0.1
 	root * %s
 	file_server
 }
-:%d {
+`
+
+const proxyConfig = globalOptions + `:%d {
 	bind 127.0.0.1
 	reverse_proxy 127.0.0.1:%d
 }
@@ -149,6 +198,15 @@ const caddyConfig = `{
 	bind 127.0.0.1
 	encode gzip
 	consent
+	reverse_proxy 127.0.0.1:%d
+}
+`
+
+// memoryConfig is one proxy alone, plain or with consent, for the memory
+// runs: a fresh process each, so that neither inherits the other's heap.
+const memoryConfig = globalOptions + `:%d {
+	bind 127.0.0.1
+	%s
 	reverse_proxy 127.0.0.1:%d
 }
 `
@@ -193,7 +251,33 @@ func writePages(dir string) error {
 			return err
 		}
 	}
-	return nil
+	// A real page too, when the corpus is there: the WHATWG parsing
+	// chapter, a tracker block after the head and before a paragraph every
+	// 32 KiB. The generated pages are denser in loading tags than it.
+	real, err := os.ReadFile(filepath.Join("..", "shared", "corpus", "html-parsing-spec.html"))
+	if err != nil {
+		return nil
+	}
+	var b bytes.Buffer
+	last := 0
+	for i := 0; ; {
+		j := bytes.Index(real[i:], []byte("<p>"))
+		if j < 0 {
+			break
+		}
+		j += i
+		i = j + 1
+		if j == 0 || real[j-1] != ' ' && real[j-1] != '\n' {
+			continue // only a paragraph that starts a line: never inside a script or a value
+		}
+		if last == 0 || j-last >= 32<<10 {
+			b.Write(real[last:j])
+			b.WriteString(tracker)
+			last = j
+		}
+	}
+	b.Write(real[last:])
+	return os.WriteFile(filepath.Join(dir, "real.html"), b.Bytes(), 0o644)
 }
 
 func waitPort(p int) {
@@ -305,16 +389,25 @@ func ttfb(a, b int, page string, headers []string) (float64, float64) {
 	return median(ta), median(tb)
 }
 
-// rssPerSlowClient starts 100 clients that fetch the 10 MiB page and read
-// it at 256 KiB/s, samples the process's RSS while all are in flight, and
-// returns (peak − idle) / 100 in KiB.
-func rssPerSlowClient(pid, port int) float64 {
-	time.Sleep(2 * time.Second) // let the previous load's memory settle
+// rssPerSlowClient starts a fresh proxy process (plain, or with the given
+// directive), warms it up, then starts 100 clients that fetch the 10 MiB
+// page and read it at about 256 KiB/s; it samples the process's RSS while
+// all are in flight and returns (peak − idle) / 100 in KiB.
+func rssPerSlowClient(bin, dir, directive string) float64 {
+	const port = portMemory
+	name := "memory-plain"
+	if directive != "" {
+		name = "memory-" + directive
+	}
+	pid := start(bin, dir, name, fmt.Sprintf(memoryConfig, port, directive, portOrigin))
+	defer stop(procs[len(procs)-1])
+	// Warm up: the first requests allocate what every later one reuses
+	// (pools, the rules, the transport's connections).
+	wrk(port, "small.html", nil, time.Second)
+	time.Sleep(2 * time.Second)
 	idle := rssKiB(pid)
 	var wg sync.WaitGroup
-	start := make(chan struct{})
-	var peak int64
-	var mu sync.Mutex
+	begin := make(chan struct{})
 	for range 100 {
 		wg.Add(1)
 		go func() {
@@ -324,7 +417,7 @@ func rssPerSlowClient(pid, port int) float64 {
 				return
 			}
 			defer c.Close()
-			<-start
+			<-begin
 			fmt.Fprintf(c, "GET /huge.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
 			br := bufio.NewReaderSize(c, 4096)
 			buf := make([]byte, 16<<10)
@@ -337,13 +430,11 @@ func rssPerSlowClient(pid, port int) float64 {
 			}
 		}()
 	}
-	close(start)
-	for i := 0; i < 12; i++ {
+	close(begin)
+	var peak int64
+	for range 12 {
 		time.Sleep(500 * time.Millisecond)
-		r := rssKiB(pid)
-		mu.Lock()
-		peak = max(peak, r)
-		mu.Unlock()
+		peak = max(peak, rssKiB(pid))
 	}
 	wg.Wait()
 	return float64(peak-idle) / 100
@@ -426,5 +517,8 @@ func printTable(rows [][]string) {
 
 func fatal(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	for _, p := range procs {
+		p.Process.Kill()
+	}
 	os.Exit(1)
 }

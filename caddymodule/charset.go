@@ -29,6 +29,14 @@ func (t *transcoder) Write(p []byte) (int, error) {
 	if t.w != nil {
 		return t.w.Write(p)
 	}
+	if len(t.prefix) == 0 {
+		// Most bodies are decided by their first write (a charset in the
+		// Content-Type, a BOM, an early <meta>): no copy of it.
+		if enc, ok := charset.Sniff(t.ct, p); ok {
+			t.w = charset.NewUTF8Writer(t.next, enc)
+			return t.w.Write(p)
+		}
+	}
 	t.prefix = append(t.prefix, p...)
 	enc, ok := charset.Sniff(t.ct, t.prefix)
 	if !ok {

@@ -628,6 +628,20 @@ func TestIntegrationProxy(t *testing.T) {
 					return
 				}
 			}
+		case "/early.html":
+			// A page whose <head> reaches the proxy before the rest: a
+			// first upstream read under encode's minimum_length. With a
+			// Content-Length, reverse_proxy does not flush after it (an
+			// unknown length makes it flush each write, and then the
+			// head goes out at once, uncompressed, as without consent).
+			head := "<!DOCTYPE html><html><head><title>early</title></head>"
+			body := "<body>" + strings.Repeat("<p>benign</p>\n", 1000) + "<script>fbq('init', '1');</script></body></html>"
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Content-Length", fmt.Sprint(len(head)+len(body)))
+			io.WriteString(w, head)
+			w.(http.Flusher).Flush()
+			time.Sleep(100 * time.Millisecond)
+			io.WriteString(w, body)
 		case "/big.bin":
 			w.Header().Set("Content-Type", "application/octet-stream")
 			w.Header().Set("Content-Length", fmt.Sprint(bigSize))
@@ -704,6 +718,27 @@ func TestIntegrationProxy(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("a short first upstream write keeps the page compressed", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", "http://localhost:9080/early.html", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if ce := resp.Header.Get("Content-Encoding"); ce != "gzip" {
+			t.Fatalf("Content-Encoding %q: encode saw a first write under its minimum length", ce)
+		}
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(zr)
+		if err != nil || !strings.Contains(string(b), "<title>early</title>") || strings.Contains(string(b), "fbq") {
+			t.Errorf("%v: body %.80q ... %q", err, b, b[max(0, len(b)-60):])
+		}
+	})
 
 	for _, path := range []string{"/reset", "/short", "/held-short", "/empty-short", "/badchunk", "/gz-cut", "/gz-short", "/gz-tiny"} {
 		t.Run("broken upstream "+path, func(t *testing.T) {

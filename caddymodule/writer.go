@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"net/http"
@@ -17,16 +16,15 @@ import (
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
-// coalesceSize is the output buffer in front of the next writer. The filter
-// writes kept runs between elements, which can be small; every write costs a
-// trip through the writer stack and, past net/http's 4 KiB buffer, a system
-// call and a chunk header. The buffer collects what the filter makes of one
-// upstream write and passes it on as one write at the end of it (Write), so
-// a filtered body costs the client connection as many writes as an
-// unfiltered one: reverse_proxy reads its upstream in 32 KiB pieces. The
-// encode handler (which runs outside us) also skips compression when its
-// first write is under 512 bytes.
-const coalesceSize = 32 << 10
+// earlyLen: the first bytes of a filtered body are held until there are
+// more than this many (or the body ends, or is flushed). The encode handler,
+// which wraps us, decides on its first write whether to compress, and
+// leaves a body whose first write is not above its minimum_length (512
+// bytes by default) uncompressed: a small first write (an origin that sends
+// its <head> early) must not cost the page its compression. Past them, the
+// filter's output leaves as it makes it: one write per upstream write
+// where nothing is removed (htmlfilter gathers what lies between removals).
+const earlyLen = 512
 
 // sniffLen is how much net/http reads to sniff a missing Content-Type.
 const sniffLen = 512
@@ -66,30 +64,60 @@ type responseWriter struct {
 	tc       transcoder  // in front of the filter: any encoding in, UTF-8 out
 	linkPage *rules.Page // classifies Link header targets, made on first need
 	dec      *decoder    // non-nil: the body is encoded and decoded before the filter
-	buf      *bufio.Writer
 	out      countingWriter
 	in       int64
 }
 
 // countingWriter counts what reaches the next writer. For filtered bodies
-// it also holds the status back until the first body byte: an upstream
-// failure, a corrupt or a bomb-sized stream found before then can still be
-// answered with a 502.
+// it also holds the status back until the first body bytes (earlyLen): an
+// upstream failure, a corrupt or a bomb-sized stream found before then can
+// still be answered with a 502.
 type countingWriter struct {
 	w       http.ResponseWriter
 	n       int64
-	pending int  // status to write before the first byte
-	sent    bool // the status (or a body byte) went to the next writer
+	pending int    // status to write before the first byte
+	sent    bool   // the status (or a body byte) went to the next writer
+	early   []byte // the first bytes, held (earlyLen)
 	// clock times the filter for the metrics, less these writes.
 	clock filterClock
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	if c.sent {
+		return c.write(p)
+	}
+	if room := earlyLen + 1 - len(c.early); len(p) < room {
+		c.early = append(c.early, p...)
+		return len(p), nil
+	} else if len(c.early) > 0 {
+		// Complete the first write past earlyLen, then the rest.
+		c.early = append(c.early, p[:room]...)
+		if err := c.release(); err != nil {
+			return 0, err
+		}
+		n, err := c.write(p[room:])
+		return room + n, err
+	}
 	c.commit()
+	return c.write(p)
+}
+
+func (c *countingWriter) write(p []byte) (int, error) {
 	defer c.clock.waited(c.clock.now())
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// release writes the held status and bytes on.
+func (c *countingWriter) release() error {
+	c.commit()
+	if len(c.early) == 0 {
+		return nil
+	}
+	_, err := c.write(c.early)
+	c.early = c.early[:0]
+	return err
 }
 
 // commit writes a held status on.
@@ -103,7 +131,7 @@ func (c *countingWriter) commit() {
 
 var writerPool = sync.Pool{New: func() any {
 	rw := new(responseWriter)
-	rw.buf = bufio.NewWriterSize(&rw.out, coalesceSize)
+	rw.out.early = make([]byte, 0, earlyLen+1)
 	return rw
 }}
 
@@ -120,13 +148,13 @@ func putResponseWriter(rw *responseWriter) {
 	if rw.dec != nil {
 		rw.dec.release()
 	}
-	f, page, buf, prefix := rw.filter, rw.page, rw.buf, rw.tc.prefix
-	buf.Reset(&rw.out)
+	f, page, early, prefix := rw.filter, rw.page, rw.out.early, rw.tc.prefix
 	if f != nil {
 		// Drop references to the response; Reset runs again before reuse.
 		f.Reset(io.Discard, nil, htmlfilter.Options{})
 	}
-	*rw = responseWriter{filter: f, page: page, buf: buf}
+	*rw = responseWriter{filter: f, page: page}
+	rw.out.early = early[:0]
 	rw.tc.prefix = prefix[:0]
 	writerPool.Put(rw)
 }
@@ -328,9 +356,9 @@ func (rw *responseWriter) startFilter(ct string) {
 		}
 	}
 	if rw.filter == nil {
-		rw.filter = htmlfilter.New(rw.buf, page, opt)
+		rw.filter = htmlfilter.New(&rw.out, page, opt)
 	} else {
-		rw.filter.Reset(rw.buf, page, opt)
+		rw.filter.Reset(&rw.out, page, opt)
 	}
 	rw.tc.reset(rw.filter, ct)
 	rw.filtering = true
@@ -368,27 +396,14 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 			rw.decodeFailed(err)
 			return len(p), nil
 		}
-		return n, rw.pass()
+		return n, nil
 	case rw.filtering:
 		defer rw.out.clock.stop(rw.out.clock.start())
 		n, err := rw.tc.Write(p)
 		rw.in += int64(n)
-		if err != nil {
-			return n, err
-		}
-		return n, rw.pass()
+		return n, err
 	}
 	return rw.ResponseWriter.Write(p)
-}
-
-// pass writes on what the filter made of one upstream write, in one write
-// (coalesceSize): nothing waits longer in the handler than the next upstream
-// read would make it wait in reverse_proxy's own copy.
-func (rw *responseWriter) pass() error {
-	if rw.buf.Buffered() == 0 {
-		return nil
-	}
-	return rw.buf.Flush()
 }
 
 // decodeFailed handles a corrupt, truncated or over-cap encoded body: no
@@ -399,7 +414,7 @@ func (rw *responseWriter) pass() error {
 func (rw *responseWriter) decodeFailed(err error) {
 	rw.logDecodeError(err)
 	if !rw.out.sent {
-		rw.buf.Reset(&rw.out)
+		rw.out.early = rw.out.early[:0]
 		rw.filtering = false
 		rw.dec.release()
 		rw.dec = nil
@@ -466,12 +481,14 @@ func (rw *responseWriter) FlushError() error {
 	}
 	if rw.filtering {
 		// The filter writes decided output before Write returns; what is
-		// still ours is the transcoder's prefix and the coalescing buffer.
+		// still ours is the transcoder's prefix and the first bytes.
 		if err := rw.tc.flush(); err != nil {
 			return err
 		}
-		if err := rw.buf.Flush(); err != nil {
-			return err
+		if len(rw.out.early) > 0 {
+			if err := rw.out.release(); err != nil {
+				return err
+			}
 		}
 		if !rw.out.sent {
 			// The filter has produced nothing yet: committing the status
@@ -524,12 +541,10 @@ func (rw *responseWriter) finish() error {
 	if ferr := rw.filter.Close(); err == nil {
 		err = ferr
 	}
-	if ferr := rw.buf.Flush(); err == nil {
-		err = ferr
-	}
 	if err == nil && !rw.out.sent {
-		// An empty filtered body: the held status goes out now.
-		rw.out.commit()
+		// A short or empty filtered body: the held status and bytes go
+		// out now.
+		err = rw.out.release()
 	}
 	rw.out.clock.stop(t)
 	rw.filtering = false

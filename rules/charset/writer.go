@@ -285,9 +285,9 @@ func (u *utf8Writer) put(b []byte) {
 	if len(u.out)+len(b) > outSize {
 		u.flush()
 	}
-	if u.out == nil {
-		u.out = make([]byte, 0, outSize)
-	}
+	// Grown as needed: a UTF-8 body puts only a few bytes here (the
+	// three held while a BOM was possible, a sequence cut between
+	// writes), and should not cost outSize.
 	u.out = append(u.out, b...)
 }
 

@@ -152,17 +152,53 @@ func (f *Filter) Write(b []byte) (int, error) {
 	if f.pass {
 		return f.w.Write(b)
 	}
-	if len(f.buf) == 0 {
-		f.d = b // scan the caller's bytes in place; the tail is copied below
-	} else {
-		f.buf = append(f.buf, b...)
+	n := len(b)
+	// An undecided tail from the last Write (a tag or an element cut at
+	// the boundary) gets the new bytes a piece at a time until it is
+	// decided; then the scan goes on in b itself, where the piece came
+	// from: buf holds the tail and a piece, never a copy of every write.
+	// Pieces start small, so that what they decide leaves in a small write
+	// (which net/http buffers, costing no system call of its own), and
+	// double, and are at least as long as the tail, which keeps a long held
+	// element linear.
+	for piece := tailPiece; len(f.buf) > 0; piece *= 2 {
+		if len(b) == 0 {
+			f.flushOut() // what the pieces decided
+			return n, f.err
+		}
+		tail := len(f.buf)
+		k := min(len(b), max(piece, tail))
+		f.buf = append(f.buf, b[:k]...)
 		f.d = f.buf
+		f.run(false)
+		f.spill()
+		if f.hold >= tail {
+			// buf[tail:] is b[:k]: go on in b, as if it had been
+			// scanned there.
+			f.shift(tail)
+			f.buf = f.buf[:0]
+			break
+		}
+		b = b[k:]
+		f.compact()
 	}
+	f.d = b
 	f.run(false)
 	f.flushOut()
 	f.compact()
-	return len(b), f.err
+	return n, f.err
 }
+
+// tailPiece is how many bytes of a Write an undecided tail is given first;
+// most tails (a tag cut in two) are decided by it.
+const tailPiece = 512
+
+// maxOut bounds out: kept runs cut apart by removed elements, and inserted
+// bytes, are gathered there to be written together, up to maxOut; a run
+// that does not fit is written in place. Output costs the filter no copy
+// of the document, only of what lies between removals, and a write per
+// Write where nothing is removed.
+const maxOut = 8 << 10
 
 // Close ends the document: what is still held is decided and written.
 func (f *Filter) Close() error {
@@ -208,11 +244,11 @@ func (f *Filter) dropTo(p int) {
 	}
 }
 
-// spill copies the pending kept run into out.
+// spill moves the pending kept run to the output.
 func (f *Filter) spill() {
 	if f.hold > f.keep {
 		if !f.check {
-			f.out = append(f.out, f.d[f.keep:f.hold]...)
+			f.emit(f.d[f.keep:f.hold])
 			f.last = f.d[f.hold-1]
 		}
 		f.keep = f.hold
@@ -223,8 +259,31 @@ func (f *Filter) spill() {
 func (f *Filter) insert(s []byte) {
 	f.spill()
 	if !f.check && len(s) > 0 {
-		f.out = append(f.out, s...)
+		f.emit(s)
 		f.last = s[len(s)-1]
+	}
+}
+
+// emit adds run to the output: gathered in out when it fits, else written
+// after what out holds (maxOut). run is written or copied before emit
+// returns.
+func (f *Filter) emit(run []byte) {
+	if len(f.out)+len(run) <= maxOut {
+		f.out = append(f.out, run...)
+		return
+	}
+	f.write(f.out)
+	f.out = f.out[:0]
+	if len(run) > maxOut/2 {
+		f.write(run)
+		return
+	}
+	f.out = append(f.out, run...)
+}
+
+func (f *Filter) write(p []byte) {
+	if f.err == nil && len(p) > 0 {
+		_, f.err = f.w.Write(p)
 	}
 }
 
@@ -236,16 +295,17 @@ func (f *Filter) flushOut() {
 	}
 	run := f.d[f.keep:f.hold]
 	f.keep = f.hold
-	if len(f.out) > 0 {
-		f.out = append(f.out, run...)
-		run = f.out
+	if len(run) > 0 {
+		f.last = run[len(run)-1]
 	}
-	if len(run) == 0 {
-		return
-	}
-	f.last = run[len(run)-1]
-	if f.err == nil {
-		_, f.err = f.w.Write(run)
+	switch {
+	case len(f.out) == 0:
+		f.write(run) // in place: the common case, nothing removed
+	case len(f.out)+len(run) <= maxOut:
+		f.write(append(f.out, run...))
+	default:
+		f.write(f.out)
+		f.write(run)
 	}
 	f.out = f.out[:0]
 }
@@ -254,13 +314,20 @@ func (f *Filter) flushOut() {
 func (f *Filter) compact() {
 	h := f.hold
 	tail := f.d[h:]
-	if len(f.buf) > 0 && &f.buf[0] == &f.d[0] {
-		n := copy(f.buf, tail)
-		f.buf = f.buf[:n]
+	if len(f.buf) > 0 && len(f.d) > 0 && &f.buf[0] == &f.d[0] {
+		if h > 0 {
+			copy(f.buf, tail)
+		}
+		f.buf = f.buf[:len(tail)]
 	} else {
 		f.buf = append(f.buf[:0], tail...)
 	}
 	f.d = nil
+	f.shift(h)
+}
+
+// shift moves the scan's offsets back by h: d[h:] is to be addressed from 0.
+func (f *Filter) shift(h int) {
 	f.consumed += int64(h)
 	f.pos -= h
 	f.tok -= h
@@ -269,5 +336,6 @@ func (f *Filter) compact() {
 	if f.watch >= 0 {
 		f.watch -= h
 	}
-	f.keep, f.hold = 0, 0
+	f.keep -= h
+	f.hold -= h
 }

@@ -312,3 +312,73 @@ func TestOversizeCDATA(t *testing.T) {
 		}
 	}
 }
+
+// writeCounter counts the writes it gets: those over 4 KiB cost a system
+// call each behind net/http's buffer, smaller ones share one.
+type writeCounter struct {
+	bytes.Buffer
+	writes, large int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	if len(p) > 4<<10 {
+		w.large++
+	}
+	return w.Buffer.Write(p)
+}
+
+// TestBuffersStaySmall: what a filter keeps between writes is the
+// undecided tail and the output gathered between removals, bounded by
+// tailPiece and maxOut, never a copy of the writes (issue 5: constant
+// memory per response, whatever the page); and a write in which nothing is
+// removed leaves in one write, in place.
+func TestBuffersStaySmall(t *testing.T) {
+	var page strings.Builder
+	for i := 0; page.Len() < 1<<20; i++ {
+		fmt.Fprintf(&page, `<div class="card"><a href="/p/%d/"><img src="/i/%d.jpg" alt="p"></a><p>text %d</p></div>`+"\n", i, i, i)
+		if i%50 == 49 {
+			page.WriteString(`<img src="https://tracker.example/px"><script src="https://tracker.example/t.js"></script>` + "\n")
+		}
+	}
+	doc := []byte(page.String())
+	var out writeCounter
+	f := New(&out, &toy{}, Options{})
+	const chunk = 32 << 10
+	maxBuf, maxOutCap := 0, 0
+	for b := doc; len(b) > 0; {
+		n := min(chunk, len(b))
+		f.Write(b[:n])
+		b = b[n:]
+		maxBuf, maxOutCap = max(maxBuf, cap(f.buf)), max(maxOutCap, cap(f.out))
+	}
+	f.Close()
+	if len(f.Removed()) == 0 || strings.Contains(out.String(), "tracker.example") {
+		t.Fatalf("removed %v", f.Removed())
+	}
+	t.Logf("%d bytes in %d writes of %d: %d writes out, %d of them over 4 KiB; buf %d, out %d bytes at most",
+		len(doc), (len(doc)+chunk-1)/chunk, chunk, out.writes, out.large, maxBuf, maxOutCap)
+	if maxBuf > 4<<10 {
+		t.Errorf("buf grew to %d bytes: it copies writes, not the tail", maxBuf)
+	}
+	if maxOutCap > 2*maxOut {
+		t.Errorf("out grew to %d bytes, bound %d", maxOutCap, maxOut)
+	}
+
+	// Nothing removed: each write leaves in one large write (and at most
+	// a small one, what decided the tail the last write left).
+	out = writeCounter{}
+	f.Reset(&out, &toy{}, Options{})
+	clean := bytes.ReplaceAll(doc, []byte("tracker.example"), []byte("cdn.example"))
+	writes := 0
+	for b := clean; len(b) > 0; {
+		n := min(chunk, len(b))
+		f.Write(b[:n])
+		b = b[n:]
+		writes++
+	}
+	f.Close()
+	if out.String() != string(clean) || out.large > writes {
+		t.Errorf("a clean page of %d writes left in %d writes over 4 KiB (equal: %v)", writes, out.large, out.String() == string(clean))
+	}
+}
