@@ -91,10 +91,14 @@ func BenchmarkFilterRules(b *testing.B) {
 		}
 		b.SetBytes(int64(n))
 		b.ReportAllocs()
+		// One Page and one Filter, reset per page, as the handler keeps
+		// them in its pooled writer.
+		p := rs.NewPage("https://www.example.com/", 0)
 		f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
 		for b.Loop() {
 			for _, page := range docs {
-				f.Reset(io.Discard, rs.NewPage("https://www.example.com/", 0), htmlfilter.Options{})
+				p.Reset(rs, "https://www.example.com/", 0)
+				f.Reset(io.Discard, p, htmlfilter.Options{})
 				for p := page; len(p) > 0; {
 					n := min(32<<10, len(p))
 					f.Write(p[:n])
