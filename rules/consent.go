@@ -251,7 +251,7 @@ func (r *Rules) readSourceCookies(h http.Header, src Source, cfg ConsentConfig) 
 				s, ok = r.listed(set), true
 			}
 		} else {
-			s, ok = r.ReadSource(src.Name, name, v, names)
+			s, ok = r.readSource(src.Name, name, v, names)
 		}
 		if !ok {
 			bad++

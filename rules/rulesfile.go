@@ -53,6 +53,7 @@ type Rules struct {
 	cookiePrefix []cookieRule     // "name*" patterns, longest first
 
 	scripts atomic.Pointer[scriptCache] // nil until EnableScriptCache
+	sources atomic.Pointer[sourceCache] // nil until EnableSourceCache
 }
 
 // hostRule is one "host/path" of a vendor, filed under its hostname.

@@ -103,12 +103,13 @@ type NameMap struct {
 	r        *Rules
 	operator map[string]Category // lowercase name → category
 	written  map[string]string   // lowercase name → as the operator wrote it
+	id       uint64              // tells maps apart in the source cache; 0: the defaults
 }
 
 // NewNameMap builds a NameMap from the operator's `map` lines (tool name →
 // category id). Names match case-insensitively.
 func (r *Rules) NewNameMap(operator map[string]Category) *NameMap {
-	m := &NameMap{r: r, operator: map[string]Category{}, written: map[string]string{}}
+	m := &NameMap{r: r, operator: map[string]Category{}, written: map[string]string{}, id: nameMapIDs.Add(1)}
 	for k, v := range operator {
 		m.operator[strings.ToLower(k)] = v
 		m.written[strings.ToLower(k)] = k

@@ -170,3 +170,33 @@ func FuzzSources(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkConsentSources reads each consent tool's cookie as a request
+// carries it, beside a session cookie and an analytics cookie: the cost of
+// `source <tool>` per request.
+func BenchmarkConsentSources(b *testing.B) {
+	r := Default()
+	for _, bc := range []struct{ source, cookie, value string }{
+		{SourceNative, "consent", "functional.analytics"},
+		{SourceCookieConsent, "cc_cookie", ccV3},
+		{SourceKlaro, "klaro", url.PathEscape(`{"googleAnalytics":true,"facebook":false,"youtube":true}`)},
+		{SourceCookiebot, "CookieConsent", cookiebotStats},
+		{SourceOneTrust, "OptanonConsent", oneTrust},
+		{SourceCookieYes, "cookieyes-consent", cookieYes},
+		{SourceComplianz, "cmplz_statistics", "allow"},
+		{SourceTarteaucitron, "tarteaucitron", "!gtag=true!facebookpixel=false!intercomChat=wait"},
+		{SourceTCF, "euconsent-v2", tcVectors[0].s},
+	} {
+		h := http.Header{"Cookie": {"sessionid=abcdef0123456789; _ga=GA1.2.123.456; " + bc.cookie + "=" + bc.value}}
+		cfg := ConsentConfig{Sources: []Source{{Name: bc.source}}}
+		if st := r.ReadConsent(h, cfg); st.Signals.String() == "none" {
+			b.Fatalf("%s: the cookie stated nothing (%s)", bc.source, st.Reason)
+		}
+		b.Run(bc.source, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r.ReadConsent(h, cfg)
+			}
+		})
+	}
+}

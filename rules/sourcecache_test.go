@@ -1,0 +1,127 @@
+package rules
+
+import (
+	"fmt"
+	"hash/maphash"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sourceCases are values of every cached source, well formed and not.
+var sourceCases = []struct{ source, name, value string }{
+	{SourceCookieConsent, "cc_cookie", ccV3},
+	{SourceCookieConsent, "cc_cookie", ccV2},
+	{SourceCookieConsent, "cc_cookie", `{"categories":`},
+	{SourceKlaro, "klaro", url.PathEscape(`{"googleAnalytics":true,"facebook":false,"youtube":true}`)},
+	{SourceKlaro, "klaro", `{"stats":true,"fbq":false}`},
+	{SourceCookiebot, "CookieConsent", cookiebotStats},
+	{SourceCookiebot, "CookieConsent", "-1"},
+	{SourceOneTrust, "OptanonConsent", oneTrust},
+	{SourceOneTrust, "OptanonConsent", "isGpcEnabled=0&version=1"},
+	{SourceCookieYes, "cookieyes-consent", cookieYes},
+	{SourceTCF, "euconsent-v2", tcVectors[0].s},
+	{SourceTCF, "euconsent-v2", "not a tc string"},
+}
+
+// TestSourceCache: a cached reading is the reading, for every source, on
+// the first sighting and on later ones; and an entry never answers for
+// another source or another name map (an operator's `map` changes what a
+// value means).
+func TestSourceCache(t *testing.T) {
+	r, err := Parse("copy.rules", nil, Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.EnableSourceCache(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	plain := Default()
+	maps := []*NameMap{nil, r.NewNameMap(map[string]Category{"stats": Analytics, "fbq": Advertising}),
+		r.NewNameMap(map[string]Category{"stats": Advertising, "fbq": Analytics})}
+	for round := range 3 {
+		for _, m := range maps {
+			for _, tc := range sourceCases {
+				mm := m
+				if mm == nil {
+					mm = &NameMap{r: r}
+				}
+				pm := &NameMap{r: plain, operator: mm.operator}
+				want, wantOK := plain.ReadSource(tc.source, tc.name, tc.value, pm)
+				got, ok := r.readSource(tc.source, tc.name, tc.value, mm)
+				if got != want || ok != wantOK {
+					t.Errorf("round %d, map %d, %s %.30q: %+v %v, want %+v %v", round, mm.id, tc.source, tc.value, got, ok, want, wantOK)
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // ristretto admits sets asynchronously
+	}
+	c := r.sources.Load()
+	if _, ok := c.c.Get(maphash.String(c.seed, oneTrust)); !ok {
+		t.Error("a value read three times is not in the cache")
+	}
+	// The two operator maps read the same Klaro value differently, and
+	// each got its own answer above; check it once more by the signals.
+	h := http.Header{"Cookie": {"klaro=" + url.PathEscape(`{"stats":true,"fbq":false}`)}}
+	a := r.ReadConsent(h, ConsentConfig{Sources: []Source{{Name: SourceKlaro}}, Names: maps[1]})
+	b := r.ReadConsent(h, ConsentConfig{Sources: []Source{{Name: SourceKlaro}}, Names: maps[2]})
+	if a.Granted == b.Granted {
+		t.Errorf("two name maps, one answer: %v", a.Granted)
+	}
+}
+
+// BenchmarkSourceCache: a consent tool's cookie read uncached, on a cache
+// hit, and on a first sighting (the reading plus the insertion).
+func BenchmarkSourceCache(b *testing.B) {
+	r, err := Parse("copy.rules", nil, Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := r.EnableSourceCache(4 << 20); err != nil {
+		b.Fatal(err)
+	}
+	m := &NameMap{r: r}
+	for _, tc := range []struct{ source, name, value, id string }{
+		// id: a part of the value unique to each visitor (its consent id).
+		{SourceOneTrust, "OptanonConsent", oneTrust, "0d8c5d3e"},
+		{SourceCookieConsent, "cc_cookie", ccV3, "5c4b6c1e"},
+		{SourceTCF, "euconsent-v2", tcVectors[0].s, ""},
+	} {
+		b.Run(tc.source+"/uncached", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r.ReadSource(tc.source, tc.name, tc.value, m)
+			}
+		})
+		b.Run(tc.source+"/hit", func(b *testing.B) {
+			r.readSource(tc.source, tc.name, tc.value, m)
+			time.Sleep(20 * time.Millisecond)
+			b.ReportAllocs()
+			for b.Loop() {
+				r.readSource(tc.source, tc.name, tc.value, m)
+			}
+		})
+		if tc.id == "" {
+			continue
+		}
+		b.Run(tc.source+"/first-sighting", func(b *testing.B) {
+			// Another visitor's value each time: the reading, and the
+			// insertion.
+			vals := make([]string, 1<<16)
+			for i := range vals {
+				vals[i] = strings.Replace(tc.value, tc.id, fmt.Sprintf("%08x", i), 1)
+			}
+			if _, ok := r.ReadSource(tc.source, tc.name, vals[1], m); !ok {
+				b.Fatal("the varied value is malformed")
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				r.readSource(tc.source, tc.name, vals[i%len(vals)], m)
+				i++
+			}
+		})
+	}
+}
