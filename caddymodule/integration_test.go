@@ -582,6 +582,9 @@ func rawOrigin(t *testing.T, responses map[string]string) string {
 
 // TestIntegrationProxy runs compressed, broken, streaming, upgraded and
 // large responses through encode + consent + reverse_proxy.
+// slowTail is how long /slow-tail.html's origin pauses mid-page.
+const slowTail = 600 * time.Millisecond
+
 func TestIntegrationProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("caddytest starts a Caddy instance")
@@ -642,6 +645,16 @@ func TestIntegrationProxy(t *testing.T) {
 			w.(http.Flusher).Flush()
 			time.Sleep(100 * time.Millisecond)
 			io.WriteString(w, body)
+		case "/slow-tail.html":
+			// The head at once, the rest of the page after a pause.
+			head := "<!DOCTYPE html><html><head><title>slow tail</title></head><body>" + strings.Repeat("<p>first</p>\n", 100)
+			tail := strings.Repeat("<p>later</p>\n", 100) + "</body></html>"
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Content-Length", fmt.Sprint(len(head)+len(tail)))
+			io.WriteString(w, head)
+			w.(http.Flusher).Flush()
+			time.Sleep(slowTail)
+			io.WriteString(w, tail)
 		case "/big.bin":
 			w.Header().Set("Content-Type", "application/octet-stream")
 			w.Header().Set("Content-Length", fmt.Sprint(bigSize))
@@ -718,6 +731,26 @@ func TestIntegrationProxy(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("the first filtered bytes do not wait for the rest of the page", func(t *testing.T) {
+		start := time.Now()
+		resp, err := client.Get("http://localhost:9080/slow-tail.html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		first := make([]byte, 64)
+		if _, err := io.ReadFull(resp.Body, first); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > slowTail/2 {
+			t.Errorf("first bytes after %v: they waited for the upstream's pause (%v)", d, slowTail)
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || !strings.HasSuffix(string(b), "</body></html>") {
+			t.Errorf("%v: body ends %q", err, b[max(0, len(b)-20):])
+		}
+	})
 
 	t.Run("a short first upstream write keeps the page compressed", func(t *testing.T) {
 		req, _ := http.NewRequest("GET", "http://localhost:9080/early.html", nil)

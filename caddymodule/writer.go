@@ -399,8 +399,17 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		return n, nil
 	case rw.filtering:
 		defer rw.out.clock.stop(rw.out.clock.start())
+		sent := rw.out.sent
 		n, err := rw.tc.Write(p)
 		rw.in += int64(n)
+		if err == nil && !sent && rw.out.sent {
+			// The page's first bytes are out of the filter: send them
+			// with the status now rather than when net/http's buffer
+			// fills, which would wait for the next upstream read to be
+			// filtered (time to first byte).
+			//nolint:bodyclose
+			err = http.NewResponseController(rw.ResponseWriter).Flush()
+		}
 		return n, err
 	}
 	return rw.ResponseWriter.Write(p)
