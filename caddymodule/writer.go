@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -66,6 +67,7 @@ type responseWriter struct {
 	dec      *decoder    // non-nil: the body is encoded and decoded before the filter
 	out      countingWriter
 	in       int64
+	declared int64 // the upstream body's length, -1 if not declared (or encoded)
 }
 
 // countingWriter counts what reaches the next writer. For filtered bodies
@@ -267,6 +269,13 @@ func (rw *responseWriter) decide(sniff []byte) {
 			// it again for the client if configured.
 			delete(h, "Content-Encoding")
 		}
+		// The upstream's length, before variantHeaders drops it: when the
+		// first read holds the whole body, the first bytes need no flush
+		// of their own (Write).
+		rw.declared = -1
+		if n, err := strconv.ParseInt(firstValue(h["Content-Length"]), 10, 64); err == nil && coding == "" {
+			rw.declared = n
+		}
 		rw.variantHeaders()
 		// We send UTF-8 whatever the origin's encoding (transcoder).
 		h["Content-Type"] = []string{charset.RelabelContentType(ct)}
@@ -402,11 +411,11 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		sent := rw.out.sent
 		n, err := rw.tc.Write(p)
 		rw.in += int64(n)
-		if err == nil && !sent && rw.out.sent {
-			// The page's first bytes are out of the filter: send them
-			// with the status now rather than when net/http's buffer
-			// fills, which would wait for the next upstream read to be
-			// filtered (time to first byte).
+		if err == nil && !sent && rw.out.sent && (rw.declared < 0 || rw.in < rw.declared) {
+			// The page's first bytes are out of the filter and more is
+			// to come: send them with the status now rather than when
+			// net/http's buffer fills, which would wait for the next
+			// upstream read to be filtered (time to first byte).
 			//nolint:bodyclose
 			err = http.NewResponseController(rw.ResponseWriter).Flush()
 		}
