@@ -52,8 +52,8 @@ type Rules struct {
 	cookieExact  map[string]int32 // tracking cookie name → vendor index
 	cookiePrefix []cookieRule     // "name*" patterns, longest first
 
-	scripts atomic.Pointer[scriptCache] // nil until EnableScriptCache
-	sources atomic.Pointer[sourceCache] // nil until EnableSourceCache
+	scripts atomic.Pointer[verifiedCache[[]int32]]       // nil until EnableScriptCache
+	sources atomic.Pointer[verifiedCache[sourceReading]] // nil until EnableSourceCache
 }
 
 // hostRule is one "host/path" of a vendor, filed under its hostname.

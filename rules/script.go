@@ -342,7 +342,7 @@ func isGluePunct(c byte) bool {
 // Page's scratch buffers have grown.
 func (p *Page) Script(text []byte) htmlfilter.Verdict {
 	if c := p.r.scripts.Load(); c != nil && len(text) >= minCachedScript {
-		return c.script(p, text)
+		return p.scriptThroughCache(c, text)
 	}
 	p.scr = normalizeScript(p.scr[:0], text)
 	return p.scanScript(p.scr, nil)

@@ -1,11 +1,6 @@
 package rules
 
 import (
-	"hash/maphash"
-	"sync/atomic"
-
-	"github.com/dgraph-io/ristretto/v2"
-
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -20,59 +15,35 @@ import (
 // and looked up.
 const minCachedScript = 256
 
-type scriptEntry struct {
-	n       int    // length of the script text
-	check   uint64 // a second, independent hash of it
-	vendors []int32
-}
-
-type scriptCache struct {
-	c           *ristretto.Cache[uint64, *scriptEntry]
-	seed, check maphash.Seed
-	// seen is a doorkeeper: a script is cached on its second sighting, so
-	// the many scripts seen once (a page's own data) never pay for an
-	// insertion. Direct-mapped; a lost race or an overwrite only delays
-	// caching.
-	seen [4096]atomic.Uint64
-}
-
 // EnableScriptCache turns the script cache on for every page of r, bounded
-// to about maxBytes. It is for the process's lifetime; calling it again
-// keeps the cache there is. Keys are 64-bit hashes under a per-process
-// random seed, and an entry is used only when the script's length and a
-// second hash under another seed match too: a crafted collision would need
-// both seeds.
+// to about maxBytes (verifiedCache). It is for the process's lifetime;
+// calling it again keeps the cache there is.
 func (r *Rules) EnableScriptCache(maxBytes int64) error {
 	if r.scripts.Load() != nil {
 		return nil
 	}
-	c, err := ristretto.NewCache(&ristretto.Config[uint64, *scriptEntry]{
-		NumCounters: max(maxBytes/64, 1000), // ~10 counters per entry of ~640 bytes' worth
-		MaxCost:     maxBytes,
-		BufferItems: 64,
-	})
+	// An entry of ~640 bytes' worth: the vendors a script names.
+	c, err := newVerifiedCache[[]int32](maxBytes, 640)
 	if err != nil {
 		return err
 	}
-	r.scripts.CompareAndSwap(nil, &scriptCache{c: c, seed: maphash.MakeSeed(), check: maphash.MakeSeed()})
+	r.scripts.CompareAndSwap(nil, c)
 	return nil
 }
 
-// script classifies text through the cache.
-func (c *scriptCache) script(p *Page, text []byte) htmlfilter.Verdict {
-	k := maphash.Bytes(c.seed, text)
-	chk := maphash.Bytes(c.check, text)
-	if e, ok := c.c.Get(k); ok && e.n == len(text) && e.check == chk {
-		return p.verdictOf(e.vendors)
+// scriptThroughCache classifies text through the cache c.
+func (p *Page) scriptThroughCache(c *verifiedCache[[]int32], text []byte) htmlfilter.Verdict {
+	k := c.key(text)
+	if vendors, ok := c.get(k); ok {
+		return p.verdictOf(vendors)
 	}
 	p.scr = normalizeScript(p.scr[:0], text)
-	if slot := &c.seen[k%uint64(len(c.seen))]; slot.Load() != k {
-		slot.Store(k)
+	if !c.admit(k) {
 		return p.scanScript(p.scr, nil)
 	}
 	var found []int32
 	v := p.scanScript(p.scr, &found)
 	// The cost is the entry's size, not the script's: the text is not kept.
-	c.c.Set(k, &scriptEntry{n: len(text), check: chk, vendors: found}, int64(64+4*len(found)))
+	c.set(k, found, int64(64+4*len(found)))
 	return v
 }

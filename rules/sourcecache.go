@@ -1,11 +1,6 @@
 package rules
 
-import (
-	"hash/maphash"
-	"sync/atomic"
-
-	"github.com/dgraph-io/ristretto/v2"
-)
+import "sync/atomic"
 
 // The source cache: reading a consent tool's cookie (percent-decoding and
 // parsing JSON, a query string or a TC string) costs 1 to 5 µs and a dozen
@@ -16,22 +11,12 @@ import (
 // values read in a few hundred nanoseconds (ours, Complianz, tarteaucitron)
 // are not cached.
 
-type sourceEntry struct {
-	n      int    // length of the value
-	check  uint64 // a second, independent hash of it
+// sourceReading is a cached reading, with what it was read for.
+type sourceReading struct {
 	source string
 	names  uint64 // NameMap.id
 	st     Stated
 	ok     bool
-}
-
-type sourceCache struct {
-	c           *ristretto.Cache[uint64, *sourceEntry]
-	seed, check maphash.Seed
-	// seen is a doorkeeper, as in the script cache: a value is cached on
-	// its second sighting, so that one-request visitors never pay for an
-	// insertion (which costs about as much as a reading).
-	seen [4096]atomic.Uint64
 }
 
 // sourceEntryCost approximates an entry's memory: the struct, the key and
@@ -45,23 +30,18 @@ var cachedSources = map[string]bool{
 }
 
 // EnableSourceCache turns the source cache on for r, bounded to about
-// maxBytes, for the process's lifetime (calling it again keeps the cache
-// there is). As with the script cache, an entry is used only when the
-// value's length and a second hash under another seed match, and its
-// source and name map are the ones asked for.
+// maxBytes (verifiedCache), for the process's lifetime (calling it again
+// keeps the cache there is). An entry answers only for the source and the
+// name map it was read for.
 func (r *Rules) EnableSourceCache(maxBytes int64) error {
 	if r.sources.Load() != nil {
 		return nil
 	}
-	c, err := ristretto.NewCache(&ristretto.Config[uint64, *sourceEntry]{
-		NumCounters: max(10*maxBytes/sourceEntryCost, 1000),
-		MaxCost:     maxBytes,
-		BufferItems: 64,
-	})
+	c, err := newVerifiedCache[sourceReading](maxBytes, sourceEntryCost)
 	if err != nil {
 		return err
 	}
-	r.sources.CompareAndSwap(nil, &sourceCache{c: c, seed: maphash.MakeSeed(), check: maphash.MakeSeed()})
+	r.sources.CompareAndSwap(nil, c)
 	return nil
 }
 
@@ -71,17 +51,14 @@ func (r *Rules) readSource(source, name, value string, m *NameMap) (Stated, bool
 	if c == nil || !cachedSources[source] || len(value) > maxSourceValue {
 		return r.ReadSource(source, name, value, m)
 	}
-	k := maphash.String(c.seed, value)
-	chk := maphash.String(c.check, value)
-	if e, ok := c.c.Get(k); ok && e.n == len(value) && e.check == chk && e.source == source && e.names == m.id {
+	k := c.keyString(value)
+	if e, ok := c.get(k); ok && e.source == source && e.names == m.id {
 		return e.st, e.ok
 	}
 	st, ok := r.ReadSource(source, name, value, m)
-	if slot := &c.seen[k%uint64(len(c.seen))]; slot.Load() != k {
-		slot.Store(k)
-		return st, ok
+	if c.admit(k) {
+		c.set(k, sourceReading{source: source, names: m.id, st: st, ok: ok}, sourceEntryCost)
 	}
-	c.c.Set(k, &sourceEntry{n: len(value), check: chk, source: source, names: m.id, st: st, ok: ok}, sourceEntryCost)
 	return st, ok
 }
 

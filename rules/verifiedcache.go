@@ -1,0 +1,81 @@
+package rules
+
+import (
+	"hash/maphash"
+	"sync/atomic"
+
+	"github.com/dgraph-io/ristretto/v2"
+)
+
+// verifiedCache maps a text (an inline script, a cookie value) to what
+// reading it gave, for the script and source caches. Keys are 64-bit hashes
+// under a per-process random seed, and an entry is used only when the
+// text's length and a second hash under another seed match too: a crafted
+// collision would need both seeds. The text itself is not kept.
+type verifiedCache[V any] struct {
+	c           *ristretto.Cache[uint64, *verifiedEntry[V]]
+	seed, check maphash.Seed
+	// seen is a doorkeeper: a text is cached on its second sighting, so
+	// the many seen once (a page's own data, a one-request visitor) never
+	// pay for an insertion, which costs about as much as a reading.
+	// Direct-mapped; a lost race or an overwrite only delays caching.
+	seen [4096]atomic.Uint64
+}
+
+type verifiedEntry[V any] struct {
+	n     int    // length of the text
+	check uint64 // the second hash
+	v     V
+}
+
+// textKey is a text's two hashes and its length.
+type textKey struct {
+	k, check uint64
+	n        int
+}
+
+// newVerifiedCache bounds the cache to about maxBytes of entries of about
+// entryBytes each (ristretto wants ten counters per entry).
+func newVerifiedCache[V any](maxBytes, entryBytes int64) (*verifiedCache[V], error) {
+	c, err := ristretto.NewCache(&ristretto.Config[uint64, *verifiedEntry[V]]{
+		NumCounters: max(10*maxBytes/entryBytes, 1000),
+		MaxCost:     maxBytes,
+		BufferItems: 64,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &verifiedCache[V]{c: c, seed: maphash.MakeSeed(), check: maphash.MakeSeed()}, nil
+}
+
+func (c *verifiedCache[V]) key(text []byte) textKey {
+	return textKey{maphash.Bytes(c.seed, text), maphash.Bytes(c.check, text), len(text)}
+}
+
+func (c *verifiedCache[V]) keyString(text string) textKey {
+	return textKey{maphash.String(c.seed, text), maphash.String(c.check, text), len(text)}
+}
+
+func (c *verifiedCache[V]) get(k textKey) (V, bool) {
+	if e, ok := c.c.Get(k.k); ok && e.n == k.n && e.check == k.check {
+		return e.v, true
+	}
+	var zero V
+	return zero, false
+}
+
+// admit reports whether k is seen for the second time (the doorkeeper) and
+// so is to be set; it marks k seen.
+func (c *verifiedCache[V]) admit(k textKey) bool {
+	slot := &c.seen[k.k%uint64(len(c.seen))]
+	if slot.Load() == k.k {
+		return true
+	}
+	slot.Store(k.k)
+	return false
+}
+
+// set stores v for k; cost is the entry's size in bytes.
+func (c *verifiedCache[V]) set(k textKey, v V, cost int64) {
+	c.c.Set(k.k, &verifiedEntry[V]{n: k.n, check: k.check, v: v}, cost)
+}
