@@ -93,7 +93,7 @@ func main() {
 	}
 	start(bin, dir, "origin", fmt.Sprintf(originConfig, portOrigin, site))
 	pid := start(bin, dir, "proxy", fmt.Sprintf(proxyConfig, portPlain, portOrigin, portConsent, portOrigin,
-		portGzip, portOrigin, portGzipCon, portOrigin))
+		portGzip, portOrigin, portGzipCon, portOrigin)).Process.Pid
 	fmt.Printf("%s; proxy pid %d; %d rounds of %v, %d connections\n\n", machine(), pid, *rounds, *duration, *conns)
 
 	pages := []string{"small.html", "large.html"}
@@ -140,7 +140,7 @@ func main() {
 var procs []*exec.Cmd
 
 // start runs a Caddy process on config and waits for its ports.
-func start(bin, dir, name, config string) int {
+func start(bin, dir, name, config string) *exec.Cmd {
 	path := filepath.Join(dir, name+".caddyfile")
 	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		fatal("%v", err)
@@ -155,7 +155,7 @@ func start(bin, dir, name, config string) int {
 		p, _ := strconv.Atoi(m[1])
 		waitPort(p)
 	}
-	return cmd.Process.Pid
+	return cmd
 }
 
 func stop(cmd *exec.Cmd) {
@@ -409,8 +409,9 @@ func rssPerSlowClient(bin, dir, directive string) float64 {
 	if directive != "" {
 		name = "memory-" + directive
 	}
-	pid := start(bin, dir, name, fmt.Sprintf(memoryConfig, port, directive, portOrigin))
-	defer stop(procs[len(procs)-1])
+	cmd := start(bin, dir, name, fmt.Sprintf(memoryConfig, port, directive, portOrigin))
+	defer stop(cmd)
+	pid := cmd.Process.Pid
 	// Warm up: the first requests allocate what every later one reuses
 	// (pools, the rules, the transport's connections).
 	wrk(port, "small.html", nil, time.Second)

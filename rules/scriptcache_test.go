@@ -5,12 +5,17 @@ import (
 	"testing"
 )
 
+// cachedRules is a copy of the default rules with both caches on, as the
+// handler has them.
 func cachedRules(t testing.TB) *Rules {
 	r, err := Parse("copy.rules", nil, Default())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := r.EnableScriptCache(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.EnableSourceCache(1 << 20); err != nil {
 		t.Fatal(err)
 	}
 	return r

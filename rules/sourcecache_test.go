@@ -31,13 +31,7 @@ var sourceCases = []struct{ source, name, value string }{
 // another source or another name map (an operator's `map` changes what a
 // value means).
 func TestSourceCache(t *testing.T) {
-	r, err := Parse("copy.rules", nil, Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.EnableSourceCache(1 << 20); err != nil {
-		t.Fatal(err)
-	}
+	r := cachedRules(t)
 	plain := Default()
 	maps := []*NameMap{nil, r.NewNameMap(map[string]Category{"stats": Analytics, "fbq": Advertising}),
 		r.NewNameMap(map[string]Category{"stats": Advertising, "fbq": Analytics})}
@@ -75,13 +69,7 @@ func TestSourceCache(t *testing.T) {
 // BenchmarkSourceCache: a consent tool's cookie read uncached, on a cache
 // hit, and on a first sighting (the reading plus the insertion).
 func BenchmarkSourceCache(b *testing.B) {
-	r, err := Parse("copy.rules", nil, Default())
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := r.EnableSourceCache(4 << 20); err != nil {
-		b.Fatal(err)
-	}
+	r := cachedRules(b)
 	m := &NameMap{r: r}
 	for _, tc := range []struct{ source, name, value, id string }{
 		// id: a part of the value unique to each visitor (its consent id).
