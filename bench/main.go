@@ -5,18 +5,24 @@
 //	go run ./bench                 # about 10 minutes on 2 cores
 //	go run ./bench -rounds 3 -duration 3s -quick
 //
-// It builds cmd/consentedge, generates the pages (a 5 KB and a 0.5 MiB page
+// It builds Caddy with consentedge's modules (bench/caddy, which adds a
+// floor handler for comparison), generates the pages (a 5 KB and a 0.5 MiB page
 // with trackers spread through them, and, when ../shared/corpus is there,
 // a real page: the WHATWG parsing chapter with a tracker block every
 // 32 KiB), starts an origin (file_server) in a process of its own and one
-// Caddy with a plain proxy, a consent proxy and both behind `encode gzip`,
-// and drives them with wrk (Debian package wrk) in interleaved rounds; the
+// Caddy with a plain proxy, a consent proxy, a floor proxy and the three
+// behind `encode gzip`, and drives them with wrk (Debian package wrk) in interleaved rounds; the
 // figures are medians. A visitor without consent makes the filter do its
 // most work. Also measured: the proxy process's CPU time per response,
 // with and without gzip; time to first byte; resident memory per in-flight
 // response with 100 slow clients fetching a 10 MiB page (fresh processes,
 // plain and consent in turn, three times); and RSS after 10,000 and
 // 100,000 requests.
+//
+// The floor (bench/caddy) is the least any HTML filter must do: it finds
+// every '<' of the body and passes the body on unchanged, Content-Length and
+// all. Its column shows how much of a target is left to any filter at all
+// on the machine the bench runs on.
 package main
 
 import (
@@ -56,6 +62,8 @@ const (
 	portGzip    = 18084
 	portGzipCon = 18085
 	portMemory  = 18086
+	portFloor   = 18087
+	portGzipFlr = 18088
 )
 
 func main() {
@@ -80,9 +88,9 @@ func main() {
 		}
 	}()
 
-	fmt.Println("building cmd/consentedge ...")
+	fmt.Println("building bench/caddy (cmd/consentedge's modules and the floor) ...")
 	bin := filepath.Join(dir, "consentedge")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/consentedge")
+	build := exec.Command("go", "build", "-o", bin, "./bench/caddy")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fatal("build: %v", err)
@@ -93,7 +101,7 @@ func main() {
 	}
 	start(bin, dir, "origin", fmt.Sprintf(originConfig, portOrigin, site))
 	pid := start(bin, dir, "proxy", fmt.Sprintf(proxyConfig, portPlain, portOrigin, portConsent, portOrigin,
-		portGzip, portOrigin, portGzipCon, portOrigin)).Process.Pid
+		portFloor, portOrigin, portGzip, portOrigin, portGzipCon, portOrigin, portGzipFlr, portOrigin)).Process.Pid
 	fmt.Printf("%s; proxy pid %d; %d rounds of %v, %d connections\n\n", machine(), pid, *rounds, *duration, *conns)
 
 	pages := []string{"small.html", "large.html"}
@@ -101,24 +109,26 @@ func main() {
 		pages = append(pages, "real.html")
 	}
 	var rows [][]string
+	// row adds a measure of the plain, consent and floor proxies (in that
+	// order in m): the ratios are consent's and the floor's to plain.
+	row := func(name string, m []float64, target string) {
+		rows = append(rows, []string{name, f0(m[0]), f0(m[1]), ratio(m[1], m[0]), ratio(m[2], m[0]), target})
+	}
+	proxies := []int{portPlain, portConsent, portFloor}
+	gzipped := []int{portGzip, portGzipCon, portGzipFlr}
 	for _, page := range pages {
-		plain, consent := interleave(portPlain, portConsent, page, nil)
-		rows = append(rows, []string{"throughput " + page + " (req/s)", f0(plain), f0(consent), ratio(consent, plain), ">= 0.90"})
+		row("throughput "+page+" (req/s)", interleave(proxies, page, nil), ">= 0.90")
 	}
 	for _, page := range pages {
-		cp, cc := cpuPerResponse(pid, portPlain, portConsent, page, nil)
-		rows = append(rows, []string{"proxy CPU per response, " + page + " (µs)", f0(cp), f0(cc), ratio(cc, cp), ""})
+		row("proxy CPU per response, "+page+" (µs)", cpuPerResponse(pid, proxies, page, nil), "")
 	}
 	gz := []string{"Accept-Encoding: gzip"}
 	for _, page := range pages[1:] {
-		cpuPlain, cpuConsent := cpuPerResponse(pid, portGzip, portGzipCon, page, gz)
-		rows = append(rows, []string{"proxy CPU per response, encode gzip, " + page + " (µs)", f0(cpuPlain), f0(cpuConsent), ratio(cpuConsent, cpuPlain), "<= 1.10"})
+		row("proxy CPU per response, encode gzip, "+page+" (µs)", cpuPerResponse(pid, gzipped, page, gz), "<= 1.10")
 	}
 	for _, page := range pages {
-		tp, tc := ttfb(portPlain, portConsent, page, nil)
-		rows = append(rows, []string{"time to first byte " + page + " (µs)", f0(tp), f0(tc), ratio(tc, tp), "~ 1.00"})
-		tp, tc = ttfb(portGzip, portGzipCon, page, gz)
-		rows = append(rows, []string{"time to first byte, gzip, " + page + " (µs)", f0(tp), f0(tc), ratio(tc, tp), "~ 1.00"})
+		row("time to first byte "+page+" (µs)", ttfb(proxies, page, nil), "~ 1.00")
+		row("time to first byte, gzip, "+page+" (µs)", ttfb(gzipped, page, gz), "~ 1.00")
 	}
 	// RSS moves with the garbage collector's pacing: fresh processes,
 	// interleaved, medians.
@@ -128,11 +138,11 @@ func main() {
 		mcs = append(mcs, rssPerSlowClient(bin, dir, "consent"))
 	}
 	mp, mc := median(mps), median(mcs)
-	rows = append(rows, []string{"RSS per in-flight 10 MiB response, 100 slow clients (KiB)", f0(mp), f0(mc), "", ""})
-	rows = append(rows, []string{"extra RSS per in-flight response with consent (KiB)", "", f0(mc - mp), "", "< 64"})
+	rows = append(rows, []string{"RSS per in-flight 10 MiB response, 100 slow clients (KiB)", f0(mp), f0(mc), "", "", ""})
+	rows = append(rows, []string{"extra RSS per in-flight response with consent (KiB)", "", f0(mc - mp), "", "", "< 64"})
 	if !*quick {
 		r10, r100 := rssGrowth(pid, portConsent)
-		rows = append(rows, []string{"RSS after 10,000 / 100,000 consent requests (MiB)", f1(r10), f1(r100), ratio(r100, r10), "no growth"})
+		rows = append(rows, []string{"RSS after 10,000 / 100,000 consent requests (MiB)", f1(r10), f1(r100), ratio(r100, r10), "", "no growth"})
 	}
 	printTable(rows)
 }
@@ -201,6 +211,11 @@ const proxyConfig = globalOptions + `:%d {
 }
 :%d {
 	bind 127.0.0.1
+	bench_floor
+	reverse_proxy 127.0.0.1:%d
+}
+:%d {
+	bind 127.0.0.1
 	encode gzip
 	reverse_proxy 127.0.0.1:%d
 }
@@ -208,6 +223,12 @@ const proxyConfig = globalOptions + `:%d {
 	bind 127.0.0.1
 	encode gzip
 	consent
+	reverse_proxy 127.0.0.1:%d
+}
+:%d {
+	bind 127.0.0.1
+	encode gzip
+	bench_floor
 	reverse_proxy 127.0.0.1:%d
 }
 `
@@ -326,35 +347,41 @@ func wrk(port int, page string, headers []string, d time.Duration) (float64, int
 	return rps, cnt
 }
 
-// interleave runs A and B alternately and returns their median rates.
-func interleave(a, b int, page string, headers []string) (float64, float64) {
-	var ra, rb []float64
-	wrk(a, page, headers, time.Second) // warm up both
-	wrk(b, page, headers, time.Second)
-	for range *rounds {
-		x, _ := wrk(a, page, headers, *duration)
-		y, _ := wrk(b, page, headers, *duration)
-		ra, rb = append(ra, x), append(rb, y)
+// interleave runs the proxies on ports in turn, round after round, and
+// returns their median rates.
+func interleave(ports []int, page string, headers []string) []float64 {
+	for _, p := range ports {
+		wrk(p, page, headers, time.Second) // warm up
 	}
-	return median(ra), median(rb)
+	rates := make([][]float64, len(ports))
+	for range *rounds {
+		for i, p := range ports {
+			r, _ := wrk(p, page, headers, *duration)
+			rates[i] = append(rates[i], r)
+		}
+	}
+	return medians(rates)
 }
 
-// cpuPerResponse measures the Caddy process's CPU time per response for A
-// and B (utime+stime from /proc), interleaved, medians in µs.
-func cpuPerResponse(pid, a, b int, page string, headers []string) (float64, float64) {
-	var ca, cb []float64
+// cpuPerResponse measures the Caddy process's CPU time per response of the
+// proxies on ports (utime+stime from /proc), in turn, medians in µs.
+func cpuPerResponse(pid int, ports []int, page string, headers []string) []float64 {
 	run := func(port int) float64 {
 		before := cpuTicks(pid)
 		_, n := wrk(port, page, headers, *duration)
 		after := cpuTicks(pid)
 		return float64(after-before) * 1e6 / 100 / float64(n) // 100 ticks per second
 	}
-	run(a)
-	run(b)
-	for range *rounds {
-		ca, cb = append(ca, run(a)), append(cb, run(b))
+	for _, p := range ports {
+		run(p)
 	}
-	return median(ca), median(cb)
+	cpu := make([][]float64, len(ports))
+	for range *rounds {
+		for i, p := range ports {
+			cpu[i] = append(cpu[i], run(p))
+		}
+	}
+	return medians(cpu)
 }
 
 func cpuTicks(pid int) int64 {
@@ -370,8 +397,8 @@ func cpuTicks(pid int) int64 {
 }
 
 // ttfb is the median time to the first response byte over sequential
-// requests, A and B interleaved.
-func ttfb(a, b int, page string, headers []string) (float64, float64) {
+// requests to the proxies on ports, in turn.
+func ttfb(ports []int, page string, headers []string) []float64 {
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	one := func(port int) float64 {
 		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/%s", port, page), nil)
@@ -392,11 +419,13 @@ func ttfb(a, b int, page string, headers []string) (float64, float64) {
 		resp.Body.Close()
 		return float64(first.Sub(start).Microseconds())
 	}
-	var ta, tb []float64
+	times := make([][]float64, len(ports))
 	for i := 0; i < 200*(*rounds); i++ {
-		ta, tb = append(ta, one(a)), append(tb, one(b))
+		for j, p := range ports {
+			times[j] = append(times[j], one(p))
+		}
 	}
-	return median(ta), median(tb)
+	return medians(times)
 }
 
 // rssPerSlowClient starts a fresh proxy process (plain, or with the given
@@ -489,6 +518,14 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
+func medians(xss [][]float64) []float64 {
+	m := make([]float64, len(xss))
+	for i, xs := range xss {
+		m[i] = median(xs)
+	}
+	return m
+}
+
 func ratio(a, b float64) string {
 	if b == 0 {
 		return "-"
@@ -500,7 +537,7 @@ func f0(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) }
 func f1(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 
 func printTable(rows [][]string) {
-	head := []string{"measure", "without consent", "with consent", "ratio", "target"}
+	head := []string{"measure", "without consent", "with consent", "ratio", "floor ratio", "target"}
 	w := make([]int, len(head))
 	for _, r := range append([][]string{head}, rows...) {
 		for i, c := range r {
