@@ -45,6 +45,16 @@ func TestAllocsPerResponse(t *testing.T) {
 	if b > a {
 		t.Errorf("%v allocations for %d bytes, %v for %d: something allocates per element", b, len(long), a, len(short))
 	}
+	// The common shape: trackers in the head, then a long run with nothing
+	// removed, which joins what was gathered since the last removal. The
+	// array that grows for it must be kept for the next response.
+	quiet := strings.Repeat("<p>Text with <a href=\"/x\">a link</a>.</p>\n", 100)
+	tail := []byte(strings.Replace(string(page(1)), "</body>", quiet+"</body>", 1))
+	f = htmlfilter.New(io.Discard, p, htmlfilter.Options{})
+	allocs(tail)
+	if c := allocs(tail); c > a {
+		t.Errorf("%v allocations for a page whose trackers come first, %v for %d bytes of cards: the gathered output is not reused", c, a, len(short))
+	}
 	if a > 4 {
 		t.Errorf("%v allocations per response, want a handful", a)
 	}

@@ -302,7 +302,9 @@ func (f *Filter) flushOut() {
 	case len(f.out) == 0:
 		f.write(run) // in place: the common case, nothing removed
 	case len(f.out)+len(run) <= maxOut:
-		f.write(append(f.out, run...))
+		// Kept in f.out: a grown array is kept for the next response.
+		f.out = append(f.out, run...)
+		f.write(f.out)
 	default:
 		f.write(f.out)
 		f.write(run)
