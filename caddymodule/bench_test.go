@@ -3,6 +3,8 @@ package caddymodule
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,6 +42,58 @@ func BenchmarkHandler(b *testing.B) {
 				if err := h.ServeHTTP(discardWriter{http.Header{}}, req, caddyhttp.HandlerFunc(origin)); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkFirstBytes is the demo page (4.8 KB, about what the first
+// upstream read of a page holds) through the handler with warm caches, and
+// with the CPU caches evicted before each response, as on a machine where
+// other processes run between requests; for a visitor who denied all and
+// one who granted all (the filter passes the page). The difference is what
+// consent adds to the time to first byte at idle (docs/performance.md).
+func BenchmarkFirstBytes(b *testing.B) {
+	h, _ := newTestHandler(b, nil)
+	h.logger = zap.NewNop()
+	page, err := os.ReadFile("../testdata/demo/index.html")
+	if err != nil {
+		b.Fatal(err)
+	}
+	origin := func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+		_, err := w.Write(page)
+		return err
+	}
+	denied := httptest.NewRequest("GET", "/", nil)
+	granted := httptest.NewRequest("GET", "/", nil)
+	granted.Header.Set("Cookie", "consent=functional.analytics.advertising")
+	for _, c := range []struct {
+		name string
+		req  *http.Request
+	}{{"denied", denied}, {"granted", granted}} {
+		serve := func() {
+			if err := h.ServeHTTP(discardWriter{http.Header{}}, c.req, caddyhttp.HandlerFunc(origin)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(c.name+"/warm", func(b *testing.B) {
+			b.SetBytes(int64(len(page)))
+			for b.Loop() {
+				serve()
+			}
+		})
+		b.Run(c.name+"/cold", func(b *testing.B) {
+			b.SetBytes(int64(len(page)))
+			junk := make([]byte, 32<<20) // more than this machine's L2 and its share of L3
+			for range b.N {
+				b.StopTimer()
+				for i := 0; i < len(junk); i += 64 {
+					junk[i]++
+				}
+				b.StartTimer()
+				serve()
 			}
 		})
 	}
