@@ -62,3 +62,18 @@ func TestAllocsPerResponse(t *testing.T) {
 		t.Fatal("the page removed nothing: the test page lost its trackers")
 	}
 }
+
+// TestFormatSetTable: the names made once for the sets of a few categories
+// are the names FormatSet would build, and sets beyond the table (undeclared
+// bits) are still named.
+func TestFormatSetTable(t *testing.T) {
+	r := Default()
+	if len(r.setNames) != 1<<len(r.cats) {
+		t.Fatalf("%d names for %d categories", len(r.setNames), len(r.cats))
+	}
+	for s := Set(0); s < 1<<12; s++ {
+		if got, want := r.FormatSet(s), r.formatSet(s); got != want {
+			t.Errorf("FormatSet(%b) = %q, want %q", s, got, want)
+		}
+	}
+}

@@ -78,6 +78,14 @@ func (r *Rules) all() Set {
 // FormatSet renders s as granted ids joined by ".", e.g. "necessary.analytics".
 // Bits of undeclared categories are ignored.
 func (r *Rules) FormatSet(s Set) string {
+	if int(s) < len(r.setNames) {
+		return r.setNames[s]
+	}
+	return r.formatSet(s)
+}
+
+// formatSet is FormatSet without the table of names.
+func (r *Rules) formatSet(s Set) string {
 	var b strings.Builder
 	for i, c := range r.cats {
 		if !s.Has(Category(i)) {

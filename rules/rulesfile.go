@@ -52,6 +52,8 @@ type Rules struct {
 	cookieExact  map[string]int32 // tracking cookie name → vendor index
 	cookiePrefix []cookieRule     // "name*" patterns, longest first
 
+	setNames []string // FormatSet's answers, by Set, when there are few categories
+
 	scripts atomic.Pointer[verifiedCache[[]int32]]       // nil until EnableScriptCache
 	sources atomic.Pointer[verifiedCache[sourceReading]] // nil until EnableSourceCache
 }
@@ -537,6 +539,14 @@ func compile(cats []CategoryInfo, vendors []*Vendor) *Rules {
 	}
 	r.ac = newMatcher(pats)
 	r.indexCookies()
+	// Every response names its visitor's set (metrics, access log): with
+	// up to 8 categories, the names of all 256 sets are made once.
+	if len(cats) <= 8 {
+		r.setNames = make([]string, 1<<len(cats))
+		for s := range r.setNames {
+			r.setNames[s] = r.formatSet(Set(s))
+		}
+	}
 	return r
 }
 

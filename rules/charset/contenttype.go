@@ -9,6 +9,9 @@ import "strings"
 // "parse a MIME type" (first occurrence of a parameter wins, quoted strings
 // unescaped).
 func headerCharset(ct string) (string, bool) {
+	if isUTF8HTML(ct) {
+		return ct[len(utf8HTML)-len("utf-8"):], true
+	}
 	var charset, essence string
 	haveCharset, haveType := false, false
 	for _, v := range splitHeaderValues(ct) {
@@ -195,6 +198,9 @@ func collectQuoted(p string) (value, rest string) {
 // is appended. An empty media type becomes "text/html" because the handler
 // only transcodes documents it filters as HTML.
 func RelabelContentType(ct string) string {
+	if isUTF8HTML(ct) {
+		return utf8HTML
+	}
 	parts := splitParams(ct)
 	media := trimHTTPSpace(parts[0])
 	if media == "" {
@@ -235,4 +241,15 @@ func splitParams(s string) []string {
 		}
 	}
 	return append(out, s[start:])
+}
+
+// utf8HTML is the Content-Type nearly every page comes with, and the label
+// RelabelContentType gives it: recognised without parsing, which costs four
+// allocations a response (issue 5).
+const utf8HTML = "text/html; charset=utf-8"
+
+// isUTF8HTML reports whether ct is utf8HTML, the charset in any case.
+func isUTF8HTML(ct string) bool {
+	n := len(utf8HTML) - len("utf-8")
+	return len(ct) == len(utf8HTML) && ct[:n] == utf8HTML[:n] && equalFoldASCII(ct[n:], "utf-8")
 }

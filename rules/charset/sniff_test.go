@@ -254,6 +254,9 @@ func TestRelabelContentType(t *testing.T) {
 		{"text/html;", "text/html; charset=utf-8"},
 		{"", "text/html; charset=utf-8"},
 		{"text/html; charset", "text/html; charset=utf-8"},
+		{"text/html; charset=utf-8", "text/html; charset=utf-8"},
+		{"text/html; charset=UTF-8", "text/html; charset=utf-8"},
+		{"text/html; charset=utf-9", "text/html; charset=utf-8"},
 	}
 	for _, tt := range tests {
 		if got := RelabelContentType(tt.in); got != tt.want {
@@ -262,6 +265,30 @@ func TestRelabelContentType(t *testing.T) {
 		// The relabelled type must sniff as UTF-8 for any body.
 		if e, ok := Sniff(RelabelContentType(tt.in), []byte("<meta charset=gbk>")); !e.IsUTF8() || !ok {
 			t.Errorf("Sniff after relabel of %q = %s, %v", tt.in, e.Name(), ok)
+		}
+	}
+}
+
+// TestUTF8HTMLFastPath: the common label, recognised without parsing, reads
+// as the parser reads it (a trailing space sends the same label through the
+// parser).
+func TestUTF8HTMLFastPath(t *testing.T) {
+	for _, ct := range []string{"text/html; charset=utf-8", "text/html; charset=UTF-8", "text/html; charset=Utf-8"} {
+		if !isUTF8HTML(ct) || isUTF8HTML(ct+" ") {
+			t.Fatalf("%q: the fast path is not taken, or taken with a space", ct)
+		}
+		cs, ok := headerCharset(ct)
+		cs2, ok2 := headerCharset(ct + " ")
+		if cs != cs2 || ok != ok2 {
+			t.Errorf("headerCharset(%q) = %q, %v; parsed: %q, %v", ct, cs, ok, cs2, ok2)
+		}
+		if got, want := RelabelContentType(ct), RelabelContentType(ct+" "); got != want {
+			t.Errorf("RelabelContentType(%q) = %q; parsed: %q", ct, got, want)
+		}
+	}
+	for _, ct := range []string{"text/html;charset=utf-8", "Text/html; charset=utf-8", "text/html; charset=utf-16", "text/html; charset=utf-8x", "text/html; charset=utf-"} {
+		if isUTF8HTML(ct) {
+			t.Errorf("%q taken for the common label", ct)
 		}
 	}
 }
