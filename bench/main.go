@@ -2,7 +2,7 @@
 // side by side in one Caddy process in front of one origin, and prints a
 // table of ratios (README, "Performance"):
 //
-//	go run ./bench                 # about 10 minutes on 2 cores
+//	go run ./bench                 # about 15 minutes on 2 cores
 //	go run ./bench -rounds 3 -duration 3s -quick
 //
 // It builds Caddy with consentedge's modules (bench/caddy, which adds a
