@@ -298,17 +298,12 @@ func (f *Filter) flushOut() {
 	if len(run) > 0 {
 		f.last = run[len(run)-1]
 	}
-	switch {
-	case len(f.out) == 0:
+	if len(f.out) == 0 {
 		f.write(run) // in place: the common case, nothing removed
-	case len(f.out)+len(run) <= maxOut:
-		// Kept in f.out: a grown array is kept for the next response.
-		f.out = append(f.out, run...)
-		f.write(f.out)
-	default:
-		f.write(f.out)
-		f.write(run)
+		return
 	}
+	f.emit(run)
+	f.write(f.out)
 	f.out = f.out[:0]
 }
 
