@@ -12,7 +12,8 @@
 // 32 KiB), starts an origin (file_server) in a process of its own and one
 // Caddy with a plain proxy, a consent proxy, a floor proxy and the three
 // behind `encode gzip`, and drives them with wrk (Debian package wrk) in interleaved rounds; the
-// figures are medians. A visitor without consent makes the filter do its
+// figures are medians, and ratios measured in rounds also give their range
+// round by round (the noise of one comparison). A visitor without consent makes the filter do its
 // most work. Also measured: the proxy process's CPU time per response,
 // with and without gzip; time to first byte; resident memory per in-flight
 // response with 100 slow clients fetching a 10 MiB page (fresh processes,
@@ -32,6 +33,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -109,26 +111,38 @@ func main() {
 		pages = append(pages, "real.html")
 	}
 	var rows [][]string
-	// row adds a measure of the plain, consent and floor proxies (in that
-	// order in m): the ratios are consent's and the floor's to plain.
-	row := func(name string, m []float64, target string) {
-		rows = append(rows, []string{name, f0(m[0]), f0(m[1]), ratio(m[1], m[0]), ratio(m[2], m[0]), target})
+	// row adds a measure of the plain, consent and floor proxies (their
+	// samples, in that order): the medians, and the ratios of consent's and
+	// the floor's medians to plain's. Samples taken in rounds (perRound)
+	// also give the range of the ratios round by round: how far one
+	// round's comparison can be trusted on this machine.
+	row := func(name string, samples [][]float64, perRound bool, target string) {
+		m := medians(samples)
+		cell := func(i int) string {
+			r := ratio(m[i], m[0])
+			if perRound {
+				lo, hi := pairedRange(samples[i], samples[0])
+				r += fmt.Sprintf(" (%.2f–%.2f)", lo, hi)
+			}
+			return r
+		}
+		rows = append(rows, []string{name, f0(m[0]), f0(m[1]), cell(1), cell(2), target})
 	}
 	proxies := []int{portPlain, portConsent, portFloor}
 	gzipped := []int{portGzip, portGzipCon, portGzipFlr}
 	for _, page := range pages {
-		row("throughput "+page+" (req/s)", interleave(proxies, page, nil), ">= 0.90")
+		row("throughput "+page+" (req/s)", interleave(proxies, page, nil), true, ">= 0.90")
 	}
 	for _, page := range pages {
-		row("proxy CPU per response, "+page+" (µs)", cpuPerResponse(pid, proxies, page, nil), "")
+		row("proxy CPU per response, "+page+" (µs)", cpuPerResponse(pid, proxies, page, nil), true, "")
 	}
 	gz := []string{"Accept-Encoding: gzip"}
 	for _, page := range pages[1:] {
-		row("proxy CPU per response, encode gzip, "+page+" (µs)", cpuPerResponse(pid, gzipped, page, gz), "<= 1.10")
+		row("proxy CPU per response, encode gzip, "+page+" (µs)", cpuPerResponse(pid, gzipped, page, gz), true, "<= 1.10")
 	}
 	for _, page := range pages {
-		row("time to first byte "+page+" (µs)", ttfb(proxies, page, nil), "~ 1.00")
-		row("time to first byte, gzip, "+page+" (µs)", ttfb(gzipped, page, gz), "~ 1.00")
+		row("time to first byte "+page+" (µs)", ttfb(proxies, page, nil), false, "~ 1.00")
+		row("time to first byte, gzip, "+page+" (µs)", ttfb(gzipped, page, gz), false, "~ 1.00")
 	}
 	// RSS moves with the garbage collector's pacing: fresh processes,
 	// interleaved, medians.
@@ -348,8 +362,8 @@ func wrk(port int, page string, headers []string, d time.Duration) (float64, int
 }
 
 // interleave runs the proxies on ports in turn, round after round, and
-// returns their median rates.
-func interleave(ports []int, page string, headers []string) []float64 {
+// returns their rates, by round.
+func interleave(ports []int, page string, headers []string) [][]float64 {
 	for _, p := range ports {
 		wrk(p, page, headers, time.Second) // warm up
 	}
@@ -360,12 +374,12 @@ func interleave(ports []int, page string, headers []string) []float64 {
 			rates[i] = append(rates[i], r)
 		}
 	}
-	return medians(rates)
+	return rates
 }
 
 // cpuPerResponse measures the Caddy process's CPU time per response of the
-// proxies on ports (utime+stime from /proc), in turn, medians in µs.
-func cpuPerResponse(pid int, ports []int, page string, headers []string) []float64 {
+// proxies on ports (utime+stime from /proc), in turn, by round, in µs.
+func cpuPerResponse(pid int, ports []int, page string, headers []string) [][]float64 {
 	run := func(port int) float64 {
 		before := cpuTicks(pid)
 		_, n := wrk(port, page, headers, *duration)
@@ -381,7 +395,7 @@ func cpuPerResponse(pid int, ports []int, page string, headers []string) []float
 			cpu[i] = append(cpu[i], run(p))
 		}
 	}
-	return medians(cpu)
+	return cpu
 }
 
 func cpuTicks(pid int) int64 {
@@ -396,9 +410,9 @@ func cpuTicks(pid int) int64 {
 	return u + s
 }
 
-// ttfb is the median time to the first response byte over sequential
-// requests to the proxies on ports, in turn.
-func ttfb(ports []int, page string, headers []string) []float64 {
+// ttfb is the time to the first response byte of sequential requests to
+// the proxies on ports, in turn.
+func ttfb(ports []int, page string, headers []string) [][]float64 {
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	one := func(port int) float64 {
 		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/%s", port, page), nil)
@@ -425,7 +439,7 @@ func ttfb(ports []int, page string, headers []string) []float64 {
 			times[j] = append(times[j], one(p))
 		}
 	}
-	return medians(times)
+	return times
 }
 
 // rssPerSlowClient starts a fresh proxy process (plain, or with the given
@@ -526,6 +540,16 @@ func medians(xss [][]float64) []float64 {
 	return m
 }
 
+// pairedRange is the range of a[i]/b[i].
+func pairedRange(a, b []float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for i := range min(len(a), len(b)) {
+		r := a[i] / b[i]
+		lo, hi = min(lo, r), max(hi, r)
+	}
+	return lo, hi
+}
+
 func ratio(a, b float64) string {
 	if b == 0 {
 		return "-"
@@ -537,7 +561,7 @@ func f0(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) }
 func f1(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 
 func printTable(rows [][]string) {
-	head := []string{"measure", "without consent", "with consent", "ratio", "floor ratio", "target"}
+	head := []string{"measure", "without consent", "with consent", "ratio (by round)", "floor ratio (by round)", "target"}
 	w := make([]int, len(head))
 	for _, r := range append([][]string{head}, rows...) {
 		for i, c := range r {
