@@ -6,15 +6,16 @@
 //	go run ./bench -rounds 3 -duration 3s -quick
 //
 // It builds Caddy with consentedge's modules (bench/caddy, which adds a
-// floor handler for comparison), generates the pages (a 5 KB and a 0.5 MiB page
-// with trackers spread through them, and, when ../shared/corpus is there,
-// a real page: the WHATWG parsing chapter with a tracker block every
-// 32 KiB), starts an origin (file_server) in a process of its own and one
-// Caddy with a plain proxy, a consent proxy, a floor proxy and the three
-// behind `encode gzip`, and drives them with wrk (Debian package wrk) in interleaved rounds; the
-// figures are medians, and ratios measured in rounds also give their range
-// round by round (the noise of one comparison). A visitor without consent makes the filter do its
-// most work. Also measured: the proxy process's CPU time per response,
+// floor handler for comparison) and generates the pages: a 5 KB and a
+// 0.5 MiB page with trackers spread through them, and, when
+// ../shared/corpus is there, a real page (the WHATWG parsing chapter with a
+// tracker block every 32 KiB). It starts an origin (file_server) in a
+// process of its own and one Caddy with a plain proxy, a consent proxy, a
+// floor proxy and the three behind `encode gzip`, and drives them with wrk
+// (Debian package wrk) in interleaved rounds. The figures are medians;
+// ratios measured in rounds also give their range round by round (the
+// noise of one comparison). A visitor without consent makes the filter do
+// its most work. Also measured: the proxy process's CPU time per response,
 // with and without gzip; time to first byte; resident memory per in-flight
 // response with 100 slow clients fetching a 10 MiB page (fresh processes,
 // plain and consent in turn, three times); and RSS after 10,000 and
