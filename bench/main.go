@@ -362,20 +362,28 @@ func wrk(port int, page string, headers []string, d time.Duration) (float64, int
 	return rps, cnt
 }
 
+// inRounds takes n samples of measure on each of ports, the ports in turn
+// round after round, and returns them by port.
+func inRounds(ports []int, n int, measure func(port int) float64) [][]float64 {
+	samples := make([][]float64, len(ports))
+	for range n {
+		for i, p := range ports {
+			samples[i] = append(samples[i], measure(p))
+		}
+	}
+	return samples
+}
+
 // interleave runs the proxies on ports in turn, round after round, and
 // returns their rates, by round.
 func interleave(ports []int, page string, headers []string) [][]float64 {
 	for _, p := range ports {
 		wrk(p, page, headers, time.Second) // warm up
 	}
-	rates := make([][]float64, len(ports))
-	for range *rounds {
-		for i, p := range ports {
-			r, _ := wrk(p, page, headers, *duration)
-			rates[i] = append(rates[i], r)
-		}
-	}
-	return rates
+	return inRounds(ports, *rounds, func(port int) float64 {
+		r, _ := wrk(port, page, headers, *duration)
+		return r
+	})
 }
 
 // cpuPerResponse measures the Caddy process's CPU time per response of the
@@ -388,15 +396,9 @@ func cpuPerResponse(pid int, ports []int, page string, headers []string) [][]flo
 		return float64(after-before) * 1e6 / 100 / float64(n) // 100 ticks per second
 	}
 	for _, p := range ports {
-		run(p)
+		run(p) // warm up
 	}
-	cpu := make([][]float64, len(ports))
-	for range *rounds {
-		for i, p := range ports {
-			cpu[i] = append(cpu[i], run(p))
-		}
-	}
-	return cpu
+	return inRounds(ports, *rounds, run)
 }
 
 func cpuTicks(pid int) int64 {
@@ -434,13 +436,7 @@ func ttfb(ports []int, page string, headers []string) [][]float64 {
 		resp.Body.Close()
 		return float64(first.Sub(start).Microseconds())
 	}
-	times := make([][]float64, len(ports))
-	for i := 0; i < 200*(*rounds); i++ {
-		for j, p := range ports {
-			times[j] = append(times[j], one(p))
-		}
-	}
-	return times
+	return inRounds(ports, 200*(*rounds), one)
 }
 
 // rssPerSlowClient starts a fresh proxy process (plain, or with the given
