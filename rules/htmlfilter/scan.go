@@ -375,9 +375,11 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 			}
 			c = d[i]
 			f.cur.nameEnd = int32(i - f.tok)
-			if f.watchable && watched(f.k, d[f.tok+int(f.cur.name):i]) {
+			// A name streamed already (too long to be watched) is out of d;
+			// a handler's may be watched already (streamTag).
+			if name := f.tok + int(f.cur.name); f.watch < 0 && f.watchable && name >= f.hold && watched(f.k, d[name:i]) {
 				// Hold this attribute back until its value is decided.
-				f.watch = f.tok + int(f.cur.name)
+				f.watch = name
 			}
 			if c == '=' {
 				st = tBeforeValue
@@ -394,7 +396,7 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 				i++
 			default:
 				f.cur.end = f.cur.nameEnd
-				f.addAttr()
+				f.addAttr(i)
 				st = tBeforeAttr // '/', '>' and a new name are handled there
 			}
 		case tBeforeValue:
@@ -411,7 +413,7 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 				st = tSQ
 			case c == '>':
 				f.cur.val, f.cur.valEnd, f.cur.end = int32(i-f.tok), int32(i-f.tok), int32(i-f.tok)
-				f.addAttr()
+				f.addAttr(i)
 				i++
 				return i, st, true
 			default:
@@ -431,7 +433,7 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 			i += j
 			f.cur.valEnd = int32(i - f.tok)
 			f.cur.end = f.cur.valEnd + 1
-			f.addAttr()
+			f.addAttr(i + 1)
 			i++
 			st = tAfterQuoted
 		case tUnquoted:
@@ -441,7 +443,7 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 			}
 			f.cur.valEnd = int32(i - f.tok)
 			f.cur.end = f.cur.valEnd
-			f.addAttr()
+			f.addAttr(i)
 			st = tBeforeAttr
 		case tAfterQuoted:
 			switch {
@@ -660,12 +662,13 @@ func valueMayLoad(name, v []byte) bool {
 	return len(v) > 0
 }
 
-func (f *Filter) addAttr() {
+// addAttr ends the attribute in cur; next is where the scan stands.
+func (f *Filter) addAttr(next int) {
 	if f.record {
 		f.attrs = append(f.attrs, f.cur)
 	}
 	if f.watch >= 0 {
-		f.decideWatched()
+		f.decideWatched(next)
 	}
 }
 

@@ -45,8 +45,13 @@ func classify(s string) Verdict {
 
 // filter runs src through a new filter in chunks of size n (0: one write).
 func filter(src string, mode Mode, n int) (string, []Removal) {
+	return filterCap(src, mode, n, 1<<10)
+}
+
+// filterCap is filter with MaxBuffer maxBuf.
+func filterCap(src string, mode Mode, n, maxBuf int) (string, []Removal) {
 	var out bytes.Buffer
-	f := New(&out, &toy{}, Options{Mode: mode, MaxBuffer: 1 << 10})
+	f := New(&out, &toy{}, Options{Mode: mode, MaxBuffer: maxBuf})
 	b := []byte(src)
 	if n <= 0 {
 		n = len(b) + 1

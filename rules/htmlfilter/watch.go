@@ -61,14 +61,23 @@ func (f *Filter) watchVerdict(name, raw []byte) Verdict {
 // which never copies a tag longer than the cap).
 func (f *Filter) streamTag() {
 	if f.watch < 0 {
-		if f.tst == tAttrName && f.watchable {
-			// An attribute name cut short may turn out to be watched:
-			// keep it until it is whole.
-			f.advance(f.tok + int(f.cur.name))
+		// An attribute name cut short, unless streamed already (as too
+		// long to be watched).
+		name := f.tok + int(f.cur.name)
+		if f.tst == tAttrName && f.watchable && name >= f.hold {
+			switch part := f.d[name:f.pos]; {
+			case isHandler(part):
+				f.watch = name // on*: watched, whatever follows
+			case len(part) <= len("background"):
+				// It may yet be a watched name: keep it until it is whole.
+				f.advance(name)
+				return
+			}
+		}
+		if f.watch < 0 {
+			f.advance(f.pos)
 			return
 		}
-		f.advance(f.pos)
-		return
 	}
 	f.advance(f.watch)
 	if f.watchDrop || f.pos-f.watch > f.opt.MaxBuffer {
@@ -76,22 +85,24 @@ func (f *Filter) streamTag() {
 			f.watchDrop = true
 			f.count(Verdict{Block: true, Vendor: VendorOversize})
 		}
-		end := f.pos
-		if f.tst == tAfterAttrName {
-			// The spaces after a name belong to the attribute only if
-			// '=' follows: they stay undecided, as in one write, where a
-			// valueless attribute ends at its name (FuzzFilter found the
-			// two disagreeing).
-			end = f.tok + int(f.cur.nameEnd)
-		}
-		f.dropTo(end)
-		f.watch = end
+		// The spaces after a name go with it, '=' following or not (see
+		// decideWatched): a tag cut here cannot hold them without bound
+		// until it learns which.
+		f.dropTo(f.pos)
+		f.watch = f.pos
 	}
 }
 
-// decideWatched runs when the held attribute of a streamed tag is complete.
-func (f *Filter) decideWatched() {
+// decideWatched runs when the held attribute of a streamed tag is complete;
+// next is where the scan stands. An attribute without a value spans the
+// spaces after its name, up to next: the size that MaxBuffer caps is the
+// same in one write as across writes (FuzzFilter found a 1,024-byte handler
+// name followed by a space kept in one and removed in the other).
+func (f *Filter) decideWatched(next int) {
 	start, end := f.watch, f.tok+int(f.cur.end)
+	if f.cur.val < 0 {
+		end = next
+	}
 	f.watch = -1
 	if f.watchDrop {
 		f.watchDrop = false
