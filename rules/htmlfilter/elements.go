@@ -94,11 +94,26 @@ func (f *Filter) placePrelude() {
 func (f *Filter) trackContext(k kind) {
 	switch k {
 	case kSvg, kMath:
-		if !f.selfClose {
-			f.foreign++
+		if f.selfClose {
+			break
 		}
+		if f.foreign < 64 {
+			bit := uint64(1) << f.foreign
+			f.foreignMath &^= bit
+			if k == kMath {
+				f.foreignMath |= bit
+			}
+		} else {
+			f.sticky = true // deeper than we follow
+		}
+		f.foreign++
 	case kIntegration:
 		if f.foreign > 0 && !f.selfClose {
+			if f.ipDepth < 16 {
+				f.ipNames = f.ipNames&^(0xf<<(4*f.ipDepth)) | uint64(f.ipName)<<(4*f.ipDepth)
+			} else {
+				f.sticky = true // deeper than we follow
+			}
 			f.ipDepth++
 		}
 	default:
@@ -152,18 +167,34 @@ func (f *Filter) onEndTag() {
 	}
 	switch k {
 	case kSvg, kMath:
-		if f.foreign > 0 && !f.sticky {
+		// Only the innermost root's own end tag surely closes it: a
+		// browser ignores </math> inside <svg> (HTML §13.2.6.5, "any other
+		// end tag", up to an HTML element), so counting it would believe
+		// HTML where SVG goes on, and read an SVG <style> as raw text
+		// (FuzzFilterRules found an img let through that way).
+		if f.foreign > 0 && !f.sticky && f.innermostForeign() == k {
 			f.foreign--
 			if f.foreign == 0 {
 				f.ipDepth = 0
 			}
 		}
 	case kIntegration:
-		if f.ipDepth > 0 {
+		// Likewise only the innermost one's own end tag: a browser
+		// ignores </desc> in <foreignObject> (both are special).
+		if f.ipDepth > 0 && uint8(f.ipNames>>(4*(f.ipDepth-1))&0xf) == f.ipName {
 			f.ipDepth--
 		}
 	}
 	f.advance(f.pos)
+}
+
+// innermostForeign is the kind of the innermost open svg or math element
+// (foreign > 0, not sticky: at most 64 are open).
+func (f *Filter) innermostForeign() kind {
+	if f.foreignMath>>(f.foreign-1)&1 != 0 {
+		return kMath
+	}
+	return kSvg
 }
 
 func (f *Filter) guard(k kind) {

@@ -54,6 +54,7 @@ type Filter struct {
 	inHead  bool   // the current start tag is <head>: the prelude follows it
 	body    []byte // BodyPrelude, until written
 	isBody  bool   // the current tag is <body>
+	ipName  uint8  // the current tag's integrationName, if it is one
 
 	buf  []byte // bytes carried from one Write to the next
 	d    []byte // the bytes being scanned: buf, or the caller's slice
@@ -101,12 +102,14 @@ type Filter struct {
 	skipDepth int
 
 	// Context.
-	foreign  int  // open svg and math elements
-	sticky   bool // foreign content can no longer be ruled out
-	ipDepth  int  // open HTML integration points inside foreign content
-	guards   [numKinds]uint16
-	nguards  int  // sum of guards
-	baseSeen bool // the first <base href> has been seen
+	foreign     int    // open svg and math elements
+	foreignMath uint64 // bit i: the (i+1)th of them, from the outermost, is math
+	sticky      bool   // foreign content can no longer be ruled out
+	ipDepth     int    // open HTML integration points inside foreign content
+	ipNames     uint64 // 4 bits each: their integrationName, from the outermost
+	guards      [numKinds]uint16
+	nguards     int  // sum of guards
+	baseSeen    bool // the first <base href> has been seen
 
 	// Check mode: a child filter reads held text as markup and only reports.
 	check    bool

@@ -91,6 +91,13 @@ var cases = []struct {
 	{"svg style benign", `<svg><style>.a{fill:red}</style></svg>`, `<svg><style>.a{fill:red}</style></svg>`, "="},
 	{"html style is raw text", `<style>/* <img src=https://tracker.example/x> */</style>`, `<style>/* <img src=https://tracker.example/x> */</style>`, "="},
 	{"style after svg closes", `<svg></svg><style>a>b{}</style>`, `<svg></svg><style>a>b{}</style>`, "="},
+	// A browser ignores </math> inside <svg>: the style is still SVG's.
+	{"svg style after stray math end", `<svg></math><style><img src=https://tracker.example/x></style></svg>`, `<svg></math></svg>`, "="},
+	// Nor </desc> inside <foreignObject>: the div stays in it, </svg> is
+	// ignored too, and after </foreignObject> the style is SVG's.
+	{"integration point end tag mismatched", `<svg><foreignObject></desc><div></svg></div></foreignObject><style><img src=//tracker.example/x></style>`, `<svg><foreignObject></desc><div></svg></div></foreignObject>`, "="},
+	{"mathml text integration point end tag mismatched", `<math><mi></mo><div></math></div></mi><style><img src=//tracker.example/x></style>`, `<math><mi></mo><div></math></div></mi>`, "="},
+	{"svg in math closed in order", `<math><svg></svg></math><style>a>b{}</style>`, `<math><svg></svg></math><style>a>b{}</style>`, "="},
 	{"svg style comment hides end", `<svg><style><!--</style><img src=https://tracker.example/x>--></style></svg>`, `<svg>--></style></svg>`,
 		`<svg><img data-category="ads" data-src=https://tracker.example/x>--></style></svg>`},
 	{"style import", `<style>@import url(https://tracker.example/a.css); b{background:url("/ok.png")}</style>`,

@@ -128,6 +128,17 @@ func lookupKind(name []byte) kind {
 	return kOther
 }
 
+// integrationName numbers the names of kIntegration from 1, so that an end
+// tag can be matched with the innermost open integration point.
+func integrationName(name []byte) uint8 {
+	for i, n := range [...]string{"foreignobject", "desc", "annotation-xml", "mi", "mo", "mn", "ms", "mtext"} {
+		if eqFold(name, n) {
+			return uint8(i + 1)
+		}
+	}
+	return 0
+}
+
 // candidates has, per name length, a bit for each first letter that some
 // known name of that length starts with: most tags (a, p, div, span, li...)
 // are rejected before any comparison.

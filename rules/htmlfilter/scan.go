@@ -296,6 +296,10 @@ func (f *Filter) nameDone(nameEnd int) {
 	// The name may be out of d by the time the tag ends (a streamed tag
 	// split across writes): note now whether it is <body>.
 	f.isBody = f.k == kBody && eqFold(f.d[start:nameEnd], "body")
+	f.ipName = 0
+	if f.k == kIntegration {
+		f.ipName = integrationName(f.d[start:nameEnd])
+	}
 	// Any start tag may carry a style attribute that loads: on this path
 	// (tags not wholly in view, or of a kind that loads) record them all.
 	// Tags that can load as a whole are held and decided at their '>'; the
