@@ -107,7 +107,7 @@ func (f *Filter) trackContext(k kind) {
 			f.sticky = true // deeper than we follow
 		}
 		f.foreign++
-	case kIntegration:
+	case kIntegration, kTitle: // SVG's title is one too
 		if f.foreign > 0 && !f.selfClose {
 			if f.ipDepth < 16 {
 				f.ipNames = f.ipNames&^(0xf<<(4*f.ipDepth)) | uint64(f.ipName)<<(4*f.ipDepth)
@@ -178,7 +178,7 @@ func (f *Filter) onEndTag() {
 				f.ipDepth = 0
 			}
 		}
-	case kIntegration:
+	case kIntegration, kTitle:
 		// Likewise only the innermost one's own end tag: a browser
 		// ignores </desc> in <foreignObject> (both are special).
 		if f.ipDepth > 0 && uint8(f.ipNames>>(4*(f.ipDepth-1))&0xf) == f.ipName {

@@ -434,3 +434,43 @@ func TestWatchedAttributeAtTheCap(t *testing.T) {
 		}
 	}
 }
+
+// TestForeignContextLeaks: markup that leaves a browser in SVG or MathML
+// where a filter could believe it back in HTML (stray end tags, HTML
+// integration points, breakouts) lets no tracker through, as the oracle (a
+// browser's parse of the output) sees it.
+func TestForeignContextLeaks(t *testing.T) {
+	for _, in := range []string{
+		`<svg><title><div></svg></div></title><style><img src=//tracker.example/x></style>`,
+		`<svg></math><style><img src=//tracker.example/x></style>`,
+		`<svg><foreignObject></desc><div></svg></div></foreignObject><style><img src=//tracker.example/x></style>`,
+		`<math><mi></mo><div></math></div></mi><style><img src=//tracker.example/x></style>`,
+		`<math><annotation-xml encoding="text/html"><div></math></div></annotation-xml><style><img src=//tracker.example/x></style>`,
+		`<svg><desc><div></svg></div></desc><style><img src=//tracker.example/x></style>`,
+		`<svg><p></svg></p><style><img src=//tracker.example/x></style>`,
+		`<svg></p><style><img src=//tracker.example/x></style>`,
+		`<svg><title></svg><style><img src=//tracker.example/x></style>`,
+		`<table><svg></table><style><img src=//tracker.example/x></style>`,
+		`<svg><font color=red></svg><style><img src=//tracker.example/x></style>`,
+		`<math><mglyph><style><img src=//tracker.example/x></style>`,
+		`<math><mi><mglyph><style><img src=//tracker.example/x></style>`,
+		`<svg><![CDATA[</svg>]]><style><img src=//tracker.example/x></style>`,
+		`<svg><!--</svg>--><style><img src=//tracker.example/x></style>`,
+		`<select><svg></select><style><img src=//tracker.example/x></style>`,
+		`<svg><foreignObject><svg></svg></foreignObject><style><img src=//tracker.example/x></style>`,
+		`<svg><desc><svg><desc></desc></svg></desc><style><img src=//tracker.example/x></style>`,
+		`<math><mi><svg></svg></mi><style><img src=//tracker.example/x></style>`,
+		`<svg><a><style><img src=//tracker.example/x></style>`,
+		`<svg><script><img src=//tracker.example/x></script>`,
+		`<svg><noscript></svg><style><img src=//tracker.example/x></style>`,
+		`<noscript><svg></noscript><style><img src=//tracker.example/x></style>`,
+		`<template><svg></template><style><img src=//tracker.example/x></style>`,
+	} {
+		for _, m := range []Mode{Strip, Defer} {
+			out, _ := filter(in, m, 0)
+			if l := leaks(out); len(l) > 0 {
+				t.Errorf("%v %s\n%s\nleaks %v", m, in, out, l)
+			}
+		}
+	}
+}

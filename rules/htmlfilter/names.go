@@ -128,10 +128,11 @@ func lookupKind(name []byte) kind {
 	return kOther
 }
 
-// integrationName numbers the names of kIntegration from 1, so that an end
-// tag can be matched with the innermost open integration point.
+// integrationName numbers the names of the integration points (kIntegration
+// and SVG's title) from 1, so that an end tag can be matched with the
+// innermost open one.
 func integrationName(name []byte) uint8 {
-	for i, n := range [...]string{"foreignobject", "desc", "annotation-xml", "mi", "mo", "mn", "ms", "mtext"} {
+	for i, n := range [...]string{"foreignobject", "desc", "annotation-xml", "mi", "mo", "mn", "ms", "mtext", "title"} {
 		if eqFold(name, n) {
 			return uint8(i + 1)
 		}

@@ -297,7 +297,7 @@ func (f *Filter) nameDone(nameEnd int) {
 	// split across writes): note now whether it is <body>.
 	f.isBody = f.k == kBody && eqFold(f.d[start:nameEnd], "body")
 	f.ipName = 0
-	if f.k == kIntegration {
+	if f.k == kIntegration || f.k == kTitle {
 		f.ipName = integrationName(f.d[start:nameEnd])
 	}
 	// Any start tag may carry a style attribute that loads: on this path
