@@ -31,6 +31,9 @@ type Page struct {
 	lazy    bool      // the base is the page URL, known so far without parsing it
 	base    *wurl.Url // the document base URL; nil if it did not parse
 	baseSet bool
+	// relBefore: a URL that a base would resolve was classified before any
+	// base was set.
+	relBefore bool
 	// baseHTTP: base is http(s), so "//host/..." is an http(s) URL (WHATWG
 	// "special authority slashes" via the base's scheme). baseClean: moreover
 	// no vendor rule names the base host or a parent of it, so a relative URL
@@ -133,18 +136,23 @@ func (p *Page) baseURL() *wurl.Url {
 // category gets the page exactly as the origin sent it.
 func (p *Page) Permissive() bool { return !p.deniesAny }
 
-// SetBase implements htmlfilter.Policy. Only the first call counts (HTML
+// SetBase implements htmlfilter.Policy. Only the first base kept counts (HTML
 // §4.2.3: the frozen base URL comes from the first base element with an href).
 // href is resolved against the page URL. A base that does not parse makes
 // every relative URL unparseable, hence blocked: the HTML standard now falls
 // back to the document URL, but engines have differed, and failing closed
 // costs only pages that are broken already.
-func (p *Page) SetBase(href []byte) {
+//
+// A base that comes after relative URLs were classified is refused (the
+// element is to go) when it could make them a vendor's: a browser may resolve
+// them against it, since an img fetches its URL only once the parser yields
+// (HTML "update the image data" awaits a stable state), by which time a later
+// base may be parsed. Only an http(s) base on a host that no vendor rule
+// names keeps every relative URL off vendors' hosts.
+func (p *Page) SetBase(href []byte) htmlfilter.Verdict {
 	if p.baseSet {
-		return
+		return htmlfilter.Verdict{}
 	}
-	p.baseSet = true
-	p.lazy = false
 	p.parsePage()
 	var u *wurl.Url
 	var err error
@@ -156,7 +164,29 @@ func (p *Page) SetBase(href []byte) {
 	if err != nil {
 		u = nil
 	}
+	if u != nil && p.relBefore && p.deniesAny {
+		if s := u.Scheme(); s != "http" && s != "https" || p.r.hostHasRule([]byte(u.Hostname())) {
+			return htmlfilter.Verdict{Block: true, Vendor: VendorLateBase}
+		}
+	}
+	p.baseSet = true
+	p.lazy = false
 	p.setBase(u)
+	return htmlfilter.Verdict{}
+}
+
+// dependsOnBase reports whether a base URL takes part in resolving raw: it
+// has no scheme, or it is an http(s) URL without "//" ("https:x" is relative
+// to an https base). Other schemes are left out: they load nothing we
+// classify relative to a base.
+func dependsOnBase(raw []byte) bool {
+	colon := schemeEnd(raw)
+	if colon < 0 {
+		return true
+	}
+	rest := raw[colon+1:]
+	return (asciiEqualFold(raw[:colon], "http") || asciiEqualFold(raw[:colon], "https")) &&
+		!(len(rest) >= 2 && rest[0] == '/' && rest[1] == '/')
 }
 
 func (p *Page) setBase(u *wurl.Url) {
@@ -236,6 +266,9 @@ func (p *Page) invalid() htmlfilter.Verdict {
 func (p *Page) URL(raw []byte) htmlfilter.Verdict {
 	if len(raw) == 0 {
 		return htmlfilter.Verdict{}
+	}
+	if !p.baseSet && !p.relBefore && dependsOnBase(raw) {
+		p.relBefore = true
 	}
 	if v, ok := p.fastURL(raw); ok {
 		return v

@@ -212,6 +212,12 @@ var hardCases = []hardCase{
 	{class: "loading", name: "base-href-relative-src", html: `<base href="https://connect.facebook.net/en_US/"><script src="fbevents.js"></script><img src="https://cdn.shop.example/ok.png">`, deny: adv, block: "connect.facebook.net", keep: "https://cdn.shop.example/ok.png"},
 	{class: "loading", name: "base-href-entities", html: `<base href="&#47;&#47;static&period;hotjar&period;com/c/"><script src="hotjar-1.js"></script><img src="https://cdn.shop.example/ok.png">`, deny: ana, block: "static.hotjar.com", keep: "https://cdn.shop.example/ok.png"},
 	{class: "loading", name: "base-href-backslash-tab", html: "<BASE HREF=\"\\\\px.ads.link\tedin.com\\\"><img src=\"collect/?pid=1\"><img src=\"https://cdn.shop.example/ok.png\">", deny: adv, block: "px.ads.linkedin.com", keep: "https://cdn.shop.example/ok.png"},
+	// A base after the img: the img may resolve against it (it fetches once
+	// the parser yields), so the base goes; a base on a host no rule names
+	// stays, and a later base is then the first.
+	{class: "loading", name: "late-base-to-vendor", html: `<img src="tr?id=1"><base href="https://www.facebook.com/">` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "late-base-clean-kept", html: `<img src="/a.png"><base href="https://cdn.shop.example/">` + okImg, deny: adv, keep: `<base href="https://cdn.shop.example/">`},
+	{class: "loading", name: "late-base-refused-then-next", html: `<img src="tr?id=1"><base href="https://www.facebook.com/"><base href="https://cdn.shop.example/">` + okImg, deny: adv, block: "www.facebook.com/tr", keep: `<base href="https://cdn.shop.example/">`},
 	{class: "loading", name: "base-after-target-only-base", html: `<base target="_top"><base href="https://www.facebook.com/"><img src="tr?id=1"><img src="https://cdn.shop.example/ok.png">`, deny: adv, block: "www.facebook.com/tr", keep: "https://cdn.shop.example/ok.png"},
 
 	{class: "loading", name: "inline-identity-escapes", html: loader(`'https://connect\.facebook\.net/en_US/fbevents\.js'`), deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},

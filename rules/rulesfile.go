@@ -35,9 +35,10 @@ func (v *Vendor) clone() *Vendor {
 // Reserved vendor ids: verdicts that name no rule. A rules file cannot use them.
 const (
 	VendorInvalidURL = "invalid-url" // a loading URL that a browser cannot parse
+	VendorLateBase   = "late-base"   // a <base href> after URLs it could resolve to a vendor's host
 )
 
-var reservedVendors = []string{VendorInvalidURL, "oversize", "ambiguous"}
+var reservedVendors = []string{VendorInvalidURL, VendorLateBase, "oversize", "ambiguous"}
 
 // Rules is a compiled, immutable rule set, safe for concurrent use.
 type Rules struct {

@@ -43,8 +43,10 @@ type Policy interface {
 	URL(raw []byte) Verdict
 	// Script classifies the text of an inline script (or other executable text).
 	Script(text []byte) Verdict
-	// SetBase tells the policy the href of the document's first <base href>.
-	SetBase(href []byte)
+	// SetBase tells the policy the href of a <base href>, the first not yet
+	// refused. A blocking verdict refuses it: the base element is removed,
+	// and the next one is offered in turn.
+	SetBase(href []byte) Verdict
 }
 
 // Permissive may be implemented by a Policy that can tell up front that it

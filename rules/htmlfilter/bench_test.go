@@ -40,7 +40,7 @@ type nopPolicy struct{}
 
 func (nopPolicy) URL([]byte) Verdict    { return Verdict{} }
 func (nopPolicy) Script([]byte) Verdict { return Verdict{} }
-func (nopPolicy) SetBase([]byte)        {}
+func (nopPolicy) SetBase([]byte) Verdict { return Verdict{} }
 
 // BenchmarkFilter reports MB/s of the scanner beside io.Copy, the floor of
 // any filter (finding every tag) and x/net/html tokenization of the same

@@ -43,11 +43,14 @@ func (f *Filter) onStartTag() {
 	}
 	if k == kBase && !f.baseSeen {
 		if href, ok := f.attr("href"); ok {
-			f.baseSeen = true
 			if f.check {
+				f.baseSeen = true
 				f.blocked = true // a base in text read two ways: give up
+			} else if v := f.policy.SetBase(f.decode(href)); v.Block {
+				f.blockStart(k, v) // refused: the next base is offered in turn
+				return
 			} else {
-				f.policy.SetBase(f.decode(href))
+				f.baseSeen = true
 			}
 		}
 	}
@@ -108,6 +111,12 @@ func (f *Filter) trackContext(k kind) {
 		}
 		f.foreign++
 	case kIntegration, kTitle: // SVG's title is one too
+		if f.ipDepth > 0 {
+			// Inside an integration point it may be an HTML element, which
+			// left open (an HTML element ignores "/>") makes a browser
+			// ignore </svg> as any other does.
+			f.sticky = true
+		}
 		if f.foreign > 0 && !f.selfClose {
 			if f.ipDepth < 16 {
 				f.ipNames = f.ipNames&^(0xf<<(4*f.ipDepth)) | uint64(f.ipName)<<(4*f.ipDepth)

@@ -443,6 +443,10 @@ func TestForeignContextLeaks(t *testing.T) {
 	for _, in := range []string{
 		`<svg><title><div></svg></div></title><style><img src=//tracker.example/x></style>`,
 		`<svg></math><style><img src=//tracker.example/x></style>`,
+		`<svg><foreignObject><title></svg></title></foreignObject><style><img src=//tracker.example/x></style>`,
+		`<svg><foreignObject><desc></svg></desc></foreignObject><style><img src=//tracker.example/x></style>`,
+		`<svg><foreignObject><desc/></svg></desc></foreignObject><style><img src=//tracker.example/x></style>`,
+		`<math><mi><mo></math></mo></mi><style><img src=//tracker.example/x></style>`,
 		`<svg><foreignObject></desc><div></svg></div></foreignObject><style><img src=//tracker.example/x></style>`,
 		`<math><mi></mo><div></math></div></mi><style><img src=//tracker.example/x></style>`,
 		`<math><annotation-xml encoding="text/html"><div></math></div></annotation-xml><style><img src=//tracker.example/x></style>`,

@@ -29,7 +29,10 @@ func (p *toy) Script(text []byte) Verdict {
 	return classify(strings.ToLower(string(text)))
 }
 
-func (p *toy) SetBase(href []byte) { p.base = strings.ToLower(string(href)) }
+func (p *toy) SetBase(href []byte) Verdict {
+	p.base = strings.ToLower(string(href))
+	return Verdict{}
+}
 
 func classify(s string) Verdict {
 	switch {
