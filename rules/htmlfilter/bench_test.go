@@ -38,8 +38,8 @@ func corpus(testing.TB) map[string][]byte {
 // nopPolicy blocks nothing and costs nothing: it measures the scanner alone.
 type nopPolicy struct{}
 
-func (nopPolicy) URL([]byte) Verdict    { return Verdict{} }
-func (nopPolicy) Script([]byte) Verdict { return Verdict{} }
+func (nopPolicy) URL([]byte) Verdict     { return Verdict{} }
+func (nopPolicy) Script([]byte) Verdict  { return Verdict{} }
 func (nopPolicy) SetBase([]byte) Verdict { return Verdict{} }
 
 // BenchmarkFilter reports MB/s of the scanner beside io.Copy, the floor of
