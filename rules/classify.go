@@ -31,8 +31,8 @@ type Page struct {
 	lazy    bool      // the base is the page URL, known so far without parsing it
 	base    *wurl.Url // the document base URL; nil if it did not parse
 	baseSet bool
-	// relBefore: a URL that a base would resolve was classified before any
-	// base was set.
+	// relBefore: a URL that a base would resolve, or a script, was
+	// classified before any base was set.
 	relBefore bool
 	// baseHTTP: base is http(s), so "//host/..." is an http(s) URL (WHATWG
 	// "special authority slashes" via the base's scheme). baseClean: moreover
@@ -143,8 +143,8 @@ func (p *Page) Permissive() bool { return !p.deniesAny }
 // back to the document URL, but engines have differed, and failing closed
 // costs only pages that are broken already.
 //
-// A base that comes after relative URLs were classified is refused (the
-// element is to go) when it could make them a vendor's: a browser may resolve
+// A base that comes after relative URLs or scripts were classified is
+// refused (the element is to go) when it could make them a vendor's: a browser may resolve
 // them against it, since an img fetches its URL only once the parser yields
 // (HTML "update the image data" awaits a stable state), by which time a later
 // base may be parsed. Only an http(s) base on a host that no vendor rule
@@ -175,14 +175,15 @@ func (p *Page) SetBase(href []byte) htmlfilter.Verdict {
 	return htmlfilter.Verdict{}
 }
 
-// dependsOnBase reports whether a base URL takes part in resolving raw: it
-// has no scheme, or it is an http(s) URL without "//" ("https:x" is relative
-// to an https base). Other schemes are left out: they load nothing we
-// classify relative to a base.
+// dependsOnBase reports whether a base URL could change the host raw names:
+// it has no scheme and does not start with "//" (which takes only the
+// base's scheme), or it is an http(s) URL without "//" ("https:x" is
+// relative to an https base). Other schemes are left out: they load nothing
+// we classify relative to a base.
 func dependsOnBase(raw []byte) bool {
 	colon := schemeEnd(raw)
 	if colon < 0 {
-		return true
+		return !(len(raw) >= 2 && raw[0] == '/' && raw[1] == '/')
 	}
 	rest := raw[colon+1:]
 	return (asciiEqualFold(raw[:colon], "http") || asciiEqualFold(raw[:colon], "https")) &&

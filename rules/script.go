@@ -341,6 +341,9 @@ func isGluePunct(c byte) bool {
 // index and the first vendor found of it. It does not allocate once the
 // Page's scratch buffers have grown.
 func (p *Page) Script(text []byte) htmlfilter.Verdict {
+	// A script may build a relative URL and load it after a later base
+	// is parsed (an event handler, a timer).
+	p.relBefore = p.relBefore || !p.baseSet
 	if c := p.r.scripts.Load(); c != nil && len(text) >= minCachedScript {
 		return p.scriptThroughCache(c, text)
 	}

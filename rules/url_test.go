@@ -227,6 +227,53 @@ func TestSetBaseFirstOnly(t *testing.T) {
 	}
 }
 
+// TestLateBase: a base after relative URLs or scripts is refused when it
+// could send them to a vendor's host; the next base is then offered.
+func TestLateBase(t *testing.T) {
+	const vendor, clean = "https://www.facebook.com/", "https://cdn.example/"
+	tests := []struct {
+		name   string
+		before func(*Page)
+		base   string
+		all    bool // every category granted
+		refuse bool
+	}{
+		{"nothing before", func(*Page) {}, vendor, false, false},
+		{"relative URL", func(p *Page) { p.URL([]byte("a.png")) }, vendor, false, true},
+		{"query-only URL", func(p *Page) { p.URL([]byte("?x")) }, vendor, false, true},
+		{"https: without slashes", func(p *Page) { p.URL([]byte("https:a.png")) }, vendor, false, true},
+		{"script", func(p *Page) { p.Script([]byte("var a = 1;")) }, vendor, false, true},
+		{"absolute URLs only", func(p *Page) { p.URL([]byte("https://cdn.example/a.png")); p.URL([]byte("//cdn.example/b.png")) }, vendor, false, false},
+		{"clean base", func(p *Page) { p.URL([]byte("a.png")) }, clean, false, false},
+		{"non-http base", func(p *Page) { p.URL([]byte("a.png")) }, "data:text/html,x", false, true},
+		{"everything granted", func(p *Page) { p.URL([]byte("a.png")) }, vendor, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			granted := Set(0)
+			if tt.all {
+				granted = Default().all()
+			}
+			p := Default().NewPage(testPage, granted)
+			tt.before(p)
+			v := p.SetBase([]byte(tt.base))
+			if v.Block != tt.refuse || tt.refuse && v.Vendor != VendorLateBase {
+				t.Fatalf("SetBase(%q) = %+v, want refused %v", tt.base, v, tt.refuse)
+			}
+			if tt.refuse {
+				// Refused: relative URLs keep the page's base, and the next
+				// base is offered.
+				if v := p.URL([]byte("tr?id=1")); v.Block {
+					t.Errorf("refused base applied: %+v", v)
+				}
+				if v := p.SetBase([]byte(clean)); v.Block {
+					t.Errorf("next base refused: %+v", v)
+				}
+			}
+		})
+	}
+}
+
 // TestURLAllocs proves the fast paths do not allocate.
 func TestURLAllocs(t *testing.T) {
 	p := Default().NewPage(testPage, 0)
