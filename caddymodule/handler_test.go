@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -195,6 +196,43 @@ func TestFlushPassesThrough(t *testing.T) {
 		if !headerOnly {
 			t.Errorf("%s: a flush before any body committed the status", tc.ct)
 		}
+	}
+}
+
+// noFlushWriter is a ResponseWriter that cannot flush, as some wrapper of
+// another middleware may be.
+type noFlushWriter struct {
+	h    http.Header
+	body bytes.Buffer
+}
+
+func (w *noFlushWriter) Header() http.Header         { return w.h }
+func (w *noFlushWriter) Write(p []byte) (int, error) { return w.body.Write(p) }
+func (w *noFlushWriter) WriteHeader(int)             {}
+
+// TestWriterWithoutFlush: the early flush of a page's first bytes is an
+// optimisation; a next writer that cannot flush still gets the whole page,
+// filtered, and no error.
+func TestWriterWithoutFlush(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	page := trackedDoc + strings.Repeat("<p>more</p>", 1000)
+	w := &noFlushWriter{h: http.Header{}}
+	err := h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil), caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		for p := page; len(p) > 0; {
+			k := min(len(p), 1000)
+			if _, err := io.WriteString(w, p[:k]); err != nil {
+				return err
+			}
+			p = p[k:]
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.body.String(); strings.Contains(got, pixelHost) || !strings.HasSuffix(got, "<p>more</p>") {
+		t.Errorf("body: %d bytes, tracker there: %v", len(got), strings.Contains(got, pixelHost))
 	}
 }
 

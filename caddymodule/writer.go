@@ -415,9 +415,12 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 			// The page's first bytes are out of the filter and more is
 			// to come: send them with the status now rather than when
 			// net/http's buffer fills, which would wait for the next
-			// upstream read to be filtered (time to first byte).
+			// upstream read to be filtered (time to first byte). A
+			// writer that cannot flush sends them later: that is no error.
 			//nolint:bodyclose
-			err = http.NewResponseController(rw.ResponseWriter).Flush()
+			if ferr := http.NewResponseController(rw.ResponseWriter).Flush(); !errors.Is(ferr, http.ErrNotSupported) {
+				err = ferr
+			}
 		}
 		return n, err
 	}
