@@ -208,6 +208,15 @@ var hardCases = []hardCase{
 	{class: "loading", name: "svg-script-href", html: `<svg><script href="` + fbJS + `"></script></svg>` + okImg, deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "loading", name: "svg-script-xlink-href", html: `<svg xmlns:xlink="http://www.w3.org/1999/xlink"><script xlink:href="` + hjJS + `"></script></svg>` + okImg, deny: ana, block: "static.hotjar.com", keep: "/img/ok.png"},
 	{class: "loading", name: "svg-image-href", html: `<svg><image href="` + fbPixel + `"/></svg>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	// Fetched by Chromium (measured): an feImage's href, what a set or an
+	// animate gives an href or a fill, an external fill or mask url().
+	{class: "loading", name: "svg-feimage-href", html: `<svg><filter id="f"><feImage href="` + fbPixel + `"/></filter></svg>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "svg-feimage-xlink-href", html: `<svg xmlns:xlink="http://www.w3.org/1999/xlink"><filter id="f"><FEIMAGE xlink:href="` + liPixel + `"/></filter></svg>` + okImg, deny: adv, block: "px.ads.linkedin.com", keep: "/img/ok.png"},
+	{class: "loading", name: "svg-set-href", html: `<svg><image href="/img/a.png"><set attributeName="href" to="` + fbPixel + `"/></image></svg>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "svg-animate-values", html: `<svg><image href="/img/a.png"><animate attributeName="href" values="/img/a.png; ` + liPixel + `" dur="1s"/></image></svg>` + okImg, deny: adv, block: "px.ads.linkedin.com", keep: "/img/ok.png"},
+	{class: "loading", name: "svg-animate-fill-url", html: `<svg><rect><animate attributeName="fill" to="url(` + fbPixel + `#g)" dur="1s"/></rect></svg>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "svg-fill-url", html: `<svg><rect fill="url('` + fbPixel + `#g')" width="5" height="5"/></svg>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "loading", name: "svg-mask-url-upper", html: `<svg><rect MASK="URL(` + liPixel + `#m)"/></svg>` + okImg, deny: adv, block: "px.ads.linkedin.com", keep: "/img/ok.png"},
 	{class: "loading", name: "svg-image-xlink-href", html: `<svg xmlns:xlink="http://www.w3.org/1999/xlink"><image xlink:href="` + liPixel + `"/></svg>` + okImg, deny: adv, block: "px.ads.linkedin.com", keep: "/img/ok.png"},
 	{class: "loading", name: "base-href-relative-src", html: `<base href="https://connect.facebook.net/en_US/"><script src="fbevents.js"></script><img src="https://cdn.shop.example/ok.png">`, deny: adv, block: "connect.facebook.net", keep: "https://cdn.shop.example/ok.png"},
 	{class: "loading", name: "base-href-entities", html: `<base href="&#47;&#47;static&period;hotjar&period;com/c/"><script src="hotjar-1.js"></script><img src="https://cdn.shop.example/ok.png">`, deny: ana, block: "static.hotjar.com", keep: "https://cdn.shop.example/ok.png"},

@@ -346,6 +346,10 @@ func srcsetURLs(s string) []string {
 	}
 }
 
+// oracleCSSURL finds url() in a CSS value, written independently of the
+// filter's CSS tokenizer (no escapes: the table tests cover those).
+var oracleCSSURL = regexp.MustCompile(`(?i)url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s"']*))`)
+
 // docInfo is what one parse of a document loads.
 type docInfo struct {
 	items    []loadItem
@@ -421,9 +425,35 @@ func analyse(doc []byte, scripting bool) (*docInfo, error) {
 			}
 		}
 	}
+	cssURLs := func(n *html.Node, attr, v string) {
+		for _, m := range oracleCSSURL.FindAllStringSubmatch(v, -1) {
+			addURL(n, attr, v, m[1]+m[2]+m[3])
+		}
+	}
 	for _, n := range info.elems {
 		switch n.Namespace {
 		case "svg":
+			// What Chromium fetches in SVG besides scripts: an image's and
+			// an feImage's href, the values a set or animate gives, and
+			// the url() of presentation attributes.
+			switch n.Data {
+			case "image", "feImage":
+				one(n, "href")
+			case "set", "animate":
+				for _, a := range []string{"to", "from", "by", "values"} {
+					if v, ok := getAttr(n, a); ok {
+						for item := range strings.SplitSeq(v, ";") {
+							addURL(n, a, v, strings.Trim(item, " \t\n\f\r"))
+							cssURLs(n, a, item)
+						}
+					}
+				}
+			}
+			for _, a := range []string{"fill", "stroke", "mask", "clip-path", "filter", "marker-start", "marker-mid", "marker-end", "cursor"} {
+				if v, ok := getAttr(n, a); ok {
+					cssURLs(n, a, v)
+				}
+			}
 			if n.Data == "script" {
 				if run, _ := executable(n); !run {
 					continue

@@ -18,9 +18,14 @@ const (
 	aData
 	aSrcdoc
 	aImagesrcset
+	aTo // SMIL animation values (set, animate)
+	aFrom
+	aBy
+	aValues
 )
 
-var attrNames = [...]string{"src", "href", "xlink:href", "srcset", "poster", "data", "srcdoc", "imagesrcset"}
+var attrNames = [...]string{"src", "href", "xlink:href", "srcset", "poster", "data", "srcdoc", "imagesrcset",
+	"to", "from", "by", "values"}
 
 // loads lists, per kind, the attributes whose value a browser fetches
 // (GUIDE §4). svg <image> and <script> load from href and xlink:href.
@@ -37,6 +42,11 @@ var loads = [numKinds]uint16{
 	kIframe: 1<<aSrc | 1<<aSrcdoc,
 	kFrame:  1 << aSrc,
 	kLink:   1<<aHref | 1<<aImagesrcset,
+	// SVG: feImage fetches its image, cross-origin too; set and animate
+	// give any attribute (an image's href, a fill's url()) a value that
+	// loads (measured with Chromium).
+	kFeImage: 1<<aHref | 1<<aXlinkHref,
+	kAnimate: 1<<aTo | 1<<aFrom | 1<<aBy | 1<<aValues,
 }
 
 // urlAttr returns the index of name among the attributes that load for kind
@@ -95,6 +105,8 @@ func (f *Filter) verdict(k kind) Verdict {
 			v = f.srcset(val)
 		case aSrcdoc:
 			v = f.srcdoc(val)
+		case aTo, aFrom, aBy, aValues:
+			v = f.animationValues(val)
 		default:
 			if doc, ok := htmlDataURL(k, val, f.scratch2[:0]); ok {
 				// A frame's data: document is read as the document it is,
@@ -107,6 +119,23 @@ func (f *Filter) verdict(k kind) Verdict {
 			v = f.policy.URL(val)
 		}
 		if v.Block {
+			return v
+		}
+	}
+	return Verdict{}
+}
+
+// animationValues decides the values an SVG set or animate gives an
+// attribute: a list separated by ';' (SVG animations), each item read both
+// as CSS (a fill or mask url()) and as a URL (an href), since the attribute
+// it animates is not looked at.
+func (f *Filter) animationValues(s []byte) Verdict {
+	for item := range bytes.SplitSeq(s, []byte(";")) {
+		item = trim(item)
+		if v := f.styleVerdict(item); v.Block {
+			return v
+		}
+		if v := f.policy.URL(item); v.Block {
 			return v
 		}
 	}
@@ -358,7 +387,7 @@ func (f *Filter) deferTag(k kind, v Verdict, end int) {
 		name := f.d[base+int(a.name) : base+int(a.nameEnd)]
 		rename := urlAttr(k, name) >= 0 || k == kScript && eqFold(name, "type")
 		if !rename {
-			if watched(k, name) && a.val >= 0 {
+			if f.watched(k, name) && a.val >= 0 {
 				if wv := f.watchVerdict(name, f.d[base+int(a.val):base+int(a.valEnd)]); wv.Block {
 					f.count(wv)
 					f.hold = base + int(a.name)

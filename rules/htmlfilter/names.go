@@ -21,6 +21,8 @@ const (
 	kIframe
 	kFrame
 	kLink
+	kFeImage // SVG feImage: loads its href, cross-origin too; not void
+	kAnimate // SVG set and animate: set any attribute, href and fill included
 	kBase
 	// Raw text and RCDATA elements: their content is not markup in HTML context.
 	kStyle
@@ -94,6 +96,10 @@ func lookupKind(name []byte) kind {
 		return kFrame
 	case "link":
 		return kLink
+	case "feimage":
+		return kFeImage
+	case "set", "animate":
+		return kAnimate
 	case "base":
 		return kBase
 	case "style":
@@ -148,7 +154,8 @@ var candidates = func() (t [maxName + 1]uint32) {
 		"embed", "input", "object", "iframe", "frame", "link", "base", "style", "textarea",
 		"title", "xmp", "noembed", "noframes", "noscript", "svg", "math", "foreignobject",
 		"desc", "annotation-xml", "mi", "mo", "mn", "ms", "mtext", "body", "html",
-		"area", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "meta"} {
+		"area", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "meta",
+		"feimage", "set", "animate"} {
 		t[len(n)] |= 1 << (n[0] - 'a')
 	}
 	return t

@@ -14,7 +14,9 @@ func (f *Filter) run(eof bool) {
 			// The hot loop: text and ordinary tags, copied as they are.
 			pos := f.pos
 			// Until the prelude is written every start tag is looked at.
-			plain := f.skip == kOther && !f.guarded() && f.ipDepth == 0 && f.prelude == nil && f.body == nil
+			// In possible SVG, presentation attributes (fill, mask) may
+			// load: the state machine looks at them (Filter.watched).
+			plain := f.skip == kOther && !f.guarded() && !f.foreignPossible() && f.prelude == nil && f.body == nil
 			for {
 				if pos >= len(d) || d[pos] != '<' {
 					i := bytes.IndexByte(d[pos:], '<')
@@ -381,7 +383,7 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 			f.cur.nameEnd = int32(i - f.tok)
 			// A name streamed already (too long to be watched) is out of d;
 			// a handler's may be watched already (streamTag).
-			if name := f.tok + int(f.cur.name); f.watch < 0 && f.watchable && name >= f.hold && watched(f.k, d[name:i]) {
+			if name := f.tok + int(f.cur.name); f.watch < 0 && f.watchable && name >= f.hold && f.watched(f.k, d[name:i]) {
 				// Hold this attribute back until its value is decided.
 				f.watch = name
 			}

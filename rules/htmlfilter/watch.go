@@ -5,9 +5,10 @@ import "bytes"
 // Attributes that load on their own, whatever the element: style (CSS url()
 // and image-set()), ping on a and area (HTML §4.6.5: a POST to each URL on
 // click), background on body and table parts (obsolete but still fetched),
-// and event handlers (on*), which are inline scripts. They are decided one
-// by one, so that a tag is otherwise copied as it is and
-// only the offending attribute goes.
+// event handlers (on*), which are inline scripts, and where SVG is possible
+// the presentation attributes that take a url(). They are decided one by
+// one, so that a tag is otherwise copied as it is and only the offending
+// attribute goes.
 
 // watched reports whether the attribute name (raw bytes) loads on kind k.
 // Event handlers (on*) are inline scripts on any element: <img onerror=...>
@@ -27,6 +28,34 @@ func watched(k kind, name []byte) bool {
 	return false
 }
 
+// watched is watched, with the SVG presentation attributes where foreign
+// content is possible: Chromium fetches an external fill or mask url()
+// (measured; stroke, markers, clip-path, filter and cursor are taken alike).
+func (f *Filter) watched(k kind, name []byte) bool {
+	return watched(k, name) || f.foreignPossible() && presentationURL(name)
+}
+
+// presentationURL reports whether name is an SVG presentation attribute
+// whose value may be a url().
+func presentationURL(name []byte) bool {
+	switch len(name) {
+	case 4:
+		return eqFold(name, "fill") || eqFold(name, "mask")
+	case 6:
+		return eqFold(name, "stroke") || eqFold(name, "filter") || eqFold(name, "cursor")
+	case 9:
+		return eqFold(name, "clip-path")
+	case 10:
+		return eqFold(name, "marker-mid") || eqFold(name, "marker-end")
+	case 12:
+		return eqFold(name, "marker-start")
+	}
+	return false
+}
+
+// longestWatched is the longest watched name but the handlers'.
+const longestWatched = len("marker-start")
+
 func isSpaceRune(r rune) bool { return r < 0x80 && isSpace(byte(r)) }
 
 // isHandler reports whether an attribute name is an event handler (on*).
@@ -39,6 +68,9 @@ func (f *Filter) watchVerdict(name, raw []byte) Verdict {
 	val := f.decode(raw)
 	if isHandler(name) {
 		return f.policy.Script(val)
+	}
+	if presentationURL(name) {
+		return f.styleVerdict(val) // a CSS value
 	}
 	switch len(name) {
 	case 5:
@@ -68,7 +100,7 @@ func (f *Filter) streamTag() {
 			switch part := f.d[name:f.pos]; {
 			case isHandler(part):
 				f.watch = name // on*: watched, whatever follows
-			case len(part) <= len("background"):
+			case len(part) <= longestWatched:
 				// It may yet be a watched name: keep it until it is whole.
 				f.advance(name)
 				return
@@ -129,7 +161,7 @@ func (f *Filter) dropWatched(k kind) {
 	base := f.d[f.tok:]
 	for _, a := range f.attrs {
 		name := base[a.name:a.nameEnd]
-		if !watched(k, name) {
+		if !f.watched(k, name) {
 			continue
 		}
 		var v Verdict
