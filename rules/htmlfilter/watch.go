@@ -29,8 +29,8 @@ func watched(k kind, name []byte) bool {
 }
 
 // watched is watched, with the SVG presentation attributes where foreign
-// content is possible: Chromium fetches an external fill or mask url()
-// (measured; stroke, markers, clip-path, filter and cursor are taken alike).
+// content is possible: Chromium fetches an external fill, stroke, mask,
+// clip-path, marker or cursor url() (measured; filter is taken alike).
 func (f *Filter) watched(k kind, name []byte) bool {
 	return watched(k, name) || f.foreignPossible() && presentationURL(name)
 }
