@@ -9,10 +9,44 @@ import (
 )
 
 // filterHeaders applies the header rules to the response's header fields:
-// Link targets and Set-Cookie.
+// Link targets, Refresh and Speculation-Rules, and Set-Cookie.
 func (rw *responseWriter) filterHeaders() {
 	rw.filterLinks()
+	rw.filterNavigationHeaders()
 	rw.filterSetCookies()
+}
+
+// headerPage is the classifier for URLs in response headers, made on first
+// need.
+func (rw *responseWriter) headerPage() *rules.Page {
+	if rw.linkPage == nil {
+		rw.linkPage = rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
+	}
+	return rw.linkPage
+}
+
+// filterNavigationHeaders handles the header fields that make a browser
+// load by themselves, like their markup forms: Refresh navigates as <meta
+// http-equiv=refresh> does (HTML §7.11.1), so it goes when its URL is
+// blocked; Speculation-Rules names a rule set the browser fetches and then
+// prefetches or prerenders from, which the filter cannot read (an inline
+// <script type=speculationrules> is read), so it goes whenever anything is
+// denied.
+func (rw *responseWriter) filterNavigationHeaders() {
+	h := rw.Header()
+	refresh, spec := h["Refresh"], h["Speculation-Rules"]
+	if len(refresh) == 0 && len(spec) == 0 || rw.headerPage().Permissive() {
+		return
+	}
+	if len(spec) > 0 {
+		delete(h, "Speculation-Rules")
+	}
+	for _, v := range refresh {
+		if u := htmlfilter.RefreshURL([]byte(v)); len(u) > 0 && rw.linkPage.URL(u).Block {
+			delete(h, "Refresh")
+			return
+		}
+	}
 }
 
 // filterLinks drops from the response's Link header fields every link-value
@@ -28,10 +62,7 @@ func (rw *responseWriter) filterLinks() {
 	if len(vals) == 0 {
 		return
 	}
-	if rw.linkPage == nil {
-		rw.linkPage = rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
-	}
-	if rw.linkPage.Permissive() {
+	if rw.headerPage().Permissive() {
 		return
 	}
 	out := vals[:0:0]

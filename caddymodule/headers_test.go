@@ -103,6 +103,39 @@ func TestLinkHeaders(t *testing.T) {
 	}
 }
 
+// TestNavigationHeaders: a Refresh to a tracker goes and one to the site
+// stays; Speculation-Rules goes whenever anything is denied; full consent
+// touches neither.
+func TestNavigationHeaders(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	const tracker, benign, rules = "0; url=https://www.facebook.com/tr?id=1", "5;URL='/next'", `"/rules.json"`
+	for _, tc := range []struct {
+		cookie, refresh string
+		keepRefresh     bool
+		keepRules       bool
+	}{
+		{"", tracker, false, false},
+		{"", benign, true, false},
+		{"", "0; url= 'https://www.facebook.com/tr?id=1'", false, false},
+		{"consent=functional.analytics.advertising", tracker, true, true},
+	} {
+		req := httptest.NewRequest("GET", "/", nil)
+		if tc.cookie != "" {
+			req.Header.Set("Cookie", tc.cookie)
+		}
+		rec, err := serve(h, req, htmlOrigin("<p>x</p>", "Refresh", tc.refresh, "Speculation-Rules", rules))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Header().Get("Refresh"); (got == tc.refresh) != tc.keepRefresh || got != "" && got != tc.refresh {
+			t.Errorf("%q, cookie %q: Refresh %q", tc.refresh, tc.cookie, got)
+		}
+		if got := rec.Header().Get("Speculation-Rules"); (got == rules) != tc.keepRules {
+			t.Errorf("cookie %q: Speculation-Rules %q", tc.cookie, got)
+		}
+	}
+}
+
 func TestPrivateCache(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"", "private"},

@@ -63,7 +63,7 @@ type responseWriter struct {
 	filter   *htmlfilter.Filter
 	page     *rules.Page // the filter's classifier, kept with its buffers across responses
 	tc       transcoder  // in front of the filter: any encoding in, UTF-8 out
-	linkPage *rules.Page // classifies Link header targets, made on first need
+	linkPage *rules.Page // classifies URLs in header fields (Link, Refresh); headerPage makes it
 	dec      *decoder    // non-nil: the body is encoded and decoded before the filter
 	out      countingWriter
 	in       int64

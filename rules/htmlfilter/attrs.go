@@ -142,8 +142,7 @@ func (f *Filter) animationValues(s []byte) Verdict {
 	return Verdict{}
 }
 
-// refresh reads <meta http-equiv=refresh content="5; url=...">: the URL the
-// page navigates to (HTML §4.2.5.3 "shared declarative refresh steps").
+// refresh reads <meta http-equiv=refresh content="5; url=...">.
 func (f *Filter) refresh() Verdict {
 	eq, ok := f.attr("http-equiv")
 	if !ok || !eqFold(trim(f.decode(eq)), "refresh") {
@@ -153,7 +152,16 @@ func (f *Filter) refresh() Verdict {
 	if !ok {
 		return Verdict{}
 	}
-	s := f.decode(content)
+	if u := RefreshURL(f.decode(content)); len(u) > 0 {
+		return f.policy.URL(u)
+	}
+	return Verdict{}
+}
+
+// RefreshURL returns the URL a refresh declaration ("5; url=...", the
+// content of <meta http-equiv=refresh> or a Refresh header field) navigates
+// to, or nil (HTML §4.2.5.3 "shared declarative refresh steps").
+func RefreshURL(s []byte) []byte {
 	i := 0
 	for i < len(s) && isSpace(s[i]) {
 		i++
@@ -190,11 +198,7 @@ func (f *Filter) refresh() Verdict {
 			u = u[:j]
 		}
 	}
-	u = trim(u)
-	if len(u) == 0 {
-		return Verdict{}
-	}
-	return f.policy.URL(u)
+	return trim(u)
 }
 
 // srcset asks about each candidate URL of a srcset, split as HTML §4.8.4.3.10
