@@ -538,16 +538,16 @@ func longUserinfo(s []byte) bool {
 
 // slowAbsolute classifies an absolute URL with the WHATWG parser; a URL that
 // does not parse or is not http(s)/ws(s) names no vendor.
-func (p *Page) slowAbsolute(raw string) int32 {
+func (p *Page) slowAbsolute(raw string) (v int32, parsed bool) {
 	u, err := urlParser.Parse(raw)
 	if err != nil {
-		return -1
+		return -1, false
 	}
 	switch u.Scheme() {
 	case "http", "https", "ws", "wss":
-		return p.r.matchURL(u)
+		return p.r.matchURL(u), true
 	}
-	return -1
+	return -1, true
 }
 
 // matchURL finds the vendor of a parsed http(s)/ws(s) URL.

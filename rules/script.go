@@ -421,6 +421,12 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 	return htmlfilter.Verdict{Block: true, Category: r.cats[best].ID, Vendor: r.vendors[bestVendor].ID}
 }
 
+// isHostByte reports whether c may be part of a hostname in normalised
+// script text (lowercase; non-ASCII for IDNs).
+func isHostByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c >= 0x80
+}
+
 // isRunStart and isRunEnd delimit a URL inside normalised script text: quotes
 // (all normalised to '), whitespace, call parentheses, markup brackets. '=' is
 // no delimiter: it occurs inside query strings, and classifyRun reads the URL
@@ -437,8 +443,11 @@ func isRunEnd(c byte) bool {
 // classifyRun classifies a URL-ish run found in a script, whose hostname
 // match starts at hostAt: the part from the last "//" before the hostname is
 // read as an https URL (the scheme cannot change which vendor a host is), and a
-// run without "//" is read as "https://" + run. A run that does not parse names
-// no vendor.
+// run without "//" is read as "https://" + run. A run that does not parse is
+// read from the start of the hostname on (with its subdomains, and as
+// "notfacebook.net" when the match ends a longer name): a script may yet make
+// a URL of it, and failing closed costs only text that is no URL
+// (FuzzFilterRules found "a0000:q/alb.reddit.com" naming nobody).
 func (p *Page) classifyRun(run []byte, hostAt int) int32 {
 	buf := p.runBuf[:0]
 	k := -1
@@ -467,9 +476,24 @@ func (p *Page) classifyRun(run []byte, hostAt int) int32 {
 		buf = append(append(buf, "https://"...), run...)
 	}
 	p.runBuf = buf
-	v, ok := p.fastAbsolute(buf, len("https://"))
-	if !ok {
-		return p.slowAbsolute(string(buf))
+	if v, ok := p.fastAbsolute(buf, len("https://")); ok {
+		return v
 	}
+	if v, parsed := p.slowAbsolute(string(buf)); parsed {
+		return v
+	}
+	a := hostAt // back to where the hostname starts (a subdomain, "notfacebook")
+	for a > 0 && isHostByte(run[a-1]) {
+		a--
+	}
+	if a == 0 {
+		return -1 // that is what failed to parse
+	}
+	buf = append(append(buf[:0], "https://"...), run[a:]...)
+	p.runBuf = buf
+	if v, ok := p.fastAbsolute(buf, len("https://")); ok {
+		return v
+	}
+	v, _ := p.slowAbsolute(string(buf))
 	return v
 }

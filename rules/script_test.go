@@ -91,11 +91,16 @@ analytics._writeKey="KEY";analytics.SNIPPET_VERSION="4.15.3";analytics.load("KEY
 	// slash is read as a URL, since a script may prepend a scheme to it.
 	{"path that names a host", `fetch('/www.facebook.com/tr')`, "facebook"},
 	{"html in string", `document.write('<img src=//px.ads.linkedin.com/collect/?pid=1>')`, "linkedin-insight"},
+	// A run that is no URL is read from the hostname on: a script may yet
+	// make one of it.
+	{"host after an unparseable prefix", `var u = "a0000:q/alb.reddit.com/snta?id=1"`, "reddit-pixel"},
+	{"subdomain after an unparseable prefix", `s = "x:y/px.ads.linkedin.com/collect"`, "linkedin-insight"},
 	// Benign: must not be blocked.
 	{"first party", `document.addEventListener('DOMContentLoaded', function () { fetch('/api/cart').then(r => r.json()); });`, ""},
 	{"share link", `window.open('https://www.facebook.com/sharer/sharer.php?u=' + encodeURIComponent(location.href));`, ""},
 	{"facebook page link", `a.href = "https://www.facebook.com/acme"`, ""},
 	{"lookalike host", `var x = "https://notfacebook.net/x.js"; var y = 'cdn.notgoogle-analytics.com';`, ""},
+	{"lookalike host after an unparseable prefix", `var x = "a:b/notfacebook.net/x.js"`, ""},
 	{"host in a query", `fetch('https://api.shop.example/log?ref=connect.facebook.net')`, ""},
 	{"recaptcha", `s.src = 'https://www.google.com/recaptcha/api.js?render=KEY'; grecaptcha.ready(function(){});`, ""},
 	{"stripe", `var stripe = Stripe('pk_test'); s.src = "https://js.stripe.com/v3/";`, ""},
