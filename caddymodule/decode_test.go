@@ -495,3 +495,7 @@ type discardWriter struct{ h http.Header }
 func (d discardWriter) Header() http.Header         { return d.h }
 func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d discardWriter) WriteHeader(int)             {}
+
+// Flush makes discardWriter flush as net/http's writer does, so that the
+// benchmarks take the path of a real response.
+func (d discardWriter) Flush() {}
