@@ -431,13 +431,15 @@ func isHostByte(c byte) bool {
 // (all normalised to '), whitespace, call parentheses, markup brackets. '=' is
 // no delimiter: it occurs inside query strings, and classifyRun reads the URL
 // from the last "//" before the hostname anyway (so "src=//host" works and
-// "?ref=host" stays a query).
+// "?ref=host" stays a query). NUL is none: the HTML parser gives a script
+// U+FFFD for it, which delimits nothing either (FuzzFilterRules found the two
+// readings of "a0000\x00q/alb.reddit.com" disagreeing).
 func isRunStart(c byte) bool {
-	return c == '\'' || c == ' ' || c == '(' || c == ',' || c == ';' || c == '<' || c == '>' || c == '[' || c == '{' || c == '\\' || c < ' '
+	return c == '\'' || c == ' ' || c == '(' || c == ',' || c == ';' || c == '<' || c == '>' || c == '[' || c == '{' || c == '\\' || c < ' ' && c != 0
 }
 
 func isRunEnd(c byte) bool {
-	return c == '\'' || c == ' ' || c == ')' || c == ',' || c == ';' || c == '<' || c == '>' || c == ']' || c == '\\' || c < ' '
+	return c == '\'' || c == ' ' || c == ')' || c == ',' || c == ';' || c == '<' || c == '>' || c == ']' || c == '\\' || c < ' ' && c != 0
 }
 
 // classifyRun classifies a URL-ish run found in a script, whose hostname
