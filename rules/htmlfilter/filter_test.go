@@ -143,6 +143,14 @@ var cases = []struct {
 	{"ping inside noscript", `<noscript><a ping=https://tracker.example/p href=/x>y</a></noscript>`,
 		`<noscript><a  href=/x>y</a></noscript>`, "="},
 	{"onerror handler", `<img src=/a.png onerror="loadTracker()" alt=x>`, `<img src=/a.png  alt=x>`, "="},
+	// A javascript: URL followed on a click or a submit is an inline script;
+	// any other URL there is a link, not a load.
+	{"javascript href", `<a href="javascript:new Image().src='//tracker.example/p'">x</a>`, `<a >x</a>`, "="},
+	{"javascript href encoded", `<a href=" jav&#x61;&#x09;script&colon;track('//tracker.example')">x</a>`, `<a >x</a>`, "="},
+	{"javascript href benign", `<a href="javascript:void(0)">x</a>`, `<a href="javascript:void(0)">x</a>`, "="},
+	{"tracker link is no load", `<a href="https://tracker.example/page">x</a>`, `<a href="https://tracker.example/page">x</a>`, "="},
+	{"javascript form action", `<form action="javascript:tracker()"><button formaction="JAVASCRIPT:tracker()">b</button><input type=submit formaction="javascript:tracker()"></form>`, `<form ><button >b</button><input type=submit ></form>`, "="},
+	{"svg javascript xlink:href", `<svg><a xlink:href="javascript:tracker()"><text>x</text></a></svg>`, `<svg><a ><text>x</text></a></svg>`, "="},
 	{"onload on body", `<body onload='new Image().src="https://tracker.example/p"'><p>`, `<body ><p>`, "="},
 	{"benign handler", `<button onclick="go()">x</button>`, `<button onclick="go()">x</button>`, "="},
 	{"attribute named on", `<div on="tracker">`, `<div on="tracker">`, "="},

@@ -41,7 +41,8 @@ const (
 	// Elements that load through one attribute only (ping, background,
 	// http-equiv refresh); most of them are copied by the fast path after a
 	// look for that attribute.
-	kA        // a, area: ping
+	kA        // a, area: ping; href (a javascript: URL runs on a click)
+	kForm     // form, button: action, formaction (a javascript: URL runs on submit)
 	kTableish // table, thead, tbody, tfoot, tr, td, th: background
 	kMeta     // meta: http-equiv=refresh
 	numKinds
@@ -126,6 +127,8 @@ func lookupKind(name []byte) kind {
 		return kBody
 	case "area":
 		return kA
+	case "form", "button":
+		return kForm
 	case "table", "thead", "tbody", "tfoot", "tr", "td", "th":
 		return kTableish
 	case "meta":
@@ -155,7 +158,7 @@ var candidates = func() (t [maxName + 1]uint32) {
 		"title", "xmp", "noembed", "noframes", "noscript", "svg", "math", "foreignobject",
 		"desc", "annotation-xml", "mi", "mo", "mn", "ms", "mtext", "body", "html",
 		"area", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "meta",
-		"feimage", "set", "animate"} {
+		"feimage", "set", "animate", "form", "button"} {
 		t[len(n)] |= 1 << (n[0] - 'a')
 	}
 	return t

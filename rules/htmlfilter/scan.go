@@ -254,7 +254,7 @@ func plainTag(d []byte, i, max int) int {
 		k = lookupKind(d[s:j])
 	}
 	switch k {
-	case kOther, kA, kTableish:
+	case kOther, kA, kTableish, kForm:
 	case kBody:
 		if end {
 			return 0 // may bound a removed element
@@ -308,7 +308,7 @@ func (f *Filter) nameDone(nameEnd int) {
 	// rest stream, with only a watched attribute (style, ping, background)
 	// held back until it is decided.
 	isStart := !f.endTag && f.skip == kOther && f.st != sRawEnd
-	interesting := isStart && f.k != kOther && f.k != kA && f.k != kTableish && f.k != kBody
+	interesting := isStart && f.k != kOther && f.k != kA && f.k != kTableish && f.k != kBody && f.k != kForm
 	// Held until decided, rather than streamed, while the prelude waits to
 	// be written in front of a start tag.
 	f.stream = !interesting && !f.guarded() && f.st != sRawEnd && (f.prelude == nil || !isStart)
@@ -510,6 +510,7 @@ var nameClass = func() (t [256]uint8) {
 // then resume byte by byte.
 func skipAttrs(d []byte, i int, k kind, watch bool) (end int, self, loads bool) {
 	n := len(d)
+	nav := watch && (k == kA || k == kForm)
 	for i < n {
 		// Before attribute name; also after a value or a name without one.
 		switch class[d[i]] {
@@ -534,6 +535,8 @@ func skipAttrs(d []byte, i int, k kind, watch bool) (end int, self, loads bool) 
 		name := d[ns:i]
 		// Watched names start with o, s, p or b (on*, style, ping,
 		// background): most (class, href, id, data-*) are ruled out here.
+		// The navigation URLs of a and form (href, action) are looked at
+		// below, from their value: few start as a javascript: URL can.
 		w := watch && i < n && watchFirst[name[0]] && watched(k, name)
 		for i < n && class[d[i]] == cSpace {
 			i++
@@ -559,17 +562,36 @@ func skipAttrs(d []byte, i int, k kind, watch bool) (end int, self, loads bool) 
 				return 0, false, false
 			}
 			vs, i = i+1, i+1+j
-			loads = loads || w && valueMayLoad(name, d[vs:i])
+			loads = loads || w && valueMayLoad(name, d[vs:i]) || nav && vs < i && jsLead[d[vs]] && navMayRun(name, d[vs:i])
 			i++
 		case '>':
 			return i + 1, false, loads
 		default:
 			i = spanUnquoted(d, i)
-			loads = loads || w && valueMayLoad(name, d[vs:i])
+			loads = loads || w && valueMayLoad(name, d[vs:i]) || nav && jsLead[d[vs]] && navMayRun(name, d[vs:i])
 		}
 	}
 	return 0, false, false
 }
+
+// navMayRun is the fast path's test of a navigation URL (href on a and
+// area, action and formaction on form and button) whose value starts as a
+// javascript: URL may (jsLead): whether it may be one. Links are most of a
+// page's attributes; the first byte of the value rules out nearly all of
+// them ('/', '#', 'h') before the call.
+func navMayRun(name, v []byte) bool {
+	return navigation(name) && mayBeJavascript(v)
+}
+
+// jsLead holds the bytes a raw javascript: URL may start with: its 'j',
+// a character reference, or what URL parsing strips first.
+var jsLead = func() (t [256]bool) {
+	for c := range ' ' + 1 {
+		t[c] = true
+	}
+	t['j'], t['J'], t['&'] = true, true, true
+	return t
+}()
 
 // watchFirst holds the first bytes of the watched attribute names.
 var watchFirst = func() (t [256]bool) {
@@ -659,10 +681,10 @@ func (f *Filter) recordAttrs(d []byte, i int) (end int, self bool) {
 // (style, the only five-letter watched name besides handlers) needs a '(' for url() and image-set(), or an '&'
 // for an entity-encoded one (a CSS-escaped paren opens no function).
 func valueMayLoad(name, v []byte) bool {
-	if isHandler(name) {
+	switch {
+	case isHandler(name):
 		return len(v) > 0 // script text: the script classifier decides
-	}
-	if len(name) == 5 {
+	case len(name) == 5:
 		return bytes.IndexByte(v, '(') >= 0 || bytes.IndexByte(v, '&') >= 0
 	}
 	return len(v) > 0

@@ -21,9 +21,70 @@ func watched(k kind, name []byte) bool {
 	case 5:
 		return eqFold(name, "style")
 	case 4:
-		return k == kA && eqFold(name, "ping")
+		return k == kA && (eqFold(name, "ping") || eqFold(name, "href"))
 	case 10:
-		return (k == kTableish || k == kBody) && eqFold(name, "background")
+		return (k == kTableish || k == kBody) && eqFold(name, "background") ||
+			k == kA && eqFold(name, "xlink:href") || (k == kForm || k == kInput) && eqFold(name, "formaction")
+	case 6:
+		return k == kForm && eqFold(name, "action")
+	}
+	return false
+}
+
+// navigation reports whether a watched attribute is a URL followed on a
+// click or a submit (href, xlink:href, action, formaction): only a
+// javascript: URL in it runs anything, as an inline script.
+func navigation(name []byte) bool {
+	switch len(name) {
+	case 4:
+		return eqFold(name, "href")
+	case 6:
+		return eqFold(name, "action")
+	case 10:
+		return eqFold(name, "xlink:href") || eqFold(name, "formaction")
+	}
+	return false
+}
+
+// mayBeJavascript is the fast path's look at a raw navigation URL: false
+// when it cannot be a javascript: URL; true when it is one or may be (a
+// character reference in the scheme: the state machine decodes it).
+// URL parsing drops leading C0 controls and spaces, and tabs and newlines
+// anywhere.
+func mayBeJavascript(v []byte) bool {
+	const js = "javascript:"
+	n := 0
+	for _, c := range v {
+		switch {
+		case n == 0 && c <= ' ', c == '\t' || c == '\n' || c == '\r':
+		case c == '&':
+			return true
+		case c|0x20 == js[n]:
+			if n++; n == len(js) {
+				return true
+			}
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// isJavascript reports whether a decoded URL is a javascript: URL, as the
+// URL parser reads its scheme.
+func isJavascript(u []byte) bool {
+	const js = "javascript:"
+	n := 0
+	for _, c := range u {
+		switch {
+		case n == 0 && c <= ' ', c == '\t' || c == '\n' || c == '\r':
+		case c|0x20 == js[n] && (c != ':' || n == len(js)-1):
+			if n++; n == len(js) {
+				return true
+			}
+		default:
+			return false
+		}
 	}
 	return false
 }
@@ -71,6 +132,12 @@ func (f *Filter) watchVerdict(name, raw []byte) Verdict {
 	}
 	if presentationURL(name) {
 		return f.styleVerdict(val) // a CSS value
+	}
+	if navigation(name) {
+		if isJavascript(val) {
+			return f.policy.URL(val)
+		}
+		return Verdict{}
 	}
 	switch len(name) {
 	case 5:
