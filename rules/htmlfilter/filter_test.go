@@ -486,3 +486,26 @@ func TestForeignContextLeaks(t *testing.T) {
 		}
 	}
 }
+
+func TestJavascriptURL(t *testing.T) {
+	for _, c := range []struct {
+		u          string
+		refs, want bool
+	}{
+		{"javascript:x()", false, true},
+		{" \x01JavaScript:x()", false, true},
+		{"java\tscr\nipt:x()", false, true},
+		{"javascript\x1ax()", false, false},
+		{"javascripts:x()", false, false},
+		{"javascript", false, false},
+		{"/javascript:x()", false, false},
+		{"#top", true, false},
+		{"jav&#x61;script:x()", true, true},
+		{"jav&#x61;script:x()", false, false},
+		{"", true, false},
+	} {
+		if got := javascriptURL([]byte(c.u), c.refs); got != c.want {
+			t.Errorf("javascriptURL(%q, %v) = %v", c.u, c.refs, got)
+		}
+	}
+}

@@ -580,7 +580,7 @@ func skipAttrs(d []byte, i int, k kind, watch bool) (end int, self, loads bool) 
 // page's attributes; the first byte of the value rules out nearly all of
 // them ('/', '#', 'h') before the call.
 func navMayRun(name, v []byte) bool {
-	return navigation(name) && mayBeJavascript(v)
+	return navigation(name) && javascriptURL(v, true)
 }
 
 // jsLead holds the bytes a raw javascript: URL may start with: its 'j',

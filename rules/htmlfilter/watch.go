@@ -46,39 +46,20 @@ func navigation(name []byte) bool {
 	return false
 }
 
-// mayBeJavascript is the fast path's look at a raw navigation URL: false
-// when it cannot be a javascript: URL; true when it is one or may be (a
-// character reference in the scheme: the state machine decodes it).
-// URL parsing drops leading C0 controls and spaces, and tabs and newlines
-// anywhere.
-func mayBeJavascript(v []byte) bool {
-	const js = "javascript:"
-	n := 0
-	for _, c := range v {
-		switch {
-		case n == 0 && c <= ' ', c == '\t' || c == '\n' || c == '\r':
-		case c == '&':
-			return true
-		case c|0x20 == js[n]:
-			if n++; n == len(js) {
-				return true
-			}
-		default:
-			return false
-		}
-	}
-	return false
-}
-
-// isJavascript reports whether a decoded URL is a javascript: URL, as the
-// URL parser reads its scheme.
-func isJavascript(u []byte) bool {
+// javascriptURL reports whether u is a javascript: URL, as the URL parser
+// reads its scheme: leading C0 controls and spaces are dropped, and tabs
+// and newlines anywhere. With refs (a raw value, on the fast path) a '&'
+// answers true: a character reference may hide the scheme, and the state
+// machine decodes it.
+func javascriptURL(u []byte, refs bool) bool {
 	const js = "javascript:"
 	n := 0
 	for _, c := range u {
 		switch {
 		case n == 0 && c <= ' ', c == '\t' || c == '\n' || c == '\r':
-		case c|0x20 == js[n] && (c != ':' || n == len(js)-1):
+		case refs && c == '&':
+			return true
+		case n < len(js)-1 && c|0x20 == js[n], n == len(js)-1 && c == ':':
 			if n++; n == len(js) {
 				return true
 			}
@@ -134,7 +115,7 @@ func (f *Filter) watchVerdict(name, raw []byte) Verdict {
 		return f.styleVerdict(val) // a CSS value
 	}
 	if navigation(name) {
-		if isJavascript(val) {
+		if javascriptURL(val, false) {
 			return f.policy.URL(val)
 		}
 		return Verdict{}
