@@ -168,6 +168,34 @@ type scriptMatch struct {
 	sig    string
 }
 
+// containsSig reports whether normalised script text n holds signature s.
+// A strong signature that starts or ends as a hostname does must start or
+// end one: "notgoogle-analytics.com" and "alb.reddit.com00000" name other
+// hosts (FuzzFilterRules found the second, which no browser sends to
+// Reddit), while "alb.reddit.com." is Reddit's. Weak signatures are words
+// of a snippet, matched anywhere.
+func containsSig(n, s string, strong bool) bool {
+	if !strong {
+		return strings.Contains(n, s)
+	}
+	isHost := func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' }
+	for i := 0; ; {
+		j := strings.Index(n[i:], s)
+		if j < 0 {
+			return false
+		}
+		j += i
+		e := j + len(s)
+		startOK := !isHost(s[0]) || j == 0 || !isHost(n[j-1])
+		endOK := !isHost(s[len(s)-1]) || e == len(n) ||
+			!isHost(n[e]) && !(n[e] == '.' && e+1 < len(n) && isHost(n[e+1]))
+		if startOK && endOK {
+			return true
+		}
+		i = j + 1
+	}
+}
+
 func tableScript(text string) []scriptMatch {
 	n := normScript(text)
 	var out []scriptMatch
@@ -175,14 +203,14 @@ func tableScript(text string) []scriptMatch {
 		v := &trackerTable[i]
 		m := scriptMatch{v: v}
 		for _, s := range v.strong {
-			if strings.Contains(n, s) {
+			if containsSig(n, s, true) {
 				m.strong, m.sig = true, s
 				break
 			}
 		}
 		if !m.strong {
 			for _, s := range v.weak {
-				if strings.Contains(n, s) {
+				if containsSig(n, s, false) {
 					m.sig = s
 					break
 				}
