@@ -178,7 +178,9 @@ func containsSig(n, s string, strong bool) bool {
 	if !strong {
 		return strings.Contains(n, s)
 	}
-	isHost := func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' }
+	// Non-ASCII continues a hostname too (an IDN label: "a00éalb.reddit.com"
+	// is no Reddit host).
+	isHost := func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c >= 0x80 }
 	for i := 0; ; {
 		j := strings.Index(n[i:], s)
 		if j < 0 {
