@@ -168,35 +168,60 @@ type scriptMatch struct {
 	sig    string
 }
 
-// containsSig reports whether normalised script text n holds signature s.
-// A strong signature that starts or ends as a hostname does must start or
-// end one: "notgoogle-analytics.com" and "alb.reddit.com00000" name other
-// hosts (FuzzFilterRules found the second, which no browser sends to
-// Reddit), while "alb.reddit.com." is Reddit's. Weak signatures are words
-// of a snippet, matched anywhere.
-func containsSig(n, s string, strong bool) bool {
+// containsSig finds signature s in normalised script text n. A weak
+// signature (a word of a snippet) is matched anywhere. A strong one that is
+// a hostname (or starts with one) must be one: "notgoogle-analytics.com" and
+// "alb.reddit.com00000" name other hosts, "a00éalb.reddit.com" an IDN, while
+// "alb.reddit.com." is Reddit's. Found, it is at a host position when a URL
+// read from the string around it has it as its host: after "//", at the
+// start of the string, after a scheme or leading slashes; a hostname in a
+// path or a query ("x/alb.reddit.com", "?ref=alb.reddit.com") is found but
+// loads nothing by itself. FuzzFilterRules found each of these shapes.
+func containsSig(n, s string, strong bool) (found, hostPos bool) {
 	if !strong {
-		return strings.Contains(n, s)
+		return strings.Contains(n, s), false
 	}
-	// Non-ASCII continues a hostname too (an IDN label: "a00éalb.reddit.com"
-	// is no Reddit host).
+	// Non-ASCII continues a hostname too (an IDN label).
 	isHost := func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c >= 0x80 }
+	hostSig := isHost(s[0]) && strings.Contains(s[:strings.IndexAny(s+"/(?", "/(?")], ".")
 	for i := 0; ; {
 		j := strings.Index(n[i:], s)
 		if j < 0 {
-			return false
+			return found, false
 		}
 		j += i
-		e := j + len(s)
-		startOK := !isHost(s[0]) || j == 0 || !isHost(n[j-1])
-		endOK := !isHost(s[len(s)-1]) || e == len(n) ||
-			!isHost(n[e]) && !(n[e] == '.' && e+1 < len(n) && isHost(n[e+1]))
-		if startOK && endOK {
-			return true
-		}
 		i = j + 1
+		e := j + len(s)
+		if isHost(s[0]) && j > 0 && isHost(n[j-1]) ||
+			isHost(s[len(s)-1]) && e < len(n) && (isHost(n[e]) || n[e] == '.' && e+1 < len(n) && isHost(n[e+1])) {
+			continue // part of another name
+		}
+		found = true
+		if !hostSig {
+			return true, true
+		}
+		// The string around it, and what precedes its hostname (with
+		// its subdomains) there.
+		a := j
+		for a > 0 && (isHost(n[a-1]) || n[a-1] == '.') {
+			a--
+		}
+		r := a
+		for r > 0 && !strings.ContainsRune(oracleRunDelims, rune(n[r-1])) {
+			r--
+		}
+		if pre := n[r:a]; strings.HasSuffix(pre, "//") || oracleHostPrefix.MatchString(pre) {
+			return true, true
+		}
 	}
 }
+
+// oracleRunDelims end a string that may hold a URL in normalised script
+// text; oracleHostPrefix is what may precede the host of a URL there (a
+// scheme, slashes, both or nothing).
+const oracleRunDelims = "'\"` \t\n\r\f()[]{},;<>\\"
+
+var oracleHostPrefix = regexp.MustCompile(`^([a-z][a-z0-9+.\-]*:)?/*$`)
 
 func tableScript(text string) []scriptMatch {
 	n := normScript(text)
@@ -205,14 +230,18 @@ func tableScript(text string) []scriptMatch {
 		v := &trackerTable[i]
 		m := scriptMatch{v: v}
 		for _, s := range v.strong {
-			if containsSig(n, s, true) {
+			found, hostPos := containsSig(n, s, true)
+			if hostPos {
 				m.strong, m.sig = true, s
 				break
 			}
+			if found && m.sig == "" {
+				m.sig = s // a hostname in a path or a query: removal tolerated, not required
+			}
 		}
-		if !m.strong {
+		if m.sig == "" {
 			for _, s := range v.weak {
-				if containsSig(n, s, false) {
+				if found, _ := containsSig(n, s, false); found {
 					m.sig = s
 					break
 				}
