@@ -35,14 +35,18 @@ func (rw *responseWriter) headerPage() *rules.Page {
 func (rw *responseWriter) filterNavigationHeaders() {
 	h := rw.Header()
 	refresh, spec := h["Refresh"], h["Speculation-Rules"]
-	if len(refresh) == 0 && len(spec) == 0 || rw.headerPage().Permissive() {
+	if len(refresh) == 0 && len(spec) == 0 {
+		return
+	}
+	p := rw.headerPage()
+	if p.Permissive() {
 		return
 	}
 	if len(spec) > 0 {
 		delete(h, "Speculation-Rules")
 	}
 	for _, v := range refresh {
-		if u := htmlfilter.RefreshURL([]byte(v)); len(u) > 0 && rw.linkPage.URL(u).Block {
+		if u := htmlfilter.RefreshURL([]byte(v)); len(u) > 0 && p.URL(u).Block {
 			delete(h, "Refresh")
 			return
 		}

@@ -144,11 +144,12 @@ func (p *Page) Permissive() bool { return !p.deniesAny }
 // costs only pages that are broken already.
 //
 // A base that comes after relative URLs or scripts were classified is
-// refused (the element is to go) when it could make them a vendor's: a browser may resolve
-// them against it, since an img fetches its URL only once the parser yields
-// (HTML "update the image data" awaits a stable state), by which time a later
-// base may be parsed. Only an http(s) base on a host that no vendor rule
-// names keeps every relative URL off vendors' hosts.
+// refused (the element is to go) when it could make them a vendor's: a
+// browser may resolve them against it, since an img fetches its URL only
+// once the parser yields (HTML "update the image data" awaits a stable
+// state), by which time a later base may be parsed. Only an http(s) base on
+// a host that no vendor rule names keeps every relative URL off vendors'
+// hosts.
 func (p *Page) SetBase(href []byte) htmlfilter.Verdict {
 	if p.baseSet {
 		return htmlfilter.Verdict{}

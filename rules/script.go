@@ -478,10 +478,7 @@ func (p *Page) classifyRun(run []byte, hostAt int) int32 {
 		buf = append(append(buf, "https://"...), run...)
 	}
 	p.runBuf = buf
-	if v, ok := p.fastAbsolute(buf, len("https://")); ok {
-		return v
-	}
-	if v, parsed := p.slowAbsolute(string(buf)); parsed {
+	if v, parsed := p.httpsURL(buf); parsed {
 		return v
 	}
 	a := hostAt // back to where the hostname starts (a subdomain, "notfacebook")
@@ -493,9 +490,15 @@ func (p *Page) classifyRun(run []byte, hostAt int) int32 {
 	}
 	buf = append(append(buf[:0], "https://"...), run[a:]...)
 	p.runBuf = buf
-	if v, ok := p.fastAbsolute(buf, len("https://")); ok {
-		return v
-	}
-	v, _ := p.slowAbsolute(string(buf))
+	v, _ := p.httpsURL(buf)
 	return v
+}
+
+// httpsURL classifies an "https://..." URL built by classifyRun: the vendor
+// index (or -1), and whether it parsed.
+func (p *Page) httpsURL(u []byte) (int32, bool) {
+	if v, ok := p.fastAbsolute(u, len("https://")); ok {
+		return v, true
+	}
+	return p.slowAbsolute(string(u))
 }

@@ -190,7 +190,7 @@ func (f *Filter) onEndTag() {
 	case kIntegration, kTitle:
 		// Likewise only the innermost one's own end tag: a browser
 		// ignores </desc> in <foreignObject> (both are special).
-		if f.ipDepth > 0 && uint8(f.ipNames>>(4*(f.ipDepth-1))&0xf) == f.ipName {
+		if f.ipDepth > 0 && f.innermostIntegration() == f.ipName {
 			f.ipDepth--
 		}
 	}
@@ -204,6 +204,15 @@ func (f *Filter) innermostForeign() kind {
 		return kMath
 	}
 	return kSvg
+}
+
+// innermostIntegration is the integrationName of the innermost open
+// integration point (ipDepth > 0), or 0 when deeper than ipNames follows.
+func (f *Filter) innermostIntegration() uint8 {
+	if f.ipDepth > 16 {
+		return 0
+	}
+	return uint8(f.ipNames >> (4 * (f.ipDepth - 1)) & 0xf)
 }
 
 func (f *Filter) guard(k kind) {
