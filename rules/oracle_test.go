@@ -170,9 +170,9 @@ type scriptMatch struct {
 
 // containsSig finds signature s in normalised script text n. A weak
 // signature (a word of a snippet) is matched anywhere. A strong one that is
-// a hostname (or starts with one) must be one: "notgoogle-analytics.com" and
-// "alb.reddit.com00000" name other hosts, "a00éalb.reddit.com" an IDN, while
-// "alb.reddit.com." is Reddit's. Found, it is at a host position when a URL
+// a hostname (or starts with one) must be one: "notgoogle-analytics.com",
+// "alb.reddit.com00000" and "alb.reddit.com+0" name other hosts,
+// "a00éalb.reddit.com" an IDN, while "alb.reddit.com." is Reddit's. Found, it is at a host position when a URL
 // read from the string around it has it as its host: after "//", at the
 // start of the string, after a scheme or leading slashes; a hostname in a
 // path or a query ("x/alb.reddit.com", "?ref=alb.reddit.com") is found but
@@ -192,8 +192,14 @@ func containsSig(n, s string, strong bool) (found, hostPos bool) {
 		j += i
 		i = j + 1
 		e := j + len(s)
+		// A hostname ends where a URL's host does (RFC 3986 §3.2.2, WHATWG
+		// host state): at a port, a path, a query, a fragment, or the end
+		// of the string; "alb.reddit.com+0000" is another host.
+		ends := func(e int) bool {
+			return e == len(n) || strings.IndexByte(":/?#\\"+oracleRunDelims, n[e]) >= 0
+		}
 		if isHost(s[0]) && j > 0 && isHost(n[j-1]) ||
-			isHost(s[len(s)-1]) && e < len(n) && (isHost(n[e]) || n[e] == '.' && e+1 < len(n) && isHost(n[e+1])) {
+			isHost(s[len(s)-1]) && !ends(e) && !(n[e] == '.' && ends(e+1)) {
 			continue // part of another name
 		}
 		found = true
