@@ -184,6 +184,12 @@ func containsSig(n, s string, strong bool) (found, hostPos bool) {
 	// Non-ASCII continues a hostname too (an IDN label).
 	isHost := func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c >= 0x80 }
 	hostSig := isHost(s[0]) && strings.Contains(s[:strings.IndexAny(s+"/(?", "/(?")], ".")
+	// A hostname ends where a URL's host does (RFC 3986 §3.2.2, WHATWG host
+	// state): at a port, a path, a query, a fragment, or the end of the
+	// string; "alb.reddit.com+0000" is another host.
+	ends := func(e int) bool {
+		return e == len(n) || strings.IndexByte(":/?#\\"+oracleRunDelims, n[e]) >= 0
+	}
 	for i := 0; ; {
 		j := strings.Index(n[i:], s)
 		if j < 0 {
@@ -192,12 +198,6 @@ func containsSig(n, s string, strong bool) (found, hostPos bool) {
 		j += i
 		i = j + 1
 		e := j + len(s)
-		// A hostname ends where a URL's host does (RFC 3986 §3.2.2, WHATWG
-		// host state): at a port, a path, a query, a fragment, or the end
-		// of the string; "alb.reddit.com+0000" is another host.
-		ends := func(e int) bool {
-			return e == len(n) || strings.IndexByte(":/?#\\"+oracleRunDelims, n[e]) >= 0
-		}
 		if isHost(s[0]) && j > 0 && isHost(n[j-1]) ||
 			isHost(s[len(s)-1]) && !ends(e) && !(n[e] == '.' && ends(e+1)) {
 			continue // part of another name
@@ -213,7 +213,7 @@ func containsSig(n, s string, strong bool) (found, hostPos bool) {
 			a--
 		}
 		r := a
-		for r > 0 && !strings.ContainsRune(oracleRunDelims, rune(n[r-1])) {
+		for r > 0 && strings.IndexByte(oracleRunDelims, n[r-1]) < 0 {
 			r--
 		}
 		if pre := n[r:a]; strings.HasSuffix(pre, "//") || oracleHostPrefix.MatchString(pre) {

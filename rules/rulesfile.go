@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/net/idna"
+
+	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
 // Vendor is one tracker vendor (or a necessary service that must never be touched).
@@ -38,7 +40,7 @@ const (
 	VendorLateBase   = "late-base"   // a <base href> after URLs it could resolve to a vendor's host
 )
 
-var reservedVendors = []string{VendorInvalidURL, VendorLateBase, "oversize", "ambiguous"}
+var reservedVendors = []string{VendorInvalidURL, VendorLateBase, htmlfilter.VendorOversize, htmlfilter.VendorAmbiguous}
 
 // Rules is a compiled, immutable rule set, safe for concurrent use.
 type Rules struct {

@@ -183,6 +183,8 @@ func TestParseErrors(t *testing.T) {
 		{"disable nosuch", `f.rules:1: disable: unknown vendor "nosuch"`},
 		{"vendor X {\n}", `f.rules:1: invalid vendor id "X" (want [a-z0-9][a-z0-9_-]*, at most 64 bytes)`},
 		{"vendor invalid-url {\n}", `f.rules:1: vendor id "invalid-url" is reserved`},
+		{"vendor late-base {\n}", `f.rules:1: vendor id "late-base" is reserved`},
+		{"vendor oversize {\n}", `f.rules:1: vendor id "oversize" is reserved`},
 		{"category 1x", `f.rules:1: invalid category id "1x" (want [a-z][a-z0-9_-]*, at most 64 bytes)`},
 		{"category", `f.rules:1: category: expected an id and an optional name`},
 		{"vendor x {\n category analytics\n category advertising\n}", `f.rules:3: duplicate category`},
