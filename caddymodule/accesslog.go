@@ -82,10 +82,10 @@ func (f requestFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 }
 
 // observe records a filtered response: the metrics, and in its access log
-// entry consent_removed ({vendor: count}) and consent_set_cookies_removed
-// (when any).
+// entry consent_removed ({vendor: count}), consent_set_cookies_removed
+// (when any) and consent_replayed (when the page cache wrote it).
 func (rw *responseWriter) observe() {
-	removed := rw.filter.Removed()
+	removed := rw.replay.Removed()
 	if m := rw.h.metrics; m != nil {
 		m.observeFiltered(rw.h.rules.FormatSet(rw.granted), removed, rw.in, rw.out.n, rw.out.clock.spent())
 	}
@@ -93,13 +93,14 @@ func (rw *responseWriter) observe() {
 		// A copy: the access log is written after the handler returns,
 		// when the filter (and its slice) already serves another response.
 		extra.Set(zapcore.Field{Key: "consent_removed", Type: zapcore.InlineMarshalerType,
-			Interface: responseFields{removed: removals(slices.Clone(removed)), setCookies: len(rw.setCookies)}})
+			Interface: responseFields{removed: removals(slices.Clone(removed)), setCookies: len(rw.setCookies), replayed: rw.replay.Replayed()}})
 	}
 }
 
 type responseFields struct {
 	removed    removals
 	setCookies int
+	replayed   bool // written from the page cache
 }
 
 func (f responseFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
@@ -108,6 +109,9 @@ func (f responseFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	}
 	if f.setCookies > 0 {
 		enc.AddInt("consent_set_cookies_removed", f.setCookies)
+	}
+	if f.replayed {
+		enc.AddBool("consent_replayed", true)
 	}
 	return nil
 }

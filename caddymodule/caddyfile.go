@@ -39,6 +39,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    gpc    on|off
 //	    cache  private|vary
 //	    max_decoded <size>
+//	    page_cache  <size>|off
 //	    click_ids   off | [default] <name|prefix*>...
 //	    collector   <path[*]> <category|vendor>
 //	    endpoint    <path>
@@ -86,6 +87,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.parseCache(d)
 		case "max_decoded":
 			err = h.parseMaxDecoded(d)
+		case "page_cache":
+			err = h.parsePageCache(d)
 		case "click_ids":
 			err = h.parseClickIDs(d)
 		case "collector":
@@ -278,6 +281,26 @@ func (h *Handler) parseMaxDecoded(d *caddyfile.Dispenser) error {
 		return d.Errf("max_decoded must be a positive size, got %q", v)
 	}
 	h.MaxDecoded = int64(size)
+	return nil
+}
+
+func (h *Handler) parsePageCache(d *caddyfile.Dispenser) error {
+	if h.PageCache != 0 {
+		return d.Err("page_cache already set")
+	}
+	v, err := singleArg(d)
+	if err != nil {
+		return err
+	}
+	if v == "off" {
+		h.PageCache = -1
+		return nil
+	}
+	size, err := humanize.ParseBytes(v)
+	if err != nil || size < 1<<20 || size > math.MaxInt64 {
+		return d.Errf("page_cache must be off or a size of at least 1MiB, got %q", v)
+	}
+	h.PageCache = int64(size)
 	return nil
 }
 

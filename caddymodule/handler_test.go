@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -787,4 +788,84 @@ func hasToken(vals []string, tok string) bool {
 		}
 	}
 	return false
+}
+
+// TestPageCache: the same page for the same visitor state is written from
+// the page cache from its third sighting on (seen, recorded, replayed),
+// byte for byte as filtered; a page the origin marks no-store or private,
+// or asked for with credentials, never is; a page that changes is
+// filtered anew; page_cache off turns it off.
+func TestPageCache(t *testing.T) {
+	replayed := func(logs *observer.ObservedLogs) []bool {
+		var r []bool
+		for _, e := range logs.TakeAll() {
+			if e.Message == "filtered" {
+				r = append(r, e.ContextMap()["replayed"].(bool))
+			}
+		}
+		return r
+	}
+	run := func(t *testing.T, h *Handler, url, auth string, origin func(http.ResponseWriter, *http.Request) error) string {
+		t.Helper()
+		req := httptest.NewRequest("GET", url, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec, err := serve(h, req, origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.pages.Wait()
+		return rec.Body.String()
+	}
+	t.Run("replays", func(t *testing.T) {
+		h, logs := newTestHandler(t, nil)
+		var bodies []string
+		for range 4 {
+			bodies = append(bodies, run(t, h, "http://shop.example/p", "", htmlOrigin(trackedDoc)))
+		}
+		if got, want := replayed(logs), []bool{false, false, true, true}; !slices.Equal(got, want) {
+			t.Errorf("replayed %v, want %v", got, want)
+		}
+		for i, b := range bodies {
+			if b != bodies[0] || strings.Contains(b, pixelHost) || !strings.Contains(b, benignHTML) {
+				t.Errorf("response %d:\n%s\nfirst:\n%s", i, b, bodies[0])
+			}
+		}
+		// Another query is another document; another consent another key.
+		run(t, h, "http://shop.example/p?q=1", "", htmlOrigin(trackedDoc))
+		if got := replayed(logs); !slices.Equal(got, []bool{false}) {
+			t.Errorf("another query: replayed %v", got)
+		}
+		// The page changes: filtered anew, the tracker still goes.
+		changed := strings.Replace(trackedDoc, "<title>t</title>", "<title>u</title>"+pixelTag, 1)
+		b := run(t, h, "http://shop.example/p", "", htmlOrigin(changed))
+		if got := replayed(logs); !slices.Equal(got, []bool{false}) || strings.Contains(b, pixelHost) || !strings.Contains(b, "<title>u</title>") {
+			t.Errorf("changed page: replayed %v:\n%s", got, b)
+		}
+	})
+	for _, c := range []struct {
+		name, auth string
+		hdr        []string
+	}{
+		{"no-store", "", []string{"Cache-Control", "max-age=0, No-Store"}},
+		{"private", "", []string{"Cache-Control", `private="Set-Cookie"`}},
+		{"credentials", "Basic YTpi", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h, logs := newTestHandler(t, nil)
+			for range 4 {
+				run(t, h, "http://shop.example/p", c.auth, htmlOrigin(trackedDoc, c.hdr...))
+			}
+			if got := replayed(logs); slices.Contains(got, true) || len(got) != 4 {
+				t.Errorf("replayed %v", got)
+			}
+		})
+	}
+	t.Run("off", func(t *testing.T) {
+		h, _ := newTestHandler(t, func(h *Handler) { h.PageCache = -1 })
+		if h.pages != nil {
+			t.Fatal("page_cache -1 made a cache")
+		}
+	})
 }

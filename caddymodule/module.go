@@ -5,6 +5,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -55,6 +56,11 @@ type Handler struct {
 	// first MiB the decoded size may also be at most 100 times the encoded
 	// bytes read so far, whatever this cap.
 	MaxDecoded int64 `json:"max_decoded,omitempty"`
+	// PageCache bounds, in bytes, the page cache: pages remembered with
+	// what the filter made of them, so that the same page for the same
+	// consent costs a comparison instead of a scan (rules.PageCache).
+	// 0 means the default (64 MiB), -1 turns it off.
+	PageCache int64 `json:"page_cache,omitempty"`
 	// ClickIDs are the query parameters removed from request URLs while
 	// advertising is denied: names, or prefixes ending in '*' ("utm_*").
 	// "default" stands for rules.DefaultClickIDs; empty means the defaults;
@@ -103,6 +109,7 @@ type Handler struct {
 	google   rules.VendorSet // Google's tags, kept in Consent Mode "advanced"
 	allSet   rules.Set       // every category: a visitor who denies nothing
 	csp      *cspCache
+	pages    *rules.PageCache // nil: off
 	// cspCount counts a CSP violation report per vendor.
 	cspCount func(vendor string)
 	gpc      bool
@@ -119,6 +126,10 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 		New: func() caddy.Module { return new(Handler) },
 	}
 }
+
+// defaultPageCache is the page cache's default bound: a hundred pages of
+// 300 KiB, in and out.
+const defaultPageCache = 64 << 20
 
 const (
 	modeStrip     = "strip"
@@ -176,6 +187,14 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	// BenchmarkSourceCache).
 	if err := rs.EnableSourceCache(4 << 20); err != nil {
 		return fmt.Errorf("consent: source cache: %w", err)
+	}
+	if h.PageCache >= 0 {
+		size := cmp.Or(h.PageCache, defaultPageCache)
+		// A page is remembered whole, input and output: none over 1 MiB
+		// (few are), nor over an eighth of the cache.
+		if h.pages, err = rules.NewPageCache(size, int(min(1<<20, size/8))); err != nil {
+			return fmt.Errorf("consent: page cache: %w", err)
+		}
 	}
 	if h.metrics, err = newMetrics(ctx.GetMetricsRegistry(), rs); err != nil {
 		return err
@@ -247,6 +266,9 @@ func (h *Handler) Validate() error {
 	}
 	if h.MaxDecoded < 0 {
 		return fmt.Errorf("consent: max_decoded must be positive, got %d", h.MaxDecoded)
+	}
+	if h.PageCache < -1 {
+		return fmt.Errorf("consent: page_cache must be a size or -1 (off), got %d", h.PageCache)
 	}
 	if !isToken(h.Cookie) {
 		// RFC 6265 §4.1.1: cookie-name is an RFC 2616 token.
@@ -560,9 +582,19 @@ func stripETagSuffix(h http.Header, key, suffix string) bool {
 	return true
 }
 
+// Cleanup stops the page cache's goroutines and frees its memory when the
+// config that made the handler is unloaded.
+func (h *Handler) Cleanup() error {
+	if h.pages != nil {
+		h.pages.Close()
+	}
+	return nil
+}
+
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddy.Validator             = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )

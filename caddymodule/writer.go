@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"net/http"
@@ -60,14 +61,18 @@ type responseWriter struct {
 	disabled   bool // next failed: write nothing more
 	refused    error
 
-	filter   *htmlfilter.Filter
-	page     *rules.Page // the filter's classifier, kept with its buffers across responses
-	tc       transcoder  // in front of the filter: any encoding in, UTF-8 out
-	linkPage *rules.Page // classifies URLs in header fields (Link, Refresh); headerPage makes it
-	dec      *decoder    // non-nil: the body is encoded and decoded before the filter
-	out      countingWriter
-	in       int64
-	declared int64 // the upstream body's length, -1 if not declared (or encoded)
+	filter *htmlfilter.Filter
+	page   *rules.Page  // the filter's classifier, kept with its buffers across responses
+	replay rules.Replay // in front of the filter: the page cache
+	key    []byte       // the page cache key, kept for its buffer
+	// replayable: the page may be kept in the page cache (replayable).
+	replayable bool
+	tc         transcoder  // in front of the filter: any encoding in, UTF-8 out
+	linkPage   *rules.Page // classifies URLs in header fields (Link, Refresh); headerPage makes it
+	dec        *decoder    // non-nil: the body is encoded and decoded before the filter
+	out        countingWriter
+	in         int64
+	declared   int64 // the upstream body's length, -1 if not declared (or encoded)
 }
 
 // countingWriter counts what reaches the next writer. For filtered bodies
@@ -150,12 +155,12 @@ func putResponseWriter(rw *responseWriter) {
 	if rw.dec != nil {
 		rw.dec.release()
 	}
-	f, page, early, prefix := rw.filter, rw.page, rw.out.early, rw.tc.prefix
+	f, page, early, prefix, key := rw.filter, rw.page, rw.out.early, rw.tc.prefix, rw.key
 	if f != nil {
 		// Drop references to the response; Reset runs again before reuse.
 		f.Reset(io.Discard, nil, htmlfilter.Options{})
 	}
-	*rw = responseWriter{filter: f, page: page}
+	*rw = responseWriter{filter: f, page: page, key: key[:0]}
 	rw.out.early = early[:0]
 	rw.tc.prefix = prefix[:0]
 	writerPool.Put(rw)
@@ -276,6 +281,7 @@ func (rw *responseWriter) decide(sniff []byte) {
 		if n, err := strconv.ParseInt(firstValue(h["Content-Length"]), 10, 64); err == nil && coding == "" {
 			rw.declared = n
 		}
+		rw.replayable = replayable(rw.r, h)
 		rw.variantHeaders()
 		// We send UTF-8 whatever the origin's encoding (transcoder).
 		h["Content-Type"] = []string{charset.RelabelContentType(ct)}
@@ -364,13 +370,61 @@ func (rw *responseWriter) startFilter(ct string) {
 			page.Exempt(rw.h.google)
 		}
 	}
+	sink := rw.replay.Sink(&rw.out)
 	if rw.filter == nil {
-		rw.filter = htmlfilter.New(&rw.out, page, opt)
+		rw.filter = htmlfilter.New(sink, page, opt)
 	} else {
-		rw.filter.Reset(&rw.out, page, opt)
+		rw.filter.Reset(sink, page, opt)
 	}
-	rw.tc.reset(rw.filter, ct)
+	var key []byte
+	if rw.replayable && rw.h.pages != nil {
+		key = rw.pageKey(opt)
+	}
+	rw.replay.Reset(rw.h.pages, key, rw.declared, rw.filter)
+	rw.tc.reset(&rw.replay, ct)
 	rw.filtering = true
+}
+
+// pageKey names everything the filter's output depends on besides the
+// document, for the page cache: the visitor's consent, the preludes (the
+// banner, Consent Mode's defaults and nonce) and the page's URL, which
+// also names the document. The rules, the mode and the dialect are the
+// handler's, whose cache it is.
+func (rw *responseWriter) pageKey(opt htmlfilter.Options) []byte {
+	k := binary.LittleEndian.AppendUint64(rw.key[:0], uint64(rw.granted))
+	for _, part := range [][]byte{opt.HeadPrelude, opt.BodyPrelude} {
+		k = binary.AppendUvarint(k, uint64(len(part)))
+		k = append(k, part...)
+	}
+	if rw.r.TLS != nil {
+		k = append(k, 's')
+	}
+	k = append(k, rw.r.Host...)
+	k = append(k, 0)
+	k = append(k, rw.r.URL.RequestURI()...)
+	rw.key = k
+	return k
+}
+
+// replayable reports whether a page may be kept in the page cache's memory
+// at all: not when the origin forbids storing it or marks it for one user
+// (no-store, private; RFC 9111 §5.2.2), nor for a request with
+// credentials. The cache never answers for the origin, but a page kept is
+// a page held in memory, for a while, by a process that promises not to
+// hold personal data.
+func replayable(r *http.Request, h http.Header) bool {
+	if r.Header.Get("Authorization") != "" {
+		return false
+	}
+	for _, v := range h["Cache-Control"] {
+		for d := range strings.SplitSeq(v, ",") {
+			name, _, _ := strings.Cut(strings.TrimSpace(d), "=")
+			if strings.EqualFold(name, "no-store") || strings.EqualFold(name, "private") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // pageURL is the document's URL as the browser sees it, against which
@@ -559,7 +613,7 @@ func (rw *responseWriter) finish() error {
 		rw.in = rw.dec.out
 	}
 	err := rw.tc.Close()
-	if ferr := rw.filter.Close(); err == nil {
+	if ferr := rw.replay.Close(); err == nil {
 		err = ferr
 	}
 	if err == nil && !rw.out.sent {
@@ -612,7 +666,8 @@ func (rw *responseWriter) logFiltered() {
 		zap.Int("status", status),
 		zap.Int64("bytes_in", rw.in),
 		zap.Int64("bytes_out", rw.out.n),
-		zap.Object("removed", removals(rw.filter.Removed())),
+		zap.Object("removed", removals(rw.replay.Removed())),
+		zap.Bool("replayed", rw.replay.Replayed()),
 	}
 	if n := len(rw.reqFilter.cookies); n > 0 {
 		fields = append(fields, zap.Int("cookies_removed", n))

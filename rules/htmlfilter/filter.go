@@ -146,6 +146,10 @@ func (f *Filter) Reset(w io.Writer, p Policy, o Options) {
 // Removed reports the blocked elements per vendor, in first-seen order.
 func (f *Filter) Removed() []Removal { return f.removed }
 
+// Copies reports whether f copies the document unchanged (its policy is
+// Permissive and there is no prelude to write).
+func (f *Filter) Copies() bool { return f.pass }
+
 // Write filters b. Everything decided is written on before Write returns;
 // only an undecided element (at most MaxBuffer bytes) stays behind.
 func (f *Filter) Write(b []byte) (int, error) {
