@@ -21,6 +21,11 @@
 // plain and consent in turn, three times); and RSS after 10,000 and
 // 100,000 requests.
 //
+// The consent proxy has its page cache (rules.PageCache), which the
+// bench's unchanging pages hit from their third request on; a fourth
+// proxy, consent with page_cache off, shows what a page that changes
+// every time costs (the filter's full scan).
+//
 // The floor (bench/caddy) is the least any HTML filter must do: it finds
 // every '<' of the body and passes the body on unchanged, Content-Length and
 // all. Its column shows how much of a target is left to any filter at all
@@ -67,6 +72,8 @@ const (
 	portMemory  = 18086
 	portFloor   = 18087
 	portGzipFlr = 18088
+	portCold    = 18089
+	portGzipCld = 18090
 )
 
 func main() {
@@ -104,7 +111,8 @@ func main() {
 	}
 	start(bin, dir, "origin", fmt.Sprintf(originConfig, portOrigin, site))
 	pid := start(bin, dir, "proxy", fmt.Sprintf(proxyConfig, portPlain, portOrigin, portConsent, portOrigin,
-		portFloor, portOrigin, portGzip, portOrigin, portGzipCon, portOrigin, portGzipFlr, portOrigin)).Process.Pid
+		portFloor, portOrigin, portGzip, portOrigin, portGzipCon, portOrigin, portGzipFlr, portOrigin,
+		portCold, portOrigin, portGzipCld, portOrigin)).Process.Pid
 	fmt.Printf("%s; proxy pid %d; %d rounds of %v, %d connections\n\n", machine(), pid, *rounds, *duration, *conns)
 
 	pages := []string{"small.html", "large.html"}
@@ -127,10 +135,10 @@ func main() {
 			}
 			return r
 		}
-		rows = append(rows, []string{name, f0(m[0]), f0(m[1]), cell(1), cell(2), target})
+		rows = append(rows, []string{name, f0(m[0]), f0(m[1]), cell(1), cell(2), cell(3), target})
 	}
-	proxies := []int{portPlain, portConsent, portFloor}
-	gzipped := []int{portGzip, portGzipCon, portGzipFlr}
+	proxies := []int{portPlain, portConsent, portFloor, portCold}
+	gzipped := []int{portGzip, portGzipCon, portGzipFlr, portGzipCld}
 	for _, page := range pages {
 		row("throughput "+page+" (req/s)", interleave(proxies, page, nil), true, ">= 0.90")
 	}
@@ -153,11 +161,11 @@ func main() {
 		mcs = append(mcs, rssPerSlowClient(bin, dir, "consent"))
 	}
 	mp, mc := median(mps), median(mcs)
-	rows = append(rows, []string{"RSS per in-flight 10 MiB response, 100 slow clients (KiB)", f0(mp), f0(mc), "", "", ""})
-	rows = append(rows, []string{"extra RSS per in-flight response with consent (KiB)", "", f0(mc - mp), "", "", "< 64"})
+	rows = append(rows, []string{"RSS per in-flight 10 MiB response, 100 slow clients (KiB)", f0(mp), f0(mc), "", "", "", ""})
+	rows = append(rows, []string{"extra RSS per in-flight response with consent (KiB)", "", f0(mc - mp), "", "", "", "< 64"})
 	if !*quick {
 		r10, r100 := rssGrowth(pid, portConsent)
-		rows = append(rows, []string{"RSS after 10,000 / 100,000 consent requests (MiB)", f1(r10), f1(r100), ratio(r100, r10), "", "no growth"})
+		rows = append(rows, []string{"RSS after 10,000 / 100,000 consent requests (MiB)", f1(r10), f1(r100), ratio(r100, r10), "", "", "no growth"})
 	}
 	printTable(rows)
 }
@@ -244,6 +252,21 @@ const proxyConfig = globalOptions + `:%d {
 	bind 127.0.0.1
 	encode gzip
 	bench_floor
+	reverse_proxy 127.0.0.1:%d
+}
+:%d {
+	bind 127.0.0.1
+	consent {
+		page_cache off
+	}
+	reverse_proxy 127.0.0.1:%d
+}
+:%d {
+	bind 127.0.0.1
+	encode gzip
+	consent {
+		page_cache off
+	}
 	reverse_proxy 127.0.0.1:%d
 }
 `
@@ -558,7 +581,7 @@ func f0(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) }
 func f1(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 
 func printTable(rows [][]string) {
-	head := []string{"measure", "without consent", "with consent", "ratio (by round)", "floor ratio (by round)", "target"}
+	head := []string{"measure", "without consent", "with consent", "ratio (by round)", "floor ratio (by round)", "no page cache ratio (by round)", "target"}
 	w := make([]int, len(head))
 	for _, r := range append([][]string{head}, rows...) {
 		for i, c := range r {

@@ -862,6 +862,26 @@ func TestPageCache(t *testing.T) {
 			}
 		})
 	}
+	t.Run("aborted", func(t *testing.T) {
+		// Recordings of responses that never end are given up: the page
+		// is recorded and replayed once responses end again.
+		h, logs := newTestHandler(t, nil)
+		for range 6 {
+			func() {
+				defer func() { _ = recover() }()
+				_, _ = serve(h, httptest.NewRequest("GET", "http://shop.example/p", nil), func(w http.ResponseWriter, r *http.Request) error {
+					_ = htmlOrigin(trackedDoc)(w, r)
+					panic(http.ErrAbortHandler)
+				})
+			}()
+		}
+		for range 3 {
+			run(t, h, "http://shop.example/p", "", htmlOrigin(trackedDoc))
+		}
+		if got := replayed(logs); !slices.Equal(got, []bool{false, true, true}) {
+			t.Errorf("after aborted responses: replayed %v", got)
+		}
+	})
 	t.Run("off", func(t *testing.T) {
 		h, _ := newTestHandler(t, func(h *Handler) { h.PageCache = -1 })
 		if h.pages != nil {

@@ -155,6 +155,7 @@ func putResponseWriter(rw *responseWriter) {
 	if rw.dec != nil {
 		rw.dec.release()
 	}
+	rw.replay.Release()
 	f, page, early, prefix, key := rw.filter, rw.page, rw.out.early, rw.tc.prefix, rw.key
 	if f != nil {
 		// Drop references to the response; Reset runs again before reuse.
@@ -397,7 +398,9 @@ func (rw *responseWriter) pageKey(opt htmlfilter.Options) []byte {
 		k = append(k, part...)
 	}
 	if rw.r.TLS != nil {
-		k = append(k, 's')
+		k = append(k, "https://"...)
+	} else {
+		k = append(k, "http://"...)
 	}
 	k = append(k, rw.r.Host...)
 	k = append(k, 0)

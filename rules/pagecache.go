@@ -303,6 +303,14 @@ func (r *Replay) abandon() {
 	r.c.unclaim(r.h)
 }
 
+// Release ends r's part in a document that is not closed (the response was
+// aborted): a recording in progress is dropped.
+func (r *Replay) Release() {
+	if r.mode == recording {
+		r.abandon()
+	}
+}
+
 // Close ends the document: the rest of the remembered output, or the live
 // filter's end. A recording that ended well is remembered.
 func (r *Replay) Close() error {
@@ -328,7 +336,7 @@ func (r *Replay) Close() error {
 				key: bytes.Clone(r.key), in: r.in, out: *r.sink.copy,
 				marks: r.marks, removed: append([]htmlfilter.Removal(nil), r.f.Removed()...),
 			}
-			cost := int64(len(e.in)+len(e.out)+16*len(e.marks)+len(e.key)) + 256
+			cost := int64(cap(e.in)+cap(e.out)+16*cap(e.marks)+len(e.key)) + 256
 			r.c.c.Set(r.h, e, cost)
 		}
 		r.abandon()
