@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/consentedge/consentedge/rules"
+	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
 // A page with one tracker of the policy (the Meta pixel loader) beside
@@ -888,4 +889,41 @@ func TestPageCache(t *testing.T) {
 			t.Fatal("page_cache -1 made a cache")
 		}
 	})
+}
+
+// TestPageKey: what the filter's output depends on makes distinct keys.
+func TestPageKey(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	cases := []struct {
+		url      string
+		granted  rules.Set
+		head, bd string
+	}{
+		{"http://shop.example/p", 0, "", ""},
+		{"https://hop.example/p", 0, "", ""},
+		{"https://shop.example/p", 0, "", ""},
+		{"http://shop.example/p?", 0, "", ""},
+		{"http://shop.example/p?q", 0, "", ""},
+		{"http://shop.example/p/", 0, "", ""},
+		{"http://shop.example:80/p", 0, "", ""},
+		{"http://shop.example/p", 1, "", ""},
+		{"http://shop.example/p", 0, "x", ""},
+		{"http://shop.example/p", 0, "", "x"},
+		{"http://shop.example/p", 0, "x", "x"},
+		{"http://shop.example/p", 0, "\x01x", ""},
+	}
+	seen := map[string]int{}
+	for i, c := range cases {
+		rw := getResponseWriter(h, httptest.NewRecorder(), httptest.NewRequest("GET", c.url, nil), c.granted, "", false)
+		k := string(rw.pageKey(htmlfilter.Options{HeadPrelude: []byte(c.head), BodyPrelude: []byte(c.bd)}))
+		again := string(rw.pageKey(htmlfilter.Options{HeadPrelude: []byte(c.head), BodyPrelude: []byte(c.bd)}))
+		putResponseWriter(rw)
+		if k != again {
+			t.Errorf("case %d: key not stable", i)
+		}
+		if j, ok := seen[k]; ok {
+			t.Errorf("cases %d and %d have one key %q", j, i, k)
+		}
+		seen[k] = i
+	}
 }
