@@ -11,6 +11,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -926,4 +927,112 @@ func TestPageKey(t *testing.T) {
 		}
 		seen[k] = i
 	}
+	// The origin's strong ETag names the document's version.
+	rw := getResponseWriter(h, httptest.NewRecorder(), httptest.NewRequest("GET", "http://shop.example/p", nil), 0, "", false)
+	rw.etag = `"v1"`
+	k := string(rw.pageKey(htmlfilter.Options{}))
+	putResponseWriter(rw)
+	if j, ok := seen[k]; ok {
+		t.Errorf("an ETag makes no other key than case %d's", j)
+	}
+}
+
+// TestPageCacheLength: a replayed page the origin names with a strong ETag
+// goes out with its Content-Length; a page that changed under the tag is
+// sent chunked when nothing of it has left, and broken off when some has.
+func TestPageCacheLength(t *testing.T) {
+	big := strings.Replace(trackedDoc, "</body>", strings.Repeat("<p>A paragraph of the page.</p>\n", 200)+"</body>", 1)
+	// Late in the page, a tracker of the same length as a paragraph.
+	para := "<p>A paragraph of the page.</p>"
+	img := `<img src=//www.facebook.com/tr>`
+	img += strings.Repeat(" ", len(para)-len(img))
+	i := strings.LastIndex(big, para)
+	changed := big[:i] + img + big[i+len(para):]
+	// inTwo writes body in two parts, as an origin streaming a page does,
+	// and aborts on a write error, as reverse_proxy does.
+	inTwo := func(body string, hdr ...string) func(http.ResponseWriter, *http.Request) error {
+		return func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			for i := 0; i+1 < len(hdr); i += 2 {
+				w.Header().Add(hdr[i], hdr[i+1])
+			}
+			for _, part := range []string{body[:len(body)/2], body[len(body)/2:]} {
+				if _, err := io.WriteString(w, part); err != nil {
+					panic(http.ErrAbortHandler)
+				}
+			}
+			return nil
+		}
+	}
+	get := func(t *testing.T, h *Handler, origin func(http.ResponseWriter, *http.Request) error) (*httptest.ResponseRecorder, any) {
+		t.Helper()
+		var rec *httptest.ResponseRecorder
+		var panicked any
+		func() {
+			defer func() { panicked = recover() }()
+			var err error
+			rec, err = serve(h, httptest.NewRequest("GET", "http://shop.example/p", nil), origin)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}()
+		h.pages.Wait()
+		return rec, panicked
+	}
+	strong := []string{"Etag", `"v1"`}
+	t.Run("strong", func(t *testing.T) {
+		h, _ := newTestHandler(t, nil)
+		var first string
+		for i := range 4 {
+			rec, p := get(t, h, inTwo(big, strong...))
+			if p != nil {
+				t.Fatalf("request %d panicked: %v", i, p)
+			}
+			cl := rec.Header().Get("Content-Length")
+			if i == 0 {
+				first = rec.Body.String()
+			} else if rec.Body.String() != first {
+				t.Fatalf("request %d: body differs", i)
+			}
+			if want := i >= 2; (cl != "") != want || want && cl != strconv.Itoa(rec.Body.Len()) {
+				t.Errorf("request %d: Content-Length %q for a body of %d", i, cl, rec.Body.Len())
+			}
+		}
+	})
+	t.Run("weak", func(t *testing.T) {
+		h, _ := newTestHandler(t, nil)
+		for i := range 4 {
+			if rec, _ := get(t, h, inTwo(big, "Etag", `W/"v1"`)); rec.Header().Get("Content-Length") != "" {
+				t.Errorf("request %d: Content-Length with a weak ETag", i)
+			}
+		}
+	})
+	t.Run("changed before sending", func(t *testing.T) {
+		h, _ := newTestHandler(t, nil)
+		for range 3 {
+			get(t, h, inTwo(big, strong...))
+		}
+		early := "<!-- new -->" + big[12:]
+		rec, p := get(t, h, inTwo(early, strong...))
+		if p != nil || rec.Header().Get("Content-Length") != "" || !strings.HasPrefix(rec.Body.String(), "<!-- new -->") || strings.Contains(rec.Body.String(), pixelHost) {
+			t.Errorf("panicked %v, Content-Length %q, body %.80q", p, rec.Header().Get("Content-Length"), rec.Body.String())
+		}
+	})
+	t.Run("changed after sending", func(t *testing.T) {
+		h, logs := newTestHandler(t, nil)
+		for range 3 {
+			get(t, h, inTwo(big, strong...))
+		}
+		rec, p := get(t, h, inTwo(changed, strong...))
+		if p != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
+		}
+		if rec != nil && strings.Contains(rec.Body.String(), "facebook.com/tr") {
+			t.Error("tracker sent")
+		}
+		if logs.FilterMessage("page changed under its strong etag").Len() != 1 {
+			t.Error("no error logged")
+		}
+	})
 }

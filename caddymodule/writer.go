@@ -67,6 +67,7 @@ type responseWriter struct {
 	key    []byte       // the page cache key, kept for its buffer
 	// replayable: the page may be kept in the page cache (replayable).
 	replayable bool
+	etag       string      // the upstream's strong ETag, if it sent one
 	tc         transcoder  // in front of the filter: any encoding in, UTF-8 out
 	linkPage   *rules.Page // classifies URLs in header fields (Link, Refresh); headerPage makes it
 	dec        *decoder    // non-nil: the body is encoded and decoded before the filter
@@ -283,6 +284,9 @@ func (rw *responseWriter) decide(sniff []byte) {
 			rw.declared = n
 		}
 		rw.replayable = replayable(rw.r, h)
+		if etag := firstValue(h["Etag"]); !strings.HasPrefix(etag, "W/") {
+			rw.etag = etag
+		}
 		rw.variantHeaders()
 		// We send UTF-8 whatever the origin's encoding (transcoder).
 		h["Content-Type"] = []string{charset.RelabelContentType(ct)}
@@ -290,6 +294,7 @@ func (rw *responseWriter) decide(sniff []byte) {
 		if coding != "" {
 			rw.dec = getDecoder(&rw.tc, coding, rw.h.MaxDecoded)
 		}
+		rw.promiseLength()
 		// The status waits for the first filtered byte (countingWriter):
 		// an upstream that fails before then gets an honest 502, not a
 		// 200 with a broken body. The filter emits as it reads, so this
@@ -386,6 +391,35 @@ func (rw *responseWriter) startFilter(ct string) {
 	rw.filtering = true
 }
 
+// promiseLength sends the filtered page's length, as a plain proxy would,
+// when the page cache replays a page that the origin names with a strong
+// ETag and the same length as the remembered one: a strong validator
+// promises the same bytes (RFC 9110 §8.8.1), and with a length the client
+// gets the page without chunked framing. Should the bytes differ after
+// all, the promise is taken back if no byte has left yet (Break), else the
+// transfer is broken off: a page shorter or longer than its
+// Content-Length must never look complete.
+func (rw *responseWriter) promiseLength() {
+	in, out, ok := rw.replay.Lengths()
+	if !ok || rw.etag == "" || rw.dec != nil || rw.declared != int64(in) || rw.r.Method != http.MethodGet {
+		return
+	}
+	rw.Header()["Content-Length"] = []string{strconv.Itoa(out)}
+	rw.replay.Keep(rw)
+}
+
+// Break takes back the length promiseLength sent, if it has not left yet.
+func (rw *responseWriter) Break() bool {
+	if rw.out.sent {
+		if c := rw.h.logger.Check(zap.ErrorLevel, "page changed under its strong etag"); c != nil {
+			c.Write(zap.String("host", rw.r.Host), zap.String("path", rw.r.URL.Path), zap.String("etag", rw.etag))
+		}
+		return false
+	}
+	delete(rw.Header(), "Content-Length")
+	return true
+}
+
 // pageKey names everything the filter's output depends on besides the
 // document, for the page cache: the visitor's consent, the preludes (the
 // banner, Consent Mode's defaults and nonce) and the page's URL, which
@@ -405,6 +439,9 @@ func (rw *responseWriter) pageKey(opt htmlfilter.Options) []byte {
 	k = append(k, rw.r.Host...)
 	k = append(k, 0)
 	k = append(k, rw.r.URL.RequestURI()...)
+	// The document's version: a new one is a new entry, not a divergence.
+	k = append(k, 0)
+	k = append(k, rw.etag...)
 	rw.key = k
 	return k
 }
@@ -618,6 +655,10 @@ func (rw *responseWriter) finish() error {
 	err := rw.tc.Close()
 	if ferr := rw.replay.Close(); err == nil {
 		err = ferr
+	}
+	if errors.Is(err, rules.ErrBroken) {
+		rw.filtering = false
+		return errAborted
 	}
 	if err == nil && !rw.out.sent {
 		// A short or empty filtered body: the held status and bytes go

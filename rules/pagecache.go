@@ -64,6 +64,17 @@ const (
 	maxRecordings = 4
 )
 
+// ErrBroken is returned when a replay whose output length was promised
+// must go live, and its Promise says the response cannot go on.
+var ErrBroken = errors.New("page cache: the document differs from the remembered one after its length was promised")
+
+// Promise is a caller's promise of a replay's output length to its client
+// (a Content-Length): Break is called before a replay that differs goes
+// live, and says whether the promise could be taken back (the length is
+// not sent yet). If not, the replay writes nothing more and its Write or
+// Close returns ErrBroken.
+type Promise interface{ Break() bool }
+
 // ErrReplay is returned when a live filter's output disagrees with the
 // remembered output already written: the filter would then not be a
 // function of its input, and the response cannot go on consistently.
@@ -139,10 +150,11 @@ type Replay struct {
 	sink replaySink
 
 	// replaying
-	e    *pageEntry
-	read int // e.in[:read] has been read and was equal
-	wrot int // e.out[:wrot] has been written
-	mark int // e.marks[:mark] are at or before read
+	promise Promise
+	e       *pageEntry
+	read    int // e.in[:read] has been read and was equal
+	wrot    int // e.out[:wrot] has been written
+	mark    int // e.marks[:mark] are at or before read
 
 	// recording
 	in    []byte
@@ -155,6 +167,7 @@ const (
 	live replayMode = iota
 	replaying
 	recording
+	broken // a promised replay that differs: nothing more is written
 )
 
 // replaySink is the filter's writer: it passes output on, keeps a copy
@@ -226,10 +239,25 @@ func (r *Replay) Reset(c *PageCache, key []byte, declared int64, f *htmlfilter.F
 	r.sink.copy = &out
 }
 
+// Lengths returns the remembered input's and output's lengths when r
+// replays: the output's is the document's filtered length if its input
+// turns out to be the remembered one.
+func (r *Replay) Lengths() (in, out int, ok bool) {
+	if r.mode != replaying {
+		return 0, 0, false
+	}
+	return len(r.e.in), len(r.e.out), true
+}
+
+// Keep makes p the promise of r's output length (Lengths).
+func (r *Replay) Keep(p Promise) { r.promise = p }
+
 // Write filters p, or checks it against the remembered document and writes
 // what that decides.
 func (r *Replay) Write(p []byte) (int, error) {
 	switch r.mode {
+	case broken:
+		return 0, ErrBroken
 	case replaying:
 		if end := r.read + len(p); end <= len(r.e.in) && bytes.Equal(p, r.e.in[r.read:end]) {
 			r.read = end
@@ -284,6 +312,10 @@ func (r *Replay) emit(o int) error {
 // so far, then what follows. The live filter's output up to what the
 // replay wrote is checked against it and dropped.
 func (r *Replay) goLive() error {
+	if r.promise != nil && !r.promise.Break() {
+		r.mode = broken
+		return ErrBroken
+	}
 	e := r.e
 	r.mode, r.e = live, nil
 	r.c.c.SetWithTTL(r.h, &pageEntry{key: bytes.Clone(r.key), volatile: true}, int64(len(r.key))+64, volatileFor)
@@ -315,6 +347,8 @@ func (r *Replay) Release() {
 // filter's end. A recording that ended well is remembered.
 func (r *Replay) Close() error {
 	switch r.mode {
+	case broken:
+		return ErrBroken
 	case replaying:
 		if r.read == len(r.e.in) {
 			return r.emit(len(r.e.out))
@@ -350,7 +384,7 @@ func (r *Replay) Replayed() bool { return r.mode == replaying }
 
 // Removed is what was removed from the document, as the filter's Removed.
 func (r *Replay) Removed() []htmlfilter.Removal {
-	if r.mode == replaying {
+	if r.mode == replaying || r.mode == broken {
 		return r.e.removed
 	}
 	return r.f.Removed()
