@@ -655,6 +655,11 @@ func TestIntegrationProxy(t *testing.T) {
 			w.(http.Flusher).Flush()
 			time.Sleep(slowTail)
 			io.WriteString(w, tail)
+		case "/static.html":
+			// A static page, as file_server serves it: a strong ETag.
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Etag", `"static-1"`)
+			http.ServeContent(w, r, "", time.Time{}, strings.NewReader(page))
 		case "/big.bin":
 			w.Header().Set("Content-Type", "application/octet-stream")
 			w.Header().Set("Content-Length", fmt.Sprint(bigSize))
@@ -861,6 +866,36 @@ func TestIntegrationProxy(t *testing.T) {
 		}
 	})
 
+	t.Run("a static page replayed with its length", func(t *testing.T) {
+		var first []byte
+		for i := range 4 {
+			resp, err := client.Get("http://localhost:9082/static.html")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("request %d: %d, %v", i, resp.StatusCode, err)
+			}
+			time.Sleep(20 * time.Millisecond) // the cache inserts in the background
+			if i == 0 {
+				first = body
+				if bytes.Contains(body, []byte("connect.facebook.net")) {
+					t.Fatalf("tracker in the filtered page:\n%s", body)
+				}
+			} else if !bytes.Equal(body, first) {
+				t.Fatalf("request %d: body differs from the first", i)
+			}
+			// Seen, recorded, then replayed with its length.
+			if i >= 2 && (resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0) {
+				t.Errorf("request %d: Content-Length %d, Transfer-Encoding %v, for %d bytes", i, resp.ContentLength, resp.TransferEncoding, len(body))
+			}
+			if i == 0 && resp.ContentLength != -1 {
+				t.Errorf("first request: Content-Length %d before the page is remembered", resp.ContentLength)
+			}
+		}
+	})
 	t.Run("large download untouched and unbuffered", func(t *testing.T) {
 		want := sha256.New()
 		if _, err := io.Copy(want, io.LimitReader(rand.NewChaCha8([32]byte{1}), bigSize)); err != nil {
