@@ -27,7 +27,8 @@ import (
 // than the live filter would have decided from the same bytes. Such a
 // document's key is then left alone for a while (volatileFor), so that a
 // page that differs every time costs one lookup, not a recording and a
-// second scan each time.
+// second scan each time; so is the key of a document found too long to
+// remember only as it arrives.
 type PageCache struct {
 	c      *ristretto.Cache[uint64, *pageEntry]
 	seed   maphash.Seed
@@ -117,6 +118,11 @@ func (c *PageCache) admit(h uint64) bool {
 	}
 	slot.Store(h)
 	return false
+}
+
+// leaveAlone marks key as not to be remembered for volatileFor.
+func (c *PageCache) leaveAlone(h uint64, key []byte) {
+	c.c.SetWithTTL(h, &pageEntry{key: bytes.Clone(key), volatile: true}, int64(len(key))+64, volatileFor)
 }
 
 // claim takes h's recording slot and one of the maxRecordings; false if
@@ -285,6 +291,8 @@ func (r *Replay) Write(p []byte) (int, error) {
 			r.marks = append(r.marks, pageMark{len(r.in), len(*r.sink.copy)})
 			p = p[k:]
 			if len(r.in) > r.c.maxDoc {
+				// Too long to remember: not worth trying again soon.
+				r.c.leaveAlone(r.h, r.key)
 				r.abandon()
 			}
 		}
@@ -318,7 +326,7 @@ func (r *Replay) goLive() error {
 	}
 	e := r.e
 	r.mode, r.e = live, nil
-	r.c.c.SetWithTTL(r.h, &pageEntry{key: bytes.Clone(r.key), volatile: true}, int64(len(r.key))+64, volatileFor)
+	r.c.leaveAlone(r.h, r.key)
 	r.sink.skip = e.out[:r.wrot]
 	if r.read == 0 {
 		return nil
