@@ -597,4 +597,5 @@ var (
 	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddy.Validator             = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+	_ rules.Promise               = (*responseWriter)(nil)
 )

@@ -65,7 +65,8 @@ type responseWriter struct {
 	page   *rules.Page  // the filter's classifier, kept with its buffers across responses
 	replay rules.Replay // in front of the filter: the page cache
 	key    []byte       // the page cache key, kept for its buffer
-	// replayable: the page may be kept in the page cache (replayable).
+	// replayable: neither the origin nor the request forbids the page
+	// cache to keep the page (replayable).
 	replayable bool
 	etag       string      // the upstream's strong ETag, if it sent one
 	tc         transcoder  // in front of the filter: any encoding in, UTF-8 out
@@ -423,8 +424,8 @@ func (rw *responseWriter) Break() bool {
 // pageKey names everything the filter's output depends on besides the
 // document, for the page cache: the visitor's consent, the preludes (the
 // banner, Consent Mode's defaults and nonce) and the page's URL, which
-// also names the document. The rules, the mode and the dialect are the
-// handler's, whose cache it is.
+// also names the document, as does the origin's strong ETag. The rules,
+// the mode and the dialect are the handler's, whose cache it is.
 func (rw *responseWriter) pageKey(opt htmlfilter.Options) []byte {
 	k := binary.LittleEndian.AppendUint64(rw.key[:0], uint64(rw.granted))
 	for _, part := range [][]byte{opt.HeadPrelude, opt.BodyPrelude} {

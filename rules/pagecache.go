@@ -145,8 +145,8 @@ func (c *PageCache) unclaim(h uint64) {
 }
 
 // Replay is one document's way through a PageCache: the writer in front of
-// its filter. The zero value filters live; Reset prepares it for a
-// document, keeping its buffers.
+// its filter. Sink, then Reset, prepare it for a document; it keeps no
+// buffer of its own (a recording's copies go into the cache).
 type Replay struct {
 	c    *PageCache
 	f    *htmlfilter.Filter
