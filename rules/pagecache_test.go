@@ -2,10 +2,13 @@ package rules_test
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/consentedge/consentedge/rules"
@@ -16,6 +19,15 @@ import (
 // reports the output, the removals and whether it was a replay.
 func cachedRun(t testing.TB, c *rules.PageCache, key []byte, rs *rules.Rules, set rules.Set, mode htmlfilter.Mode, chunks func() int, doc []byte, declared int64) ([]byte, []htmlfilter.Removal, bool) {
 	t.Helper()
+	out, removed, replayed, err := tryCachedRun(c, key, rs, set, mode, chunks, doc, declared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, removed, replayed
+}
+
+// tryCachedRun is cachedRun for goroutines other than the test's.
+func tryCachedRun(c *rules.PageCache, key []byte, rs *rules.Rules, set rules.Set, mode htmlfilter.Mode, chunks func() int, doc []byte, declared int64) ([]byte, []htmlfilter.Removal, bool, error) {
 	var out bytes.Buffer
 	var r rules.Replay
 	f := htmlfilter.New(r.Sink(&out), rs.NewPage(oraclePageURL, set), htmlfilter.Options{Mode: mode})
@@ -23,14 +35,14 @@ func cachedRun(t testing.TB, c *rules.PageCache, key []byte, rs *rules.Rules, se
 	for rest := doc; len(rest) > 0; {
 		n := min(chunks(), len(rest))
 		if _, err := r.Write(rest[:n]); err != nil {
-			t.Fatalf("write: %v", err)
+			return nil, nil, false, fmt.Errorf("write: %w", err)
 		}
 		rest = rest[n:]
 	}
 	if err := r.Close(); err != nil {
-		t.Fatalf("close: %v", err)
+		return nil, nil, false, fmt.Errorf("close: %w", err)
 	}
-	return out.Bytes(), slices.Clone(r.Removed()), r.Replayed()
+	return out.Bytes(), slices.Clone(r.Removed()), r.Replayed(), nil
 }
 
 func uncachedRun(t testing.TB, rs *rules.Rules, set rules.Set, mode htmlfilter.Mode, doc []byte) ([]byte, []htmlfilter.Removal) {
@@ -238,4 +250,70 @@ func FuzzPageCache(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPageCacheConcurrent: visitors of one page, of two versions of it and
+// of two consent states at once (run it with -race, as CI does) each get
+// the uncached filter's output.
+func TestPageCacheConcurrent(t *testing.T) {
+	rs := rules.Default()
+	pages := cacheTestPages(t)
+	a := pages["adsense-gpt.html"]
+	b := bytes.Replace(a, []byte("<title>"), []byte("<title>B "), 1)
+	c, err := rules.NewPageCache(64<<20, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	analytics, _ := rs.CategoryByID("analytics")
+	sets := []rules.Set{0, rules.Set(0).With(analytics)}
+	type variant struct {
+		doc []byte
+		set rules.Set
+	}
+	want := map[int][]byte{}
+	var variants []variant
+	for _, doc := range [][]byte{a, b} {
+		for _, set := range sets {
+			out, _ := uncachedRun(t, rs, set, htmlfilter.Strip, doc)
+			want[len(variants)] = out
+			variants = append(variants, variant{doc, set})
+		}
+	}
+	var wg sync.WaitGroup
+	var replays atomic.Int32
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			for range 40 {
+				i := rng.IntN(len(variants))
+				v := variants[i]
+				// A key per version and consent state (replays), or one
+				// per consent state that the two versions share
+				// (divergences).
+				key := []byte{byte(v.set), byte(i)}
+				if g%2 == 1 {
+					key = key[:1]
+				}
+				out, _, replayed, err := tryCachedRun(c, key, rs, v.set, htmlfilter.Strip, func() int { return 1 + rng.IntN(5000) }, v.doc, -1)
+				if err != nil {
+					t.Errorf("goroutine %d, variant %d: %v", g, i, err)
+					return
+				}
+				if !bytes.Equal(out, want[i]) {
+					t.Errorf("goroutine %d, variant %d: output differs", g, i)
+					return
+				}
+				if replayed {
+					replays.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if replays.Load() == 0 {
+		t.Error("nothing replayed")
+	}
 }
