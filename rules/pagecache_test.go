@@ -207,14 +207,24 @@ func FuzzPageCache(f *testing.F) {
 		f.Add(append(seed, byte(i), byte(i*7), byte(i%3), '<'))
 	}
 	rs := rules.Default()
+	var cats [3]rules.Category
+	for i, id := range []string{"functional", "analytics", "advertising"} {
+		cats[i], _ = rs.CategoryByID(id)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < 4 {
 			return
 		}
 		edit := data[len(data)-4:]
-		_, mode, chunk, doc, ok := fuzzDoc(data[:len(data)-4])
+		granted, mode, chunk, doc, ok := fuzzDoc(data[:len(data)-4])
 		if !ok {
 			return
+		}
+		var set rules.Set
+		for i, on := range granted {
+			if on {
+				set = set.With(cats[i])
+			}
 		}
 		v := slices.Clone(doc)
 		at := (int(edit[0])<<8 | int(edit[1])) % (len(doc) + 1)
@@ -238,8 +248,8 @@ func FuzzPageCache(f *testing.F) {
 		next := func() int { return 1 + rng.IntN(maxChunk) }
 		key := []byte("fuzz")
 		for i, d := range [][]byte{doc, doc, doc, v} {
-			want, wantRemoved := uncachedRun(t, rs, 0, mode, d)
-			out, removed, _ := cachedRun(t, c, key, rs, 0, mode, next, d, -1)
+			want, wantRemoved := uncachedRun(t, rs, set, mode, d)
+			out, removed, _ := cachedRun(t, c, key, rs, set, mode, next, d, -1)
 			c.Wait()
 			if !bytes.Equal(out, want) {
 				n := firstDiff(want, out)
