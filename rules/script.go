@@ -385,7 +385,7 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 			best, bestVendor = int(c), v
 		}
 	}
-	lastA, lastB := -1, -1
+	lastA, lastB, lastStart := -1, -1, -1
 	row := uint32(0)
 	for i := 0; i < len(s); i++ {
 		row = m.step(row, s[i])
@@ -408,10 +408,14 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 			for b < len(s) && !isRunEnd(s[b]) {
 				b++
 			}
-			if a == lastA && b == lastB {
-				continue // the same run, through a shorter hostname pattern
+			if a == lastA && b == lastB && start == lastStart {
+				continue // the same hostname, through another pattern
 			}
-			lastA, lastB = a, b
+			// Another hostname in the same run is read again: where it
+			// starts decides which "//" and which scheme go with it
+			// (FuzzFilterRules found "t.co", inside
+			// 'a0000:/alb.reddit.com', taking the run for itself).
+			lastA, lastB, lastStart = a, b, start
 			note(p.classifyRun(s[a:b], start-a))
 		}
 	}
@@ -459,22 +463,20 @@ func (p *Page) classifyRun(run []byte, hostAt int) int32 {
 			break
 		}
 	}
-	if k < 0 {
-		// "scheme:/host": a special URL needs no two slashes (WHATWG
-		// special authority slashes state), and a JS string's "\\" is
-		// one: 'https:\\host' reads as "https:/host" after normalising.
-		// A lone "/host" with no scheme stays a path on the page's host.
-		j := hostAt
-		for j > 0 && run[j-1] == '/' {
-			j--
-		}
-		if j < hostAt && j > 0 && run[j-1] == ':' {
-			k = j
-		}
-	}
-	if k >= 0 {
+	// "scheme:/host": a special URL needs no two slashes (WHATWG special
+	// authority slashes state), and a JS string's "\\" is one:
+	// 'https:\\host' reads as "https:/host" after normalising. A lone
+	// "/host" with no scheme stays a path on the page's host.
+	oneSlash := k < 0 && hostAt >= 2 && run[hostAt-1] == '/' && run[hostAt-2] == ':'
+	switch {
+	case k >= 0:
 		buf = append(append(buf, "https:"...), run[k:]...)
-	} else {
+	case oneSlash:
+		// Built with two slashes, so that the host reads as itself
+		// (FuzzFilterRules found 'https:\/alb.reddit.com', one slash
+		// after normalising, read as the host "lb.reddit.com").
+		buf = append(append(buf, "https://"...), run[hostAt:]...)
+	default:
 		buf = append(append(buf, "https://"...), run...)
 	}
 	p.runBuf = buf

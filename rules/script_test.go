@@ -95,6 +95,14 @@ analytics._writeKey="KEY";analytics.SNIPPET_VERSION="4.15.3";analytics.load("KEY
 	// make one of it.
 	{"host after an unparseable prefix", `var u = "a0000:q/alb.reddit.com/snta?id=1"`, "reddit-pixel"},
 	{"subdomain after an unparseable prefix", `s = "x:y/px.ads.linkedin.com/collect"`, "linkedin-insight"},
+	// One slash after the scheme: a special URL's host all the same
+	// (WHATWG special authority slashes state); 'https:\/' is one slash
+	// in JS. FuzzFilterRules found both misread: the host as "lb.reddit.com",
+	// and "t.co" inside "reddit.com" taking the run for itself.
+	{"one slash after the scheme", `new Image().src='https:/alb.reddit.com/rp.gif?id=1'`, "reddit-pixel"},
+	{"one escaped slash after the scheme", `new Image().src='https:\/alb.reddit.com/rp.gif?id=1'`, "reddit-pixel"},
+	{"one slash after another scheme", `var u = "a0000:/alb.reddit.com/0000?0000"`, "reddit-pixel"},
+	{"one slash, another vendor", `new Image().src='https:/connect.facebook.net/x.js'`, "facebook"},
 	// Benign: must not be blocked.
 	{"first party", `document.addEventListener('DOMContentLoaded', function () { fetch('/api/cart').then(r => r.json()); });`, ""},
 	{"share link", `window.open('https://www.facebook.com/sharer/sharer.php?u=' + encodeURIComponent(location.href));`, ""},
