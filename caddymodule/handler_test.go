@@ -892,6 +892,38 @@ func TestPageCache(t *testing.T) {
 	})
 }
 
+// TestReplayable: Cache-Control is read by its directives, quoted field
+// lists included (RFC 9111 §5.2).
+func TestReplayable(t *testing.T) {
+	for _, c := range []struct {
+		cc, auth string
+		want     bool
+	}{
+		{"", "", true},
+		{"max-age=60, public", "", true},
+		{"no-cache", "", true},
+		{`no-cache="Set-Cookie, private, X-A"`, "", true},
+		{"no-store", "", false},
+		{"max-age=0, No-Store", "", false},
+		{"PRIVATE", "", false},
+		{`no-cache="Set-Cookie, X-A", private`, "", false},
+		{`private="Set-Cookie"`, "", false},
+		{"", "Bearer x", false},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		if c.auth != "" {
+			r.Header.Set("Authorization", c.auth)
+		}
+		h := http.Header{}
+		if c.cc != "" {
+			h.Set("Cache-Control", c.cc)
+		}
+		if got := replayable(r, h); got != c.want {
+			t.Errorf("Cache-Control %q, Authorization %q: replayable %v, want %v", c.cc, c.auth, got, c.want)
+		}
+	}
+}
+
 // TestPageKey: what the filter's output depends on makes distinct keys.
 func TestPageKey(t *testing.T) {
 	h, _ := newTestHandler(t, nil)

@@ -458,9 +458,9 @@ func replayable(r *http.Request, h http.Header) bool {
 		return false
 	}
 	for _, v := range h["Cache-Control"] {
-		for d := range strings.SplitSeq(v, ",") {
-			name, _, _ := strings.Cut(strings.TrimSpace(d), "=")
-			if strings.EqualFold(name, "no-store") || strings.EqualFold(name, "private") {
+		for _, d := range splitDirectives(v) {
+			name, _, _ := strings.Cut(d, "=")
+			if name = strings.TrimSpace(name); strings.EqualFold(name, "no-store") || strings.EqualFold(name, "private") {
 				return false
 			}
 		}
