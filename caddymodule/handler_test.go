@@ -48,6 +48,7 @@ func newTestHandler(t testing.TB, mod func(*Handler)) (*Handler, *observer.Obser
 	if err := h.Provision(ctx); err != nil {
 		t.Fatalf("provision: %v", err)
 	}
+	t.Cleanup(func() { _ = h.Cleanup() })
 	if err := h.Validate(); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
@@ -817,7 +818,7 @@ func TestPageCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.pages.Wait()
+		h.caches.pages.Wait()
 		return rec.Body.String()
 	}
 	t.Run("replays", func(t *testing.T) {
@@ -886,7 +887,7 @@ func TestPageCache(t *testing.T) {
 	})
 	t.Run("off", func(t *testing.T) {
 		h, _ := newTestHandler(t, func(h *Handler) { h.PageCache = -1 })
-		if h.pages != nil {
+		if h.caches.pages != nil {
 			t.Fatal("page_cache -1 made a cache")
 		}
 	})
@@ -1008,7 +1009,7 @@ func TestPageCacheLength(t *testing.T) {
 				t.Fatal(err)
 			}
 		}()
-		h.pages.Wait()
+		h.caches.pages.Wait()
 		return rec, panicked
 	}
 	strong := []string{"Etag", `"v1"`}

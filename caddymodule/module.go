@@ -5,7 +5,6 @@
 package caddymodule
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -109,7 +108,7 @@ type Handler struct {
 	google   rules.VendorSet // Google's tags, kept in Consent Mode "advanced"
 	allSet   rules.Set       // every category: a visitor who denies nothing
 	csp      *cspCache
-	pages    *rules.PageCache // nil: off
+	caches   *caches
 	// cspCount counts a CSP violation report per vendor.
 	cspCount func(vendor string)
 	gpc      bool
@@ -177,24 +176,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("loading consent rules: %w", err)
 	}
 	h.rules = rs
-	// Sites send the same inline scripts page after page: classify each
-	// once (bounded to 8 MiB of entries; BenchmarkScriptCache).
-	if err := rs.EnableScriptCache(8 << 20); err != nil {
-		return fmt.Errorf("consent: script cache: %w", err)
-	}
-	// A visitor sends the same consent tool cookie with every request:
-	// read each value once (4 MiB, about 32,000 values;
-	// BenchmarkSourceCache).
-	if err := rs.EnableSourceCache(4 << 20); err != nil {
-		return fmt.Errorf("consent: source cache: %w", err)
-	}
-	if h.PageCache >= 0 {
-		size := cmp.Or(h.PageCache, defaultPageCache)
-		// A page is remembered whole, input and output: none over 1 MiB
-		// (few are), nor over an eighth of the cache.
-		if h.pages, err = rules.NewPageCache(size, int(min(1<<20, size/8))); err != nil {
-			return fmt.Errorf("consent: page cache: %w", err)
-		}
+	if h.caches, err = newCaches(rs, h.PageCache); err != nil {
+		return err
 	}
 	if h.metrics, err = newMetrics(ctx.GetMetricsRegistry(), rs); err != nil {
 		return err
@@ -376,7 +359,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return next.ServeHTTP(w, r)
 	}
 
-	st := h.rules.ReadConsent(r.Header, h.consentConfig())
+	caches := h.caches.acquire()
+	defer caches.release()
+	cfg := h.cfg
+	cfg.Cache = caches.sources
+	st := h.rules.ReadConsent(r.Header, cfg)
 	granted, why := st.Granted, st.Reason
 	if why != "" {
 		// A visitor's odd consent input never fails the request; the SRE
@@ -438,7 +425,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	rw.reqFilter = reqFilter
 	// The banner asks until the visitor decides: in our cookie (the
 	// endpoint) or in any consent tool the site reads.
-	rw.undecided = h.Banner != nil && !st.Signals.FromCookies() && !h.rules.Decided(r.Header, h.cfg)
+	rw.caches = caches
+	rw.undecided = h.Banner != nil && !st.Signals.FromCookies() && !h.rules.Decided(r.Header, cfg)
 	completed := false
 	defer func() {
 		if !completed {
@@ -582,11 +570,11 @@ func stripETagSuffix(h http.Header, key, suffix string) bool {
 	return true
 }
 
-// Cleanup stops the page cache's goroutines and frees its memory when the
-// config that made the handler is unloaded.
+// Cleanup frees the handler's caches when the config that made it is
+// unloaded, once the requests still running on it are done.
 func (h *Handler) Cleanup() error {
-	if h.pages != nil {
-		h.pages.Close()
+	if h.caches != nil {
+		h.caches.shutdown()
 	}
 	return nil
 }

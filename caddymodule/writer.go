@@ -51,6 +51,7 @@ type responseWriter struct {
 	// suffix), so a 304 answers for a filtered representation.
 	stripped bool
 
+	caches     *caches         // held for this request
 	reqFilter  requestFilter   // what the request side removed
 	undecided  bool            // no consent decision yet: the banner asks
 	setCookies []rules.Removal // Set-Cookie fields dropped
@@ -369,6 +370,7 @@ func (rw *responseWriter) startFilter(ct string) {
 		rw.page.Reset(rw.h.rules, pageURL(rw.r), rw.granted)
 	}
 	page := rw.page
+	page.UseScriptCache(rw.caches.scripts)
 	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect, BodyPrelude: rw.bannerFor()}
 	if rw.h.ConsentMode != "" {
 		nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"], "script-src")
@@ -384,10 +386,10 @@ func (rw *responseWriter) startFilter(ct string) {
 		rw.filter.Reset(sink, page, opt)
 	}
 	var key []byte
-	if rw.replayable && rw.h.pages != nil {
+	if rw.replayable && rw.caches.pages != nil {
 		key = rw.pageKey(opt)
 	}
-	rw.replay.Reset(rw.h.pages, key, rw.declared, rw.filter)
+	rw.replay.Reset(rw.caches.pages, key, rw.declared, rw.filter)
 	rw.tc.reset(&rw.replay, ct)
 	rw.filtering = true
 }

@@ -75,8 +75,9 @@ func BenchmarkNewPage(b *testing.B) {
 // filterDoc filters doc for a visitor without consent through p and f,
 // reset first as the handler resets them, in 32 KiB writes as
 // reverse_proxy makes them.
-func filterDoc(rs *Rules, p *Page, f *htmlfilter.Filter, doc []byte) {
+func filterDoc(rs *Rules, sc *ScriptCache, p *Page, f *htmlfilter.Filter, doc []byte) {
 	p.Reset(rs, "https://www.example.com/", 0)
+	p.UseScriptCache(sc)
 	f.Reset(io.Discard, p, htmlfilter.Options{})
 	for len(doc) > 0 {
 		n := min(32<<10, len(doc))
@@ -114,7 +115,7 @@ func BenchmarkFilterRules(b *testing.B) {
 		f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
 		for b.Loop() {
 			for _, page := range docs {
-				filterDoc(rs, p, f, page)
+				filterDoc(rs, nil, p, f, page)
 			}
 		}
 	}

@@ -22,8 +22,9 @@ var urlParser = wurl.NewParser()
 type Page struct {
 	r         *Rules
 	granted   Set
-	deniesAny bool      // some declared category is denied: an unparseable URL is blocked
-	exempt    VendorSet // vendors kept whatever their category (Consent Mode "advanced")
+	deniesAny bool                    // some declared category is denied: an unparseable URL is blocked
+	exempt    VendorSet               // vendors kept whatever their category (Consent Mode "advanced")
+	scripts   *verifiedCache[[]int32] // UseScriptCache; nil: none
 
 	pageURL string
 	page    *wurl.Url // the page URL; nil if it did not parse
@@ -59,7 +60,7 @@ func (r *Rules) NewPage(pageURL string, granted Set) *Page {
 
 // Reset makes p a classifier for another page, as r.NewPage would, keeping
 // its scratch buffers: a server that keeps one Page per pooled response
-// allocates none of them per response.
+// allocates none of them per response. It forgets the script cache.
 func (p *Page) Reset(r *Rules, pageURL string, granted Set) {
 	*p = Page{r: r, granted: granted.With(Necessary), pageURL: pageURL,
 		pathBuf: p.pathBuf[:0], runBuf: p.runBuf[:0], scr: p.scr[:0],

@@ -120,6 +120,9 @@ type ConsentConfig struct {
 	// Names resolves the tools' category and service names; nil uses the
 	// defaults.
 	Names *NameMap
+	// Cache remembers the readings of the tools' cookies (NewSourceCache);
+	// nil reads every value afresh.
+	Cache *SourceCache
 }
 
 // DefaultConsentCookie is the native cookie's name when ConsentConfig.Cookie is empty.
@@ -251,7 +254,7 @@ func (r *Rules) readSourceCookies(h http.Header, src Source, cfg ConsentConfig) 
 				s, ok = r.listed(set), true
 			}
 		} else {
-			s, ok = r.readSource(src.Name, name, v, names)
+			s, ok = r.readSource(cfg.Cache, src.Name, name, v, names)
 		}
 		if !ok {
 			bad++

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"golang.org/x/net/idna"
 
@@ -56,9 +55,6 @@ type Rules struct {
 	cookiePrefix []cookieRule     // "name*" patterns, longest first
 
 	setNames []string // FormatSet's answers, by Set, when there are few categories
-
-	scripts atomic.Pointer[verifiedCache[[]int32]]       // nil until EnableScriptCache
-	sources atomic.Pointer[verifiedCache[sourceReading]] // nil until EnableSourceCache
 }
 
 // hostRule is one "host/path" of a vendor, filed under its hostname.

@@ -344,8 +344,8 @@ func (p *Page) Script(text []byte) htmlfilter.Verdict {
 	// A script may build a relative URL and load it after a later base
 	// is parsed (an event handler, a timer).
 	p.relBefore = p.relBefore || !p.baseSet
-	if c := p.r.scripts.Load(); c != nil && len(text) >= minCachedScript {
-		return p.scriptThroughCache(c, text)
+	if p.scripts != nil && len(text) >= minCachedScript {
+		return p.scriptThroughCache(p.scripts, text)
 	}
 	p.scr = normalizeScript(p.scr[:0], text)
 	return p.scanScript(p.scr, nil)

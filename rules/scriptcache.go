@@ -15,20 +15,36 @@ import (
 // and looked up.
 const minCachedScript = 256
 
-// EnableScriptCache turns the script cache on for every page of r, bounded
-// to about maxBytes (verifiedCache). It is for the process's lifetime;
-// calling it again keeps the cache there is.
-func (r *Rules) EnableScriptCache(maxBytes int64) error {
-	if r.scripts.Load() != nil {
-		return nil
-	}
+// ScriptCache remembers the vendors each inline script names, for the pages
+// of one rule set. It is safe for concurrent use; its owner closes it when
+// no page uses it any more (Close is not safe during use, as ristretto's).
+type ScriptCache struct {
+	r *Rules // the vendor indexes kept are this rule set's
+	c *verifiedCache[[]int32]
+}
+
+// NewScriptCache returns a script cache for the pages of r, bounded to
+// about maxBytes (verifiedCache).
+func (r *Rules) NewScriptCache(maxBytes int64) (*ScriptCache, error) {
 	// An entry of ~640 bytes' worth: the vendors a script names.
 	c, err := newVerifiedCache[[]int32](maxBytes, 640)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	r.scripts.CompareAndSwap(nil, c)
-	return nil
+	return &ScriptCache{r: r, c: c}, nil
+}
+
+// Close stops the cache's goroutines and frees its memory. The cache must
+// not be in use; closing again does nothing.
+func (c *ScriptCache) Close() { c.c.c.Close() }
+
+// UseScriptCache makes p classify its scripts through c (nil: no cache),
+// until the next Reset. A cache of another rule set is ignored: its entries
+// name vendors by that set's indexes.
+func (p *Page) UseScriptCache(c *ScriptCache) {
+	if c != nil && c.r == p.r {
+		p.scripts = c.c
+	}
 }
 
 // scriptThroughCache classifies text through the cache c.

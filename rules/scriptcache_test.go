@@ -5,31 +5,46 @@ import (
 	"testing"
 )
 
-// cachedRules is a copy of the default rules with both caches on, as the
-// handler has them.
-func cachedRules(t testing.TB) *Rules {
+// testCaches are a copy of the default rules and both of its caches, as
+// the handler has them; the test closes them.
+type testCaches struct {
+	r       *Rules
+	scripts *ScriptCache
+	sources *SourceCache
+}
+
+func newTestCaches(t testing.TB) testCaches {
 	r, err := Parse("copy.rules", nil, Default())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.EnableScriptCache(1 << 20); err != nil {
+	tc := testCaches{r: r}
+	if tc.scripts, err = r.NewScriptCache(1 << 20); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.EnableSourceCache(1 << 20); err != nil {
+	if tc.sources, err = r.NewSourceCache(1 << 20); err != nil {
 		t.Fatal(err)
 	}
-	return r
+	t.Cleanup(func() { tc.scripts.Close(); tc.sources.Close() })
+	return tc
+}
+
+// page is a classifier of the copy that reads scripts through the cache.
+func (tc testCaches) page(granted Set) *Page {
+	p := tc.r.NewPage(testPage, granted)
+	p.UseScriptCache(tc.scripts)
+	return p
 }
 
 // TestScriptCache: through the cache, every script gets the verdict it gets
 // without it, in every consent state, on a miss and on a hit.
 func TestScriptCache(t *testing.T) {
 	plain := Default()
-	cached := cachedRules(t)
+	cached := newTestCaches(t)
 	states := []Set{0, Set(0).With(Analytics), Set(0).With(Advertising), Set(0).With(Functional).With(Analytics).With(Advertising)}
 	for round := range 3 {
 		for _, st := range states {
-			p, q := plain.NewPage(testPage, st), cached.NewPage(testPage, st)
+			p, q := plain.NewPage(testPage, st), cached.page(st)
 			for _, tt := range scriptTests {
 				text := []byte(tt.text + "\n/* " + string(make([]byte, 0)) + "padding to be cached: " +
 					"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789" +
@@ -39,12 +54,12 @@ func TestScriptCache(t *testing.T) {
 				}
 			}
 		}
-		cached.scripts.Load().c.Wait() // let the sets land before the next round
+		cached.scripts.c.c.Wait() // let the sets land before the next round
 	}
 	// The last round read from the cache: the entries are there.
-	c := cached.scripts.Load()
+	c := cached.scripts.c
 	text := []byte(firstPartyScript())
-	p := cached.NewPage(testPage, 0)
+	p := cached.page(0)
 	p.Script(text)
 	p.Script(text)
 	c.c.Wait()
@@ -69,11 +84,11 @@ func BenchmarkScriptCache(b *testing.B) {
 			}
 		})
 		b.Run(bc.name+"/hit", func(b *testing.B) {
-			r := cachedRules(b)
-			p := r.NewPage(testPage, 0)
+			tc := newTestCaches(b)
+			p := tc.page(0)
 			p.Script(text)
 			p.Script(text) // cached on the second sighting
-			r.scripts.Load().c.Wait()
+			tc.scripts.c.c.Wait()
 			b.SetBytes(int64(len(text)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -81,8 +96,7 @@ func BenchmarkScriptCache(b *testing.B) {
 			}
 		})
 		b.Run(bc.name+"/miss", func(b *testing.B) {
-			r := cachedRules(b)
-			p := r.NewPage(testPage, 0)
+			p := newTestCaches(b).page(0)
 			// A different script each time: vary its last bytes.
 			t := append([]byte(nil), text...)
 			b.SetBytes(int64(len(text)))

@@ -29,28 +29,35 @@ var cachedSources = map[string]bool{
 	SourceOneTrust: true, SourceCookieYes: true, SourceTCF: true,
 }
 
-// EnableSourceCache turns the source cache on for r, bounded to about
-// maxBytes (verifiedCache), for the process's lifetime (calling it again
-// keeps the cache there is). An entry answers only for the source and the
-// name map it was read for.
-func (r *Rules) EnableSourceCache(maxBytes int64) error {
-	if r.sources.Load() != nil {
-		return nil
-	}
-	c, err := newVerifiedCache[sourceReading](maxBytes, sourceEntryCost)
-	if err != nil {
-		return err
-	}
-	r.sources.CompareAndSwap(nil, c)
-	return nil
+// SourceCache remembers readings of consent tools' cookies for one rule
+// set (ConsentConfig.Cache). An entry answers only for the source and the
+// name map it was read for. It is safe for concurrent use; its owner closes
+// it when no reading uses it any more (Close is not safe during use).
+type SourceCache struct {
+	r *Rules // the category sets kept are this rule set's
+	c *verifiedCache[sourceReading]
 }
 
-// readSource is ReadSource through the cache, when it is on.
-func (r *Rules) readSource(source, name, value string, m *NameMap) (Stated, bool) {
-	c := r.sources.Load()
-	if c == nil || !cachedSources[source] || len(value) > maxSourceValue {
+// NewSourceCache returns a source cache for r, bounded to about maxBytes
+// (verifiedCache).
+func (r *Rules) NewSourceCache(maxBytes int64) (*SourceCache, error) {
+	c, err := newVerifiedCache[sourceReading](maxBytes, sourceEntryCost)
+	if err != nil {
+		return nil, err
+	}
+	return &SourceCache{r: r, c: c}, nil
+}
+
+// Close stops the cache's goroutines and frees its memory. The cache must
+// not be in use; closing again does nothing.
+func (c *SourceCache) Close() { c.c.c.Close() }
+
+// readSource is ReadSource through sc, when it is one of r's.
+func (r *Rules) readSource(sc *SourceCache, source, name, value string, m *NameMap) (Stated, bool) {
+	if sc == nil || sc.r != r || !cachedSources[source] || len(value) > maxSourceValue {
 		return r.ReadSource(source, name, value, m)
 	}
+	c := sc.c
 	k := c.keyString(value)
 	if e, ok := c.get(k); ok && e.source == source && e.names == m.id {
 		return e.st, e.ok

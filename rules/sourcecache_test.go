@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 )
 
 // sourceCases are values of every cached source, well formed and not.
@@ -31,7 +30,8 @@ var sourceCases = []struct{ source, name, value string }{
 // another source or another name map (an operator's `map` changes what a
 // value means).
 func TestSourceCache(t *testing.T) {
-	r := cachedRules(t)
+	tcs := newTestCaches(t)
+	r, sc := tcs.r, tcs.sources
 	plain := Default()
 	maps := []*NameMap{nil, r.NewNameMap(map[string]Category{"stats": Analytics, "fbq": Advertising}),
 		r.NewNameMap(map[string]Category{"stats": Advertising, "fbq": Analytics})}
@@ -44,15 +44,15 @@ func TestSourceCache(t *testing.T) {
 				}
 				pm := &NameMap{r: plain, operator: mm.operator}
 				want, wantOK := plain.ReadSource(tc.source, tc.name, tc.value, pm)
-				got, ok := r.readSource(tc.source, tc.name, tc.value, mm)
+				got, ok := r.readSource(sc, tc.source, tc.name, tc.value, mm)
 				if got != want || ok != wantOK {
 					t.Errorf("round %d, map %d, %s %.30q: %+v %v, want %+v %v", round, mm.id, tc.source, tc.value, got, ok, want, wantOK)
 				}
 			}
 		}
-		time.Sleep(20 * time.Millisecond) // ristretto admits sets asynchronously
+		sc.c.c.Wait() // ristretto admits sets asynchronously
 	}
-	c := r.sources.Load()
+	c := sc.c
 	if _, ok := c.c.Get(maphash.String(c.seed, oneTrust)); !ok {
 		t.Error("a value read three times is not in the cache")
 	}
@@ -69,7 +69,8 @@ func TestSourceCache(t *testing.T) {
 // BenchmarkSourceCache: a consent tool's cookie read uncached, on a cache
 // hit, and on a first sighting (the reading plus the insertion).
 func BenchmarkSourceCache(b *testing.B) {
-	r := cachedRules(b)
+	tcs := newTestCaches(b)
+	r, sc := tcs.r, tcs.sources
 	m := &NameMap{r: r}
 	for _, tc := range []struct{ source, name, value, id string }{
 		// id: a part of the value unique to each visitor (its consent id).
@@ -84,11 +85,11 @@ func BenchmarkSourceCache(b *testing.B) {
 			}
 		})
 		b.Run(tc.source+"/hit", func(b *testing.B) {
-			r.readSource(tc.source, tc.name, tc.value, m)
-			time.Sleep(20 * time.Millisecond)
+			r.readSource(sc, tc.source, tc.name, tc.value, m)
+			sc.c.c.Wait()
 			b.ReportAllocs()
 			for b.Loop() {
-				r.readSource(tc.source, tc.name, tc.value, m)
+				r.readSource(sc, tc.source, tc.name, tc.value, m)
 			}
 		})
 		if tc.id == "" {
@@ -107,7 +108,7 @@ func BenchmarkSourceCache(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				r.readSource(tc.source, tc.name, vals[i%len(vals)], m)
+				r.readSource(sc, tc.source, tc.name, vals[i%len(vals)], m)
 				i++
 			}
 		})
