@@ -479,22 +479,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // restrictAcceptEncoding keeps only the codings of Accept-Encoding that the
 // handler decodes (gzip, x-gzip, br, zstd, identity), with their weights
 // (RFC 9110 §12.5.3). "*" goes too: it would let upstream pick compress or
-// deflate. With nothing left the header goes, and Go's transport then asks
-// for gzip itself and decodes it before we see the body.
+// deflate. With nothing left, or no header at all, it asks for identity:
+// without the header Go's transport would ask for gzip itself and decode
+// the answer before the handler sees it, out of reach of its caps.
 func restrictAcceptEncoding(h http.Header) {
-	vals, ok := h["Accept-Encoding"]
-	if !ok {
-		return
-	}
-	clean := true
+	vals := h["Accept-Encoding"]
+	clean, named := true, false
 	for _, v := range vals {
 		for item := range strings.SplitSeq(v, ",") {
-			if !acceptableCoding(item) {
-				clean = false
-			}
+			clean = clean && acceptableCoding(item)
+			named = named || strings.TrimSpace(item) != ""
 		}
 	}
-	if clean {
+	if clean && named {
 		return
 	}
 	var kept []string
@@ -506,8 +503,8 @@ func restrictAcceptEncoding(h http.Header) {
 		}
 	}
 	if len(kept) == 0 {
-		delete(h, "Accept-Encoding")
-		return
+		// An empty value is no header to Go's transport either.
+		kept = []string{"identity"}
 	}
 	h["Accept-Encoding"] = []string{strings.Join(kept, ", ")}
 }
