@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
-	"golang.org/x/net/publicsuffix"
 
 	"github.com/consentedge/consentedge/rules"
 )
@@ -330,74 +328,6 @@ func refererPath(r *http.Request) (string, error) {
 		return "", errors.New("no same-origin referer")
 	}
 	return sameSitePath(ref.RequestURI())
-}
-
-// expireWithdrawn adds a Set-Cookie that expires every tracking cookie the
-// request carries whose category the decision leaves denied: for the host
-// and for each parent domain down to the registrable one (a cookie set with
-// Domain= can only be removed with the same Domain), at Path=/. HttpOnly
-// cookies, which no client-side consent tool can delete, go the same way.
-// Cookies scoped to a path the endpoint's requests do not match are not
-// sent to it, and so not seen.
-func (h *Handler) expireWithdrawn(hdr http.Header, r *http.Request, chosen rules.Set) int {
-	var names []string
-	seen := map[string]bool{}
-	for _, line := range r.Header["Cookie"] {
-		for _, pair := range strings.Split(line, ";") {
-			name, _, ok := strings.Cut(pair, "=")
-			name = strings.TrimSpace(name)
-			if !ok || seen[name] || len(seen) > 200 {
-				continue
-			}
-			seen[name] = true
-			if v := h.rules.CookieVendor(name); v != nil && !chosen.Has(v.Category) {
-				names = append(names, name)
-			}
-		}
-	}
-	if len(names) == 0 {
-		return 0
-	}
-	domains := cookieDomains(r.Host)
-	for _, name := range names {
-		secure := r.TLS != nil || strings.HasPrefix(name, "__Secure-") || strings.HasPrefix(name, "__Host-")
-		for _, d := range domains {
-			c := &http.Cookie{Name: name, Value: "", Path: "/", Domain: d, MaxAge: -1, Secure: secure}
-			// MaxAge -1 writes Max-Age=0; Expires in the past for
-			// clients that predate Max-Age.
-			hdr.Add("Set-Cookie", c.String()+"; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
-		}
-	}
-	return len(names)
-}
-
-// cookieDomains lists the Domain attributes under which the site's pages may
-// have set a cookie: "" (host-only) and every parent of the host down to the
-// registrable domain. An IP address has only host-only cookies.
-func cookieDomains(host string) []string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	out := []string{""}
-	if net.ParseIP(strings.Trim(host, "[]")) != nil || !strings.Contains(host, ".") {
-		return out
-	}
-	site, err := publicsuffix.EffectiveTLDPlusOne(host)
-	if err != nil {
-		return out
-	}
-	for d := host; ; {
-		out = append(out, d)
-		if d == site {
-			return out
-		}
-		i := strings.IndexByte(d, '.')
-		if i < 0 {
-			return out
-		}
-		d = d[i+1:]
-	}
 }
 
 // newReceipt is a random receipt id: 80 bits, base32, no personal data.

@@ -1,0 +1,168 @@
+package caddymodule
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// stdLogCounter counts the bytes written to it and keeps the first few.
+type stdLogCounter struct {
+	n     int
+	first []byte
+}
+
+func (w *stdLogCounter) Write(p []byte) (int, error) {
+	w.n += len(p)
+	if len(w.first) < 200 {
+		w.first = append(w.first, p[:min(len(p), 200)]...)
+	}
+	return len(p), nil
+}
+
+// captureStdLog sends the standard logger's output to a counter for the
+// rest of the test: a client's input must never reach it.
+func captureStdLog(t *testing.T) *stdLogCounter {
+	w := new(stdLogCounter)
+	prev := log.Writer()
+	log.SetOutput(w)
+	t.Cleanup(func() { log.SetOutput(prev) })
+	return w
+}
+
+// responseSize is the bytes of a recorded response's header fields and body.
+func responseSize(rec *httptest.ResponseRecorder) int {
+	n := rec.Body.Len()
+	for k, vs := range rec.Header() {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// TestEndpointWithdrawalFlood: a withdrawal whose Host has a thousand
+// labels and whose Cookie names 200 tracking cookies gets a response of a
+// few KB, and nothing of it reaches the standard logger.
+func TestEndpointWithdrawalFlood(t *testing.T) {
+	h := endpointHandler(t, nil)
+	logged := captureStdLog(t)
+	var cookies strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&cookies, "_ga_%d=GS1.1; ", i)
+	}
+	for _, host := range []string{
+		strings.Repeat("a.", 1000) + "shop.example", // no host name: over 253 bytes
+		strings.Repeat("a.", 120) + "shop.example",  // a host name 252 bytes long
+		strings.Repeat("a", 64) + ".shop.example",   // a label over 63 bytes
+		"shop.example:" + strings.Repeat("9", 4000), // a port of 4000 digits
+		"sh\"op.example; Domain=evil.example",       // bytes no host name has
+		"[2001:db8::1]:8443",                        // an IP literal
+		strings.Repeat("x", 60) + "." + strings.Repeat("y", 60) + "." + strings.Repeat("z", 60) + ".co.uk",
+	} {
+		req := httptest.NewRequest("POST", "https://shop.example/consent", strings.NewReader("action=reject_all"))
+		req.Host = host
+		req.TLS = &tls.ConnectionState{}
+		req.Header.Set("Content-Type", form)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("Cookie", cookies.String())
+		rec, err := serve(h, req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Code != http.StatusSeeOther {
+			t.Errorf("host %.40q: %d", host, rec.Code)
+		}
+		lines := rec.Header()["Set-Cookie"]
+		if size := responseSize(rec); size > 8<<10 {
+			t.Errorf("host %.40q: a %d-byte response with %d Set-Cookie lines", host, size, len(lines))
+		}
+		if len(lines) < 2 {
+			t.Errorf("host %.40q: nothing expired: %q", host, lines)
+		}
+		for _, l := range lines {
+			if _, d, ok := strings.Cut(l, "Domain="); ok && strings.ContainsAny(strings.SplitN(d, ";", 2)[0], `"[]: `) {
+				t.Errorf("host %.40q: expiry with Domain=%.60q", host, d)
+			}
+		}
+	}
+	if logged.n != 0 {
+		t.Errorf("%d bytes written to the standard logger: %q", logged.n, logged.first)
+	}
+}
+
+// TestCookieDomains: the scopes a withdrawal expires a cookie under, most
+// likely first, at most three Domain values, none for what is no host name.
+func TestCookieDomains(t *testing.T) {
+	for _, tt := range []struct {
+		host string
+		want []string
+	}{
+		{"shop.example", []string{"", "shop.example"}},
+		{"Shop.Example.", []string{"", "shop.example"}},
+		{"www.shop.co.uk", []string{"", "shop.co.uk", "www.shop.co.uk"}},
+		{"a.b.shop.example:8443", []string{"", "shop.example", "a.b.shop.example", "b.shop.example"}},
+		{"a.b.c.d.shop.example", []string{"", "shop.example", "a.b.c.d.shop.example", "d.shop.example"}},
+		{strings.Repeat("a.", 1000) + "shop.example", []string{""}},
+		{strings.Repeat("a", 64) + ".shop.example", []string{""}},
+		{"-a.shop.example", []string{""}},
+		{"a_b.shop.example", []string{""}},
+		{"a..shop.example", []string{""}},
+		{"localhost:8080", []string{""}},
+		{"127.0.0.1", []string{""}},
+		{"[::1]:443", []string{""}},
+		{"co.uk", []string{""}},
+		{"", []string{""}},
+	} {
+		if got := cookieDomains(tt.host); !slices.Equal(got, tt.want) {
+			t.Errorf("cookieDomains(%.40q) = %q, want %q", tt.host, got, tt.want)
+		}
+	}
+}
+
+// TestExpiryBounds: the names a withdrawal expires are tokens of bounded
+// length, each once; a __Host- cookie is expired host-only and Secure; the
+// byte budget stops the lines, least likely scopes first.
+func TestExpiryBounds(t *testing.T) {
+	h := endpointHandler(t, nil)
+	long := "_ga_" + strings.Repeat("x", 200)
+	req := httptest.NewRequest("POST", "http://www.shop.example/consent", strings.NewReader("action=reject_all"))
+	req.Header.Set("Content-Type", form)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Cookie", "_ga=1; _ga=2; "+long+"=1; _ga_\x01x=1; _ga_(x)=1; _ga_x y=1")
+	rec, err := serve(h, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, l := range rec.Header()["Set-Cookie"] {
+		if strings.HasPrefix(l, "consent=") {
+			continue
+		}
+		name, _, _ := strings.Cut(l, "=")
+		got[name] = append(got[name], l)
+	}
+	want := "_ga=; Path=/; Domain=shop.example; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+	if len(got) != 1 || len(got["_ga"]) != 3 || !slices.Contains(got["_ga"], want) {
+		t.Errorf("expired %q, want _ga three times, one %q", got, want)
+	}
+
+	hdr := http.Header{}
+	e := expirer{hdr: hdr, budget: maxExpiryBytes}
+	if n := e.expire([]string{"__Host-x", "_ga"}, []string{"", "shop.example"}); n != 2 {
+		t.Errorf("expire counted %d names", n)
+	}
+	if got := hdr["Set-Cookie"]; len(got) != 3 || got[0] != "__Host-x=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure" {
+		t.Errorf("__Host- expiry: %q", got)
+	}
+	hdr = http.Header{}
+	e = expirer{hdr: hdr, budget: 200}
+	if n := e.expire([]string{"_ga", "_fbp"}, []string{"", "shop.example"}); n != 2 || len(hdr["Set-Cookie"]) != 2 || strings.Contains(hdr["Set-Cookie"][1], "Domain") {
+		t.Errorf("a 200-byte budget: %d names, %q", n, hdr["Set-Cookie"])
+	}
+}
