@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"log"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/consentedge/consentedge/rules"
 )
 
 // stdLogCounter counts the bytes written to it and keeps the first few.
@@ -164,5 +167,46 @@ func TestExpiryBounds(t *testing.T) {
 	e = expirer{hdr: hdr, budget: 200}
 	if n := e.expire([]string{"_ga", "_fbp"}, []string{"", "shop.example"}); n != 2 || len(hdr["Set-Cookie"]) != 2 || strings.Contains(hdr["Set-Cookie"][1], "Domain") {
 		t.Errorf("a 200-byte budget: %d names, %q", n, hdr["Set-Cookie"])
+	}
+}
+
+// TestPolicyVersionUnmarked: with policy_version set, a consent cookie
+// without the version's marker grants necessary only, is no decision (the
+// endpoint says undecided, the banner asks) and its grants do not reach
+// the origin's cookies.
+func TestPolicyVersionUnmarked(t *testing.T) {
+	h, _ := newTestHandler(t, func(h *Handler) {
+		h.Endpoint = "/consent"
+		h.PolicyVersion = "6 August 2019"
+		h.Banner = &Banner{PolicyURL: "/privacy"}
+	})
+	for _, tt := range []struct {
+		cookie  string
+		decided bool
+	}{
+		{"consent=necessary.analytics", false},
+		{"consent=necessary.analytics." + rules.VersionMarker("1 May 2018"), false},
+		{"consent=necessary.analytics." + rules.VersionMarker("6 August 2019"), true},
+	} {
+		o := new(recordingOrigin)
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Accept", "text/html")
+		req.Header.Set("Cookie", tt.cookie+"; _ga=GA1.2.3.4")
+		rec, err := serve(h, req, o.serve)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotGA := strings.Contains(strings.Join(o.cookies, ";"), "_ga=")
+		banner := strings.Contains(rec.Body.String(), "ce-banner")
+		if gotGA != tt.decided || banner == tt.decided {
+			t.Errorf("%s: origin got _ga %v, banner %v", tt.cookie, gotGA, banner)
+		}
+		req = httptest.NewRequest("GET", "/consent", nil)
+		req.Header.Set("Cookie", tt.cookie)
+		rec, _ = serve(h, req, nil)
+		var st endpointState
+		if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil || st.Decided != tt.decided || slices.Contains(st.Granted, "analytics") != tt.decided {
+			t.Errorf("%s: endpoint state %+v (%v)", tt.cookie, st, err)
+		}
 	}
 }

@@ -265,7 +265,7 @@ const form = "application/x-www-form-urlencoded"
 func TestEndpointGet(t *testing.T) {
 	h := endpointHandler(t, func(h *Handler) { h.PolicyVersion = "6 August 2019" })
 	req := httptest.NewRequest("GET", "/consent", nil)
-	req.Header.Set("Cookie", "consent=analytics")
+	req.Header.Set("Cookie", "consent=analytics."+rules.VersionMarker("6 August 2019"))
 	rec, err := serve(h, req, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -110,9 +110,10 @@ type ConsentConfig struct {
 	// and advertising.
 	DNT bool
 	// PolicyVersion, when set, is the policy version consent must have been
-	// recorded under: a cookie carrying the marker of another version
-	// grants necessary only. A cookie without a marker (not written by the
-	// consent endpoint) is read as before.
+	// recorded under: a native cookie that does not carry its marker (one
+	// of another version, or none at all) grants necessary only and is no
+	// decision, so that the visitor is asked again. An unmarked cookie is
+	// no exception: it may be stale, or planted by a sibling subdomain.
 	PolicyVersion string
 	// Sources are the consent tools whose cookies are read; nil reads the
 	// native cookie only. List SourceNative to read it beside others.
@@ -240,20 +241,18 @@ func (r *Rules) readSourceCookies(h http.Header, src Source, cfg ConsentConfig) 
 	n, bad, stale := 0, 0, 0
 	complete = scanCookies(h, match, func(name, v string) bool {
 		var s Stated
-		ok := false
+		var ok bool
 		if src.Name == SourceNative {
 			set, marker, wellFormed := r.parseConsentVersion(v)
 			switch {
 			case !wellFormed:
-			case want != "" && marker != "" && marker != want:
-				stale++
+				bad++
+			case want != "" && marker != want:
+				stale++ // recorded under another version, or none
 			default:
-				s, ok = r.listed(set), true
+				s = r.listed(set)
 			}
-		} else {
-			s, ok = r.readSource(src.Name, name, v, names)
-		}
-		if !ok {
+		} else if s, ok = r.readSource(src.Name, name, v, names); !ok {
 			bad++
 		}
 		if prefix {
@@ -275,7 +274,7 @@ func (r *Rules) readSourceCookies(h http.Header, src Source, cfg ConsentConfig) 
 	case bad > 0:
 		reason = "malformed " + src.Name + " cookie: it grants nothing"
 	case stale > 0:
-		reason = "consent recorded under another policy version: it grants nothing"
+		reason = "consent not recorded under the current policy version: it grants nothing"
 	case n > 1 && !prefix:
 		reason = "several " + src.Name + " cookies: their intersection"
 	}
@@ -353,8 +352,8 @@ func GPC(h http.Header) bool {
 }
 
 // Decided reports whether the visitor has a recorded decision: a
-// well-formed native consent cookie that is not stale under
-// cfg.PolicyVersion. A consent banner asks while this is false.
+// well-formed native consent cookie that carries cfg.PolicyVersion's
+// marker when a version is set. A consent banner asks while this is false.
 func (r *Rules) Decided(h http.Header, cfg ConsentConfig) bool {
 	name := cfg.Cookie
 	if name == "" {
@@ -364,7 +363,7 @@ func (r *Rules) Decided(h http.Header, cfg ConsentConfig) bool {
 	decided := false
 	complete := ScanCookies(h, name, func(v string) bool {
 		_, marker, ok := r.parseConsentVersion(v)
-		if !ok || want != "" && marker != "" && marker != want {
+		if !ok || want != "" && marker != want {
 			decided = false
 			return false
 		}

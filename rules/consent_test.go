@@ -233,3 +233,42 @@ func TestConsentDetail(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyVersionMarker: with a policy version set, only a native cookie
+// carrying its marker grants or counts as a decision; an unmarked one is
+// treated as a stale one. Without a version, any well-formed cookie does.
+func TestPolicyVersionMarker(t *testing.T) {
+	r := rules.Default()
+	const version = "6 August 2019"
+	current := r.FormatConsent(set(rules.Analytics), version)
+	older := r.FormatConsent(set(rules.Analytics), "1 May 2018")
+	for _, tt := range []struct {
+		name, cookie, version string
+		want                  rules.Set
+		decided               bool
+		reason                string
+	}{
+		{"current marker", current, version, set(rules.Analytics), true, ""},
+		{"older marker", older, version, set(), false, "consent not recorded under the current policy version: it grants nothing"},
+		{"no marker", "necessary.analytics", version, set(), false, "consent not recorded under the current policy version: it grants nothing"},
+		{"no marker, quoted", `"analytics"`, version, set(), false, "consent not recorded under the current policy version: it grants nothing"},
+		{"no version, no marker", "necessary.analytics", "", set(rules.Analytics), true, ""},
+		{"no version, a marker", older, "", set(rules.Analytics), true, ""},
+	} {
+		h := hdr("Cookie", "consent="+tt.cookie)
+		cfg := rules.ConsentConfig{PolicyVersion: tt.version}
+		got, why := r.ConsentDetail(h, cfg)
+		if got != tt.want || why != tt.reason {
+			t.Errorf("%s: %s (%q), want %s (%q)", tt.name, r.FormatSet(got), why, r.FormatSet(tt.want), tt.reason)
+		}
+		if d := r.Decided(h, cfg); d != tt.decided {
+			t.Errorf("%s: Decided = %v, want %v", tt.name, d, tt.decided)
+		}
+	}
+	// An unmarked cookie beside the current one can only take away, as
+	// any second cookie of the name.
+	h := hdr("Cookie", "consent="+current+"; consent=analytics.advertising")
+	if got := r.Consent(h, rules.ConsentConfig{PolicyVersion: version}); got != set() {
+		t.Errorf("current and unmarked: %s", r.FormatSet(got))
+	}
+}
