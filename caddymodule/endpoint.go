@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,23 +24,9 @@ import (
 // the native cookie, expires the tracking cookies of every category it
 // leaves denied, and logs a receipt without personal data.
 
-// maxEndpointBody bounds a decision: a form or JSON naming every category of
-// a large rule set fits many times over.
-const maxEndpointBody = 4 << 10
-
 // defaultConsentMaxAge is how long a recorded decision lasts: six months, a
 // common reading of the EDPB's and CNIL's guidance on asking again.
 const defaultConsentMaxAge = 182 * 24 * time.Hour
-
-// decision is a POST body, from a form or JSON.
-type decision struct {
-	// Action is "accept_all", "reject_all", or "save"/"" (the grants).
-	Action string `json:"action"`
-	// Grant lists the category ids granted (necessary is always).
-	Grant []string `json:"grant"`
-	// Redirect is the same-site path to return to (forms).
-	Redirect string `json:"redirect"`
-}
 
 // endpointState is what GET answers (and a JSON POST).
 type endpointState struct {
@@ -141,7 +126,7 @@ func (h *Handler) recordDecision(w http.ResponseWriter, r *http.Request, before 
 	if err := sameOrigin(r); err != nil {
 		return err
 	}
-	d, isJSON, err := readDecision(w, r)
+	d, isJSON, err := readDecision(r)
 	if err != nil {
 		return err
 	}
@@ -232,43 +217,6 @@ func sameOrigin(r *http.Request) error {
 		return endpointErr(http.StatusForbidden, "consent can only be recorded from the site itself (Origin %q)", origin)
 	}
 	return nil
-}
-
-// readDecision reads a form or JSON body of at most maxEndpointBody bytes.
-func readDecision(w http.ResponseWriter, r *http.Request) (d decision, isJSON bool, err error) {
-	mt, _, perr := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if perr != nil || mt != "application/x-www-form-urlencoded" && mt != "application/json" {
-		return d, false, endpointErr(http.StatusUnsupportedMediaType, "a consent decision is a form (application/x-www-form-urlencoded) or JSON (application/json)")
-	}
-	body, rerr := io.ReadAll(io.LimitReader(r.Body, maxEndpointBody+1))
-	if rerr != nil {
-		return d, false, endpointErr(http.StatusBadRequest, "reading the consent decision: %v", rerr)
-	}
-	if len(body) > maxEndpointBody {
-		return d, false, endpointErr(http.StatusBadRequest, "a consent decision is at most %d bytes", maxEndpointBody)
-	}
-	if mt == "application/json" {
-		dec := json.NewDecoder(strings.NewReader(string(body)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&d); err != nil {
-			return d, true, endpointErr(http.StatusBadRequest, "malformed consent decision: %v", err)
-		}
-		if dec.More() {
-			return d, true, endpointErr(http.StatusBadRequest, "malformed consent decision: data after the JSON object")
-		}
-		return d, true, nil
-	}
-	form, ferr := url.ParseQuery(string(body))
-	if ferr != nil {
-		return d, false, endpointErr(http.StatusBadRequest, "malformed consent form: %v", ferr)
-	}
-	d.Action = form.Get("action")
-	d.Redirect = form.Get("redirect")
-	for _, g := range form["grant"] {
-		// One field per checkbox, or one field listing ids.
-		d.Grant = append(d.Grant, strings.FieldsFunc(g, func(r rune) bool { return r == '.' || r == ',' || r == ' ' })...)
-	}
-	return d, false, nil
 }
 
 // chosenSet turns a decision into the categories granted.

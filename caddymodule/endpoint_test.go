@@ -210,3 +210,70 @@ func TestPolicyVersionUnmarked(t *testing.T) {
 		}
 	}
 }
+
+// TestDecisionParity: a form and a JSON body that say the same thing read
+// the same; one a reader could take two ways (a field twice, a field name
+// in other case) is refused by both, with 400 and no cookie.
+func TestDecisionParity(t *testing.T) {
+	h := endpointHandler(t, nil)
+	const ctJSON = "application/json"
+	for _, tt := range []struct{ name, form, json string }{
+		{"action twice", "action=accept_all&action=reject_all", `{"action":"accept_all","action":"reject_all"}`},
+		{"action twice, escaped", "action=reject_all&%61ction=accept_all", `{"action":"reject_all","\u0061ction":"accept_all"}`},
+		{"action in capitals", "Action=accept_all", `{"Action":"accept_all"}`},
+		{"action beside its capitals", "action=reject_all&ACTION=accept_all", `{"action":"reject_all","ACTION":"accept_all"}`},
+		{"grant in capitals", "Grant=analytics", `{"Grant":["analytics"]}`},
+		{"redirect twice", "action=accept_all&redirect=/a&redirect=/b", `{"action":"accept_all","redirect":"/a","redirect":"/b"}`},
+		{"redirect in capitals", "action=accept_all&Redirect=/b", `{"action":"accept_all","Redirect":"/b"}`},
+	} {
+		for _, c := range []struct{ body, ctype string }{{tt.form, form}, {tt.json, ctJSON}} {
+			rec := post(t, h, c.body, c.ctype, nil)
+			if rec.Code != http.StatusBadRequest || rec.Header().Get("Set-Cookie") != "" {
+				t.Errorf("%s (%s): %d %q, Set-Cookie %q", tt.name, c.ctype, rec.Code, rec.Body.String(), rec.Header()["Set-Cookie"])
+			}
+		}
+	}
+	// A JSON grant is one array: given twice, it is refused too.
+	if rec := post(t, h, `{"grant":["analytics"],"grant":["advertising"]}`, ctJSON, nil); rec.Code != http.StatusBadRequest {
+		t.Errorf("grant twice in JSON: %d", rec.Code)
+	}
+	for _, tt := range []struct{ name, form, json, value string }{
+		{"accept all", "action=accept_all", `{"action":"accept_all"}`, "necessary.functional.analytics.advertising"},
+		{"grants", "grant=analytics&grant=advertising", `{"grant":["analytics","advertising"]}`, "necessary.analytics.advertising"},
+		{"save with grants", "action=save&grant=Functional", `{"action":"save","grant":["Functional"]}`, "necessary.functional"},
+		{"reject all", "action=reject_all&grant=analytics", `{"grant":["analytics"],"action":"reject_all"}`, "necessary"},
+	} {
+		for _, c := range []struct{ body, ctype string }{{tt.form, form}, {tt.json, ctJSON}} {
+			rec := post(t, h, c.body, c.ctype, nil)
+			cookies := (&http.Response{Header: rec.Header()}).Cookies()
+			if rec.Code >= 400 || len(cookies) == 0 || cookies[0].Value != tt.value {
+				t.Errorf("%s (%s): %d %q, cookies %q, want value %q", tt.name, c.ctype, rec.Code, rec.Body.String(), rec.Header()["Set-Cookie"], tt.value)
+			}
+		}
+	}
+}
+
+// TestReadJSONDecision: the JSON reader's refusals name what is wrong.
+func TestReadJSONDecision(t *testing.T) {
+	for _, tt := range []struct{ in, err string }{
+		{`[]`, "want a JSON object"},
+		{`{"action":1}`, `field "action" must be a string`},
+		{`{"action":null}`, `field "action" must be a string`},
+		{`{"grant":"analytics"}`, `field "grant" must be an array of strings`},
+		{`{"grant":[["analytics"]]}`, `field "grant" must be an array of strings`},
+		{`{"grant":[1]}`, `field "grant" must be an array of strings`},
+		{`{"grants":[]}`, `unknown field "grants"`},
+		{`{"action":"save"} {}`, "data after the JSON object"},
+		{`{"action":"save"}x`, "data after the JSON object"},
+		{`{"action":"save"`, "EOF"},
+	} {
+		_, err := readJSONDecision([]byte(tt.in))
+		if err == nil || !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("%s: %v, want %q", tt.in, err, tt.err)
+		}
+	}
+	d, err := readJSONDecision([]byte(" {\"grant\":[\"a\",\"b\"],\"redirect\":\"/x\",\"action\":\"\"}\n"))
+	if err != nil || !slices.Equal(d.Grant, []string{"a", "b"}) || d.Redirect != "/x" || d.Action != "" {
+		t.Errorf("read %+v, %v", d, err)
+	}
+}
