@@ -272,3 +272,41 @@ func TestPolicyVersionMarker(t *testing.T) {
 		t.Errorf("current and unmarked: %s", r.FormatSet(got))
 	}
 }
+
+// TestHostPrefixRead: with HostPrefix the native cookie is read only under
+// its exact __Host- name, for consent and for Decided; other sources keep
+// their names. Reading still does not allocate.
+func TestHostPrefixRead(t *testing.T) {
+	r := rules.Default()
+	cfg := rules.ConsentConfig{HostPrefix: true}
+	for _, tt := range []struct {
+		cookie  string
+		want    rules.Set
+		decided bool
+	}{
+		{"__Host-consent=analytics", set(rules.Analytics), true},
+		{"consent=analytics", set(), false},
+		{"__host-consent=analytics", set(), false},
+		{"__Host-consent=analytics; consent=advertising", set(rules.Analytics), true},
+		{"__Host-consentx=analytics", set(), false},
+		{"__Host-=analytics", set(), false},
+	} {
+		h := hdr("Cookie", tt.cookie)
+		if got := r.Consent(h, cfg); got != tt.want {
+			t.Errorf("%q: %s, want %s", tt.cookie, r.FormatSet(got), r.FormatSet(tt.want))
+		}
+		if d := r.Decided(h, cfg); d != tt.decided {
+			t.Errorf("%q: Decided = %v", tt.cookie, d)
+		}
+	}
+	h := hdr("Cookie", "__Host-site=functional.analytics; site=advertising; OptanonConsent=groups=C0002%3A1")
+	custom := rules.ConsentConfig{Cookie: "site", HostPrefix: true,
+		Sources: []rules.Source{{Name: rules.SourceNative}, {Name: rules.SourceOneTrust}}}
+	if got := r.Consent(h, custom); got != set(rules.Functional, rules.Analytics) {
+		t.Errorf("custom name beside OneTrust: %s", r.FormatSet(got))
+	}
+	h = hdr("Cookie", "_ga=GA1.2.3; __Host-consent=functional.analytics; sid=abc")
+	if n := testing.AllocsPerRun(100, func() { r.Consent(h, cfg) }); n != 0 {
+		t.Errorf("Consent with HostPrefix allocates %v times", n)
+	}
+}
