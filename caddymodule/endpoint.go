@@ -91,7 +91,7 @@ func (h *Handler) writeState(w http.ResponseWriter, r *http.Request, granted rul
 	st := endpointState{
 		Granted:       []string{},
 		Denied:        []string{},
-		Decided:       h.rules.Decided(r.Header, h.consentConfig()),
+		Decided:       h.rules.Decided(r.Header, h.consentConfig(r)),
 		GPC:           h.gpc && rules.GPC(r.Header),
 		PolicyVersion: h.PolicyVersion,
 		Receipt:       receipt,
@@ -123,7 +123,7 @@ func (h *Handler) writeState(w http.ResponseWriter, r *http.Request, granted rul
 // recordDecision handles a POST: checks, reads, sets the cookie, expires
 // withdrawn cookies, logs the receipt and answers.
 func (h *Handler) recordDecision(w http.ResponseWriter, r *http.Request, before rules.Set) error {
-	if err := sameOrigin(r); err != nil {
+	if err := h.sameOrigin(r); err != nil {
 		return err
 	}
 	d, isJSON, err := readDecision(r)
@@ -143,17 +143,7 @@ func (h *Handler) recordDecision(w http.ResponseWriter, r *http.Request, before 
 		target = p
 	}
 
-	// The decision: the native cookie, under the policy version.
-	cookie := &http.Cookie{
-		Name:     h.Cookie,
-		Value:    h.rules.FormatConsent(chosen, h.PolicyVersion),
-		Path:     "/",
-		MaxAge:   int(time.Duration(h.ConsentMaxAge) / time.Second),
-		SameSite: http.SameSiteLaxMode,
-		Secure:   r.TLS != nil,
-	}
-	w.Header().Add("Set-Cookie", cookie.String())
-	expired := h.expireWithdrawn(w.Header(), r, chosen)
+	cookie, expired := h.setConsentCookie(w.Header(), r, chosen)
 
 	receipt := newReceipt()
 	w.Header().Set("Consent-Receipt", receipt)
@@ -198,7 +188,7 @@ func withCookie(r *http.Request, c *http.Cookie) *http.Request {
 // Metadata first (Sec-Fetch-Site, sent by every current browser), then
 // Origin (sent with every POST since 2020). A request with neither cannot
 // show where it comes from and is refused.
-func sameOrigin(r *http.Request) error {
+func (h *Handler) sameOrigin(r *http.Request) error {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
 		if site != "same-origin" {
 			return endpointErr(http.StatusForbidden, "consent can only be recorded from the site itself (Sec-Fetch-Site: %s)", site)
@@ -210,7 +200,7 @@ func sameOrigin(r *http.Request) error {
 		return endpointErr(http.StatusForbidden, "consent can only be recorded from the site itself: the request has neither Sec-Fetch-Site nor Origin")
 	}
 	scheme := "http://"
-	if r.TLS != nil {
+	if h.siteHTTPS(r) {
 		scheme = "https://"
 	}
 	if !strings.EqualFold(origin, scheme+r.Host) {

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/consentedge/consentedge/rules"
 )
@@ -275,5 +278,192 @@ func TestReadJSONDecision(t *testing.T) {
 	d, err := readJSONDecision([]byte(" {\"grant\":[\"a\",\"b\"],\"redirect\":\"/x\",\"action\":\"\"}\n"))
 	if err != nil || !slices.Equal(d.Grant, []string{"a", "b"}) || d.Redirect != "/x" || d.Action != "" {
 		t.Errorf("read %+v, %v", d, err)
+	}
+}
+
+// viaProxy is r as Caddy prepares it when it came from a proxy, trusted
+// (in the server's trusted_proxies) or not, that says X-Forwarded-Proto:
+// proto.
+func viaProxy(r *http.Request, trusted bool, proto string) *http.Request {
+	r.Header.Set("X-Forwarded-Proto", proto)
+	ctx := context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{caddyhttp.TrustedProxyVarKey: trusted})
+	return r.WithContext(ctx)
+}
+
+// TestCookieSecure: the consent cookie is Secure, and the endpoint expects
+// an https Origin, when the request came over TLS or a trusted proxy says
+// it did (X-Forwarded-Proto: https); never on an untrusted proxy's word;
+// always with cookie_secure on, never with off.
+func TestCookieSecure(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		secure  string // cookie_secure
+		tls     bool
+		proxy   string // "trusted", "untrusted" or ""
+		proto   string
+		wantSec bool
+	}{
+		{"plain http", "", false, "", "", false},
+		{"tls", "", true, "", "", true},
+		{"trusted proxy, https", "", false, "trusted", "https", true},
+		{"trusted proxy, HTTPS, chain", "", false, "trusted", "HTTPS, http", true},
+		{"trusted proxy, http", "", false, "trusted", "http", false},
+		{"untrusted proxy, https", "", false, "untrusted", "https", false},
+		{"on, plain http", "on", false, "", "", true},
+		{"off, tls", "off", true, "", "", false},
+	} {
+		h := endpointHandler(t, func(h *Handler) { h.CookieSecure = tt.secure })
+		scheme := "http"
+		if tt.wantSec || tt.secure == "off" && tt.tls {
+			scheme = "https"
+		}
+		req := httptest.NewRequest("POST", "http://shop.example/consent", strings.NewReader("action=accept_all"))
+		if tt.tls {
+			req.TLS = &tls.ConnectionState{}
+		}
+		if tt.proxy != "" {
+			req = viaProxy(req, tt.proxy == "trusted", tt.proto)
+		}
+		req.Header.Set("Content-Type", form)
+		req.Header.Set("Origin", scheme+"://shop.example")
+		rec, err := serve(h, req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cookies := (&http.Response{Header: rec.Header()}).Cookies()
+		if rec.Code != http.StatusSeeOther || len(cookies) != 1 || cookies[0].Secure != tt.wantSec {
+			t.Errorf("%s: %d %q, Set-Cookie %q, want Secure %v", tt.name, rec.Code, rec.Body.String(), rec.Header()["Set-Cookie"], tt.wantSec)
+		}
+		// The other scheme's Origin is not the site's.
+		other := map[string]string{"http": "https", "https": "http"}[scheme]
+		req2 := httptest.NewRequest("POST", "http://shop.example/consent", strings.NewReader("action=accept_all"))
+		req2.TLS = req.TLS
+		req2 = req2.WithContext(req.Context())
+		req2.Header = req.Header.Clone()
+		req2.Header.Set("Origin", other+"://shop.example")
+		if rec, _ := serve(h, req2, nil); rec.Code != http.StatusForbidden {
+			t.Errorf("%s: Origin %s://shop.example: %d, want 403", tt.name, other, rec.Code)
+		}
+	}
+}
+
+// TestHostPrefix: with the endpoint, over https the consent cookie is
+// __Host-consent (Secure, Path=/, no Domain) and only that name is read:
+// an unprefixed cookie, which a sibling subdomain could have planted,
+// grants nothing and is no decision, and a new decision expires it. Over
+// plain http, with cookie_host_prefix off, or without the endpoint, the
+// bare name is written and read.
+func TestHostPrefix(t *testing.T) {
+	h := endpointHandler(t, func(h *Handler) { h.Banner = &Banner{PolicyURL: "/privacy"} })
+	state := func(h *Handler, url, cookie string) endpointState {
+		t.Helper()
+		req := httptest.NewRequest("GET", url, nil)
+		req.Header.Set("Cookie", cookie)
+		rec, _ := serve(h, req, nil)
+		var st endpointState
+		if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil {
+			t.Fatalf("%v: %s", err, rec.Body.String())
+		}
+		return st
+	}
+	for _, tt := range []struct {
+		url, cookie string
+		decided     bool
+		granted     []string
+	}{
+		{"https://shop.example/consent", "__Host-consent=necessary.analytics", true, []string{"necessary", "analytics"}},
+		{"https://shop.example/consent", "consent=necessary.analytics", false, []string{"necessary"}},
+		{"https://shop.example/consent", "__host-consent=necessary.analytics", false, []string{"necessary"}},
+		{"https://shop.example/consent", "__Host-consent=necessary; consent=necessary.analytics", true, []string{"necessary"}},
+		{"http://shop.example/consent", "consent=necessary.analytics", true, []string{"necessary", "analytics"}},
+		{"http://shop.example/consent", "__Host-consent=necessary.analytics", false, []string{"necessary"}},
+	} {
+		if st := state(h, tt.url, tt.cookie); st.Decided != tt.decided || !slices.Equal(st.Granted, tt.granted) {
+			t.Errorf("%s with %q: decided %v, granted %q", tt.url, tt.cookie, st.Decided, st.Granted)
+		}
+	}
+	// A planted unprefixed grant: the banner still asks, the origin gets
+	// no analytics cookie.
+	o := new(recordingOrigin)
+	req := httptest.NewRequest("GET", "https://shop.example/", nil)
+	req.Header.Set("Cookie", "consent=necessary.analytics; _ga=GA1.2.3.4")
+	rec, _ := serve(h, req, o.serve)
+	if !strings.Contains(rec.Body.String(), "ce-banner") || strings.Contains(strings.Join(o.cookies, ";"), "_ga=") {
+		t.Errorf("planted grant: banner %v, origin got %q", strings.Contains(rec.Body.String(), "ce-banner"), o.cookies)
+	}
+
+	// Recording over https: the prefixed cookie, and the bare one expired
+	// host-only and under the parent domains a sibling could have used.
+	rec = post(t, h, "action=accept_all", form, map[string]string{"Cookie": "consent=necessary"})
+	lines := rec.Header()["Set-Cookie"]
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "__Host-consent=necessary.functional.analytics.advertising; Path=/;") ||
+		!strings.Contains(lines[0], "; Secure") || strings.Contains(lines[0], "Domain") {
+		t.Errorf("prefixed cookie: %q", lines)
+	}
+	want := []string{
+		"consent=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure",
+		"consent=; Path=/; Domain=shop.example; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure",
+	}
+	if len(lines) != 3 || !slices.Equal(lines[1:], want) {
+		t.Errorf("the bare cookie's expiry: %q, want %q", lines[1:], want)
+	}
+	// Without a bare cookie, nothing to expire.
+	if rec := post(t, h, "action=accept_all", form, nil); len(rec.Header()["Set-Cookie"]) != 1 {
+		t.Errorf("no bare cookie: %q", rec.Header()["Set-Cookie"])
+	}
+
+	off := false
+	for name, h := range map[string]*Handler{
+		"cookie_host_prefix off": endpointHandler(t, func(h *Handler) { h.CookieHostPrefix = &off }),
+		"no endpoint":            func() *Handler { h, _ := newTestHandler(t, nil); return h }(),
+	} {
+		req := httptest.NewRequest("GET", "https://shop.example/", nil)
+		req.Header.Set("Cookie", "consent=necessary.analytics; _ga=GA1.2.3.4")
+		o := new(recordingOrigin)
+		if _, err := serve(h, req, o.serve); err != nil || !strings.Contains(strings.Join(o.cookies, ";"), "_ga=") {
+			t.Errorf("%s: the bare cookie is not read: origin got %q (%v)", name, o.cookies, err)
+		}
+	}
+	h = endpointHandler(t, func(h *Handler) { h.CookieHostPrefix = &off })
+	if rec := post(t, h, "action=accept_all", form, nil); !strings.HasPrefix(rec.Header().Get("Set-Cookie"), "consent=") {
+		t.Errorf("cookie_host_prefix off: %q", rec.Header()["Set-Cookie"])
+	}
+	// A name that has the prefix already keeps it, and is read as it is.
+	h = endpointHandler(t, func(h *Handler) { h.Cookie = "__Host-site" })
+	if rec := post(t, h, "action=accept_all", form, nil); !strings.HasPrefix(rec.Header().Get("Set-Cookie"), "__Host-site=") {
+		t.Errorf("cookie __Host-site: %q", rec.Header()["Set-Cookie"])
+	}
+	if st := state(h, "https://shop.example/consent", "__Host-site=necessary.analytics"); !st.Decided {
+		t.Errorf("cookie __Host-site not read back: %+v", st)
+	}
+}
+
+// TestValidateCookieStrength: settings a browser would refuse are
+// configuration errors.
+func TestValidateCookieStrength(t *testing.T) {
+	on := true
+	for _, tt := range []struct {
+		h   Handler
+		err string
+	}{
+		{Handler{Cookie: "consent", CookieSecure: "yes"}, "cookie_secure must be"},
+		{Handler{Cookie: "consent", CookieSecure: "off", CookieHostPrefix: &on}, "cookie_host_prefix on needs a Secure cookie"},
+		{Handler{Cookie: "__Host-consent", CookieSecure: "off"}, "must be Secure"},
+		{Handler{Cookie: "__Secure-consent", CookieSecure: "off"}, "must be Secure"},
+		{Handler{Cookie: "consent", CookieSecure: "off"}, ""},
+		{Handler{Cookie: "consent", CookieSecure: "auto", CookieHostPrefix: &on}, ""},
+	} {
+		err := tt.h.validateCookieStrength()
+		if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("%+v: %v, want %q", tt.h, err, tt.err)
+		}
+	}
+	// Validate runs the check.
+	h := &Handler{Endpoint: "/consent", CookieSecure: "off", CookieHostPrefix: &on}
+	if err := h.Provision(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Validate(); err == nil || !strings.Contains(err.Error(), "cookie_host_prefix") {
+		t.Errorf("Validate: %v", err)
 	}
 }

@@ -75,6 +75,17 @@ type Handler struct {
 	// ConsentMaxAge is the lifetime of the consent cookie the endpoint sets
 	// (default six months).
 	ConsentMaxAge caddy.Duration `json:"consent_max_age,omitempty"`
+	// CookieSecure says when the consent cookie the endpoint sets is
+	// Secure: "auto" (default) when the request came over HTTPS, to Caddy
+	// or per X-Forwarded-Proto from a proxy in the server's
+	// trusted_proxies; "on" always (the site is HTTPS: the endpoint then
+	// also expects an https Origin); "off" never.
+	CookieSecure string `json:"cookie_secure,omitempty"`
+	// CookieHostPrefix names the consent cookie "__Host-<cookie>" wherever
+	// it is Secure, and reads only that name there, so that no sibling
+	// subdomain can plant a grant. Default on with an endpoint, off
+	// without (the site's own code then writes the cookie).
+	CookieHostPrefix *bool `json:"cookie_host_prefix,omitempty"`
 	// Sources are the consent tools whose cookies are read (GUIDE §3);
 	// empty reads the native cookie only. With an endpoint, the native
 	// cookie is always read as well.
@@ -168,6 +179,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 
 	if h.ConsentMaxAge == 0 {
 		h.ConsentMaxAge = caddy.Duration(defaultConsentMaxAge)
+	}
+	if h.CookieSecure == "" {
+		h.CookieSecure = cookieSecureAuto
 	}
 	h.params = rules.NewParams(expandClickIDs(h.ClickIDs))
 
@@ -283,6 +297,9 @@ func (h *Handler) Validate() error {
 	if h.ConsentMaxAge < 0 {
 		return fmt.Errorf("consent: consent_max_age must be positive")
 	}
+	if err := h.validateCookieStrength(); err != nil {
+		return err
+	}
 	for _, c := range h.Collectors {
 		if !strings.HasPrefix(c.Path, "/") {
 			return fmt.Errorf("consent: collector path must start with /, got %q", c.Path)
@@ -312,11 +329,6 @@ func expandClickIDs(ids []string) []string {
 		}
 	}
 	return out
-}
-
-// consentConfig is how this handler reads consent.
-func (h *Handler) consentConfig() rules.ConsentConfig {
-	return h.cfg
 }
 
 // ConsentSource is one consent tool to read: its name (rules.SourceNames)
@@ -376,7 +388,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return next.ServeHTTP(w, r)
 	}
 
-	st := h.rules.ReadConsent(r.Header, h.consentConfig())
+	st := h.rules.ReadConsent(r.Header, h.consentConfig(r))
 	granted, why := st.Granted, st.Reason
 	if why != "" {
 		// A visitor's odd consent input never fails the request; the SRE
@@ -438,7 +450,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	rw.reqFilter = reqFilter
 	// The banner asks until the visitor decides: in our cookie (the
 	// endpoint) or in any consent tool the site reads.
-	rw.undecided = h.Banner != nil && !st.Signals.FromCookies() && !h.rules.Decided(r.Header, h.cfg)
+	rw.undecided = h.Banner != nil && !st.Signals.FromCookies() && !h.rules.Decided(r.Header, h.consentConfig(r))
 	completed := false
 	defer func() {
 		if !completed {

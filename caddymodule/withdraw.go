@@ -38,12 +38,11 @@ const (
 // cookies, which no client-side consent tool can delete, go the same way.
 // Cookies scoped to a path the endpoint's requests do not match are not
 // sent to it, and so not seen. It returns how many cookies it expired.
-func (h *Handler) expireWithdrawn(hdr http.Header, r *http.Request, chosen rules.Set) int {
+func (h *Handler) expireWithdrawn(e *expirer, r *http.Request, chosen rules.Set) int {
 	names := h.withdrawnNames(r, chosen)
 	if len(names) == 0 {
 		return 0
 	}
-	e := expirer{hdr: hdr, secure: r.TLS != nil, budget: maxExpiryBytes}
 	return e.expire(names, cookieDomains(r.Host))
 }
 
@@ -98,7 +97,7 @@ func (e *expirer) expire(names []string, domains []string) int {
 	n := 0
 	for _, d := range domains {
 		for i, name := range names {
-			if d != "" && hasPrefixFold(name, hostPrefix) {
+			if d != "" && hasPrefixFold(name, rules.HostCookiePrefix) {
 				continue // RFC 6265bis §4.1.3.2: a __Host- cookie has no Domain
 			}
 			if !e.add(name, d) {
@@ -116,7 +115,7 @@ func (e *expirer) expire(names []string, domains []string) int {
 // add writes the expiry of the cookie name set for domain ("" host-only), or
 // reports false when it would exceed the budget.
 func (e *expirer) add(name, domain string) bool {
-	line := expiryLine(name, domain, e.secure || hasPrefixFold(name, "__Secure-") || hasPrefixFold(name, hostPrefix))
+	line := expiryLine(name, domain, e.secure || hasPrefixFold(name, "__Secure-") || hasPrefixFold(name, rules.HostCookiePrefix))
 	if len(line) > e.budget {
 		e.budget = 0
 		return false
@@ -210,10 +209,6 @@ func cookieHost(hostport string) (string, bool) {
 	}
 	return host, true
 }
-
-// hostPrefix is the cookie name prefix RFC 6265bis §4.1.3.2 reserves for
-// cookies set Secure, at Path=/, without Domain.
-const hostPrefix = "__Host-"
 
 // hasPrefixFold reports whether s starts with prefix, ASCII
 // case-insensitively: user agents following RFC 6265bis (from draft 11 on)
