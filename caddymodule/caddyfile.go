@@ -44,6 +44,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    collector   <path[*]> <category|vendor>
 //	    endpoint    <path>
 //	    consent_max_age <duration>
+//	    cookie_secure   auto|on|off
+//	    cookie_host_prefix on|off
 //	    policy_version  <text>
 //	    source <name> [<cookie>]
 //	    map    <tool-category-or-service> <category>
@@ -64,7 +66,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // with an optional unit (64MiB, 10MB); <duration> a Caddy duration (180d,
 // 4380h). `source` and `map` may repeat: sources are the consent tools
 // whose cookies are read (default: the native cookie only), map adds or
-// overrides a tool name's category.
+// overrides a tool name's category. The endpoint's cookie is Secure when
+// the request came over HTTPS (cookie_secure auto) and then, by default,
+// named __Host-<cookie> (cookie_host_prefix).
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive name
 	if d.NextArg() {
@@ -98,6 +102,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.parseEndpoint(d)
 		case "consent_max_age":
 			err = h.parseConsentMaxAge(d)
+		case "cookie_secure":
+			err = h.parseCookieSecure(d)
+		case "cookie_host_prefix":
+			err = h.parseCookieHostPrefix(d)
 		case "policy_version":
 			err = h.parsePolicyVersion(d)
 		case "source":
@@ -370,6 +378,37 @@ func (h *Handler) parseConsentMaxAge(d *caddyfile.Dispenser) error {
 		return d.Errf("consent_max_age must be a duration of at least 1s, like 180d, got %q", v)
 	}
 	h.ConsentMaxAge = caddy.Duration(dur)
+	return nil
+}
+
+func (h *Handler) parseCookieSecure(d *caddyfile.Dispenser) error {
+	if h.CookieSecure != "" {
+		return d.Err("cookie_secure already set")
+	}
+	v, err := singleArg(d)
+	if err != nil {
+		return err
+	}
+	if v != cookieSecureAuto && v != cookieSecureOn && v != cookieSecureOff {
+		return d.Errf("cookie_secure must be auto, on or off, got %q", v)
+	}
+	h.CookieSecure = v
+	return nil
+}
+
+func (h *Handler) parseCookieHostPrefix(d *caddyfile.Dispenser) error {
+	if h.CookieHostPrefix != nil {
+		return d.Err("cookie_host_prefix already set")
+	}
+	v, err := singleArg(d)
+	if err != nil {
+		return err
+	}
+	if v != "on" && v != "off" {
+		return d.Errf("cookie_host_prefix must be on or off, got %q", v)
+	}
+	on := v == "on"
+	h.CookieHostPrefix = &on
 	return nil
 }
 

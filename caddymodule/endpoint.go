@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
-	"golang.org/x/net/publicsuffix"
 
 	"github.com/consentedge/consentedge/rules"
 )
@@ -27,23 +24,9 @@ import (
 // the native cookie, expires the tracking cookies of every category it
 // leaves denied, and logs a receipt without personal data.
 
-// maxEndpointBody bounds a decision: a form or JSON naming every category of
-// a large rule set fits many times over.
-const maxEndpointBody = 4 << 10
-
 // defaultConsentMaxAge is how long a recorded decision lasts: six months, a
 // common reading of the EDPB's and CNIL's guidance on asking again.
 const defaultConsentMaxAge = 182 * 24 * time.Hour
-
-// decision is a POST body, from a form or JSON.
-type decision struct {
-	// Action is "accept_all", "reject_all", or "save"/"" (the grants).
-	Action string `json:"action"`
-	// Grant lists the category ids granted (necessary is always).
-	Grant []string `json:"grant"`
-	// Redirect is the same-site path to return to (forms).
-	Redirect string `json:"redirect"`
-}
 
 // endpointState is what GET answers (and a JSON POST).
 type endpointState struct {
@@ -108,7 +91,7 @@ func (h *Handler) writeState(w http.ResponseWriter, r *http.Request, granted rul
 	st := endpointState{
 		Granted:       []string{},
 		Denied:        []string{},
-		Decided:       h.rules.Decided(r.Header, h.consentConfig()),
+		Decided:       h.rules.Decided(r.Header, h.consentConfig(r)),
 		GPC:           h.gpc && rules.GPC(r.Header),
 		PolicyVersion: h.PolicyVersion,
 		Receipt:       receipt,
@@ -140,10 +123,10 @@ func (h *Handler) writeState(w http.ResponseWriter, r *http.Request, granted rul
 // recordDecision handles a POST: checks, reads, sets the cookie, expires
 // withdrawn cookies, logs the receipt and answers.
 func (h *Handler) recordDecision(w http.ResponseWriter, r *http.Request, before rules.Set) error {
-	if err := sameOrigin(r); err != nil {
+	if err := h.sameOrigin(r); err != nil {
 		return err
 	}
-	d, isJSON, err := readDecision(w, r)
+	d, isJSON, err := readDecision(r)
 	if err != nil {
 		return err
 	}
@@ -160,17 +143,7 @@ func (h *Handler) recordDecision(w http.ResponseWriter, r *http.Request, before 
 		target = p
 	}
 
-	// The decision: the native cookie, under the policy version.
-	cookie := &http.Cookie{
-		Name:     h.Cookie,
-		Value:    h.rules.FormatConsent(chosen, h.PolicyVersion),
-		Path:     "/",
-		MaxAge:   int(time.Duration(h.ConsentMaxAge) / time.Second),
-		SameSite: http.SameSiteLaxMode,
-		Secure:   r.TLS != nil,
-	}
-	w.Header().Add("Set-Cookie", cookie.String())
-	expired := h.expireWithdrawn(w.Header(), r, chosen)
+	cookie, expired := h.setConsentCookie(w.Header(), r, chosen)
 
 	receipt := newReceipt()
 	w.Header().Set("Consent-Receipt", receipt)
@@ -215,7 +188,7 @@ func withCookie(r *http.Request, c *http.Cookie) *http.Request {
 // Metadata first (Sec-Fetch-Site, sent by every current browser), then
 // Origin (sent with every POST since 2020). A request with neither cannot
 // show where it comes from and is refused.
-func sameOrigin(r *http.Request) error {
+func (h *Handler) sameOrigin(r *http.Request) error {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
 		if site != "same-origin" {
 			return endpointErr(http.StatusForbidden, "consent can only be recorded from the site itself (Sec-Fetch-Site: %s)", site)
@@ -227,50 +200,13 @@ func sameOrigin(r *http.Request) error {
 		return endpointErr(http.StatusForbidden, "consent can only be recorded from the site itself: the request has neither Sec-Fetch-Site nor Origin")
 	}
 	scheme := "http://"
-	if r.TLS != nil {
+	if h.siteHTTPS(r) {
 		scheme = "https://"
 	}
 	if !strings.EqualFold(origin, scheme+r.Host) {
 		return endpointErr(http.StatusForbidden, "consent can only be recorded from the site itself (Origin %q)", origin)
 	}
 	return nil
-}
-
-// readDecision reads a form or JSON body of at most maxEndpointBody bytes.
-func readDecision(w http.ResponseWriter, r *http.Request) (d decision, isJSON bool, err error) {
-	mt, _, perr := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if perr != nil || mt != "application/x-www-form-urlencoded" && mt != "application/json" {
-		return d, false, endpointErr(http.StatusUnsupportedMediaType, "a consent decision is a form (application/x-www-form-urlencoded) or JSON (application/json)")
-	}
-	body, rerr := io.ReadAll(io.LimitReader(r.Body, maxEndpointBody+1))
-	if rerr != nil {
-		return d, false, endpointErr(http.StatusBadRequest, "reading the consent decision: %v", rerr)
-	}
-	if len(body) > maxEndpointBody {
-		return d, false, endpointErr(http.StatusBadRequest, "a consent decision is at most %d bytes", maxEndpointBody)
-	}
-	if mt == "application/json" {
-		dec := json.NewDecoder(strings.NewReader(string(body)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&d); err != nil {
-			return d, true, endpointErr(http.StatusBadRequest, "malformed consent decision: %v", err)
-		}
-		if dec.More() {
-			return d, true, endpointErr(http.StatusBadRequest, "malformed consent decision: data after the JSON object")
-		}
-		return d, true, nil
-	}
-	form, ferr := url.ParseQuery(string(body))
-	if ferr != nil {
-		return d, false, endpointErr(http.StatusBadRequest, "malformed consent form: %v", ferr)
-	}
-	d.Action = form.Get("action")
-	d.Redirect = form.Get("redirect")
-	for _, g := range form["grant"] {
-		// One field per checkbox, or one field listing ids.
-		d.Grant = append(d.Grant, strings.FieldsFunc(g, func(r rune) bool { return r == '.' || r == ',' || r == ' ' })...)
-	}
-	return d, false, nil
 }
 
 // chosenSet turns a decision into the categories granted.
@@ -330,74 +266,6 @@ func refererPath(r *http.Request) (string, error) {
 		return "", errors.New("no same-origin referer")
 	}
 	return sameSitePath(ref.RequestURI())
-}
-
-// expireWithdrawn adds a Set-Cookie that expires every tracking cookie the
-// request carries whose category the decision leaves denied: for the host
-// and for each parent domain down to the registrable one (a cookie set with
-// Domain= can only be removed with the same Domain), at Path=/. HttpOnly
-// cookies, which no client-side consent tool can delete, go the same way.
-// Cookies scoped to a path the endpoint's requests do not match are not
-// sent to it, and so not seen.
-func (h *Handler) expireWithdrawn(hdr http.Header, r *http.Request, chosen rules.Set) int {
-	var names []string
-	seen := map[string]bool{}
-	for _, line := range r.Header["Cookie"] {
-		for _, pair := range strings.Split(line, ";") {
-			name, _, ok := strings.Cut(pair, "=")
-			name = strings.TrimSpace(name)
-			if !ok || seen[name] || len(seen) > 200 {
-				continue
-			}
-			seen[name] = true
-			if v := h.rules.CookieVendor(name); v != nil && !chosen.Has(v.Category) {
-				names = append(names, name)
-			}
-		}
-	}
-	if len(names) == 0 {
-		return 0
-	}
-	domains := cookieDomains(r.Host)
-	for _, name := range names {
-		secure := r.TLS != nil || strings.HasPrefix(name, "__Secure-") || strings.HasPrefix(name, "__Host-")
-		for _, d := range domains {
-			c := &http.Cookie{Name: name, Value: "", Path: "/", Domain: d, MaxAge: -1, Secure: secure}
-			// MaxAge -1 writes Max-Age=0; Expires in the past for
-			// clients that predate Max-Age.
-			hdr.Add("Set-Cookie", c.String()+"; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
-		}
-	}
-	return len(names)
-}
-
-// cookieDomains lists the Domain attributes under which the site's pages may
-// have set a cookie: "" (host-only) and every parent of the host down to the
-// registrable domain. An IP address has only host-only cookies.
-func cookieDomains(host string) []string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	out := []string{""}
-	if net.ParseIP(strings.Trim(host, "[]")) != nil || !strings.Contains(host, ".") {
-		return out
-	}
-	site, err := publicsuffix.EffectiveTLDPlusOne(host)
-	if err != nil {
-		return out
-	}
-	for d := host; ; {
-		out = append(out, d)
-		if d == site {
-			return out
-		}
-		i := strings.IndexByte(d, '.')
-		if i < 0 {
-			return out
-		}
-		d = d[i+1:]
-	}
 }
 
 // newReceipt is a random receipt id: 80 bits, base32, no personal data.

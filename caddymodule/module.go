@@ -74,6 +74,17 @@ type Handler struct {
 	// ConsentMaxAge is the lifetime of the consent cookie the endpoint sets
 	// (default six months).
 	ConsentMaxAge caddy.Duration `json:"consent_max_age,omitempty"`
+	// CookieSecure says when the consent cookie the endpoint sets is
+	// Secure: "auto" (default) when the request came over HTTPS, to Caddy
+	// or per X-Forwarded-Proto from a proxy in the server's
+	// trusted_proxies; "on" always (the site is HTTPS: the endpoint then
+	// also expects an https Origin); "off" never.
+	CookieSecure string `json:"cookie_secure,omitempty"`
+	// CookieHostPrefix names the consent cookie "__Host-<cookie>" wherever
+	// it is Secure, and reads only that name there, so that no sibling
+	// subdomain can plant a grant. Default on with an endpoint, off
+	// without (the site's own code then writes the cookie).
+	CookieHostPrefix *bool `json:"cookie_host_prefix,omitempty"`
 	// Sources are the consent tools whose cookies are read (GUIDE §3);
 	// empty reads the native cookie only. With an endpoint, the native
 	// cookie is always read as well.
@@ -167,6 +178,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 
 	if h.ConsentMaxAge == 0 {
 		h.ConsentMaxAge = caddy.Duration(defaultConsentMaxAge)
+	}
+	if h.CookieSecure == "" {
+		h.CookieSecure = cookieSecureAuto
 	}
 	h.params = rules.NewParams(expandClickIDs(h.ClickIDs))
 
@@ -266,6 +280,9 @@ func (h *Handler) Validate() error {
 	if h.ConsentMaxAge < 0 {
 		return fmt.Errorf("consent: consent_max_age must be positive")
 	}
+	if err := h.validateCookieStrength(); err != nil {
+		return err
+	}
 	for _, c := range h.Collectors {
 		if !strings.HasPrefix(c.Path, "/") {
 			return fmt.Errorf("consent: collector path must start with /, got %q", c.Path)
@@ -295,11 +312,6 @@ func expandClickIDs(ids []string) []string {
 		}
 	}
 	return out
-}
-
-// consentConfig is how this handler reads consent.
-func (h *Handler) consentConfig() rules.ConsentConfig {
-	return h.cfg
 }
 
 // ConsentSource is one consent tool to read: its name (rules.SourceNames)
@@ -361,7 +373,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	caches := h.caches.acquire()
 	defer caches.release()
-	cfg := h.cfg
+	cfg := h.consentConfig(r)
 	cfg.Cache = caches.sources
 	st := h.rules.ReadConsent(r.Header, cfg)
 	granted, why := st.Granted, st.Reason

@@ -110,10 +110,16 @@ type ConsentConfig struct {
 	// and advertising.
 	DNT bool
 	// PolicyVersion, when set, is the policy version consent must have been
-	// recorded under: a cookie carrying the marker of another version
-	// grants necessary only. A cookie without a marker (not written by the
-	// consent endpoint) is read as before.
+	// recorded under: a native cookie that does not carry its marker (one
+	// of another version, or none at all) grants necessary only and is no
+	// decision, so that the visitor is asked again. An unmarked cookie is
+	// no exception: it may be stale, or planted by a sibling subdomain.
 	PolicyVersion string
+	// HostPrefix reads the native cookie only under its name with the
+	// HostCookiePrefix ("__Host-consent"), which a browser stores only from
+	// the host itself over HTTPS: a cookie of the bare name could have been
+	// set by a sibling subdomain (RFC 6265 §8.6) and is not read.
+	HostPrefix bool
 	// Sources are the consent tools whose cookies are read; nil reads the
 	// native cookie only. List SourceNative to read it beside others.
 	Sources []Source
@@ -127,6 +133,16 @@ type ConsentConfig struct {
 
 // DefaultConsentCookie is the native cookie's name when ConsentConfig.Cookie is empty.
 const DefaultConsentCookie = "consent"
+
+// HostCookiePrefix is the cookie name prefix RFC 6265bis §4.1.3.2 reserves
+// for cookies set Secure, at Path=/ and without Domain.
+const HostCookiePrefix = "__Host-"
+
+// hasHostPrefix reports whether name is HostCookiePrefix followed by base,
+// without building the string.
+func hasHostPrefix(name, base string) bool {
+	return len(name) == len(HostCookiePrefix)+len(base) && strings.HasPrefix(name, HostCookiePrefix) && name[len(HostCookiePrefix):] == base
+}
 
 // Consent reads the visitor's consent state from request headers. It never
 // fails: a missing, malformed or oversized signal grants necessary only.
@@ -239,24 +255,28 @@ func (r *Rules) readSourceCookies(h http.Header, src Source, cfg ConsentConfig) 
 		}
 	}
 	prefix := src.Name == SourceComplianz && src.Cookie == ""
-	match := func(n string) bool { return n == cookie || prefix && strings.HasPrefix(n, cookie) }
+	hostOnly := src.Name == SourceNative && cfg.HostPrefix
+	match := func(n string) bool {
+		if hostOnly {
+			return hasHostPrefix(n, cookie)
+		}
+		return n == cookie || prefix && strings.HasPrefix(n, cookie)
+	}
 	n, bad, stale := 0, 0, 0
 	complete = scanCookies(h, match, func(name, v string) bool {
 		var s Stated
-		ok := false
+		var ok bool
 		if src.Name == SourceNative {
 			set, marker, wellFormed := r.parseConsentVersion(v)
 			switch {
 			case !wellFormed:
-			case want != "" && marker != "" && marker != want:
-				stale++
+				bad++
+			case want != "" && marker != want:
+				stale++ // recorded under another version, or none
 			default:
-				s, ok = r.listed(set), true
+				s = r.listed(set)
 			}
-		} else {
-			s, ok = r.readSource(cfg.Cache, src.Name, name, v, names)
-		}
-		if !ok {
+		} else if s, ok = r.readSource(cfg.Cache, src.Name, name, v, names); !ok {
 			bad++
 		}
 		if prefix {
@@ -278,7 +298,7 @@ func (r *Rules) readSourceCookies(h http.Header, src Source, cfg ConsentConfig) 
 	case bad > 0:
 		reason = "malformed " + src.Name + " cookie: it grants nothing"
 	case stale > 0:
-		reason = "consent recorded under another policy version: it grants nothing"
+		reason = "consent not recorded under the current policy version: it grants nothing"
 	case n > 1 && !prefix:
 		reason = "several " + src.Name + " cookies: their intersection"
 	}
@@ -356,8 +376,9 @@ func GPC(h http.Header) bool {
 }
 
 // Decided reports whether the visitor has a recorded decision: a
-// well-formed native consent cookie that is not stale under
-// cfg.PolicyVersion. A consent banner asks while this is false.
+// well-formed native consent cookie (under its __Host- name with
+// cfg.HostPrefix) that carries cfg.PolicyVersion's marker when a version
+// is set. A consent banner asks while this is false.
 func (r *Rules) Decided(h http.Header, cfg ConsentConfig) bool {
 	name := cfg.Cookie
 	if name == "" {
@@ -365,9 +386,15 @@ func (r *Rules) Decided(h http.Header, cfg ConsentConfig) bool {
 	}
 	want := VersionMarker(cfg.PolicyVersion)
 	decided := false
-	complete := ScanCookies(h, name, func(v string) bool {
+	match := func(n string) bool {
+		if cfg.HostPrefix {
+			return hasHostPrefix(n, name)
+		}
+		return n == name
+	}
+	complete := scanCookies(h, match, func(_, v string) bool {
 		_, marker, ok := r.parseConsentVersion(v)
-		if !ok || want != "" && marker != "" && marker != want {
+		if !ok || want != "" && marker != want {
 			decided = false
 			return false
 		}

@@ -233,3 +233,80 @@ func TestConsentDetail(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyVersionMarker: with a policy version set, only a native cookie
+// carrying its marker grants or counts as a decision; an unmarked one is
+// treated as a stale one. Without a version, any well-formed cookie does.
+func TestPolicyVersionMarker(t *testing.T) {
+	r := rules.Default()
+	const version = "6 August 2019"
+	current := r.FormatConsent(set(rules.Analytics), version)
+	older := r.FormatConsent(set(rules.Analytics), "1 May 2018")
+	for _, tt := range []struct {
+		name, cookie, version string
+		want                  rules.Set
+		decided               bool
+		reason                string
+	}{
+		{"current marker", current, version, set(rules.Analytics), true, ""},
+		{"older marker", older, version, set(), false, "consent not recorded under the current policy version: it grants nothing"},
+		{"no marker", "necessary.analytics", version, set(), false, "consent not recorded under the current policy version: it grants nothing"},
+		{"no marker, quoted", `"analytics"`, version, set(), false, "consent not recorded under the current policy version: it grants nothing"},
+		{"no version, no marker", "necessary.analytics", "", set(rules.Analytics), true, ""},
+		{"no version, a marker", older, "", set(rules.Analytics), true, ""},
+	} {
+		h := hdr("Cookie", "consent="+tt.cookie)
+		cfg := rules.ConsentConfig{PolicyVersion: tt.version}
+		got, why := r.ConsentDetail(h, cfg)
+		if got != tt.want || why != tt.reason {
+			t.Errorf("%s: %s (%q), want %s (%q)", tt.name, r.FormatSet(got), why, r.FormatSet(tt.want), tt.reason)
+		}
+		if d := r.Decided(h, cfg); d != tt.decided {
+			t.Errorf("%s: Decided = %v, want %v", tt.name, d, tt.decided)
+		}
+	}
+	// An unmarked cookie beside the current one can only take away, as
+	// any second cookie of the name.
+	h := hdr("Cookie", "consent="+current+"; consent=analytics.advertising")
+	if got := r.Consent(h, rules.ConsentConfig{PolicyVersion: version}); got != set() {
+		t.Errorf("current and unmarked: %s", r.FormatSet(got))
+	}
+}
+
+// TestHostPrefixRead: with HostPrefix the native cookie is read only under
+// its exact __Host- name, for consent and for Decided; other sources keep
+// their names. Reading still does not allocate.
+func TestHostPrefixRead(t *testing.T) {
+	r := rules.Default()
+	cfg := rules.ConsentConfig{HostPrefix: true}
+	for _, tt := range []struct {
+		cookie  string
+		want    rules.Set
+		decided bool
+	}{
+		{"__Host-consent=analytics", set(rules.Analytics), true},
+		{"consent=analytics", set(), false},
+		{"__host-consent=analytics", set(), false},
+		{"__Host-consent=analytics; consent=advertising", set(rules.Analytics), true},
+		{"__Host-consentx=analytics", set(), false},
+		{"__Host-=analytics", set(), false},
+	} {
+		h := hdr("Cookie", tt.cookie)
+		if got := r.Consent(h, cfg); got != tt.want {
+			t.Errorf("%q: %s, want %s", tt.cookie, r.FormatSet(got), r.FormatSet(tt.want))
+		}
+		if d := r.Decided(h, cfg); d != tt.decided {
+			t.Errorf("%q: Decided = %v", tt.cookie, d)
+		}
+	}
+	h := hdr("Cookie", "__Host-site=functional.analytics; site=advertising; OptanonConsent=groups=C0002%3A1")
+	custom := rules.ConsentConfig{Cookie: "site", HostPrefix: true,
+		Sources: []rules.Source{{Name: rules.SourceNative}, {Name: rules.SourceOneTrust}}}
+	if got := r.Consent(h, custom); got != set(rules.Functional, rules.Analytics) {
+		t.Errorf("custom name beside OneTrust: %s", r.FormatSet(got))
+	}
+	h = hdr("Cookie", "_ga=GA1.2.3; __Host-consent=functional.analytics; sid=abc")
+	if n := testing.AllocsPerRun(100, func() { r.Consent(h, cfg) }); n != 0 {
+		t.Errorf("Consent with HostPrefix allocates %v times", n)
+	}
+}

@@ -219,9 +219,10 @@ func TestPolicyVersion(t *testing.T) {
 		want            Set
 	}{
 		{v1, "6 August 2019", withAnalytics},
-		{v1, "1 January 2027", onlyNecessary}, // recorded under an older version
-		{v1, "", withAnalytics},               // versions not enforced
-		{"analytics", "1 January 2027", withAnalytics},
+		{v1, "1 January 2027", onlyNecessary},          // recorded under an older version
+		{v1, "", withAnalytics},                        // versions not enforced
+		{"analytics", "1 January 2027", onlyNecessary}, // no marker: not recorded under it
+		{"analytics", "", withAnalytics},
 	} {
 		got, why := r.ConsentDetail(h(tt.cookie), ConsentConfig{PolicyVersion: tt.version})
 		if got != tt.want {
