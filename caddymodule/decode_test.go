@@ -281,7 +281,7 @@ func TestDecodedStreaming(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html")
 			w.Header().Set("Content-Encoding", "gzip")
 			zw := gzip.NewWriter(w)
-			io.WriteString(zw, "<!DOCTYPE html><p>first chunk</p>"+pixelTag+"\n")
+			io.WriteString(zw, streamedHead+"<p>first chunk</p>"+pixelTag+"\n")
 			zw.Flush()
 			if err := http.NewResponseController(w).Flush(); err != nil {
 				return err
@@ -316,7 +316,7 @@ func TestDecodedStreaming(t *testing.T) {
 			t.Fatal(f.err)
 		}
 		defer f.resp.Body.Close()
-		if f.line != "<!DOCTYPE html><p>first chunk</p>\n" {
+		if f.line != streamedHead+"<p>first chunk</p>\n" {
 			t.Errorf("first line %q", f.line)
 		}
 	case <-time.After(10 * time.Second):
@@ -432,10 +432,10 @@ func TestUpstreamAbortDecoded(t *testing.T) {
 }
 
 // TestUpstreamAbortIdentity: the same for an identity body. The status
-// waits for the first filtered byte, so an upstream that fails while the
-// filter still holds everything it sent (here an inline script cut short)
-// gets a 502; once a byte is out, the abort goes on to the server and the
-// held script never leaves.
+// waits for the first filtered bytes (earlyLen), so an upstream that fails
+// before they are out gets a 502, even after a flush: an inline script cut
+// short, or a few kept bytes before it. Once bytes are out, the abort goes
+// on to the server and the held script never leaves.
 func TestUpstreamAbortIdentity(t *testing.T) {
 	h, _ := newTestHandler(t, nil)
 	abortAfter := func(body string) func(http.ResponseWriter, *http.Request) error {
@@ -449,7 +449,7 @@ func TestUpstreamAbortIdentity(t *testing.T) {
 			panic(http.ErrAbortHandler)
 		}
 	}
-	for _, body := range []string{"", "<script>fbq('init'", `<img src="https://www.facebook.com/t`} {
+	for _, body := range []string{"", "<script>fbq('init'", `<img src="https://www.facebook.com/t`, "<p>ok</p><script>fbq('init'"} {
 		rec, err := serve(h, httptest.NewRequest("GET", "/", nil), abortAfter(body))
 		var he caddyhttp.HandlerError
 		if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway || rec.Body.Len() != 0 || rec.Flushed || rec.Code != http.StatusOK {
@@ -464,9 +464,9 @@ func TestUpstreamAbortIdentity(t *testing.T) {
 			}
 		}()
 		rec = httptest.NewRecorder()
-		_ = h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil), caddyhttp.HandlerFunc(abortAfter("<p>ok</p><script>fbq('init'")))
+		_ = h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil), caddyhttp.HandlerFunc(abortAfter(streamedHead+"<script>fbq('init'")))
 	}()
-	if got := rec.Body.String(); got != "<p>ok</p>" {
+	if got := rec.Body.String(); got != streamedHead {
 		t.Errorf("abort after output: body %q", got)
 	}
 }

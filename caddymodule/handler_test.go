@@ -96,6 +96,12 @@ func TestFiltersHTML(t *testing.T) {
 	}
 }
 
+// streamedHead is a page's head as an origin that streams sends it first,
+// on one line: longer than the first bytes a filtered response holds
+// (earlyLen), so that a flush after it reaches the client.
+var streamedHead = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Shop</title>` +
+	strings.Repeat(`<link rel="stylesheet" href="/assets/site.css"> `, 12) + `</head>`
+
 func TestStreaming(t *testing.T) {
 	h, _ := newTestHandler(t, nil)
 	firstRead := make(chan struct{})
@@ -104,7 +110,7 @@ func TestStreaming(t *testing.T) {
 		err := h.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 			defer close(originDone)
 			w.Header().Set("Content-Type", "text/html")
-			if _, err := io.WriteString(w, "<!DOCTYPE html><html><body><p>first chunk</p>\n"); err != nil {
+			if _, err := io.WriteString(w, streamedHead+"<body><p>first chunk</p>\n"); err != nil {
 				return err
 			}
 			if err := http.NewResponseController(w).Flush(); err != nil {
@@ -171,25 +177,35 @@ func TestStreaming(t *testing.T) {
 	}
 }
 
+// TestFlushPassesThrough: a flush reaches the next writer, except while a
+// filtered response still holds its status and first bytes (earlyLen):
+// committing them then would rule out a 502 should the upstream fail, and
+// reverse_proxy flushes after every write of a body of unknown length.
 func TestFlushPassesThrough(t *testing.T) {
 	h, _ := newTestHandler(t, nil)
-	for _, tc := range []struct{ ct, body string }{{"text/html", "<p>first</p>"}, {"text/event-stream", ""}} {
-		headerOnly := true
+	for _, tc := range []struct{ ct, body string }{{"text/html", streamedHead}, {"text/event-stream", ""}} {
+		var held []bool // whether the status was still held after each flush
 		rec, err := serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Content-Type", tc.ct)
 			w.WriteHeader(http.StatusOK)
 			if tc.body == "" {
 				return http.NewResponseController(w).Flush()
 			}
-			// A filtered response holds its status until the filter has
-			// a byte to send (so that an upstream failure before then is
-			// still a 502): a flush of the headers alone stops here.
-			if err := http.NewResponseController(w).Flush(); err != nil {
+			flush := func() error {
+				err := http.NewResponseController(w).Flush()
+				held = append(held, !w.(*responseWriter).out.sent)
 				return err
 			}
-			headerOnly = !w.(*responseWriter).out.sent
+			// The headers alone; a few bytes; then more than earlyLen.
+			if err := flush(); err != nil {
+				return err
+			}
+			_, _ = io.WriteString(w, "<p>first</p>")
+			if err := flush(); err != nil {
+				return err
+			}
 			_, _ = io.WriteString(w, tc.body)
-			return http.NewResponseController(w).Flush()
+			return flush()
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -197,8 +213,8 @@ func TestFlushPassesThrough(t *testing.T) {
 		if !rec.Flushed {
 			t.Errorf("%s: flush did not reach the next writer", tc.ct)
 		}
-		if !headerOnly {
-			t.Errorf("%s: a flush before any body committed the status", tc.ct)
+		if tc.body != "" && !slices.Equal(held, []bool{true, true, false}) {
+			t.Errorf("%s: status held after each flush: %v, want held until more than %d bytes", tc.ct, held, earlyLen)
 		}
 	}
 }
@@ -483,23 +499,59 @@ func TestRefusesEncodedHTML(t *testing.T) {
 	}
 }
 
+// TestPartialContent: a 206 of a page cannot be filtered. When the client
+// asked for a range, the page is asked for again whole and served whole,
+// with the headers the handlers before this one set; an origin that answers
+// 206 to a request without a range gets a 502. A range of anything else
+// passes.
 func TestPartialContent(t *testing.T) {
 	h, _ := newTestHandler(t, nil)
+	var asked []string // the Range of each request that reached the origin
 	origin := func(ct string) func(http.ResponseWriter, *http.Request) error {
 		return func(w http.ResponseWriter, r *http.Request) error {
+			asked = append(asked, r.Header.Get("Range"))
 			w.Header().Set("Content-Type", ct)
+			w.Header().Set("X-Origin", "yes")
+			if r.Header.Get("Range") == "" && ct == "text/html" {
+				_, err := io.WriteString(w, trackedDoc)
+				return err
+			}
 			w.Header().Set("Content-Range", "bytes 0-3/100")
 			w.WriteHeader(http.StatusPartialContent)
 			_, err := io.WriteString(w, "<scr")
 			return err
 		}
 	}
-	_, err := serve(h, httptest.NewRequest("GET", "/", nil), origin("text/html"))
+	ranged := func() *http.Request {
+		req := httptest.NewRequest("GET", "/", strings.NewReader("a body"))
+		req.Header.Set("Range", "bytes=0-3")
+		return req
+	}
+	rec := httptest.NewRecorder()
+	rec.Header().Set("X-Frame-Options", "DENY") // a handler before us
+	err := h.ServeHTTP(rec, ranged(), caddyhttp.HandlerFunc(origin("text/html")))
+	body := rec.Body.String()
+	if err != nil || rec.Code != http.StatusOK || strings.Contains(body, pixelHost) || !strings.Contains(body, benignHTML) {
+		t.Errorf("a range of a page: %v, %d %q", err, rec.Code, body)
+	}
+	if !slices.Equal(asked, []string{"bytes=0-3", ""}) {
+		t.Errorf("the origin was asked for %q", asked)
+	}
+	if rec.Header().Get("X-Frame-Options") != "DENY" || rec.Header().Get("X-Origin") != "yes" || rec.Header().Get("Content-Range") != "" {
+		t.Errorf("headers of the whole page: %v", rec.Header())
+	}
+
+	// 206 to a request without a range: the origin is broken.
+	_, err = serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "multipart/byteranges; boundary=x")
+		w.WriteHeader(http.StatusPartialContent)
+		return nil
+	})
 	var he caddyhttp.HandlerError
 	if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway {
-		t.Errorf("206 html: %v, want 502", err)
+		t.Errorf("206 html without a range: %v, want 502", err)
 	}
-	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), origin("video/mp4"))
+	rec, err = serve(h, ranged(), origin("video/mp4"))
 	if err != nil || rec.Code != http.StatusPartialContent || rec.Body.String() != "<scr" {
 		t.Errorf("206 video: %v %d %q", err, rec.Code, rec.Body.String())
 	}
@@ -948,7 +1000,7 @@ func TestPageKey(t *testing.T) {
 	}
 	seen := map[string]int{}
 	for i, c := range cases {
-		rw := getResponseWriter(h, httptest.NewRecorder(), httptest.NewRequest("GET", c.url, nil), c.granted, "", false)
+		rw := getResponseWriter(h, httptest.NewRecorder(), httptest.NewRequest("GET", c.url, nil), response{granted: c.granted})
 		k := string(rw.pageKey(htmlfilter.Options{HeadPrelude: []byte(c.head), BodyPrelude: []byte(c.bd)}))
 		again := string(rw.pageKey(htmlfilter.Options{HeadPrelude: []byte(c.head), BodyPrelude: []byte(c.bd)}))
 		putResponseWriter(rw)
@@ -961,7 +1013,7 @@ func TestPageKey(t *testing.T) {
 		seen[k] = i
 	}
 	// The origin's strong ETag names the document's version.
-	rw := getResponseWriter(h, httptest.NewRecorder(), httptest.NewRequest("GET", "http://shop.example/p", nil), 0, "", false)
+	rw := getResponseWriter(h, httptest.NewRecorder(), httptest.NewRequest("GET", "http://shop.example/p", nil), response{})
 	rw.etag = `"v1"`
 	if j, ok := seen[string(rw.pageKey(htmlfilter.Options{}))]; ok {
 		t.Errorf("an ETag makes no other key than case %d's", j)

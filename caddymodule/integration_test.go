@@ -198,7 +198,7 @@ func TestIntegration(t *testing.T) {
 			// Streams: the first chunk must reach the client through
 			// reverse_proxy and the filter while this handler still waits.
 			w.Header().Set("Content-Type", "text/html")
-			_, _ = io.WriteString(w, "<!DOCTYPE html><p>first chunk</p>"+pixelTag+"\n")
+			_, _ = io.WriteString(w, streamedHead+"<p>first chunk</p>"+pixelTag+"\n")
 			http.NewResponseController(w).Flush()
 			select {
 			case <-streamRelease:

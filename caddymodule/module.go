@@ -7,6 +7,7 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -364,7 +365,7 @@ func isToken(s string) bool {
 
 // ServeHTTP wraps the response writer so that HTML bodies pass through the
 // filter on their way to the client.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (retErr error) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	// A CONNECT tunnel carries no document (the encode handler special-cases
 	// it too); step aside entirely.
 	if r.Method == http.MethodConnect {
@@ -401,6 +402,39 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	reqFilter := h.filterRequest(r, granted)
 	logRequestFilter(r, reqFilter)
 
+	suffix, stripped := h.prepareUpstream(r, granted)
+	resp := response{
+		granted: granted, suffix: suffix, stripped: stripped, reqFilter: reqFilter, caches: caches,
+		// The banner asks until the visitor decides: in our cookie (the
+		// endpoint) or in any consent tool the site reads.
+		undecided: h.Banner != nil && !st.Signals.FromCookies() && !h.rules.Decided(r.Header, cfg),
+	}
+	var hdr http.Header
+	if r.Method == http.MethodGet && r.Header.Get("Range") != "" {
+		hdr = w.Header().Clone() // what the handlers before us set
+	}
+	err, refused := h.serveResponse(w, r, next, resp)
+	if refused == errPartialHTML && hdr != nil {
+		// A byte range of a document, asked for by a client that did not
+		// say it wanted a document: it cannot be filtered, so the client
+		// gets the whole page, filtered (RFC 9110 §14.2: a server MAY
+		// ignore Range). Nothing of the partial answer has left.
+		wholeRequest(r)
+		clear(w.Header())
+		maps.Copy(w.Header(), hdr)
+		err, refused = h.serveResponse(w, r, next, resp)
+	}
+	if refused != nil {
+		return caddyhttp.Error(http.StatusBadGateway, refused)
+	}
+	return err
+}
+
+// prepareUpstream readies the request for the origin: codings the handler
+// can decode, and validators that cannot earn a response of another
+// visitor's variant. It returns the ETag suffix of the visitor's variant,
+// and whether a validator of the request named that variant.
+func (h *Handler) prepareUpstream(r *http.Request, granted rules.Set) (suffix string, stripped bool) {
 	// Upstream may compress (origins do it cheaply, and it saves the
 	// upstream link), but only in codings we can decode, since an HTML body
 	// in any other coding can only be refused; non-HTML bodies pass as they
@@ -408,13 +442,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// us and has already read this header.
 	restrictAcceptEncoding(r.Header)
 
-	// Interim, until the filter can work on a 206 safely: a byte range of a
-	// document cannot be filtered without the rest of it, and a filtered
-	// document has no stable byte offsets (RFC 9110 §14.2: a server MAY
-	// ignore Range). Navigations (Accept lists text/html) are served whole.
+	// A byte range of a document cannot be filtered without the rest of
+	// it, and a filtered document has no stable byte offsets (RFC 9110
+	// §14.2: a server MAY ignore Range). Navigations (Accept lists
+	// text/html) are served whole; other requests keep their Range, and
+	// a partial answer of a document is asked for again whole.
 	if acceptsHTML(r.Header) {
-		delete(r.Header, "Range")
-		delete(r.Header, "If-Range")
+		wholeRequest(r)
 		// Last-Modified names no variant: a cache holding the page as
 		// filtered for an earlier consent could revalidate it with
 		// If-Modified-Since and get a 304 for the wrong variant (RFC 9111
@@ -429,16 +463,40 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// that name the visitor's current variant. Tags of another variant keep
 	// their suffix, match nothing upstream, and so never earn a 304 for a
 	// body this visitor must not get.
-	suffix := h.etagSuffix(granted)
-	stripped := stripETagSuffix(r.Header, "If-None-Match", suffix)
+	suffix = h.etagSuffix(granted)
+	stripped = stripETagSuffix(r.Header, "If-None-Match", suffix)
 	stripped = stripETagSuffix(r.Header, "If-Match", suffix) || stripped
+	return suffix, stripped
+}
 
-	rw := getResponseWriter(h, w, r, granted, suffix, stripped)
-	rw.reqFilter = reqFilter
-	// The banner asks until the visitor decides: in our cookie (the
-	// endpoint) or in any consent tool the site reads.
-	rw.caches = caches
-	rw.undecided = h.Banner != nil && !st.Signals.FromCookies() && !h.rules.Decided(r.Header, cfg)
+// wholeRequest asks for a whole representation: no Range, and no body,
+// which a GET's has no meaning (RFC 9110 §9.3.1) and which a first try has
+// read.
+func wholeRequest(r *http.Request) {
+	delete(r.Header, "Range")
+	delete(r.Header, "If-Range")
+	if r.Method == http.MethodGet && r.Body != nil && r.Body != http.NoBody {
+		r.Body, r.ContentLength = http.NoBody, 0
+		delete(r.Header, "Content-Length")
+		delete(r.Header, "Transfer-Encoding")
+	}
+}
+
+// response is what the request side of ServeHTTP found for the response.
+type response struct {
+	granted   rules.Set
+	suffix    string // ETag suffix of this visitor's variant
+	stripped  bool   // a validator of the request named the variant
+	reqFilter requestFilter
+	caches    *caches
+	undecided bool
+}
+
+// serveResponse runs next with the response writer that filters its body.
+// It returns next's error, or the reason the response was refused: the
+// client is then to get a 502, as nothing has left.
+func (h *Handler) serveResponse(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, resp response) (retErr, refused error) {
+	rw := getResponseWriter(h, w, r, resp)
 	completed := false
 	defer func() {
 		if !completed {
@@ -449,9 +507,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			rw.abort()
 			putResponseWriter(rw)
 			// A filtered response holds its status until the first
-			// byte: when the upstream body failed before any, the client
-			// can still get an honest 502 instead of a closed connection.
-			// Any other panic goes on up to the server.
+			// bytes: when the upstream body failed before they left,
+			// the client can still get an honest 502 instead of a
+			// broken one. Any other panic goes on up to the server.
 			if !unsent {
 				return
 			}
@@ -459,7 +517,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 				if rec != http.ErrAbortHandler {
 					panic(rec)
 				}
-				retErr = caddyhttp.Error(http.StatusBadGateway, errUnsentAbort)
+				refused = errUnsentAbort
 			}
 		}
 	}()
@@ -472,20 +530,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		rw.disabled = true
 		rw.abort()
 		putResponseWriter(rw)
-		return err
+		return err, nil
 	}
 	aborted := rw.finish()
-	refused := rw.refused
+	refused = rw.refused
 	putResponseWriter(rw)
 	if aborted != nil {
 		// The status and part of a decoded body are out and the rest of
 		// the stream is unreadable: break the transfer (see decodeFailed).
 		panic(http.ErrAbortHandler)
 	}
-	if refused != nil {
-		return caddyhttp.Error(http.StatusBadGateway, refused)
-	}
-	return nil
+	return nil, refused
 }
 
 // restrictAcceptEncoding keeps only the codings of Accept-Encoding that the

@@ -145,11 +145,12 @@ var writerPool = sync.Pool{New: func() any {
 	return rw
 }}
 
-func getResponseWriter(h *Handler, w http.ResponseWriter, r *http.Request, granted rules.Set, suffix string, stripped bool) *responseWriter {
+func getResponseWriter(h *Handler, w http.ResponseWriter, r *http.Request, resp response) *responseWriter {
 	rw := writerPool.Get().(*responseWriter)
 	rw.ResponseWriter = w
 	rw.h, rw.r = h, r
-	rw.granted, rw.suffix, rw.stripped = granted, suffix, stripped
+	rw.granted, rw.suffix, rw.stripped = resp.granted, resp.suffix, resp.stripped
+	rw.reqFilter, rw.caches, rw.undecided = resp.reqFilter, resp.caches, resp.undecided
 	rw.out.w = w
 	return rw
 }
@@ -242,10 +243,11 @@ func (rw *responseWriter) decide(sniff []byte) {
 			rw.variantHeaders()
 		}
 	case status == http.StatusPartialContent:
-		if isHTML(ct) && rw.r.Method != http.MethodHead {
-			// Interim: Range is removed from navigations, but a 206 of an
-			// HTML document can still come; a byte range of a document
-			// cannot be filtered, so it must not pass.
+		if (isHTML(ct) || isMultipartByteranges(ct)) && rw.r.Method != http.MethodHead {
+			// A byte range of a document cannot be filtered, so it must
+			// not pass; ServeHTTP asks for the whole page instead. The
+			// parts of a multipart/byteranges answer each have a type
+			// of their own (RFC 9110 §14.6), any of which may be HTML.
 			rw.refuse(errPartialHTML)
 			return
 		}
@@ -603,16 +605,12 @@ func (rw *responseWriter) FlushError() error {
 		if err := rw.tc.flush(); err != nil {
 			return err
 		}
-		if len(rw.out.early) > 0 {
-			if err := rw.out.release(); err != nil {
-				return err
-			}
-		}
 		if !rw.out.sent {
-			// The filter has produced nothing yet: committing the status
+			// The first bytes stay held (earlyLen): committing the status
 			// now would rule out a 502 if the upstream fails or its
-			// stream turns out corrupt (reverse_proxy flushes right before
-			// it aborts).
+			// stream turns out corrupt. reverse_proxy flushes after every
+			// write of a body of unknown length, so the flush that comes
+			// right before it aborts looks like any other.
 			return nil
 		}
 	}
@@ -736,6 +734,13 @@ func (rs removals) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 		enc.AddInt(r.Vendor, r.Count)
 	}
 	return nil
+}
+
+// isMultipartByteranges reports whether ct is multipart/byteranges, the
+// type of a 206 with several ranges (RFC 9110 §14.6).
+func isMultipartByteranges(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "multipart/byteranges")
 }
 
 // isHTML reports whether the media type of ct is text/html or
