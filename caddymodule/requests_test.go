@@ -113,6 +113,24 @@ func TestClickIDsStripped(t *testing.T) {
 			t.Errorf("%s: RequestURI %q, want %q", tt.name, o.uri, wantURI)
 		}
 	}
+	// The origin gets every other byte as sent: pairs split at '&' only,
+	// names read as PHP and Rack read them; RequestURI follows.
+	for _, tt := range []struct{ target, query, uri string }{
+		{"/p?a=1;gclid=x;b=2", "a=1;gclid=x;b=2", "/p?a=1;gclid=x;b=2"},
+		{"/p?note=hello;gclid=1&gclid=2", "note=hello;gclid=1", "/p?note=hello;gclid=1"},
+		{"/p?a=1&&gclid=x&&b", "a=1&&&b", "/p?a=1&&&b"},
+		{"/p?gclid[]=x&li.fat.id=y&q=%2B", "q=%2B", "/p?q=%2B"},
+		{"/p?gclid%5B%5D=x", "", "/p"},
+		{"http://shop.example/p?q=1&fbclid=2", "q=1", "http://shop.example/p?q=1"},
+	} {
+		o := new(recordingOrigin)
+		if _, err := serve(def, httptest.NewRequest("GET", tt.target, nil), o.serve); err != nil {
+			t.Fatal(err)
+		}
+		if o.query != tt.query || o.uri != tt.uri {
+			t.Errorf("%s: origin got query %q, RequestURI %q; want %q, %q", tt.target, o.query, o.uri, tt.query, tt.uri)
+		}
+	}
 	// GPC denies advertising: the click ids go too.
 	o := new(recordingOrigin)
 	req := httptest.NewRequest("GET", "/?gclid=1", nil)
