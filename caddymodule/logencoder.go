@@ -818,7 +818,7 @@ func (p *privacyPolicy) uri(v string) string {
 
 // query is uri for a raw query.
 func (p *privacyPolicy) query(q string) string {
-	q, _ = p.params.Strip(q)
+	q, _ = p.params.StripLenient(q)
 	if !strings.ContainsAny(q, "@%") {
 		return q // no '@', not even encoded: no e-mail address
 	}

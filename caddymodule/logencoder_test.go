@@ -366,6 +366,7 @@ func TestPrivacyURI(t *testing.T) {
 		{"/?gclid=EAIaIQ&q=1", "/?q=1"},
 		{"/?q=1&FBCLID=IwAR0", "/?q=1"},
 		{"/?gcl%69d=x&msclkid=y", "/"},
+		{"/?q=1;gclid=EAIaIQ", "/?q=1"}, // a log reads ';' as a separator too
 		// Configured names and prefixes.
 		{"/?utm_source=news&utm_medium=mail&session=abc&id=7", "/?id=7"},
 		// E-mail addresses in values and names, encoded or not.

@@ -15,26 +15,24 @@ import (
 // while its category is denied, requests to it are answered 204 No Content
 // and never reach the origin.
 type Collector struct {
-	// Path is matched against the request path exactly, or as a prefix when
-	// it ends in '*' ("/gtm/*").
+	// Path is matched exactly, or as a prefix when it ends in '*'
+	// ("/gtm/*"), against the request path as origins resolve it (see
+	// collectorpath.go): "//G/x/../Collect;x." is /g/collect. An exact
+	// path also matches with trailing slashes or dots.
 	Path string `json:"path"`
 	// Category is a category id or the id of a vendor, whose category
 	// counts.
 	Category string `json:"category"`
 
-	cat rules.Category
+	cat     rules.Category
+	pattern collectorPattern
 }
 
-func (c *Collector) matches(path string) bool {
-	if p, ok := strings.CutSuffix(c.Path, "*"); ok {
-		return strings.HasPrefix(path, p)
-	}
-	return path == c.Path
-}
-
-// resolveCollector finds the category a collector names (a category id, or a
-// vendor id standing for its vendor's category).
+// resolveCollector prepares a collector: finds the category it names (a
+// category id, or a vendor id standing for its vendor's category) and
+// resolves its path as request paths are resolved.
 func resolveCollector(rs *rules.Rules, c *Collector) bool {
+	c.pattern = newCollectorPattern(c.Path)
 	if cat, ok := rs.CategoryByID(c.Category); ok {
 		c.cat = cat
 		return true
@@ -49,13 +47,46 @@ func resolveCollector(rs *rules.Rules, c *Collector) bool {
 // deniedCollector reports whether the request is for a collector whose
 // category the visitor has not granted.
 func (h *Handler) deniedCollector(r *http.Request, granted rules.Set) (*Collector, bool) {
-	for i := range h.Collectors {
-		c := &h.Collectors[i]
-		if c.matches(r.URL.Path) {
-			return c, !granted.Has(c.cat)
-		}
+	if c := h.collectorFor(r.URL.Path); c != nil {
+		return c, !granted.Has(c.cat)
 	}
 	return nil, false
+}
+
+// collectorFor finds the first collector whose path an origin may resolve
+// the decoded request path to. A path already in resolved form, the common
+// case, costs a scan and no allocation.
+func (h *Handler) collectorFor(path string) *Collector {
+	if len(h.Collectors) == 0 {
+		return nil
+	}
+	if path == "" {
+		path = "/" // an absolute-form target with no path
+	}
+	if path[0] != '/' {
+		return nil // "*": no router takes it for a path
+	}
+	if isResolvedPath(path) {
+		return findCollector(h.Collectors, path)
+	}
+	var buf [256]byte
+	resolved := resolvePath(buf[:0], path, false)
+	if c := findCollector(h.Collectors, resolved); c != nil || strings.IndexByte(path, ';') < 0 {
+		return c
+	}
+	// Routers that keep path parameters resolve "/g/;/../collect" to
+	// /g/collect, those that drop them to /collect: try both.
+	return findCollector(h.Collectors, resolvePath(resolved[:0], path, true))
+}
+
+// findCollector is the first collector whose pattern path matches.
+func findCollector[P string | []byte](cs []Collector, path P) *Collector {
+	for i := range cs {
+		if collectorMatches(&cs[i].pattern, path) {
+			return &cs[i]
+		}
+	}
+	return nil
 }
 
 // answerCollector answers a denied collector request: 204, never cached (the

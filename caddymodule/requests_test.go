@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
 	"github.com/consentedge/consentedge/rules"
@@ -126,6 +127,29 @@ func TestClickIDsStripped(t *testing.T) {
 	}
 }
 
+// TestClickIDsKeepTheRest: the origin gets every other byte of the query as
+// sent: pairs split at '&' only, names read as PHP and Rack read them; the
+// RequestURI follows.
+func TestClickIDsKeepTheRest(t *testing.T) {
+	def, _ := newTestHandler(t, nil)
+	for _, tt := range []struct{ target, query, uri string }{
+		{"/p?a=1;gclid=x;b=2", "a=1;gclid=x;b=2", "/p?a=1;gclid=x;b=2"},
+		{"/p?note=hello;gclid=1&gclid=2", "note=hello;gclid=1", "/p?note=hello;gclid=1"},
+		{"/p?a=1&&gclid=x&&b", "a=1&&&b", "/p?a=1&&&b"},
+		{"/p?gclid[]=x&li.fat.id=y&q=%2B", "q=%2B", "/p?q=%2B"},
+		{"/p?gclid%5B%5D=x", "", "/p"},
+		{"http://shop.example/p?q=1&fbclid=2", "q=1", "http://shop.example/p?q=1"},
+	} {
+		o := new(recordingOrigin)
+		if _, err := serve(def, httptest.NewRequest("GET", tt.target, nil), o.serve); err != nil {
+			t.Fatal(err)
+		}
+		if o.query != tt.query || o.uri != tt.uri {
+			t.Errorf("%s: origin got query %q, RequestURI %q; want %q, %q", tt.target, o.query, o.uri, tt.query, tt.uri)
+		}
+	}
+}
+
 func TestCollectors(t *testing.T) {
 	h, _ := newTestHandler(t, func(h *Handler) {
 		h.Collectors = []Collector{{Path: "/g/collect", Category: "analytics"}, {Path: "/gtag/*", Category: "google-analytics"}, {Path: "/px", Category: "facebook"}}
@@ -163,6 +187,109 @@ func TestCollectors(t *testing.T) {
 	bad := &Handler{Collectors: []Collector{{Path: "/x", Category: "analytcs"}}}
 	if err := bad.Provision(testContext(t)); err == nil || !strings.Contains(err.Error(), "analytcs") {
 		t.Errorf("provision: %v", err)
+	}
+}
+
+// collectorRouter is an origin whose router sends pattern to its collector
+// as Caddy's own path matcher does (case-insensitive, cleaned, slashes
+// merged): it records whether a request got there.
+type collectorRouter struct {
+	match     caddyhttp.MatchPath
+	collected bool
+}
+
+func (o *collectorRouter) serve(w http.ResponseWriter, r *http.Request) error {
+	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
+	o.collected = o.match.Match(r)
+	w.Header().Set("Content-Type", "text/plain")
+	_, err := w.Write([]byte("ok"))
+	return err
+}
+
+// encodeLastSlash writes p's last slash as esc, or, when that slash is the
+// first, adds esc after it.
+func encodeLastSlash(p, esc string) string {
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		return p[:i] + esc + p[i+1:]
+	}
+	return "/" + esc + p[1:]
+}
+
+// pathTricks are ways to write a path that routers resolve to the same
+// one, in an order where each may follow the ones before it (a trailing dot
+// after a trailing "/x/.." would make a new "..." segment).
+var pathTricks = []func(string) string{
+	strings.ToUpper,
+	func(p string) string { return "/x/.." + p },
+	func(p string) string { return "/x/..;" + p },
+	func(p string) string { return "/a/b/../../../.." + p },
+	func(p string) string { return strings.Replace(p, "/", "//", 1) },
+	func(p string) string { return strings.ReplaceAll(p, "/", "/./") },
+	func(p string) string { return strings.Replace(p, "/", "/%2e/", 1) },
+	func(p string) string { return strings.Replace(p, "/", "/x/%2e%2e/", 1) },
+	func(p string) string { return encodeLastSlash(p, "%2F") },
+	func(p string) string { return encodeLastSlash(p, "%5C") },
+	func(p string) string { return strings.ReplaceAll(p, "/", "/;x/") },
+	func(p string) string { return strings.Replace(p, "c", "%63", 1) },
+	func(p string) string { return strings.Replace(p, "k", "%E2%84%AA", 1) }, // the Kelvin sign lowers to k
+	func(p string) string { return p + "." },
+	func(p string) string { return p + "%20" },
+	func(p string) string { return p + ";jsessionid=1" },
+	func(p string) string { return p + "/" },
+	func(p string) string { return p + "/." },
+	func(p string) string { return p + "/x/.." },
+}
+
+// TestCollectorPathForms: a denied collector is answered for every form of
+// its path that an origin's router resolves to it: cleaned, slashes merged,
+// decoded, path parameters dropped, trailing dots and slashes ignored, in
+// any case. Every request Caddy's path matcher would route to it is among
+// them; paths that only look alike still reach the origin.
+func TestCollectorPathForms(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, base string
+		extra         []string // more forms of the collector
+		not           []string // paths that are not the collector
+	}{
+		{"/collect*", "/collect", []string{"//collect", "/./collect", "/x/../collect", "/%2Fcollect", "/Collect", "/COLLECT", "/collector", "/collect/x"},
+			[]string{"/", "/colect", "/x/collect", "/%252Fcollect", "/%252e%252e/collect", "/collect/.."}},
+		{"/g/collect", "/g/collect", []string{"/g/collect/", "/g/collect;x", "/g/collect.", "/g/collect./", "/G/Collect//", "/g;x/collect",
+			"/g./collect", "/g\\collect", "/g%5Ccollect", "/..;/g/collect", "/g/collect%20.", "/g/;/../collect", "/g/x;/../collect"},
+			[]string{"/g/collect/more", "/g/collecting", "/g/collector-docs", "/g/collect%3Fx", "/g/collect%252F", "/gg/collect", "/collect"}},
+		{"/collect", "/collect", nil, []string{"/collector-docs", "/collect/x"}},
+		{"/gtm/*", "/gtm/js", []string{"/gtm/", "/GTM/x", "/gtm./js", "/gtm/.", "/x/../gtm//js"}, []string{"/gtm", "/gtmx/js", "/gt/m/js"}},
+		{"/track", "/track", []string{"/trac%E2%84%AA", "/TRACK/"}, []string{"/tracks"}},
+	} {
+		h, _ := newTestHandler(t, func(h *Handler) { h.Collectors = []Collector{{Path: tt.pattern, Category: "analytics"}} })
+		router := &collectorRouter{match: caddyhttp.MatchPath{strings.ToLower(tt.pattern)}}
+		try := func(target string, want bool) {
+			t.Helper()
+			router.collected = false
+			rec, err := serve(h, httptest.NewRequest("GET", target, nil), router.serve)
+			if err != nil {
+				t.Fatal(err)
+			}
+			answered := rec.Code == http.StatusNoContent
+			if router.collected {
+				t.Errorf("%s: %s reached the origin's collector while analytics was denied", tt.pattern, target)
+			}
+			if answered != want {
+				t.Errorf("%s: %s answered 204 %v, want %v", tt.pattern, target, answered, want)
+			}
+		}
+		forms := append([]string{tt.base}, tt.extra...)
+		for i, a := range pathTricks {
+			forms = append(forms, a(tt.base))
+			for _, b := range pathTricks[i:] {
+				forms = append(forms, b(a(tt.base)))
+			}
+		}
+		for _, target := range forms {
+			try(target, true)
+		}
+		for _, target := range tt.not {
+			try(target, false)
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,29 +93,107 @@ func FuzzSetCookie(f *testing.F) {
 	})
 }
 
-// FuzzParams: no listed parameter survives, every other one does, in order.
+// FuzzParams: Strip's output is the input without whole removed pairs, in
+// order and byte for byte, joined as they were sent; it removes exactly the
+// pairs whose name a parser reads as a click id (by paramNames, written
+// plainly); and stripping again changes nothing. StripLenient likewise for
+// pairs split at ';' too.
 func FuzzParams(f *testing.F) {
-	for _, s := range []string{"", "q=1&gclid=2", "gcl%69d=1;x=2", "&&fbclid&", "utm_source=a&utm_x=b&q=c", "%zz=1&gclid%3d=2"} {
+	for _, s := range []string{"", "q=1&gclid=2", "gcl%69d=1;x=2", "&&fbclid&", "utm_source=a&utm_x=b&q=c", "%zz=1&gclid%3d=2",
+		"a=1;gclid=x;b=2", "gclid[]=1&li.fat.id=2", "+%20gclid%00x[=1", "li[fat.id&q", "[gclid]=1&gclid["} {
 		f.Add(s)
 	}
 	p := NewParams(append(DefaultClickIDs[:len(DefaultClickIDs):len(DefaultClickIDs)], "utm_*"))
+	listed := func(pair string) bool {
+		name, _, _ := strings.Cut(pair, "=")
+		for _, n := range paramNames(name) {
+			if p.exact[n] || strings.HasPrefix(n, "utm_") {
+				return true
+			}
+		}
+		return false
+	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		out, n := p.Strip(raw)
-		split := func(s string) (keep []string, strip int) {
-			for _, seg := range strings.FieldsFunc(s, func(r rune) bool { return r == '&' || r == ';' }) {
-				name, _, _ := strings.Cut(seg, "=")
-				if p.match(name) {
-					strip++
-				} else {
-					keep = append(keep, seg)
-				}
+		var kept []string
+		for _, pair := range strings.Split(raw, "&") {
+			if !listed(pair) {
+				kept = append(kept, pair)
 			}
-			return keep, strip
 		}
-		want, wantN := split(raw)
-		got, left := split(out)
-		if left != 0 || n != wantN || strings.Join(got, "&") != strings.Join(want, "&") {
-			t.Fatalf("Strip(%q) = %q, %d: kept %q, want %q (%d)", raw, out, n, got, want, wantN)
+		if want, wantN := strings.Join(kept, "&"), len(strings.Split(raw, "&"))-len(kept); out != want || n != wantN {
+			t.Fatalf("Strip(%q) = %q, %d; want %q, %d", raw, out, n, want, wantN)
+		}
+		if again, m := p.Strip(out); again != out || m != 0 {
+			t.Fatalf("Strip(%q) = %q, then %q, %d", raw, out, again, m)
+		}
+		lenient, ln := p.StripLenient(raw)
+		isSep := func(r rune) bool { return r == '&' || r == ';' }
+		var keptLenient []string
+		for _, pair := range splitKeepEmpty(raw, isSep) {
+			if !listed(pair) {
+				keptLenient = append(keptLenient, pair)
+			}
+		}
+		got := splitKeepEmpty(lenient, isSep)
+		if lenient != "" && !slices.Equal(got, keptLenient) || lenient == "" && len(keptLenient) > 1 ||
+			ln != len(splitKeepEmpty(raw, isSep))-len(keptLenient) {
+			t.Fatalf("StripLenient(%q) = %q, %d: pairs %q, want %q", raw, lenient, ln, got, keptLenient)
+		}
+		if again, m := p.StripLenient(lenient); again != lenient || m != 0 {
+			t.Fatalf("StripLenient(%q) = %q, then %q, %d", raw, lenient, again, m)
 		}
 	})
+}
+
+// splitKeepEmpty splits s at every separator, keeping empty pairs.
+func splitKeepEmpty(s string, sep func(rune) bool) []string {
+	var out []string
+	start := 0
+	for i, r := range s {
+		if sep(r) {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+// paramNames is how the parsers Params.match follows read a raw name,
+// written plainly with whole strings: as it is, as Rack reads it, as PHP
+// reads it.
+func paramNames(raw string) []string {
+	var dec []byte
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c == '+' {
+			c = ' '
+		} else if c == '%' && i+2 < len(raw) {
+			if b, err := hex.DecodeString(raw[i+1 : i+3]); err == nil {
+				c = b[0]
+				i += 2
+			}
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dec = append(dec, c)
+	}
+	name := string(dec)
+	names := []string{name}
+	if i := strings.IndexByte(name, '['); i > 0 {
+		names = append(names, name[:i])
+	}
+	php, _, _ := strings.Cut(name, "\x00")
+	php = strings.TrimLeft(php, " ")
+	php = strings.NewReplacer(" ", "_", ".", "_").Replace(php)
+	switch i := strings.IndexByte(php, '['); {
+	case i == 0:
+		php = ""
+	case i > 0 && strings.Contains(php[i:], "]"):
+		php = php[:i]
+	case i > 0:
+		php = strings.ReplaceAll(php, "[", "_")
+	}
+	return append(names, php)
 }

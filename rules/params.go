@@ -10,13 +10,13 @@ import "strings"
 var DefaultClickIDs = []string{"gclid", "gbraid", "wbraid", "dclid", "fbclid", "msclkid", "ttclid", "li_fat_id", "twclid", "epik"}
 
 // Params is a set of query parameter names to remove from request URLs:
-// exact names, and prefixes written with a trailing '*' ("utm_*"). Names
-// match ASCII case-insensitively and after percent-decoding, because the
-// origin's query parser decodes ("gcl%69d" is gclid to it) and a tag that
-// reads "GCLID" is no less a click identifier.
+// exact names, and prefixes written with a trailing '*' ("utm_*"). A
+// parameter is removed when any common parser on the origin reads its name
+// as one of them (see match).
 type Params struct {
 	exact    map[string]bool
 	prefixes []string
+	longest  int // the longest name or prefix, in bytes
 }
 
 // NewParams builds a Params from names ("gclid", "utm_*").
@@ -29,6 +29,7 @@ func NewParams(names []string) *Params {
 		} else {
 			p.exact[n] = true
 		}
+		p.longest = max(p.longest, len(n))
 	}
 	return p
 }
@@ -37,84 +38,54 @@ func NewParams(names []string) *Params {
 func (p *Params) Empty() bool { return p == nil || len(p.exact) == 0 && len(p.prefixes) == 0 }
 
 // Strip returns the raw query without the parameters in p, and how many it
-// removed. The rest stays byte for byte and in order. Parameters are split at
-// '&' and also at ';', which some servers still read as a separator (and
-// which Go's own parser rejects): a click id hidden behind a ';' is removed
-// too. It allocates only when it removes something.
-func (p *Params) Strip(raw string) (string, int) {
+// removed. Pairs are split at '&' only, as the WHATWG URL Standard's
+// application/x-www-form-urlencoded parser splits them (and Go since 1.17,
+// Python since 3.9.2, Rack 3, PHP and Node): in "a=1;gclid=2" the origin
+// reads one pair, a, whose value holds the ';' text, so it stays. A removed
+// pair goes with one adjacent '&' (the one after it, or the one before it
+// when it is last) and every other byte stays as sent, so the origin, and a
+// firewall in front of it, read exactly the pairs that were not removed. It
+// allocates only when it removes something.
+func (p *Params) Strip(raw string) (string, int) { return p.strip(raw, "&") }
+
+// StripLenient is Strip that also splits at ';', which some servers still
+// read as a separator. It is for text that is only read, never parsed by
+// the origin (a logged URI), where removing more is the safe side.
+func (p *Params) StripLenient(raw string) (string, int) { return p.strip(raw, "&;") }
+
+// strip removes the pairs of raw, split at any byte of seps, whose name is
+// in p. Each kept pair is copied with the separator that follows it; when
+// the last pair goes, the separator before it goes too.
+func (p *Params) strip(raw, seps string) (string, int) {
 	if p.Empty() || raw == "" {
 		return raw, 0
 	}
 	var b []byte
 	n := 0
-	last := 0 // raw[last:start] is kept and not yet copied
+	lastRemoved := false
 	for start := 0; start <= len(raw); {
-		end := strings.IndexAny(raw[start:], "&;")
-		if end < 0 {
-			end = len(raw)
-		} else {
-			end += start
+		end, next := len(raw), len(raw)+1
+		if i := strings.IndexAny(raw[start:], seps); i >= 0 {
+			end, next = start+i, start+i+1
 		}
 		name, _, _ := strings.Cut(raw[start:end], "=")
-		if p.match(name) {
-			if b == nil {
-				b = make([]byte, 0, len(raw))
-			}
-			b = appendJoined(b, raw[last:max(start-1, last)])
-			last = end + 1
+		lastRemoved = p.match(name)
+		switch {
+		case lastRemoved && b == nil:
+			b = append(make([]byte, 0, len(raw)), raw[:start]...)
 			n++
+		case lastRemoved:
+			n++
+		case b != nil:
+			b = append(b, raw[start:min(next, len(raw))]...)
 		}
-		start = end + 1
+		start = next
 	}
 	if n == 0 {
 		return raw, 0
 	}
-	if last < len(raw) {
-		b = appendJoined(b, raw[last:])
+	if lastRemoved && len(b) > 0 {
+		b = b[:len(b)-1] // the separator of the last kept pair
 	}
 	return string(b), n
-}
-
-// appendJoined appends a kept run of parameters, with an '&' between it and
-// what b holds.
-func appendJoined(b []byte, run string) []byte {
-	if run == "" {
-		return b
-	}
-	if len(b) > 0 {
-		b = append(b, '&')
-	}
-	return append(b, run...)
-}
-
-// match reports whether a raw (still percent-encoded) parameter name is in p.
-func (p *Params) match(raw string) bool {
-	if len(raw) > 64 {
-		return false // no click id is that long; keeps the decoding bounded
-	}
-	var buf [64]byte
-	name := buf[:0]
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		switch {
-		case c == '+':
-			c = ' '
-		case c == '%' && i+2 < len(raw) && isHex(raw[i+1]) && isHex(raw[i+2]):
-			c = unhex(raw[i+1])<<4 | unhex(raw[i+2])
-			i += 2
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		name = append(name, c)
-	}
-	if p.exact[string(name)] {
-		return true
-	}
-	for _, pre := range p.prefixes {
-		if strings.HasPrefix(string(name), pre) {
-			return true
-		}
-	}
-	return false
 }

@@ -188,19 +188,88 @@ func TestParamsStrip(t *testing.T) {
 		{def, "fbclid=IwAR1&q=x", "q=x", 1},
 		{def, "q=x&ttclid=1", "q=x", 1},
 		{def, "q=x&GCLID=1&gcl%69d=2&Gbraid=3", "q=x", 3},
-		{def, "a=1;gclid=2;b=3", "a=1&b=3", 1},
-		{def, "a=1&&gclid=2&", "a=1&", 1},
 		{def, "gclid", "", 1}, // no value is still the name
 		{def, "xgclid=1&gclidx=2&q=gclid", "xgclid=1&gclidx=2&q=gclid", 0},
 		{def, "li_fat_id=1&twclid=2&epik=3&dclid=4&wbraid=5&gbraid=6", "", 6},
 		{def, "utm_source=news&q=x", "utm_source=news&q=x", 0},
 		{utm, "utm_source=news&utm_medium=mail&q=x&gclid=1", "q=x", 3},
 		{NewParams(nil), "gclid=1", "gclid=1", 0},
+
+		// Pairs are split at '&' only: the ';' text is part of a value to
+		// the origin, so it stays, and nothing becomes a new pair.
+		{def, "a=1;gclid=2;b=3", "a=1;gclid=2;b=3", 0},
+		{def, "note=hello;gclid=1", "note=hello;gclid=1", 0},
+		{def, "a=1;b=2&gclid=x&c=3;d", "a=1;b=2&c=3;d", 1},
+		// A removed pair takes one adjacent '&' with it, nothing else.
+		{def, "a=1&gclid=x&b=2", "a=1&b=2", 1},
+		{def, "gclid=x&a=1", "a=1", 1},
+		{def, "a=1&gclid=x", "a=1", 1},
+		{def, "a=1&&gclid=x&&b", "a=1&&&b", 1},
+		{def, "a=1&&gclid=2&", "a=1&&", 1},
+		{def, "&gclid=x", "", 1},
+		{def, "gclid=x&", "", 1},
+		{def, "&&", "&&", 0},
+		{def, "gclid=1&fbclid=2&a=%26&b=+", "a=%26&b=+", 2},
+		// Array suffixes, as PHP and Rack read them.
+		{def, "gclid[]=x&a=1", "a=1", 1},
+		{def, "a=1&gclid[0]=x&GCLID[a][b]=y", "a=1", 2},
+		{def, "gclid%5B%5D=x&a=1", "a=1", 1},
+		{def, "gclid%5b=x&a=1", "a=1", 1},                         // Rack: the name ends at the first '['
+		{def, "gclid[" + strings.Repeat("x", 200) + "]=1", "", 1}, // however long the index
+		{def, "[gclid]=1", "[gclid]=1", 0},
+		// PHP's name mangling: '.' and ' ' become '_', leading spaces go, a
+		// NUL ends the name, an unclosed '[' becomes '_'.
+		{def, "li.fat.id=1&a=1", "a=1", 1},
+		{def, "li+fat%20id=1&a=1", "a=1", 1},
+		{def, "li[fat.id=1&a=1", "a=1", 1},
+		{def, "+gclid=1&a=1", "a=1", 1},
+		{def, strings.Repeat("%20", 100) + "gclid=1&a=1", "a=1", 1},
+		{def, "gclid%00junk=1&a=1", "a=1", 1},
+		{def, "g.clid=1&li_fat.id[x=1", "g.clid=1&li_fat.id[x=1", 0},
+		{utm, "utm.source=1&" + "utm_" + strings.Repeat("x", 300) + "=1&q", "q", 2},
+		// Decoded once only: a double-encoded name is not the name.
+		{def, "gcl%2569d=1", "gcl%2569d=1", 0},
 	} {
 		got, n := tt.p.Strip(tt.in)
 		if got != tt.want || n != tt.n {
 			t.Errorf("Strip(%q) = %q, %d; want %q, %d", tt.in, got, n, tt.want, tt.n)
 		}
+	}
+}
+
+// TestParamsStripLenient: for text only read (a logged URI), ';' separates
+// too, and the separators left stay as sent.
+func TestParamsStripLenient(t *testing.T) {
+	def := NewParams(DefaultClickIDs)
+	for _, tt := range []struct {
+		in, want string
+		n        int
+	}{
+		{"a=1;gclid=2;b=3", "a=1;b=3", 1},
+		{"note=hello;gclid=1", "note=hello", 1},
+		{"gclid=1;a=1&b=2", "a=1&b=2", 1},
+		{"a=1&gclid=2;b", "a=1&b", 1},
+		{"q=1", "q=1", 0},
+		{"gclid=1;fbclid=2", "", 2},
+	} {
+		got, n := def.StripLenient(tt.in)
+		if got != tt.want || n != tt.n {
+			t.Errorf("StripLenient(%q) = %q, %d; want %q, %d", tt.in, got, n, tt.want, tt.n)
+		}
+	}
+}
+
+// TestParamsStripAllocs: a query without click ids costs no allocation;
+// one with them costs the new query.
+func TestParamsStripAllocs(t *testing.T) {
+	p := NewParams(append(slices.Clone(DefaultClickIDs), "utm_*"))
+	keep := "q=shoes&page=2&sort=price%5Basc%5D&li.fat=1&x[]=2&" + strings.Repeat("long", 40) + "=1"
+	if a := testing.AllocsPerRun(100, func() { p.Strip(keep) }); a != 0 {
+		t.Errorf("Strip of a query without click ids: %v allocations", a)
+	}
+	with := keep + "&gclid=1"
+	if a := testing.AllocsPerRun(100, func() { p.Strip(with) }); a > 2 {
+		t.Errorf("Strip removing one click id: %v allocations", a)
 	}
 }
 
