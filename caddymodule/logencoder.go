@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"encoding/json"
 	"fmt"
-	"net/textproto"
 	"os"
 	"slices"
 	"strconv"
@@ -26,16 +25,19 @@ func init() {
 
 // PrivacyEncoder is the log encoder caddy.logging.encoders.privacy: it wraps
 // another encoder (json by default) and takes personal data out of every
-// entry before it is encoded (GUIDE §6), so that traffic logs cannot
-// identify anyone, as the privacy policy promises:
+// entry before it is encoded, so that traffic logs cannot identify anyone,
+// as the privacy policy promises:
 //
 //   - IP-bearing fields (remote_ip, client_ip, remote_addr, remote, ip) and
 //     headers (X-Forwarded-For, X-Real-IP, Forwarded, CF-Connecting-IP,
-//     True-Client-IP, ... and IPHeaders) are truncated to their IPv4 /24
-//     and IPv6 /48, IPv4-mapped addresses unmapped first, 6to4's embedded
-//     IPv4 truncated too; whatever does not parse is replaced;
-//   - Cookie, Set-Cookie, Authorization and Proxy-Authorization headers
-//     (and DropHeaders), remote_port, user_id and client certificate names
+//     CloudFront-Viewer-Address, ..., IPHeaders, and any header whose name
+//     ends in "ip", "-addr", "-address", "-for") are truncated to their
+//     IPv4 /24 and IPv6 /48, IPv4-mapped addresses unmapped first, 6to4's
+//     embedded IPv4 truncated too; whatever does not parse is replaced;
+//   - Cookie, Set-Cookie, Authorization, Proxy-Authorization, From,
+//     DropHeaders and every header whose name holds a credential's or a
+//     person's word (key, token, session, user, mail, city, ...; see
+//     logheaders.go), remote_port, user_id and client certificate names
 //     are dropped;
 //   - logged URIs, Referer and Location lose click identifiers, parameters
 //     whose name or value looks like an e-mail address, StripParams, and
@@ -233,7 +235,7 @@ func (pe *PrivacyEncoder) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // shared by every clone.
 type privacyPolicy struct {
 	v4, v6  int
-	headers map[string]rule // canonical header name → treatment
+	headers *headerRules
 	params  *rules.Params
 }
 
@@ -244,41 +246,18 @@ const (
 	ruleKeep      rule = iota
 	ruleDrop           // never logged
 	ruleIP             // an address, or a comma-separated list of them
+	ruleIPPort         // "address:port", an IPv6 address unbracketed
 	ruleForwarded      // an RFC 7239 Forwarded header
-	ruleURI            // a URI whose query and fragment may identify
+	ruleURI            // a URI or path whose parts may identify
 	ruleText           // free text (errors) that may name the peer
 )
 
-// ipHeaders carry client addresses, as comma-separated lists (single
-// addresses are lists of one). De facto standards of proxies and CDNs.
-var ipHeaders = []string{
-	"X-Forwarded-For", "X-Real-Ip", "Cf-Connecting-Ip", "Cf-Connecting-Ipv6", "True-Client-Ip",
-	"Fastly-Client-Ip", "X-Client-Ip", "X-Cluster-Client-Ip", "X-Original-Forwarded-For",
-	"X-Forwarded", "Forwarded-For", "Client-Ip", "X-Originating-Ip", "X-Remote-Ip",
-	"X-Remote-Addr", "X-Envoy-External-Address", "X-Appengine-User-Ip",
-}
-
 func newPrivacyPolicy(v4, v6 int, extraIPHeaders, extraParams, extraDrop []string) *privacyPolicy {
-	p := &privacyPolicy{v4: v4, v6: v6, headers: map[string]rule{}}
-	// Credentials (the Fetch standard's definition, which Caddy redacts
-	// unless should_log_credentials): dropped whatever that setting says.
-	for _, h := range []string{"Cookie", "Set-Cookie", "Authorization", "Proxy-Authorization"} {
-		p.headers[h] = ruleDrop
+	return &privacyPolicy{
+		v4: v4, v6: v6,
+		headers: newHeaderRules(extraIPHeaders, extraDrop),
+		params:  rules.NewParams(append(append([]string(nil), rules.DefaultClickIDs...), extraParams...)),
 	}
-	for _, h := range append(ipHeaders, extraIPHeaders...) {
-		p.headers[textproto.CanonicalMIMEHeaderKey(h)] = ruleIP
-	}
-	p.headers["Forwarded"] = ruleForwarded
-	// The page a visitor came from or is sent to carries the same query
-	// identifiers as the request URI.
-	p.headers["Referer"] = ruleURI
-	p.headers["Location"] = ruleURI
-	p.headers["Content-Location"] = ruleURI
-	for _, h := range extraDrop {
-		p.headers[textproto.CanonicalMIMEHeaderKey(h)] = ruleDrop
-	}
-	p.params = rules.NewParams(append(append([]string(nil), rules.DefaultClickIDs...), extraParams...))
-	return p
 }
 
 // fieldRule is the treatment of a field of an entry or of a nested object
@@ -359,7 +338,7 @@ type scrubber struct {
 
 func (s *scrubber) rule(key string) rule {
 	if s.scope == scopeHeaders {
-		return s.p.headers[textproto.CanonicalMIMEHeaderKey(key)]
+		return s.p.headers.rule(key)
 	}
 	return fieldRule(key)
 }
@@ -369,6 +348,8 @@ func (p *privacyPolicy) apply(r rule, v string) string {
 	switch r {
 	case ruleIP:
 		return p.ips(v)
+	case ruleIPPort:
+		return p.ipPort(v)
 	case ruleForwarded:
 		return p.forwarded(v)
 	case ruleURI:
@@ -700,6 +681,30 @@ func (p *privacyPolicy) ips(v string) string {
 		b.WriteString(t)
 	}
 	return b.String()
+}
+
+// ipPort truncates an address followed by its port, with an IPv6 address
+// unbracketed as CloudFront writes it ("2001:db8::1:46532"): the last ':'
+// and the digits after it go before the address is read. Read whole, the
+// port would shift the groups after a "::" into the kept prefix. A value
+// without a port is read as it is; one that does not parse becomes "".
+func (p *privacyPolicy) ipPort(v string) string {
+	v = strings.TrimSpace(v)
+	if i := strings.LastIndexByte(v, ':'); i > 0 && isDigits(v[i+1:]) {
+		if t := p.ip(v[:i]); t != "" {
+			return t
+		}
+	}
+	return p.ip(v)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // forwarded rewrites an RFC 7239 Forwarded header: the for= and by= nodes

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -658,5 +659,212 @@ func BenchmarkPrivacyEncoder(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf.Free()
+	}
+}
+
+// TestPrivacyHeaderRules: headers known by name, and every other name by
+// its words: credentials and personal data dropped, client addresses
+// truncated, the headers SREs read kept.
+func TestPrivacyHeaderRules(t *testing.T) {
+	p := newPrivacyPolicy(24, 48, []string{"X-Client-Addr"}, nil, []string{"X-Site-Secret-Header", "X-Custom"})
+	tests := []struct {
+		name string
+		want rule
+	}{
+		// Known by name, in any case.
+		{"Cookie", ruleDrop},
+		{"set-cookie", ruleDrop},
+		{"Authorization", ruleDrop},
+		{"From", ruleDrop},
+		{"X-Custom", ruleDrop},
+		{"X-Client-Addr", ruleIP},
+		{"x-forwarded-for", ruleIP},
+		{"Forwarded", ruleForwarded},
+		{"Referer", ruleURI},
+		{"Location", ruleURI},
+		{"CloudFront-Viewer-Address", ruleIPPort},
+		{"cloudfront-viewer-address", ruleIPPort},
+		// CDNs' client addresses, listed by vendor.
+		{"Fly-Client-IP", ruleIP},
+		{"X-Azure-ClientIP", ruleIP},
+		{"X-Azure-SocketIP", ruleIP},
+		{"X-Vercel-Forwarded-For", ruleIP},
+		{"True-Client-IP", ruleIP},
+		{"CF-Connecting-IPv6", ruleIP},
+		{"CF-Pseudo-IPv4", ruleIP},
+		{"Fastly-Client-IP", ruleIP},
+		{"X-Cluster-Client-IP", ruleIP},
+		{"X-Original-Forwarded-For", ruleIP},
+		{"X-ProxyUser-Ip", ruleIP},
+		{"X-Envoy-External-Address", ruleIP},
+		{"X-AppEngine-User-IP", ruleIP},
+		// Addresses by the last word of the name.
+		{"DO-Connecting-IP", ruleIP},
+		{"X-Nf-Client-Connection-Ip", ruleIP},
+		{"X-Real-Client-Ips", ruleIP},
+		{"X-Upstream-Addr", ruleIP},
+		{"X-Peer-Address", ruleIP},
+		{"X-Debug-Forwarded-For", ruleIP},
+		// Credentials and personal data by their words.
+		{"X-Api-Key", ruleDrop},
+		{"Api-Key", ruleDrop},
+		{"X-Auth-Token", ruleDrop},
+		{"X-Amz-Security-Token", ruleDrop},
+		{"X-Session-Id", ruleDrop},
+		{"X-Csrftoken", ruleDrop},
+		{"X-Xsrf-Token", ruleDrop},
+		{"X-Hub-Signature-256", ruleDrop},
+		{"Cf-Access-Jwt-Assertion", ruleDrop},
+		{"Cf-Access-Client-Secret", ruleDrop},
+		{"X-Password", ruleDrop},
+		{"X-Forwarded-Client-Cert", ruleDrop},
+		{"Cf-Cert-Subject-Dn", ruleDrop},
+		{"X-Forwarded-User", ruleDrop},
+		{"X-Forwarded-Email", ruleDrop},
+		{"Www-Authenticate", ruleDrop},
+		{"Sec-Websocket-Key", ruleDrop},
+		{"Cookie2", ruleDrop},
+		{"CloudFront-Viewer-Latitude", ruleDrop},
+		{"CloudFront-Viewer-City", ruleDrop},
+		{"CloudFront-Viewer-Postal-Code", ruleDrop},
+		{"X-Vercel-IP-City", ruleDrop},
+		{"X-Vercel-IP-Longitude", ruleDrop},
+		{"Cf-Ipcity", ruleDrop},
+		{"Cf-Iplatitude", ruleDrop},
+		{"X-AppEngine-CityLatLong", ruleDrop},
+		{"X-Akamai-Edgescape", ruleDrop},
+		{"X-Nf-Geo", ruleDrop},
+		// What an SRE reads stays.
+		{"User-Agent", ruleKeep},
+		{"Sec-Fetch-User", ruleKeep},
+		{"Access-Control-Allow-Credentials", ruleKeep},
+		{"Access-Control-Allow-Headers", ruleKeep},
+		{"Content-Type", ruleKeep},
+		{"Accept-Encoding", ruleKeep},
+		{"Accept-Language", ruleKeep},
+		{"Cache-Control", ruleKeep},
+		{"Keep-Alive", ruleKeep},
+		{"Host", ruleKeep},
+		{"X-Forwarded-Proto", ruleKeep},
+		{"X-Forwarded-Host", ruleKeep},
+		{"Vary", ruleKeep},
+		{"Sec-Gpc", ruleKeep},
+		{"Cf-Ipcountry", ruleKeep},
+		{"CloudFront-Viewer-Country", ruleKeep},
+		{"X-Request-Id", ruleKeep},
+	}
+	for _, tt := range tests {
+		// Twice: the second answer comes from what the policy learned.
+		for range 2 {
+			if got := p.headers.rule(tt.name); got != tt.want {
+				t.Errorf("headerRule(%q) = %d, want %d", tt.name, got, tt.want)
+			}
+		}
+	}
+}
+
+// TestPrivacyLearnedRulesBounded: made-up header names do not grow the
+// policy's memory without end, and are still treated once it is full.
+func TestPrivacyLearnedRulesBounded(t *testing.T) {
+	p := newPrivacyPolicy(24, 48, nil, nil, nil)
+	for i := range maxLearnedRules + 100 {
+		p.headers.rule(fmt.Sprintf("X-Made-Up-%d", i))
+	}
+	p.headers.rule("X-" + strings.Repeat("a", maxLearnedNameLength) + "-Token")
+	if n := p.headers.learned(); n != maxLearnedRules {
+		t.Errorf("%d names learned, want %d", n, maxLearnedRules)
+	}
+	if got := p.headers.rule("X-Late-Api-Key"); got != ruleDrop {
+		t.Errorf("a name past the bound: %d, want drop", got)
+	}
+	if got := p.headers.rule("X-" + strings.Repeat("a", 2*maxLearnedNameLength) + "-Token"); got != ruleDrop {
+		t.Errorf("a long name: %d, want drop", got)
+	}
+}
+
+// TestPrivacyHeaderRulesConcurrent: clones of one encoder share the
+// policy and learn names from several goroutines (run under -race).
+func TestPrivacyHeaderRulesConcurrent(t *testing.T) {
+	p := newPrivacyPolicy(24, 48, nil, nil, nil)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				name := fmt.Sprintf("X-Shared-%d-Token", i%50)
+				if p.headers.rule(name) != ruleDrop || p.headers.rule(fmt.Sprintf("X-G%d-%d-Ip", g, i)) != ruleIP {
+					t.Errorf("wrong rule for %s", name)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := p.headers.learned(); n != 50+4*200 {
+		t.Errorf("%d names learned, want %d", n, 50+4*200)
+	}
+}
+
+func TestPrivacyIPPort(t *testing.T) {
+	p := newPrivacyPolicy(24, 48, nil, nil, nil)
+	tests := []struct{ in, want string }{
+		// AWS's example, and IPv6 unbracketed with its port.
+		{"198.51.100.10:46532", "198.51.100.0"},
+		{"2001:db8:abcd:12::77:46532", "2001:db8:abcd::"},
+		{"2001:db8:abcd:12:1:2:3:4:46532", "2001:db8:abcd::"},
+		// Read whole, a port of four digits parses as a last group and
+		// moves 0x1 into the kept /48 (2001:0:1::); without it the /48
+		// is 2001::.
+		{"2001::1:2:3:4:5:8080", "2001::"},
+		{"[2001:db8:abcd:12::77]:46532", "2001:db8:abcd::"},
+		{"::ffff:198.51.100.10:46532", "198.51.100.0"},
+		// Without a port, as a plain address.
+		{"198.51.100.10", "198.51.100.0"},
+		{"2001:db8:abcd:12::77", "2001:db8:abcd::"},
+		// Anything else is replaced.
+		{"viewer:46532", ""},
+		{"jane@example.org:46532", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := p.ipPort(tt.in); got != tt.want {
+			t.Errorf("ipPort(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestPrivacyEncoderHeaders encodes CDN and credential headers through
+// Caddy's own header marshaler: no address whole, no credential.
+func TestPrivacyEncoderHeaders(t *testing.T) {
+	h := http.Header{
+		"Cloudfront-Viewer-Address": {"2001:db8:abcd:12::77:46532"},
+		"Fly-Client-Ip":             {"203.0.113.77"},
+		"X-Azure-Clientip":          {"203.0.113.77"},
+		"X-Azure-Socketip":          {"198.51.100.99"},
+		"X-Vercel-Forwarded-For":    {"203.0.113.77"},
+		"Do-Connecting-Ip":          {"not an address"},
+		"X-Api-Key":                 {"k3y-0f-th3-s1te"},
+		"X-Auth-Token":              {"t0k3n"},
+		"X-Forwarded-Email":         {"jane@example.org"},
+		"X-Vercel-Ip-Latitude":      {"52.52437"},
+		"User-Agent":                {"Mozilla/5.0"},
+	}
+	pe := newTestPrivacyEncoder(t, "")
+	got := encodeLine(t, pe, zapcore.Entry{Time: goldenTime, Message: "m"}, nil,
+		[]zapcore.Field{zap.Object("headers", caddyhttp.LoggableHTTPHeader{Header: h})})
+	var line struct{ Headers map[string][]string }
+	if err := json.Unmarshal([]byte(got), &line); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"Cloudfront-Viewer-Address": {"2001:db8:abcd::"},
+		"Fly-Client-Ip":             {"203.0.113.0"},
+		"X-Azure-Clientip":          {"203.0.113.0"},
+		"X-Azure-Socketip":          {"198.51.100.0"},
+		"X-Vercel-Forwarded-For":    {"203.0.113.0"},
+		"Do-Connecting-Ip":          {""},
+		"User-Agent":                {"Mozilla/5.0"},
+	}
+	if !reflect.DeepEqual(line.Headers, want) {
+		t.Errorf("headers\n got %v\nwant %v", line.Headers, want)
 	}
 }
