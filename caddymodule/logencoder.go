@@ -39,8 +39,9 @@ func init() {
 //     person's word (key, token, session, user, mail, city, ...; see
 //     logheaders.go), remote_port, user_id and client certificate names
 //     are dropped;
-//   - logged URIs, Referer and Location lose click identifiers, parameters
-//     whose name or value looks like an e-mail address, StripParams, and
+//   - logged URIs and paths (uri, path), Referer and Location lose their
+//     userinfo, path parameters, path segments and query parameters that
+//     look like e-mail addresses, click identifiers, StripParams, and
 //     their fragment;
 //   - client addresses in error texts ("from 192.0.2.1:5678", the peer of
 //     "write tcp a->b") are truncated.
@@ -63,8 +64,10 @@ type PrivacyEncoder struct {
 	// StripParams are further query parameters taken out of logged URIs
 	// and Referers: names, or prefixes ending in '*' ("utm_*").
 	StripParams []string `json:"strip_params,omitempty"`
-	// DropHeaders are further request or response headers never logged:
-	// the site's own credentials (X-Api-Key, a session header).
+	// DropHeaders are further request or response headers never logged,
+	// besides those whose name gives them away as credentials or personal
+	// data (logheaders.go): a site's own header named otherwise
+	// (X-Shop-Visitor).
 	DropHeaders []string `json:"drop_headers,omitempty"`
 
 	// The working encoder, set up by Provision; its methods are the
@@ -274,7 +277,8 @@ func fieldRule(key string) rule {
 		// NAT; user_id is the basic-auth user; the others name a client
 		// certificate's holder.
 		return ruleDrop
-	case "uri":
+	case "uri", "path":
+		// path: the module's own lines (r.URL.Path, decoded).
 		return ruleURI
 	case "error", "errorVerbose", "err", "write_error", "msg":
 		return ruleText

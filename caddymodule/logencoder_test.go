@@ -383,6 +383,43 @@ func TestPrivacyURI(t *testing.T) {
 		{"/thanks#access_token=abc", "/thanks"},
 		{"https://news.example/a?fbclid=1&x=2#top", "https://news.example/a?x=2"},
 		{"https://news.example/?email=jane%40example.org", "https://news.example/"},
+		// A fediverse address, and a trailing dot, in a query.
+		{"/?to=@jane@social.example&q=1", "/?q=1"},
+		{"/?to=jane@example.org.", "/"},
+		// Userinfo of absolute URIs (an absolute-form request, a Referer)
+		// and of network-path references.
+		{"http://alice:S3CRETPW@shop.example/abs", "http://shop.example/abs"},
+		{"https://bob:pw@site.example/", "https://site.example/"},
+		{"https://bob@site.example", "https://site.example"},
+		{"https://alice:pw@site.example?x=1#t", "https://site.example?x=1"},
+		{"//alice:pw@cdn.example/x", "//cdn.example/x"},
+		{"http://a@b:p@w@host.example/p?q=1", "http://host.example/p?q=1"},
+		{"svn+ssh://alice@host.example/repo", "svn+ssh://host.example/repo"},
+		{"https://[2001:db8::1]:8443/x", "https://[2001:db8::1]:8443/x"},
+		// Path parameters, in every segment; an encoded ';' is data.
+		{"/cart;jsessionid=ABC123?x=1", "/cart?x=1"},
+		{"/a;v=1/b;jsessionid=ABC123/c", "/a/b/c"},
+		{"https://news.example/article;jsessionid=ABC123", "https://news.example/article"},
+		{"/;jsessionid=ABC123", "/"},
+		{"/a%3Bjsessionid=1", "/a%3Bjsessionid=1"},
+		// Path segments that look like e-mail addresses, encoded or not,
+		// with parameters or not.
+		{"/users/alice@example.com/profile", "/users/redacted/profile"},
+		{"/users/alice%40example.com/profile", "/users/redacted/profile"},
+		{"/users/alice%2540example.com", "/users/redacted"},
+		{"/u/alice@example.com;jsessionid=ABC123/x", "/u/redacted/x"},
+		{"https://news.example/to/jane.doe@example.org?id=1", "https://news.example/to/redacted?id=1"},
+		{"/users%2Falice%40example.com", "/redacted"},
+		{"/@jane@social.example", "/redacted"},
+		{"/alice@example.com./x", "/redacted/x"},
+		{"/img/logo@2x.png", "/img/redacted"},
+		{"alice@example.com/x", "redacted/x"},
+		{"mailto:jane@example.org", "redacted"},
+		// Not addresses.
+		{"/@jane/posts", "/@jane/posts"},
+		{"/v/a@b", "/v/a@b"},
+		{"/users/alice@intranet", "/users/alice@intranet"},
+		{"/100%25/caf%C3%A9", "/100%25/caf%C3%A9"},
 	}
 	for _, tt := range tests {
 		if got := p.uri(tt.in); got != tt.want {
@@ -659,6 +696,39 @@ func BenchmarkPrivacyEncoder(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf.Free()
+	}
+}
+
+// TestPrivacyEncoderPaths: the request URI of Caddy's access log (an
+// absolute-form request keeps its userinfo there), Referer and Location
+// headers, and the module's own path fields lose userinfo, path parameters
+// and e-mail addresses.
+func TestPrivacyEncoderPaths(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RequestURI = "http://alice:S3CRETPW@shop.example/users/alice%40example.com;jsessionid=ABC123?q=1"
+	r.RemoteAddr = "203.0.113.77:51234"
+	r.Header = http.Header{"Referer": {"https://bob:pw@news.example/to/jane@example.org;jsessionid=ABC123"}}
+	resp := http.Header{"Location": {"/account;jsessionid=ABC123/jane%40example.org"}}
+	pe := newTestPrivacyEncoder(t, "")
+	got := encodeLine(t, pe, zapcore.Entry{Time: goldenTime, Message: "m"}, nil, []zapcore.Field{
+		zap.Object("request", caddyhttp.LoggableHTTPRequest{Request: r}),
+		zap.Object("resp_headers", caddyhttp.LoggableHTTPHeader{Header: resp}),
+		zap.String("path", "/users/jane@example.org;jsessionid=ABC123"),
+	})
+	for _, want := range []string{
+		`"uri":"http://shop.example/users/redacted?q=1"`,
+		`"Referer":["https://news.example/to/redacted"]`,
+		`"Location":["/account/redacted"]`,
+		`"path":"/users/redacted"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("line lacks %s: %s", want, got)
+		}
+	}
+	for _, leak := range []string{"alice", "S3CRETPW", "bob", ":pw", "jane", "example.org", "jsessionid", "ABC123"} {
+		if strings.Contains(got, leak) {
+			t.Errorf("line holds %q: %s", leak, got)
+		}
 	}
 }
 
