@@ -30,10 +30,11 @@ func init() {
 //
 //   - IP-bearing fields (remote_ip, client_ip, remote_addr, remote, ip) and
 //     headers (X-Forwarded-For, X-Real-IP, Forwarded, CF-Connecting-IP,
-//     CloudFront-Viewer-Address, ..., IPHeaders, and any header whose name
-//     ends in "ip", "-addr", "-address", "-for") are truncated to their
-//     IPv4 /24 and IPv6 /48, IPv4-mapped addresses unmapped first, 6to4's
-//     embedded IPv4 truncated too; whatever does not parse is replaced;
+//     CloudFront-Viewer-Address, ..., IPHeaders, and any header whose
+//     name's last word names an address: logheaders.go) are truncated to
+//     their IPv4 /24 and IPv6 /48, IPv4-mapped addresses unmapped first,
+//     6to4's embedded IPv4 truncated too; whatever does not parse is
+//     replaced;
 //   - Cookie, Set-Cookie, Authorization, Proxy-Authorization, From,
 //     DropHeaders and every header whose name holds a credential's or a
 //     person's word (key, token, session, user, mail, city, ...; see

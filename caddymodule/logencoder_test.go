@@ -413,6 +413,7 @@ func TestPrivacyURI(t *testing.T) {
 		{"/@jane@social.example", "/redacted"},
 		{"/alice@example.com./x", "/redacted/x"},
 		{"/img/logo@2x.png", "/img/redacted"},
+		{"/npm/react@18.2.0/umd", "/npm/redacted/umd"},
 		{"alice@example.com/x", "redacted/x"},
 		{"mailto:jane@example.org", "redacted"},
 		// Not addresses.
