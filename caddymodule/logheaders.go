@@ -20,9 +20,11 @@ import (
 // not depend on the name rules below (X-ProxyUser-Ip holds "user").
 var ipHeaders = []string{
 	// De facto standards: MDN's X-Forwarded-For; nginx's realip module
-	// (X-Real-Ip); the headers client-address libraries read (request-ip:
-	// X-Client-Ip, X-Cluster-Client-Ip of Rackspace and Riverbed load
-	// balancers, X-Forwarded, Forwarded-For) and their variants.
+	// (X-Real-Ip); the headers the request-ip library reads (X-Client-Ip,
+	// X-Cluster-Client-Ip of Rackspace and Riverbed load balancers,
+	// X-Forwarded, Forwarded-For); and variants seen in the wild that no
+	// vendor documents (Client-Ip, X-Originating-Ip, X-Remote-Ip,
+	// X-Remote-Addr, X-ProxyUser-Ip).
 	"X-Forwarded-For", "X-Real-Ip", "X-Client-Ip", "X-Cluster-Client-Ip", "X-Forwarded",
 	"Forwarded-For", "Client-Ip", "X-Originating-Ip", "X-Remote-Ip", "X-Remote-Addr", "X-Proxyuser-Ip",
 	// Cloudflare, "Cloudflare HTTP headers": CF-Connecting-IP,
