@@ -34,15 +34,18 @@ var logTestClients = []string{
 	"192.0.2.33",           // the 6to4 address's IPv4
 }
 
-// TestIntegrationLogs is issue 8's acceptance run: a site with consent and
+// TestIntegrationLogs is the privacy log's acceptance run: a site with consent and
 // `log { format privacy }`, plus the one global option that puts the
 // server's other logs (error log, the module's log, reverse_proxy, admin)
 // through the same encoder, both written to files. Clients at known
 // addresses, over real IPv4 and IPv6 loopback connections and behind a
-// trusted proxy with X-Forwarded-For and Forwarded chains, browse, consent,
-// and hit a dead upstream (502, an error log line); then the metrics are
-// scraped from the admin endpoint, and every line both files hold is
-// searched for the clients' addresses, cookies, credentials and click ids.
+// trusted proxy with X-Forwarded-For and Forwarded chains and CDNs' own
+// address headers, browse (with e-mail addresses, path parameters and
+// credentials in paths, Referers, an absolute-form request URI and
+// headers), consent, and hit a dead upstream (502, an error log line);
+// then the metrics are scraped from the admin endpoint, and every line
+// both files hold is searched for the clients' addresses, cookies,
+// credentials, click ids and e-mail addresses.
 //
 // Lines written before the config is active (caddytest's own POST /load,
 // logged by the previous config's logger) are not the site's and are not
@@ -172,6 +175,26 @@ func TestIntegrationLogs(t *testing.T) {
 			"True-Client-IP", "2002:c000:221::1",
 			"Referer", "http://news.example/?fbclid=IwAR0xyz&email=jane%40example.org",
 		}},
+		// E-mail addresses and session parameters in paths, credentials in
+		// a Referer.
+		{c: v4, path: "/users/alice@example.com/profile", status: 200, headers: []string{
+			"Referer", "https://bob:pw@news.example/to/jane.doe@example.org;jsessionid=ABC123XYZ?id=1",
+		}},
+		{c: v6, path: "/users/alice%40example.com/profile;jsessionid=ABC123XYZ?q=1", status: 200},
+		{c: v4, path: "/cart;jsessionid=ABC123XYZ", status: 200},
+		// CDNs' own client-address headers, one the encoder lists by no
+		// name (DO-Connecting-IP), and credentials in headers.
+		{c: v4, path: "/cdn", status: 200, headers: []string{
+			"CloudFront-Viewer-Address", "2001:db8:abcd:12::77:46532",
+			"Fly-Client-IP", "203.0.113.77",
+			"X-Azure-ClientIP", "198.51.100.99",
+			"X-Azure-SocketIP", "192.0.2.33",
+			"X-Vercel-Forwarded-For", "203.0.113.77",
+			"DO-Connecting-IP", "::ffff:198.51.100.99",
+			"X-Api-Key", "k3y-0f-th3-s1te",
+			"X-Auth-Token", "t0k3n-s3cr3t",
+			"X-Forwarded-Email", "jane.doe@example.org",
+		}},
 		// A dead upstream: 502 and an error log line.
 		{c: v4, path: "/down?fbclid=IwAR0xyz", status: 502, headers: []string{
 			"X-Forwarded-For", "203.0.113.77",
@@ -217,6 +240,8 @@ func TestIntegrationLogs(t *testing.T) {
 			t.Errorf("request %d: tracker kept", i)
 		}
 	}
+
+	absoluteFormRequest(t, "GET http://alice:S3CRETPW@localhost:9180/abs;jsessionid=ABC123XYZ HTTP/1.1")
 
 	// The metrics moved: scraped from the admin endpoint, which serves the
 	// config's registry.
@@ -286,6 +311,24 @@ func TestIntegrationLogs(t *testing.T) {
 		return strings.Contains(l.raw, `"client_ip":"203.0.113.0"`)
 	})
 	has(access, "6to4 truncated", func(l logLine) bool { return strings.Contains(l.raw, "2002:c000:200::") })
+	has(access, "an e-mail address in a path redacted", func(l logLine) bool {
+		return strings.Contains(l.raw, `"uri":"/users/redacted/profile"`)
+	})
+	has(access, "a Referer without userinfo, address and path parameters", func(l logLine) bool {
+		return strings.Contains(l.raw, `"Referer":["https://news.example/to/redacted?id=1"]`)
+	})
+	has(access, "an absolute-form URI without userinfo", func(l logLine) bool {
+		return strings.Contains(l.raw, `"uri":"http://localhost:9180/abs"`)
+	})
+	has(access, "CloudFront-Viewer-Address truncated", func(l logLine) bool {
+		return strings.Contains(l.raw, `"Cloudfront-Viewer-Address":["2001:db8:abcd::"]`)
+	})
+	has(access, "an unlisted address header truncated", func(l logLine) bool {
+		return strings.Contains(l.raw, `"Do-Connecting-Ip":["198.51.100.0"]`)
+	})
+	has(server, "the module's path field redacted", func(l logLine) bool {
+		return l.m["msg"] == "filtered" && l.m["path"] == "/users/redacted/profile"
+	})
 	has(server, "the error log line of the dead upstream", func(l logLine) bool {
 		return strings.HasPrefix(fmt.Sprint(l.m["logger"]), "http.log.error") &&
 			strings.Contains(fmt.Sprint(l.m["msg"]), "dial tcp "+deadAddr) &&
@@ -309,7 +352,9 @@ func TestIntegrationLogs(t *testing.T) {
 	}
 	secrets := []string{"jane", "GA1.1.42", "EAIaIQobChMI", "IwAR0xyz", "s3cr3t-session", "amFuZTpzZWNyZXQ=",
 		`"Cookie":`, `"Set-Cookie":`, `"Authorization":`, "remote_port", "198.51.100.99", "192.0.2.33", "203.0.113.77",
-		"2001:db8:abcd:12::77", "2002:c000:221::1", "2002:c000:0221::1"}
+		"2001:db8:abcd:12::77", "2002:c000:221::1", "2002:c000:0221::1",
+		"alice", "S3CRETPW", "bob:", "example.com", "example.org", "jsessionid", "ABC123XYZ", "46532",
+		"k3y-0f-th3-s1te", "t0k3n-s3cr3t", "X-Api-Key", "X-Auth-Token", "X-Forwarded-Email"}
 	for _, file := range [][]logLine{access, server} {
 		for _, l := range file {
 			for _, tok := range addrTokens(l.raw) {
@@ -332,6 +377,30 @@ func TestIntegrationLogs(t *testing.T) {
 		}
 	}
 	t.Logf("%d access lines, %d server lines searched", len(access), len(server))
+}
+
+// absoluteFormRequest sends one request in absolute form (RFC 9112 §3.2.2),
+// which Go's client never writes, over its own connection, and expects a
+// 200.
+func absoluteFormRequest(t *testing.T, requestLine string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", "127.0.0.1:9180")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, requestLine+"\r\nHost: localhost:9180\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("%s: status %d, want 200", requestLine, resp.StatusCode)
+	}
 }
 
 // logLine is one JSON line of a log file.

@@ -7,8 +7,8 @@ import (
 )
 
 // truncateIP returns addr with the host part zeroed, for logs that must not
-// identify anyone (GUIDE §6): IPv4 keeps its /24, IPv6 its /48 (the
-// prefixes Google Analytics' IP anonymisation keeps). It accepts a bare
+// identify anyone: IPv4 keeps its /24, IPv6 its /48 (the prefixes Google
+// Analytics' IP anonymisation keeps). It accepts a bare
 // address, host:port, [v6]:port, [v6] and zoned addresses; zones and ports
 // are dropped. Anything else yields "", never the input.
 //
@@ -18,7 +18,7 @@ func truncateIP(addr string) string {
 	return truncateIPPrefix(addr, defaultIPv4Prefix, defaultIPv6Prefix)
 }
 
-// The prefixes the policy keeps (GUIDE §6).
+// The prefixes the policy keeps.
 const (
 	defaultIPv4Prefix = 24
 	defaultIPv6Prefix = 48

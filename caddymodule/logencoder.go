@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"encoding/json"
 	"fmt"
-	"net/textproto"
 	"os"
 	"slices"
 	"strconv"
@@ -26,19 +25,24 @@ func init() {
 
 // PrivacyEncoder is the log encoder caddy.logging.encoders.privacy: it wraps
 // another encoder (json by default) and takes personal data out of every
-// entry before it is encoded (GUIDE §6), so that traffic logs cannot
-// identify anyone, as the privacy policy promises:
+// entry before it is encoded, so that traffic logs cannot identify anyone,
+// as the privacy policy promises:
 //
 //   - IP-bearing fields (remote_ip, client_ip, remote_addr, remote, ip) and
 //     headers (X-Forwarded-For, X-Real-IP, Forwarded, CF-Connecting-IP,
-//     True-Client-IP, ... and IPHeaders) are truncated to their IPv4 /24
-//     and IPv6 /48, IPv4-mapped addresses unmapped first, 6to4's embedded
-//     IPv4 truncated too; whatever does not parse is replaced;
-//   - Cookie, Set-Cookie, Authorization and Proxy-Authorization headers
-//     (and DropHeaders), remote_port, user_id and client certificate names
+//     CloudFront-Viewer-Address, ..., IPHeaders, and any header whose
+//     name's last word names an address: logheaders.go) are truncated to
+//     their IPv4 /24 and IPv6 /48, IPv4-mapped addresses unmapped first,
+//     6to4's embedded IPv4 truncated too; whatever does not parse is
+//     replaced;
+//   - Cookie, Set-Cookie, Authorization, Proxy-Authorization, From,
+//     DropHeaders and every header whose name holds a credential's or a
+//     person's word (key, token, session, user, mail, city, ...; see
+//     logheaders.go), remote_port, user_id and client certificate names
 //     are dropped;
-//   - logged URIs, Referer and Location lose click identifiers, parameters
-//     whose name or value looks like an e-mail address, StripParams, and
+//   - logged URIs and paths (uri, path), Referer and Location lose their
+//     userinfo, path parameters, path segments and query parameters that
+//     look like e-mail addresses, click identifiers, StripParams, and
 //     their fragment;
 //   - client addresses in error texts ("from 192.0.2.1:5678", the peer of
 //     "write tcp a->b") are truncated.
@@ -61,8 +65,10 @@ type PrivacyEncoder struct {
 	// StripParams are further query parameters taken out of logged URIs
 	// and Referers: names, or prefixes ending in '*' ("utm_*").
 	StripParams []string `json:"strip_params,omitempty"`
-	// DropHeaders are further request or response headers never logged:
-	// the site's own credentials (X-Api-Key, a session header).
+	// DropHeaders are further request or response headers never logged,
+	// besides those whose name gives them away as credentials or personal
+	// data (logheaders.go): a site's own header named otherwise
+	// (X-Shop-Visitor).
 	DropHeaders []string `json:"drop_headers,omitempty"`
 
 	// The working encoder, set up by Provision; its methods are the
@@ -233,7 +239,7 @@ func (pe *PrivacyEncoder) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // shared by every clone.
 type privacyPolicy struct {
 	v4, v6  int
-	headers map[string]rule // canonical header name → treatment
+	headers *headerRules
 	params  *rules.Params
 }
 
@@ -244,41 +250,18 @@ const (
 	ruleKeep      rule = iota
 	ruleDrop           // never logged
 	ruleIP             // an address, or a comma-separated list of them
+	ruleIPPort         // "address:port", an IPv6 address unbracketed
 	ruleForwarded      // an RFC 7239 Forwarded header
-	ruleURI            // a URI whose query and fragment may identify
+	ruleURI            // a URI or path whose parts may identify
 	ruleText           // free text (errors) that may name the peer
 )
 
-// ipHeaders carry client addresses, as comma-separated lists (single
-// addresses are lists of one). De facto standards of proxies and CDNs.
-var ipHeaders = []string{
-	"X-Forwarded-For", "X-Real-Ip", "Cf-Connecting-Ip", "Cf-Connecting-Ipv6", "True-Client-Ip",
-	"Fastly-Client-Ip", "X-Client-Ip", "X-Cluster-Client-Ip", "X-Original-Forwarded-For",
-	"X-Forwarded", "Forwarded-For", "Client-Ip", "X-Originating-Ip", "X-Remote-Ip",
-	"X-Remote-Addr", "X-Envoy-External-Address", "X-Appengine-User-Ip",
-}
-
 func newPrivacyPolicy(v4, v6 int, extraIPHeaders, extraParams, extraDrop []string) *privacyPolicy {
-	p := &privacyPolicy{v4: v4, v6: v6, headers: map[string]rule{}}
-	// Credentials (the Fetch standard's definition, which Caddy redacts
-	// unless should_log_credentials): dropped whatever that setting says.
-	for _, h := range []string{"Cookie", "Set-Cookie", "Authorization", "Proxy-Authorization"} {
-		p.headers[h] = ruleDrop
+	return &privacyPolicy{
+		v4: v4, v6: v6,
+		headers: newHeaderRules(extraIPHeaders, extraDrop),
+		params:  rules.NewParams(append(append([]string(nil), rules.DefaultClickIDs...), extraParams...)),
 	}
-	for _, h := range append(ipHeaders, extraIPHeaders...) {
-		p.headers[textproto.CanonicalMIMEHeaderKey(h)] = ruleIP
-	}
-	p.headers["Forwarded"] = ruleForwarded
-	// The page a visitor came from or is sent to carries the same query
-	// identifiers as the request URI.
-	p.headers["Referer"] = ruleURI
-	p.headers["Location"] = ruleURI
-	p.headers["Content-Location"] = ruleURI
-	for _, h := range extraDrop {
-		p.headers[textproto.CanonicalMIMEHeaderKey(h)] = ruleDrop
-	}
-	p.params = rules.NewParams(append(append([]string(nil), rules.DefaultClickIDs...), extraParams...))
-	return p
 }
 
 // fieldRule is the treatment of a field of an entry or of a nested object
@@ -295,7 +278,8 @@ func fieldRule(key string) rule {
 		// NAT; user_id is the basic-auth user; the others name a client
 		// certificate's holder.
 		return ruleDrop
-	case "uri":
+	case "uri", "path":
+		// path: the module's own lines (r.URL.Path, decoded).
 		return ruleURI
 	case "error", "errorVerbose", "err", "write_error", "msg":
 		return ruleText
@@ -359,7 +343,7 @@ type scrubber struct {
 
 func (s *scrubber) rule(key string) rule {
 	if s.scope == scopeHeaders {
-		return s.p.headers[textproto.CanonicalMIMEHeaderKey(key)]
+		return s.p.headers.rule(key)
 	}
 	return fieldRule(key)
 }
@@ -369,6 +353,8 @@ func (p *privacyPolicy) apply(r rule, v string) string {
 	switch r {
 	case ruleIP:
 		return p.ips(v)
+	case ruleIPPort:
+		return p.ipPort(v)
 	case ruleForwarded:
 		return p.forwarded(v)
 	case ruleURI:
@@ -702,6 +688,30 @@ func (p *privacyPolicy) ips(v string) string {
 	return b.String()
 }
 
+// ipPort truncates an address followed by its port, with an IPv6 address
+// unbracketed as CloudFront writes it ("2001:db8::1:46532"): the last ':'
+// and the digits after it go before the address is read. Read whole, the
+// port would shift the groups after a "::" into the kept prefix. A value
+// without a port is read as it is; one that does not parse becomes "".
+func (p *privacyPolicy) ipPort(v string) string {
+	v = strings.TrimSpace(v)
+	if i := strings.LastIndexByte(v, ':'); i > 0 && isDigits(v[i+1:]) {
+		if t := p.ip(v[:i]); t != "" {
+			return t
+		}
+	}
+	return p.ip(v)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // forwarded rewrites an RFC 7239 Forwarded header: the for= and by= nodes
 // truncated (IPv6 as "[addr]", quoted, §6), host= and proto= kept when
 // well-formed, every other parameter dropped (an extension's value could be
@@ -795,104 +805,6 @@ func splitQuoted(s string, sep byte) []string {
 		}
 	}
 	return append(out, s[start:])
-}
-
-// uri takes identifying query parameters and the fragment out of a URI
-// (origin-form, absolute or a Referer): click ids, the configured names,
-// and parameters whose name or value looks like an e-mail address. The
-// fragment goes whole: a Location's fragment can hold tokens (OAuth's
-// implicit flow), and request URIs never have one.
-func (p *privacyPolicy) uri(v string) string {
-	if i := strings.IndexByte(v, '#'); i >= 0 {
-		v = v[:i]
-	}
-	path, q, ok := strings.Cut(v, "?")
-	if !ok {
-		return v
-	}
-	if q = p.query(q); q == "" {
-		return path
-	}
-	return path + "?" + q
-}
-
-// query is uri for a raw query.
-func (p *privacyPolicy) query(q string) string {
-	q, _ = p.params.StripLenient(q)
-	if !strings.ContainsAny(q, "@%") {
-		return q // no '@', not even encoded: no e-mail address
-	}
-	var kept []string
-	removed := false
-	for pair := range strings.FieldsFuncSeq(q, func(r rune) bool { return r == '&' || r == ';' }) {
-		name, val, _ := strings.Cut(pair, "=")
-		if looksLikeEmail(name) || looksLikeEmail(val) {
-			removed = true
-			continue
-		}
-		kept = append(kept, pair)
-	}
-	if !removed {
-		return q
-	}
-	return strings.Join(kept, "&")
-}
-
-// looksLikeEmail reports whether a raw query component, once decoded (up to
-// three times: double encoding is common in redirect chains), has the shape
-// local@domain.tld. It errs towards removing: "logo@2x.png" goes too,
-// which costs a log line some detail, never privacy.
-func looksLikeEmail(raw string) bool {
-	s := raw
-	for range 3 {
-		d := percentDecode(s)
-		if d == s {
-			break
-		}
-		s = d
-	}
-	at := strings.IndexByte(s, '@')
-	if at <= 0 {
-		return false
-	}
-	domain := s[at+1:]
-	dot := strings.LastIndexByte(domain, '.')
-	return dot > 0 && dot < len(domain)-1
-}
-
-// percentDecode decodes %XX escapes and '+' leniently: a malformed escape
-// stays as it is.
-func percentDecode(s string) string {
-	if !strings.ContainsAny(s, "%+") {
-		return s
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '+':
-			c = ' '
-		case c == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]):
-			c = unhexDigit(s[i+1])<<4 | unhexDigit(s[i+2])
-			i += 2
-		}
-		b = append(b, c)
-	}
-	return string(b)
-}
-
-func isHexDigit(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhexDigit(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
 }
 
 // text truncates the peer's address in free text: after "from " (net/http:

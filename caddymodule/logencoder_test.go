@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ import (
 var updateLogs = flag.Bool("update-logs", false, "rewrite the privacy encoder goldens in testdata/logs")
 
 // newTestPrivacyEncoder provisions the encoder from its JSON config.
-func newTestPrivacyEncoder(t *testing.T, config string) *PrivacyEncoder {
+func newTestPrivacyEncoder(t testing.TB, config string) *PrivacyEncoder {
 	t.Helper()
 	pe := new(PrivacyEncoder)
 	if config != "" {
@@ -383,6 +384,44 @@ func TestPrivacyURI(t *testing.T) {
 		{"/thanks#access_token=abc", "/thanks"},
 		{"https://news.example/a?fbclid=1&x=2#top", "https://news.example/a?x=2"},
 		{"https://news.example/?email=jane%40example.org", "https://news.example/"},
+		// A fediverse address, and a trailing dot, in a query.
+		{"/?to=@jane@social.example&q=1", "/?q=1"},
+		{"/?to=jane@example.org.", "/"},
+		// Userinfo of absolute URIs (an absolute-form request, a Referer)
+		// and of network-path references.
+		{"http://alice:S3CRETPW@shop.example/abs", "http://shop.example/abs"},
+		{"https://bob:pw@site.example/", "https://site.example/"},
+		{"https://bob@site.example", "https://site.example"},
+		{"https://alice:pw@site.example?x=1#t", "https://site.example?x=1"},
+		{"//alice:pw@cdn.example/x", "//cdn.example/x"},
+		{"http://a@b:p@w@host.example/p?q=1", "http://host.example/p?q=1"},
+		{"svn+ssh://alice@host.example/repo", "svn+ssh://host.example/repo"},
+		{"https://[2001:db8::1]:8443/x", "https://[2001:db8::1]:8443/x"},
+		// Path parameters, in every segment; an encoded ';' is data.
+		{"/cart;jsessionid=ABC123?x=1", "/cart?x=1"},
+		{"/a;v=1/b;jsessionid=ABC123/c", "/a/b/c"},
+		{"https://news.example/article;jsessionid=ABC123", "https://news.example/article"},
+		{"/;jsessionid=ABC123", "/"},
+		{"/a%3Bjsessionid=1", "/a%3Bjsessionid=1"},
+		// Path segments that look like e-mail addresses, encoded or not,
+		// with parameters or not.
+		{"/users/alice@example.com/profile", "/users/redacted/profile"},
+		{"/users/alice%40example.com/profile", "/users/redacted/profile"},
+		{"/users/alice%2540example.com", "/users/redacted"},
+		{"/u/alice@example.com;jsessionid=ABC123/x", "/u/redacted/x"},
+		{"https://news.example/to/jane.doe@example.org?id=1", "https://news.example/to/redacted?id=1"},
+		{"/users%2Falice%40example.com", "/redacted"},
+		{"/@jane@social.example", "/redacted"},
+		{"/alice@example.com./x", "/redacted/x"},
+		{"/img/logo@2x.png", "/img/redacted"},
+		{"/npm/react@18.2.0/umd", "/npm/redacted/umd"},
+		{"alice@example.com/x", "redacted/x"},
+		{"mailto:jane@example.org", "redacted"},
+		// Not addresses.
+		{"/@jane/posts", "/@jane/posts"},
+		{"/v/a@b", "/v/a@b"},
+		{"/users/alice@intranet", "/users/alice@intranet"},
+		{"/100%25/caf%C3%A9", "/100%25/caf%C3%A9"},
 	}
 	for _, tt := range tests {
 		if got := p.uri(tt.in); got != tt.want {
@@ -612,4 +651,292 @@ func (a orderedArray) MarshalLogArray(enc zapcore.ArrayEncoder) error {
 		}
 	}
 	return nil
+}
+
+// BenchmarkPrivacyEncoder encodes the access log line of a browser's page
+// request through Caddy's own marshalers: the encoder's cost per request.
+func BenchmarkPrivacyEncoder(b *testing.B) {
+	r := httptest.NewRequest("GET", "http://shop.example/en/shoes/running?q=trail&size=42&gclid=EAIaIQ", nil)
+	r.RemoteAddr = "203.0.113.77:51234"
+	r.Header = http.Header{
+		"User-Agent":                {"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
+		"Accept":                    {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+		"Accept-Language":           {"en-GB,en;q=0.5"},
+		"Accept-Encoding":           {"gzip, deflate, br, zstd"},
+		"Cookie":                    {"consent=necessary.analytics; _ga=GA1.1.42"},
+		"Referer":                   {"https://news.example/article/12?utm_source=feed"},
+		"Sec-Fetch-Dest":            {"document"},
+		"Sec-Fetch-Mode":            {"navigate"},
+		"Sec-Fetch-Site":            {"cross-site"},
+		"Sec-Fetch-User":            {"?1"},
+		"Sec-Gpc":                   {"1"},
+		"Upgrade-Insecure-Requests": {"1"},
+		"Priority":                  {"u=0, i"},
+		"X-Forwarded-For":           {"198.51.100.99"},
+		"X-Forwarded-Proto":         {"https"},
+	}
+	resp := http.Header{
+		"Content-Type":              {"text/html; charset=utf-8"},
+		"Cache-Control":             {"private"},
+		"Vary":                      {"Cookie", "Sec-GPC"},
+		"Set-Cookie":                {"_ga=GA1.1.42; Max-Age=63072000"},
+		"Strict-Transport-Security": {"max-age=63072000"},
+		"Etag":                      {`"5e1-abc"`},
+	}
+	pe := newTestPrivacyEncoder(b, "")
+	ent := zapcore.Entry{Level: zapcore.InfoLevel, Time: goldenTime, LoggerName: "http.log.access.log0", Message: "handled request"}
+	fields := []zapcore.Field{
+		zap.Object("request", caddyhttp.LoggableHTTPRequest{Request: r}),
+		zap.Int("bytes_read", 0), zap.Duration("duration", time.Millisecond),
+		zap.Int("size", 1234), zap.Int("status", 200),
+		zap.Object("resp_headers", caddyhttp.LoggableHTTPHeader{Header: resp}),
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, err := pe.EncodeEntry(ent, fields)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf.Free()
+	}
+}
+
+// TestPrivacyEncoderPaths: the request URI of Caddy's access log (an
+// absolute-form request keeps its userinfo there), Referer and Location
+// headers, and the module's own path fields lose userinfo, path parameters
+// and e-mail addresses.
+func TestPrivacyEncoderPaths(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RequestURI = "http://alice:S3CRETPW@shop.example/users/alice%40example.com;jsessionid=ABC123?q=1"
+	r.RemoteAddr = "203.0.113.77:51234"
+	r.Header = http.Header{"Referer": {"https://bob:pw@news.example/to/jane@example.org;jsessionid=ABC123"}}
+	resp := http.Header{"Location": {"/account;jsessionid=ABC123/jane%40example.org"}}
+	pe := newTestPrivacyEncoder(t, "")
+	got := encodeLine(t, pe, zapcore.Entry{Time: goldenTime, Message: "m"}, nil, []zapcore.Field{
+		zap.Object("request", caddyhttp.LoggableHTTPRequest{Request: r}),
+		zap.Object("resp_headers", caddyhttp.LoggableHTTPHeader{Header: resp}),
+		zap.String("path", "/users/jane@example.org;jsessionid=ABC123"),
+	})
+	for _, want := range []string{
+		`"uri":"http://shop.example/users/redacted?q=1"`,
+		`"Referer":["https://news.example/to/redacted"]`,
+		`"Location":["/account/redacted"]`,
+		`"path":"/users/redacted"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("line lacks %s: %s", want, got)
+		}
+	}
+	for _, leak := range []string{"alice", "S3CRETPW", "bob", ":pw", "jane", "example.org", "jsessionid", "ABC123"} {
+		if strings.Contains(got, leak) {
+			t.Errorf("line holds %q: %s", leak, got)
+		}
+	}
+}
+
+// TestPrivacyHeaderRules: headers known by name, and every other name by
+// its words: credentials and personal data dropped, client addresses
+// truncated, the headers SREs read kept.
+func TestPrivacyHeaderRules(t *testing.T) {
+	p := newPrivacyPolicy(24, 48, []string{"X-Client-Addr"}, nil, []string{"X-Site-Secret-Header", "X-Custom"})
+	tests := []struct {
+		name string
+		want rule
+	}{
+		// Known by name, in any case.
+		{"Cookie", ruleDrop},
+		{"set-cookie", ruleDrop},
+		{"Authorization", ruleDrop},
+		{"From", ruleDrop},
+		{"X-Custom", ruleDrop},
+		{"X-Client-Addr", ruleIP},
+		{"x-forwarded-for", ruleIP},
+		{"Forwarded", ruleForwarded},
+		{"Referer", ruleURI},
+		{"Location", ruleURI},
+		{"CloudFront-Viewer-Address", ruleIPPort},
+		{"cloudfront-viewer-address", ruleIPPort},
+		// CDNs' client addresses, listed by vendor.
+		{"Fly-Client-IP", ruleIP},
+		{"X-Azure-ClientIP", ruleIP},
+		{"X-Azure-SocketIP", ruleIP},
+		{"X-Vercel-Forwarded-For", ruleIP},
+		{"True-Client-IP", ruleIP},
+		{"CF-Connecting-IPv6", ruleIP},
+		{"CF-Pseudo-IPv4", ruleIP},
+		{"Fastly-Client-IP", ruleIP},
+		{"X-Cluster-Client-IP", ruleIP},
+		{"X-Original-Forwarded-For", ruleIP},
+		{"X-ProxyUser-Ip", ruleIP},
+		{"X-Envoy-External-Address", ruleIP},
+		{"X-AppEngine-User-IP", ruleIP},
+		// Addresses by the last word of the name.
+		{"DO-Connecting-IP", ruleIP},
+		{"X-Nf-Client-Connection-Ip", ruleIP},
+		{"X-Real-Client-Ips", ruleIP},
+		{"X-Upstream-Addr", ruleIP},
+		{"X-Peer-Address", ruleIP},
+		{"X-Debug-Forwarded-For", ruleIP},
+		// Credentials and personal data by their words.
+		{"X-Api-Key", ruleDrop},
+		{"Api-Key", ruleDrop},
+		{"X-Auth-Token", ruleDrop},
+		{"X-Amz-Security-Token", ruleDrop},
+		{"X-Session-Id", ruleDrop},
+		{"X-Csrftoken", ruleDrop},
+		{"X-Xsrf-Token", ruleDrop},
+		{"X-Hub-Signature-256", ruleDrop},
+		{"Cf-Access-Jwt-Assertion", ruleDrop},
+		{"Cf-Access-Client-Secret", ruleDrop},
+		{"X-Password", ruleDrop},
+		{"X-Forwarded-Client-Cert", ruleDrop},
+		{"Cf-Cert-Subject-Dn", ruleDrop},
+		{"X-Forwarded-User", ruleDrop},
+		{"X-Forwarded-Email", ruleDrop},
+		{"Www-Authenticate", ruleDrop},
+		{"Sec-Websocket-Key", ruleDrop},
+		{"Cookie2", ruleDrop},
+		{"CloudFront-Viewer-Latitude", ruleDrop},
+		{"CloudFront-Viewer-City", ruleDrop},
+		{"CloudFront-Viewer-Postal-Code", ruleDrop},
+		{"X-Vercel-IP-City", ruleDrop},
+		{"X-Vercel-IP-Longitude", ruleDrop},
+		{"Cf-Ipcity", ruleDrop},
+		{"Cf-Iplatitude", ruleDrop},
+		{"X-AppEngine-CityLatLong", ruleDrop},
+		{"X-Akamai-Edgescape", ruleDrop},
+		{"X-Nf-Geo", ruleDrop},
+		// What an SRE reads stays.
+		{"User-Agent", ruleKeep},
+		{"Sec-Fetch-User", ruleKeep},
+		{"Access-Control-Allow-Credentials", ruleKeep},
+		{"Access-Control-Allow-Headers", ruleKeep},
+		{"Content-Type", ruleKeep},
+		{"Accept-Encoding", ruleKeep},
+		{"Accept-Language", ruleKeep},
+		{"Cache-Control", ruleKeep},
+		{"Keep-Alive", ruleKeep},
+		{"Host", ruleKeep},
+		{"X-Forwarded-Proto", ruleKeep},
+		{"X-Forwarded-Host", ruleKeep},
+		{"Vary", ruleKeep},
+		{"Sec-Gpc", ruleKeep},
+		{"Cf-Ipcountry", ruleKeep},
+		{"CloudFront-Viewer-Country", ruleKeep},
+		{"X-Request-Id", ruleKeep},
+	}
+	for _, tt := range tests {
+		// Twice: the second answer comes from what the policy learned.
+		for range 2 {
+			if got := p.headers.rule(tt.name); got != tt.want {
+				t.Errorf("headerRule(%q) = %d, want %d", tt.name, got, tt.want)
+			}
+		}
+	}
+}
+
+// TestPrivacyLearnedRulesBounded: made-up header names do not grow the
+// policy's memory without end, and are still treated once it is full.
+func TestPrivacyLearnedRulesBounded(t *testing.T) {
+	p := newPrivacyPolicy(24, 48, nil, nil, nil)
+	for i := range maxLearnedRules + 100 {
+		p.headers.rule(fmt.Sprintf("X-Made-Up-%d", i))
+	}
+	p.headers.rule("X-" + strings.Repeat("a", maxLearnedNameLength) + "-Token")
+	if n := p.headers.learned(); n != maxLearnedRules {
+		t.Errorf("%d names learned, want %d", n, maxLearnedRules)
+	}
+	if got := p.headers.rule("X-Late-Api-Key"); got != ruleDrop {
+		t.Errorf("a name past the bound: %d, want drop", got)
+	}
+	if got := p.headers.rule("X-" + strings.Repeat("a", 2*maxLearnedNameLength) + "-Token"); got != ruleDrop {
+		t.Errorf("a long name: %d, want drop", got)
+	}
+}
+
+// TestPrivacyHeaderRulesConcurrent: clones of one encoder share the
+// policy and learn names from several goroutines (run under -race).
+func TestPrivacyHeaderRulesConcurrent(t *testing.T) {
+	p := newPrivacyPolicy(24, 48, nil, nil, nil)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				name := fmt.Sprintf("X-Shared-%d-Token", i%50)
+				if p.headers.rule(name) != ruleDrop || p.headers.rule(fmt.Sprintf("X-G%d-%d-Ip", g, i)) != ruleIP {
+					t.Errorf("wrong rule for %s", name)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := p.headers.learned(); n != 50+4*200 {
+		t.Errorf("%d names learned, want %d", n, 50+4*200)
+	}
+}
+
+func TestPrivacyIPPort(t *testing.T) {
+	p := newPrivacyPolicy(24, 48, nil, nil, nil)
+	tests := []struct{ in, want string }{
+		// AWS's example, and IPv6 unbracketed with its port.
+		{"198.51.100.10:46532", "198.51.100.0"},
+		{"2001:db8:abcd:12::77:46532", "2001:db8:abcd::"},
+		{"2001:db8:abcd:12:1:2:3:4:46532", "2001:db8:abcd::"},
+		// Read whole, a port of four digits parses as a last group and
+		// moves 0x1 into the kept /48 (2001:0:1::); without it the /48
+		// is 2001::.
+		{"2001::1:2:3:4:5:8080", "2001::"},
+		{"[2001:db8:abcd:12::77]:46532", "2001:db8:abcd::"},
+		{"::ffff:198.51.100.10:46532", "198.51.100.0"},
+		// Without a port, as a plain address.
+		{"198.51.100.10", "198.51.100.0"},
+		{"2001:db8:abcd:12::77", "2001:db8:abcd::"},
+		// Anything else is replaced.
+		{"viewer:46532", ""},
+		{"jane@example.org:46532", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := p.ipPort(tt.in); got != tt.want {
+			t.Errorf("ipPort(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestPrivacyEncoderHeaders encodes CDN and credential headers through
+// Caddy's own header marshaler: no address whole, no credential.
+func TestPrivacyEncoderHeaders(t *testing.T) {
+	h := http.Header{
+		"Cloudfront-Viewer-Address": {"2001:db8:abcd:12::77:46532"},
+		"Fly-Client-Ip":             {"203.0.113.77"},
+		"X-Azure-Clientip":          {"203.0.113.77"},
+		"X-Azure-Socketip":          {"198.51.100.99"},
+		"X-Vercel-Forwarded-For":    {"203.0.113.77"},
+		"Do-Connecting-Ip":          {"not an address"},
+		"X-Api-Key":                 {"k3y-0f-th3-s1te"},
+		"X-Auth-Token":              {"t0k3n"},
+		"X-Forwarded-Email":         {"jane@example.org"},
+		"X-Vercel-Ip-Latitude":      {"52.52437"},
+		"User-Agent":                {"Mozilla/5.0"},
+	}
+	pe := newTestPrivacyEncoder(t, "")
+	got := encodeLine(t, pe, zapcore.Entry{Time: goldenTime, Message: "m"}, nil,
+		[]zapcore.Field{zap.Object("headers", caddyhttp.LoggableHTTPHeader{Header: h})})
+	var line struct{ Headers map[string][]string }
+	if err := json.Unmarshal([]byte(got), &line); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"Cloudfront-Viewer-Address": {"2001:db8:abcd::"},
+		"Fly-Client-Ip":             {"203.0.113.0"},
+		"X-Azure-Clientip":          {"203.0.113.0"},
+		"X-Azure-Socketip":          {"198.51.100.0"},
+		"X-Vercel-Forwarded-For":    {"203.0.113.0"},
+		"Do-Connecting-Ip":          {""},
+		"User-Agent":                {"Mozilla/5.0"},
+	}
+	if !reflect.DeepEqual(line.Headers, want) {
+		t.Errorf("headers\n got %v\nwant %v", line.Headers, want)
+	}
 }
