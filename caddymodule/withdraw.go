@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
@@ -60,7 +61,7 @@ func (h *Handler) withdrawnNames(r *http.Request, chosen rules.Set) []string {
 			}
 			name, _, ok := strings.Cut(pair, "=")
 			name = strings.Trim(name, " \t")
-			if !ok || len(name) > maxCookieNameLen || !isToken(name) || containsString(names, name) {
+			if !ok || len(name) > maxCookieNameLen || !isToken(name) || slices.Contains(names, name) {
 				continue
 			}
 			if v := h.rules.CookieVendor(name); v != nil && !chosen.Has(v.Category) {
@@ -69,15 +70,6 @@ func (h *Handler) withdrawnNames(r *http.Request, chosen rules.Set) []string {
 		}
 	}
 	return names
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // expirer writes expiring Set-Cookie lines into hdr until its byte budget
