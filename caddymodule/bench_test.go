@@ -15,8 +15,8 @@ import (
 // BenchmarkHandler is a response through the handler, written the way
 // reverse_proxy writes it (32 KiB at a time), for a visitor without
 // consent: the allocations per response are the same for one copy of the
-// test document and for a thousand (issue 5: a fixed number per response,
-// none per element). The page cache is off but in the replayed case,
+// test document and for a thousand (a fixed number per response, none
+// per element). The page cache is off but in the replayed case,
 // where the page repeats and is written from the cache.
 func BenchmarkHandler(b *testing.B) {
 	live, _ := newTestHandler(b, func(h *Handler) { h.PageCache = -1 })

@@ -12,7 +12,7 @@ import (
 // 1024 bytes: HTML §13.2.3), then writes the document on as UTF-8. The
 // response is relabelled charset=utf-8, which outranks any <meta>, so the
 // browser decodes exactly the bytes the filter read: a UTF-16 page cannot
-// hide markup from it (GUIDE §4).
+// hide markup from it.
 type transcoder struct {
 	next   io.Writer
 	ct     string // Content-Type as the origin sent it

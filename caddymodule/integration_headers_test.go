@@ -15,7 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
-// TestIntegrationHeaders runs issue 6 end to end through a real Caddy: a
+// TestIntegrationHeaders runs the request and response headers end to end through a real Caddy: a
 // visitor with tracking cookies and click ids meets an origin that records
 // what it receives and sets tracking cookies of its own; the visitor then
 // records, reads back and withdraws consent at the endpoint with a cookie

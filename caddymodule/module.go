@@ -86,7 +86,7 @@ type Handler struct {
 	// subdomain can plant a grant. Default on with an endpoint, off
 	// without (the site's own code then writes the cookie).
 	CookieHostPrefix *bool `json:"cookie_host_prefix,omitempty"`
-	// Sources are the consent tools whose cookies are read (GUIDE §3);
+	// Sources are the consent tools whose cookies are read (rules.SourceNames);
 	// empty reads the native cookie only. With an endpoint, the native
 	// cookie is always read as well.
 	Sources []ConsentSource `json:"sources,omitempty"`

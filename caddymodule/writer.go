@@ -192,7 +192,7 @@ func (rw *responseWriter) WriteHeader(status int) {
 	h := rw.Header()
 	if _, typed := h["Content-Type"]; !typed && bodyAllowed(rw.r, status) {
 		// No type: the decision needs the first bytes to sniff, as net/http
-		// and browsers do (GUIDE §4: a missing Content-Type is sniffed).
+		// and browsers do (WHATWG MIME Sniffing).
 		return
 	}
 	rw.decide(nil)
@@ -266,7 +266,7 @@ func (rw *responseWriter) decide(sniff []byte) {
 		}
 		var coding string
 		if enc := contentEncoding(h); enc != "" {
-			// GUIDE §5: a coding we cannot read (compress, deflate, stacked
+			// A coding we cannot read (compress, deflate, stacked
 			// codings such as "gzip, br") must never pass unfiltered.
 			if coding = decodable(enc); coding == "" {
 				rw.refuse(errEncodedHTML)
@@ -688,7 +688,7 @@ func (rw *responseWriter) abort() {
 
 // logFiltered records a filtered response in the metrics and its access log
 // entry (observe), and writes a debug line of its own: no full IP, no
-// cookies, no query string (GUIDE §6). The access log entry is the one line
+// cookies, no query string. The access log entry is the one line
 // per request an SRE reads, as everywhere in Caddy; a line of ours at info
 // would double the log and cost every response a write to the log file.
 func (rw *responseWriter) logFiltered() {

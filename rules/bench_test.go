@@ -88,11 +88,14 @@ func filterDoc(rs *Rules, sc *ScriptCache, p *Page, f *htmlfilter.Filter, doc []
 }
 
 // BenchmarkFilterRules is the filter with the real rule set and a visitor who
-// granted nothing (the filter does its most work), over the real pages of
-// ../shared/corpus, or the test pages when that folder is absent.
+// granted nothing (the filter does its most work), over the real pages in
+// the folder CONSENTEDGE_CORPUS names, or the test pages without one.
 func BenchmarkFilterRules(b *testing.B) {
 	pages := map[string][]byte{}
-	files, _ := filepath.Glob("../../shared/corpus/*.html")
+	var files []string
+	if dir := os.Getenv("CONSENTEDGE_CORPUS"); dir != "" {
+		files, _ = filepath.Glob(filepath.Join(dir, "*.html"))
+	}
 	if len(files) == 0 {
 		files, _ = filepath.Glob("../testdata/pages/*.html")
 	}
@@ -141,7 +144,7 @@ func BenchmarkFilterRules(b *testing.B) {
 //
 // record runs last: its entries push the remembered page out.
 func BenchmarkPageCache(b *testing.B) {
-	doc, err := os.ReadFile("../../shared/corpus/html-parsing-spec.html")
+	doc, err := os.ReadFile(filepath.Join(os.Getenv("CONSENTEDGE_CORPUS"), "html-parsing-spec.html"))
 	if err != nil {
 		files, _ := filepath.Glob("../testdata/pages/*.html")
 		for _, f := range files {

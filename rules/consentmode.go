@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Google Consent Mode v2 (GUIDE §3): a page that runs Google tags tells them
+// Google Consent Mode v2: a page that runs Google tags tells them
 // what the visitor granted before any of them runs, with
 // gtag('consent','default',{...}). consentedge writes that default from the
 // visitor's state at the top of the head.

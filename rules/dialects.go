@@ -10,7 +10,7 @@ import (
 )
 
 // Dialects: how `mode defer` marks a blocked element so that the site's own
-// consent tool revives it on consent, without a reload (GUIDE §3).
+// consent tool revives it on consent, without a reload.
 
 // DeferTools lists the tools `mode defer <tool>` can write for.
 var DeferTools = []string{SourceCookieConsent, SourceKlaro, SourceCookiebot, SourceOneTrust, SourceCookieYes}

@@ -4,7 +4,7 @@ package rules_test
 // author who knows how the filter works and wants a tracker of the default rules
 // to survive, beside a benign look-alike that must stay. The filtered output is
 // read back with the browser-like parse of oracle_test.go (x/net/html, scripting
-// on and off) and a loader list wider than the oracle's (GUIDE §4: ping, meta
+// on and off) and a loader list wider than the oracle's (ping, meta
 // refresh, background, CSS, srcdoc, data:/javascript: frames, import maps,
 // speculation rules, SVG image, event handlers), so that a load form the filter
 // does not know yet shows up here even when the oracle is silent about it.
@@ -120,7 +120,7 @@ var hardCases = []hardCase{
 	{class: "parser", name: "iframe-raw-text-end-space", html: `<iframe src="/frame.html"></iframe ><img src="` + liPixel + `">` + okImg, deny: adv, block: "px.ads.linkedin.com", keep: "/img/ok.png"},
 	{class: "parser", name: "script-language-javascript12", html: `<script language="JavaScript1.2" src="` + hjJS + `"></script>` + okImg, deny: ana, block: "static.hotjar.com", keep: "/img/ok.png"},
 
-	// --- Loading forms: every way an element loads a URL or runs code (GUIDE §4).
+	// --- Loading forms: every way an element loads a URL or runs code.
 	{class: "loading", name: "a-ping", html: `<a href="/p/1" ping="https://www.facebook.com/tr?id=1&amp;ev=Ping">Product</a>` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
 	{class: "loading", name: "area-ping-second", html: `<map name="m"><area href="/p/2" ping="/ping https://bat.bing.com/action/0?ti=5"></map>` + okImg, deny: adv, block: "bat.bing.com", keep: "/img/ok.png"},
 	{class: "loading", name: "meta-refresh", html: `<meta http-equiv="refresh" content="0;url=https://www.facebook.com/tr?id=1&amp;ev=Refresh">` + okImg, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},

@@ -261,7 +261,7 @@ func tableScript(text string) []scriptMatch {
 }
 
 // ---------------------------------------------------------------------------
-// What loads: GUIDE §4, as read from a parsed document.
+// What loads, as read from a parsed document.
 
 // loadItem is one URL an element loads, or the text of an inline executable
 // script.
@@ -617,7 +617,7 @@ func judge(rs *rules.Rules, info *docInfo, st consentState) *judged {
 				}
 			}
 		}
-		// A URL rules cannot parse is blocked by design (GUIDE §4); a vendor the
+		// A URL rules cannot parse is blocked by design; a vendor the
 		// table knows may sit in another category in the rule set. Either way the
 		// rules' word makes removal tolerated, but never for a URL or script the
 		// table considers benign: over-blocking those is a bug.
@@ -632,7 +632,7 @@ func judge(rs *rules.Rules, info *docInfo, st consentState) *judged {
 			removable[it.el] = true
 		}
 	}
-	// Elements go whole (GUIDE §4): everything inside a removable element may go.
+	// Elements go whole: everything inside a removable element may go.
 	for _, it := range info.items {
 		t := false
 		for n := it.el; n != nil; n = n.Parent {
@@ -741,7 +741,7 @@ func oracleStates(t *testing.T, rs *rules.Rules) []consentState {
 		mk("analytics", "analytics"),
 		mk("advertising", "advertising"),
 		mk("all", "functional", "analytics", "advertising"),
-		// Sec-GPC: 1 on top of full consent denies advertising (GUIDE §3).
+		// Sec-GPC: 1 on top of full consent denies advertising.
 		mk("all-gpc", "functional", "analytics"),
 	}
 }

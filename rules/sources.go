@@ -8,7 +8,7 @@ import (
 )
 
 // Consent sources: the cookies in which consent tools (CMPs) record what the
-// visitor chose (GUIDE §3). Each reader turns one cookie value into what it
+// visitor chose. Each reader turns one cookie value into what it
 // states about our categories: granted, denied, or nothing. A value a reader
 // cannot read states nothing: a malformed signal grants nothing and never
 // fails the request.

@@ -8,7 +8,7 @@ import (
 )
 
 // Real-shaped values, written from each tool's documentation and the
-// cookies the tools write (GUIDE §3).
+// cookies the tools write.
 var (
 	ccV3 = url.PathEscape(`{"categories":["necessary","analytics"],"revision":0,"data":null,"consentTimestamp":"2026-11-28T10:00:00.000Z","consentId":"5c4b6c1e-2f6b-4b8e-9a35-1d2c3b4a5f6e","services":{"necessary":[],"analytics":["ga"]},"lastConsentTimestamp":"2026-11-28T10:00:00.000Z","expirationTime":1780000000000}`)
 	ccV2 = `{"level":["necessary","marketing"],"revision":0,"data":null,"rfc_cookie":false}`

@@ -213,7 +213,7 @@ func (b *bitReader) ranges(max int) ([][2]int, error) {
 	return out, nil
 }
 
-// tcfCategories maps TCF purposes to our categories (GUIDE §3). Purpose 1
+// tcfCategories maps TCF purposes to our categories. Purpose 1
 // (store and access information on a device) underlies every cookie, so no
 // category is granted without it; a category needs consent to every
 // purpose it stands for (fail closed: a visitor who refused "measure ad

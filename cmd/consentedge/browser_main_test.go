@@ -1,6 +1,6 @@
 package main
 
-// The browser end-to-end suite (issue 4): headless Chromium, driven over the
+// The browser end-to-end suite: headless Chromium, driven over the
 // DevTools protocol, loads pages through consentedge (served in-process by
 // Caddy) and a host recorder on 127.0.0.1:80 and :443 notes every third-party
 // host the browser tries to reach (browser_recorder_test.go). The suite needs

@@ -245,7 +245,7 @@ func splitParams(s string) []string {
 
 // utf8HTML is the Content-Type nearly every page comes with, and the label
 // RelabelContentType gives it: recognised without parsing, which costs four
-// allocations a response (issue 5).
+// allocations a response.
 const utf8HTML = "text/html; charset=utf-8"
 
 // isUTF8HTML reports whether ct is utf8HTML, the charset in any case.

@@ -28,7 +28,7 @@ var attrNames = [...]string{"src", "href", "xlink:href", "srcset", "poster", "da
 	"to", "from", "by", "values"}
 
 // loads lists, per kind, the attributes whose value a browser fetches
-// (GUIDE §4). svg <image> and <script> load from href and xlink:href.
+// (HTML Standard, each element's fetch). svg <image> and <script> load from href and xlink:href.
 var loads = [numKinds]uint16{
 	kScript: 1<<aSrc | 1<<aHref | 1<<aXlinkHref,
 	kImg:    1<<aSrc | 1<<aSrcset | 1<<aHref | 1<<aXlinkHref,

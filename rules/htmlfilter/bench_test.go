@@ -11,11 +11,12 @@ import (
 	"golang.org/x/net/html"
 )
 
-// corpus returns the benchmark pages: the real pages of ../shared/corpus when
-// that folder is there, else a generated page of similar shape.
+// corpus returns the benchmark pages: the real pages in the folder that
+// CONSENTEDGE_CORPUS names (docs/performance.md says which pages the
+// published figures come from), else a generated page of similar shape.
 func corpus(testing.TB) map[string][]byte {
 	pages := map[string][]byte{}
-	files, _ := filepath.Glob("../../../shared/corpus/*.html")
+	files, _ := filepath.Glob(filepath.Join(os.Getenv("CONSENTEDGE_CORPUS"), "*.html"))
 	for _, f := range files {
 		if data, err := os.ReadFile(f); err == nil {
 			pages[filepath.Base(f)] = data

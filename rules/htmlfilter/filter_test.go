@@ -348,8 +348,8 @@ func (w *writeCounter) Write(p []byte) (int, error) {
 
 // TestBuffersStaySmall: what a filter keeps between writes is the
 // undecided tail and the output gathered between removals, bounded by
-// tailPiece and maxOut, never a copy of the writes (issue 5: constant
-// memory per response, whatever the page); and a write in which nothing is
+// tailPiece and maxOut, never a copy of the writes (constant memory
+// per response, whatever the page); and a write in which nothing is
 // removed leaves in one write, in place.
 func TestBuffersStaySmall(t *testing.T) {
 	var page strings.Builder

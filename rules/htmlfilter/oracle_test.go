@@ -58,7 +58,7 @@ func getAttr(n *html.Node, key string) (string, bool) {
 	return "", false
 }
 
-// loadingURLs lists the URLs element n fetches (GUIDE §4).
+// loadingURLs lists the URLs element n fetches.
 func loadingURLs(n *html.Node, base *string) []string {
 	var names []string
 	switch n.Data {

@@ -9,7 +9,7 @@ import (
 // at eight bytes per step (SWAR): a word is tested for any byte <= 0x20 (HTML
 // whitespace is among them) or equal to one of three delimiters, and only a
 // hit is looked at byte by byte. Names are short: measured, a byte loop beats
-// this for them on the pages in ../shared/corpus, so the fast path uses one.
+// this for them on real pages (the benchmark corpus), so the fast path uses one.
 
 const (
 	lsb = 0x0101010101010101
