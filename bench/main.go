@@ -20,7 +20,7 @@
 // with and without gzip; time to first byte; heap and resident memory per
 // in-flight response with 1,000 clients reading a 2 MiB page at 10 KiB/s
 // (fresh processes, plain and consent in turn, three times; alone with
-// -only slowclients, about 3 minutes); and RSS after 10,000 and 100,000
+// -only slowclients, about two minutes); and RSS after 10,000 and 100,000
 // requests.
 //
 // The consent proxy has its page cache (rules.PageCache), which the
@@ -61,7 +61,7 @@ var (
 	conns    = flag.Int("connections", 16, "wrk connections")
 	quick    = flag.Bool("quick", false, "skip the memory growth run (100,000 requests)")
 	pagesTo  = flag.String("pages", "", "only write the generated pages to this directory (for profiling by hand)")
-	only     = flag.String("only", "", `run one case alone: "slowclients" (memory per in-flight response, about 3 minutes)`)
+	only     = flag.String("only", "", `run one case alone: "slowclients" (memory per in-flight response, about two minutes)`)
 	// heapProfiles: the slow-clients case saves the proxy's heap profile
 	// of the moment all its clients are in flight, for go tool pprof.
 	heapProfiles = flag.String("heapprofiles", "", "save the slow-clients case's heap profiles (in flight) to this directory; the proxy then samples an allocation every 256 bytes (its RSS includes the profiler's records)")

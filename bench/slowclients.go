@@ -19,8 +19,9 @@ import (
 // The slow-clients case measures what an in-flight response holds in the
 // proxy while its client reads slowly, as an operator would see it: 1,000
 // clients each fetch a 2 MiB page with trackers and read it at 10 KiB/s
-// (1 KiB every 100 ms, a 4 KiB socket receive buffer, so that the kernel
-// does not take the page off the proxy's hands). The proxy's Go heap (from
+// (1 KiB every 100 ms; a 4 KiB socket receive buffer and an internet-sized
+// segment, so that the kernel does not take the page off the proxy's
+// hands). The proxy's Go heap (from
 // the admin endpoint's /debug/vars) and its RSS are read while all 1,000
 // are in flight; the idle figures before them are subtracted and the rest
 // divided by 1,000. Fresh processes, plain and consent in turn.
@@ -30,7 +31,7 @@ const (
 	slowSlice   = 1 << 10
 	slowTick    = 100 * time.Millisecond
 	slowRcvBuf  = 4096
-	slowMSS     = 1460 // an Ethernet path's TCP segment (RFC 879: 1500 − 40)
+	slowMSS     = 1460 // Ethernet's 1500-byte MTU (RFC 894) less IP and TCP headers (RFC 879)
 	slowRuns    = 3    // of each proxy, interleaved
 	slowSamples = 5    // one a second, while all are in flight
 )
