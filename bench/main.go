@@ -4,6 +4,7 @@
 //
 //	go run ./bench                 # about 15 minutes on 2 cores
 //	go run ./bench -rounds 3 -duration 3s -quick
+//	go run ./bench -only slowclients -heapprofiles /tmp
 //
 // It builds Caddy with consentedge's modules (bench/caddy, which adds a
 // floor handler for comparison) and generates the pages: a 5 KB and a
@@ -16,10 +17,11 @@
 // ratios measured in rounds also give their range round by round (the
 // noise of one comparison). A visitor without consent makes the filter do
 // its most work. Also measured: the proxy process's CPU time per response,
-// with and without gzip; time to first byte; resident memory per in-flight
-// response with 100 slow clients fetching a 10 MiB page (fresh processes,
-// plain and consent in turn, three times); and RSS after 10,000 and
-// 100,000 requests.
+// with and without gzip; time to first byte; heap and resident memory per
+// in-flight response with 1,000 clients reading a 2 MiB page at 10 KiB/s
+// (fresh processes, plain and consent in turn, three times; alone with
+// -only slowclients, about two minutes); and RSS after 10,000 and 100,000
+// requests.
 //
 // The consent proxy has its page cache (rules.PageCache), which the
 // bench's unchanging pages hit from their third request on; a fourth
@@ -33,7 +35,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -51,7 +52,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -61,6 +61,10 @@ var (
 	conns    = flag.Int("connections", 16, "wrk connections")
 	quick    = flag.Bool("quick", false, "skip the memory growth run (100,000 requests)")
 	pagesTo  = flag.String("pages", "", "only write the generated pages to this directory (for profiling by hand)")
+	only     = flag.String("only", "", `run one case alone: "slowclients" (memory per in-flight response, about two minutes)`)
+	// heapProfiles: the slow-clients case saves the proxy's heap profile
+	// of the moment all its clients are in flight, for go tool pprof.
+	heapProfiles = flag.String("heapprofiles", "", "save the slow-clients case's heap profiles (in flight) to this directory; the proxy then samples an allocation every 256 bytes (its RSS includes the profiler's records)")
 )
 
 const (
@@ -74,6 +78,7 @@ const (
 	portGzipFlr = 18088
 	portCold    = 18089
 	portGzipCld = 18090
+	portAdmin   = 18091 // the slow-clients case's proxy: /debug/vars, /debug/pprof
 )
 
 func main() {
@@ -84,7 +89,10 @@ func main() {
 		}
 		return
 	}
-	if _, err := exec.LookPath("wrk"); err != nil {
+	if *only != "" && *only != "slowclients" {
+		fatal("-only %q: the one case that runs alone is slowclients", *only)
+	}
+	if _, err := exec.LookPath("wrk"); err != nil && *only == "" {
 		fatal("wrk not found: apt-get install wrk")
 	}
 	dir, err := os.MkdirTemp("", "consentedge-bench")
@@ -110,6 +118,11 @@ func main() {
 		fatal("%v", err)
 	}
 	start(bin, dir, "origin", fmt.Sprintf(originConfig, portOrigin, site))
+	if *only == "slowclients" {
+		fmt.Printf("%s; %d runs of each proxy, %d clients\n\n", machine(), slowRuns, slowClients)
+		printTable(slowClientRows(bin, dir))
+		return
+	}
 	pid := start(bin, dir, "proxy", fmt.Sprintf(proxyConfig, portPlain, portOrigin, portConsent, portOrigin,
 		portFloor, portOrigin, portGzip, portOrigin, portGzipCon, portOrigin, portGzipFlr, portOrigin,
 		portCold, portOrigin, portGzipCld, portOrigin)).Process.Pid
@@ -153,16 +166,9 @@ func main() {
 		row("time to first byte "+page+" (µs)", ttfb(proxies, page, nil), false, "~ 1.00")
 		row("time to first byte, gzip, "+page+" (µs)", ttfb(gzipped, page, gz), false, "~ 1.00")
 	}
-	// RSS moves with the garbage collector's pacing: fresh processes,
+	// Memory moves with the garbage collector's pacing: fresh processes,
 	// interleaved, medians.
-	var mps, mcs []float64
-	for range 3 {
-		mps = append(mps, rssPerSlowClient(bin, dir, ""))
-		mcs = append(mcs, rssPerSlowClient(bin, dir, "consent"))
-	}
-	mp, mc := median(mps), median(mcs)
-	rows = append(rows, []string{"RSS per in-flight 10 MiB response, 100 slow clients (KiB)", f0(mp), f0(mc), "", "", "", ""})
-	rows = append(rows, []string{"extra RSS per in-flight response with consent (KiB)", "", f0(mc - mp), "", "", "", "< 64"})
+	rows = append(rows, slowClientRows(bin, dir)...)
 	if !*quick {
 		r10, r100 := rssGrowth(pid, portConsent)
 		rows = append(rows, []string{"RSS after 10,000 / 100,000 consent requests (MiB)", f1(r10), f1(r100), ratio(r100, r10), "", "", "no growth"})
@@ -172,14 +178,18 @@ func main() {
 
 var procs []*exec.Cmd
 
-// start runs a Caddy process on config and waits for its ports.
-func start(bin, dir, name, config string) *exec.Cmd {
+// start runs a Caddy process on config, with env added to its
+// environment, and waits for its ports.
+func start(bin, dir, name, config string, env ...string) *exec.Cmd {
 	path := filepath.Join(dir, name+".caddyfile")
 	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		fatal("%v", err)
 	}
 	cmd := exec.Command(bin, "run", "--config", path, "--adapter", "caddyfile")
 	cmd.Stderr = io.Discard
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if err := cmd.Start(); err != nil {
 		fatal("start %s: %v", name, err)
 	}
@@ -271,17 +281,8 @@ const proxyConfig = globalOptions + `:%d {
 }
 `
 
-// memoryConfig is one proxy alone, plain or with consent, for the memory
-// runs: a fresh process each, so that neither inherits the other's heap.
-const memoryConfig = globalOptions + `:%d {
-	bind 127.0.0.1
-	%s
-	reverse_proxy 127.0.0.1:%d
-}
-`
-
 // writePages writes a 5 KB page and a 0.5 MiB page with trackers spread
-// through them, and a 10 MiB page for the memory runs.
+// through them, and a 2 MiB one for the slow clients.
 func writePages(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -315,7 +316,7 @@ func writePages(dir string) error {
 		b.WriteString(tail)
 		return b.Bytes()
 	}
-	for name, size := range map[string]int{"small.html": 5 << 10, "large.html": 512 << 10, "huge.html": 10 << 20} {
+	for name, size := range map[string]int{"small.html": 5 << 10, "large.html": 512 << 10, slowPage: 2 << 20} {
 		if err := os.WriteFile(filepath.Join(dir, name), build(size), 0o644); err != nil {
 			return err
 		}
@@ -460,58 +461,6 @@ func ttfb(ports []int, page string, headers []string) [][]float64 {
 		return float64(first.Sub(start).Microseconds())
 	}
 	return inRounds(ports, 200*(*rounds), one)
-}
-
-// rssPerSlowClient starts a fresh proxy process (plain, or with the given
-// directive), warms it up, then starts 100 clients that fetch the 10 MiB
-// page and read it at about 256 KiB/s; it samples the process's RSS while
-// all are in flight and returns (peak − idle) / 100 in KiB.
-func rssPerSlowClient(bin, dir, directive string) float64 {
-	const port = portMemory
-	name := "memory-plain"
-	if directive != "" {
-		name = "memory-" + directive
-	}
-	cmd := start(bin, dir, name, fmt.Sprintf(memoryConfig, port, directive, portOrigin))
-	defer stop(cmd)
-	pid := cmd.Process.Pid
-	// Warm up: the first requests allocate what every later one reuses
-	// (pools, the rules, the transport's connections).
-	wrk(port, "small.html", nil, time.Second)
-	time.Sleep(2 * time.Second)
-	idle := rssKiB(pid)
-	var wg sync.WaitGroup
-	begin := make(chan struct{})
-	for range 100 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-			if err != nil {
-				return
-			}
-			defer c.Close()
-			<-begin
-			fmt.Fprintf(c, "GET /huge.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-			br := bufio.NewReaderSize(c, 4096)
-			buf := make([]byte, 16<<10)
-			deadline := time.Now().Add(8 * time.Second)
-			for time.Now().Before(deadline) {
-				if _, err := br.Read(buf); err != nil {
-					return
-				}
-				time.Sleep(60 * time.Millisecond)
-			}
-		}()
-	}
-	close(begin)
-	var peak int64
-	for range 12 {
-		time.Sleep(500 * time.Millisecond)
-		peak = max(peak, rssKiB(pid))
-	}
-	wg.Wait()
-	return float64(peak-idle) / 100
 }
 
 // rssGrowth runs 100,000 consent requests of the small page and returns RSS

@@ -413,7 +413,7 @@ func (f *Filter) deferTag(k kind, v Verdict, end int) {
 			} else if c == ':' {
 				c = '-'
 			}
-			f.out = append(f.out, c)
+			f.out = append(f.gathering(), c)
 		}
 		f.keep, f.hold = base+int(a.nameEnd), base+int(a.nameEnd)
 	}

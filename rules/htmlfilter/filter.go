@@ -1,6 +1,9 @@
 package htmlfilter
 
-import "io"
+import (
+	"io"
+	"sync"
+)
 
 // state is where the scanner is between two bytes of the document. Every
 // state survives the end of a Write: a token may straddle chunks at any byte.
@@ -56,13 +59,14 @@ type Filter struct {
 	isBody  bool   // the current tag is <body>
 	ipName  uint8  // the current tag's integrationName, if it is one
 
-	buf  []byte // bytes carried from one Write to the next
-	d    []byte // the bytes being scanned: buf, or the caller's slice
-	pos  int    // scan position in d
-	keep int    // d[keep:hold] is kept output not yet copied or written
-	hold int    // d[:hold] is decided; d[hold:] waits for a decision
-	out  []byte // output assembled when kept runs are not contiguous
-	last byte   // last byte of the output so far
+	buf  []byte  // bytes carried from one Write to the next
+	d    []byte  // the bytes being scanned: buf, or the caller's slice
+	pos  int     // scan position in d
+	keep int     // d[keep:hold] is kept output not yet copied or written
+	hold int     // d[:hold] is decided; d[hold:] waits for a decision
+	out  []byte  // output assembled when kept runs are not contiguous
+	outp *[]byte // out's array, from outPool, while out holds bytes
+	last byte    // last byte of the output so far
 
 	st       state
 	tok      int   // offset of the '<' of the current token
@@ -134,11 +138,13 @@ func (f *Filter) Reset(w io.Writer, p Policy, o Options) {
 		o.MaxBuffer = DefaultMaxBuffer
 	}
 	perm, _ := p.(Permissive)
+	f.out = f.out[:0]
+	f.releaseOut()
 	*f = Filter{
 		// A prelude must be written even where nothing is blocked.
 		pass: perm != nil && perm.Permissive() && len(o.HeadPrelude) == 0 && len(o.BodyPrelude) == 0,
 		w:    w, policy: p, opt: o, prelude: o.HeadPrelude, body: o.BodyPrelude,
-		removed: f.removed[:0], buf: f.buf[:0], out: f.out[:0],
+		removed: f.removed[:0], buf: f.buf[:0],
 		attrs: f.attrs[:0], child: f.child, scratch: f.scratch[:0], scratch2: f.scratch2[:0],
 	}
 }
@@ -207,6 +213,40 @@ const tailPiece = 512
 // Write where nothing is removed.
 const maxOut = 8 << 10
 
+// outPool holds the arrays out gathers into. A filter takes one when it
+// gathers and gives it back as soon as out is written, before any write
+// in place and at the end of every Write: a response whose client reads
+// slowly spends its time blocked in those writes, and would otherwise
+// keep maxOut bytes idle for as long (8 KiB per in-flight response, seen
+// in the heap profile of the bench's slow clients). Pointers, so that
+// Put does not allocate.
+var outPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, maxOut)
+	return &b
+}}
+
+// gathering returns out, with an array from outPool if it has none.
+func (f *Filter) gathering() []byte {
+	if f.outp == nil {
+		f.outp = outPool.Get().(*[]byte)
+		f.out = (*f.outp)[:0]
+	}
+	return f.out
+}
+
+// releaseOut gives out's array back to outPool once out is empty.
+func (f *Filter) releaseOut() {
+	if f.outp == nil || len(f.out) > 0 {
+		return
+	}
+	if cap(f.out) <= 2*maxOut {
+		// What grew past that (a long attribute renamed) is not kept.
+		*f.outp = f.out[:0]
+		outPool.Put(f.outp)
+	}
+	f.outp, f.out = nil, nil
+}
+
 // Close ends the document: what is still held is decided and written.
 func (f *Filter) Close() error {
 	if f.err != nil {
@@ -246,7 +286,7 @@ func (f *Filter) dropTo(p int) {
 	// whatever follows the removed bytes ("<<script>..</script>img src=x>").
 	// An empty comment keeps the two apart; nothing else changes.
 	if f.last == '<' && !f.check {
-		f.out = append(f.out, "<!---->"...)
+		f.out = append(f.gathering(), "<!---->"...)
 		f.last = '>'
 	}
 }
@@ -276,12 +316,13 @@ func (f *Filter) insert(s []byte) {
 // returns.
 func (f *Filter) emit(run []byte) {
 	if len(f.out)+len(run) <= maxOut {
-		f.out = append(f.out, run...)
+		f.out = append(f.gathering(), run...)
 		return
 	}
 	f.write(f.out)
 	f.out = f.out[:0]
 	if len(run) > maxOut/2 {
+		f.releaseOut()
 		f.write(run)
 		return
 	}
@@ -306,12 +347,14 @@ func (f *Filter) flushOut() {
 		f.last = run[len(run)-1]
 	}
 	if len(f.out) == 0 {
+		f.releaseOut()
 		f.write(run) // in place: the common case, nothing removed
 		return
 	}
 	f.emit(run)
 	f.write(f.out)
 	f.out = f.out[:0]
+	f.releaseOut()
 }
 
 // compact keeps the undecided tail d[hold:] for the next Write.

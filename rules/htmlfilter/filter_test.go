@@ -347,8 +347,8 @@ func (w *writeCounter) Write(p []byte) (int, error) {
 }
 
 // TestBuffersStaySmall: what a filter keeps between writes is the
-// undecided tail and the output gathered between removals, bounded by
-// tailPiece and maxOut, never a copy of the writes (constant memory
+// undecided tail, bounded by tailPiece, and the output it gathers between
+// removals stays within maxOut; never a copy of the writes (constant memory
 // per response, whatever the page); and a write in which nothing is
 // removed leaves in one write, in place.
 func TestBuffersStaySmall(t *testing.T) {
@@ -398,6 +398,66 @@ func TestBuffersStaySmall(t *testing.T) {
 	f.Close()
 	if out.String() != string(clean) || out.large > writes {
 		t.Errorf("a clean page of %d writes left in %d writes over 4 KiB (equal: %v)", writes, out.large, out.String() == string(clean))
+	}
+}
+
+// gatheringSink checks, at each write the filter makes, that the filter
+// holds an array for its gathered output only while writing that output.
+type gatheringSink struct {
+	f                    *Filter
+	writes, held, maxCap int
+	bytes.Buffer
+}
+
+func (s *gatheringSink) Write(p []byte) (int, error) {
+	s.writes++
+	s.maxCap = max(s.maxCap, cap(s.f.out))
+	own := len(p) > 0 && cap(s.f.out) > 0 && &p[0] == &s.f.out[:1][0]
+	if cap(s.f.out) > 0 && !own {
+		s.held++
+	}
+	return s.Buffer.Write(p)
+}
+
+// TestGatheringReleased: a response whose client reads slowly waits in the
+// filter's writes. The array the filter gathers output in between removals
+// (maxOut) must not wait with it: the filter holds it while it gathers and
+// while it writes it, not while it writes a run in place, nor between two
+// Writes (the heap of a proxy with a thousand slow clients held 8 KiB per
+// response in it).
+func TestGatheringReleased(t *testing.T) {
+	var page strings.Builder
+	for i := 0; page.Len() < 256<<10; i++ {
+		fmt.Fprintf(&page, `<div class="card"><a href="/p/%d/"><img src="/i/%d.jpg" alt="p"></a><p>text %d</p></div>`+"\n", i, i, i)
+		if i%50 == 49 {
+			page.WriteString(`<img src="https://tracker.example/px">` + "\n" + `<script src="https://tracker.example/t.js"></script>` + "\n")
+		}
+	}
+	doc := []byte(page.String())
+	for _, mode := range []Mode{Strip, Defer} {
+		sink := &gatheringSink{}
+		f := New(sink, &toy{}, Options{Mode: mode})
+		sink.f = f
+		between := 0
+		for b := doc; len(b) > 0; {
+			n := min(32<<10, len(b))
+			f.Write(b[:n])
+			b = b[n:]
+			if cap(f.out) > 0 {
+				between++
+			}
+		}
+		f.Close()
+		if len(f.Removed()) == 0 {
+			t.Fatalf("%v: nothing removed", mode)
+		}
+		if sink.held > 0 || between > 0 {
+			t.Errorf("%v: the gathering array was held in %d of %d writes not its own, and after %d Writes",
+				mode, sink.held, sink.writes, between)
+		}
+		if sink.maxCap == 0 || sink.maxCap > 2*maxOut {
+			t.Errorf("%v: gathering array of %d bytes, bound %d", mode, sink.maxCap, maxOut)
+		}
 	}
 }
 
