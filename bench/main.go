@@ -8,9 +8,9 @@
 //
 // It builds Caddy with consentedge's modules (bench/caddy, which adds a
 // floor handler for comparison) and generates the pages: a 5 KB and a
-// 0.5 MiB page with trackers spread through them, and, when
-// ../shared/corpus is there, a real page (the WHATWG parsing chapter with a
-// tracker block every 32 KiB). It starts an origin (file_server) in a
+// 0.5 MiB page with trackers spread through them, and, when the folder
+// CONSENTEDGE_CORPUS names holds it, a real page (the WHATWG parsing
+// chapter with a tracker block every 32 KiB; docs/performance.md). It starts an origin (file_server) in a
 // process of its own and one Caddy with a plain proxy, a consent proxy, a
 // floor proxy and the three behind `encode gzip`, and drives them with wrk
 // (Debian package wrk) in interleaved rounds. The figures are medians;
@@ -324,7 +324,7 @@ func writePages(dir string) error {
 	// A real page too, when the corpus is there: the WHATWG parsing
 	// chapter, a tracker block after the head and before a paragraph every
 	// 32 KiB. The generated pages are denser in loading tags than it.
-	real, err := os.ReadFile(filepath.Join("..", "shared", "corpus", "html-parsing-spec.html"))
+	real, err := os.ReadFile(filepath.Join(os.Getenv("CONSENTEDGE_CORPUS"), "html-parsing-spec.html"))
 	if err != nil {
 		return nil
 	}
