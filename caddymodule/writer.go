@@ -87,7 +87,7 @@ type countingWriter struct {
 	n       int64
 	pending int    // status to write before the first byte
 	sent    bool   // the status (or a body byte) went to the next writer
-	early   []byte // the first bytes, held (earlyLen)
+	early   []byte // the first bytes, held (earlyLen); from earlyPool
 	// clock times the filter for the metrics, less these writes.
 	clock filterClock
 }
@@ -97,6 +97,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 		return c.write(p)
 	}
 	if room := earlyLen + 1 - len(c.early); len(p) < room {
+		if c.early == nil {
+			c.early = (*earlyPool.Get().(*[earlyLen + 1]byte))[:0]
+		}
 		c.early = append(c.early, p...)
 		return len(p), nil
 	} else if len(c.early) > 0 {
@@ -122,13 +125,26 @@ func (c *countingWriter) write(p []byte) (int, error) {
 // release writes the held status and bytes on.
 func (c *countingWriter) release() error {
 	c.commit()
-	if len(c.early) == 0 {
-		return nil
+	var err error
+	if len(c.early) > 0 {
+		_, err = c.write(c.early)
 	}
-	_, err := c.write(c.early)
-	c.early = c.early[:0]
+	c.drop()
 	return err
 }
+
+// drop gives the held bytes' buffer back: a response that waits on a slow
+// client keeps none.
+func (c *countingWriter) drop() {
+	if c.early != nil {
+		earlyPool.Put((*[earlyLen + 1]byte)(c.early[:earlyLen+1]))
+		c.early = nil
+	}
+}
+
+// earlyPool holds the buffers of the first bytes, needed by a response only
+// until they leave.
+var earlyPool = sync.Pool{New: func() any { return new([earlyLen + 1]byte) }}
 
 // commit writes a held status on.
 func (c *countingWriter) commit() {
@@ -139,11 +155,7 @@ func (c *countingWriter) commit() {
 	c.sent = true
 }
 
-var writerPool = sync.Pool{New: func() any {
-	rw := new(responseWriter)
-	rw.out.early = make([]byte, 0, earlyLen+1)
-	return rw
-}}
+var writerPool = sync.Pool{New: func() any { return new(responseWriter) }}
 
 func getResponseWriter(h *Handler, w http.ResponseWriter, r *http.Request, resp response) *responseWriter {
 	rw := writerPool.Get().(*responseWriter)
@@ -160,13 +172,13 @@ func putResponseWriter(rw *responseWriter) {
 		rw.dec.release()
 	}
 	rw.replay.Release()
-	f, page, early, prefix, key := rw.filter, rw.page, rw.out.early, rw.tc.prefix, rw.key
+	rw.out.drop()
+	f, page, prefix, key := rw.filter, rw.page, rw.tc.prefix, rw.key
 	if f != nil {
 		// Drop references to the response; Reset runs again before reuse.
 		f.Reset(io.Discard, nil, htmlfilter.Options{})
 	}
 	*rw = responseWriter{filter: f, page: page, key: key[:0]}
-	rw.out.early = early[:0]
 	rw.tc.prefix = prefix[:0]
 	writerPool.Put(rw)
 }
@@ -534,7 +546,7 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 func (rw *responseWriter) decodeFailed(err error) {
 	rw.logDecodeError(err)
 	if !rw.out.sent {
-		rw.out.early = rw.out.early[:0]
+		rw.out.drop()
 		rw.filtering = false
 		rw.dec.release()
 		rw.dec = nil
