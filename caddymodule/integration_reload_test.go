@@ -41,7 +41,10 @@ func TestIntegrationReload(t *testing.T) {
 		// No keep-alive to the origin: Caddy's proxy would keep an idle
 		// connection (three goroutines) of each old config, with or
 		// without this module, and hide what the module leaves.
-		tester.InitServer(caddytestGlobal+fmt.Sprintf(`
+		// A grace period, unlike the other caddytest configs: a request
+		// that the old server accepted as the new one took over is served,
+		// not reset.
+		tester.InitServer(strings.Replace(caddytestGlobal, "grace_period 1ns", "grace_period 10s", 1)+fmt.Sprintf(`
 		http://localhost:9080 {
 			consent {
 				rules %[1]s
