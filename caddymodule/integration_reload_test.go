@@ -41,10 +41,7 @@ func TestIntegrationReload(t *testing.T) {
 		// No keep-alive to the origin: Caddy's proxy would keep an idle
 		// connection (three goroutines) of each old config, with or
 		// without this module, and hide what the module leaves.
-		// A grace period, unlike the other caddytest configs: a request
-		// that the old server accepted as the new one took over is served,
-		// not reset.
-		tester.InitServer(strings.Replace(caddytestGlobal, "grace_period 1ns", "grace_period 10s", 1)+fmt.Sprintf(`
+		tester.InitServer(caddytestGlobal+fmt.Sprintf(`
 		http://localhost:9080 {
 			consent {
 				rules %[1]s
@@ -69,6 +66,7 @@ func TestIntegrationReload(t *testing.T) {
 			}
 		}
 		`, rulesFile, upstream, i+1), "caddyfile")
+		awaitServing(t, client, "http://localhost:9080/", "http://localhost:9081/")
 		for _, port := range []string{"9080", "9081"} {
 			resp, err := client.Get("http://localhost:" + port + "/")
 			if err != nil {

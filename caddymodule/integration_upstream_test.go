@@ -89,6 +89,7 @@ func TestIntegrationUpstream(t *testing.T) {
 	}
 	`, logFile, strings.TrimPrefix(origin.URL, "http://"), raw), "caddyfile")
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 60 * time.Second}
+	awaitServing(t, client, "http://localhost:9080/page.html", "http://localhost:9082/none")
 	logged := newLogReader(t, logFile)
 
 	for _, coding := range []string{"gzip", "br", "zstd"} {
@@ -184,6 +185,29 @@ func TestIntegrationUpstream(t *testing.T) {
 			}
 		})
 	}
+}
+
+// awaitServing asks each URL until it is answered. Right after a config
+// load, the old config's server can still take a connection from the
+// listener it shares with the new one, and reset it as it stops; what is
+// tested comes after that.
+func awaitServing(t *testing.T, client *http.Client, urls ...string) {
+	t.Helper()
+	for _, u := range urls {
+		var err error
+		for range 50 {
+			var resp *http.Response
+			if resp, err = client.Get(u); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+	}
+	client.CloseIdleConnections()
 }
 
 // logReader reads the lines a JSON log file gains.
