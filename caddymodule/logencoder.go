@@ -260,7 +260,7 @@ func newPrivacyPolicy(v4, v6 int, extraIPHeaders, extraParams, extraDrop []strin
 	return &privacyPolicy{
 		v4: v4, v6: v6,
 		headers: newHeaderRules(extraIPHeaders, extraDrop),
-		params:  rules.NewParams(append(append([]string(nil), rules.DefaultClickIDs...), extraParams...)),
+		params:  rules.Default().Params(extraParams),
 	}
 }
 

@@ -61,10 +61,11 @@ type Handler struct {
 	// consent costs a comparison instead of a scan (rules.PageCache).
 	// 0 means the default (64 MiB), -1 turns it off.
 	PageCache int64 `json:"page_cache,omitempty"`
-	// ClickIDs are the query parameters removed from request URLs while
-	// advertising is denied: names, or prefixes ending in '*' ("utm_*").
-	// "default" stands for rules.DefaultClickIDs; empty means the defaults;
-	// ["off"] removes none.
+	// ClickIDs are the query parameters removed from request URLs: names,
+	// or prefixes ending in '*' ("utm_*"), removed while advertising is
+	// denied. "default" stands for the parameters the vendors of the rules
+	// read (their param lines), each removed while its vendor's category is
+	// denied; empty means the defaults; ["off"] removes none.
 	ClickIDs []string `json:"click_ids,omitempty"`
 	// Collectors are first-party paths that forward to a tracker; while
 	// their category is denied they answer 204 without the origin.
@@ -183,7 +184,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.CookieSecure == "" {
 		h.CookieSecure = cookieSecureAuto
 	}
-	h.params = rules.NewParams(expandClickIDs(h.ClickIDs))
 
 	rs, err := rules.Load(h.Rules...)
 	if err != nil {
@@ -191,6 +191,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("loading consent rules: %w", err)
 	}
 	h.rules = rs
+	if vendors, extra := clickIDs(h.ClickIDs); vendors {
+		h.params = rs.Params(extra)
+	} else {
+		h.params = rules.NewParams(extra)
+	}
 	if h.caches, err = newCaches(rs, h.PageCache); err != nil {
 		return err
 	}
@@ -295,24 +300,24 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
-// expandClickIDs reads the click_ids option: "default" stands for the
-// default list, nothing means the defaults, "off" means none.
-func expandClickIDs(ids []string) []string {
+// clickIDs reads the click_ids option: whether the parameters of the rules'
+// vendors are removed ("default", or nothing at all), and the names it
+// adds; "off" means none.
+func clickIDs(ids []string) (vendors bool, extra []string) {
 	if len(ids) == 0 {
-		return rules.DefaultClickIDs
+		return true, nil
 	}
-	var out []string
 	for _, id := range ids {
 		switch id {
 		case "off":
-			return nil
+			return false, nil
 		case "default":
-			out = append(out, rules.DefaultClickIDs...)
+			vendors = true
 		default:
-			out = append(out, id)
+			extra = append(extra, id)
 		}
 	}
-	return out
+	return vendors, extra
 }
 
 // ConsentSource is one consent tool to read: its name (rules.SourceNames)

@@ -105,8 +105,8 @@ type requestFilter struct {
 	params  int
 }
 
-// filterRequest keeps the tracking cookies of denied categories and, while
-// advertising is denied, click identifiers away from the origin.
+// filterRequest keeps the tracking cookies and the click identifiers of
+// denied vendors away from the origin.
 func (h *Handler) filterRequest(r *http.Request, granted rules.Set) (rf requestFilter) {
 	if lines := r.Header["Cookie"]; len(lines) > 0 {
 		out := lines[:0:0]
@@ -132,8 +132,8 @@ func (h *Handler) filterRequest(r *http.Request, granted rules.Set) (rf requestF
 			}
 		}
 	}
-	if !granted.Has(rules.Advertising) && r.URL.RawQuery != "" {
-		if q, n := h.params.Strip(r.URL.RawQuery); n > 0 {
+	if h.params.Denies(granted) && r.URL.RawQuery != "" {
+		if q, n := h.params.StripDenied(r.URL.RawQuery, granted); n > 0 {
 			rf.params = n
 			r.URL.RawQuery = q
 			// RequestURI is what Caddy's {uri} placeholder and access log

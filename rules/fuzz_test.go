@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"io/fs"
 	"net/http"
 	"strings"
 	"testing"
@@ -108,7 +109,11 @@ func FuzzScript(f *testing.F) {
 
 func FuzzParseRules(f *testing.F) {
 	f.Add(custom)
-	f.Add(string(defaultSrc))
+	names, _ := fs.Glob(vendorFiles, "vendors/*.rules")
+	for _, name := range names {
+		src, _ := vendorFiles.ReadFile(name)
+		f.Add(string(src))
+	}
 	f.Add("vendor x {\n category analytics\n host a.com/x\n script \"abcd\"\n}\ndisable x\n")
 	f.Add("category a\ncategory b \"B\\\"\"\n")
 	f.Fuzz(func(t *testing.T, src string) {

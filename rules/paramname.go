@@ -19,22 +19,23 @@ func (f *nameForm) add(c byte) {
 	f.n++
 }
 
-// in reports whether the name is one of p's names or starts with one of its
-// prefixes.
-func (f *nameForm) in(p *Params) bool {
-	if f.n <= len(f.buf) && p.exact[string(f.buf[:f.n])] {
-		return true
+// in returns the categories of the names of p the name is, or of the
+// prefixes it starts with; 0 if none.
+func (f *nameForm) in(p *Params) Set {
+	var cats Set
+	if f.n <= len(f.buf) {
+		cats = p.exact[string(f.buf[:f.n])]
 	}
-	for _, pre := range p.prefixes {
-		if f.n >= len(pre) && string(f.buf[:len(pre)]) == pre {
-			return true
+	for _, e := range p.prefixes {
+		if f.n >= len(e.prefix) && string(f.buf[:len(e.prefix)]) == e.prefix {
+			cats |= e.cats
 		}
 	}
-	return false
+	return cats
 }
 
-// match reports whether a raw (still percent-encoded) parameter name is in
-// p as any of the common parsers reads it. Each decodes the name once ('+'
+// match returns the categories for which p lists a raw (still
+// percent-encoded) parameter name, as any of the common parsers reads it. Each decodes the name once ('+'
 // is a space, %XX a byte; a malformed escape stays as it is), and names
 // match ASCII case-insensitively ("gcl%69d" and "GCLID" are still the click
 // id a tag reads). Then:
@@ -48,7 +49,7 @@ func (f *nameForm) in(p *Params) bool {
 //     is li_fat_id to PHP.
 //
 // It reads the name once, whatever its length, into fixed buffers.
-func (p *Params) match(raw string) bool {
+func (p *Params) match(raw string) Set {
 	var plainStack, phpStack [nameBuffer]byte
 	plain, php := nameForm{buf: plainStack[:]}, nameForm{buf: phpStack[:]}
 	if p.longest > nameBuffer {
@@ -90,15 +91,12 @@ func (p *Params) match(raw string) bool {
 			php.add(c)
 		}
 	}
-	if plain.in(p) {
-		return true
-	}
+	cats := plain.in(p)
 	if rackEnd >= 0 {
-		if rack := (nameForm{buf: plain.buf, n: rackEnd}); rack.in(p) {
-			return true
-		}
+		rack := nameForm{buf: plain.buf, n: rackEnd}
+		cats |= rack.in(p)
 	}
-	return phpName(&php, phpBracket, phpClosed).in(p)
+	return cats | phpName(&php, phpBracket, phpClosed).in(p)
 }
 
 // phpName finishes PHP's reading of a name whose first '[' is at bracket

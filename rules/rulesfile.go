@@ -1,8 +1,9 @@
 package rules
 
 import (
-	_ "embed"
+	"embed"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"slices"
@@ -16,13 +17,18 @@ import (
 
 // Vendor is one tracker vendor (or a necessary service that must never be touched).
 type Vendor struct {
-	ID        string
-	Name      string
-	Category  Category
-	Hosts     []string // "host" or "host/path-prefix"
-	Scripts   []string // inline-script signatures
-	Cookies   []string // names; a trailing * makes a prefix
-	Retention string   // e.g. "2y", "90d"; "" = unset
+	ID       string
+	Name     string
+	Category Category
+	Hosts    []string // "host" or "host/path-prefix"
+	Scripts  []string // inline-script signatures
+	Cookies  []string // names; a trailing * makes a prefix
+	// Params are the query parameters the vendor's tags read from a
+	// landing page's URL (click ids, link decoration); a trailing *
+	// makes a prefix.
+	Params    []string
+	Retention string // e.g. "2y", "90d"; "" = unset
+	TCF       int    // the vendor's id in the IAB TCF Global Vendor List; 0 = none
 }
 
 func (v *Vendor) clone() *Vendor {
@@ -30,6 +36,7 @@ func (v *Vendor) clone() *Vendor {
 	c.Hosts = slices.Clone(v.Hosts)
 	c.Scripts = slices.Clone(v.Scripts)
 	c.Cookies = slices.Clone(v.Cookies)
+	c.Params = slices.Clone(v.Params)
 	return &c
 }
 
@@ -63,14 +70,27 @@ type hostRule struct {
 	vendor int32
 }
 
-//go:embed default.rules
-var defaultSrc []byte
+// vendorFiles are the embedded default vendors, a file per kind, read in
+// the order of their names.
+//
+//go:embed vendors/*.rules
+var vendorFiles embed.FS
 
 // defaultRules is the embedded default set, compiled once. Immutable.
 var defaultRules = func() *Rules {
-	r, err := Parse("default.rules", defaultSrc, nil)
+	names, err := fs.Glob(vendorFiles, "vendors/*.rules")
 	if err != nil {
-		panic("rules: embedded default.rules: " + err.Error())
+		panic("rules: embedded vendors: " + err.Error())
+	}
+	var r *Rules
+	for _, name := range names { // fs.Glob sorts them
+		src, err := vendorFiles.ReadFile(name)
+		if err == nil {
+			r, err = Parse(name, src, r)
+		}
+		if err != nil {
+			panic("rules: embedded vendors: " + err.Error())
+		}
 	}
 	return r
 }()
@@ -109,7 +129,9 @@ func Load(paths ...string) (*Rules, error) {
 //	    host      www.facebook.com/tr   # host + path(+query) prefix
 //	    script    "fbq('init'"          # inline-script signatures
 //	    cookie    _fbp _fbc fr          # cookie names; trailing * = prefix
+//	    param     fbclid                # query parameters its tags read
 //	    retention 90d                   # Nd, Nw or Ny
+//	    tcf       1                     # IAB TCF vendor id
 //	}
 //	disable hotjar                      # drop a vendor defined earlier
 func Parse(name string, src []byte, base *Rules) (*Rules, error) {
@@ -395,6 +417,22 @@ func (p *ruleParser) vendorDirective(n int, dir string, args []token) error {
 			}
 			v.Cookies = append(v.Cookies, a.text)
 		}
+	case "param":
+		if len(args) == 0 {
+			return p.errf(n, "param: expected at least one value")
+		}
+		for _, a := range args {
+			if !validParamName(a.text) {
+				return p.errf(n, "invalid query parameter name %q", a.text)
+			}
+			v.Params = append(v.Params, a.text)
+		}
+	case "tcf":
+		id, err := strconv.Atoi(args0(args))
+		if len(args) != 1 || err != nil || id < 1 || id > 65535 {
+			return p.errf(n, "tcf: expected one IAB TCF vendor id (1 to 65535)")
+		}
+		v.TCF = id
 	case "retention":
 		if len(args) != 1 || !validRetention(args[0].text) {
 			return p.errf(n, "retention: expected one value like 90d, 4w or 2y")
@@ -404,6 +442,30 @@ func (p *ruleParser) vendorDirective(n int, dir string, args []token) error {
 		return p.errf(n, "unknown directive %q", dir)
 	}
 	return nil
+}
+
+// args0 is the first argument's text, "" if none.
+func args0(args []token) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0].text
+}
+
+// validParamName reports whether s can name a query parameter in a rule:
+// printable ASCII without the bytes that delimit a query's pairs or would
+// need escaping to be one, at most 64 bytes; a trailing '*' makes a prefix.
+func validParamName(s string) bool {
+	s = strings.TrimSuffix(s, "*")
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`&=#;+%*"`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // minSignature keeps script signatures specific enough not to match ordinary code.

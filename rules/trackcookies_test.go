@@ -173,9 +173,58 @@ func TestParseCookieDate(t *testing.T) {
 	}
 }
 
+// testClickIDs are the click ids of the ad platforms most sites run.
+var testClickIDs = []string{"gclid", "gbraid", "wbraid", "dclid", "fbclid", "msclkid", "ttclid", "li_fat_id", "twclid", "epik"}
+
+// TestRulesParams: the database's parameters go while their vendor's
+// category is denied, and only then; one that vendors of two categories
+// read goes unless both are granted; the operator's extra names are
+// advertising's.
+func TestRulesParams(t *testing.T) {
+	r, err := Parse("t.rules", []byte(`
+vendor stats-a {
+    category analytics
+    host     stats-a.example
+    param    shared_id sa_*
+}
+vendor ads-b {
+    category advertising
+    host     ads-b.example
+    param    shared_id
+}
+`), Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.Params([]string{"my_click"})
+	const q = "q=1&gclid=a&_gl=b&shared_id=c&sa_x=d&my_click=e&fbclid=f"
+	ana, ads := Set(0).With(Analytics), Set(0).With(Advertising)
+	for _, tt := range []struct {
+		granted Set
+		want    string
+	}{
+		{0, "q=1"},
+		{ana, "q=1&_gl=b&sa_x=d"},
+		{ads, "q=1&gclid=a&my_click=e&fbclid=f"},
+		{ana | ads, q},
+	} {
+		if got, _ := p.StripDenied(q, tt.granted.With(Necessary)); got != tt.want {
+			t.Errorf("granted %b: %q, want %q", tt.granted, got, tt.want)
+		}
+	}
+	if p.Denies(r.all()) || !p.Denies(ana) {
+		t.Error("Denies disagrees with what StripDenied removes")
+	}
+	for _, id := range testClickIDs {
+		if got, n := Default().Params(nil).Strip(id + "=1"); got != "" || n != 1 {
+			t.Errorf("the default vendors do not list %s", id)
+		}
+	}
+}
+
 func TestParamsStrip(t *testing.T) {
-	def := NewParams(DefaultClickIDs)
-	utm := NewParams(append(slices.Clone(DefaultClickIDs), "utm_*"))
+	def := NewParams(testClickIDs)
+	utm := NewParams(append(slices.Clone(testClickIDs), "utm_*"))
 	for _, tt := range []struct {
 		p        *Params
 		in, want string
@@ -240,7 +289,7 @@ func TestParamsStrip(t *testing.T) {
 // TestParamsStripLenient: for text only read (a logged URI), ';' separates
 // too, and the separators left stay as sent.
 func TestParamsStripLenient(t *testing.T) {
-	def := NewParams(DefaultClickIDs)
+	def := NewParams(testClickIDs)
 	for _, tt := range []struct {
 		in, want string
 		n        int
@@ -262,7 +311,7 @@ func TestParamsStripLenient(t *testing.T) {
 // TestParamsStripAllocs: a query without click ids costs no allocation;
 // one with them costs the new query.
 func TestParamsStripAllocs(t *testing.T) {
-	p := NewParams(append(slices.Clone(DefaultClickIDs), "utm_*"))
+	p := NewParams(append(slices.Clone(testClickIDs), "utm_*"))
 	keep := "q=shoes&page=2&sort=price%5Basc%5D&li.fat=1&x[]=2&" + strings.Repeat("long", 40) + "=1"
 	if a := testing.AllocsPerRun(100, func() { p.Strip(keep) }); a != 0 {
 		t.Errorf("Strip of a query without click ids: %v allocations", a)

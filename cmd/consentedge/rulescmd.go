@@ -68,13 +68,15 @@ type vendorRow struct {
 	Hosts     []string `json:"hosts"`
 	Scripts   []string `json:"scripts"`
 	Cookies   []string `json:"cookies"`
+	Params    []string `json:"params"`
 	Retention string   `json:"retention,omitempty"`
+	TCF       int      `json:"tcf,omitempty"`
 }
 
 func listRules(rs *rules.Rules, asJSON bool, stdout, stderr io.Writer) int {
 	var rows []vendorRow
 	for _, v := range rs.Vendors() {
-		rows = append(rows, vendorRow{v.ID, v.Name, rs.CategoryID(v.Category), nonNil(v.Hosts), nonNil(v.Scripts), nonNil(v.Cookies), v.Retention})
+		rows = append(rows, vendorRow{v.ID, v.Name, rs.CategoryID(v.Category), nonNil(v.Hosts), nonNil(v.Scripts), nonNil(v.Cookies), nonNil(v.Params), v.Retention, v.TCF})
 	}
 	if asJSON {
 		var cats []map[string]string
@@ -90,13 +92,13 @@ func listRules(rs *rules.Rules, asJSON bool, stdout, stderr io.Writer) int {
 		return 0
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "vendor\tcategory\tretention\thosts\tcookies")
+	fmt.Fprintln(tw, "vendor\tcategory\tretention\thosts\tcookies\tparams")
 	for _, r := range rows {
 		ret := r.Retention
 		if ret == "" {
 			ret = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Category, ret, strings.Join(r.Hosts, " "), strings.Join(r.Cookies, " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Category, ret, strings.Join(r.Hosts, " "), strings.Join(r.Cookies, " "), strings.Join(r.Params, " "))
 	}
 	tw.Flush()
 	return 0
