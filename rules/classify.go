@@ -310,7 +310,7 @@ func (p *Page) fastURL(raw []byte) (v htmlfilter.Verdict, ok bool) {
 			return p.invalid(), true
 		}
 		if p.baseClean {
-			return v, true
+			return p.fastRelative(raw)
 		}
 		return v, false
 	}
@@ -416,6 +416,39 @@ hostLoop:
 		pq = pq[:q] // an empty query reads as none (URL.search is "")
 	}
 	return p.r.match(h, pq), true
+}
+
+// fastRelative classifies a relative reference (no scheme, no authority)
+// against a base whose host no rule names: only a path rule can name it.
+// ok is false when the reference holds anything the WHATWG parser would
+// rewrite, or has no path of its own (it then keeps the base's).
+func (p *Page) fastRelative(raw []byte) (v htmlfilter.Verdict, ok bool) {
+	if len(p.r.paths) == 0 {
+		return v, true
+	}
+	end := 0
+	for ; end < len(raw) && raw[end] != '#'; end++ {
+		switch c := raw[end]; {
+		case c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\'' || c == '`' ||
+			c == '{' || c == '}' || c == '\\' || c == '^' || c == '|':
+			return v, false
+		case c == '.' && (end == 0 || raw[end-1] == '/'):
+			return v, false // possibly a dot segment
+		case c == '%' && end+2 < len(raw) && raw[end+1] == '2' && (raw[end+2] == 'e' || raw[end+2] == 'E'):
+			return v, false
+		}
+	}
+	if end == 0 || raw[0] == '?' {
+		return v, false
+	}
+	pq := raw[:end]
+	if pq[0] != '/' {
+		// A path relative to the base's directory: resolved, a '/' comes
+		// before it.
+		p.pathBuf = append(append(p.pathBuf[:0], '/'), pq...)
+		pq = p.pathBuf
+	}
+	return p.verdict(p.r.matchPath(pq)), true
 }
 
 // plainDomain reports whether h (lowercase [a-z0-9.-]) is a domain the WHATWG
@@ -682,7 +715,7 @@ func (r *Rules) match(host, pq []byte) int32 {
 		}
 		host = host[i+1:]
 	}
-	return -1
+	return r.matchPath(pq)
 }
 
 // hostHasRule reports whether any rule names host or a parent domain of it.

@@ -8,7 +8,7 @@ import (
 )
 
 func fuzzRules(t testing.TB) *Rules {
-	r, err := Parse("fuzz.rules", []byte("category social \"Social\"\nvendor sw {\n category social\n host social.example/w\n}\n"), Default())
+	r, err := Parse("fuzz.rules", []byte("category social \"Social\"\nvendor sw {\n category social\n host social.example/w\n path /sw/t.js?id=sw- /collect\n}\n"), Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +69,9 @@ func FuzzURL(f *testing.F) {
 	f.Add("", "https://a.0x/")
 	f.Add("", "https://a..b/")
 	f.Add("", "https://www.facebook.com/tr?")
+	f.Add("", "sw/T.js?x=1&ID=sw-1")
+	f.Add("", "/a/%63ollect#x")
+	f.Add("https://first.example/", "https://first.example/x/collect?v=2")
 	r := fuzzRules(f)
 	f.Fuzz(func(t *testing.T, base, raw string) {
 		p := r.NewPage(testPage, Set(0).With(Functional))

@@ -21,6 +21,7 @@ type Vendor struct {
 	Name     string
 	Category Category
 	Hosts    []string // "host" or "host/path-prefix"
+	Paths    []string // "/path[?param-prefix]" on any host (pathrules.go)
 	Scripts  []string // inline-script signatures
 	Cookies  []string // names; a trailing * makes a prefix
 	// Params are the query parameters the vendor's tags read from a
@@ -34,6 +35,7 @@ type Vendor struct {
 func (v *Vendor) clone() *Vendor {
 	c := *v
 	c.Hosts = slices.Clone(v.Hosts)
+	c.Paths = slices.Clone(v.Paths)
 	c.Scripts = slices.Clone(v.Scripts)
 	c.Cookies = slices.Clone(v.Cookies)
 	c.Params = slices.Clone(v.Params)
@@ -55,6 +57,7 @@ type Rules struct {
 	vendors   []*Vendor // in definition order; a redefinition moves to the end
 	vendorIdx map[string]int
 	hosts     map[string][]hostRule // hostname → its rules, longest path first
+	paths     map[string][]pathRule // last path segment → rules on any host, longest first
 	ac        *matcher              // script signatures and vendor hostnames
 	acVendor  []int32               // pattern id → vendor index, or -1 for a hostname
 
@@ -127,6 +130,7 @@ func Load(paths ...string) (*Rules, error) {
 //	    category  advertising           # required
 //	    host      connect.facebook.net  # the host and its subdomains
 //	    host      www.facebook.com/tr   # host + path(+query) prefix
+//	    path      /tr?id=               # a path on any host (pathrules.go)
 //	    script    "fbq('init'"          # inline-script signatures
 //	    cookie    _fbp _fbc fr          # cookie names; trailing * = prefix
 //	    param     fbclid                # query parameters its tags read
@@ -397,6 +401,19 @@ func (p *ruleParser) vendorDirective(n int, dir string, args []token) error {
 				v.Hosts = append(v.Hosts, h)
 			}
 		}
+	case "path":
+		if len(args) == 0 {
+			return p.errf(n, "path: expected at least one value")
+		}
+		for _, a := range args {
+			pr, err := normPathRule(a.text)
+			if err != nil {
+				return p.errf(n, "invalid path %q: %v", a.text, err)
+			}
+			if !slices.Contains(v.Paths, pr) {
+				v.Paths = append(v.Paths, pr)
+			}
+		}
 	case "script":
 		if len(args) == 0 {
 			return p.errf(n, "script: expected at least one value")
@@ -591,6 +608,14 @@ func compile(cats []CategoryInfo, vendors []*Vendor) *Rules {
 	for host, rs := range r.hosts {
 		slices.SortStableFunc(rs, func(a, b hostRule) int { return len(b.path) - len(a.path) })
 		r.hosts[host] = rs
+	}
+	for i := len(vendors) - 1; i >= 0; i-- {
+		for _, pr := range vendors[i].Paths {
+			r.addPathRule(pr, int32(i))
+		}
+	}
+	for _, rs := range r.paths {
+		slices.SortStableFunc(rs, func(a, b pathRule) int { return len(b.path) + len(b.param) - len(a.path) - len(a.param) })
 	}
 	for i, v := range vendors {
 		for _, s := range v.Scripts {

@@ -1,0 +1,127 @@
+package rules
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// Path rules: a vendor's loader or collector recognised by its path on any
+// host, first-party included. Tags served from a site's own subdomain
+// (Google's server-side Tag Manager at sgtm.shop.example/gtm.js?id=GTM-…,
+// a Segment custom domain) keep the vendor's paths and ids, and those are
+// what names them.
+//
+// A rule is written "/<path>[?<param prefix>]": it matches a URL whose path
+// ends with <path> at a segment boundary ("/g/collect" matches /g/collect
+// and /x/g/collect, not /xg/collect) and, when a parameter prefix is given,
+// whose query has a parameter starting with it ("id=gtm-"), ASCII
+// case-insensitively. Host rules come first: a path rule decides only for
+// hosts no rule names. Rules are filed under the path's last segment, so a
+// URL costs one map lookup whatever the number of rules.
+
+// pathRule is one path rule, filed under the last segment of its path.
+type pathRule struct {
+	path   string // the path's end, from a '/', lowercase
+	param  string // a query parameter's prefix, lowercase; "" = any query
+	vendor int32
+}
+
+// normPathRule validates a path rule and returns it lowercased.
+func normPathRule(s string) (string, error) {
+	path, param, _ := strings.Cut(s, "?")
+	switch {
+	case !strings.HasPrefix(path, "/"):
+		return "", fmt.Errorf("a path rule starts with /")
+	case strings.HasSuffix(path, "/"):
+		return "", fmt.Errorf("a path rule ends with a segment, not /")
+	case strings.ContainsAny(s, "#\\ \t") || strings.Contains(path, "//"):
+		return "", fmt.Errorf("a path rule holds no '#', '\\', spaces or empty segments")
+	case strings.ContainsAny(param, "&"):
+		return "", fmt.Errorf("a path rule names one query parameter's prefix")
+	}
+	return strings.ToLower(s), nil
+}
+
+// addPathRule files the normalised rule s of vendor v.
+func (r *Rules) addPathRule(s string, v int32) {
+	if r.paths == nil {
+		r.paths = map[string][]pathRule{}
+	}
+	path, param, _ := strings.Cut(s, "?")
+	last := path[strings.LastIndexByte(path, '/')+1:]
+	r.paths[last] = append(r.paths[last], pathRule{path: path, param: param, vendor: v})
+}
+
+// matchPath finds the vendor of a URL's path and query by the path rules;
+// -1: none. The path is compared lowercased and with percent-encoded
+// unreserved characters read as themselves, as hasPathPrefix compares host
+// rules' paths (a server decodes "gtm%2ejs" to "gtm.js").
+func (r *Rules) matchPath(pq []byte) int32 {
+	if len(r.paths) == 0 {
+		return -1
+	}
+	path, query := pq, []byte(nil)
+	if i := bytes.IndexByte(pq, '?'); i >= 0 {
+		path, query = pq[:i], pq[i+1:]
+	}
+	if len(path) > maxPathTail {
+		path = path[len(path)-maxPathTail:] // no rule's path is that long
+	}
+	var buf [maxPathTail]byte
+	norm := normalizePath(buf[:0], path)
+	last := norm[bytes.LastIndexByte(norm, '/')+1:]
+	rules, ok := r.paths[string(last)] // no allocation
+	if !ok {
+		return -1
+	}
+	for _, pr := range rules {
+		if bytes.HasSuffix(norm, []byte(pr.path)) && (pr.param == "" || hasParam(query, pr.param)) {
+			return pr.vendor
+		}
+	}
+	return -1
+}
+
+// maxPathTail is how much of a URL's path the path rules read: its end.
+const maxPathTail = 256
+
+// normalizePath appends path lowercased, with percent-encoded unreserved
+// characters decoded (RFC 3986 §6.2.2.2) and '\' read as '/', as the
+// WHATWG parser reads it in http(s) URLs.
+func normalizePath(dst, path []byte) []byte {
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		if c == '%' && i+2 < len(path) && isHex(path[i+1]) && isHex(path[i+2]) {
+			if d := unhex(path[i+1])<<4 | unhex(path[i+2]); isUnreserved(d) {
+				c = d
+				i += 2
+			}
+		}
+		switch {
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c == '\\':
+			c = '/'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// hasParam reports whether a parameter of query (split at '&') starts with
+// the lowercase prefix, compared as hasPathPrefix compares.
+func hasParam(query []byte, prefix string) bool {
+	for len(query) > 0 {
+		pair := query
+		if i := bytes.IndexByte(query, '&'); i >= 0 {
+			pair, query = query[:i], query[i+1:]
+		} else {
+			query = nil
+		}
+		if hasPathPrefix(pair, prefix) {
+			return true
+		}
+	}
+	return false
+}
