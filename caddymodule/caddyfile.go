@@ -50,6 +50,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    source <name> [<cookie>]
 //	    map    <tool-category-or-service> <category>
 //	    dnt    on|off
+//	    unclassified <category>|allow
 //	    consent_mode basic|advanced
 //	    csp        enforce|report_only
 //	    csp_allow  <source>...
@@ -68,7 +69,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // whose cookies are read (default: the native cookie only), map adds or
 // overrides a tool name's category. The endpoint's cookie is Secure when
 // the request came over HTTPS (cookie_secure auto) and then, by default,
-// named __Host-<cookie> (cookie_host_prefix).
+// named __Host-<cookie> (cookie_host_prefix). `unclassified` makes the
+// third-party scripts, frames and pixels no rule names count as the
+// category's (allow, the default, keeps them).
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive name
 	if d.NextArg() {
@@ -76,6 +79,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	var collectorAt []string // "file:line" of each collector, for errors
 	var mapAt []string       // and of each map line
+	var unclassifiedAt string
 	for d.NextBlock(0) {
 		var err error
 		switch d.Val() {
@@ -115,6 +119,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			mapAt = append(mapAt, fmt.Sprintf("%s:%d", d.File(), d.Line()))
 		case "dnt":
 			err = h.parseDNT(d)
+		case "unclassified":
+			err = h.parseUnclassified(d)
+			unclassifiedAt = fmt.Sprintf("%s:%d", d.File(), d.Line())
 		case "consent_mode":
 			err = h.parseConsentMode(d)
 		case "csp", "csp_allow", "csp_report":
@@ -139,7 +146,25 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if h.Banner != nil && h.Endpoint == "" {
 		return d.Err("banner needs endpoint: the banner posts to the consent endpoint")
 	}
+	if err := h.checkUnclassified(unclassifiedAt); err != nil {
+		return err
+	}
 	return h.checkMap(mapAt)
+}
+
+// checkUnclassified checks that unclassified names a category of the rules.
+func (h *Handler) checkUnclassified(at string) error {
+	if h.Unclassified == "" || h.Unclassified == unclassifiedAllow {
+		return nil
+	}
+	rs, err := rules.Load(h.Rules...)
+	if err != nil {
+		return fmt.Errorf("loading consent rules: %w", err)
+	}
+	if _, ok := rs.CategoryByID(h.Unclassified); !ok {
+		return fmt.Errorf("unclassified: unknown category %q (a category of the rules, or allow), at %s", h.Unclassified, at)
+	}
+	return nil
 }
 
 // checkMap checks that each map line names a category of the rules.
@@ -566,6 +591,15 @@ func (h *Handler) parseDNT(d *caddyfile.Dispenser) error {
 		return d.Errf("dnt must be on or off, got %q", v)
 	}
 	return nil
+}
+
+func (h *Handler) parseUnclassified(d *caddyfile.Dispenser) error {
+	if h.Unclassified != "" {
+		return d.Err("unclassified already set")
+	}
+	v, err := singleArg(d)
+	h.Unclassified = v
+	return err
 }
 
 // Interface guards

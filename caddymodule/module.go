@@ -94,6 +94,10 @@ type Handler struct {
 	// Map maps a tool's category or service names to category ids, on top
 	// of the defaults for the common names ("marketing": "advertising").
 	Map map[string]string `json:"map,omitempty"`
+	// Unclassified is the category of the third-party scripts, frames and
+	// pixels whose host no rule names: they go while it is denied. "allow"
+	// (the default) keeps them.
+	Unclassified string `json:"unclassified,omitempty"`
 	// DNT honours DNT: 1 as an objection to analytics and advertising.
 	// Default off.
 	DNT bool `json:"dnt,omitempty"`
@@ -116,12 +120,15 @@ type Handler struct {
 	rules    *rules.Rules
 	cfg      rules.ConsentConfig
 	mapOrder []string // map lines in Caddyfile order, for errors
-	mode     htmlfilter.Mode
-	dialect  *htmlfilter.Dialect
-	google   rules.VendorSet // Google's tags, kept in Consent Mode "advanced"
-	allSet   rules.Set       // every category: a visitor who denies nothing
-	csp      *cspCache
-	caches   *caches
+	// unclassified is Unclassified's category, when unclassifying.
+	unclassified  rules.Category
+	unclassifying bool
+	mode          htmlfilter.Mode
+	dialect       *htmlfilter.Dialect
+	google        rules.VendorSet // Google's tags, kept in Consent Mode "advanced"
+	allSet        rules.Set       // every category: a visitor who denies nothing
+	csp           *cspCache
+	caches        *caches
 	// cspCount counts a CSP violation report per vendor.
 	cspCount func(vendor string)
 	gpc      bool
@@ -142,6 +149,9 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // defaultPageCache is the page cache's default bound: a hundred pages of
 // 300 KiB, in and out.
 const defaultPageCache = 64 << 20
+
+// unclassifiedAllow keeps unnamed third-party loads.
+const unclassifiedAllow = "allow"
 
 const (
 	modeStrip     = "strip"
@@ -207,6 +217,13 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		if !resolveCollector(rs, &h.Collectors[i]) {
 			return fmt.Errorf("consent: collector %s: %q is neither a category nor a vendor of the rules", h.Collectors[i].Path, h.Collectors[i].Category)
 		}
+	}
+	if h.Unclassified != "" && h.Unclassified != unclassifiedAllow {
+		c, ok := rs.CategoryByID(h.Unclassified)
+		if !ok {
+			return fmt.Errorf("consent: unclassified: unknown category %q (a category of the rules, or %s)", h.Unclassified, unclassifiedAllow)
+		}
+		h.unclassified, h.unclassifying = c, true
 	}
 	if h.cfg, err = h.buildConsentConfig(rs); err != nil {
 		return err

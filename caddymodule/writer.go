@@ -385,6 +385,9 @@ func (rw *responseWriter) startFilter(ct string) {
 	}
 	page := rw.page
 	page.UseScriptCache(rw.caches.scripts)
+	if rw.h.unclassifying {
+		page.Unclassify(rw.h.unclassified)
+	}
 	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect, BodyPrelude: rw.bannerFor()}
 	if rw.h.ConsentMode != "" {
 		nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"], "script-src")

@@ -26,6 +26,12 @@ type Page struct {
 	exempt    VendorSet               // vendors kept whatever their category (Consent Mode "advanced")
 	scripts   *verifiedCache[[]int32] // UseScriptCache; nil: none
 
+	// Unclassify: third-party loads no rule names count as unclassified's.
+	unclassified  Category
+	unclassifying bool
+	site          string // the page's registrable domain, once known
+	siteKnown     bool
+
 	pageURL string
 	page    *wurl.Url // the page URL; nil if it did not parse
 	parsed  bool      // pageURL has been parsed into page

@@ -48,7 +48,7 @@ const (
 	VendorLateBase   = "late-base"   // a <base href> after URLs it could resolve to a vendor's host
 )
 
-var reservedVendors = []string{VendorInvalidURL, VendorLateBase, htmlfilter.VendorOversize, htmlfilter.VendorAmbiguous}
+var reservedVendors = []string{VendorInvalidURL, VendorLateBase, VendorUnclassified, htmlfilter.VendorOversize, htmlfilter.VendorAmbiguous}
 
 // Rules is a compiled, immutable rule set, safe for concurrent use.
 type Rules struct {

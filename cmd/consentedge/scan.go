@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,13 +26,16 @@ import (
 // pages go through the same filter and rules as in the proxy; nothing here
 // has its own idea of what a tracker is.
 
-const scanUsage = `usage: consentedge scan [--json] [--fail-on <categories>] [--rules <file>]... <file|dir|url>...
+const scanUsage = `usage: consentedge scan [--json|--suggest] [--fail-on <categories>] [--rules <file>]... <file|dir|url>...
 
-Lists every tracker in HTML pages (vendor, category, element, line) and what
-each consent state would remove. A directory is searched for *.html and
-*.htm; a URL is fetched (redirects followed, 30 s timeout).
+Lists every tracker in HTML pages (vendor, category, element, line), what
+each consent state would remove, and the third-party scripts, frames and
+pixels no rule names. A directory is searched for *.html and *.htm; a URL is
+fetched (redirects followed, 30 s timeout).
 
   --json                 one JSON document on stdout
+  --suggest              a rules file with a vendor per site of the loads no
+                         rule names, to check and complete
   --fail-on <categories> exit 1 when trackers of these categories (comma-
                          separated, e.g. analytics,advertising) are present
   --rules <file>         an operator rules file on top of the defaults (repeatable)
@@ -66,9 +70,10 @@ type scanState struct {
 }
 
 type scanResult struct {
-	Input    string        `json:"input"`
-	Trackers []scanTracker `json:"trackers"`
-	States   []scanState   `json:"states"`
+	Input        string             `json:"input"`
+	Trackers     []scanTracker      `json:"trackers"`
+	States       []scanState        `json:"states"`
+	Unclassified []unclassifiedLoad `json:"unclassified"`
 }
 
 type multiFlag []string
@@ -81,6 +86,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fset.SetOutput(io.Discard)
 	asJSON := fset.Bool("json", false, "")
+	suggest := fset.Bool("suggest", false, "")
 	failOn := fset.String("fail-on", "", "")
 	var ruleFiles multiFlag
 	fset.Var(&ruleFiles, "rules", "")
@@ -137,14 +143,17 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		}
 		results = append(results, res)
 	}
-	if *asJSON {
+	switch {
+	case *suggest:
+		printSuggestion(stdout, results)
+	case *asJSON:
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(map[string]any{"results": results}); err != nil {
 			fmt.Fprintf(stderr, "consentedge scan: %v\n", err)
 			return 2
 		}
-	} else {
+	default:
 		printScan(stdout, results)
 	}
 	if failed {
@@ -243,24 +252,36 @@ func readInput(client *http.Client, in string) ([]byte, error) {
 // scanDoc filters doc once with nothing granted, recording every blocked
 // element, then once per consent state, counting.
 func scanDoc(rs *rules.Rules, name string, doc []byte) scanResult {
-	res := scanResult{Input: name, Trackers: []scanTracker{}}
+	res := scanResult{Input: name, Trackers: []scanTracker{}, Unclassified: []unclassifiedLoad{}}
 	page := "https://example.com/"
 	if isURL(name) {
 		page = name
 	}
 	lines := lineStarts(doc)
+	// Once with nothing granted and the loads no rule names counted as
+	// advertising's, recording every blocked element and every such load.
+	rec := &unclassifiedRecorder{Page: rs.NewPage(page, 0)}
+	rec.page, _ = url.Parse(page)
+	rec.Unclassify(rules.Advertising)
 	onBlock := func(b htmlfilter.Blocked) {
+		line := lineOf(lines, b.Offset)
+		if b.Verdict.Vendor == rules.VendorUnclassified {
+			res.Unclassified = append(res.Unclassified, rec.take(b, line))
+			return
+		}
 		res.Trackers = append(res.Trackers, scanTracker{
-			Line: lineOf(lines, b.Offset), Element: b.Tag, Vendor: b.Verdict.Vendor, Category: b.Verdict.Category,
+			Line: line, Element: b.Tag, Vendor: b.Verdict.Vendor, Category: b.Verdict.Category,
 		})
 	}
-	run := func(granted rules.Set, on func(htmlfilter.Blocked)) []htmlfilter.Removal {
-		f := htmlfilter.New(io.Discard, rs.NewPage(page, granted), htmlfilter.Options{OnBlock: on})
+	f := htmlfilter.New(io.Discard, rec, htmlfilter.Options{OnBlock: onBlock})
+	f.Write(doc)
+	f.Close()
+	run := func(granted rules.Set) []htmlfilter.Removal {
+		f := htmlfilter.New(io.Discard, rs.NewPage(page, granted), htmlfilter.Options{})
 		f.Write(doc)
 		f.Close()
 		return f.Removed()
 	}
-	run(0, onBlock)
 	for _, st := range scanStates {
 		var g rules.Set
 		for _, c := range st.grant {
@@ -270,7 +291,7 @@ func scanDoc(rs *rules.Rules, name string, doc []byte) scanResult {
 			g &^= 1 << rules.Advertising
 		}
 		s := scanState{State: st.name, Vendors: map[string]int{}}
-		for _, r := range run(g, nil) {
+		for _, r := range run(g) {
 			s.Removed += r.Count
 			s.Vendors[r.Vendor] += r.Count
 		}
@@ -323,6 +344,13 @@ func printScan(w io.Writer, results []scanResult) {
 			}
 			slices.Sort(vs)
 			fmt.Fprintf(tw, "  %s\t%d\t%s\n", st.State, st.Removed, strings.Join(vs, ", "))
+		}
+		if len(res.Unclassified) > 0 {
+			fmt.Fprintf(tw, "  third-party loads no rule names (%d; --suggest drafts rules)\n", len(res.Unclassified))
+			fmt.Fprintln(tw, "  line\telement\turl")
+			for _, l := range res.Unclassified {
+				fmt.Fprintf(tw, "  %d\t%s\t%s\n", l.Line, l.Element, l.URL)
+			}
 		}
 		tw.Flush()
 	}

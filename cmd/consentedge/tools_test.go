@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
@@ -47,6 +48,8 @@ func TestTools(t *testing.T) {
 		{"scan-missing-file", scan, []string{"../../testdata/cmd/site/nope.html"}},
 		{"scan-bad-category", scan, []string{"--fail-on", "marketing", "../../testdata/cmd/site"}},
 		{"scan-no-input", scan, nil},
+		{"scan-unclassified", scan, []string{"../../testdata/cmd/unclassified.html"}},
+		{"scan-suggest", scan, []string{"--suggest", "../../testdata/cmd/unclassified.html", "../../testdata/cmd/site"}},
 		{"rules-check-good", rulesCmd, []string{"check", "../../testdata/cmd/good.rules"}},
 		{"rules-check-bad", rulesCmd, []string{"check", "../../testdata/cmd/bad.rules"}},
 		{"rules-list", rulesCmd, []string{"list"}},
@@ -82,3 +85,30 @@ func TestTools(t *testing.T) {
 func scan(a []string, o, e *bytes.Buffer) int     { return runScan(a, o, e) }
 func rulesCmd(a []string, o, e *bytes.Buffer) int { return runRules(a, o, e) }
 func consent(a []string, o, e *bytes.Buffer) int  { return runConsent(a, o, e) }
+
+// TestScanSuggestParses: what --suggest writes is a rules file consentedge
+// loads, and with it the loads it listed are no longer unclassified.
+func TestScanSuggestParses(t *testing.T) {
+	page := "../../testdata/cmd/unclassified.html"
+	var stdout, stderr bytes.Buffer
+	if code := scan([]string{"--suggest", page}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	file := filepath.Join(t.TempDir(), "suggested.rules")
+	if err := os.WriteFile(file, stdout.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	if code := scan([]string{"--json", "--rules", file, page}, &stdout, &stderr); code != 0 {
+		t.Fatalf("scan with the suggested rules: exit %d: %s", code, stderr.String())
+	}
+	var got struct {
+		Results []scanResult `json:"results"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if r := got.Results[0]; len(r.Unclassified) != 0 || len(r.Trackers) != 3 {
+		t.Errorf("with the suggested rules: %d unclassified, %d trackers, want 0 and 3", len(r.Unclassified), len(r.Trackers))
+	}
+}

@@ -56,6 +56,16 @@ type Permissive interface {
 	Permissive() bool
 }
 
+// Unclassifier may be implemented by a Policy that also decides the loads
+// no rule of its names: a script's or a frame's source, and a pixel's (an
+// img of at most one pixel, or hidden). The filter asks it about a source
+// the Policy's URL let through, and only for documents for which
+// Unclassifies reports true.
+type Unclassifier interface {
+	Unclassified(raw []byte) Verdict
+	Unclassifies() bool
+}
+
 // Options configures a Filter. The zero value is Strip with the default cap.
 type Options struct {
 	Mode Mode

@@ -122,7 +122,66 @@ func (f *Filter) verdict(k kind) Verdict {
 			return v
 		}
 	}
-	return Verdict{}
+	return f.unclassified(k)
+}
+
+// unclassified asks the policy about a source no rule of its names, for
+// the elements whose unnamed loads it decides: scripts, frames and pixels.
+func (f *Filter) unclassified(k kind) Verdict {
+	if f.unclass == nil || k != kScript && k != kIframe && k != kFrame && (k != kImg || !f.pixel()) {
+		return Verdict{}
+	}
+	src, ok := f.attr("src")
+	if !ok || len(src) == 0 {
+		return Verdict{}
+	}
+	return f.unclass.Unclassified(f.decode(src))
+}
+
+// pixel reports whether the current img is a tracking pixel's shape: both
+// dimensions at most one pixel, either of them zero, or hidden (the hidden
+// attribute, or a style with display:none or visibility:hidden).
+func (f *Filter) pixel() bool {
+	w, wok := f.dimension("width")
+	h, hok := f.dimension("height")
+	switch {
+	case wok && hok && w <= 1 && h <= 1, wok && w == 0, hok && h == 0:
+		return true
+	}
+	if _, ok := f.attr("hidden"); ok {
+		return true
+	}
+	style, ok := f.attr("style")
+	if !ok {
+		return false
+	}
+	var buf [256]byte // a pixel's style is short; past this it is not looked at
+	compact := buf[:0]
+	for _, c := range f.decode(style) {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c > ' ' && len(compact) < len(buf) {
+			compact = append(compact, c)
+		}
+	}
+	return bytes.Contains(compact, []byte("display:none")) || bytes.Contains(compact, []byte("visibility:hidden"))
+}
+
+// dimension reads a width or height attribute as HTML's rules for
+// dimension values begin: leading whitespace, then digits (a unit or a
+// fraction after them is ignored).
+func (f *Filter) dimension(name string) (int, bool) {
+	v, ok := f.attr(name)
+	if !ok {
+		return 0, false
+	}
+	v = trim(f.decode(v))
+	n, digits := 0, 0
+	for ; digits < len(v) && '0' <= v[digits] && v[digits] <= '9' && n < 1<<20; digits++ {
+		n = n*10 + int(v[digits]-'0')
+	}
+	return n, digits > 0
 }
 
 // animationValues decides the values an SVG set or animate gives an

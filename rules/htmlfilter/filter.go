@@ -50,6 +50,7 @@ type Filter struct {
 	w       io.Writer
 	pass    bool // the policy blocks nothing: copy
 	policy  Policy
+	unclass Unclassifier // the policy, when it decides unnamed loads; else nil
 	opt     Options
 	removed []Removal
 	err     error
@@ -138,12 +139,16 @@ func (f *Filter) Reset(w io.Writer, p Policy, o Options) {
 		o.MaxBuffer = DefaultMaxBuffer
 	}
 	perm, _ := p.(Permissive)
+	uc, _ := p.(Unclassifier)
+	if uc != nil && !uc.Unclassifies() {
+		uc = nil
+	}
 	f.out = f.out[:0]
 	f.releaseOut()
 	*f = Filter{
 		// A prelude must be written even where nothing is blocked.
 		pass: perm != nil && perm.Permissive() && len(o.HeadPrelude) == 0 && len(o.BodyPrelude) == 0,
-		w:    w, policy: p, opt: o, prelude: o.HeadPrelude, body: o.BodyPrelude,
+		w:    w, policy: p, unclass: uc, opt: o, prelude: o.HeadPrelude, body: o.BodyPrelude,
 		removed: f.removed[:0], buf: f.buf[:0],
 		attrs: f.attrs[:0], child: f.child, scratch: f.scratch[:0], scratch2: f.scratch2[:0],
 	}
