@@ -36,6 +36,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    mode   strip | defer [cookieconsent|klaro|cookiebot|onetrust|cookieyes]
 //	    cookie <name>
 //	    rules  <file>...
+//	    list   ghostery|tds|disconnect <file>
 //	    gpc    on|off
 //	    cache  private|vary
 //	    max_decoded <size>
@@ -62,16 +63,18 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // A bare `consent` uses the defaults: strip, cookie "consent", the embedded
 // rules only, GPC honoured, filtered responses Cache-Control: private,
 // decoded upstream HTML capped at 256 MiB, the default click ids removed
-// while advertising is denied, no collectors, no endpoint. `rules` and
-// `collector` may repeat; rule files apply in order. <size> is a byte count
-// with an optional unit (64MiB, 10MB); <duration> a Caddy duration (180d,
-// 4380h). `source` and `map` may repeat: sources are the consent tools
-// whose cookies are read (default: the native cookie only), map adds or
-// overrides a tool name's category. The endpoint's cookie is Secure when
-// the request came over HTTPS (cookie_secure auto) and then, by default,
-// named __Host-<cookie> (cookie_host_prefix). `unclassified` makes the
-// third-party scripts, frames and pixels no rule names count as the
-// category's (allow, the default, keeps them).
+// while advertising is denied, no collectors, no endpoint. `rules`, `list`
+// and `collector` may repeat; tracker lists apply in order on top of the
+// defaults, then rule files in order (so that a rules file can override an
+// imported vendor). <size> is a byte count with an optional unit (64MiB,
+// 10MB); <duration> a Caddy duration (180d, 4380h). `source` and `map` may
+// repeat: sources are the consent tools whose cookies are read (default:
+// the native cookie only), map adds or overrides a tool name's category.
+// The endpoint's cookie is Secure when the request came over HTTPS
+// (cookie_secure auto) and then, by default, named __Host-<cookie>
+// (cookie_host_prefix). `unclassified` makes the third-party scripts,
+// frames and pixels no rule names count as the category's (allow, the
+// default, keeps them).
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive name
 	if d.NextArg() {
@@ -89,6 +92,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.parseCookie(d)
 		case "rules":
 			err = h.parseRules(d)
+		case "list":
+			err = h.parseList(d)
 		case "gpc":
 			err = h.parseGPC(d)
 		case "cache":
@@ -137,7 +142,16 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return err
 		}
 	}
-	if err := h.checkCollectors(collectorAt); err != nil {
+	// Collector and map lines name categories and vendors of the rules:
+	// load them once, now, so that a typo fails at its line.
+	var rs *rules.Rules
+	if len(h.Collectors) > 0 || len(h.Map) > 0 || h.Unclassified != "" && h.Unclassified != unclassifiedAllow {
+		var err error
+		if rs, _, err = h.loadRules(); err != nil {
+			return fmt.Errorf("loading consent rules: %w", err)
+		}
+	}
+	if err := h.checkCollectors(rs, collectorAt); err != nil {
 		return err
 	}
 	if h.CSP != nil && h.CSP.Mode == "" {
@@ -146,20 +160,17 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if h.Banner != nil && h.Endpoint == "" {
 		return d.Err("banner needs endpoint: the banner posts to the consent endpoint")
 	}
-	if err := h.checkUnclassified(unclassifiedAt); err != nil {
+	if err := h.checkUnclassified(rs, unclassifiedAt); err != nil {
 		return err
 	}
-	return h.checkMap(mapAt)
+	return h.checkMap(rs, mapAt)
 }
 
-// checkUnclassified checks that unclassified names a category of the rules.
-func (h *Handler) checkUnclassified(at string) error {
+// checkUnclassified checks that unclassified names a category of the rules
+// rs.
+func (h *Handler) checkUnclassified(rs *rules.Rules, at string) error {
 	if h.Unclassified == "" || h.Unclassified == unclassifiedAllow {
 		return nil
-	}
-	rs, err := rules.Load(h.Rules...)
-	if err != nil {
-		return fmt.Errorf("loading consent rules: %w", err)
 	}
 	if _, ok := rs.CategoryByID(h.Unclassified); !ok {
 		return fmt.Errorf("unclassified: unknown category %q (a category of the rules, or allow), at %s", h.Unclassified, at)
@@ -167,14 +178,17 @@ func (h *Handler) checkUnclassified(at string) error {
 	return nil
 }
 
-// checkMap checks that each map line names a category of the rules.
-func (h *Handler) checkMap(at []string) error {
+// loadRules loads the rule set the handler enforces, for Provision and the
+// Caddyfile's checks alike: the defaults, then the tracker lists, then the
+// rule files.
+func (h *Handler) loadRules() (*rules.Rules, []rules.ListStats, error) {
+	return rules.LoadLists(h.Lists, h.Rules...)
+}
+
+// checkMap checks that each map line names a category of the rules rs.
+func (h *Handler) checkMap(rs *rules.Rules, at []string) error {
 	if len(h.Map) == 0 {
 		return nil
-	}
-	rs, err := rules.Load(h.Rules...)
-	if err != nil {
-		return fmt.Errorf("loading consent rules: %w", err)
 	}
 	for i, name := range h.mapOrder {
 		if _, ok := rs.CategoryByID(h.Map[name]); !ok {
@@ -185,15 +199,11 @@ func (h *Handler) checkMap(at []string) error {
 }
 
 // checkCollectors resolves each collector's category or vendor against the
-// rules now, so that a typo fails the config load at its line rather than
+// rules rs now, so that a typo fails the config load at its line rather than
 // later without one.
-func (h *Handler) checkCollectors(at []string) error {
+func (h *Handler) checkCollectors(rs *rules.Rules, at []string) error {
 	if len(h.Collectors) == 0 {
 		return nil
-	}
-	rs, err := rules.Load(h.Rules...)
-	if err != nil {
-		return fmt.Errorf("loading consent rules: %w", err)
 	}
 	for i := range h.Collectors {
 		c := h.Collectors[i]
@@ -262,6 +272,20 @@ func (h *Handler) parseRules(d *caddyfile.Dispenser) error {
 		return d.ArgErr()
 	}
 	h.Rules = append(h.Rules, files...)
+	return nil
+}
+
+// parseList reads `list <format> <file>`: a tracker list whose trackers
+// join the rules as vendors. The file is read when the config loads.
+func (h *Handler) parseList(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) != 2 {
+		return d.ArgErr()
+	}
+	if !slices.Contains(rules.ListFormats, args[0]) {
+		return d.Errf("list: format must be one of %s, got %q", strings.Join(rules.ListFormats, ", "), args[0])
+	}
+	h.Lists = append(h.Lists, rules.ListFile{Format: args[0], Path: args[1]})
 	return nil
 }
 

@@ -40,8 +40,12 @@ type Handler struct {
 	// value lists the granted categories joined by ".".
 	Cookie string `json:"cookie,omitempty"`
 	// Rules lists rule files that extend the embedded default rule set, in
-	// order.
+	// order, after the tracker lists.
 	Rules []string `json:"rules,omitempty"`
+	// Lists are third-party tracker lists read from disk (formats
+	// rules.ListFormats) whose trackers join the default rules as vendors,
+	// in order, before the rule files.
+	Lists []rules.ListFile `json:"lists,omitempty"`
 	// GPC honours the Global Privacy Control header (Sec-GPC: 1) as an
 	// opt-out of advertising. Default on.
 	GPC *bool `json:"gpc,omitempty"`
@@ -195,10 +199,15 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.CookieSecure = cookieSecureAuto
 	}
 
-	rs, err := rules.Load(h.Rules...)
+	rs, lists, err := h.loadRules()
 	if err != nil {
-		// rules.Load names the file and line; say which module failed.
+		// The loader names the file and line; say which module failed.
 		return fmt.Errorf("loading consent rules: %w", err)
+	}
+	for _, st := range lists {
+		h.logger.Info("tracker list loaded", zap.String("format", st.Format), zap.String("path", st.Path),
+			zap.Int("vendors", st.Vendors), zap.Int("hosts", st.Hosts), zap.Int("known", st.Known),
+			zap.Int("benign", st.Benign), zap.Int("ignored", st.Ignored), zap.Int("invalid", st.Invalid))
 	}
 	h.rules = rs
 	if vendors, extra := clickIDs(h.ClickIDs); vendors {
