@@ -75,7 +75,7 @@ func BenchmarkImportedList(b *testing.B) {
 		for b.Loop() {
 		}
 		b.ReportMetric(float64(retained(func() any {
-			r, _ := Parse("default.rules", defaultSrc, nil)
+			r, _ := parseDefault()
 			return r
 		})), "retained-B")
 	})

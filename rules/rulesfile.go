@@ -81,9 +81,18 @@ var vendorFiles embed.FS
 
 // defaultRules is the embedded default set, compiled once. Immutable.
 var defaultRules = func() *Rules {
-	names, err := fs.Glob(vendorFiles, "vendors/*.rules")
+	r, err := parseDefault()
 	if err != nil {
 		panic("rules: embedded vendors: " + err.Error())
+	}
+	return r
+}()
+
+// parseDefault compiles the embedded vendor files, each on top of the last.
+func parseDefault() (*Rules, error) {
+	names, err := fs.Glob(vendorFiles, "vendors/*.rules")
+	if err != nil {
+		return nil, err
 	}
 	var r *Rules
 	for _, name := range names { // fs.Glob sorts them
@@ -92,11 +101,11 @@ var defaultRules = func() *Rules {
 			r, err = Parse(name, src, r)
 		}
 		if err != nil {
-			panic("rules: embedded vendors: " + err.Error())
+			return nil, err
 		}
 	}
-	return r
-}()
+	return r, nil
+}
 
 // Default returns the embedded default rule set.
 func Default() *Rules { return defaultRules }
