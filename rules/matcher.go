@@ -7,11 +7,11 @@ package rules
 type matcher struct {
 	class  [256]uint8
 	nclass int
-	delta  []int32 // delta[state*nclass+class] = next state
 	outOff []int32 // patterns ending in state s: outs[outOff[s]:outOff[s+1]]
 	outs   []int32
 	plen   []int32 // pattern length, by pattern id
-	// next is delta for the scan loop: the next state's row offset
+	// next is the transition table (next[state*nclass+class]) as the
+	// scan loop reads it: the next state's row offset
 	// (state*nclass), with hasOut set when patterns end there. One load
 	// per byte and no multiply; the outputs are looked up only on a flag.
 	next []uint32
@@ -75,12 +75,14 @@ func newMatcher(pats []string) *matcher {
 	}
 	nstates := len(child) / nc
 	// Breadth-first: failure links, full transitions and inherited outputs.
-	m.delta = child // completed in place: -1 entries become fallback transitions
+	// delta[state*nclass+class] = next state; the trie's table completed
+	// in place: -1 entries become fallback transitions. Only next is kept.
+	delta := child
 	fail := make([]int32, nstates)
 	queue := make([]int32, 0, nstates)
 	for c := range nc {
-		if t := m.delta[c]; t < 0 {
-			m.delta[c] = 0
+		if t := delta[c]; t < 0 {
+			delta[c] = 0
 		} else {
 			fail[t] = 0
 			queue = append(queue, t)
@@ -89,10 +91,10 @@ func newMatcher(pats []string) *matcher {
 	for q := 0; q < len(queue); q++ {
 		s := queue[q]
 		for c := range nc {
-			t := m.delta[int(s)*nc+c]
-			f := m.delta[int(fail[s])*nc+c]
+			t := delta[int(s)*nc+c]
+			f := delta[int(fail[s])*nc+c]
 			if t < 0 {
-				m.delta[int(s)*nc+c] = f
+				delta[int(s)*nc+c] = f
 				continue
 			}
 			fail[t] = f
@@ -105,8 +107,8 @@ func newMatcher(pats []string) *matcher {
 		m.outs = append(m.outs, term[s]...)
 		m.outOff[s+1] = int32(len(m.outs))
 	}
-	m.next = make([]uint32, len(m.delta))
-	for i, t := range m.delta {
+	m.next = make([]uint32, len(delta))
+	for i, t := range delta {
 		m.next[i] = uint32(t) * uint32(nc)
 		if m.outOff[t+1] > m.outOff[t] {
 			m.next[i] |= hasOut
