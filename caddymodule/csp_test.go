@@ -56,7 +56,7 @@ func TestCSPBackstop(t *testing.T) {
 		t.Errorf("advertising granted lists gtag/js, which would let Google Analytics in: %s", ads)
 	}
 	all := get("functional.analytics.advertising")
-	if all.Get("X-Dns-Prefetch-Control") != "" || !strings.Contains(all.Get("Content-Security-Policy"), "static.hotjar.com") {
+	if all.Get("X-Dns-Prefetch-Control") != "" || !strings.Contains(all.Get("Content-Security-Policy"), "hotjar.com") {
 		t.Errorf("all granted: %v", all)
 	}
 
