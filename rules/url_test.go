@@ -57,7 +57,7 @@ var urlTests = []struct {
 	{"", "https://www.google.com/recaptcha/api.js", ""}, // necessary: never blocked
 	{"", "https://www.google.com/pagead/1p-user-list/1/?x", "google-ads"},
 	{"", "https://www.google.com/", ""},
-	{"", "https://www.google.com/maps/embed?pb=x", ""},
+	{"", "https://www.google.com/maps/embed?pb=x", "google-maps"},
 	{"", "https://www.gstatic.com/recaptcha/releases/x/recaptcha__en.js", ""},
 	{"", "https://www.gstatic.com/images/branding/x.png", ""},
 	{"", "https://fonts.googleapis.com/css2?family=Inter", "google-fonts"},
