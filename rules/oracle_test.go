@@ -93,6 +93,9 @@ var trackerTable = []trackerVendor{
 	{"taboola", "advertising", []string{"taboola.com"}, []string{"taboola.com"}, []string{"_taboola"}},
 	{"outbrain", "advertising", []string{"outbrain.com"}, []string{"outbrain.com"}, []string{"outbrain"}},
 	{"quantcast", "advertising", []string{"quantserve.com", "quantcount.com"}, []string{"quantserve.com"}, []string{"_qevents"}},
+	// Functional: a Google Fonts request hands the visitor's address to
+	// Google (Google Fonts privacy FAQ, developers.google.com/fonts/faq/privacy).
+	{"google-fonts", "functional", []string{"fonts.googleapis.com", "fonts.gstatic.com"}, []string{"fonts.googleapis.com", "fonts.gstatic.com"}, []string{"webfont.load("}},
 }
 
 // tableURL returns the vendor a resolved URL belongs to, or nil. host is already
