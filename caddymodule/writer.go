@@ -357,10 +357,12 @@ func (rw *responseWriter) variantHeaders() {
 		// A DNS prefetch is a request to the resolver for a host the
 		// visitor may have refused; none while anything is denied.
 		h["X-Dns-Prefetch-Control"] = []string{"off"}
-	}
-	if rw.h.CSP != nil {
-		name, value := rw.h.cspHeader(rw.granted)
-		h.Add(name, value)
+		// The backstop stops the vendors of denied categories; with none
+		// denied it has nothing to stop.
+		if rw.h.CSP != nil {
+			name, value := rw.h.cspHeader(rw.granted)
+			h.Add(name, value)
+		}
 	}
 }
 

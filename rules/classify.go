@@ -432,20 +432,37 @@ func (p *Page) fastRelative(raw []byte) (v htmlfilter.Verdict, ok bool) {
 	if len(p.r.paths) == 0 {
 		return v, true
 	}
-	end := 0
-	for ; end < len(raw) && raw[end] != '#'; end++ {
-		switch c := raw[end]; {
-		case c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\'' || c == '`' ||
-			c == '{' || c == '}' || c == '\\' || c == '^' || c == '|':
-			return v, false
-		case c == '.' && (end == 0 || raw[end-1] == '/'):
-			return v, false // possibly a dot segment
-		case c == '%' && end+2 < len(raw) && raw[end+1] == '2' && (raw[end+2] == 'e' || raw[end+2] == 'E'):
-			return v, false
-		}
+	end := len(raw)
+	if i := bytes.IndexByte(raw, '#'); i >= 0 {
+		end = i
 	}
 	if end == 0 || raw[0] == '?' {
 		return v, false
+	}
+	// Most references end in a segment no path rule is filed under: the
+	// resolved URL's last segment is this one (the parser rewrites none of
+	// its bytes into a rule's), so none can match.
+	q := end
+	if i := bytes.IndexByte(raw[:end], '?'); i >= 0 {
+		q = i
+	}
+	seg := raw[bytes.LastIndexAny(raw[:q], "/\\")+1 : q]
+	if bytes.IndexByte(seg, '%') < 0 && len(seg) <= maxPathSegment {
+		var buf [maxPathSegment]byte
+		if _, named := p.r.paths[string(lowerASCII(buf[:0], seg))]; !named && !isDotSegment(seg) {
+			return v, true
+		}
+	}
+	for i := 0; i < end; i++ {
+		switch c := raw[i]; {
+		case c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\'' || c == '`' ||
+			c == '{' || c == '}' || c == '\\' || c == '^' || c == '|':
+			return v, false
+		case c == '.' && (i == 0 || raw[i-1] == '/'):
+			return v, false // possibly a dot segment
+		case c == '%' && i+2 < len(raw) && raw[i+1] == '2' && (raw[i+2] == 'e' || raw[i+2] == 'E'):
+			return v, false
+		}
 	}
 	pq := raw[:end]
 	if pq[0] != '/' {
@@ -455,6 +472,11 @@ func (p *Page) fastRelative(raw []byte) (v htmlfilter.Verdict, ok bool) {
 		pq = p.pathBuf
 	}
 	return p.verdict(p.r.matchPath(pq)), true
+}
+
+// isDotSegment reports whether seg is "." or "..".
+func isDotSegment(seg []byte) bool {
+	return len(seg) == 1 && seg[0] == '.' || len(seg) == 2 && seg[0] == '.' && seg[1] == '.'
 }
 
 // plainDomain reports whether h (lowercase [a-z0-9.-]) is a domain the WHATWG

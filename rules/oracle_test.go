@@ -93,6 +93,42 @@ var trackerTable = []trackerVendor{
 	{"taboola", "advertising", []string{"taboola.com"}, []string{"taboola.com"}, []string{"_taboola"}},
 	{"outbrain", "advertising", []string{"outbrain.com"}, []string{"outbrain.com"}, []string{"outbrain"}},
 	{"quantcast", "advertising", []string{"quantserve.com", "quantcount.com"}, []string{"quantserve.com"}, []string{"_qevents"}},
+	// Functional: a Google Fonts request hands the visitor's address to
+	// Google (Google Fonts privacy FAQ, developers.google.com/fonts/faq/privacy).
+	{"google-fonts", "functional", []string{"fonts.googleapis.com", "fonts.gstatic.com"}, []string{"fonts.googleapis.com", "fonts.gstatic.com"}, []string{"webfont.load("}},
+}
+
+// firstPartyTags are the Google tag's paths on any host: server-side
+// tagging serves gtm.js, ns.html and gtag/js, and takes the collector hits,
+// on the site's own domain (Google's server-side tagging custom domain and
+// same-origin setup docs). The path ends so, at a segment boundary, with a
+// query parameter starting with param, if one is given. Hosts the table
+// names come first.
+var firstPartyTags = []struct {
+	path, param string
+	vendor      int // index in trackerTable
+}{
+	{"/gtm.js", "id=gtm-", 0}, {"/ns.html", "id=gtm-", 0}, {"/gtag/js", "id=g-", 0}, {"/gtag/js", "id=gt-", 0},
+	{"/g/collect", "", 0}, {"/j/collect", "", 0}, {"/r/collect", "", 0},
+	{"/gtag/js", "id=aw-", 1}, {"/gtag/js", "id=dc-", 1},
+}
+
+func firstPartyTag(path, query string) *trackerVendor {
+	path, query = strings.ToLower(path), strings.ToLower(query)
+	for _, t := range firstPartyTags {
+		if !strings.HasSuffix(path, t.path) {
+			continue
+		}
+		if t.param == "" {
+			return &trackerTable[t.vendor]
+		}
+		for p := range strings.SplitSeq(query, "&") {
+			if strings.HasPrefix(p, t.param) {
+				return &trackerTable[t.vendor]
+			}
+		}
+	}
+	return nil
 }
 
 // tableURL returns the vendor a resolved URL belongs to, or nil. host is already
@@ -131,7 +167,8 @@ func tableURL(host, path, query string) *trackerVendor {
 			}
 		}
 	}
-	return nil
+	// A host no entry names: the Google tag served first-party.
+	return firstPartyTag(path, query)
 }
 
 var (

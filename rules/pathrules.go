@@ -83,6 +83,21 @@ func (r *Rules) matchPath(pq []byte) int32 {
 	return -1
 }
 
+// maxPathSegment bounds a last segment looked up quickly: no rule's is
+// longer.
+const maxPathSegment = 64
+
+// lowerASCII appends b lowercased (ASCII) to dst.
+func lowerASCII(dst, b []byte) []byte {
+	for _, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
 // maxPathTail is how much of a URL's path the path rules read: its end.
 const maxPathTail = 256
 

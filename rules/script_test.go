@@ -115,7 +115,7 @@ analytics._writeKey="KEY";analytics.SNIPPET_VERSION="4.15.3";analytics.load("KEY
 	{"consent mode default", `window.dataLayer = window.dataLayer || [];
 function gtag(){dataLayer.push(arguments);}
 gtag('consent', 'default', {'ad_storage': 'denied', 'analytics_storage': 'denied'});`, ""},
-	{"google fonts", `WebFont.load({google: {families: ['Inter']}}); l.href='https://fonts.googleapis.com/css2?family=Inter';`, ""},
+	{"google fonts", `WebFont.load({google: {families: ['Inter']}}); l.href='https://fonts.googleapis.com/css2?family=Inter';`, "google-fonts"},
 	{"accented text", `var t = "Café à côté, 東京 ｔｅｓｔ"; fetch('/api?q=%20%2F');`, ""},
 	{"empty", "", ""},
 	{"backslashes only", `\\\\\x\u{zz}\u12`, ""},

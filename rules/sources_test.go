@@ -40,7 +40,7 @@ func TestReadSource(t *testing.T) {
 		{"cookieconsent v3", SourceCookieConsent, "cc_cookie", ccV3, set(Necessary, Analytics), set(Functional, Advertising), true},
 		{"cookieconsent v2 raw json", SourceCookieConsent, "cc_cookie", ccV2, set(Necessary, Advertising), set(Functional, Analytics), true},
 		{"cookieconsent operator name", SourceCookieConsent, "cc_cookie", `{"categories":["necessary","stats"]}`, set(Necessary, Analytics), set(Functional, Advertising), true},
-		{"cookieconsent unknown names", SourceCookieConsent, "cc_cookie", `{"categories":["necessary","youtube"]}`, set(Necessary), set(Functional, Analytics, Advertising), true},
+		{"cookieconsent unknown names", SourceCookieConsent, "cc_cookie", `{"categories":["necessary","weather"]}`, set(Necessary), set(Functional, Analytics, Advertising), true},
 		{"cookieconsent not json", SourceCookieConsent, "cc_cookie", `{"categories":`, 0, 0, false},
 		{"cookieconsent no list", SourceCookieConsent, "cc_cookie", `{"revision":0}`, 0, 0, false},
 		{"cookieconsent bad escape", SourceCookieConsent, "cc_cookie", `%7B%zz`, 0, 0, false},

@@ -57,10 +57,10 @@ var urlTests = []struct {
 	{"", "https://www.google.com/recaptcha/api.js", ""}, // necessary: never blocked
 	{"", "https://www.google.com/pagead/1p-user-list/1/?x", "google-ads"},
 	{"", "https://www.google.com/", ""},
-	{"", "https://www.google.com/maps/embed?pb=x", ""},
+	{"", "https://www.google.com/maps/embed?pb=x", "google-maps"},
 	{"", "https://www.gstatic.com/recaptcha/releases/x/recaptcha__en.js", ""},
 	{"", "https://www.gstatic.com/images/branding/x.png", ""},
-	{"", "https://fonts.googleapis.com/css2?family=Inter", ""},
+	{"", "https://fonts.googleapis.com/css2?family=Inter", "google-fonts"},
 	{"", "https://js.stripe.com/v3/", ""},
 	{"", "https://www.googletagmanager.com/gtag/js?id=G-ABC123", "google-analytics"},
 	{"", "https://www.googletagmanager.com/gtag/js?id=AW-987654321", "google-ads"},

@@ -73,7 +73,7 @@ type browserPage struct {
 func browserPages(t *testing.T, e *browserEnv) []browserPage {
 	t.Helper()
 	var pages []browserPage
-	for _, n := range []string{"policy-vendors", "ga-gtag", "gtm-container", "meta-pixel", "intercom-messenger"} {
+	for _, n := range []string{"policy-vendors", "ga-gtag", "gtm-container", "meta-pixel", "intercom-messenger", "sgtm-first-party"} {
 		pages = append(pages, browserPage{n, "/pages/" + n + ".html"})
 	}
 	bypass, err := filepath.Glob(filepath.Join(e.root, "testdata", "pages", "bypass-*.html"))
@@ -319,6 +319,7 @@ func TestBrowserFilterOff(t *testing.T) {
 		"gtm-container":      {{"google-analytics"}, {"google-analytics"}},
 		"meta-pixel":         {{"facebook"}, {"facebook"}},
 		"intercom-messenger": {{"intercom"}, nil},
+		"sgtm-first-party":   {{"google-analytics", "google-ads"}, {"google-analytics"}},
 	}
 	pages := browserPages(t, e)
 	var reqs []loadReq

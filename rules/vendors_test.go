@@ -1,0 +1,153 @@
+package rules
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/consentedge/consentedge/rules/htmlfilter"
+)
+
+// vendorExample is one snippet or URL of a vendor exactly as its
+// documentation publishes it (testdata/vendors/*.txt).
+type vendorExample struct {
+	file     string
+	line     int
+	vendor   string
+	category string
+	source   string
+	html     string
+}
+
+// readVendorExamples reads testdata/vendors/*.txt: each example starts with
+// a line "== <vendor> <category> <source URL>", and its snippet runs to the
+// next such line. A snippet that is one URL stands for a script loading it.
+// Lines starting with '#' before the first example are comments.
+func readVendorExamples(t *testing.T) []vendorExample {
+	t.Helper()
+	files, _ := filepath.Glob("testdata/vendors/*.txt")
+	var out []vendorExample
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		var cur *vendorExample
+		var body strings.Builder
+		flush := func() {
+			if cur != nil {
+				cur.html = strings.TrimSpace(body.String())
+				if !strings.ContainsAny(cur.html, "<\n") && strings.HasPrefix(cur.html, "http") {
+					cur.html = `<script src="` + cur.html + `"></script>`
+				}
+				out = append(out, *cur)
+			}
+			body.Reset()
+		}
+		for n := 1; sc.Scan(); n++ {
+			line := sc.Text()
+			if rest, ok := strings.CutPrefix(line, "== "); ok {
+				flush()
+				f := strings.Fields(rest)
+				if len(f) != 3 || !strings.HasPrefix(f[2], "https://") {
+					t.Fatalf("%s:%d: want \"== <vendor> <category> <source URL>\", got %q", name, n, line)
+				}
+				cur = &vendorExample{file: name, line: n, vendor: f[0], category: f[1], source: f[2]}
+				continue
+			}
+			if cur == nil {
+				if line != "" && !strings.HasPrefix(line, "#") {
+					t.Fatalf("%s:%d: text before the first example", name, n)
+				}
+				continue
+			}
+			body.WriteString(line + "\n")
+		}
+		flush()
+		f.Close()
+	}
+	return out
+}
+
+// TestVendorExamples: every vendor of the default rules has an example as
+// its documentation publishes it, and each is read as its vendor's and
+// category's: removed, in whole or in part, for a visitor who granted
+// nothing (unless it is strictly necessary), and untouched for one who
+// granted its category.
+func TestVendorExamples(t *testing.T) {
+	rs := Default()
+	examples := readVendorExamples(t)
+	seen := map[string]bool{}
+	for _, ex := range examples {
+		at := fmt.Sprintf("%s:%d", ex.file, ex.line)
+		v, ok := rs.VendorByID(ex.vendor)
+		if !ok {
+			t.Errorf("%s: no vendor %q", at, ex.vendor)
+			continue
+		}
+		seen[ex.vendor] = true
+		if got := rs.CategoryID(v.Category); got != ex.category {
+			t.Errorf("%s: %s is %s, the example says %s", at, ex.vendor, got, ex.category)
+			continue
+		}
+		none := filterExample(rs, ex.html, Set(0))
+		if ex.category == "necessary" {
+			if len(none) > 0 {
+				t.Errorf("%s: a necessary service's example lost %v", at, none)
+			}
+			continue
+		}
+		if !removedVendor(none, ex.vendor) {
+			t.Errorf("%s: %s's example is not removed as its vendor's for a visitor who granted nothing (removed: %v)", at, ex.vendor, none)
+		}
+		if granted := filterExample(rs, ex.html, Set(0).With(v.Category)); removedVendor(granted, ex.vendor) {
+			t.Errorf("%s: %s's example is removed for a visitor who granted %s", at, ex.vendor, ex.category)
+		}
+	}
+	for _, v := range rs.Vendors() {
+		if !seen[v.ID] {
+			t.Errorf("vendor %s has no example in testdata/vendors", v.ID)
+		}
+	}
+	t.Logf("%d examples of %d vendors", len(examples), len(rs.Vendors()))
+}
+
+func filterExample(rs *Rules, html string, granted Set) []htmlfilter.Removal {
+	var out bytes.Buffer
+	f := htmlfilter.New(&out, rs.NewPage("https://www.example.com/", granted), htmlfilter.Options{})
+	_, _ = f.Write([]byte("<!DOCTYPE html><html><head></head><body>" + html + "</body></html>"))
+	_ = f.Close()
+	return f.Removed()
+}
+
+func removedVendor(rs []htmlfilter.Removal, vendor string) bool {
+	for _, r := range rs {
+		if r.Vendor == vendor {
+			return true
+		}
+	}
+	return false
+}
+
+// TestVendorSources: every vendor block of the embedded rules follows a
+// comment that names where its facts come from (a URL).
+func TestVendorSources(t *testing.T) {
+	names, _ := fs.Glob(vendorFiles, "vendors/*.rules")
+	block := regexp.MustCompile(`(?m)((?:^#.*\n)*)^vendor ([a-z0-9_-]+) \{`)
+	for _, name := range names {
+		src, _ := vendorFiles.ReadFile(name)
+		for _, m := range block.FindAllSubmatch(src, -1) {
+			if !bytes.Contains(m[1], []byte("https://")) {
+				t.Errorf("%s: vendor %s has no source comment (a URL) above it", name, m[2])
+			}
+		}
+	}
+}
