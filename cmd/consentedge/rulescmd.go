@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -66,6 +67,7 @@ type vendorRow struct {
 	Name      string   `json:"name"`
 	Category  string   `json:"category"`
 	Hosts     []string `json:"hosts"`
+	Paths     []string `json:"paths,omitempty"`
 	Scripts   []string `json:"scripts"`
 	Cookies   []string `json:"cookies"`
 	Params    []string `json:"params"`
@@ -76,7 +78,7 @@ type vendorRow struct {
 func listRules(rs *rules.Rules, asJSON bool, stdout, stderr io.Writer) int {
 	var rows []vendorRow
 	for _, v := range rs.Vendors() {
-		rows = append(rows, vendorRow{v.ID, v.Name, rs.CategoryID(v.Category), nonNil(v.Hosts), nonNil(v.Scripts), nonNil(v.Cookies), nonNil(v.Params), v.Retention, v.TCF})
+		rows = append(rows, vendorRow{v.ID, v.Name, rs.CategoryID(v.Category), nonNil(v.Hosts), v.Paths, nonNil(v.Scripts), nonNil(v.Cookies), nonNil(v.Params), v.Retention, v.TCF})
 	}
 	if asJSON {
 		var cats []map[string]string
@@ -98,7 +100,7 @@ func listRules(rs *rules.Rules, asJSON bool, stdout, stderr io.Writer) int {
 		if ret == "" {
 			ret = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Category, ret, strings.Join(r.Hosts, " "), strings.Join(r.Cookies, " "), strings.Join(r.Params, " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Category, ret, strings.Join(append(slices.Clone(r.Hosts), r.Paths...), " "), strings.Join(r.Cookies, " "), strings.Join(r.Params, " "))
 	}
 	tw.Flush()
 	return 0
