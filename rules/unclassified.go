@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"strings"
 
 	"golang.org/x/net/publicsuffix"
 
@@ -103,7 +104,7 @@ func (p *Page) pageHost() string {
 
 // siteOf is host's registrable domain, or host itself where it has none.
 func siteOf(host string) string {
-	host = string(bytes.TrimSuffix([]byte(host), []byte(".")))
+	host = strings.TrimSuffix(host, ".")
 	if site, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
 		return site
 	}
