@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 
@@ -78,16 +77,40 @@ func (h *Handler) cspHeader(granted rules.Set) (name, value string) {
 
 // buildCSP writes the policy: each fetch directive lists 'self', the allow
 // list and the hosts of every vendor whose category is granted (necessary
-// ones always), as https: sources for the host and its subdomains (a rule
-// names a host and everything under it); a vendor rule with a path lists
-// the path (exact, and as a prefix). base-uri and object-src close the
-// usual ways around a CSP. Never 'strict-dynamic': it would let any allowed
-// script load whatever it likes, the very case the backstop is for.
+// ones always), as sources for the host and its subdomains (a rule names a
+// host and everything under it); a vendor rule with a path lists the path
+// (exact, and as a prefix). base-uri and object-src close the usual ways
+// around a CSP. Never 'strict-dynamic': it would let any allowed script load
+// whatever it likes, the very case the backstop is for.
 func (h *Handler) buildCSP(granted rules.Set) string {
-	sources := []string{"'self'"}
-	sources = append(sources, h.CSP.Allow...)
-	seen := map[string]bool{}
-	for _, v := range h.rules.Vendors() {
+	var b strings.Builder
+	b.WriteString("default-src 'self'")
+	for _, s := range h.CSP.Allow {
+		b.WriteString(" " + s)
+	}
+	for _, s := range grantedSources(h.rules, granted) {
+		b.WriteString(" " + s)
+	}
+	b.WriteString("; ")
+	b.WriteString(cspOpen)
+	b.WriteString("base-uri 'self'; object-src 'none'")
+	if h.CSP.Report != "" {
+		b.WriteString("; report-uri ")
+		b.WriteString(h.CSP.Report)
+	}
+	return b.String()
+}
+
+// grantedSources are the CSP sources of the granted vendors' host rules,
+// without the scheme and without what a wildcard of a parent domain already
+// covers, so that hundreds of vendors fit a header. A source without a
+// scheme matches the page's own scheme and its secure upgrade (CSP Level 3
+// §6.7.2.8): on an https page, https only.
+func grantedSources(rs *rules.Rules, granted rules.Set) []string {
+	type hostRule struct{ host, path string }
+	var hrs []hostRule
+	wild := map[string]bool{} // hosts listed with all their subdomains
+	for _, v := range rs.Vendors() {
 		if v.Category != rules.Necessary && !granted.Has(v.Category) {
 			continue
 		}
@@ -101,31 +124,48 @@ func (h *Handler) buildCSP(granted rules.Set) string {
 				// granted tag is refused by the backstop too: fail closed.
 				continue
 			}
-			var add []string
-			if hasPath {
-				add = []string{"https://" + host + "/" + path, "https://" + host + "/" + strings.TrimSuffix(path, "/") + "/"}
-			} else {
-				add = []string{"https://" + host, "https://*." + host}
+			if !hasPath {
+				wild[host] = true
 			}
-			for _, s := range add {
-				if !seen[s] {
-					seen[s] = true
-					sources = append(sources, s)
-				}
-			}
+			hrs = append(hrs, hostRule{host, path})
 		}
 	}
-	var b strings.Builder
-	b.WriteString("default-src ")
-	b.WriteString(strings.Join(slices.Compact(sources), " "))
-	b.WriteString("; ")
-	b.WriteString(cspOpen)
-	b.WriteString("base-uri 'self'; object-src 'none'")
-	if h.CSP.Report != "" {
-		b.WriteString("; report-uri ")
-		b.WriteString(h.CSP.Report)
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
 	}
-	return b.String()
+	for _, hr := range hrs {
+		if coveredByWildcard(hr.host, wild) {
+			continue
+		}
+		if hr.path == "" {
+			add(hr.host)
+			add("*." + hr.host)
+			continue
+		}
+		if wild[hr.host] {
+			continue // the host is listed whole
+		}
+		add(hr.host + "/" + hr.path)
+		add(hr.host + "/" + strings.TrimSuffix(hr.path, "/") + "/")
+	}
+	return out
+}
+
+// coveredByWildcard says whether a parent domain of host is listed with
+// its subdomains ("*.parent" matches host and everything under it).
+func coveredByWildcard(host string, wild map[string]bool) bool {
+	for i := strings.IndexByte(host, '.'); i >= 0; i = strings.IndexByte(host, '.') {
+		host = host[i+1:]
+		if wild[host] {
+			return true
+		}
+	}
+	return false
 }
 
 // maxCSPReport bounds a report body: one violation is well under 4 KiB, a

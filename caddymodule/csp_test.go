@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/consentedge/consentedge/rules"
 )
 
 func TestCSPBackstop(t *testing.T) {
@@ -28,7 +30,7 @@ func TestCSPBackstop(t *testing.T) {
 	csp := none.Get("Content-Security-Policy")
 	for _, want := range []string{
 		"default-src 'self' https://cdn.shop.example 'unsafe-inline' ",
-		"https://js.stripe.com", "https://www.google.com/recaptcha/", // necessary vendors: always
+		" js.stripe.com ", " www.google.com/recaptcha/ ", // necessary vendors: always
 		"base-uri 'self'; object-src 'none'; report-uri /csp-report",
 		"media-src * data: blob:; worker-src * data: blob:; manifest-src * data: blob:; ",
 	} {
@@ -45,7 +47,7 @@ func TestCSPBackstop(t *testing.T) {
 		t.Error("DNS prefetch not off while everything is denied")
 	}
 	ads := get("advertising").Get("Content-Security-Policy")
-	if !strings.Contains(ads, "https://connect.facebook.net https://*.connect.facebook.net") || !strings.Contains(ads, "https://www.facebook.com/tr ") ||
+	if !strings.Contains(ads, " connect.facebook.net *.connect.facebook.net ") || !strings.Contains(ads, " www.facebook.com/tr ") ||
 		strings.Contains(ads, "hotjar") {
 		t.Errorf("advertising granted: %s", ads)
 	}
@@ -95,5 +97,36 @@ func TestCSPBackstop(t *testing.T) {
 	}
 	if strings.Join(counted, ",") != "facebook,google-analytics,unknown" {
 		t.Errorf("counted %v", counted)
+	}
+}
+
+// TestCSPSources: a host under a listed wildcard is not listed again, nor is
+// a path of a host listed whole; sources carry no scheme, so that hundreds
+// of vendors fit a header.
+func TestCSPSources(t *testing.T) {
+	rs, err := rules.Parse("t.rules", []byte(`
+vendor a {
+    category functional
+    host x.example
+}
+vendor b {
+    category functional
+    host cdn.x.example y.example/p/ z.example/q?id=1
+}
+vendor c {
+    category functional
+    host y.example
+}
+vendor d {
+    category analytics
+    host w.example
+}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(grantedSources(rs, rules.Set(0).With(rules.Functional)), " ")
+	if want := "x.example *.x.example y.example *.y.example"; got != want {
+		t.Errorf("sources %q, want %q", got, want)
 	}
 }

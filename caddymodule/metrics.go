@@ -89,8 +89,13 @@ func newMetrics(reg *prometheus.Registry, rs *rules.Rules) (*metrics, error) {
 		return nil, err
 	}
 	// Known label values start at 0, so that rate() and "never seen" both
-	// read right from the first scrape.
+	// read right from the first scrape. A tracker list's thousands of
+	// vendors get their series when first seen instead: a scrape carries
+	// only what the site's pages hold.
 	for _, v := range rs.Vendors() {
+		if v.Imported {
+			continue
+		}
 		m.removed.WithLabelValues(v.ID, rs.CategoryID(v.Category))
 		m.csp.WithLabelValues(v.ID)
 	}

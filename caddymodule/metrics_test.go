@@ -11,6 +11,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/consentedge/consentedge/rules"
 )
 
 // provisionIn provisions a handler in ctx, as Caddy does for each consent
@@ -198,5 +200,34 @@ func TestFilterClock(t *testing.T) {
 	c.wait = c.work + time.Second
 	if got := c.spent(); got != 0 {
 		t.Errorf("spent %v with more wait than work", got)
+	}
+}
+
+// TestMetricsImportedVendors: a tracker list's vendors get no series until
+// a page holds one of them (thousands of zero series per scrape otherwise),
+// while the rule set's own start at zero.
+func TestMetricsImportedVendors(t *testing.T) {
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	h := &Handler{Lists: []rules.ListFile{{Format: rules.ListTDS, Path: "../rules/testdata/lists/tds.json"}}}
+	if err := h.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reg := ctx.GetMetricsRegistry()
+	removed := func(vendor, category string) float64 {
+		return metricValue(t, reg, "consentedge_elements_removed_total", map[string]string{"vendor": vendor, "category": category})
+	}
+	if v := removed("facebook", "advertising"); v != 0 {
+		t.Errorf("a default vendor's series = %v before any request, want 0", v)
+	}
+	if v := removed("tds-adnet", "advertising"); v != -1 {
+		t.Errorf("an imported vendor's series = %v before any request, want none", v)
+	}
+	doc := `<!DOCTYPE html><html><head><script src="https://cdn.adnet.example/tag.js"></script></head><body></body></html>`
+	if _, err := serve(h, httptest.NewRequest("GET", "http://shop.example/", nil), htmlOrigin(doc)); err != nil {
+		t.Fatal(err)
+	}
+	if v := removed("tds-adnet", "advertising"); v != 1 {
+		t.Errorf("the imported vendor's series = %v after one page, want 1", v)
 	}
 }

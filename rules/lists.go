@@ -153,5 +153,10 @@ func (imp *importer) rules() (*Rules, error) {
 		// which lists it came from.
 		return nil, fmt.Errorf("rules: importing tracker lists: %w", err)
 	}
+	for _, v := range r.vendors {
+		if _, ok := imp.base.vendorIdx[v.ID]; !ok {
+			v.Imported = true
+		}
+	}
 	return r, nil
 }

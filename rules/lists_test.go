@@ -179,6 +179,17 @@ func TestLoadLists(t *testing.T) {
 	// The operator's file came last: it redefined and disabled imports.
 	wantVendor(t, r, "https://adnet.example/a.js", "tds-adnet", "analytics")
 	wantVendor(t, r, "https://mixed.example/collect", "", "")
+	// Imported marks what a list brought, and only that: not the defaults,
+	// not what the operator's file redefined.
+	imported := map[string]bool{}
+	for _, v := range r.Vendors() {
+		imported[v.ID] = v.Imported
+	}
+	for id, want := range map[string]bool{"disconnect-adnet": true, "tds-metrics-co-analytics": true, "tds-adnet": false, "google-analytics": false} {
+		if got, ok := imported[id]; !ok || got != want {
+			t.Errorf("vendor %s: Imported %v (present %v), want %v", id, got, ok, want)
+		}
+	}
 
 	bad := append(lists, ListFile{Format: ListTDS, Path: filepath.Join(dir, "tds_malformed.json")})
 	if r, _, err := LoadLists(bad); err == nil || r != nil {

@@ -30,6 +30,9 @@ type Vendor struct {
 	Params    []string
 	Retention string // e.g. "2y", "90d"; "" = unset
 	TCF       int    // the vendor's id in the IAB TCF Global Vendor List; 0 = none
+	// Imported says the vendor came from an operator's tracker list
+	// (LoadLists), not from a rules file.
+	Imported bool
 }
 
 func (v *Vendor) clone() *Vendor {

@@ -151,3 +151,18 @@ func TestVendorSources(t *testing.T) {
 		}
 	}
 }
+
+// TestPrivacyEnhancedVariantsKept: the cookieless variant of an embed is no
+// vendor's, and stays for a visitor who granted nothing, while the regular
+// embed of the same video goes. The markup is YouTube's "privacy-enhanced
+// mode" embed code (https://support.google.com/youtube/answer/171780).
+func TestPrivacyEnhancedVariantsKept(t *testing.T) {
+	rs := Default()
+	const embed = `<iframe width="560" height="315" src="https://www.youtube%s.com/embed/M7lc1UVf-VE?si=Ab12Cd34Ef56Gh78" title="YouTube video player" frameborder="0" allow="accelerometer; autoplay; clipboard-write; encrypted-media; gyroscope; picture-in-picture; web-share" referrerpolicy="strict-origin-when-cross-origin" allowfullscreen></iframe>`
+	if removed := filterExample(rs, fmt.Sprintf(embed, "-nocookie"), Set(0)); len(removed) > 0 {
+		t.Errorf("the youtube-nocookie.com embed was removed: %v", removed)
+	}
+	if removed := filterExample(rs, fmt.Sprintf(embed, ""), Set(0)); !removedVendor(removed, "youtube") {
+		t.Errorf("the regular youtube.com embed was kept: %v", removed)
+	}
+}

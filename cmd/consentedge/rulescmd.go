@@ -14,12 +14,15 @@ import (
 	"github.com/consentedge/consentedge/rules"
 )
 
-const rulesUsage = `usage: consentedge rules check <file>...
-       consentedge rules list [--json] [--rules <file>]...
+const rulesUsage = `usage: consentedge rules check [--list <format>:<file>]... <file>...
+       consentedge rules list [--json] [--list <format>:<file>]... [--rules <file>]...
 
 check reads rules files on top of the embedded defaults, as the consent
 directive would, and prints each error with its file and line; list prints
-the vendors of the rule set (the defaults, plus --rules files).`
+the vendors of the rule set (the defaults, plus --rules files).
+
+  --list <format>:<file>  a tracker list, as the directive's list <format> <file>
+                          (format ghostery, tds or disconnect; repeatable)`
 
 // runRules is `consentedge rules`.
 func runRules(args []string, stdout, stderr io.Writer) int {
@@ -27,36 +30,48 @@ func runRules(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, rulesUsage)
 		return 2
 	}
+	fset := flag.NewFlagSet("rules "+args[0], flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
+	var lists listFlag
+	fset.Var(&lists, "list", "")
 	switch args[0] {
 	case "check":
-		if len(args) < 2 {
-			fmt.Fprintln(stderr, rulesUsage)
-			return 2
+		files, err := parseInterspersed(fset, args[1:])
+		if err != nil || len(files)+len(lists) == 0 {
+			return rulesUsageError(stderr, err)
 		}
-		rs, err := rules.Load(args[1:]...)
+		rs, stats, err := rules.LoadLists(lists, files...)
 		if err != nil {
-			// rules.Load says "file:line: message".
+			// The loader says "file:line: message".
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "%s: ok (%d vendors, %d categories)\n", strings.Join(args[1:], ", "), len(rs.Vendors()), len(rs.Categories()))
+		printListStats(stdout, stats)
+		checked := append(lists.paths(), files...)
+		fmt.Fprintf(stdout, "%s: ok (%d vendors, %d categories)\n", strings.Join(checked, ", "), len(rs.Vendors()), len(rs.Categories()))
 		return 0
 	case "list":
-		fset := flag.NewFlagSet("rules list", flag.ContinueOnError)
-		fset.SetOutput(io.Discard)
 		asJSON := fset.Bool("json", false, "")
 		var files multiFlag
 		fset.Var(&files, "rules", "")
 		if pos, err := parseInterspersed(fset, args[1:]); err != nil || len(pos) > 0 {
-			fmt.Fprintln(stderr, rulesUsage)
-			return 2
+			return rulesUsageError(stderr, err)
 		}
-		rs, err := rules.Load(files...)
+		rs, _, err := rules.LoadLists(lists, files...)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
 		return listRules(rs, *asJSON, stdout, stderr)
+	}
+	return rulesUsageError(stderr, nil)
+}
+
+// rulesUsageError prints what was wrong with the arguments, if known, and
+// the usage: exit status 2.
+func rulesUsageError(stderr io.Writer, err error) int {
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stderr, "consentedge rules: %v\n", err)
 	}
 	fmt.Fprintln(stderr, rulesUsage)
 	return 2

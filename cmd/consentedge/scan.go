@@ -26,7 +26,7 @@ import (
 // pages go through the same filter and rules as in the proxy; nothing here
 // has its own idea of what a tracker is.
 
-const scanUsage = `usage: consentedge scan [--json|--suggest] [--fail-on <categories>] [--rules <file>]... <file|dir|url>...
+const scanUsage = `usage: consentedge scan [--json|--suggest] [--fail-on <categories>] [--rules <file>]... [--list <format>:<file>]... <file|dir|url>...
 
 Lists every tracker in HTML pages (vendor, category, element, line), what
 each consent state would remove, and the third-party scripts, frames and
@@ -39,6 +39,8 @@ fetched (redirects followed, 30 s timeout).
   --fail-on <categories> exit 1 when trackers of these categories (comma-
                          separated, e.g. analytics,advertising) are present
   --rules <file>         an operator rules file on top of the defaults (repeatable)
+  --list <format>:<file> a tracker list, as the directive's list <format> <file>
+                         (format ghostery, tds or disconnect; repeatable)
 
 Exit status: 0 done, 1 --fail-on matched, 2 bad usage or unreadable input.`
 
@@ -90,6 +92,8 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	failOn := fset.String("fail-on", "", "")
 	var ruleFiles multiFlag
 	fset.Var(&ruleFiles, "rules", "")
+	var lists listFlag
+	fset.Var(&lists, "list", "")
 	inputArgs, err := parseInterspersed(fset, args)
 	if err != nil || len(inputArgs) == 0 {
 		if err != nil && !errors.Is(err, flag.ErrHelp) {
@@ -98,7 +102,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, scanUsage)
 		return 2
 	}
-	rs, err := rules.Load(ruleFiles...)
+	rs, _, err := rules.LoadLists(lists, ruleFiles...)
 	if err != nil {
 		fmt.Fprintf(stderr, "consentedge scan: %v\n", err)
 		return 2
