@@ -16,9 +16,11 @@ import (
 // ends with <path> at a segment boundary ("/g/collect" matches /g/collect
 // and /x/g/collect, not /xg/collect) and, when a parameter prefix is given,
 // whose query has a parameter starting with it ("id=gtm-"), ASCII
-// case-insensitively. Host rules come first: a path rule decides only for
-// hosts no rule names. Rules are filed under the path's last segment, so a
-// URL costs one map lookup whatever the number of rules.
+// case-insensitively. A segment "*" matches any one segment: a key in the
+// middle of a loader's path (/analytics.js/v1/*/analytics.min.js); the last
+// segment is always literal. Host rules come first: a path rule decides only
+// for hosts no rule names. Rules are filed under the path's last segment, so
+// a URL costs one map lookup whatever the number of rules.
 
 // pathRule is one path rule, filed under the last segment of its path.
 type pathRule struct {
@@ -39,6 +41,13 @@ func normPathRule(s string) (string, error) {
 		return "", fmt.Errorf("a path rule holds no '#', '\\', spaces or empty segments")
 	case strings.ContainsAny(param, "&"):
 		return "", fmt.Errorf("a path rule names one query parameter's prefix")
+	case strings.HasSuffix(path, "/*"):
+		return "", fmt.Errorf("a path rule's last segment is literal, not *")
+	}
+	for seg := range strings.SplitSeq(path[1:], "/") {
+		if seg != "*" && strings.Contains(seg, "*") {
+			return "", fmt.Errorf("* in a path rule stands for a whole segment")
+		}
 	}
 	return strings.ToLower(s), nil
 }
@@ -76,11 +85,32 @@ func (r *Rules) matchPath(pq []byte) int32 {
 		return -1
 	}
 	for _, pr := range rules {
-		if bytes.HasSuffix(norm, []byte(pr.path)) && (pr.param == "" || hasParam(query, pr.param)) {
+		if pathEndMatches(norm, pr.path) && (pr.param == "" || hasParam(query, pr.param)) {
 			return pr.vendor
 		}
 	}
 	return -1
+}
+
+// pathEndMatches reports whether path ends with the rule's path, a "*"
+// segment of the rule matching any one non-empty segment of path.
+func pathEndMatches(path []byte, rule string) bool {
+	if !strings.Contains(rule, "/*/") {
+		return bytes.HasSuffix(path, []byte(rule))
+	}
+	for rule != "" {
+		i := strings.LastIndexByte(rule, '/')
+		j := bytes.LastIndexByte(path, '/')
+		if j < 0 {
+			return false
+		}
+		seg, got := rule[i+1:], path[j+1:]
+		if seg == "*" && len(got) == 0 || seg != "*" && string(got) != seg {
+			return false
+		}
+		rule, path = rule[:i], path[:j]
+	}
+	return true
 }
 
 // maxPathSegment bounds a last segment looked up quickly: no rule's is

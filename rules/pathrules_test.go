@@ -15,6 +15,10 @@ vendor sgtm {
     host     tags.vendor.example
     path     /gtm.js?id=gtm- /g/collect
 }
+vendor keyed {
+    category analytics
+    path     /loader/v1/*/loader.min.js
+}
 vendor kept {
     category necessary
     host     cdn.example/lib
@@ -43,6 +47,13 @@ vendor kept {
 		{"/g/collector", ""},
 		{"https://cdn.example/lib/gtm.js?id=GTM-1", "kept"}, // a host rule first
 		{"#gtm.js?id=GTM-1", ""},
+		{"https://cdp.shop.example/loader/v1/AbC123/loader.min.js", "keyed"},
+		{"/x/loader/v1/k/LOADER.MIN.JS", "keyed"},
+		{"/loader/v1/loader.min.js", ""},     // * is one segment
+		{"/loader/v1/a/b/loader.min.js", ""}, // and only one
+		{"/loader/v1//loader.min.js", ""},    // never an empty one
+		{"/loader/v2/k/loader.min.js", ""},   // the literal ones still count
+		{"/xloader/v1/k/loader.min.js", ""},  // at segment boundaries
 	} {
 		p := r.NewPage("https://shop.example/p/", 0)
 		got := p.URL([]byte(tt.url))
@@ -53,7 +64,9 @@ vendor kept {
 			t.Errorf("%s: fast %+v, slow %+v", tt.url, got, slow)
 		}
 	}
-	if _, err := Parse("t.rules", []byte("vendor v {\n category analytics\n path gtm.js\n}\n"), nil); err == nil {
-		t.Error("a path rule without a leading / was taken")
+	for _, bad := range []string{"gtm.js", "/a/*", "/a*/b.js", "/a/x*y/b.js"} {
+		if _, err := Parse("t.rules", []byte("vendor v {\n category analytics\n path "+bad+"\n}\n"), nil); err == nil {
+			t.Errorf("path rule %q was taken", bad)
+		}
 	}
 }

@@ -142,7 +142,7 @@ func Load(paths ...string) (*Rules, error) {
 //	    category  advertising           # required
 //	    host      connect.facebook.net  # the host and its subdomains
 //	    host      www.facebook.com/tr   # host + path(+query) prefix
-//	    path      /tr?id=               # a path on any host (pathrules.go)
+//	    path      /tr?id=               # a path on any host; * = one segment
 //	    script    "fbq('init'"          # inline-script signatures
 //	    cookie    _fbp _fbc fr          # cookie names; trailing * = prefix
 //	    param     fbclid                # query parameters its tags read
@@ -349,8 +349,8 @@ func (p *ruleParser) closeVendor(n int) error {
 	if !p.hasCat {
 		return p.errf(p.curLine, "vendor %q: missing category", v.ID)
 	}
-	if len(v.Hosts) == 0 && len(v.Scripts) == 0 && len(v.Cookies) == 0 {
-		return p.errf(n, "vendor %q: no host, script or cookie", v.ID)
+	if len(v.Hosts) == 0 && len(v.Paths) == 0 && len(v.Scripts) == 0 && len(v.Cookies) == 0 {
+		return p.errf(n, "vendor %q: no host, path, script or cookie", v.ID)
 	}
 	if v.Name == "" {
 		v.Name = v.ID

@@ -191,7 +191,7 @@ func TestParseErrors(t *testing.T) {
 		{"vendor x {\n category analytics\n script ab\n}", `f.rules:3: script signature "ab" too short (at least 4 bytes after normalisation)`},
 		{"vendor x {\n category analytics\n cookie a=b\n}", `f.rules:3: invalid cookie name "a=b"`},
 		{"vendor x {\n category analytics\n host a.com\n retention 3m\n}", `f.rules:4: retention: expected one value like 90d, 4w or 2y`},
-		{"vendor x {\n category analytics\n}", `f.rules:3: vendor "x": no host, script or cookie`},
+		{"vendor x {\n category analytics\n}", `f.rules:3: vendor "x": no host, path, script or cookie`},
 	}
 	for _, tt := range tests {
 		_, err := rules.Parse("f.rules", []byte(tt.src), nil)
