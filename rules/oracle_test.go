@@ -96,6 +96,37 @@ var trackerTable = []trackerVendor{
 	// Functional: a Google Fonts request hands the visitor's address to
 	// Google (Google Fonts privacy FAQ, developers.google.com/fonts/faq/privacy).
 	{"google-fonts", "functional", []string{"fonts.googleapis.com", "fonts.gstatic.com"}, []string{"fonts.googleapis.com", "fonts.gstatic.com"}, []string{"webfont.load("}},
+	// The most prevalent trackers of the web (WhoTracks.me reach ranking,
+	// top-vendors.html), hosts and globals as their install snippets give them.
+	{"tealium", "analytics", []string{"tiqcdn.com", "tealiumiq.com"}, []string{"tiqcdn.com"}, []string{"utag_data"}},
+	{"adobe-launch", "analytics", []string{"assets.adobedtm.com"}, []string{"assets.adobedtm.com"}, []string{"_satellite"}},
+	{"optimizely", "analytics", []string{"optimizely.com"}, []string{"cdn.optimizely.com"}, []string{"optimizely"}},
+	{"chartbeat", "analytics", []string{"chartbeat.com", "chartbeat.net"}, []string{"static.chartbeat.com"}, []string{"_sf_async_config"}},
+	{"new-relic", "analytics", []string{"js-agent.newrelic.com", "nr-data.net"}, []string{"js-agent.newrelic.com"}, []string{"nreum"}},
+	{"yandex-metrica", "analytics", []string{"mc.yandex.ru", "mc.yandex.com"}, []string{"mc.yandex.ru", "mc.yandex.com"}, []string{"ym("}},
+	{"gemius", "analytics", []string{"gemius.pl"}, []string{"gemius.pl"}, []string{"pp_gemius_identifier"}},
+	{"adobe-analytics", "analytics", []string{"omtrdc.net", "2o7.net", "adobedc.net"}, []string{"omtrdc.net", "2o7.net", "adobedc.net"}, nil},
+	{"jetpack-stats", "analytics", []string{"stats.wp.com", "pixel.wp.com"}, []string{"stats.wp.com", "pixel.wp.com"}, []string{"_stq"}},
+	{"comscore", "advertising", []string{"scorecardresearch.com"}, []string{"scorecardresearch.com"}, []string{"_comscore"}},
+	{"nielsen-dcr", "advertising", []string{"imrworldwide.com"}, []string{"imrworldwide.com"}, []string{"nolbundle"}},
+	{"salesforce-dmp", "advertising", []string{"krxd.net"}, []string{"krxd.net"}, []string{"krux"}},
+	{"yahoo-ads", "advertising", []string{"s.yimg.com/wi", "analytics.yahoo.com"}, []string{"s.yimg.com/wi/"}, []string{"dotq"}},
+	{"the-trade-desk", "advertising", []string{"adsrvr.org"}, []string{"adsrvr.org"}, []string{"ttduniversalpixelapi"}},
+	{"adform", "advertising", []string{"adform.net"}, []string{"adform.net"}, []string{"_adftrack"}},
+	{"xandr", "advertising", []string{"adnxs.com", "adnxs-simple.com"}, []string{"adnxs.com", "adnxs-simple.com"}, []string{"apntag"}},
+	{"amazon-ads", "advertising", []string{"amazon-adsystem.com"}, []string{"amazon-adsystem.com"}, []string{"apstag"}},
+	{"index-exchange", "advertising", []string{"indexww.com", "casalemedia.com"}, []string{"indexww.com"}, nil},
+	{"magnite", "advertising", []string{"rubiconproject.com"}, []string{"rubiconproject.com"}, nil},
+	{"pubmatic", "advertising", []string{"pubmatic.com"}, []string{"pubmatic.com"}, nil},
+	{"openx", "advertising", []string{"openx.net"}, []string{"openx.net"}, []string{"ox_ads"}},
+	{"adobe-audience-manager", "advertising", []string{"demdex.net"}, []string{"demdex.net"}, nil},
+	// Embeds and widgets that set or read the platform's cookies.
+	{"youtube", "advertising", []string{"youtube.com/embed", "youtube.com/iframe_api"}, []string{"youtube.com/iframe_api"}, nil},
+	{"x-widgets", "advertising", []string{"platform.twitter.com", "syndication.twitter.com", "platform.x.com"}, []string{"platform.twitter.com"}, []string{"twttr"}},
+	{"pinterest-widgets", "advertising", []string{"assets.pinterest.com/js", "widgets.pinterest.com"}, []string{"assets.pinterest.com/js/"}, nil},
+	{"font-awesome", "functional", []string{"kit.fontawesome.com", "use.fontawesome.com"}, []string{"kit.fontawesome.com"}, nil},
+	{"gravatar", "functional", []string{"gravatar.com"}, nil, nil},
+	{"onesignal", "functional", []string{"onesignal.com"}, []string{"cdn.onesignal.com"}, []string{"onesignaldeferred"}},
 }
 
 // firstPartyTags are the Google tag's paths on any host: server-side

@@ -68,12 +68,13 @@ type browserPage struct {
 	path string
 }
 
-// browserPages: the policy's vendors, the bypass corpus of the hardening work
-// and the page with every supported vendor.
+// browserPages: the policy's vendors, the 40 most prevalent tracker vendors
+// of the web, the bypass corpus of the hardening work and the page with every
+// supported vendor.
 func browserPages(t *testing.T, e *browserEnv) []browserPage {
 	t.Helper()
 	var pages []browserPage
-	for _, n := range []string{"policy-vendors", "ga-gtag", "gtm-container", "meta-pixel", "intercom-messenger", "sgtm-first-party"} {
+	for _, n := range []string{"policy-vendors", "ga-gtag", "gtm-container", "meta-pixel", "intercom-messenger", "sgtm-first-party", "top-vendors"} {
 		pages = append(pages, browserPage{n, "/pages/" + n + ".html"})
 	}
 	bypass, err := filepath.Glob(filepath.Join(e.root, "testdata", "pages", "bypass-*.html"))
@@ -253,7 +254,6 @@ func TestBrowserConsent(t *testing.T) {
 		}
 	}
 	obs := e.observeAll(t, reqs)
-	seen := map[string]bool{}
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
 			for _, noJS := range []bool{false, true} {
@@ -264,7 +264,6 @@ func TestBrowserConsent(t *testing.T) {
 				base := obs[loadReq{e.off, p.path, visitor{noJS: noJS}}]
 				for _, st := range consentStates {
 					key := p.name + "/" + js + "/" + st.name
-					seen[key] = true
 					t.Run(js+"/"+st.name, func(t *testing.T) {
 						got := obs[loadReq{e.strip, p.path, visitor{cookie: st.cookie, gpc: st.gpc, noJS: noJS}}]
 						leaks, misses := checkLoad(e.rules, st.set(), got, base, browserRacy[p.name])
@@ -287,6 +286,7 @@ func TestBrowserConsent(t *testing.T) {
 			}
 		})
 	}
+	seen := checkKeys(pages)
 	for key := range browserOverBlock {
 		if !seen[key] {
 			t.Errorf("browserOverBlock names %q, which is not a check", key)
@@ -297,6 +297,21 @@ func TestBrowserConsent(t *testing.T) {
 			t.Errorf("browserRacy names %q, which is not a page", name)
 		}
 	}
+}
+
+// checkKeys lists the checks of TestBrowserConsent, "page/js|nojs/state",
+// whether or not -run selects them: a run of one page must not find the
+// browserOverBlock entries of the others unknown.
+func checkKeys(pages []browserPage) map[string]bool {
+	keys := map[string]bool{}
+	for _, p := range pages {
+		for _, js := range []string{"js", "nojs"} {
+			for _, st := range consentStates {
+				keys[p.name+"/"+js+"/"+st.name] = true
+			}
+		}
+	}
+	return keys
 }
 
 // TestBrowserFilterOff is the proof that the suite sees: the same pages with
@@ -320,6 +335,11 @@ func TestBrowserFilterOff(t *testing.T) {
 		"meta-pixel":         {{"facebook"}, {"facebook"}},
 		"intercom-messenger": {{"intercom"}, nil},
 		"sgtm-first-party":   {{"google-analytics", "google-ads"}, {"google-analytics"}},
+		// With JavaScript off: its noscript pixels and frames, and the
+		// elements that load without a script (fonts, video, images).
+		"top-vendors": {topVendorsJS, {"google-analytics", "google-fonts", "facebook", "youtube",
+			"comscore", "quantcast", "yandex-metrica", "gravatar", "linkedin-insight", "adobe-analytics",
+			"nielsen-dcr", "adobe-audience-manager", "adform", "openx"}},
 	}
 	pages := browserPages(t, e)
 	var reqs []loadReq
@@ -368,6 +388,17 @@ func TestBrowserFilterOff(t *testing.T) {
 		}
 		t.Logf("%s: %d vendors reached: %v", e.rules.CategoryID(c), len(reached[c]), sortedKeys(reached[c]))
 	}
+}
+
+// topVendorsJS are the vendors of top-vendors.html the page reaches itself
+// with JavaScript on: all 40 but Adobe Analytics (a noscript image only).
+var topVendorsJS = []string{
+	"google-analytics", "google-fonts", "google-ads", "facebook", "youtube", "x-widgets", "comscore",
+	"amazon-ads", "criteo", "new-relic", "xandr", "bing-ads", "quantcast", "adobe-audience-manager",
+	"yandex-metrica", "hotjar", "chartbeat", "yahoo-ads", "taboola", "index-exchange", "tealium",
+	"pinterest-widgets", "gravatar", "salesforce-dmp", "outbrain", "linkedin-insight", "optimizely",
+	"nielsen-dcr", "adobe-launch", "magnite", "gemius", "reddit-pixel", "font-awesome", "pubmatic",
+	"jetpack-stats", "adform", "the-trade-desk", "onesignal", "openx",
 }
 
 // pageTrackers lists the vendors whose elements the filter removes from a
