@@ -24,7 +24,8 @@ import (
 // A host rule's path then matches at a segment boundary: the path itself,
 // or a path under it ("/tr" takes "/tr/" and "/tr/x", never "/track"), or
 // the name followed by '@', as npm CDNs spell a package's version
-// (jsDelivr's "/npm/package@version/file", unpkg's "/package@version/file").
+// (jsDelivr's "/npm/package@version/file", unpkg's "/package@version/file");
+// a rule ending in '*' takes any path that starts with it.
 
 // canonPath appends the canonical form of path (no query, no fragment) to
 // dst: "/" and segments, no trailing slash.
@@ -102,13 +103,19 @@ func isCanonPath(path []byte) bool {
 // a host rule's lowercase "/path[?query prefix]": c is the rule's path or
 // under it (see above), and the query, from one of its parameters on,
 // starts with the rule's query prefix, compared as hasPathPrefix compares.
+// A rule ending in '*' is a plain prefix of c, for rules written as text
+// found anywhere in a URL (imported lists): "/pixel*" takes "/pixel.gif".
 func hostPathMatches(c, query []byte, rule string) bool {
-	path, param, _ := strings.Cut(rule, "?")
-	path = strings.TrimRight(path, "/")
+	rule, prefix := strings.CutSuffix(rule, "*")
+	path, param, hasQuery := strings.Cut(rule, "?")
+	prefix = prefix && !hasQuery // a query prefix is one already
+	if !prefix {
+		path = strings.TrimRight(path, "/")
+	}
 	if len(c) < len(path) || string(c[:len(path)]) != path {
 		return false
 	}
-	if len(c) > len(path) && path != "" && c[len(path)] != '/' && c[len(path)] != '@' {
+	if !prefix && len(c) > len(path) && path != "" && c[len(path)] != '/' && c[len(path)] != '@' {
 		return false
 	}
 	return param == "" || hasParam(query, param)

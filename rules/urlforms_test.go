@@ -125,3 +125,37 @@ func TestCanonPath(t *testing.T) {
 		}
 	}
 }
+
+// TestHostRulePrefix: a host rule ending in '*' (a tracker list's text found
+// anywhere in a URL) takes any path starting with it, in canonical form.
+func TestHostRulePrefix(t *testing.T) {
+	r, err := Parse("t.rules", []byte(`
+vendor px {
+    category advertising
+    host     px.example/pixel* px.example/api/v1?k=* px.example/tag
+}
+`), Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ url, want string }{
+		{"https://px.example/pixel.gif", "px"},
+		{"https://px.example//Pixel%2Egif", "px"},
+		{"https://px.example/pixel/x", "px"},
+		{"https://px.example/api/v1?a=1&k=2", "px"},
+		{"https://px.example/tag?x", "px"},
+		{"https://px.example/x/pixel.gif", ""},
+		{"https://px.example/api/v1x?k=2", ""},
+		{"https://px.example/tags", ""},
+	} {
+		if got := r.NewPage("https://shop.example/", 0).URL([]byte(tt.url)); got.Vendor != tt.want {
+			t.Errorf("%s: %+v, want %q", tt.url, got, tt.want)
+		}
+	}
+	// A tracker list's regex text keeps matching mid-segment.
+	for re, want := range map[string]string{`px\.example/pixel`: "px.example/pixel*", `px\.example`: "px.example"} {
+		if got, ok := literalRule(re, "px.example"); !ok || got != want {
+			t.Errorf("literalRule(%q) = %q, %v; want %q", re, got, ok, want)
+		}
+	}
+}
