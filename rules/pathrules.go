@@ -18,8 +18,8 @@ import (
 // /xg/collect) and, when a parameter prefix is given, whose query has a
 // parameter starting with it ("id=gtm-"), ASCII case-insensitively. Host
 // rules come first: a path rule decides only for hosts no rule names.
-// Rules are filed under the path's last segment, so a
-// URL costs one map lookup whatever the number of rules.
+// Rules are filed under the path's last segment, so a URL costs one map
+// lookup whatever the number of rules.
 
 // pathRule is one path rule, filed under the last segment of its path.
 type pathRule struct {
