@@ -4,13 +4,21 @@ import (
 	"net/http"
 	"strings"
 
+	"go.uber.org/zap"
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
 // filterHeaders applies the header rules to the response's header fields:
-// Link targets, Refresh and Speculation-Rules, and Set-Cookie.
+// a redirect's Location, Link targets, Refresh and Speculation-Rules, and
+// Set-Cookie. A redirect to a tracker may refuse the response
+// (filterRedirect); nothing else is done then.
 func (rw *responseWriter) filterHeaders() {
+	if rw.filterRedirect() {
+		return
+	}
 	rw.filterLinks()
 	rw.filterNavigationHeaders()
 	rw.filterSetCookies()
@@ -23,6 +31,126 @@ func (rw *responseWriter) headerPage() *rules.Page {
 		rw.linkPage = rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
 	}
 	return rw.linkPage
+}
+
+// trackerRedirect refuses a redirect that would lead a subresource request
+// to a tracker of a denied category: ServeHTTP answers it as a denied
+// collector is answered (answerTrackerRedirect).
+type trackerRedirect struct {
+	status           int
+	vendor, category string
+}
+
+func (e *trackerRedirect) Error() string {
+	return "redirect to a tracker of a denied category"
+}
+
+// filterRedirect handles a redirect whose Location is a tracker's URL. A
+// browser follows a redirect for an <img> or a <script> as it follows one
+// for a click, so a first-party URL that redirects to a tracker is a
+// tracking hop the page filter never sees. While the tracker is denied,
+// a subresource request gets no redirect (the response is refused, and it
+// reports true); a navigation (Sec-Fetch-Dest document, iframe or frame:
+// a visitor clicking through to a vendor's site) keeps it. A request
+// without Sec-Fetch-Dest (a browser that predates Fetch Metadata) counts
+// as a subresource. Redirects elsewhere are untouched.
+//
+// A kept redirect to a tracker depends on the request fields that chose
+// it: Sec-Fetch-Dest when the tracker is denied, the consent's fields when
+// it is granted; Vary names them (RFC 9110 §12.5.5) and, unless the cache
+// option is vary, Cache-Control keeps it out of shared caches, as for a
+// filtered page.
+func (rw *responseWriter) filterRedirect() bool {
+	locs := rw.Header()["Location"]
+	if !isRedirect(rw.statusCode) || len(locs) == 0 {
+		return false
+	}
+	v, tracker := rw.redirectVerdict(locs)
+	if !tracker {
+		return false
+	}
+	h := rw.Header()
+	switch {
+	case !v.Block:
+		addVary(h, "Cookie")
+		if rw.h.gpc {
+			addVary(h, "Sec-GPC")
+		}
+	case isNavigation(rw.r.Header):
+		addVary(h, "Sec-Fetch-Dest")
+	default:
+		rw.refuse(&trackerRedirect{status: rw.statusCode, vendor: v.Vendor, category: v.Category})
+		return true
+	}
+	if rw.h.Cache != cacheVary {
+		privateCache(h)
+	}
+	return false
+}
+
+// redirectVerdict classifies a redirect's Location values, each resolved
+// against the request URL as Fetch resolves it (WHATWG URL): the first
+// blocked for this visitor, and whether any is a URL some visitor's
+// consent blocks (one who granted nothing). A browser refuses a redirect
+// with several differing Location fields, but checking each costs nothing.
+func (rw *responseWriter) redirectVerdict(locs []string) (v htmlfilter.Verdict, tracker bool) {
+	p := rw.headerPage()
+	for _, loc := range locs {
+		if v = p.URL([]byte(loc)); v.Block {
+			return v, true
+		}
+	}
+	none := rw.h.rules.NewPage(pageURL(rw.r), 0)
+	for _, loc := range locs {
+		if none.URL([]byte(loc)).Block {
+			return htmlfilter.Verdict{}, true
+		}
+	}
+	return htmlfilter.Verdict{}, false
+}
+
+// isRedirect reports whether status is one Fetch follows by its Location
+// (the Fetch standard's "redirect status").
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// isNavigation reports whether the request is a navigation by its
+// Sec-Fetch-Dest (Fetch Metadata Request Headers: the request's
+// destination; a top-level document or a frame). Anything else, a missing
+// header included, is a subresource: the fail-closed reading. Browsers
+// send the header only to potentially trustworthy URLs (https, localhost).
+func isNavigation(h http.Header) bool {
+	switch h.Get("Sec-Fetch-Dest") {
+	case "document", "iframe", "frame":
+		return true
+	}
+	return false
+}
+
+// addVary adds field to the response's Vary unless it is there already.
+func addVary(h http.Header, field string) {
+	if !httpguts.HeaderValuesContainsToken(h["Vary"], field) {
+		h["Vary"] = append(h["Vary"], field)
+	}
+}
+
+// answerTrackerRedirect answers a refused redirect as a denied collector is
+// answered: 204, never cached (the same URL redirects for real once the
+// visitor consents, and for a navigation), with no field of the origin's.
+func (h *Handler) answerTrackerRedirect(w http.ResponseWriter, r *http.Request, tr *trackerRedirect) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Vary", "Sec-Fetch-Dest")
+	w.WriteHeader(http.StatusNoContent)
+	if ce := h.logger.Check(zap.DebugLevel, "redirect to a tracker answered without it"); ce != nil {
+		ce.Write(zap.String("path", r.URL.Path), zap.Int("status", tr.status),
+			zap.String("vendor", tr.vendor), zap.String("category", tr.category))
+	}
 }
 
 // filterNavigationHeaders handles the header fields that make a browser

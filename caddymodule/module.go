@@ -455,6 +455,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		maps.Copy(w.Header(), hdr)
 		err, refused = h.serveResponse(w, r, next, resp)
 	}
+	if tr, ok := refused.(*trackerRedirect); ok {
+		h.answerTrackerRedirect(w, r, tr)
+		return nil
+	}
 	if refused != nil {
 		return caddyhttp.Error(http.StatusBadGateway, refused)
 	}

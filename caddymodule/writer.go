@@ -230,6 +230,9 @@ func bodyAllowed(r *http.Request, status int) bool {
 func (rw *responseWriter) decide(sniff []byte) {
 	rw.decided = true
 	rw.filterHeaders()
+	if rw.refused != nil {
+		return // a redirect to a tracker (filterRedirect): ServeHTTP answers
+	}
 	status := rw.statusCode
 	if status == 0 {
 		status = http.StatusOK

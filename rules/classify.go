@@ -440,14 +440,16 @@ func (p *Page) fastRelative(raw []byte) (v htmlfilter.Verdict, ok bool) {
 		return v, false
 	}
 	// Most references end in a segment no path rule is filed under: the
-	// resolved URL's last segment is this one (the parser rewrites none of
-	// its bytes into a rule's), so none can match.
+	// canonical path's last segment is this one, trailing slashes left out
+	// (neither the parser nor canonPath rewrites its bytes into a rule's),
+	// so none can match.
 	q := end
 	if i := bytes.IndexByte(raw[:end], '?'); i >= 0 {
 		q = i
 	}
-	seg := raw[bytes.LastIndexAny(raw[:q], "/\\")+1 : q]
-	if bytes.IndexByte(seg, '%') < 0 && len(seg) <= maxPathSegment {
+	path := bytes.TrimRight(raw[:q], "/\\")
+	seg := path[bytes.LastIndexAny(path, "/\\")+1:]
+	if bytes.IndexByte(seg, '%') < 0 && bytes.IndexByte(seg, ';') < 0 && len(seg) <= maxPathSegment {
 		var buf [maxPathSegment]byte
 		if _, named := p.r.paths[string(lowerASCII(buf[:0], seg))]; !named && !isDotSegment(seg) {
 			return v, true
@@ -731,10 +733,8 @@ func (r *Rules) match(host, pq []byte) int32 {
 	}
 	for len(host) > 0 {
 		if rs, ok := r.hosts[string(host)]; ok {
-			for _, hr := range rs {
-				if hasPathPrefix(pq, hr.path) {
-					return hr.vendor
-				}
+			if v := matchHostRules(rs, pq); v >= 0 {
+				return v
 			}
 		}
 		i := bytes.IndexByte(host, '.')
@@ -744,6 +744,32 @@ func (r *Rules) match(host, pq []byte) int32 {
 		host = host[i+1:]
 	}
 	return r.matchPath(pq)
+}
+
+// matchHostRules finds the first of a host's rules (longest first) that
+// the path(+query) pq matches, at a segment boundary of its canonical path
+// (pathform.go); -1: none.
+func matchHostRules(rs []hostRule, pq []byte) int32 {
+	var buf [maxPathTail]byte
+	var c, query []byte
+	for i, hr := range rs {
+		if hr.path == "" {
+			return hr.vendor
+		}
+		if i == 0 {
+			path := pq
+			if q := bytes.IndexByte(pq, '?'); q >= 0 {
+				path, query = pq[:q], pq[q+1:]
+			}
+			if c = path; !isCanonPath(path) {
+				c = canonPath(buf[:0], path)
+			}
+		}
+		if hostPathMatches(c, query, hr.path) {
+			return hr.vendor
+		}
+	}
+	return -1
 }
 
 // hostHasRule reports whether any rule names host or a parent domain of it.

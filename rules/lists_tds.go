@@ -153,10 +153,13 @@ func literalRule(re, domain string) (string, bool) {
 		}
 	}
 	lit := b.String()
-	host, _, _ := strings.Cut(lit, "/")
+	host, _, hasPath := strings.Cut(lit, "/")
 	host, domain = strings.ToLower(host), strings.ToLower(domain)
 	if host != domain && !strings.HasSuffix(host, "."+domain) {
 		return "", false
+	}
+	if hasPath {
+		lit += "*" // text anywhere: "/pixel" takes "/pixel.gif" (pathform.go)
 	}
 	return lit, true
 }

@@ -12,15 +12,16 @@ import (
 // a Segment custom domain) keep the vendor's paths and ids, and those are
 // what names them.
 //
-// A rule is written "/<path>[?<param prefix>]": it matches a URL whose path
-// ends with <path> at a segment boundary ("/g/collect" matches /g/collect
-// and /x/g/collect, not /xg/collect) and, when a parameter prefix is given,
-// whose query has a parameter starting with it ("id=gtm-"), ASCII
-// case-insensitively. A segment "*" matches any one segment: a key in the
-// middle of a loader's path (/analytics.js/v1/*/analytics.min.js); the last
-// segment is always literal. Host rules come first: a path rule decides only
-// for hosts no rule names. Rules are filed under the path's last segment, so
-// a URL costs one map lookup whatever the number of rules.
+// A rule is written "/<path>[?<param prefix>]": it matches a URL whose
+// canonical path (pathform.go) ends with <path> at a segment boundary
+// ("/g/collect" matches /g/collect, /g//collect/ and /x/g/collect, not
+// /xg/collect) and, when a parameter prefix is given, whose query has a
+// parameter starting with it ("id=gtm-"), ASCII case-insensitively. A
+// segment "*" matches any one segment: a key in the middle of a loader's
+// path (/analytics.js/v1/*/analytics.min.js); the last segment is always
+// literal. Host rules come first: a path rule decides only for hosts no rule
+// names. Rules are filed under the path's last segment, so a URL costs one
+// map lookup whatever the number of rules.
 
 // pathRule is one path rule, filed under the last segment of its path.
 type pathRule struct {
@@ -63,9 +64,9 @@ func (r *Rules) addPathRule(s string, v int32) {
 }
 
 // matchPath finds the vendor of a URL's path and query by the path rules;
-// -1: none. The path is compared lowercased and with percent-encoded
-// unreserved characters read as themselves, as hasPathPrefix compares host
-// rules' paths (a server decodes "gtm%2ejs" to "gtm.js").
+// -1: none. The path is compared in canonical form (pathform.go), as host
+// rules' paths are: "/G//Collect/" and "/gtm%2ejs" are /g/collect and
+// /gtm.js.
 func (r *Rules) matchPath(pq []byte) int32 {
 	if len(r.paths) == 0 {
 		return -1
@@ -74,18 +75,17 @@ func (r *Rules) matchPath(pq []byte) int32 {
 	if i := bytes.IndexByte(pq, '?'); i >= 0 {
 		path, query = pq[:i], pq[i+1:]
 	}
-	if len(path) > maxPathTail {
-		path = path[len(path)-maxPathTail:] // no rule's path is that long
-	}
 	var buf [maxPathTail]byte
-	norm := normalizePath(buf[:0], path)
-	last := norm[bytes.LastIndexByte(norm, '/')+1:]
+	if !isCanonPath(path) {
+		path = canonPath(buf[:0], path)
+	}
+	last := path[bytes.LastIndexByte(path, '/')+1:]
 	rules, ok := r.paths[string(last)] // no allocation
 	if !ok {
 		return -1
 	}
 	for _, pr := range rules {
-		if pathEndMatches(norm, pr.path) && (pr.param == "" || hasParam(query, pr.param)) {
+		if pathEndMatches(path, pr.path) && (pr.param == "" || hasParam(query, pr.param)) {
 			return pr.vendor
 		}
 	}
@@ -128,7 +128,8 @@ func lowerASCII(dst, b []byte) []byte {
 	return dst
 }
 
-// maxPathTail is how much of a URL's path the path rules read: its end.
+// maxPathTail is the length of path canonPath writes without allocating;
+// longer paths are rare.
 const maxPathTail = 256
 
 // normalizePath appends path lowercased, with percent-encoded unreserved
@@ -154,19 +155,18 @@ func normalizePath(dst, path []byte) []byte {
 	return dst
 }
 
-// hasParam reports whether a parameter of query (split at '&') starts with
-// the lowercase prefix, compared as hasPathPrefix compares.
+// hasParam reports whether the query, from one of its parameters on (at
+// its start or after a '&'), starts with the lowercase prefix, compared as
+// hasPathPrefix compares.
 func hasParam(query []byte, prefix string) bool {
-	for len(query) > 0 {
-		pair := query
-		if i := bytes.IndexByte(query, '&'); i >= 0 {
-			pair, query = query[:i], query[i+1:]
-		} else {
-			query = nil
-		}
-		if hasPathPrefix(pair, prefix) {
+	for {
+		if hasPathPrefix(query, prefix) {
 			return true
 		}
+		i := bytes.IndexByte(query, '&')
+		if i < 0 {
+			return false
+		}
+		query = query[i+1:]
 	}
-	return false
 }

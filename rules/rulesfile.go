@@ -20,7 +20,7 @@ type Vendor struct {
 	ID       string
 	Name     string
 	Category Category
-	Hosts    []string // "host" or "host/path-prefix"
+	Hosts    []string // "host" or "host/path[?param-prefix]" (pathform.go)
 	Paths    []string // "/path[?param-prefix]" on any host (pathrules.go)
 	Scripts  []string // inline-script signatures
 	Cookies  []string // names; a trailing * makes a prefix
@@ -72,7 +72,7 @@ type Rules struct {
 
 // hostRule is one "host/path" of a vendor, filed under its hostname.
 type hostRule struct {
-	path   string // lowercase path(+query) prefix; "" matches every path
+	path   string // lowercase "/path[?param prefix]" (pathform.go); "" matches every path
 	vendor int32
 }
 
@@ -141,7 +141,7 @@ func Load(paths ...string) (*Rules, error) {
 //	    name      "Facebook / Meta pixel"
 //	    category  advertising           # required
 //	    host      connect.facebook.net  # the host and its subdomains
-//	    host      www.facebook.com/tr   # host + path(+query) prefix
+//	    host      www.facebook.com/tr   # host + path at a segment boundary
 //	    path      /tr?id=               # a path on any host; * = one segment
 //	    script    "fbq('init'"          # inline-script signatures
 //	    cookie    _fbp _fbc fr          # cookie names; trailing * = prefix

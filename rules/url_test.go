@@ -65,7 +65,7 @@ var urlTests = []struct {
 	{"", "https://www.googletagmanager.com/gtag/js?id=G-ABC123", "google-analytics"},
 	{"", "https://www.googletagmanager.com/gtag/js?id=AW-987654321", "google-ads"},
 	{"", "https://www.googletagmanager.com/gtag/js?id=aw-987654321", "google-ads"},
-	{"", "https://www.googletagmanager.com/gtag/js?l=dataLayer&id=AW-1", "google-analytics"}, // prefix rule: id must come first
+	{"", "https://www.googletagmanager.com/gtag/js?l=dataLayer&id=AW-1", "google-ads"}, // the id anywhere in the query
 	{"", "https://www.googletagmanager.com/ns.html?id=GTM-X", "google-analytics"},
 	{"", "https://googleads.g.doubleclick.net/pagead/viewthroughconversion/1/", "google-ads"},
 	{"", "https://pagead2.googlesyndication.com/pagead/js/adsbygoogle.js", "google-ads"},
