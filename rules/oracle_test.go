@@ -113,13 +113,25 @@ var trackerTable = []trackerVendor{
 	{"yahoo-ads", "advertising", []string{"s.yimg.com/wi", "analytics.yahoo.com"}, []string{"s.yimg.com/wi/"}, []string{"dotq"}},
 	{"the-trade-desk", "advertising", []string{"adsrvr.org"}, []string{"adsrvr.org"}, []string{"ttduniversalpixelapi"}},
 	{"adform", "advertising", []string{"adform.net"}, []string{"adform.net"}, []string{"_adftrack"}},
-	{"xandr", "advertising", []string{"adnxs.com", "adnxs-simple.com"}, []string{"adnxs.com", "adnxs-simple.com"}, []string{"apntag"}},
+	{"xandr", "advertising", []string{"adnxs.com", "adnxs-simple.com", "adsdk.microsoft.com", "adsdk.bing.net"},
+		[]string{"adnxs.com", "adnxs-simple.com", "adsdk.microsoft.com", "adsdk.bing.net"}, []string{"apntag"}},
 	{"amazon-ads", "advertising", []string{"amazon-adsystem.com"}, []string{"amazon-adsystem.com"}, []string{"apstag"}},
 	{"index-exchange", "advertising", []string{"indexww.com", "casalemedia.com"}, []string{"indexww.com"}, nil},
 	{"magnite", "advertising", []string{"rubiconproject.com"}, []string{"rubiconproject.com"}, nil},
 	{"pubmatic", "advertising", []string{"pubmatic.com"}, []string{"pubmatic.com"}, nil},
 	{"openx", "advertising", []string{"openx.net"}, []string{"openx.net"}, []string{"ox_ads"}},
 	{"adobe-audience-manager", "advertising", []string{"demdex.net"}, []string{"demdex.net"}, nil},
+	// Audience counters and regional ad networks and widgets of the same
+	// ranking: the Yandex ad network's loader lives under yandex.ru/ads/
+	// beside Yandex's other services, VK's Open API under vk.com/js/api.
+	{"liveinternet", "analytics", []string{"counter.yadro.ru"}, []string{"counter.yadro.ru"}, nil},
+	{"infonline", "analytics", []string{"ioam.de", "iocnt.net"}, []string{"ioam.de", "iocnt.net", "iom.c("}, []string{"iam_data"}},
+	{"mailru-top", "analytics", []string{"top-fwz1.mail.ru", "top.mail.ru"}, []string{"top-fwz1.mail.ru"}, []string{"_tmr"}},
+	{"addthis", "advertising", []string{"addthis.com", "addthiscdn.com"}, []string{"addthis.com"}, nil},
+	{"yandex-ads", "advertising", []string{"an.yandex.ru", "yandex.ru/ads"}, []string{"an.yandex.ru", "yandex.ru/ads/", "advmanager.render("},
+		[]string{"yacontextcb"}},
+	{"vk-widgets", "advertising", []string{"vk.com/js/api"}, []string{"vk.com/js/api/openapi.js", "vk.widgets."}, []string{"vk.init("}},
+	{"aax", "advertising", []string{"aaxads.com"}, []string{"aaxads.com"}, nil},
 	// Embeds and widgets that set or read the platform's cookies.
 	{"youtube", "advertising", []string{"youtube.com/embed", "youtube.com/iframe_api"}, []string{"youtube.com/iframe_api"}, nil},
 	{"x-widgets", "advertising", []string{"platform.twitter.com", "syndication.twitter.com", "platform.x.com"}, []string{"platform.twitter.com"}, []string{"twttr"}},
