@@ -96,6 +96,62 @@ var trackerTable = []trackerVendor{
 	// Functional: a Google Fonts request hands the visitor's address to
 	// Google (Google Fonts privacy FAQ, developers.google.com/fonts/faq/privacy).
 	{"google-fonts", "functional", []string{"fonts.googleapis.com", "fonts.gstatic.com"}, []string{"fonts.googleapis.com", "fonts.gstatic.com"}, []string{"webfont.load("}},
+	// The third parties of the real-web corpus (testdata/realweb), from
+	// each vendor's install or embed documentation, as the pages name them.
+	// Ad stack and audience measurement.
+	{"google-ima", "advertising", []string{"imasdk.googleapis.com"}, []string{"imasdk.googleapis.com"}, nil},
+	{"amazon-tam", "advertising", []string{"amazon-adsystem.com"}, []string{"amazon-adsystem.com"}, []string{"apstag"}},
+	{"xandr", "advertising", []string{"adnxs.com"}, []string{"adnxs.com"}, nil},
+	{"magnite", "advertising", []string{"rubiconproject.com"}, []string{"rubiconproject.com"}, nil},
+	{"pubmatic", "advertising", []string{"pubmatic.com"}, []string{"pubmatic.com"}, nil},
+	{"index-exchange", "advertising", []string{"casalemedia.com"}, []string{"casalemedia.com"}, nil},
+	{"openx", "advertising", []string{"openx.net"}, []string{"openx.net"}, nil},
+	{"permutive", "advertising", []string{"permutive.app", "permutive.com"}, []string{"permutive.app", "permutive.com"}, []string{"permutive"}},
+	{"mediavine", "advertising", []string{"scripts.mediavine.com"}, []string{"scripts.mediavine.com"}, nil},
+	{"skimlinks", "advertising", []string{"skimresources.com"}, []string{"skimresources.com"}, nil},
+	{"klaviyo", "advertising", []string{"klaviyo.com"}, []string{"klaviyo.com"}, []string{"_learnq"}},
+	{"comscore", "advertising", []string{"scorecardresearch.com"}, []string{"scorecardresearch.com"}, []string{"_comscore"}},
+	{"nielsen-dcr", "advertising", []string{"imrworldwide.com"}, []string{"imrworldwide.com"}, []string{"nolbundle"}},
+	{"chartbeat", "analytics", []string{"chartbeat.com", "chartbeat.net"}, []string{"chartbeat.com", "chartbeat.net"}, []string{"_sf_async_config"}},
+	{"parsely", "analytics", []string{"parsely.com"}, []string{"parsely.com"}, nil},
+	{"gemius", "analytics", []string{"gemius.pl"}, []string{"gemius.pl"}, []string{"pp_gemius"}},
+	{"jetpack-stats", "analytics", []string{"stats.wp.com", "pixel.wp.com"}, []string{"stats.wp.com", "pixel.wp.com"}, []string{"_stq"}},
+	{"plausible", "analytics", []string{"plausible.io"}, []string{"plausible.io"}, nil},
+	{"goatcounter", "analytics", []string{"gc.zgo.at", "goatcounter.com"}, []string{"gc.zgo.at", "goatcounter.com"}, nil},
+	{"cloudflare-web-analytics", "analytics", []string{"static.cloudflareinsights.com"}, []string{"static.cloudflareinsights.com"}, nil},
+	{"hubspot-analytics", "analytics", []string{"hs-scripts.com", "hs-analytics.net"}, []string{"hs-scripts.com", "hs-analytics.net"}, []string{"_hsq"}},
+	{"adobe-launch", "analytics", []string{"assets.adobedtm.com"}, []string{"assets.adobedtm.com"}, nil},
+	{"mailchimp", "analytics", []string{"chimpstatic.com"}, []string{"chimpstatic.com"}, nil},
+	// Social embeds: the platforms profile the visitors they see for ads.
+	{"youtube", "advertising", []string{"youtube.com/embed"}, []string{"youtube.com/embed/"}, nil},
+	{"x-widgets", "advertising", []string{"platform.twitter.com"}, []string{"platform.twitter.com"}, nil},
+	{"instagram-embed", "advertising", []string{"instagram.com/embed.js"}, []string{"instagram.com/embed.js"}, nil},
+	{"tiktok-embed", "advertising", []string{"tiktok.com/embed.js", "tiktok.com/embed"}, []string{"tiktok.com/embed"}, nil},
+	{"facebook-plugins", "advertising", []string{"facebook.com/plugins"}, []string{"facebook.com/plugins/"}, nil},
+	{"pinterest-widgets", "advertising", []string{"assets.pinterest.com"}, []string{"assets.pinterest.com"}, nil},
+	{"disqus", "advertising", []string{"disqus.com"}, []string{"disqus.com"}, []string{"disqus_config"}},
+	// Functional: players, widgets, chat, avatars and fonts.
+	{"vimeo", "functional", []string{"player.vimeo.com"}, []string{"player.vimeo.com"}, nil},
+	{"wistia", "functional", []string{"fast.wistia.com"}, []string{"fast.wistia.com"}, nil},
+	{"brightcove", "functional", []string{"players.brightcove.net"}, []string{"players.brightcove.net"}, nil},
+	{"jwplayer", "functional", []string{"jwplayer.com", "jwpcdn.com"}, []string{"cdn.jwplayer.com"}, []string{"jwplayer("}},
+	{"loom", "functional", []string{"loom.com"}, []string{"loom.com"}, nil},
+	{"google-maps", "functional", []string{"google.com/maps"}, []string{"google.com/maps/"}, nil},
+	{"calendly", "functional", []string{"calendly.com"}, []string{"assets.calendly.com"}, nil},
+	{"typeform", "functional", []string{"typeform.com"}, []string{"embed.typeform.com"}, nil},
+	{"trustpilot", "functional", []string{"widget.trustpilot.com"}, []string{"widget.trustpilot.com"}, nil},
+	{"addtoany", "functional", []string{"static.addtoany.com"}, []string{"static.addtoany.com"}, nil},
+	{"gravatar", "functional", []string{"gravatar.com"}, []string{"gravatar.com"}, nil},
+	{"drift", "functional", []string{"driftt.com"}, []string{"js.driftt.com"}, []string{"drift.load("}},
+	{"zendesk", "functional", []string{"zdassets.com"}, []string{"static.zdassets.com"}, nil},
+	{"gorgias", "functional", []string{"gorgias.chat"}, []string{"gorgias.chat"}, nil},
+	{"tidio", "functional", []string{"tidio.co"}, []string{"code.tidio.co"}, nil},
+	{"tawkto", "functional", []string{"tawk.to"}, []string{"embed.tawk.to"}, []string{"tawk_api"}},
+	{"smartsupp", "functional", []string{"smartsuppchat.com"}, []string{"smartsuppchat.com"}, []string{"_smartsupp"}},
+	{"crisp", "functional", []string{"crisp.chat"}, []string{"client.crisp.chat"}, []string{"$crisp"}},
+	{"adobe-fonts", "functional", []string{"typekit.net"}, []string{"use.typekit.net"}, nil},
+	{"bunny-fonts", "functional", []string{"fonts.bunny.net"}, []string{"fonts.bunny.net"}, nil},
+	{"font-awesome", "functional", []string{"kit.fontawesome.com"}, []string{"kit.fontawesome.com"}, nil},
 }
 
 // firstPartyTags are the Google tag's paths on any host: server-side
@@ -707,6 +763,13 @@ func loadCorpus(t *testing.T) []corpusPage {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no pages in testdata/pages: %v", err)
 	}
+	// The real-web corpus of the browser suite: whole pages as sites
+	// publish them, many third parties each.
+	realweb, err := filepath.Glob(filepath.Join("..", "testdata", "realweb", "*.html"))
+	if err != nil || len(realweb) == 0 {
+		t.Fatalf("no pages in testdata/realweb: %v", err)
+	}
+	files = append(files, realweb...)
 	var pages []corpusPage
 	for _, f := range files {
 		b, err := os.ReadFile(f)
