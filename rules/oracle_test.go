@@ -139,6 +139,45 @@ var trackerTable = []trackerVendor{
 	{"font-awesome", "functional", []string{"kit.fontawesome.com", "use.fontawesome.com"}, []string{"kit.fontawesome.com"}, nil},
 	{"gravatar", "functional", []string{"gravatar.com"}, nil, nil},
 	{"onesignal", "functional", []string{"onesignal.com"}, []string{"cdn.onesignal.com"}, []string{"onesignaldeferred"}},
+	// The third parties of the real-web corpus (testdata/realweb), from
+	// each vendor's install or embed documentation, as the pages name them.
+	// Ad stack and audience measurement.
+	{"google-ima", "advertising", []string{"imasdk.googleapis.com"}, []string{"imasdk.googleapis.com"}, nil},
+	{"permutive", "advertising", []string{"permutive.app", "permutive.com"}, []string{"permutive.app", "permutive.com"}, []string{"permutive"}},
+	{"mediavine", "advertising", []string{"scripts.mediavine.com"}, []string{"scripts.mediavine.com"}, nil},
+	{"skimlinks", "advertising", []string{"skimresources.com"}, []string{"skimresources.com"}, nil},
+	{"klaviyo", "advertising", []string{"klaviyo.com"}, []string{"klaviyo.com"}, []string{"_learnq"}},
+	{"parsely", "analytics", []string{"parsely.com"}, []string{"parsely.com"}, nil},
+	{"plausible", "analytics", []string{"plausible.io"}, []string{"plausible.io"}, nil},
+	{"goatcounter", "analytics", []string{"gc.zgo.at", "goatcounter.com"}, []string{"gc.zgo.at", "goatcounter.com"}, nil},
+	{"cloudflare-web-analytics", "analytics", []string{"static.cloudflareinsights.com"}, []string{"static.cloudflareinsights.com"}, nil},
+	{"hubspot-analytics", "analytics", []string{"hs-scripts.com", "hs-analytics.net"}, []string{"hs-scripts.com", "hs-analytics.net"}, []string{"_hsq"}},
+	{"mailchimp", "analytics", []string{"chimpstatic.com"}, []string{"chimpstatic.com"}, nil},
+	// Social embeds: the platforms profile the visitors they see for ads.
+	{"instagram-embed", "advertising", []string{"instagram.com/embed.js"}, []string{"instagram.com/embed.js"}, nil},
+	{"tiktok-embed", "advertising", []string{"tiktok.com/embed.js", "tiktok.com/embed"}, []string{"tiktok.com/embed"}, nil},
+	{"facebook-plugins", "advertising", []string{"facebook.com/plugins"}, []string{"facebook.com/plugins/"}, nil},
+	{"disqus", "advertising", []string{"disqus.com"}, []string{"disqus.com"}, []string{"disqus_config"}},
+	// Functional: players, widgets, chat, avatars and fonts.
+	{"vimeo", "functional", []string{"player.vimeo.com"}, []string{"player.vimeo.com"}, nil},
+	{"wistia", "functional", []string{"fast.wistia.com"}, []string{"fast.wistia.com"}, nil},
+	{"brightcove", "functional", []string{"players.brightcove.net"}, []string{"players.brightcove.net"}, nil},
+	{"jwplayer", "functional", []string{"jwplayer.com", "jwpcdn.com"}, []string{"cdn.jwplayer.com"}, []string{"jwplayer("}},
+	{"loom", "functional", []string{"loom.com"}, []string{"loom.com"}, nil},
+	{"google-maps", "functional", []string{"google.com/maps"}, []string{"google.com/maps/"}, nil},
+	{"calendly", "functional", []string{"calendly.com"}, []string{"assets.calendly.com"}, nil},
+	{"typeform", "functional", []string{"typeform.com"}, []string{"embed.typeform.com"}, nil},
+	{"trustpilot", "functional", []string{"widget.trustpilot.com"}, []string{"widget.trustpilot.com"}, nil},
+	{"addtoany", "functional", []string{"static.addtoany.com"}, []string{"static.addtoany.com"}, nil},
+	{"drift", "functional", []string{"driftt.com"}, []string{"js.driftt.com"}, []string{"drift.load("}},
+	{"zendesk", "functional", []string{"zdassets.com"}, []string{"static.zdassets.com"}, nil},
+	{"gorgias", "functional", []string{"gorgias.chat"}, []string{"gorgias.chat"}, nil},
+	{"tidio", "functional", []string{"tidio.co"}, []string{"code.tidio.co"}, nil},
+	{"tawkto", "functional", []string{"tawk.to"}, []string{"embed.tawk.to"}, []string{"tawk_api"}},
+	{"smartsupp", "functional", []string{"smartsuppchat.com"}, []string{"smartsuppchat.com"}, []string{"_smartsupp"}},
+	{"crisp", "functional", []string{"crisp.chat"}, []string{"client.crisp.chat"}, []string{"$crisp"}},
+	{"adobe-fonts", "functional", []string{"typekit.net"}, []string{"use.typekit.net"}, nil},
+	{"bunny-fonts", "functional", []string{"fonts.bunny.net"}, []string{"fonts.bunny.net"}, nil},
 }
 
 // firstPartyTags are the Google tag's paths on any host: server-side
@@ -750,6 +789,13 @@ func loadCorpus(t *testing.T) []corpusPage {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no pages in testdata/pages: %v", err)
 	}
+	// The real-web corpus of the browser suite: whole pages as sites
+	// publish them, many third parties each.
+	realweb, err := filepath.Glob(filepath.Join("..", "testdata", "realweb", "*.html"))
+	if err != nil || len(realweb) == 0 {
+		t.Fatalf("no pages in testdata/realweb: %v", err)
+	}
+	files = append(files, realweb...)
 	var pages []corpusPage
 	for _, f := range files {
 		b, err := os.ReadFile(f)

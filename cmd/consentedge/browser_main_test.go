@@ -66,6 +66,9 @@ type browserEnv struct {
 	off      string // reverse_proxy alone: the page as the origin sends it
 	strip    string // consent (strip) + reverse_proxy
 	deferURL string // consent {mode defer} + reverse_proxy
+	// consent {unclassified advertising} + reverse_proxy: third-party
+	// loads no rule names count as advertising (browser_realweb_test.go).
+	unclassified string
 
 	loadMu sync.Mutex // one load at a time (see load)
 
@@ -198,8 +201,9 @@ func freePort() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// startCaddy runs Caddy in this process with three servers in front of the
-// origin: without consent, with consent (strip) and with consent (defer).
+// startCaddy runs Caddy in this process with four servers in front of the
+// origin: without consent, with consent (strip), with consent (defer) and
+// with consent treating unnamed third parties as advertising.
 // The admin endpoint is off, so this cannot collide with the caddytest
 // integration tests (admin on localhost:2999) running in parallel, and the
 // config is not persisted.
@@ -208,7 +212,7 @@ func (e *browserEnv) startCaddy(rulesFile string) error {
 	proxy := map[string]any{"handler": "reverse_proxy", "upstreams": []any{map[string]any{"dial": upstream}}}
 	servers := map[string]any{}
 	addrs := map[string]string{}
-	for _, name := range []string{"off", "strip", "defer"} {
+	for _, name := range []string{"off", "strip", "defer", "unclassified"} {
 		addr, err := freePort()
 		if err != nil {
 			return err
@@ -220,6 +224,8 @@ func (e *browserEnv) startCaddy(rulesFile string) error {
 			handle = []any{map[string]any{"handler": "consent", "rules": []string{rulesFile}}, proxy}
 		case "defer":
 			handle = []any{map[string]any{"handler": "consent", "mode": "defer", "rules": []string{rulesFile}}, proxy}
+		case "unclassified":
+			handle = []any{map[string]any{"handler": "consent", "unclassified": "advertising", "rules": []string{rulesFile}}, proxy}
 		}
 		servers[name] = map[string]any{
 			"listen":          []string{addr},
@@ -240,6 +246,7 @@ func (e *browserEnv) startCaddy(rulesFile string) error {
 		return fmt.Errorf("loading the caddy config: %w", err)
 	}
 	e.off, e.strip, e.deferURL = "http://"+addrs["off"], "http://"+addrs["strip"], "http://"+addrs["defer"]
+	e.unclassified = "http://" + addrs["unclassified"]
 	return nil
 }
 
