@@ -28,9 +28,6 @@ import (
 // where nothing is removed (htmlfilter gathers what lies between removals).
 const earlyLen = 512
 
-// sniffLen is how much net/http reads to sniff a missing Content-Type.
-const sniffLen = 512
-
 var errEncodedHTML = errors.New("upstream html arrived with a content-encoding the filter cannot read")
 var errAborted = errors.New("aborting a filtered response after its headers went out")
 var errFinished = errors.New("write after the consent handler returned")
@@ -61,6 +58,9 @@ type responseWriter struct {
 	filtering  bool // the body goes through the filter
 	disabled   bool // next failed: write nothing more
 	refused    error
+	// held: the first bytes, held until they settle the body's type
+	// (resolveBodyType); the buffer is kept across responses.
+	held []byte
 
 	filter *htmlfilter.Filter
 	page   *rules.Page  // the filter's classifier, kept with its buffers across responses
@@ -173,12 +173,12 @@ func putResponseWriter(rw *responseWriter) {
 	}
 	rw.replay.Release()
 	rw.out.drop()
-	f, page, prefix, key := rw.filter, rw.page, rw.tc.prefix, rw.key
+	f, page, prefix, key, held := rw.filter, rw.page, rw.tc.prefix, rw.key, rw.held
 	if f != nil {
 		// Drop references to the response; Reset runs again before reuse.
 		f.Reset(io.Discard, nil, htmlfilter.Options{})
 	}
-	*rw = responseWriter{filter: f, page: page, key: key[:0]}
+	*rw = responseWriter{filter: f, page: page, key: key[:0], held: held[:0]}
 	rw.tc.prefix = prefix[:0]
 	writerPool.Put(rw)
 }
@@ -201,13 +201,19 @@ func (rw *responseWriter) WriteHeader(status int) {
 		return
 	}
 	rw.statusCode = status
-	h := rw.Header()
-	if _, typed := h["Content-Type"]; !typed && bodyAllowed(rw.r, status) {
-		// No type: the decision needs the first bytes to sniff, as net/http
-		// and browsers do (WHATWG MIME Sniffing).
+	if bodyAllowed(rw.r, status) && rw.needsBody() {
+		// The type alone does not settle it: the decision waits for the
+		// first bytes, which browsers sniff (resolveBodyType).
 		return
 	}
 	rw.decide(nil)
+}
+
+// needsBody reports whether the body's first bytes, more than those held,
+// are needed to know what a browser makes of the response.
+func (rw *responseWriter) needsBody() bool {
+	_, ok := resolveBodyType(rw.Header(), rw.held, true)
+	return !ok
 }
 
 // bodyAllowed reports whether a response with status can carry a body
@@ -226,8 +232,8 @@ func bodyAllowed(r *http.Request, status int) bool {
 
 // decide settles the response headers once: filter or pass, and writes the
 // status on (unless it is the implicit 200 or the response is refused).
-// sniff holds the first body bytes, if any.
-func (rw *responseWriter) decide(sniff []byte) {
+// first holds the first body bytes, if any.
+func (rw *responseWriter) decide(first []byte) {
 	rw.decided = true
 	rw.filterHeaders()
 	status := rw.statusCode
@@ -235,15 +241,12 @@ func (rw *responseWriter) decide(sniff []byte) {
 		status = http.StatusOK
 	}
 	h := rw.Header()
-	ct := firstValue(h["Content-Type"])
-	if ct == "" && len(sniff) > 0 && bodyAllowed(rw.r, status) {
-		// Browsers sniff a missing type (WHATWG MIME Sniffing §7); so does
-		// net/http, which would set the header itself unless the key is
-		// present with no value (its documented way to suppress sniffing).
-		ct = http.DetectContentType(sniff)
-		if _, present := h["Content-Type"]; !present {
-			h["Content-Type"] = []string{ct}
-		}
+	// The transcoder reads the charset from every Content-Type line, as
+	// browsers do (Fetch §"extract a MIME type").
+	ct := strings.Join(h["Content-Type"], ", ")
+	body, _ := resolveBodyType(h, first, false)
+	if body.label && len(first) > 0 && bodyAllowed(rw.r, status) {
+		h["Content-Type"] = []string{body.value}
 	}
 
 	switch {
@@ -255,7 +258,7 @@ func (rw *responseWriter) decide(sniff []byte) {
 			rw.variantHeaders()
 		}
 	case status == http.StatusPartialContent:
-		if (isHTML(ct) || isMultipartByteranges(ct)) && rw.r.Method != http.MethodHead {
+		if (body.kind != docOther || isMultipartByteranges(body.essence)) && rw.r.Method != http.MethodHead {
 			// A byte range of a document cannot be filtered, so it must
 			// not pass; ServeHTTP asks for the whole page instead. The
 			// parts of a multipart/byteranges answer each have a type
@@ -263,7 +266,7 @@ func (rw *responseWriter) decide(sniff []byte) {
 			rw.refuse(errPartialHTML)
 			return
 		}
-	case isHTML(ct):
+	case body.kind != docOther:
 		if rw.r.Method == http.MethodHead {
 			// RFC 9110 §9.3.2: HEAD gets the header fields GET would get,
 			// and GET would get a decoded body.
@@ -304,9 +307,10 @@ func (rw *responseWriter) decide(sniff []byte) {
 			rw.etag = etag
 		}
 		rw.variantHeaders()
-		// We send UTF-8 whatever the origin's encoding (transcoder).
-		h["Content-Type"] = []string{charset.RelabelContentType(ct)}
-		rw.startFilter(ct)
+		// We send UTF-8 whatever the origin's encoding (transcoder), and
+		// one Content-Type line: the one browsers resolve to.
+		h["Content-Type"] = []string{charset.RelabelContentType(body.value)}
+		rw.startFilter(ct, body.kind)
 		if coding != "" {
 			rw.dec = getDecoder(&rw.tc, coding, rw.h.MaxDecoded)
 		}
@@ -379,7 +383,7 @@ func (rw *responseWriter) refuse(err error) {
 	}
 }
 
-func (rw *responseWriter) startFilter(ct string) {
+func (rw *responseWriter) startFilter(ct string, kind docKind) {
 	if rw.page == nil {
 		rw.page = rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
 	} else {
@@ -390,14 +394,7 @@ func (rw *responseWriter) startFilter(ct string) {
 	if rw.h.unclassifying {
 		page.Unclassify(rw.h.unclassified)
 	}
-	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect, BodyPrelude: rw.bannerFor()}
-	if rw.h.ConsentMode != "" {
-		nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"], "script-src")
-		opt.HeadPrelude = rules.ConsentModeScript(rw.granted, nonce)
-		if rw.h.ConsentMode == consentModeAdvanced {
-			page.Exempt(rw.h.google)
-		}
-	}
+	opt := rw.filterOptions(page, kind)
 	sink := rw.replay.Sink(&rw.out)
 	if rw.filter == nil {
 		rw.filter = htmlfilter.New(sink, page, opt)
@@ -411,6 +408,26 @@ func (rw *responseWriter) startFilter(ct string) {
 	rw.replay.Reset(rw.caches.pages, key, rw.declared, rw.filter)
 	rw.tc.reset(&rw.replay, ct)
 	rw.filtering = true
+}
+
+// filterOptions returns the filter's options for a document of kind. An
+// XML document gets no preludes, which would have to be well-formed XML
+// where they land, and so no Consent Mode exemption either; and it is
+// stripped, never deferred: deferring adds attributes to kept tags, and a
+// duplicate attribute is fatal in XML (XML 1.0 §3.1, Unique Att Spec).
+func (rw *responseWriter) filterOptions(page *rules.Page, kind docKind) htmlfilter.Options {
+	if kind == docXML {
+		return htmlfilter.Options{Mode: htmlfilter.Strip}
+	}
+	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect, BodyPrelude: rw.bannerFor()}
+	if rw.h.ConsentMode != "" {
+		nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"], "script-src")
+		opt.HeadPrelude = rules.ConsentModeScript(rw.granted, nonce)
+		if rw.h.ConsentMode == consentModeAdvanced {
+			page.Exempt(rw.h.google)
+		}
+	}
+	return opt
 }
 
 // promiseLength sends the filtered page's length, as a plain proxy would,
@@ -507,8 +524,45 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	if !rw.decided {
-		rw.decide(p)
+		held := len(rw.held)
+		first, rest, ok := rw.holdFirst(p)
+		if !ok {
+			return len(p), nil
+		}
+		rw.decide(first)
+		if held > 0 || len(rest) > 0 {
+			// The held bytes, then what the decision did not need.
+			if _, err := rw.write(first); err != nil || len(rest) == 0 {
+				return len(p) - len(rest), err
+			}
+			n, err := rw.write(rest)
+			return len(p) - len(rest) + n, err
+		}
 	}
+	return rw.write(p)
+}
+
+// holdFirst gathers the first bytes of the body until they settle its
+// type (resolveBodyType; at most the resource header). It returns the bytes
+// to decide on and what p has beyond them, or ok false while it holds them.
+func (rw *responseWriter) holdFirst(p []byte) (first, rest []byte, ok bool) {
+	if len(rw.held) == 0 {
+		if _, ok := resolveBodyType(rw.Header(), p, true); ok {
+			return p, nil, true
+		}
+	}
+	if n := resourceHeaderLen - len(rw.held); len(p) > n {
+		p, rest = p[:n], p[n:]
+	}
+	rw.held = append(rw.held, p...)
+	if _, ok := resolveBodyType(rw.Header(), rw.held, true); !ok {
+		return nil, nil, false
+	}
+	return rw.held, rest, true
+}
+
+// write filters or passes p, once the headers are decided.
+func (rw *responseWriter) write(p []byte) (int, error) {
 	switch {
 	case rw.refused != nil:
 		return len(p), nil
@@ -578,17 +632,17 @@ type writerOnly struct{ io.Writer }
 // unfiltered ones may use the next writer's ReadFrom.
 func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 	var ns int64
-	if !rw.decided && rw.statusCode == 0 && firstValue(rw.Header()["Content-Type"]) != "" {
+	if !rw.decided && rw.statusCode == 0 && !rw.needsBody() {
 		// Typed: decide now, so that an unfiltered body keeps the
 		// sendfile path from its first byte.
 		rw.decide(nil)
 	}
 	if !rw.decided {
-		// Decide on the first bytes, as encode does for its sniff.
-		var buf [sniffLen]byte
+		// Decide on the first bytes: at most the resource header.
+		var buf [resourceHeaderLen]byte
 		var err error
-		ns, err = io.CopyBuffer(writerOnly{rw}, io.LimitReader(r, sniffLen), buf[:])
-		if err != nil || ns < sniffLen {
+		ns, err = io.CopyBuffer(writerOnly{rw}, io.LimitReader(r, resourceHeaderLen), buf[:])
+		if err != nil || ns < resourceHeaderLen {
 			return ns, err
 		}
 	}
@@ -606,9 +660,10 @@ func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 // the whole upstream body.
 func (rw *responseWriter) FlushError() error {
 	if !rw.decided {
-		if rw.statusCode == 0 && firstValue(rw.Header()["Content-Type"]) == "" {
+		if rw.needsBody() {
 			// Flushing now would commit headers before we know whether to
-			// filter (encode delays for the same reason, caddy#4314).
+			// filter (encode delays for the same reason, caddy#4314),
+			// whether or not the status is set.
 			return nil
 		}
 		rw.decide(nil)
@@ -646,13 +701,21 @@ func (rw *responseWriter) Unwrap() http.ResponseWriter {
 // returns errAborted when the response must end as a broken transfer.
 func (rw *responseWriter) finish() error {
 	if !rw.decided {
-		if rw.statusCode == 0 {
+		switch {
+		case len(rw.held) > 0:
+			// A short body: decided on what there is.
+			rw.decide(rw.held)
+			if _, err := rw.write(rw.held); err != nil || !rw.filtering {
+				return nil // as below: the client went away
+			}
+		case rw.statusCode == 0:
 			// Nothing written: net/http sends its implicit 200 (Caddy
 			// issue #5059: do not write a status that was not set).
 			rw.filterHeaders()
 			return nil
+		default:
+			rw.decide(nil)
 		}
-		rw.decide(nil)
 	}
 	if !rw.filtering || rw.refused != nil {
 		return nil
@@ -751,31 +814,6 @@ func (rs removals) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 		enc.AddInt(r.Vendor, r.Count)
 	}
 	return nil
-}
-
-// isMultipartByteranges reports whether ct is multipart/byteranges, the
-// type of a 206 with several ranges (RFC 9110 §14.6).
-func isMultipartByteranges(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "multipart/byteranges")
-}
-
-// isHTML reports whether the media type of ct is text/html or
-// application/xhtml+xml; parameters are ignored and media types compare
-// case-insensitively (RFC 9110 §8.3.1).
-func isHTML(ct string) bool {
-	if ct == "" {
-		return false
-	}
-	mt := ct
-	if i := strings.IndexByte(mt, ';'); i >= 0 {
-		mt = mt[:i]
-	}
-	mt = strings.TrimSpace(mt)
-	if strings.EqualFold(mt, "text/html") || strings.EqualFold(mt, "application/xhtml+xml") {
-		return true
-	}
-	return false
 }
 
 // contentEncoding returns the response's content codings other than
