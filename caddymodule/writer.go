@@ -417,7 +417,7 @@ func (rw *responseWriter) startFilter(ct string, kind docKind) {
 // duplicate attribute is fatal in XML (XML 1.0 §3.1, Unique Att Spec).
 func (rw *responseWriter) filterOptions(page *rules.Page, kind docKind) htmlfilter.Options {
 	if kind == docXML {
-		return htmlfilter.Options{Mode: htmlfilter.Strip}
+		return htmlfilter.Options{Mode: htmlfilter.Strip, XML: true}
 	}
 	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect, BodyPrelude: rw.bannerFor()}
 	if rw.h.ConsentMode != "" {
