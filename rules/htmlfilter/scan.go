@@ -16,7 +16,9 @@ func (f *Filter) run(eof bool) {
 			// Until the prelude is written every start tag is looked at.
 			// In possible SVG, presentation attributes (fill, mask) may
 			// load: the state machine looks at them (Filter.watched).
-			plain := f.skip == kOther && !f.guarded() && !f.foreignPossible() && f.prelude == nil && f.body == nil
+			// XML names its elements by their local name, which the fast
+			// path does not look for.
+			plain := f.skip == kOther && !f.guarded() && !f.foreignPossible() && f.prelude == nil && f.body == nil && !f.opt.XML
 			for {
 				if pos >= len(d) || d[pos] != '<' {
 					i := bytes.IndexByte(d[pos:], '<')

@@ -49,9 +49,10 @@ func (f *Filter) removeContentXML(k kind) {
 	}
 }
 
-// localName is name without its prefix.
+// localName is name without its prefix; a name that ends in ':' (not
+// well-formed) stays whole.
 func localName(name []byte) []byte {
-	if i := bytes.LastIndexByte(name, ':'); i >= 0 {
+	if i := bytes.LastIndexByte(name, ':'); i >= 0 && i+1 < len(name) {
 		return name[i+1:]
 	}
 	return name
