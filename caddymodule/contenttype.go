@@ -226,11 +226,11 @@ func isHTTPToken(s string) bool {
 
 // scriptablePatterns are the rows of MIME Sniffing §7.1 "rules for
 // identifying an unknown MIME type" that the sniff-scriptable flag adds
-// (a navigation sets it), after leading whitespace bytes; all but "<?xml"
-// end in a tag-terminating byte, and letters match in either case.
+// (a navigation sets it), after leading whitespace bytes. All but "<?xml"
+// end in a tag-terminating byte, and match letters in either case.
 var scriptablePatterns = []struct {
 	prefix string
-	tt     bool // a tag-terminating byte (space or '>') follows
+	tt     bool // a tag-terminating byte (space or '>') follows; letters fold
 	mime   string
 }{
 	{"<!DOCTYPE HTML", true, "text/html"}, {"<HTML", true, "text/html"}, {"<HEAD", true, "text/html"},
@@ -260,23 +260,26 @@ func sniffScriptable(b []byte, more bool) (mime string, done bool) {
 			need++
 		}
 		if len(rest) < need {
-			if more && equalFold(rest[:min(len(rest), n)], p.prefix[:min(len(rest), n)]) {
+			if m := min(len(rest), n); more && matches(rest[:m], p.prefix[:m], p.tt) {
 				return "", false // may still become this pattern, which comes first
 			}
 			continue
 		}
-		if equalFold(rest[:n], p.prefix) && (!p.tt || rest[n] == ' ' || rest[n] == '>') {
+		if matches(rest[:n], p.prefix, p.tt) && (!p.tt || rest[n] == ' ' || rest[n] == '>') {
 			return p.mime, true
 		}
 	}
 	return "", true
 }
 
-// equalFold reports whether b and s are equal, ASCII letters in either
-// case (the 0xDF mask the patterns give letters).
-func equalFold(b []byte, s string) bool {
+// matches reports whether b and s are equal; with fold, ASCII letters in
+// either case (the 0xDF mask the patterns give letters).
+func matches(b []byte, s string, fold bool) bool {
 	if len(b) != len(s) {
 		return false
+	}
+	if !fold {
+		return string(b) == s
 	}
 	for i := range len(b) {
 		if c, d := b[i], s[i]; c != d && !('a' <= c|0x20 && c|0x20 <= 'z' && c|0x20 == d|0x20) {
