@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"bytes"
+	"iter"
 	"net/http"
 	"strings"
 )
@@ -131,7 +132,7 @@ func isMultipartByteranges(essence string) bool {
 // and "" on failure. The charset rule of the same section is left to the
 // transcoder (charset.Sniff), which reads the lines the same way.
 func extractMIMEType(lines []string) (essence, value string) {
-	for _, v := range splitHeaderValues(lines) {
+	for v := range headerValues(lines) {
 		if e, ok := parseEssence(v); ok && e != "*/*" {
 			essence, value = e, v
 		}
@@ -142,38 +143,43 @@ func extractMIMEType(lines []string) (essence, value string) {
 // determineNosniff implements Fetch §"determine nosniff": the first value
 // of X-Content-Type-Options is "nosniff".
 func determineNosniff(lines []string) bool {
-	vals := splitHeaderValues(lines)
-	return len(vals) > 0 && strings.EqualFold(vals[0], "nosniff")
+	for v := range headerValues(lines) {
+		return strings.EqualFold(v, "nosniff")
+	}
+	return false
 }
 
-// splitHeaderValues implements Fetch §"get, decode, and split" for the
-// field lines of one name: the lines joined with ", ", split on commas
-// outside quoted strings, each value trimmed of tabs and spaces.
-func splitHeaderValues(lines []string) []string {
-	if len(lines) == 0 {
-		return nil
-	}
-	s := lines[0]
-	if len(lines) > 1 {
-		s = strings.Join(lines, ", ")
-	}
-	var vals []string
-	start, i := 0, 0
-	for {
-		for i < len(s) && s[i] != '"' && s[i] != ',' {
-			i++
+// headerValues implements Fetch §"get, decode, and split" for the field
+// lines of one name: the lines joined with ", ", split on commas outside
+// quoted strings, each value trimmed of tabs and spaces. It yields the
+// values rather than gathering them: every response asks.
+func headerValues(lines []string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		if len(lines) == 0 {
+			return
 		}
-		if i < len(s) && s[i] == '"' {
-			if i = skipQuotedString(s, i); i < len(s) {
-				continue
+		s := lines[0]
+		if len(lines) > 1 {
+			s = strings.Join(lines, ", ")
+		}
+		start, i := 0, 0
+		for {
+			for i < len(s) && s[i] != '"' && s[i] != ',' {
+				i++
 			}
+			if i < len(s) && s[i] == '"' {
+				if i = skipQuotedString(s, i); i < len(s) {
+					continue
+				}
+			}
+			if !yield(strings.Trim(s[start:i], " \t")) {
+				return
+			}
+			if i++; i >= len(s) {
+				return // a comma at the very end starts no value
+			}
+			start = i
 		}
-		vals = append(vals, strings.Trim(s[start:i], " \t"))
-		if i++; i >= len(s) {
-			// A comma at the very end starts no value.
-			return vals
-		}
-		start = i
 	}
 }
 

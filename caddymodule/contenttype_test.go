@@ -226,7 +226,7 @@ func TestContentTypeXMLDocuments(t *testing.T) {
 	}
 }
 
-func TestContentTypeSplitValues(t *testing.T) {
+func TestContentTypeHeaderValues(t *testing.T) {
 	for _, tc := range []struct {
 		lines []string
 		want  []string
@@ -243,7 +243,7 @@ func TestContentTypeSplitValues(t *testing.T) {
 		{[]string{`a;x="1`, `2"`}, []string{`a;x="1, 2"`}}, // a quoted string runs over the line
 		{[]string{`a;x="1\`}, []string{`a;x="1\`}},
 	} {
-		if got := splitHeaderValues(tc.lines); !slices.Equal(got, tc.want) {
+		if got := slices.Collect(headerValues(tc.lines)); !slices.Equal(got, tc.want) {
 			t.Errorf("%q: %q, want %q", tc.lines, got, tc.want)
 		}
 	}
