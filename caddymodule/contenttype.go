@@ -45,20 +45,27 @@ func resolveBodyType(h http.Header, b []byte, more bool) (t bodyType, ok bool) {
 	if len(b) >= resourceHeaderLen {
 		b, more = b[:resourceHeaderLen], false
 	}
-	if !sniffed(essence) {
-		t = bodyType{kind: kindOf(essence), essence: essence, value: value}
-		if t.kind == docXML && !alwaysScripted(essence) {
-			// A generic XML type runs script when its root is XHTML or SVG.
-			xhtml, done := xmlScriptable(b, more)
-			if !done {
-				return bodyType{}, false
-			}
-			if !xhtml {
-				t.kind = docOther
-			}
-		}
-		return t, true
+	if sniffed(essence) {
+		return sniffBodyType(h, essence, value, b, more)
 	}
+	t = bodyType{kind: kindOf(essence), essence: essence, value: value}
+	if t.kind == docXML && !alwaysScripted(essence) {
+		// A generic XML type runs script when its root is XHTML or SVG.
+		xhtml, done := xmlScriptable(b, more)
+		if !done {
+			return bodyType{}, false
+		}
+		if !xhtml {
+			t.kind = docOther
+		}
+	}
+	return t, true
+}
+
+// sniffBodyType is resolveBodyType for a body the browser sniffs (MIME
+// Sniffing §7 step 2), from the resource header b, with the scriptable
+// rows of §7.1 since a navigation sets the sniff-scriptable flag.
+func sniffBodyType(h http.Header, essence, value string, b []byte, more bool) (bodyType, bool) {
 	if len(b) == 0 && more {
 		return bodyType{}, false
 	}
@@ -69,17 +76,20 @@ func resolveBodyType(h http.Header, b []byte, more bool) (t bodyType, ok bool) {
 	_, typed := h["Content-Type"]
 	switch {
 	case mime != "" && determineNosniff(h["X-Content-Type-Options"]):
-		// MIME Sniffing §7 step 2: nosniff clears the sniff-scriptable
-		// flag; Chromium shows such a body as text/plain. Said outright,
-		// so that no browser sniffs it as a document.
-		return bodyType{essence: textOrBinary(b), value: textOrBinary(b), label: true}, true
+		// nosniff clears the sniff-scriptable flag (§7 step 2); Chromium
+		// shows such a body as text/plain. Said outright, so that no
+		// browser sniffs it as a document.
+		ct := textOrBinary(b)
+		return bodyType{essence: ct, value: ct, label: true}, true
 	case mime == "text/html":
 		return bodyType{kind: docHTML, essence: mime, value: mime, label: true}, true
 	case mime == "text/xml":
-		t = bodyType{essence: mime, value: mime, label: true}
-		if xhtml, done := xmlScriptable(b, more); !done {
+		xhtml, done := xmlScriptable(b, more)
+		if !done {
 			return bodyType{}, false
-		} else if xhtml {
+		}
+		t := bodyType{essence: mime, value: mime, label: true}
+		if xhtml {
 			t.kind = docXML
 		}
 		return t, true
@@ -96,8 +106,9 @@ func resolveBodyType(h http.Header, b []byte, more bool) (t bodyType, ok bool) {
 }
 
 // sniffed reports whether a browser sniffs a body of this type: MIME
-// Sniffing §7 step 2 (no parsable type, unknown/unknown,
-// application/unknown; "*/*" never wins extractMIMEType).
+// Sniffing §7 step 2 (an undefined supplied type, which §5.1 makes of one
+// that does not parse; unknown/unknown, application/unknown; "*/*" never
+// wins extractMIMEType).
 func sniffed(essence string) bool {
 	return essence == "" || essence == "unknown/unknown" || essence == "application/unknown"
 }
@@ -410,4 +421,29 @@ func markupEnd(b []byte, stop byte) (end int, found bool) {
 // NameStartChar; any non-ASCII byte may begin one).
 func isXMLNameStart(c byte) bool {
 	return 'a' <= c|0x20 && c|0x20 <= 'z' || c == '_' || c == ':' || c >= 0x80
+}
+
+// decodedPrefix returns what the first bytes b of a body in coding decode
+// to, at most the resource header: browsers sniff a body as decoded. The
+// input is ended after b (a gzip reader holds its last output until it
+// knows whether another member follows); a cut or corrupt stream yields
+// what decoded before the cut.
+func decodedPrefix(coding string, b []byte, maxDecoded int64) []byte {
+	var out prefixWriter
+	d := getDecoder(&out, coding, maxDecoded)
+	if _, err := d.Write(b); err == nil {
+		_ = d.Close()
+	}
+	d.release()
+	return out
+}
+
+// prefixWriter keeps the first resourceHeaderLen bytes written to it.
+type prefixWriter []byte
+
+func (w *prefixWriter) Write(p []byte) (int, error) {
+	if n := resourceHeaderLen - len(*w); n > 0 {
+		*w = append(*w, p[:min(n, len(p))]...)
+	}
+	return len(p), nil
 }

@@ -1,12 +1,15 @@
 package caddymodule
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // typedOrigin answers body with the Content-Type lines cts (none: no
@@ -382,4 +385,56 @@ func FuzzContentType(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestContentTypeSniffsDecoded: browsers sniff the decoded body. An
+// encoded body whose type is to be sniffed is decoded to sniff it; one in
+// a coding we cannot decode is refused, since it may be a document.
+func TestContentTypeSniffsDecoded(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	for _, coding := range []string{"gzip", "br", "zstd"} {
+		for _, chunk := range []int{0, 7} {
+			enc := encodeBody(t, coding, strings.Repeat(" ", 700)+trackedDoc)
+			rec, err := serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Content-Encoding", coding)
+				for p := enc; len(p) > 0; {
+					n := len(p)
+					if chunk > 0 {
+						n = min(chunk, n)
+					}
+					if _, err := w.Write(p[:n]); err != nil {
+						return err
+					}
+					p = p[n:]
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := rec.Body.String()
+			if strings.Contains(got, pixelHost) || !strings.Contains(got, benignHTML) || rec.Header().Get("Content-Encoding") != "" {
+				t.Errorf("%s (chunks of %d): %v %.80q", coding, chunk, rec.Header(), got)
+			}
+		}
+	}
+	// Encoded, untyped, and not a document: passes as it came, labelled.
+	png := encodeBody(t, "gzip", "\x89PNG\r\n\x1a\n....")
+	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Encoding", "gzip")
+		_, err := w.Write(png)
+		return err
+	})
+	if err != nil || rec.Body.String() != string(png) || rec.Header().Get("Content-Type") != "image/png" {
+		t.Errorf("encoded png: %v %v", err, rec.Header())
+	}
+	_, err = serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Encoding", "deflate")
+		_, err := io.WriteString(w, "x\x9c...")
+		return err
+	})
+	var he caddyhttp.HandlerError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway {
+		t.Errorf("untyped body in deflate: %v, want 502", err)
+	}
 }

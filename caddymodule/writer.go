@@ -212,8 +212,31 @@ func (rw *responseWriter) WriteHeader(status int) {
 // needsBody reports whether the body's first bytes, more than those held,
 // are needed to know what a browser makes of the response.
 func (rw *responseWriter) needsBody() bool {
-	_, ok := resolveBodyType(rw.Header(), rw.held, true)
+	_, ok := rw.resolve(rw.held, true)
 	return !ok
+}
+
+// resolve is resolveBodyType for the body as a browser reads it: decoded
+// from its content coding. A coding we cannot decode settles nothing more
+// (decide refuses the body if its type was to be read from it).
+func (rw *responseWriter) resolve(b []byte, more bool) (bodyType, bool) {
+	h := rw.Header()
+	if enc := contentEncoding(h); enc != "" && len(b) > 0 {
+		coding := decodable(enc)
+		if coding == "" {
+			return bodyType{}, true
+		}
+		decoded := decodedPrefix(coding, b, rw.h.MaxDecoded)
+		b, more = decoded, more && len(decoded) < resourceHeaderLen
+	}
+	return resolveBodyType(h, b, more)
+}
+
+// unreadable reports whether the body comes in a content coding we cannot
+// decode (compress, deflate, stacked codings).
+func (rw *responseWriter) unreadable(status int) bool {
+	enc := contentEncoding(rw.Header())
+	return enc != "" && decodable(enc) == "" && bodyAllowed(rw.r, status)
 }
 
 // bodyAllowed reports whether a response with status can carry a body
@@ -244,7 +267,12 @@ func (rw *responseWriter) decide(first []byte) {
 	// The transcoder reads the charset from every Content-Type line, as
 	// browsers do (Fetch §"extract a MIME type").
 	ct := strings.Join(h["Content-Type"], ", ")
-	body, _ := resolveBodyType(h, first, false)
+	if _, typed := resolveBodyType(h, nil, true); !typed && rw.unreadable(status) {
+		// Its type is in bytes we cannot decode: it may be a document.
+		rw.refuse(errEncodedHTML)
+		return
+	}
+	body, _ := rw.resolve(first, false)
 	if body.label && len(first) > 0 && bodyAllowed(rw.r, status) {
 		h["Content-Type"] = []string{body.value}
 	}
@@ -547,7 +575,7 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 // to decide on and what p has beyond them, or ok false while it holds them.
 func (rw *responseWriter) holdFirst(p []byte) (first, rest []byte, ok bool) {
 	if len(rw.held) == 0 {
-		if _, ok := resolveBodyType(rw.Header(), p, true); ok {
+		if _, ok := rw.resolve(p, true); ok {
 			return p, nil, true
 		}
 	}
@@ -555,7 +583,7 @@ func (rw *responseWriter) holdFirst(p []byte) (first, rest []byte, ok bool) {
 		p, rest = p[:n], p[n:]
 	}
 	rw.held = append(rw.held, p...)
-	if _, ok := resolveBodyType(rw.Header(), rw.held, true); !ok {
+	if _, ok := rw.resolve(rw.held, len(rw.held) < resourceHeaderLen); !ok {
 		return nil, nil, false
 	}
 	return rw.held, rest, true
