@@ -264,17 +264,9 @@ func (rw *responseWriter) decide(first []byte) {
 		status = http.StatusOK
 	}
 	h := rw.Header()
-	// The transcoder reads the charset from every Content-Type line, as
-	// browsers do (Fetch §"extract a MIME type").
-	ct := strings.Join(h["Content-Type"], ", ")
-	if _, typed := resolveBodyType(h, nil, true); !typed && rw.unreadable(status) {
-		// Its type is in bytes we cannot decode: it may be a document.
-		rw.refuse(errEncodedHTML)
+	ct, body, ok := rw.settleType(first, status)
+	if !ok {
 		return
-	}
-	body, _ := rw.resolve(first, false)
-	if body.label && len(first) > 0 && bodyAllowed(rw.r, status) {
-		h["Content-Type"] = []string{body.value}
 	}
 
 	switch {
@@ -354,6 +346,26 @@ func (rw *responseWriter) decide(first []byte) {
 		rw.out.sent = true
 		rw.ResponseWriter.WriteHeader(rw.statusCode)
 	}
+}
+
+// settleType resolves the body's type for decide: it returns the
+// Content-Type lines as one value, from which the transcoder reads the
+// charset as browsers do (Fetch §"extract a MIME type"), and what a
+// browser makes of the response, whose Content-Type it sets if the browser
+// would sniff. ok is false when the response is refused instead.
+func (rw *responseWriter) settleType(first []byte, status int) (ct string, body bodyType, ok bool) {
+	h := rw.Header()
+	ct = strings.Join(h["Content-Type"], ", ")
+	if _, typed := resolveBodyType(h, nil, true); !typed && rw.unreadable(status) {
+		// Its type is in bytes we cannot decode: it may be a document.
+		rw.refuse(errEncodedHTML)
+		return "", bodyType{}, false
+	}
+	body, _ = rw.resolve(first, false)
+	if body.label && len(first) > 0 && bodyAllowed(rw.r, status) {
+		h["Content-Type"] = []string{body.value}
+	}
+	return ct, body, true
 }
 
 // variantHeaders marks the response as one of several variants of the URL.
