@@ -217,14 +217,15 @@ func (rw *responseWriter) needsBody() bool {
 }
 
 // resolve is resolveBodyType for the body as a browser reads it: decoded
-// from its content coding. A coding we cannot decode settles nothing more
-// (decide refuses the body if its type was to be read from it).
+// from its content coding. In a coding we cannot decode the body tells
+// nothing: the header decides (and settleType refuses the body if its type
+// was to be read from it).
 func (rw *responseWriter) resolve(b []byte, more bool) (bodyType, bool) {
 	h := rw.Header()
 	if enc := contentEncoding(h); enc != "" && len(b) > 0 {
 		coding := decodable(enc)
 		if coding == "" {
-			return bodyType{}, true
+			return resolveBodyType(h, nil, false)
 		}
 		decoded := decodedPrefix(coding, b, rw.h.MaxDecoded)
 		b, more = decoded, more && len(decoded) < resourceHeaderLen
