@@ -438,3 +438,33 @@ func TestContentTypeSniffsDecoded(t *testing.T) {
 		t.Errorf("untyped body in deflate: %v, want 502", err)
 	}
 }
+
+// TestContentTypePartialDocument: a range of an SVG or XHTML document
+// cannot be filtered either; it is asked for again whole.
+func TestContentTypePartialDocument(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	svg := `<svg xmlns="http://www.w3.org/2000/svg"><script href="https://connect.facebook.net/en_US/fbevents.js"/><circle r="1"/></svg>`
+	var asked []string
+	rec, err := serve(h, func() *http.Request {
+		req := httptest.NewRequest("GET", "/i.svg", nil)
+		req.Header.Set("Range", "bytes=0-3")
+		return req
+	}(), func(w http.ResponseWriter, r *http.Request) error {
+		asked = append(asked, r.Header.Get("Range"))
+		w.Header().Set("Content-Type", "image/svg+xml")
+		if r.Header.Get("Range") != "" {
+			w.Header().Set("Content-Range", "bytes 0-3/100")
+			w.WriteHeader(http.StatusPartialContent)
+			_, err := io.WriteString(w, svg[:4])
+			return err
+		}
+		_, err := io.WriteString(w, svg)
+		return err
+	})
+	if err != nil || rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), pixelHost) {
+		t.Errorf("a range of an svg: %v %d %q", err, rec.Code, rec.Body.String())
+	}
+	if !slices.Equal(asked, []string{"bytes=0-3", ""}) {
+		t.Errorf("the origin was asked for %q", asked)
+	}
+}
