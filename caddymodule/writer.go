@@ -741,22 +741,8 @@ func (rw *responseWriter) Unwrap() http.ResponseWriter {
 // decides what it still holds, the buffer is written on, one log entry. It
 // returns errAborted when the response must end as a broken transfer.
 func (rw *responseWriter) finish() error {
-	if !rw.decided {
-		switch {
-		case len(rw.held) > 0:
-			// A short body: decided on what there is.
-			rw.decide(rw.held)
-			if _, err := rw.write(rw.held); err != nil || !rw.filtering {
-				return nil // as below: the client went away
-			}
-		case rw.statusCode == 0:
-			// Nothing written: net/http sends its implicit 200 (Caddy
-			// issue #5059: do not write a status that was not set).
-			rw.filterHeaders()
-			return nil
-		default:
-			rw.decide(nil)
-		}
+	if !rw.decided && !rw.decideAtEnd() {
+		return nil
 	}
 	if !rw.filtering || rw.refused != nil {
 		return nil
@@ -800,6 +786,27 @@ func (rw *responseWriter) finish() error {
 		}
 	}
 	return nil
+}
+
+// decideAtEnd decides a response whose handler returned before the bytes
+// that settle its type came. It reports false when nothing is left to do.
+func (rw *responseWriter) decideAtEnd() bool {
+	switch {
+	case len(rw.held) > 0:
+		// A short body: decided on what there is.
+		rw.decide(rw.held)
+		if _, err := rw.write(rw.held); err != nil {
+			return false // as in finish: the client went away
+		}
+	case rw.statusCode == 0:
+		// Nothing written: net/http sends its implicit 200 (Caddy
+		// issue #5059: do not write a status that was not set).
+		rw.filterHeaders()
+		return false
+	default:
+		rw.decide(nil)
+	}
+	return true
 }
 
 // abort releases the response without writing more.
