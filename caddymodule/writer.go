@@ -28,9 +28,6 @@ import (
 // where nothing is removed (htmlfilter gathers what lies between removals).
 const earlyLen = 512
 
-// sniffLen is how much net/http reads to sniff a missing Content-Type.
-const sniffLen = 512
-
 var errEncodedHTML = errors.New("upstream html arrived with a content-encoding the filter cannot read")
 var errAborted = errors.New("aborting a filtered response after its headers went out")
 var errFinished = errors.New("write after the consent handler returned")
@@ -61,6 +58,9 @@ type responseWriter struct {
 	filtering  bool // the body goes through the filter
 	disabled   bool // next failed: write nothing more
 	refused    error
+	// held: the first bytes, held until they settle the body's type
+	// (resolveBodyType); the buffer is kept across responses.
+	held []byte
 
 	filter *htmlfilter.Filter
 	page   *rules.Page  // the filter's classifier, kept with its buffers across responses
@@ -173,12 +173,12 @@ func putResponseWriter(rw *responseWriter) {
 	}
 	rw.replay.Release()
 	rw.out.drop()
-	f, page, prefix, key := rw.filter, rw.page, rw.tc.prefix, rw.key
+	f, page, prefix, key, held := rw.filter, rw.page, rw.tc.prefix, rw.key, rw.held
 	if f != nil {
 		// Drop references to the response; Reset runs again before reuse.
 		f.Reset(io.Discard, nil, htmlfilter.Options{})
 	}
-	*rw = responseWriter{filter: f, page: page, key: key[:0]}
+	*rw = responseWriter{filter: f, page: page, key: key[:0], held: held[:0]}
 	rw.tc.prefix = prefix[:0]
 	writerPool.Put(rw)
 }
@@ -201,13 +201,43 @@ func (rw *responseWriter) WriteHeader(status int) {
 		return
 	}
 	rw.statusCode = status
-	h := rw.Header()
-	if _, typed := h["Content-Type"]; !typed && bodyAllowed(rw.r, status) {
-		// No type: the decision needs the first bytes to sniff, as net/http
-		// and browsers do (WHATWG MIME Sniffing).
+	if bodyAllowed(rw.r, status) && rw.needsBody() {
+		// The type alone does not settle it: the decision waits for the
+		// first bytes, which browsers sniff (resolveBodyType).
 		return
 	}
 	rw.decide(nil)
+}
+
+// needsBody reports whether the body's first bytes, more than those held,
+// are needed to know what a browser makes of the response.
+func (rw *responseWriter) needsBody() bool {
+	_, ok := rw.resolve(rw.held, true)
+	return !ok
+}
+
+// resolve is resolveBodyType for the body as a browser reads it: decoded
+// from its content coding. In a coding we cannot decode the body tells
+// nothing: the header decides (and settleType refuses the body if its type
+// was to be read from it).
+func (rw *responseWriter) resolve(b []byte, more bool) (bodyType, bool) {
+	h := rw.Header()
+	if enc := contentEncoding(h); enc != "" && len(b) > 0 {
+		coding := decodable(enc)
+		if coding == "" {
+			return resolveBodyType(h, nil, false)
+		}
+		decoded := decodedPrefix(coding, b, rw.h.MaxDecoded)
+		b, more = decoded, more && len(decoded) < resourceHeaderLen
+	}
+	return resolveBodyType(h, b, more)
+}
+
+// unreadable reports whether the body comes in a content coding we cannot
+// decode (compress, deflate, stacked codings).
+func (rw *responseWriter) unreadable(status int) bool {
+	enc := contentEncoding(rw.Header())
+	return enc != "" && decodable(enc) == "" && bodyAllowed(rw.r, status)
 }
 
 // bodyAllowed reports whether a response with status can carry a body
@@ -226,8 +256,8 @@ func bodyAllowed(r *http.Request, status int) bool {
 
 // decide settles the response headers once: filter or pass, and writes the
 // status on (unless it is the implicit 200 or the response is refused).
-// sniff holds the first body bytes, if any.
-func (rw *responseWriter) decide(sniff []byte) {
+// first holds the first body bytes, if any.
+func (rw *responseWriter) decide(first []byte) {
 	rw.decided = true
 	rw.filterHeaders()
 	if rw.refused != nil {
@@ -238,15 +268,9 @@ func (rw *responseWriter) decide(sniff []byte) {
 		status = http.StatusOK
 	}
 	h := rw.Header()
-	ct := firstValue(h["Content-Type"])
-	if ct == "" && len(sniff) > 0 && bodyAllowed(rw.r, status) {
-		// Browsers sniff a missing type (WHATWG MIME Sniffing §7); so does
-		// net/http, which would set the header itself unless the key is
-		// present with no value (its documented way to suppress sniffing).
-		ct = http.DetectContentType(sniff)
-		if _, present := h["Content-Type"]; !present {
-			h["Content-Type"] = []string{ct}
-		}
+	ct, body, ok := rw.settleType(first, status)
+	if !ok {
+		return
 	}
 
 	switch {
@@ -258,7 +282,7 @@ func (rw *responseWriter) decide(sniff []byte) {
 			rw.variantHeaders()
 		}
 	case status == http.StatusPartialContent:
-		if (isHTML(ct) || isMultipartByteranges(ct)) && rw.r.Method != http.MethodHead {
+		if (body.kind != docOther || isMultipartByteranges(body.essence)) && rw.r.Method != http.MethodHead {
 			// A byte range of a document cannot be filtered, so it must
 			// not pass; ServeHTTP asks for the whole page instead. The
 			// parts of a multipart/byteranges answer each have a type
@@ -266,7 +290,7 @@ func (rw *responseWriter) decide(sniff []byte) {
 			rw.refuse(errPartialHTML)
 			return
 		}
-	case isHTML(ct):
+	case body.kind != docOther:
 		if rw.r.Method == http.MethodHead {
 			// RFC 9110 §9.3.2: HEAD gets the header fields GET would get,
 			// and GET would get a decoded body.
@@ -307,9 +331,10 @@ func (rw *responseWriter) decide(sniff []byte) {
 			rw.etag = etag
 		}
 		rw.variantHeaders()
-		// We send UTF-8 whatever the origin's encoding (transcoder).
-		h["Content-Type"] = []string{charset.RelabelContentType(ct)}
-		rw.startFilter(ct)
+		// We send UTF-8 whatever the origin's encoding (transcoder), and
+		// one Content-Type line: the one browsers resolve to.
+		h["Content-Type"] = []string{charset.RelabelContentType(body.value)}
+		rw.startFilter(ct, body.kind)
 		if coding != "" {
 			rw.dec = getDecoder(&rw.tc, coding, rw.h.MaxDecoded)
 		}
@@ -325,6 +350,26 @@ func (rw *responseWriter) decide(sniff []byte) {
 		rw.out.sent = true
 		rw.ResponseWriter.WriteHeader(rw.statusCode)
 	}
+}
+
+// settleType resolves the body's type for decide: it returns the
+// Content-Type lines as one value, from which the transcoder reads the
+// charset as browsers do (Fetch §"extract a MIME type"), and what a
+// browser makes of the response, whose Content-Type it sets if the browser
+// would sniff. ok is false when the response is refused instead.
+func (rw *responseWriter) settleType(first []byte, status int) (ct string, body bodyType, ok bool) {
+	h := rw.Header()
+	ct = strings.Join(h["Content-Type"], ", ")
+	if _, typed := resolveBodyType(h, nil, true); !typed && rw.unreadable(status) {
+		// Its type is in bytes we cannot decode: it may be a document.
+		rw.refuse(errEncodedHTML)
+		return "", bodyType{}, false
+	}
+	body, _ = rw.resolve(first, false)
+	if body.label && len(first) > 0 && bodyAllowed(rw.r, status) {
+		h["Content-Type"] = []string{body.value}
+	}
+	return ct, body, true
 }
 
 // variantHeaders marks the response as one of several variants of the URL.
@@ -382,7 +427,7 @@ func (rw *responseWriter) refuse(err error) {
 	}
 }
 
-func (rw *responseWriter) startFilter(ct string) {
+func (rw *responseWriter) startFilter(ct string, kind docKind) {
 	if rw.page == nil {
 		rw.page = rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
 	} else {
@@ -393,14 +438,7 @@ func (rw *responseWriter) startFilter(ct string) {
 	if rw.h.unclassifying {
 		page.Unclassify(rw.h.unclassified)
 	}
-	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect, BodyPrelude: rw.bannerFor()}
-	if rw.h.ConsentMode != "" {
-		nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"], "script-src")
-		opt.HeadPrelude = rules.ConsentModeScript(rw.granted, nonce)
-		if rw.h.ConsentMode == consentModeAdvanced {
-			page.Exempt(rw.h.google)
-		}
-	}
+	opt := rw.filterOptions(page, kind)
 	sink := rw.replay.Sink(&rw.out)
 	if rw.filter == nil {
 		rw.filter = htmlfilter.New(sink, page, opt)
@@ -414,6 +452,26 @@ func (rw *responseWriter) startFilter(ct string) {
 	rw.replay.Reset(rw.caches.pages, key, rw.declared, rw.filter)
 	rw.tc.reset(&rw.replay, ct)
 	rw.filtering = true
+}
+
+// filterOptions returns the filter's options for a document of kind. An
+// XML document gets no preludes, which would have to be well-formed XML
+// where they land, and so no Consent Mode exemption either; and it is
+// stripped, never deferred: deferring adds attributes to kept tags, and a
+// duplicate attribute is fatal in XML (XML 1.0 §3.1, Unique Att Spec).
+func (rw *responseWriter) filterOptions(page *rules.Page, kind docKind) htmlfilter.Options {
+	if kind == docXML {
+		return htmlfilter.Options{Mode: htmlfilter.Strip, XML: true}
+	}
+	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect, BodyPrelude: rw.bannerFor()}
+	if rw.h.ConsentMode != "" {
+		nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"], "script-src")
+		opt.HeadPrelude = rules.ConsentModeScript(rw.granted, nonce)
+		if rw.h.ConsentMode == consentModeAdvanced {
+			page.Exempt(rw.h.google)
+		}
+	}
+	return opt
 }
 
 // promiseLength sends the filtered page's length, as a plain proxy would,
@@ -510,8 +568,45 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	if !rw.decided {
-		rw.decide(p)
+		held := len(rw.held)
+		first, rest, ok := rw.holdFirst(p)
+		if !ok {
+			return len(p), nil
+		}
+		rw.decide(first)
+		if held > 0 || len(rest) > 0 {
+			// The held bytes, then what the decision did not need.
+			if _, err := rw.write(first); err != nil || len(rest) == 0 {
+				return len(p) - len(rest), err
+			}
+			n, err := rw.write(rest)
+			return len(p) - len(rest) + n, err
+		}
 	}
+	return rw.write(p)
+}
+
+// holdFirst gathers the first bytes of the body until they settle its
+// type (resolveBodyType; at most the resource header). It returns the bytes
+// to decide on and what p has beyond them, or ok false while it holds them.
+func (rw *responseWriter) holdFirst(p []byte) (first, rest []byte, ok bool) {
+	if len(rw.held) == 0 {
+		if _, ok := rw.resolve(p, true); ok {
+			return p, nil, true
+		}
+	}
+	if n := resourceHeaderLen - len(rw.held); len(p) > n {
+		p, rest = p[:n], p[n:]
+	}
+	rw.held = append(rw.held, p...)
+	if _, ok := rw.resolve(rw.held, len(rw.held) < resourceHeaderLen); !ok {
+		return nil, nil, false
+	}
+	return rw.held, rest, true
+}
+
+// write filters or passes p, once the headers are decided.
+func (rw *responseWriter) write(p []byte) (int, error) {
 	switch {
 	case rw.refused != nil:
 		return len(p), nil
@@ -581,17 +676,17 @@ type writerOnly struct{ io.Writer }
 // unfiltered ones may use the next writer's ReadFrom.
 func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 	var ns int64
-	if !rw.decided && rw.statusCode == 0 && firstValue(rw.Header()["Content-Type"]) != "" {
+	if !rw.decided && rw.statusCode == 0 && !rw.needsBody() {
 		// Typed: decide now, so that an unfiltered body keeps the
 		// sendfile path from its first byte.
 		rw.decide(nil)
 	}
 	if !rw.decided {
-		// Decide on the first bytes, as encode does for its sniff.
-		var buf [sniffLen]byte
+		// Decide on the first bytes: at most the resource header.
+		var buf [resourceHeaderLen]byte
 		var err error
-		ns, err = io.CopyBuffer(writerOnly{rw}, io.LimitReader(r, sniffLen), buf[:])
-		if err != nil || ns < sniffLen {
+		ns, err = io.CopyBuffer(writerOnly{rw}, io.LimitReader(r, resourceHeaderLen), buf[:])
+		if err != nil || ns < resourceHeaderLen {
 			return ns, err
 		}
 	}
@@ -609,9 +704,10 @@ func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 // the whole upstream body.
 func (rw *responseWriter) FlushError() error {
 	if !rw.decided {
-		if rw.statusCode == 0 && firstValue(rw.Header()["Content-Type"]) == "" {
+		if rw.needsBody() {
 			// Flushing now would commit headers before we know whether to
-			// filter (encode delays for the same reason, caddy#4314).
+			// filter (encode delays for the same reason, caddy#4314),
+			// whether or not the status is set.
 			return nil
 		}
 		rw.decide(nil)
@@ -648,14 +744,8 @@ func (rw *responseWriter) Unwrap() http.ResponseWriter {
 // decides what it still holds, the buffer is written on, one log entry. It
 // returns errAborted when the response must end as a broken transfer.
 func (rw *responseWriter) finish() error {
-	if !rw.decided {
-		if rw.statusCode == 0 {
-			// Nothing written: net/http sends its implicit 200 (Caddy
-			// issue #5059: do not write a status that was not set).
-			rw.filterHeaders()
-			return nil
-		}
-		rw.decide(nil)
+	if !rw.decided && !rw.decideAtEnd() {
+		return nil
 	}
 	if !rw.filtering || rw.refused != nil {
 		return nil
@@ -699,6 +789,27 @@ func (rw *responseWriter) finish() error {
 		}
 	}
 	return nil
+}
+
+// decideAtEnd decides a response whose handler returned before the bytes
+// that settle its type came. It reports false when nothing is left to do.
+func (rw *responseWriter) decideAtEnd() bool {
+	switch {
+	case len(rw.held) > 0:
+		// A short body: decided on what there is.
+		rw.decide(rw.held)
+		if _, err := rw.write(rw.held); err != nil {
+			return false // as in finish: the client went away
+		}
+	case rw.statusCode == 0:
+		// Nothing written: net/http sends its implicit 200 (Caddy
+		// issue #5059: do not write a status that was not set).
+		rw.filterHeaders()
+		return false
+	default:
+		rw.decide(nil)
+	}
+	return true
 }
 
 // abort releases the response without writing more.
@@ -754,31 +865,6 @@ func (rs removals) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 		enc.AddInt(r.Vendor, r.Count)
 	}
 	return nil
-}
-
-// isMultipartByteranges reports whether ct is multipart/byteranges, the
-// type of a 206 with several ranges (RFC 9110 §14.6).
-func isMultipartByteranges(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "multipart/byteranges")
-}
-
-// isHTML reports whether the media type of ct is text/html or
-// application/xhtml+xml; parameters are ignored and media types compare
-// case-insensitively (RFC 9110 §8.3.1).
-func isHTML(ct string) bool {
-	if ct == "" {
-		return false
-	}
-	mt := ct
-	if i := strings.IndexByte(mt, ';'); i >= 0 {
-		mt = mt[:i]
-	}
-	mt = strings.TrimSpace(mt)
-	if strings.EqualFold(mt, "text/html") || strings.EqualFold(mt, "application/xhtml+xml") {
-		return true
-	}
-	return false
 }
 
 // contentEncoding returns the response's content codings other than

@@ -88,6 +88,11 @@ type Options struct {
 	// consent banner, first in the focus order), or at the end of a
 	// document that has none.
 	BodyPrelude []byte
+	// XML reads the document with XML's syntax (an XHTML or SVG document
+	// served as XML): see xml.go. Nothing is deferred in it, and preludes
+	// are the caller's to leave out, since markup inserted there would have
+	// to be well-formed XML.
+	XML bool
 	// OnBlock, if set, is told of every blocked element as it is decided
 	// (for reports such as `consentedge scan`; the proxy leaves it nil).
 	OnBlock func(Blocked)

@@ -15,11 +15,11 @@ func (f *Filter) onStartTag() {
 		return
 	}
 	if f.skip != kOther {
-		if k == f.skip {
+		if k == f.skip && !f.closedXML() {
 			f.skipDepth++
 		}
 		f.dropTo(f.pos)
-		if k.rawText() {
+		if f.rawStart(k) {
 			f.startRaw(k, true)
 		}
 		return
@@ -31,11 +31,11 @@ func (f *Filter) onStartTag() {
 		return
 	}
 	f.trackContext(k)
-	if k.rawText() {
+	if f.rawStart(k) {
 		f.startRaw(k, false)
 		return
 	}
-	if k == kNoscript {
+	if k == kNoscript && !f.opt.XML {
 		// With scripting on its content is raw text, with scripting off it is
 		// markup. Read it as markup and let no token through that holds
 		// "</noscript": the other reading would end the element there.
@@ -226,6 +226,8 @@ func (f *Filter) guard(k kind) {
 // text body, or the content of a container up to its matching end tag.
 func (f *Filter) removeContent(k kind) {
 	switch {
+	case f.opt.XML:
+		f.removeContentXML(k)
 	case k.rawText():
 		f.startRaw(k, true)
 	case k == kVideo || k == kAudio || k == kObject:
@@ -250,7 +252,7 @@ func (f *Filter) blockStart(k kind, v Verdict) {
 // tools revive HTML elements only, so in possible SVG or MathML: strip, but
 // for the elements that are HTML even there.
 func (f *Filter) canDefer(k kind, v Verdict) bool {
-	if f.opt.Mode != Defer || v.Category == "" || f.guarded() || f.check {
+	if f.opt.Mode != Defer || v.Category == "" || f.guarded() || f.check || f.opt.XML {
 		return false
 	}
 	// Only what the consent tool revives is deferred: an element it leaves
@@ -289,7 +291,7 @@ func (f *Filter) startRaw(k kind, drop bool) {
 	if drop {
 		return
 	}
-	dual := f.foreignPossible()
+	dual := f.foreignPossible() && !f.opt.XML // XML has one reading
 	switch k {
 	case kScript:
 		f.rawV = f.verdict(kScript)

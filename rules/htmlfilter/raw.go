@@ -41,6 +41,9 @@ func matchEnd(d []byte, i int, name string) (ok, more bool) {
 // returns true. It returns false when the data ran out; at eof the body runs
 // to the end of the document.
 func (f *Filter) scanRaw(d []byte, eof bool) bool {
+	if f.opt.XML {
+		return f.scanRawXML(d, eof)
+	}
 	name := f.raw.name()
 	if f.raw == kScript {
 		return f.scanScript(d, eof)

@@ -16,7 +16,9 @@ func (f *Filter) run(eof bool) {
 			// Until the prelude is written every start tag is looked at.
 			// In possible SVG, presentation attributes (fill, mask) may
 			// load: the state machine looks at them (Filter.watched).
-			plain := f.skip == kOther && !f.guarded() && !f.foreignPossible() && f.prelude == nil && f.body == nil
+			// XML names its elements by their local name, which the fast
+			// path does not look for.
+			plain := f.skip == kOther && !f.guarded() && !f.foreignPossible() && f.prelude == nil && f.body == nil && !f.opt.XML
 			for {
 				if pos >= len(d) || d[pos] != '<' {
 					i := bytes.IndexByte(d[pos:], '<')
@@ -105,12 +107,12 @@ func (f *Filter) run(eof bool) {
 				f.pos += 2
 				f.declFrom = f.pos
 				f.st = sComment
-			case f.foreignPossible() && bytes.HasPrefix(rest, []byte("[CDATA[")):
+			case f.cdataPossible() && bytes.HasPrefix(rest, []byte("[CDATA[")):
 				f.pos += 7
 				f.declFrom = f.pos
 				f.st = sCDATA
 			case !eof && (bytes.HasPrefix([]byte("--"), rest) ||
-				f.foreignPossible() && bytes.HasPrefix([]byte("[CDATA["), rest)):
+				f.cdataPossible() && bytes.HasPrefix([]byte("[CDATA["), rest)):
 				return // too few bytes to tell
 			default:
 				f.st = sBogus
@@ -162,6 +164,8 @@ func (f *Filter) run(eof bool) {
 				f.pos = len(d)
 				if f.dropTok {
 					f.dropTo(f.declFrom) // keep what the search resumes from
+				} else if f.opt.XML {
+					f.advance(f.declFrom) // text, as it comes
 				} else {
 					f.capHeld()
 				}
@@ -294,13 +298,17 @@ func (f *Filter) nameDone(nameEnd int) {
 		start++
 	}
 	f.nameEnd = nameEnd - f.tok
-	f.k = lookupKind(f.d[start:nameEnd])
+	name := f.d[start:nameEnd]
+	if f.opt.XML {
+		name = localName(name)
+	}
+	f.k = lookupKind(name)
 	// The name may be out of d by the time the tag ends (a streamed tag
 	// split across writes): note now whether it is <body>.
-	f.isBody = f.k == kBody && eqFold(f.d[start:nameEnd], "body")
+	f.isBody = f.k == kBody && eqFold(name, "body")
 	f.ipName = 0
 	if f.k == kIntegration || f.k == kTitle {
-		f.ipName = integrationName(f.d[start:nameEnd])
+		f.ipName = integrationName(name)
 	}
 	// Any start tag may carry a style attribute that loads: on this path
 	// (tags not wholly in view, or of a kind that loads) record them all.
@@ -747,6 +755,10 @@ func (f *Filter) endCDATA() {
 	if f.dropTok {
 		f.dropTok = false
 		f.dropTo(f.pos)
+		return
+	}
+	if f.opt.XML {
+		f.advance(f.pos) // text, read one way only
 		return
 	}
 	body := f.d[f.tok:f.pos]
