@@ -215,30 +215,15 @@ func skipQuotedString(s string, i int) int {
 func parseEssence(v string) (string, bool) {
 	v = strings.Trim(v, "\t\n\r ")
 	typ, rest, found := strings.Cut(v, "/")
-	if !found || !isHTTPToken(typ) {
+	if !found || !isToken(typ) {
 		return "", false
 	}
 	sub, _, _ := strings.Cut(rest, ";")
 	sub = strings.TrimRight(sub, "\t\n\r ")
-	if !isHTTPToken(sub) {
+	if !isToken(sub) {
 		return "", false
 	}
 	return strings.ToLower(v[:len(typ)+1+len(sub)]), true
-}
-
-// isHTTPToken reports whether s is a non-empty run of HTTP token code
-// points (RFC 9110 §5.6.2 tchar).
-func isHTTPToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // scriptablePatterns are the rows of MIME Sniffing §7.1 "rules for
