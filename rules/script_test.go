@@ -107,6 +107,10 @@ analytics._writeKey="KEY";analytics.SNIPPET_VERSION="4.15.3";analytics.load("KEY
 	{"first party", `document.addEventListener('DOMContentLoaded', function () { fetch('/api/cart').then(r => r.json()); });`, ""},
 	{"share link", `window.open('https://www.facebook.com/sharer/sharer.php?u=' + encodeURIComponent(location.href));`, ""},
 	{"facebook page link", `a.href = "https://www.facebook.com/acme"`, ""},
+	// A site's own code may use the words a vendor's snippet uses: only the
+	// snippet's own shape names the vendor.
+	{"first-party analytics object", `if (window.analytics && analytics.initialized) { analytics.track('cart'); }`, ""},
+	{"first-party heap", `var heap = new MinHeap(); heap.load(items); heap.pop();`, ""},
 	{"lookalike host", `var x = "https://notfacebook.net/x.js"; var y = 'cdn.notgoogle-analytics.com';`, ""},
 	{"lookalike host after an unparseable prefix", `var x = "a:b/notfacebook.net/x.js"`, ""},
 	{"host in a query", `fetch('https://api.shop.example/log?ref=connect.facebook.net')`, ""},
