@@ -25,7 +25,13 @@ func TestCookieVendor(t *testing.T) {
 		{"_gcl_xyz", "google-ads"},
 		{"_fbp", "facebook"},
 		{"_fbc", "facebook"},
-		{"fr", "facebook"},
+		// Cookies that live only on a vendor's own domain are never in a
+		// site's Cookie header as the vendor's: a site's own cookie of that
+		// name is the site's.
+		{"fr", ""},
+		{"test_cookie", ""},
+		{"IDE", ""},
+		{"is_returning", ""},
 		{"intercom-id-abc", "intercom"},
 		{"intercom-session-abc", "intercom"},
 		{"intercom-device-id-abc", "intercom"},
