@@ -2,9 +2,10 @@ package caddymodule
 
 import (
 	"bytes"
-	"iter"
 	"net/http"
 	"strings"
+
+	"github.com/consentedge/consentedge/rules/charset"
 )
 
 // resourceHeaderLen is how much of a body a browser sniffs: the resource
@@ -137,93 +138,39 @@ func isMultipartByteranges(essence string) bool {
 	return essence == "multipart/byteranges"
 }
 
-// extractMIMEType implements Fetch §"extract a MIME type" over the
-// Content-Type field lines: every value of every line, the last parsable
-// one other than "*/*" wins. It returns the winner's essence and value, ""
-// and "" on failure. The charset rule of the same section is left to the
+// extractMIMEType reads the Content-Type field lines as Fetch §"extract a
+// MIME type" does (charset.ExtractMIMEType): the winner's essence and value,
+// "" and "" on failure. The charset rule of the same section is left to the
 // transcoder (charset.Sniff), which reads the lines the same way.
 func extractMIMEType(lines []string) (essence, value string) {
-	for v := range headerValues(lines) {
-		if e, ok := parseEssence(v); ok && e != "*/*" {
-			essence, value = e, v
-		}
+	if len(lines) == 0 {
+		return "", ""
 	}
-	return essence, value
+	return charset.ExtractMIMEType(joinFieldLines(lines))
 }
 
 // determineNosniff implements Fetch §"determine nosniff": the first value
 // of X-Content-Type-Options is "nosniff".
 func determineNosniff(lines []string) bool {
-	for v := range headerValues(lines) {
+	if len(lines) == 0 {
+		return false
+	}
+	for v := range charset.HeaderValues(joinFieldLines(lines)) {
 		return strings.EqualFold(v, "nosniff")
 	}
 	return false
 }
 
-// headerValues implements Fetch §"get, decode, and split" for the field
-// lines of one name: the lines joined with ", ", split on commas outside
-// quoted strings, each value trimmed of tabs and spaces. It yields the
-// values rather than gathering them: every response asks.
-func headerValues(lines []string) iter.Seq[string] {
-	return func(yield func(string) bool) {
-		if len(lines) == 0 {
-			return
-		}
-		s := lines[0]
-		if len(lines) > 1 {
-			s = strings.Join(lines, ", ")
-		}
-		start, i := 0, 0
-		for {
-			for i < len(s) && s[i] != '"' && s[i] != ',' {
-				i++
-			}
-			if i < len(s) && s[i] == '"' {
-				if i = skipQuotedString(s, i); i < len(s) {
-					continue
-				}
-			}
-			if !yield(strings.Trim(s[start:i], " \t")) {
-				return
-			}
-			if i++; i >= len(s) {
-				return // a comma at the very end starts no value
-			}
-			start = i
-		}
+// joinFieldLines combines a field's lines as Fetch does (", "), allocating
+// only for more than one.
+func joinFieldLines(lines []string) string {
+	switch len(lines) {
+	case 0:
+		return ""
+	case 1:
+		return lines[0]
 	}
-}
-
-// skipQuotedString implements Fetch §"collect an HTTP quoted string" from
-// the '"' at s[i]: it returns the index after the closing quote, or len(s)
-// when there is none.
-func skipQuotedString(s string, i int) int {
-	for i++; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(s)
-}
-
-// parseEssence implements MIME Sniffing §4.4 "parse a MIME type" as far
-// as the essence: a type and a subtype of HTTP token code points, lowercased.
-// Parameters never make a type unparsable.
-func parseEssence(v string) (string, bool) {
-	v = strings.Trim(v, "\t\n\r ")
-	typ, rest, found := strings.Cut(v, "/")
-	if !found || !isToken(typ) {
-		return "", false
-	}
-	sub, _, _ := strings.Cut(rest, ";")
-	sub = strings.TrimRight(sub, "\t\n\r ")
-	if !isToken(sub) {
-		return "", false
-	}
-	return strings.ToLower(v[:len(typ)+1+len(sub)]), true
+	return strings.Join(lines, ", ")
 }
 
 // scriptablePatterns are the rows of MIME Sniffing §7.1 "rules for

@@ -229,29 +229,6 @@ func TestContentTypeXMLDocuments(t *testing.T) {
 	}
 }
 
-func TestContentTypeHeaderValues(t *testing.T) {
-	for _, tc := range []struct {
-		lines []string
-		want  []string
-	}{
-		{nil, nil},
-		{[]string{""}, []string{""}},
-		{[]string{"a,b"}, []string{"a", "b"}},
-		{[]string{"a", "b"}, []string{"a", "b"}},
-		{[]string{"a,"}, []string{"a"}},
-		{[]string{",a"}, []string{"", "a"}},
-		{[]string{"a, "}, []string{"a", ""}},
-		{[]string{` a ;x="1,2" , b`}, []string{`a ;x="1,2"`, "b"}},
-		{[]string{`a;x="1\",2", b`}, []string{`a;x="1\",2"`, "b"}},
-		{[]string{`a;x="1`, `2"`}, []string{`a;x="1, 2"`}}, // a quoted string runs over the line
-		{[]string{`a;x="1\`}, []string{`a;x="1\`}},
-	} {
-		if got := slices.Collect(headerValues(tc.lines)); !slices.Equal(got, tc.want) {
-			t.Errorf("%q: %q, want %q", tc.lines, got, tc.want)
-		}
-	}
-}
-
 func TestContentTypeExtract(t *testing.T) {
 	for _, tc := range []struct {
 		lines          []string

@@ -11,7 +11,6 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-	"golang.org/x/net/http/httpguts"
 
 	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/charset"
@@ -381,15 +380,12 @@ func (rw *responseWriter) variantHeaders() {
 	delete(h, "Content-Length")
 	delete(h, "Accept-Ranges")
 	// RFC 9110 §12.5.5: the body depends on these request fields.
-	if !httpguts.HeaderValuesContainsToken(h["Vary"], "Cookie") {
-		h["Vary"] = append(h["Vary"], "Cookie")
+	addVary(h, "Cookie")
+	if rw.h.gpc {
+		addVary(h, "Sec-GPC")
 	}
-	if rw.h.gpc && !httpguts.HeaderValuesContainsToken(h["Vary"], "Sec-GPC") {
-		h["Vary"] = append(h["Vary"], "Sec-GPC")
-	}
-	if rw.h.Banner != nil && !httpguts.HeaderValuesContainsToken(h["Vary"], "Accept-Language") {
-		// The banner speaks the visitor's language.
-		h["Vary"] = append(h["Vary"], "Accept-Language")
+	if rw.h.Banner != nil {
+		addVary(h, "Accept-Language") // the banner speaks the visitor's language
 	}
 	// RFC 9110 §8.8.3.3: different representations need different entity
 	// tags. Encode suffixes only strong tags, since a weak tag allows

@@ -1,6 +1,9 @@
 package charset
 
-import "strings"
+import (
+	"iter"
+	"strings"
+)
 
 // headerCharset returns the charset parameter of a Content-Type value as a
 // browser extracts it: Fetch §"extract a MIME type" over the comma-separated
@@ -14,7 +17,7 @@ func headerCharset(ct string) (string, bool) {
 	}
 	var charset, essence string
 	haveCharset, haveType := false, false
-	for _, v := range splitHeaderValues(ct) {
+	for v := range HeaderValues(ct) {
 		ess, cs, hasCS, ok := parseMIMEType(v)
 		if !ok || ess == "*/*" {
 			continue
@@ -30,21 +33,44 @@ func headerCharset(ct string) (string, bool) {
 	return charset, haveType && haveCharset
 }
 
-// splitHeaderValues splits on commas outside quoted strings (Fetch "get,
-// decode, and split").
-func splitHeaderValues(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			i = skipQuoted(s, i)
-		case ',':
-			out = append(out, trimHTTPSpace(s[start:i]))
-			start = i + 1
+// ExtractMIMEType implements Fetch §"extract a MIME type" as far as the
+// essence: of the values of a Content-Type (its field lines joined with
+// ", "), the last parsable one other than "*/*" wins. It returns the
+// winner's lowercase essence and its value, "" and "" when none parses.
+func ExtractMIMEType(ct string) (essence, value string) {
+	for v := range HeaderValues(ct) {
+		if e, _, _, ok := parseMIMEType(v); ok && e != "*/*" {
+			essence, value = e, v
 		}
 	}
-	return append(out, trimHTTPSpace(s[start:]))
+	return essence, value
+}
+
+// HeaderValues implements Fetch §"get, decode, and split" over a field's
+// lines joined with ", ": split on commas outside quoted strings, each value
+// trimmed of tabs and spaces ("" is one empty value). It yields the values
+// rather than gathering them, since every response asks.
+func HeaderValues(s string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		start, i := 0, 0
+		for {
+			for i < len(s) && s[i] != '"' && s[i] != ',' {
+				i++
+			}
+			if i < len(s) && s[i] == '"' {
+				if i = skipQuoted(s, i) + 1; i < len(s) {
+					continue
+				}
+			}
+			if !yield(strings.Trim(s[start:i], " \t")) {
+				return
+			}
+			if i++; i >= len(s) {
+				return // a comma at the very end starts no value
+			}
+			start = i
+		}
+	}
 }
 
 // skipQuoted returns the index of the closing quote of the quoted string
@@ -117,7 +143,8 @@ func parseMIMEType(s string) (essence, charset string, hasCharset, ok bool) {
 	if semi < 0 {
 		semi = len(rest)
 	}
-	sub := trimHTTPSpace(rest[:semi])
+	// MIME Sniffing §4.4: trailing whitespace only; " html" is no token.
+	sub := strings.TrimRight(rest[:semi], "\t\n\r ")
 	if !isToken(typ) || !isToken(sub) {
 		return "", "", false, false
 	}
