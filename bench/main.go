@@ -1,6 +1,6 @@
 // Command bench measures what consent costs next to Caddy's own proxying,
 // side by side in one Caddy process in front of one origin, and prints a
-// table of ratios (README, "Performance"):
+// table of ratios (docs/performance.md, "At a glance"):
 //
 //	go run ./bench                 # about 15 minutes on 2 cores
 //	go run ./bench -rounds 3 -duration 3s -quick

@@ -227,8 +227,9 @@ var browserOverBlock = map[string]string{
 	"bypass-speculationrules/js/advertising": specRulesBoth,
 	"bypass-speculationrules/js/all+gpc":     specRulesBoth,
 	// Markup read two ways: a token inside <noscript> that holds
-	// "</noscript" is removed whenever anything is denied (README, "Hostile
-	// markup"), whatever the category of what it loads.
+	// "</noscript" is removed whenever anything is denied
+	// (docs/how-it-works.md, "Hostile markup"), whatever the category of
+	// what it loads.
 	"bypass-noscript-attr/js/advertising":    noscriptEnd,
 	"bypass-noscript-reverse/js/advertising": noscriptEnd,
 }
