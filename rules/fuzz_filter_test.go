@@ -155,6 +155,7 @@ func FuzzFilterRules(f *testing.F) {
 		{none, 21, 2, "", "'+'", ""},
 		{none, 11, 2, "<title>", "</title/>", ""},
 		{6, 12, 1, "<object>", "", "</object>"},
+		{2, 0, 2, "", "0><imgs rC\xe9\"A)))AlB.reddit.Com/0?0\">00", ""},
 	}
 	for i, s := range seeds {
 		f.Add(fuzzSeed(s.state, s.elem, s.flags, byte(i*37+1), s.pre, s.mid, s.post))

@@ -401,11 +401,11 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 			// A hostname: classify the URL-ish run around it.
 			start, end := i+1-int(m.plen[pat]), i+1
 			a := start
-			for a > 0 && !isRunStart(s[a-1]) {
+			for a > 0 && !isRunDelim(s[a-1]) {
 				a--
 			}
 			b := end
-			for b < len(s) && !isRunEnd(s[b]) {
+			for b < len(s) && !isRunDelim(s[b]) {
 				b++
 			}
 			if a == lastA && b == lastB && start == lastStart {
@@ -431,19 +431,23 @@ func isHostByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c >= 0x80
 }
 
-// isRunStart and isRunEnd delimit a URL inside normalised script text: quotes
-// (all normalised to '), whitespace, call parentheses, markup brackets. '=' is
-// no delimiter: it occurs inside query strings, and classifyRun reads the URL
-// from the last "//" before the hostname anyway (so "src=//host" works and
-// "?ref=host" stays a query). NUL is none: the HTML parser gives a script
-// U+FFFD for it, which delimits nothing either (FuzzFilterRules found the two
-// readings of "a0000\x00q/alb.reddit.com" disagreeing).
-func isRunStart(c byte) bool {
-	return c == '\'' || c == ' ' || c == '(' || c == ',' || c == ';' || c == '<' || c == '>' || c == '[' || c == '{' || c == '\\' || c < ' ' && c != 0
-}
-
-func isRunEnd(c byte) bool {
-	return c == '\'' || c == ' ' || c == ')' || c == ',' || c == ';' || c == '<' || c == '>' || c == ']' || c == '\\' || c < ' ' && c != 0
+// isRunDelim delimits a URL inside normalised script text, on either side:
+// quotes (all normalised to '), whitespace, brackets of every kind, markup
+// brackets, commas, semicolons and backslashes. '=' is no delimiter: it
+// occurs inside query strings, and classifyRun reads the URL from the last
+// "//" before the hostname anyway (so "src=//host" works and "?ref=host"
+// stays a query). NUL is none: the HTML parser gives a script U+FFFD for it,
+// which delimits nothing either (FuzzFilterRules found the two readings of
+// "a0000\x00q/alb.reddit.com" disagreeing). A closing bracket starts a run
+// as an opening one ends it: in "a)alb.reddit.com" the URL parser would take
+// "a)alb.reddit.com" for the host, but a script can cut the string there
+// (FuzzFilterRules found it).
+func isRunDelim(c byte) bool {
+	switch c {
+	case '\'', ' ', '(', ')', '[', ']', '{', '}', ',', ';', '<', '>', '\\':
+		return true
+	}
+	return c < ' ' && c != 0
 }
 
 // classifyRun classifies a URL-ish run found in a script, whose hostname
