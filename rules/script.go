@@ -491,13 +491,26 @@ func (p *Page) classifyRun(run []byte, hostAt int) int32 {
 	for a > 0 && isHostByte(run[a-1]) {
 		a--
 	}
-	if a == 0 {
-		return -1 // that is what failed to parse
+	if a > 0 { // else that is what failed to parse
+		if v, parsed := p.runURL(run[a:]); parsed {
+			return v
+		}
 	}
-	buf = append(append(buf[:0], "https://"...), run[a:]...)
-	p.runBuf = buf
-	v, _ := p.httpsURL(buf)
-	return v
+	if hostAt > 0 && run[hostAt-1] == '.' {
+		// Labels that cannot be a hostname's in front of the vendor's
+		// ("\xe9.alb.reddit.com"): had they been valid, the host would
+		// be a subdomain of the vendor's; read it as the vendor's
+		// (FuzzFilterRules found it).
+		v, _ := p.runURL(run[hostAt:])
+		return v
+	}
+	return -1
+}
+
+// runURL classifies "https://" + rest, as httpsURL.
+func (p *Page) runURL(rest []byte) (int32, bool) {
+	p.runBuf = append(append(p.runBuf[:0], "https://"...), rest...)
+	return p.httpsURL(p.runBuf)
 }
 
 // httpsURL classifies an "https://..." URL built by classifyRun: the vendor
