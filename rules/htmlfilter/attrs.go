@@ -90,7 +90,16 @@ func (f *Filter) verdict(k kind) Verdict {
 	base := f.d[f.tok:]
 	var seen uint16
 	for _, a := range f.attrs {
-		i := urlAttr(k, base[a.name:a.nameEnd])
+		name := base[a.name:a.nameEnd]
+		if k == kScript && a.val >= 0 && lazyName(name) {
+			// A parked script's URL: the script's load once revived.
+			if v := f.lazyVerdict(name, f.decode(base[a.val:a.valEnd])); v.Block {
+				f.lazyHit = true
+				return v
+			}
+			continue
+		}
+		i := urlAttr(k, name)
 		if i < 0 || seen&(1<<i) != 0 {
 			continue
 		}
@@ -132,6 +141,9 @@ func (f *Filter) unclassified(k kind) Verdict {
 		return Verdict{}
 	}
 	src, ok := f.attr("src")
+	if !ok && k == kScript {
+		src, ok = f.lazyAttr()
+	}
 	if !ok || len(src) == 0 {
 		return Verdict{}
 	}

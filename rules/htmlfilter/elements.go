@@ -1,5 +1,10 @@
 package htmlfilter
 
+import (
+	"bytes"
+	"encoding/json"
+)
+
 // onStartTag decides a start tag once its '>' has been read.
 func (f *Filter) onStartTag() {
 	f.st = sData
@@ -255,6 +260,12 @@ func (f *Filter) canDefer(k kind, v Verdict) bool {
 	if f.opt.Mode != Defer || v.Category == "" || f.guarded() || f.check || f.opt.XML {
 		return false
 	}
+	if k == kScript && f.rawParked {
+		// Another runtime may revive it whatever type Defer writes (a
+		// lazy loader reads its data-src, a page-speed tool its
+		// data-type): it goes, unless labelled already (startRaw).
+		return false
+	}
 	// Only what the consent tool revives is deferred: an element it leaves
 	// inert would stay out of the page even after consent, which is no
 	// better than removing it and looks like a broken page.
@@ -286,6 +297,7 @@ func (f *Filter) startRaw(k kind, drop bool) {
 	f.raw = k
 	f.rawTag = f.pos - f.tok
 	f.rawDrop, f.rawHold, f.rawExec, f.rawDual, f.rawData, f.rawCSS = drop, false, false, false, false, false
+	f.rawParked = false
 	f.rawV = Verdict{}
 	f.ss = ssData
 	if drop {
@@ -294,12 +306,17 @@ func (f *Filter) startRaw(k kind, drop bool) {
 	dual := f.foreignPossible() && !f.opt.XML // XML has one reading
 	switch k {
 	case kScript:
+		f.lazyHit = false
 		f.rawV = f.verdict(kScript)
-		exec, data := f.scriptType()
+		exec, data, parked := f.scriptType()
 		_, src := f.attr("src")
-		f.rawExec = exec && !src // a script with src ignores its text
+		f.rawExec = (exec || parked) && !src // a script with src ignores its text
 		f.rawData = data
 		f.rawDual = dual
+		f.rawParked = parked || f.lazyHit
+		if f.rawV.Block && f.rawParked && f.labelled(k, f.rawV) {
+			f.rawV = Verdict{} // parked already, under its label: its text decides
+		}
 	case kIframe:
 		f.rawV = f.verdict(kIframe)
 	case kStyle:
@@ -356,6 +373,11 @@ func (f *Filter) finishRaw() {
 	var v Verdict
 	if f.rawExec || f.rawData {
 		v = f.policy.Script(body)
+	}
+	if v.Block && f.rawParked && (json.Valid(body) || f.labelled(k, v)) {
+		// JSON runs nothing, whoever revives it; a labelled element waits
+		// for its consent.
+		v = Verdict{}
 	}
 	if !v.Block && f.rawCSS && f.rawDual {
 		// In SVG the text is entity-decoded before it is CSS.
@@ -462,8 +484,11 @@ func (f *Filter) checker() *Filter {
 
 // scriptType reads type and language as HTML §4.12.1.1 does: exec is true for
 // a classic or module script, data for an import map or speculation rules,
-// whose JSON lists URLs to load.
-func (f *Filter) scriptType() (exec, data bool) {
+// whose JSON lists URLs to load. parked is true for every other type but
+// data and templates: the browser runs nothing of it, but a page-speed
+// tool's or a consent tool's runtime may (rocketlazyloadscript,
+// text/partytown, text/plain, <hex>-text/javascript).
+func (f *Filter) scriptType() (exec, data, parked bool) {
 	t, ok := f.attr("type")
 	if !ok {
 		if lang, ok := f.attr("language"); ok && len(lang) > 0 {
@@ -471,21 +496,41 @@ func (f *Filter) scriptType() (exec, data bool) {
 			lang = trim(lang)
 			for _, m := range jsTypes {
 				if m[:5] == "text/" && eqFold(lang, m[5:]) {
-					return true, false
+					return true, false, false
 				}
 			}
-			return false, false
+			return false, false, true
 		}
-		return true, false
+		return true, false, false
 	}
 	t = trim(t)
 	switch {
 	case len(t) == 0, jsMIME(t), eqFold(t, "module"):
-		return true, false
+		return true, false, false
 	case eqFold(t, "importmap"), eqFold(t, "speculationrules"):
-		return false, true
+		return false, true, false
 	}
-	return false, false
+	return false, false, !inertType(t)
+}
+
+// inertType reports whether a script type names data or a template, which
+// client code reads but does not run: JSON (application/json, text/json,
+// any +json such as application/ld+json) and the template types of the
+// common template engines (text/template, text/x-template, text/html,
+// text/x-handlebars-template, text/x-jquery-tmpl, ...).
+func inertType(t []byte) bool {
+	if i := bytes.IndexByte(t, ';'); i >= 0 {
+		t = trim(t[:i])
+	}
+	return eqFold(t, "application/json") || eqFold(t, "text/json") || hasSuffixFold(t, "+json") ||
+		eqFold(t, "text/html") || containsFold(t, "template") || containsFold(t, "tmpl") ||
+		containsFold(t, "handlebars") || containsFold(t, "mustache")
+}
+
+// hasSuffixFold reports whether b ends with the lowercase ASCII suffix s,
+// ASCII case-insensitively.
+func hasSuffixFold(b []byte, s string) bool {
+	return len(b) >= len(s) && eqFold(b[len(b)-len(s):], s)
 }
 
 // jsMIME reports whether t is a JavaScript MIME type essence match (MIME

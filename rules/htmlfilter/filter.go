@@ -90,17 +90,19 @@ type Filter struct {
 	watchDrop bool // that attribute outgrew MaxBuffer: it goes
 
 	// The raw text element being scanned.
-	raw     kind
-	rawHold bool // the whole element is held until its end tag
-	rawDrop bool // the element is removed
-	rawExec bool // its text runs: ask Policy.Script
-	rawDual bool // its text may be read as markup too: check it as markup
-	rawData bool // importmap or speculationrules: its text lists URLs
-	rawCSS  bool // <style>: its text is CSS whose loads are decided
-	rawV    Verdict
-	rawTag  int // end of the start tag, relative to tok
-	rawEnd  int // offset of the '<' of the end tag
-	ss      scriptState
+	raw       kind
+	rawHold   bool // the whole element is held until its end tag
+	rawDrop   bool // the element is removed
+	rawExec   bool // its text runs: ask Policy.Script
+	rawDual   bool // its text may be read as markup too: check it as markup
+	rawData   bool // importmap or speculationrules: its text lists URLs
+	rawParked bool // a script parked for some runtime to revive: a non-JS type or a data-* URL
+	lazyHit   bool // the last verdict blocked for a data-* URL (lazyName)
+	rawCSS    bool // <style>: its text is CSS whose loads are decided
+	rawV      Verdict
+	rawTag    int // end of the start tag, relative to tok
+	rawEnd    int // offset of the '<' of the end tag
+	ss        scriptState
 
 	// Removal of a container element: everything up to its matching end tag.
 	skip      kind

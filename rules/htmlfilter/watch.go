@@ -17,6 +17,10 @@ func watched(k kind, name []byte) bool {
 	if isHandler(name) {
 		return true
 	}
+	if k != kScript && lazyName(name) {
+		// A parked URL goes alone; a script's is its load (verdict).
+		return true
+	}
 	switch len(name) {
 	case 5:
 		return eqFold(name, "style")
@@ -111,6 +115,9 @@ func (f *Filter) watchVerdict(name, raw []byte) Verdict {
 	if isHandler(name) {
 		return f.policy.Script(val)
 	}
+	if lazyName(name) {
+		return f.lazyVerdict(name, val)
+	}
 	if presentationURL(name) {
 		return f.styleVerdict(val) // a CSS value
 	}
@@ -148,7 +155,7 @@ func (f *Filter) streamTag() {
 			switch part := f.d[name:f.pos]; {
 			case isHandler(part):
 				f.watch = name // on*: watched, whatever follows
-			case len(part) <= longestWatched:
+			case len(part) <= longestWatched || mayBeLazy(part):
 				// It may yet be a watched name: keep it until it is whole.
 				f.advance(name)
 				return
@@ -215,6 +222,9 @@ func (f *Filter) dropWatched(k kind) {
 		var v Verdict
 		if a.val >= 0 {
 			v = f.watchVerdict(name, base[a.val:a.valEnd])
+		}
+		if v.Block && lazyName(name) && f.labelled(k, v) {
+			continue // parked already, under v's label
 		}
 		if v.Block {
 			f.count(v)

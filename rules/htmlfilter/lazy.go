@@ -1,0 +1,112 @@
+package htmlfilter
+
+import "bytes"
+
+// Parked loads: markup that loads nothing as the browser reads it, but that
+// client code turns into a load later. Page-speed tools park scripts under
+// a type the browser does not run (WP Rocket's rocketlazyloadscript,
+// LiteSpeed's litespeed/javascript, Partytown's text/partytown) and lazy
+// loaders park URLs in data-* attributes (lazysizes' data-src, WP Rocket's
+// data-lazy-src and data-bg); consent tools park both (type="text/plain"
+// with data-src). Such markup is judged as the load it becomes, whatever it
+// claims: see docs/how-it-works.md, "Parked loads".
+
+// maxLazyName bounds the data-* names read as parked URLs, so that the
+// streaming path (which holds a name until it is whole) holds a bounded
+// number of bytes, and every path agrees on which names count.
+const maxLazyName = 48
+
+// lazyName reports whether an attribute name is a data-* attribute that
+// lazy loaders and consent tools keep a URL in: its name holds src, href,
+// url, bg, background, poster, original or lazy (data-src, data-lazy-srcset,
+// data-rocket-src, data-bg, data-background-image, data-original, ...).
+func lazyName(name []byte) bool {
+	if len(name) <= len("data-") || len(name) > maxLazyName || !hasPrefixFold(name, "data-") {
+		return false
+	}
+	rest := name[len("data-"):]
+	for _, w := range lazyWords {
+		if containsFold(rest, w) {
+			return true
+		}
+	}
+	return false
+}
+
+var lazyWords = [...]string{"src", "href", "url", "bg", "background", "poster", "original", "lazy"}
+
+// mayBeLazy reports whether a name cut short may yet become a lazy one:
+// it could still be, or already is, "data-" followed by at most
+// maxLazyName bytes in all.
+func mayBeLazy(part []byte) bool {
+	n := min(len(part), len("data-"))
+	return len(part) <= maxLazyName && hasPrefixFold(part[:n], "data-"[:n])
+}
+
+// lazyVerdict decides the decoded value of a parked URL attribute: a srcset
+// for the names that hold one (data-srcset, lazysizes' data-bgset), a CSS
+// url() where a background loader keeps one (data-bg="url(...)"), else a
+// URL.
+func (f *Filter) lazyVerdict(name, val []byte) Verdict {
+	if containsFold(name, "srcset") || containsFold(name, "bgset") {
+		return f.srcset(val)
+	}
+	if bytes.IndexByte(val, '(') >= 0 {
+		if v := f.styleVerdict(val); v.Block {
+			return v
+		}
+	}
+	return f.policy.URL(trim(val))
+}
+
+// lazyAttr returns the raw value of the current tag's first parked URL
+// attribute (a script parked by a page-speed tool has no src).
+func (f *Filter) lazyAttr() ([]byte, bool) {
+	base := f.d[f.tok:]
+	for _, a := range f.attrs {
+		if a.val >= 0 && lazyName(base[a.name:a.nameEnd]) {
+			return base[a.val:a.valEnd], true
+		}
+	}
+	return nil, false
+}
+
+// hasPrefixFold reports whether b starts with the lowercase ASCII prefix p,
+// ASCII case-insensitively.
+func hasPrefixFold(b []byte, p string) bool {
+	return len(b) >= len(p) && eqFold(b[:len(p)], p)
+}
+
+// labelled reports whether the current start tag, blocked with verdict v
+// for a parked load, is already parked the way Defer mode parks it: the
+// attributes right after its name are exactly the ones deferTag would
+// insert for v. Such an element (Defer mode's own output, or one that the
+// origin's consent tool parked under the right category) stays as it is:
+// the consent tool revives it only on consent.
+func (f *Filter) labelled(k kind, v Verdict) bool {
+	if f.opt.Mode != Defer || v.Category == "" {
+		return false
+	}
+	after := f.d[f.tok+f.nameEnd:]
+	script := k == kScript
+	if dl := f.opt.Dialect; dl != nil {
+		return hasPrefix(after, dl.Attrs(v, script, false)) || hasPrefix(after, dl.Attrs(v, script, true))
+	}
+	if script {
+		const t = ` type="text/plain"`
+		if !hasPrefix(after, t) {
+			return false
+		}
+		after = after[len(t):]
+	}
+	const c = ` data-category="`
+	if !hasPrefix(after, c) {
+		return false
+	}
+	after = after[len(c):]
+	esc := escapeAttr(f.scratch[:0], v.Category)
+	f.scratch = esc
+	return bytes.HasPrefix(after, esc) && len(after) > len(esc) && after[len(esc)] == '"'
+}
+
+func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:len(s)]) == s }
