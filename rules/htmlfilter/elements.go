@@ -297,7 +297,7 @@ func (f *Filter) startRaw(k kind, drop bool) {
 	f.raw = k
 	f.rawTag = f.pos - f.tok
 	f.rawDrop, f.rawHold, f.rawExec, f.rawDual, f.rawData, f.rawCSS = drop, false, false, false, false, false
-	f.rawParked = false
+	f.rawParked, f.rawWin, f.rawEsc = false, false, false
 	f.rawV = Verdict{}
 	f.ss = ssData
 	if drop {
@@ -367,6 +367,10 @@ func (f *Filter) finishRaw() {
 	}
 	if !f.rawHold {
 		f.advance(f.pos)
+		return
+	}
+	if f.rawWin {
+		f.finishWindows()
 		return
 	}
 	body := f.d[f.tok+f.rawTag : f.rawEnd]

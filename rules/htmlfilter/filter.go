@@ -98,6 +98,12 @@ type Filter struct {
 	rawData   bool // importmap or speculationrules: its text lists URLs
 	rawParked bool // a script parked for some runtime to revive: a non-JS type or a data-* URL
 	lazyHit   bool // the last verdict blocked for a data-* URL (lazyName)
+	rawWin    bool // a long script streamed window by window (stream.go)
+	winCut    bool // a window of it was denied: the rest of its text goes
+	winSent   bool // a window of it has left
+	winAt     int  // offset in d of its next window
+	rawEsc    bool // its text entered the script escape states ("<!--")
+	rawEscAt  int  // offset in d of the "<!--" that did
 	rawCSS    bool // <style>: its text is CSS whose loads are decided
 	rawV      Verdict
 	rawTag    int // end of the start tag, relative to tok
@@ -392,4 +398,6 @@ func (f *Filter) shift(h int) {
 	}
 	f.keep -= h
 	f.hold -= h
+	f.winAt -= h
+	f.rawEscAt -= h
 }

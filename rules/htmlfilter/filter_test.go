@@ -235,17 +235,76 @@ func TestOversize(t *testing.T) {
 	big := strings.Repeat("x", 5000)
 	in := `<p>a</p><script>var s = "` + big + `";</script><p>b</p><img alt="` + big + `" src=/ok.png><div title="` + big + `">c</div>`
 	got, rem := filter(in, Strip, 0)
-	want := `<p>a</p><p>b</p><div title="` + big + `">c</div>`
+	// The script is streamed (TestLongScript); the img's tag outgrew the cap.
+	want := `<p>a</p><script>var s = "` + big + `";</script><p>b</p><div title="` + big + `">c</div>`
 	if got != want {
 		t.Errorf("got %.200s", got)
 	}
-	if len(rem) != 1 || rem[0].Vendor != VendorOversize || rem[0].Count != 2 {
+	if len(rem) != 1 || rem[0].Vendor != VendorOversize || rem[0].Count != 1 {
 		t.Errorf("removed %v", rem)
 	}
 	for _, n := range []int{1, 7, 1000} {
 		if chunked, _ := filter(in, Strip, n); chunked != got {
 			t.Errorf("chunks of %d differ", n)
 		}
+	}
+}
+
+// TestLongScript: a script longer than MaxBuffer (1 KiB here: windows of
+// 512 bytes reading 256 beyond) is streamed window by window and cut at the
+// first window in which something denied is found.
+func TestLongScript(t *testing.T) {
+	text := func(at int, what string) string {
+		b := []byte(strings.Repeat("x", 5000))
+		if what != "" {
+			copy(b[at:], what)
+		}
+		return string(b)
+	}
+	for _, c := range []struct {
+		name, tag, text string
+		cut             int // bytes of text kept; -1: all
+		vendor          string
+	}{
+		{"clean", `<script>`, text(0, ""), -1, ""},
+		{"tracker", `<script>`, text(3000, "tracker"), 2560, "tracker"},
+		{"tracker across a window's end", `<script>`, text(2555, "tracker"), 2048, "tracker"},
+		{"tracker first", `<script>`, text(10, "tracker"), 0, "tracker"},
+		{"tracker last", `<script>`, text(4990, "tracker"), 4608, "tracker"},
+		{"escape", `<script>`, text(3000, "<!--"), 2560, VendorOversize},
+		{"handler", `<script onload="tracker()">`, text(0, ""), -1, "tracker"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := `<p>a</p>` + c.tag + c.text + `</script><p>b</p>`
+			tag := c.tag
+			if c.name == "handler" {
+				tag = `<script >`
+			}
+			want := `<p>a</p>` + tag + c.text + `</script><p>b</p>`
+			switch {
+			case c.cut == 0:
+				want = `<p>a</p><p>b</p>`
+			case c.cut > 0:
+				want = `<p>a</p>` + tag + c.text[:c.cut] + `</script><p>b</p>`
+			}
+			for _, m := range []Mode{Strip, Defer} {
+				got, rem := filter(in, m, 0)
+				if got != want {
+					t.Errorf("%v: got %d bytes, want %d:\n%.120q", m, len(got), len(want), got[max(0, min(len(got), len(want)-40)):])
+				}
+				if c.vendor == "" && len(rem) != 0 || c.vendor != "" && (len(rem) != 1 || rem[0].Vendor != c.vendor) {
+					t.Errorf("%v: removed %v", m, rem)
+				}
+				for _, n := range []int{1, 7, 300, 1000} {
+					if chunked, _ := filter(in, m, n); chunked != got {
+						t.Errorf("%v: chunks of %d differ", m, n)
+					}
+				}
+				if again, _ := filter(got, m, 0); again != got {
+					t.Errorf("%v: not idempotent", m)
+				}
+			}
+		})
 	}
 }
 

@@ -134,6 +134,9 @@ func (f *Filter) scanScript(d []byte, eof bool) bool {
 				}
 				switch {
 				case i+3 < len(d) && d[i+2] == '-' && d[i+3] == '-':
+					if !f.rawEsc {
+						f.rawEsc, f.rawEscAt = true, i
+					}
 					s = ssEscDashDash
 					i += 4
 				case i+2 < len(d) && d[i+2] == '-':

@@ -802,12 +802,21 @@ func (f *Filter) violates(from, to int) bool {
 // capHeld enforces MaxBuffer on the element held since tok. It runs when a
 // chunk ends and again when the element is complete, so that the decision
 // does not depend on how the document was chunked: the element is removed
-// exactly when its whole held size exceeds the cap.
+// (a script: streamed, stream.go) exactly when its whole held size exceeds
+// the cap.
 func (f *Filter) capHeld() {
+	if f.rawWin {
+		f.streamWindows()
+		return
+	}
 	if f.dropTok || f.pos-f.tok <= f.opt.MaxBuffer {
 		return
 	}
 	if (f.st == sRaw || f.st == sRawEnd) && (f.rawDrop || !f.rawHold) {
+		return
+	}
+	if f.canStream() {
+		f.streamWindows()
 		return
 	}
 	f.oversize()
