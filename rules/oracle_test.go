@@ -1046,6 +1046,25 @@ func oracleCase(t *testing.T, rs *rules.Rules, pg corpusPage, pi int, st consent
 			}
 		}
 
+		// The earlier select parsing of other browsers (selectLegacy):
+		// nothing denied loads there either.
+		if legacy := selectLegacy(out); legacy != nil {
+			for _, scripting := range []bool{true, false} {
+				linfo, err := analyse(legacy, scripting)
+				if err != nil {
+					t.Fatal(err)
+				}
+				jl := judge(rs, linfo, st)
+				for i, it := range linfo.items {
+					if v := jl.rulesBlk[i]; v.Block {
+						t.Errorf("earlier select parsing, scripting %v: still loads %s: rules block it (vendor %q)", scripting, it, v.Vendor)
+					} else if r := jl.required[i]; r != "" {
+						t.Errorf("earlier select parsing, scripting %v: still loads %s: independent table: %s", scripting, it, r)
+					}
+				}
+			}
+		}
+
 		// Markup a browser could read two ways is removed whole even in
 		// defer mode (the filter reports it as ambiguous): no element of it
 		// can be expected to stay inert.

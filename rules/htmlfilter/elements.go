@@ -100,6 +100,9 @@ func (f *Filter) placePrelude() {
 // reverse. An HTML element left open inside an integration point can make a
 // browser ignore </svg>; from then on foreign content is never ruled out.
 func (f *Filter) trackContext(k kind) {
+	if k == kSelect {
+		f.inSelect = true // "<select/>" opens one too: select is not void
+	}
 	switch k {
 	case kSvg, kMath:
 		if f.selfClose {
@@ -141,6 +144,9 @@ func (f *Filter) trackContext(k kind) {
 func (f *Filter) onEndTag() {
 	f.st = sData
 	k := f.k
+	if k == kSelect {
+		f.inSelect = false
+	}
 	if f.dropTok {
 		// Outgrew MaxBuffer while held (inside text read two ways): gone.
 		f.dropTok = false
@@ -303,7 +309,12 @@ func (f *Filter) startRaw(k kind, drop bool) {
 	if drop {
 		return
 	}
-	dual := f.foreignPossible() && !f.opt.XML // XML has one reading
+	// XML has one reading. Inside <select>, Chromium 135 and later parse
+	// style, title, xmp, iframe, noembed and noframes as raw text, as
+	// elsewhere; WebKit, Firefox and older Chromium ignore those tags there
+	// and read their content as markup (HTML's former "in select"
+	// insertion mode): "<select><style></select><img src>" loads the img.
+	dual := (f.foreignPossible() || f.inSelect && k != kScript) && !f.opt.XML
 	switch k {
 	case kScript:
 		f.lazyHit = false

@@ -123,6 +123,7 @@ type Filter struct {
 	guards      [numKinds]uint16
 	nguards     int  // sum of guards
 	baseSeen    bool // the first <base href> has been seen
+	inSelect    bool // a <select> is open: see startRaw
 
 	// Check mode: a child filter reads held text as markup and only reports.
 	check    bool

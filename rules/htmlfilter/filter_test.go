@@ -123,6 +123,13 @@ var cases = []struct {
 	{"analytics category", `<script src=https://stats.example/s.js></script>`, ``,
 		`<script type="text/plain" data-category="analytics" data-src=https://stats.example/s.js></script>`},
 	{"invalid URL stripped in defer", `<img src="bad url">x`, `x`, "="},
+	// Inside <select> raw text is read two ways (Chromium 135+ and the rest).
+	{"select style", `<select><style></select><img src=https://tracker.example/p></style></select>x`, `<select></select>x`, "="},
+	{"select title", `<select><title></select><img src=https://tracker.example/p></title>x`, `<select><title></select></title>x`, "="},
+	{"select benign style", `<select><style>.a{color:red}</style><option>a</option></select>`,
+		`<select><style>.a{color:red}</style><option>a</option></select>`, "="},
+	{"style after select", `<select></select><style></select><img src=https://tracker.example/p></style>`,
+		`<select></select><style></select><img src=https://tracker.example/p></style>`, "="},
 	// Parked loads: judged as the load they become. Defer keeps only what
 	// is parked under its own label already.
 	{"parked under its label", `<script type="text/plain" data-category="ads" data-src="https://tracker.example/t.js"></script>x`,

@@ -45,6 +45,7 @@ const (
 	kForm     // form, button: action, formaction (a javascript: URL runs on submit)
 	kTableish // table, thead, tbody, tfoot, tr, td, th: background
 	kMeta     // meta: http-equiv=refresh
+	kSelect   // select: the raw text elements inside it are read two ways (startRaw)
 	numKinds
 	kUnknown // the tag name is not read yet
 )
@@ -133,6 +134,8 @@ func lookupKind(name []byte) kind {
 		return kTableish
 	case "meta":
 		return kMeta
+	case "select":
+		return kSelect
 	}
 	return kOther
 }
@@ -158,7 +161,7 @@ var candidates = func() (t [maxName + 1]uint32) {
 		"title", "xmp", "noembed", "noframes", "noscript", "svg", "math", "foreignobject",
 		"desc", "annotation-xml", "mi", "mo", "mn", "ms", "mtext", "body", "html",
 		"area", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "meta",
-		"feimage", "set", "animate", "form", "button"} {
+		"feimage", "set", "animate", "form", "button", "select"} {
 		t[len(n)] |= 1 << (n[0] - 'a')
 	}
 	return t
