@@ -41,3 +41,64 @@ func TestConsentManagersNotUnclassified(t *testing.T) {
 		t.Fatal("no consent-manager example in testdata/vendors/extra.txt")
 	}
 }
+
+// TestConsentManagerBesideItsAdTag: Quantcast sells both a consent tool
+// (Choice) and an advertising tag (Measure, the quantcast vendor). With
+// `unclassified advertising` and nothing granted, the consent tool's loader
+// stays, as does CookieYes's, while Quantcast's Measure tag, as its
+// documentation publishes it, still goes as quantcast's. The loader URLs
+// have the shape the vendors' portals hand out (ids made up): their public
+// pages name the hosts, not the tags.
+func TestConsentManagerBesideItsAdTag(t *testing.T) {
+	var measure string
+	for _, ex := range readVendorExamples(t) {
+		if ex.vendor == "quantcast" && strings.Contains(ex.html, "quant.js") {
+			measure = ex.html
+			break
+		}
+	}
+	if measure == "" {
+		t.Fatal("no quantcast Measure example in testdata/vendors")
+	}
+	loaders := []string{
+		`<script async src="https://cmp.quantcast.com/choice/Zq3sVbNp9sAbB/www.example.com/choice.js?tag_version=V2"></script>`,
+		`<script id="cookieyes" type="text/javascript" src="https://cdn-cookieyes.com/client_data/0f1e2d3c4b5a69788796a5b4/script.js"></script>`,
+	}
+	var out bytes.Buffer
+	p := Default().NewPage("https://www.example.com/", 0)
+	p.Unclassify(Advertising)
+	f := htmlfilter.New(&out, p, htmlfilter.Options{})
+	_, _ = f.Write([]byte("<!DOCTYPE html><html><head>" + strings.Join(loaders, "\n") + "</head><body>" + measure + "</body></html>"))
+	_ = f.Close()
+	for _, h := range []string{"cmp.quantcast.com", "cdn-cookieyes.com"} {
+		if !strings.Contains(out.String(), h) {
+			t.Errorf("the consent tool's loader on %s went", h)
+		}
+	}
+	if strings.Contains(out.String(), "quant.js") {
+		t.Error("Quantcast's Measure tag stayed")
+	}
+	for _, r := range f.Removed() {
+		if r.Vendor != "quantcast" {
+			t.Errorf("removed %+v, want only quantcast's", r)
+		}
+	}
+}
+
+// TestConsentToolCookiesUnclaimed: no vendor rule names a consent tool's
+// own record of the visitor's choice; stripping it would undo that choice.
+// The names: each source's default cookie (complianz's with a category),
+// the TCF's addtl_consent beside euconsent-v2 (Quantcast Choice writes both)
+// and CookieYes's older cky-consent and cky-action.
+func TestConsentToolCookiesUnclaimed(t *testing.T) {
+	r := Default()
+	names := []string{"addtl_consent", "cky-consent", "cky-action", "cmplz_marketing", "cmplz_statistics", "cmplz_banner-status"}
+	for _, src := range SourceNames() {
+		names = append(names, DefaultSourceCookie(src))
+	}
+	for _, name := range names {
+		if v := r.CookieVendor(name); v != nil && v.Category != Necessary {
+			t.Errorf("CookieVendor(%q) = %s (%s), want none", name, v.ID, r.CategoryID(v.Category))
+		}
+	}
+}
