@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,17 +37,53 @@ func (r *Rules) indexCookies() {
 }
 
 // cookieVendor returns the vendor index of a cookie name, or -1. Cookie
-// names are case-sensitive (RFC 6265 §5.3 compares them exactly).
+// names are case-sensitive (RFC 6265 §5.3 compares them exactly). A name
+// that only a prefix takes, and that records the visitor's choice (an
+// opt-out or consent record under the vendor's prefix, such as Hotjar's
+// _hjOptOut), is nobody's: stripping it would undo that choice. A rule
+// that names it exactly still takes it.
 func (r *Rules) cookieVendor(name string) int32 {
 	if v, ok := r.cookieExact[name]; ok {
 		return v
 	}
 	for _, p := range r.cookiePrefix {
 		if strings.HasPrefix(name, p.prefix) {
+			if choiceRecord(name) {
+				return -1
+			}
 			return p.vendor
 		}
 	}
 	return -1
+}
+
+var choiceWords = [][]byte{[]byte("optout"), []byte("optin"), []byte("consent"), []byte("donottrack"), []byte("catpref")}
+
+// choiceRecord reports whether a cookie name reads as a record of the
+// visitor's choice: it holds opt-out, opt-in, consent or do-not-track in
+// any case and spelling ("GA_OPT_OUT", "optimizelyOptOut", "mtm_consent").
+func choiceRecord(name string) bool {
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return false
+	}
+	n := buf[:0]
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case 'A' <= c && c <= 'Z':
+			n = append(n, c+'a'-'A')
+		case c == '_' || c == '-' || c == '.':
+			// "opt_out", "opt-out", "do.not.track" read as "optout"
+		default:
+			n = append(n, c)
+		}
+	}
+	for _, w := range choiceWords {
+		if bytes.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // CookieVendor returns a copy of the vendor whose rules name the cookie, or nil.
