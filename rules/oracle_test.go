@@ -348,8 +348,26 @@ const oracleRunDelims = "'\"` \t\n\r\f()[]{},;<>\\"
 
 var oracleHostPrefix = regexp.MustCompile(`^([a-z][a-z0-9+.\-]*:)?/*$`)
 
+// oraclePayload reports whether script text is a framework's hydration
+// payload (a Next.js flight push, Nuxt, Remix, Apollo or Redux state): data,
+// in which a vendor's mention is not a load by itself. The table tolerates
+// removing such a script for it but does not require it; TestPayload and
+// TestFrameworkPages hold what the rules must decide there.
+func oraclePayload(text string) bool {
+	t := strings.ToLower(strings.TrimSpace(text))
+	for _, p := range []string{"self.__next_f", "(self.__next_f", "window.__nuxt__", "window.__remixcontext",
+		"window.__reactroutercontext", "window.__staticrouterhydrationdata", "window.__apollo_state__",
+		"window.__preloaded_state__", "window.__initial_state__"} {
+		if strings.HasPrefix(t, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func tableScript(text string) []scriptMatch {
 	n := normScript(text)
+	payload := oraclePayload(text)
 	var out []scriptMatch
 	for i := range trackerTable {
 		v := &trackerTable[i]
@@ -373,6 +391,7 @@ func tableScript(text string) []scriptMatch {
 			}
 		}
 		if m.sig != "" {
+			m.strong = m.strong && !payload
 			out = append(out, m)
 		}
 	}

@@ -386,6 +386,7 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 		}
 	}
 	lastA, lastB, lastStart := -1, -1, -1
+	data := isPayload(s) // payload.go: mentions need evidence there
 	row := uint32(0)
 	for i := 0; i < len(s); i++ {
 		row = m.step(row, s[i])
@@ -395,7 +396,9 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 		st := m.state(row)
 		for _, pat := range m.outs[m.outOff[st]:m.outOff[st+1]] {
 			if v := r.acVendor[pat]; v >= 0 {
-				note(v)
+				if !data || loadingCallNear(s, i) {
+					note(v)
+				}
 				continue
 			}
 			// A hostname: classify the URL-ish run around it.
@@ -410,6 +413,9 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 			}
 			if a == lastA && b == lastB && start == lastStart {
 				continue // the same hostname, through another pattern
+			}
+			if data && !loadingKeyBefore(s, a) && !loadingCallNear(s, start) {
+				continue
 			}
 			// Another hostname in the same run is read again: where it
 			// starts decides which "//" and which scheme go with it
