@@ -153,6 +153,20 @@ var trackerTable = []trackerVendor{
 	{"cloudflare-web-analytics", "analytics", []string{"static.cloudflareinsights.com"}, []string{"static.cloudflareinsights.com"}, nil},
 	{"hubspot-analytics", "analytics", []string{"hs-scripts.com", "hs-analytics.net"}, []string{"hs-scripts.com", "hs-analytics.net"}, []string{"_hsq"}},
 	{"mailchimp", "analytics", []string{"chimpstatic.com"}, []string{"chimpstatic.com"}, nil},
+	// The long tail of the corpus: trackers an inline loader injects or a
+	// platform beacons, and the smaller tags beside them.
+	{"cxense", "advertising", []string{"cxense.com"}, []string{"cxense.com"}, []string{"cx.callqueue"}},
+	{"brandmetrics", "advertising", []string{"cdn.brandmetrics.com"}, []string{"cdn.brandmetrics.com"}, []string{"_brandmetrics"}},
+	{"clearbit", "advertising", []string{"tag.clearbitscripts.com", "x.clearbitjs.com"}, []string{"tag.clearbitscripts.com", "x.clearbitjs.com"}, []string{"clearbit."}},
+	{"capterra", "advertising", []string{"ct.capterra.com"}, []string{"ct.capterra.com"}, []string{"capterra_vkey"}},
+	{"grow", "advertising", []string{"faves.grow.me"}, []string{"faves.grow.me"}, []string{"growme"}},
+	{"nosto", "advertising", []string{"connect.nosto.com", "my.nosto.com/include"}, []string{"connect.nosto.com", "my.nosto.com/include/"}, []string{"nostojs"}},
+	{"drip", "analytics", []string{"tag.getdrip.com"}, []string{"tag.getdrip.com"}, []string{"_dcq", "_dcs"}},
+	{"attentive", "analytics", []string{"attn.tv"}, []string{"attn.tv"}, nil},
+	{"wix-telemetry", "analytics", []string{"frog.wix.com"}, []string{"frog.wix.com"}, nil},
+	{"framer-analytics", "analytics", []string{"events.framer.com"}, []string{"events.framer.com"}, nil},
+	{"zoho-pagesense", "analytics", []string{"cdn.pagesense.io"}, []string{"cdn.pagesense.io"}, nil},
+	{"pingdom-rum", "analytics", []string{"rum-static.pingdom.net", "rum-collector-2.pingdom.net"}, []string{"rum-static.pingdom.net"}, nil},
 	// Social embeds: the platforms profile the visitors they see for ads.
 	{"instagram-embed", "advertising", []string{"instagram.com/embed.js"}, []string{"instagram.com/embed.js"}, nil},
 	{"tiktok-embed", "advertising", []string{"tiktok.com/embed.js", "tiktok.com/embed"}, []string{"tiktok.com/embed"}, nil},

@@ -122,16 +122,12 @@ func TestRealWebManifest(t *testing.T) {
 // unclassified server still lets through for a visitor without consent, with
 // why. `unclassified` decides the sources of script, iframe and pixel
 // elements only (README, "Third parties no rule names"): a tracker that an
-// inline loader injects, or that a preconnect opens, is out of its reach.
+// inline loader injects, or that a preconnect opens, is out of its reach
+// until a vendor block names it (its host, or its snippet's signature).
 // It excuses that check only; an entry that no longer leaks fails the test,
-// so that the list stays exact.
-var realwebUnclassifiedMisses = map[string]string{
-	"builder-wix frog.wix.com":                 "an inline script sends the platform's page-load beacon (new Image().src)",
-	"news-regional-prebid cdn.cxense.com":      "Cxense's published inline loader builds the cx.js URL",
-	"saas-b2b-drift ct.capterra.com":           "Capterra's published inline loader appends capterra_tracker.js",
-	"shop-woocommerce-fashion tag.getdrip.com": "Drip's published inline loader appends its script",
-	"wp-recipe-blog faves.grow.me":             "Grow's published initializer appends main.js",
-}
+// so that the list stays exact. Every such tracker of the corpus now has a
+// vendor block, so the list is empty.
+var realwebUnclassifiedMisses = map[string]string{}
 
 // TestBrowserRealWeb loads every real-web page with the filter off, then
 // without consent and with full consent through the default server and the
