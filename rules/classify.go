@@ -51,6 +51,10 @@ type Page struct {
 	pathBuf []byte    // "/" + query when the path is empty
 	runBuf  []byte    // a URL found in a script, made absolute
 	scr     []byte    // normalised script text
+	raw     []byte    // the script text scr was made of (not owned)
+	blank   []byte    // raw with its comments blanked (comments.go)
+	scr2    []byte    // blank, normalised
+	sigs    []int32   // vendors whose signatures scanScript found
 	dec     []byte    // percent-decoded javascript:/data: body
 	dec64   []byte    // base64-decoded data: body
 	clean   []byte    // slow path input, trimmed, tabs and newlines removed
@@ -70,6 +74,7 @@ func (r *Rules) NewPage(pageURL string, granted Set) *Page {
 func (p *Page) Reset(r *Rules, pageURL string, granted Set) {
 	*p = Page{r: r, granted: granted.With(Necessary), pageURL: pageURL,
 		pathBuf: p.pathBuf[:0], runBuf: p.runBuf[:0], scr: p.scr[:0],
+		blank: p.blank[:0], scr2: p.scr2[:0], sigs: p.sigs[:0],
 		dec: p.dec[:0], dec64: p.dec64[:0], clean: p.clean[:0]}
 	p.deniesAny = r.all()&^p.granted != 0
 	if host, ok := plainHTTPHost(pageURL); ok {

@@ -347,7 +347,7 @@ func (p *Page) Script(text []byte) htmlfilter.Verdict {
 	if p.scripts != nil && len(text) >= minCachedScript {
 		return p.scriptThroughCache(p.scripts, text)
 	}
-	p.scr = normalizeScript(p.scr[:0], text)
+	p.scr, p.raw = normalizeScript(p.scr[:0], text), text
 	return p.scanScript(p.scr, nil)
 }
 
@@ -387,6 +387,7 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 	}
 	lastA, lastB, lastStart := -1, -1, -1
 	data := isPayload(s) // payload.go: mentions need evidence there
+	p.sigs = p.sigs[:0]
 	row := uint32(0)
 	for i := 0; i < len(s); i++ {
 		row = m.step(row, s[i])
@@ -396,8 +397,8 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 		st := m.state(row)
 		for _, pat := range m.outs[m.outOff[st]:m.outOff[st+1]] {
 			if v := r.acVendor[pat]; v >= 0 {
-				if !data || loadingCallNear(s, i) {
-					note(v)
+				if (!data || loadingCallNear(s, i)) && !slices.Contains(p.sigs, v) {
+					p.sigs = append(p.sigs, v) // noted below, unless only in comments
 				}
 				continue
 			}
@@ -425,10 +426,43 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 			note(p.classifyRun(s[a:b], start-a))
 		}
 	}
+	if len(p.sigs) > 0 && mayHoldComments(p.raw) {
+		p.blank = blankComments(p.blank[:0], p.raw)
+		p.scr2 = normalizeScript(p.scr2[:0], p.blank)
+		p.signatures(p.scr2, func(v int32) {
+			if slices.Contains(p.sigs, v) {
+				note(v)
+			}
+		})
+	} else {
+		for _, v := range p.sigs {
+			note(v)
+		}
+	}
+	p.raw = nil // the caller's bytes: not kept
 	if best < 0 {
 		return htmlfilter.Verdict{}
 	}
 	return htmlfilter.Verdict{Block: true, Category: r.cats[best].ID, Vendor: r.vendors[bestVendor].ID}
+}
+
+// signatures calls fn with the vendor of every signature in normalised
+// script text s.
+func (p *Page) signatures(s []byte, fn func(int32)) {
+	m := p.r.ac
+	row := uint32(0)
+	for i := 0; i < len(s); i++ {
+		row = m.step(row, s[i])
+		if row&hasOut == 0 {
+			continue
+		}
+		st := m.state(row)
+		for _, pat := range m.outs[m.outOff[st]:m.outOff[st+1]] {
+			if v := p.r.acVendor[pat]; v >= 0 {
+				fn(v)
+			}
+		}
+	}
 }
 
 // isHostByte reports whether c may be part of a hostname in normalised

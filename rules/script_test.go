@@ -136,6 +136,29 @@ func TestScript(t *testing.T) {
 	}
 }
 
+// TestScriptComments: a vendor's call in a comment runs nothing; a URL in
+// one still counts (code may load any URL it holds), and comment markers in
+// strings and regular expressions are no comments.
+func TestScriptComments(t *testing.T) {
+	p := Default().NewPage(testPage, 0)
+	for _, tt := range []struct{ text, want string }{
+		{"// fbq('track', 'Purchase') once the pixel is back\nvar cart = 1;", ""},
+		{"/* gtag('config', 'G-ABC123') */ initApp();", ""},
+		{"<!-- fbq('init', '1')\nvar x = 1;", ""},
+		{"var u = 'https://cdn.example/a.js'; // gtag('config', 'G-1')", ""},
+		{"var s = '// not a comment'; fbq('init', '1');", "facebook"},
+		{"var re = /\\/\\//; fbq('init', '1');", "facebook"},
+		{"x = a / b; fbq('init', '1'); // c", "facebook"},
+		{"var t = `/* ${a} */`; gtag('config', 'G-1');", "google-analytics"},
+		{"// https://connect.facebook.net/en_US/fbevents.js", "facebook"},
+	} {
+		got := p.Script([]byte(tt.text))
+		if got.Vendor != tt.want || got.Block != (tt.want != "") {
+			t.Errorf("%q: Script = %+v, want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
 func TestScriptConsent(t *testing.T) {
 	r := Default()
 	both := []byte(`gtag('config','G-1'); fbq('init','1');`)

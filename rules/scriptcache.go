@@ -53,7 +53,7 @@ func (p *Page) scriptThroughCache(c *verifiedCache[[]int32], text []byte) htmlfi
 	if vendors, ok := c.get(k); ok {
 		return p.verdictOf(vendors)
 	}
-	p.scr = normalizeScript(p.scr[:0], text)
+	p.scr, p.raw = normalizeScript(p.scr[:0], text), text
 	if !c.admit(k) {
 		return p.scanScript(p.scr, nil)
 	}
