@@ -261,6 +261,32 @@ func TestSideLoadCounts(t *testing.T) {
 	}
 }
 
+// TestSideLoadAtTheCap: an img with a tracker candidate is trimmed as long
+// as its tag fits MaxBuffer and removed for size past it, whatever the
+// chunking, in both modes; the trimmed tag is a fixed point.
+func TestSideLoadAtTheCap(t *testing.T) {
+	const maxBuf = 1 << 10
+	head, tail := `<img src=a.png srcset="//tracker.example/c.png 1x, b.png 2x" alt="`, `">b</p>`
+	for _, size := range []int{maxBuf - 1, maxBuf, maxBuf + 1} {
+		pad := strings.Repeat("x", size-len(head)-len(`">`)) // the tag is size bytes
+		doc := "<p>a" + head + pad + tail
+		want := `<p>a<img src=a.png srcset="b.png 2x" alt="` + pad + tail
+		if size > maxBuf {
+			want = "<p>ab</p>"
+		}
+		for _, m := range []Mode{Strip, Defer} {
+			for _, n := range []int{0, 1, 7, 500, 1023} {
+				if got, _ := filterCap(doc, m, n, maxBuf); got != want {
+					t.Errorf("%v, %d-byte tag, chunks of %d: got %.80q", m, size, n, got)
+				}
+			}
+			if again, _ := filterCap(want, m, 0, maxBuf); again != want {
+				t.Errorf("%v, %d-byte tag: not idempotent: %.80q", m, size, again)
+			}
+		}
+	}
+}
+
 func TestOversize(t *testing.T) {
 	big := strings.Repeat("x", 5000)
 	in := `<p>a</p><script>var s = "` + big + `";</script><p>b</p><img alt="` + big + `" src=/ok.png><div title="` + big + `">c</div>`
