@@ -744,7 +744,8 @@ func judge(rs *rules.Rules, info *docInfo, st consentState) *judged {
 	}
 	j := &judged{info: info}
 	removable := map[*html.Node]bool{}
-	for _, it := range info.items {
+	side := map[int]bool{} // items whose removal is tolerated alone
+	for i, it := range info.items {
 		var v htmlfilter.Verdict
 		var req string
 		tracker, weakDenied := false, false
@@ -780,13 +781,18 @@ func judge(rs *rules.Rules, info *docInfo, st consentState) *judged {
 		tol := req != "" || weakDenied || (v.Block && (tracker || opaque || (!it.script && it.abs == "")))
 		j.rulesBlk = append(j.rulesBlk, v)
 		j.required = append(j.required, req)
-		if tol {
+		switch {
+		case tol && sideLoad(it):
+			side[i] = true
+		case tol:
 			removable[it.el] = true
 		}
 	}
-	// Elements go whole: everything inside a removable element may go.
-	for _, it := range info.items {
-		t := false
+	// Elements go whole: everything inside a removable element may go. A
+	// side load (a srcset candidate, a poster) makes only itself removable:
+	// its element, and its other candidates, must stay.
+	for i, it := range info.items {
+		t := side[i]
 		for n := it.el; n != nil; n = n.Parent {
 			if removable[n] {
 				t = true
@@ -796,6 +802,13 @@ func judge(rs *rules.Rules, info *docInfo, st consentState) *judged {
 		j.tolerated = append(j.tolerated, t)
 	}
 	return j
+}
+
+// sideLoad reports whether the item is a load its element does without: an
+// image candidate of a srcset or imagesrcset, or a video's poster. The
+// element's main load (src, href, data) alone decides whether it goes.
+func sideLoad(it loadItem) bool {
+	return !it.script && it.el.Namespace == "" && (it.attr == "srcset" || it.attr == "imagesrcset" || it.attr == "poster")
 }
 
 func (j *judged) mustStay() map[string]int {
@@ -1166,10 +1179,18 @@ func checkDeferred(t *testing.T, rs *rules.Rules, st consentState, in [2]*docInf
 		off[it.key()] = true
 	}
 	j := judge(rs, in[0], st)
+	// A blocked side load of an element whose main load is not blocked is
+	// dropped, not kept inert: the element stays live.
+	mainBlocked := map[*html.Node]bool{}
+	for i, it := range in[0].items {
+		if !sideLoad(it) && j.rulesBlk[i].Block {
+			mainBlocked[it.el] = true
+		}
+	}
 	deferred := map[*html.Node]bool{}
 	for i, it := range in[0].items {
 		v := j.rulesBlk[i]
-		if !v.Block || v.Category == "" || !off[it.key()] {
+		if !v.Block || v.Category == "" || !off[it.key()] || sideLoad(it) && !mainBlocked[it.el] {
 			continue
 		}
 		el := it.el

@@ -78,8 +78,9 @@ var attrFirst = func() (t [256]uint16) {
 	return t
 }()
 
-// verdict asks the policy about every loading attribute of the current tag
-// and returns the first blocking answer.
+// verdict asks the policy about every main loading attribute of the current
+// tag and returns the first blocking answer. Side loads (srcset, poster) are
+// left to trimLoad: they never remove the element.
 func (f *Filter) verdict(k kind) Verdict {
 	if k == kMeta {
 		return f.refresh()
@@ -100,7 +101,7 @@ func (f *Filter) verdict(k kind) Verdict {
 			continue
 		}
 		i := urlAttr(k, name)
-		if i < 0 || seen&(1<<i) != 0 {
+		if i < 0 || seen&(1<<i) != 0 || sideLoads&(1<<i) != 0 {
 			continue
 		}
 		seen |= 1 << i
@@ -110,8 +111,6 @@ func (f *Filter) verdict(k kind) Verdict {
 		val := f.decode(base[a.val:a.valEnd])
 		var v Verdict
 		switch i {
-		case aSrcset, aImagesrcset:
-			v = f.srcset(val)
 		case aSrcdoc:
 			v = f.srcdoc(val)
 		case aTo, aFrom, aBy, aValues:
@@ -270,66 +269,6 @@ func RefreshURL(s []byte) []byte {
 		}
 	}
 	return trim(u)
-}
-
-// srcset asks about each candidate URL of a srcset, split as HTML §4.8.4.3.10
-// "parse a srcset attribute" does: URLs are runs of non-whitespace, trailing
-// commas end a candidate, descriptors run to a comma outside parentheses.
-func (f *Filter) srcset(s []byte) Verdict {
-	i := 0
-	for i < len(s) {
-		for i < len(s) && (isSpace(s[i]) || s[i] == ',') {
-			i++
-		}
-		start := i
-		for i < len(s) && !isSpace(s[i]) {
-			i++
-		}
-		u := s[start:i]
-		trailing := false
-		for len(u) > 0 && u[len(u)-1] == ',' {
-			u = u[:len(u)-1]
-			trailing = true
-		}
-		if len(u) > 0 {
-			if v := f.policy.URL(u); v.Block {
-				return v
-			}
-		}
-		if trailing {
-			continue
-		}
-		descStart, parens := i, false
-		for depth := 0; i < len(s); i++ {
-			switch s[i] {
-			case '(':
-				depth, parens = 1, true
-			case ')':
-				depth = 0
-			case ',':
-				if depth == 0 {
-					i++
-					goto next
-				}
-			}
-		}
-	next:
-		if parens {
-			// Descriptors never hold parentheses (w, x, h): a browser
-			// drops such a candidate, and the commas inside them do not
-			// separate candidates. A reader that splits there would see
-			// URLs; read every token as one, so that no reading of the
-			// attribute loads a tracker.
-			for tok := range bytes.FieldsFuncSeq(s[descStart:i], func(r rune) bool {
-				return r == ',' || r == '(' || r == ')' || isSpaceRune(r)
-			}) {
-				if v := f.policy.URL(tok); v.Block {
-					return v
-				}
-			}
-		}
-	}
-	return Verdict{}
 }
 
 // htmlDataURL decodes, into dst, the document of a data: URL that a frame

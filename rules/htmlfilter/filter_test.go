@@ -40,15 +40,59 @@ var cases = []struct {
 		`<img data-category="ads" data-src="https://tracker.example/p.gif" width=1>`},
 	{"image is img", `<image src=https://tracker.example/p.gif>`, ``,
 		`<image data-category="ads" data-src=https://tracker.example/p.gif>`},
-	{"srcset", `<img src=a.png srcset="b.png 2x, https://tracker.example/c.png 3x">`, ``,
-		`<img data-category="ads" data-src=a.png data-srcset="b.png 2x, https://tracker.example/c.png 3x">`},
-	{"srcset with a parenthesis in a descriptor", `<img src=a.png srcset="b.png (t, https://tracker.example/c.png 3x">`, ``,
-		`<img data-category="ads" data-src=a.png data-srcset="b.png (t, https://tracker.example/c.png 3x">`},
-	{"srcset with comma in URL", `<img srcset="a.png,https://tracker.example/c.png 2x">`, ``,
-		`<img data-category="ads" data-srcset="a.png,https://tracker.example/c.png 2x">`},
+	// A srcset or imagesrcset candidate, or a poster, is a side load: it
+	// goes alone, with its separating comma, and the element stays.
+	{"srcset", `<img src=a.png srcset="b.png 2x, https://tracker.example/c.png 3x">`, `<img src=a.png srcset="b.png 2x">`, "="},
+	{"srcset with a parenthesis in a descriptor", `<img src=a.png srcset="b.png (t, https://tracker.example/c.png 3x">`, `<img src=a.png >`, "="},
+	{"srcset with comma in URL", `<img srcset="a.png,https://tracker.example/c.png 2x">`, `<img >`, "="},
 	{"picture source", `<picture><source srcset="https://tracker.example/a.webp"><img src=a.png></picture>`,
-		`<picture><img src=a.png></picture>`,
-		`<picture><source data-category="ads" data-srcset="https://tracker.example/a.webp"><img src=a.png></picture>`},
+		`<picture><source ><img src=a.png></picture>`, "="},
+	{"srcset first candidate", `<img src=a.png srcset=" https://tracker.example/c.png 1x, b.png 2x" alt=x>`, `<img src=a.png srcset=" b.png 2x" alt=x>`, "="},
+	{"srcset middle candidates", `<img src=a.png srcset="a.png 1x, //tracker.example/c.png 2x,//stats.example/d.png 3x , b.png 4x">`,
+		`<img src=a.png srcset="a.png 1x, b.png 4x">`, "="},
+	{"srcset last candidates", `<img src=a.png srcset="a.png 1x , //tracker.example/c.png 2x, //stats.example/d.png">`,
+		`<img src=a.png srcset="a.png 1x">`, "="},
+	{"srcset trailing commas", `<img srcset="a.png,, //tracker.example/c.png,, b.png,">`, `<img srcset="a.png,, b.png,">`, "="},
+	{"srcset trailing comma before last", `<img srcset="a.png, //tracker.example/c.png">`, `<img srcset="a.png">`, "="},
+	{"srcset every candidate", `<img src=a.png srcset="//tracker.example/1.png 1x, //stats.example/2.png 2x" alt=x>`, `<img src=a.png  alt=x>`, "="},
+	{"srcset unquoted", `<img src=a.png srcset=//tracker.example/c.png>`, `<img src=a.png >`, "="},
+	{"srcset parenthesis hides a candidate", `<img srcset="b.png 1x, c.png (x, //tracker.example/c.png), d.png 2x">`,
+		`<img srcset="b.png 1x, d.png 2x">`, "="},
+	{"srcset tracker src removes the element", `<img src=//tracker.example/a.png srcset="b.png 2x">x`, `x`,
+		`<img data-category="ads" data-src=//tracker.example/a.png data-srcset="b.png 2x">x`},
+	{"srcset entity comma", `<img src=a.png srcset="a.png?w=1&amp;h=2 1x&#44;//tracker.example/c.png 2x">`,
+		`<img src=a.png srcset="a.png?w=1&amp;h=2 1x">`, "="},
+	{"srcset entity in candidate", `<img srcset="//track&#101;r.example/c.png 1x,&#32;b.png?a=1&amp;b=2 2x">`,
+		`<img srcset="b.png?a=1&amp;b=2 2x">`, "="},
+	// Cut out, the candidate would leave "&#44" in front of "5.png": the
+	// reference "&#445" would join the two.
+	{"srcset cut would join a reference", `<img src=a.png srcset="a.png 1x&#44//tracker.example/c.png 2x, 5.png 3x">`, `<img src=a.png >`, "="},
+	// A browser takes the first of duplicates: with the first gone, the
+	// second would load instead; after a kept first, each is still judged.
+	{"srcset duplicates go with the first", `<img src=a.png srcset="//tracker.example/1.png" srcset="c.png 2x, b.png" srcset=d.png>`,
+		`<img src=a.png   >`, "="},
+	{"srcset duplicates each judged", `<img srcset="a.png, //tracker.example/1.png" SRCSET="//tracker.example/2.png, b.png">`,
+		`<img srcset="a.png" SRCSET="b.png">`, "="},
+	{"picture source candidate", `<picture><source srcset="//tracker.example/a.webp 1x, a.webp 2x" type=image/webp><img src=a.png></picture>`,
+		`<picture><source srcset="a.webp 2x" type=image/webp><img src=a.png></picture>`, "="},
+	{"link imagesrcset", `<link rel=preload as=image href=h.png imagesrcset="h.png 1x, //tracker.example/h2.png 2x">`,
+		`<link rel=preload as=image href=h.png imagesrcset="h.png 1x">`, "="},
+	{"link imagesrcset tracker href", `<link rel=preload as=image href=//tracker.example/h.png imagesrcset="h.png 1x">x`, `x`,
+		`<link data-category="ads" rel=preload as=image data-href=//tracker.example/h.png data-imagesrcset="h.png 1x">x`},
+	{"srcset in noscript", `<noscript><img src=a.png srcset="//tracker.example/c.png 2x, b.png"></noscript>`,
+		`<noscript><img src=a.png srcset="b.png"></noscript>`, "="},
+	// A srcdoc document is read, never rewritten: the frame goes.
+	{"srcset in srcdoc", `<iframe srcdoc="<img src=a.png srcset='//tracker.example/c.png 2x'>"></iframe>x`, `x`,
+		`<iframe data-category="ads" data-srcdoc="<img src=a.png srcset='//tracker.example/c.png 2x'>"></iframe>x`},
+	{"poster", `<video src=v.mp4 poster="https://tracker.example/p.jpg" controls>x</video>`, `<video src=v.mp4  controls>x</video>`, "="},
+	{"poster entity", `<video poster="https://track&#101;r.example/p.jpg"></video>`, `<video ></video>`, "="},
+	{"poster duplicates", `<video poster=//tracker.example/1.jpg poster=p.jpg src=v.mp4></video>`,
+		`<video   src=v.mp4></video>`, "="},
+	{"poster duplicate after a kept first", `<video poster=p.jpg poster=//tracker.example/2.jpg src=v.mp4></video>`,
+		`<video poster=p.jpg  src=v.mp4></video>`, "="},
+	{"poster benign", `<video src=v.mp4 poster=p.jpg></video>`, `<video src=v.mp4 poster=p.jpg></video>`, "="},
+	{"poster with tracker src", `<video src=//tracker.example/v.mp4 poster=p.jpg>x</video>y`, `y`,
+		`<video data-category="ads" data-src=//tracker.example/v.mp4 data-poster=p.jpg>x</video>y`},
 	{"iframe", `<iframe src="https://tracker.example/ns.html" height=0></iframe>x`, `x`,
 		`<iframe data-category="ads" data-src="https://tracker.example/ns.html" height=0></iframe>x`},
 	{"iframe body is raw text", `<iframe src=/ok><img src=https://tracker.example/></iframe>`,
@@ -234,6 +278,46 @@ func TestRemovedCounts(t *testing.T) {
 	for i := range want {
 		if rem[i] != want[i] {
 			t.Errorf("got %v want %v", rem[i], want[i])
+		}
+	}
+}
+
+// TestSideLoadCounts: each dropped candidate and poster counts as one
+// removal of its vendor, beside the removals of whole elements.
+func TestSideLoadCounts(t *testing.T) {
+	in := `<img src=a.png srcset="//tracker.example/1.png 1x, //stats.example/2.png 2x, b.png 3x, //tracker.example/3.png 4x">` +
+		`<video src=v.mp4 poster=//tracker.example/p.jpg></video><img src=//stats.example/c.png>`
+	for _, m := range []Mode{Strip, Defer} {
+		_, rem := filter(in, m, 0)
+		want := []Removal{{"tracker", "ads", 3}, {"stats", "analytics", 2}}
+		if len(rem) != len(want) || rem[0] != want[0] || rem[1] != want[1] {
+			t.Errorf("%v: removed %v, want %v", m, rem, want)
+		}
+	}
+}
+
+// TestSideLoadAtTheCap: an img with a tracker candidate is trimmed as long
+// as its tag fits MaxBuffer and removed for size past it, whatever the
+// chunking, in both modes; the trimmed tag is a fixed point.
+func TestSideLoadAtTheCap(t *testing.T) {
+	const maxBuf = 1 << 10
+	head, tail := `<img src=a.png srcset="//tracker.example/c.png 1x, b.png 2x" alt="`, `">b</p>`
+	for _, size := range []int{maxBuf - 1, maxBuf, maxBuf + 1} {
+		pad := strings.Repeat("x", size-len(head)-len(`">`)) // the tag is size bytes
+		doc := "<p>a" + head + pad + tail
+		want := `<p>a<img src=a.png srcset="b.png 2x" alt="` + pad + tail
+		if size > maxBuf {
+			want = "<p>ab</p>"
+		}
+		for _, m := range []Mode{Strip, Defer} {
+			for _, n := range []int{0, 1, 7, 500, 1023} {
+				if got, _ := filterCap(doc, m, n, maxBuf); got != want {
+					t.Errorf("%v, %d-byte tag, chunks of %d: got %.80q", m, size, n, got)
+				}
+			}
+			if again, _ := filterCap(want, m, 0, maxBuf); again != want {
+				t.Errorf("%v, %d-byte tag: not idempotent: %.80q", m, size, again)
+			}
 		}
 	}
 }

@@ -211,11 +211,17 @@ func (f *Filter) decideWatched(next int) {
 
 // dropWatched removes, from a held start tag, every watched attribute that
 // loads something blocked (each is judged on its own: a browser takes the
-// first of duplicates, and removing it would promote the next).
+// first of duplicates, and removing it would promote the next), and trims
+// its side loads (trimLoad).
 func (f *Filter) dropWatched(k kind) {
 	base := f.d[f.tok:]
+	var side sideSeen
 	for _, a := range f.attrs {
 		name := base[a.name:a.nameEnd]
+		if i := urlAttr(k, name); i >= 0 && sideLoads&(1<<i) != 0 {
+			f.trimLoad(&side, i, a)
+			continue
+		}
 		if !f.watched(k, name) {
 			continue
 		}
