@@ -411,6 +411,14 @@ func (f *Filter) deferTag(k kind, v Verdict, end int) {
 			}
 			continue
 		}
+		if k != kScript || !eqFold(name, "type") {
+			if f.renamedDenied(prefix, name, a, v) {
+				f.hold = base + int(a.name)
+				f.spill()
+				f.keep, f.hold = base+int(a.end), base+int(a.end)
+				continue
+			}
+		}
 		f.hold = base + int(a.name)
 		if k == kScript && eqFold(name, "type") {
 			f.insert([]byte("data-"))

@@ -167,6 +167,8 @@ var cases = []struct {
 	{"analytics category", `<script src=https://stats.example/s.js></script>`, ``,
 		`<script type="text/plain" data-category="analytics" data-src=https://stats.example/s.js></script>`},
 	{"invalid URL stripped in defer", `<img src="bad url">x`, `x`, "="},
+	{"defer drops a renamed URL its label does not cover", `<img src=https://tracker.example/a srC="bad url" src=https://stats.example/s>x`, `x`,
+		`<img data-category="ads" data-src=https://tracker.example/a  >x`},
 	// Inside <select> raw text is read two ways (Chromium 135+ and the rest).
 	{"select style", `<select><style></select><img src=https://tracker.example/p></style></select>x`, `<select></select>x`, "="},
 	{"select title", `<select><title></select><img src=https://tracker.example/p></title>x`, `<select><title></select></title>x`, "="},

@@ -59,6 +59,28 @@ func (f *Filter) lazyVerdict(name, val []byte) Verdict {
 	return f.policy.URL(trim(val))
 }
 
+// renamedDenied reports whether the URL attribute a, renamed prefix+name by
+// deferTag, would be a parked URL of a denied vendor that the label of v
+// does not cover (a duplicate src that does not parse, a candidate of
+// another category): it goes now, as filtering the output again would drop
+// it, so that the output is a fixed point.
+func (f *Filter) renamedDenied(prefix string, name []byte, a attr, v Verdict) bool {
+	var buf [maxLazyName]byte
+	if a.val < 0 || len(prefix)+len(name) > len(buf) {
+		return false
+	}
+	renamed := append(append(buf[:0], prefix...), name...)
+	if !lazyName(renamed) {
+		return false
+	}
+	lv := f.lazyVerdict(renamed, f.decode(f.d[f.tok+int(a.val):f.tok+int(a.valEnd)]))
+	if lv.Block && lv.Category != v.Category {
+		f.count(lv)
+		return true
+	}
+	return false
+}
+
 // lazyAttr returns the raw value of the current tag's first parked URL
 // attribute (a script parked by a page-speed tool has no src).
 func (f *Filter) lazyAttr() ([]byte, bool) {
