@@ -1190,8 +1190,8 @@ func checkDeferred(t *testing.T, rs *rules.Rules, st consentState, in [2]*docInf
 	deferred := map[*html.Node]bool{}
 	for i, it := range in[0].items {
 		v := j.rulesBlk[i]
-		if !v.Block || v.Category == "" || !off[it.key()] || sideLoad(it) && !mainBlocked[it.el] {
-			continue
+		if !v.Block || v.Category == "" || v.Mixed || !off[it.key()] || sideLoad(it) && !mainBlocked[it.el] {
+			continue // a Mixed script (two denied categories) is stripped: no one label waits for both
 		}
 		el := it.el
 		if el.Namespace != "" || !deferTags[el.Data] {

@@ -354,16 +354,28 @@ func (p *Page) Script(text []byte) htmlfilter.Verdict {
 // verdictOf is the verdict for a script in which the vendors found were
 // found: the denied one of the highest category index, as scanScript.
 func (p *Page) verdictOf(found []int32) htmlfilter.Verdict {
-	best, bestVendor := -1, int32(-1)
+	best, bestVendor, denied := -1, int32(-1), Set(0)
 	for _, v := range found {
-		if c := p.r.vendors[v].Category; p.deniesVendor(v) && int(c) > best {
-			best, bestVendor = int(c), v
+		c := p.r.vendors[v].Category
+		if p.deniesVendor(v) {
+			denied = denied.With(c)
+			if int(c) > best {
+				best, bestVendor = int(c), v
+			}
 		}
 	}
+	return p.scriptVerdict(best, bestVendor, denied)
+}
+
+// scriptVerdict is the verdict for a script whose denied vendors span the
+// categories denied, best the highest of them with its first vendor. A
+// script of two denied categories is Mixed: no one label revives it safely.
+func (p *Page) scriptVerdict(best int, bestVendor int32, denied Set) htmlfilter.Verdict {
 	if best < 0 {
 		return htmlfilter.Verdict{}
 	}
-	return htmlfilter.Verdict{Block: true, Category: p.r.cats[best].ID, Vendor: p.r.vendors[bestVendor].ID}
+	return htmlfilter.Verdict{Block: true, Category: p.r.cats[best].ID, Vendor: p.r.vendors[bestVendor].ID,
+		Mixed: denied&(denied-1) != 0}
 }
 
 // scanScript classifies normalised script text. With found, it also
@@ -372,7 +384,7 @@ func (p *Page) verdictOf(found []int32) htmlfilter.Verdict {
 func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 	r := p.r
 	m := r.ac
-	best, bestVendor := -1, int32(-1)
+	best, bestVendor, denied := -1, int32(-1), Set(0)
 	note := func(v int32) {
 		if v < 0 {
 			return
@@ -381,8 +393,11 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 			*found = append(*found, v)
 		}
 		c := r.vendors[v].Category
-		if p.deniesVendor(v) && int(c) > best {
-			best, bestVendor = int(c), v
+		if p.deniesVendor(v) {
+			denied = denied.With(c)
+			if int(c) > best {
+				best, bestVendor = int(c), v
+			}
 		}
 	}
 	lastA, lastB, lastStart := -1, -1, -1
@@ -440,10 +455,7 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 		}
 	}
 	p.raw = nil // the caller's bytes: not kept
-	if best < 0 {
-		return htmlfilter.Verdict{}
-	}
-	return htmlfilter.Verdict{Block: true, Category: r.cats[best].ID, Vendor: r.vendors[bestVendor].ID}
+	return p.scriptVerdict(best, bestVendor, denied)
 }
 
 // signatures calls fn with the vendor of every signature in normalised

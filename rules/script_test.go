@@ -159,6 +159,23 @@ func TestScriptComments(t *testing.T) {
 	}
 }
 
+// TestScriptMixed: a script with vendors of two denied categories is Mixed
+// (defer mode strips it: a label of either category alone would revive the
+// other); once one of them is granted it is not.
+func TestScriptMixed(t *testing.T) {
+	r := Default()
+	both := []byte(`gtag('config', 'G-ABC123'); gtag('config', 'AW-123456789');`)
+	if v := r.NewPage(testPage, 0).Script(both); !v.Block || !v.Mixed {
+		t.Errorf("nothing granted: %+v, want a Mixed block", v)
+	}
+	if v := r.NewPage(testPage, Set(0).With(Analytics)).Script(both); !v.Block || v.Mixed || v.Category != "advertising" {
+		t.Errorf("analytics granted: %+v, want an advertising block, not Mixed", v)
+	}
+	if v := r.NewPage(testPage, 0).Script([]byte(`gtag('config', 'G-ABC123');`)); !v.Block || v.Mixed {
+		t.Errorf("one vendor: %+v, want a block, not Mixed", v)
+	}
+}
+
 func TestScriptConsent(t *testing.T) {
 	r := Default()
 	both := []byte(`gtag('config','G-1'); fbq('init','1');`)

@@ -33,6 +33,9 @@ type Verdict struct {
 	Block    bool   // remove or defer the element
 	Category string // category id of the vendor, written as data-category in Defer mode; "" forces Strip
 	Vendor   string // vendor id, for the per-response count of removed elements
+	// Mixed: the script holds vendors of more than one denied category.
+	// No one label makes a consent tool wait for all of them: Strip.
+	Mixed bool
 }
 
 // Policy decides. Implementations are per response (they know the page URL and

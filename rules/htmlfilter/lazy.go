@@ -16,12 +16,20 @@ import "bytes"
 // number of bytes, and every path agrees on which names count.
 const maxLazyName = 48
 
-// lazyName reports whether an attribute name is a data-* attribute that
-// lazy loaders and consent tools keep a URL in: its name holds src, href,
-// url, bg, background, poster, original or lazy (data-src, data-lazy-srcset,
-// data-rocket-src, data-bg, data-background-image, data-original, ...).
+// lazyName reports whether an attribute name is one that lazy loaders and
+// consent tools keep a URL in: a data-* name that holds src, href, url, bg,
+// background, poster, original or lazy (data-src, data-lazy-srcset,
+// data-rocket-src, data-bg, data-background-image, data-original, ...),
+// Perfmatters' data-pmdelayedscript (a script's src, or its text as a
+// data: URL), or NitroPack's nitro-lazy-* (not data-* at all).
 func lazyName(name []byte) bool {
-	if len(name) <= len("data-") || len(name) > maxLazyName || !hasPrefixFold(name, "data-") {
+	if len(name) > maxLazyName {
+		return false
+	}
+	if hasPrefixFold(name, "nitro-lazy-") {
+		return true
+	}
+	if len(name) <= len("data-") || !hasPrefixFold(name, "data-") {
 		return false
 	}
 	rest := name[len("data-"):]
@@ -33,14 +41,21 @@ func lazyName(name []byte) bool {
 	return false
 }
 
-var lazyWords = [...]string{"src", "href", "url", "bg", "background", "poster", "original", "lazy"}
+var lazyWords = [...]string{"src", "href", "url", "bg", "background", "poster", "original", "lazy", "delayedscript"}
 
 // mayBeLazy reports whether a name cut short may yet become a lazy one:
-// it could still be, or already is, "data-" followed by at most
-// maxLazyName bytes in all.
+// it could still be, or already is, "data-" or "nitro-lazy-" followed by
+// at most maxLazyName bytes in all.
 func mayBeLazy(part []byte) bool {
-	n := min(len(part), len("data-"))
-	return len(part) <= maxLazyName && hasPrefixFold(part[:n], "data-"[:n])
+	if len(part) > maxLazyName {
+		return false
+	}
+	for _, p := range [...]string{"data-", "nitro-lazy-"} {
+		if n := min(len(part), len(p)); hasPrefixFold(part[:n], p[:n]) {
+			return true
+		}
+	}
+	return false
 }
 
 // lazyVerdict decides the decoded value of a parked URL attribute: a srcset

@@ -541,8 +541,9 @@ func skipAttrs(d []byte, i int, k kind, watch bool) (end int, self, loads bool) 
 			i++
 		}
 		name := d[ns:i]
-		// Watched names start with o, s, p, b or d (on*, style, ping,
-		// background, data-src): most (class, href, id) are ruled out here.
+		// Watched names start with o, s, p, b, d or n (on*, style, ping,
+		// background, data-src, nitro-lazy-src): most (class, href, id) are
+		// ruled out here.
 		// The navigation URLs of a and form (href, action) are looked at
 		// below, from their value: few start as a javascript: URL can.
 		w := watch && i < n && watchFirst[name[0]] && watched(k, name)
@@ -603,7 +604,7 @@ var jsLead = func() (t [256]bool) {
 
 // watchFirst holds the first bytes of the watched attribute names.
 var watchFirst = func() (t [256]bool) {
-	for _, c := range []byte("oOsSpPbBdD") {
+	for _, c := range []byte("oOsSpPbBdDnN") {
 		t[c] = true
 	}
 	return t
