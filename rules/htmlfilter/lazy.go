@@ -23,25 +23,54 @@ const maxLazyName = 48
 // Perfmatters' data-pmdelayedscript (a script's src, or its text as a
 // data: URL), or NitroPack's nitro-lazy-* (not data-* at all).
 func lazyName(name []byte) bool {
-	if len(name) > maxLazyName {
+	if len(name) <= len("data-") || len(name) > maxLazyName {
 		return false
 	}
-	if hasPrefixFold(name, "nitro-lazy-") {
-		return true
+	switch name[0] | 0x20 {
+	case 'd':
+		return name[4] == '-' && eqFold(name[1:4], "ata") && hasLazyWord(name[5:])
+	case 'n':
+		return hasPrefixFold(name, "nitro-lazy-")
 	}
-	if len(name) <= len("data-") || !hasPrefixFold(name, "data-") {
-		return false
-	}
-	rest := name[len("data-"):]
-	for _, w := range lazyWords {
-		if containsFold(rest, w) {
+	return false
+}
+
+// hasLazyWord reports whether s holds, in any case, one of the words that
+// name a parked URL: src, href, url, bg, background, poster, original, lazy,
+// delayedscript. One pass, a look at the bytes a word starts with: it runs
+// for every data-* attribute of a page.
+func hasLazyWord(s []byte) bool {
+	for i := 0; i+1 < len(s); i++ {
+		var w string
+		switch s[i] | 0x20 {
+		case 's':
+			w = "src"
+		case 'h':
+			w = "href"
+		case 'u':
+			w = "url"
+		case 'b':
+			if s[i+1]|0x20 == 'g' {
+				return true
+			}
+			w = "background"
+		case 'p':
+			w = "poster"
+		case 'o':
+			w = "original"
+		case 'l':
+			w = "lazy"
+		case 'd':
+			w = "delayedscript"
+		default:
+			continue
+		}
+		if len(s)-i >= len(w) && eqFold(s[i:i+len(w)], w) {
 			return true
 		}
 	}
 	return false
 }
-
-var lazyWords = [...]string{"src", "href", "url", "bg", "background", "poster", "original", "lazy", "delayedscript"}
 
 // mayBeLazy reports whether a name cut short may yet become a lazy one:
 // it could still be, or already is, "data-" or "nitro-lazy-" followed by
