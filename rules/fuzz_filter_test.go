@@ -213,7 +213,7 @@ func FuzzFilterRules(f *testing.F) {
 				// inputs are TestHardening's limits cases.
 				return
 			}
-			j := judge(rs, info, st)
+			j := judge(rs, info, st, mode)
 			for i, it := range info.items {
 				if v := j.rulesBlk[i]; v.Block {
 					t.Errorf("%s, scripting %v: still loads %s: rules block it (vendor %q, category %q)\ninput:  %q\noutput: %q", mode, scripting, it, v.Vendor, v.Category, doc, out)

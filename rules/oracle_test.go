@@ -395,6 +395,8 @@ type loadItem struct {
 	path   string
 	query  string
 	text   string // inline script text
+	parked bool   // a parked load (oracle_parked_test.go): what the element loads once revived
+	label  string // parked: the category the element is parked under in Defer mode's convention
 }
 
 func (it loadItem) key() string {
@@ -615,6 +617,11 @@ func analyse(doc []byte, scripting bool) (*docInfo, error) {
 		}
 	}
 	for _, n := range info.elems {
+		start := len(info.items)
+		readParked(info, n, addURL)
+		for i := start; i < len(info.items); i++ {
+			info.items[i].parked, info.items[i].label = true, deferLabel(n)
+		}
 		switch n.Namespace {
 		case "svg":
 			// What Chromium fetches in SVG besides scripts: an image's and
@@ -704,22 +711,37 @@ type judged struct {
 	tolerated []bool               // per item: removal allowed (item or an ancestor element is a tracker)
 }
 
-func judge(rs *rules.Rules, info *docInfo, st consentState) *judged {
+// judge reads info for st as a filter in mode must leave it: in Defer mode a
+// parked item that waits under the label of the category it is denied for
+// is no load (waits): it may stay or go.
+func judge(rs *rules.Rules, info *docInfo, st consentState, mode htmlfilter.Mode) *judged {
 	p := rs.NewPage(oraclePageURL, st.set)
 	if info.hasBase {
 		p.SetBase([]byte(info.baseHref))
 	}
 	j := &judged{info: info}
 	removable := map[*html.Node]bool{}
+	type attrOf struct {
+		el   *html.Node
+		attr string
+	}
+	alone := map[attrOf]bool{}
 	for _, it := range info.items {
 		var v htmlfilter.Verdict
 		var req string
-		tracker, weakDenied := false, false
+		tracker, weakDenied, held := false, false, false
+		wait := func(category string) bool {
+			if mode == htmlfilter.Defer && waits(it, category) {
+				held = true
+				return true
+			}
+			return false
+		}
 		if it.script {
 			v = p.Script([]byte(it.text))
 			for _, m := range tableScript(it.text) {
 				tracker = true
-				if !st.granted[m.v.category] {
+				if !st.granted[m.v.category] && !wait(m.v.category) {
 					weakDenied = true
 					if m.strong && req == "" {
 						req = fmt.Sprintf("%s (%s) signature %q", m.v.id, m.v.category, m.sig)
@@ -730,7 +752,7 @@ func judge(rs *rules.Rules, info *docInfo, st consentState) *judged {
 			v = p.URL([]byte(it.raw))
 			if tv := tableURL(it.host, it.path, it.query); tv != nil {
 				tracker = true
-				if !st.granted[tv.category] {
+				if !st.granted[tv.category] && !wait(tv.category) {
 					weakDenied = true
 					req = fmt.Sprintf("%s (%s) host %s", tv.id, tv.category, it.host)
 				}
@@ -744,16 +766,25 @@ func judge(rs *rules.Rules, info *docInfo, st consentState) *judged {
 		// document or script of its own, which rules read: their block is
 		// tolerated too (an over-block, not a leak).
 		opaque := strings.HasPrefix(it.abs, "javascript:") || strings.HasPrefix(it.abs, "data:")
-		tol := req != "" || weakDenied || (v.Block && (tracker || opaque || (!it.script && it.abs == "")))
+		if v.Block && wait(v.Category) {
+			v = htmlfilter.Verdict{}
+		}
+		// Whatever else a labelled element holds is Defer mode's own
+		// output (a blocked srcdoc moved to data-srcdoc): it may come and go.
+		held = held || mode == htmlfilter.Defer && it.parked && it.label != ""
+		tol := req != "" || weakDenied || held || (v.Block && (tracker || opaque || (!it.script && it.abs == "")))
 		j.rulesBlk = append(j.rulesBlk, v)
 		j.required = append(j.required, req)
-		if tol {
+		switch {
+		case tol && it.parked && tagName(it.el) != "script":
+			alone[attrOf{it.el, it.attr}] = true // a parked URL attribute goes alone, whole
+		case tol:
 			removable[it.el] = true
 		}
 	}
 	// Elements go whole: everything inside a removable element may go.
 	for _, it := range info.items {
-		t := false
+		t := !it.script && alone[attrOf{it.el, it.attr}]
 		for n := it.el; n != nil; n = n.Parent {
 			if removable[n] {
 				t = true
@@ -918,7 +949,7 @@ func TestOracleCorpusHasTrackers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			j := judge(rs, info, none)
+			j := judge(rs, info, none, htmlfilter.Strip)
 			for i, r := range j.required {
 				if r != "" && found == "" {
 					found = info.items[i].String() + ": " + r
@@ -1008,7 +1039,7 @@ func oracleCase(t *testing.T, rs *rules.Rules, pg corpusPage, pi int, st consent
 			if !scripting {
 				scr = "scripting-off"
 			}
-			jo := judge(rs, oinfo, st)
+			jo := judge(rs, oinfo, st, mode)
 			for i, it := range oinfo.items {
 				if v := jo.rulesBlk[i]; v.Block {
 					t.Errorf("%s: still loads %s: rules block it (vendor %q, category %q)", scr, it, v.Vendor, v.Category)
@@ -1016,7 +1047,7 @@ func oracleCase(t *testing.T, rs *rules.Rules, pg corpusPage, pi int, st consent
 					t.Errorf("%s: still loads %s: independent table: %s", scr, it, r)
 				}
 			}
-			ji := judge(rs, in[k], st)
+			ji := judge(rs, in[k], st, mode)
 			want, got := ji.mustStay(), jo.mustStay()
 			// Markup that only one of the two readings sees as an element
 			// is ambiguous: the filter may drop it whole (fail closed).
@@ -1113,11 +1144,13 @@ func checkDeferred(t *testing.T, rs *rules.Rules, st consentState, in [2]*docInf
 	for _, it := range in[1].items {
 		off[it.key()] = true
 	}
-	j := judge(rs, in[0], st)
+	j := judge(rs, in[0], st, htmlfilter.Strip)
 	deferred := map[*html.Node]bool{}
 	for i, it := range in[0].items {
 		v := j.rulesBlk[i]
-		if !v.Block || v.Category == "" || !off[it.key()] {
+		// A parked load is stripped in Defer mode too (another runtime
+		// may revive it whatever Defer writes), unless it waits already.
+		if !v.Block || v.Category == "" || !off[it.key()] || it.parked {
 			continue
 		}
 		el := it.el
