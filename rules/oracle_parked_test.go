@@ -103,11 +103,13 @@ func deferLabel(n *html.Node) string {
 func readParked(info *docInfo, n *html.Node, addURL func(n *html.Node, attr, val, raw string)) {
 	script := n.Namespace == "" && n.Data == "script"
 	scriptURL := func(attr, v string) {
+		before := len(info.items)
 		addURL(n, attr, v, v)
-		if last := info.items[len(info.items)-1]; script && last.raw == v {
-			if text, ok := dataScript(last.abs); ok && strings.TrimSpace(text) != "" {
-				info.items = append(info.items, loadItem{el: n, script: true, text: text})
-			}
+		if len(info.items) == before {
+			return // an empty URL loads nothing
+		}
+		if text, ok := dataScript(info.items[before].abs); ok && strings.TrimSpace(text) != "" {
+			info.items = append(info.items, loadItem{el: n, script: true, text: text})
 		}
 	}
 	for _, a := range n.Attr {

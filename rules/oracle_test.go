@@ -727,52 +727,7 @@ func judge(rs *rules.Rules, info *docInfo, st consentState, mode htmlfilter.Mode
 	}
 	alone := map[attrOf]bool{}
 	for _, it := range info.items {
-		var v htmlfilter.Verdict
-		var req string
-		tracker, weakDenied, held := false, false, false
-		wait := func(category string) bool {
-			if mode == htmlfilter.Defer && waits(it, category) {
-				held = true
-				return true
-			}
-			return false
-		}
-		if it.script {
-			v = p.Script([]byte(it.text))
-			for _, m := range tableScript(it.text) {
-				tracker = true
-				if !st.granted[m.v.category] && !wait(m.v.category) {
-					weakDenied = true
-					if m.strong && req == "" {
-						req = fmt.Sprintf("%s (%s) signature %q", m.v.id, m.v.category, m.sig)
-					}
-				}
-			}
-		} else {
-			v = p.URL([]byte(it.raw))
-			if tv := tableURL(it.host, it.path, it.query); tv != nil {
-				tracker = true
-				if !st.granted[tv.category] && !wait(tv.category) {
-					weakDenied = true
-					req = fmt.Sprintf("%s (%s) host %s", tv.id, tv.category, it.host)
-				}
-			}
-		}
-		// A URL rules cannot parse is blocked by design; a vendor the
-		// table knows may sit in another category in the rule set. Either way the
-		// rules' word makes removal tolerated, but never for a URL or script the
-		// table considers benign: over-blocking those is a bug.
-		// The table reads http(s) URLs only; a javascript: or data: URL is a
-		// document or script of its own, which rules read: their block is
-		// tolerated too (an over-block, not a leak).
-		opaque := strings.HasPrefix(it.abs, "javascript:") || strings.HasPrefix(it.abs, "data:")
-		if v.Block && wait(v.Category) {
-			v = htmlfilter.Verdict{}
-		}
-		// Whatever else a labelled element holds is Defer mode's own
-		// output (a blocked srcdoc moved to data-srcdoc): it may come and go.
-		held = held || mode == htmlfilter.Defer && it.parked && it.label != ""
-		tol := req != "" || weakDenied || held || (v.Block && (tracker || opaque || (!it.script && it.abs == "")))
+		v, req, tol := judgeItem(p, it, st, mode)
 		j.rulesBlk = append(j.rulesBlk, v)
 		j.required = append(j.required, req)
 		switch {
@@ -794,6 +749,56 @@ func judge(rs *rules.Rules, info *docInfo, st consentState, mode htmlfilter.Mode
 		j.tolerated = append(j.tolerated, t)
 	}
 	return j
+}
+
+// judgeItem returns the rules' verdict on one item, why the table requires
+// its removal ("" if it does not), and whether its removal is tolerated.
+func judgeItem(p *rules.Page, it loadItem, st consentState, mode htmlfilter.Mode) (v htmlfilter.Verdict, req string, tol bool) {
+	tracker, weakDenied, held := false, false, false
+	wait := func(category string) bool {
+		if mode == htmlfilter.Defer && waits(it, category) {
+			held = true
+			return true
+		}
+		return false
+	}
+	if it.script {
+		v = p.Script([]byte(it.text))
+		for _, m := range tableScript(it.text) {
+			tracker = true
+			if !st.granted[m.v.category] && !wait(m.v.category) {
+				weakDenied = true
+				if m.strong && req == "" {
+					req = fmt.Sprintf("%s (%s) signature %q", m.v.id, m.v.category, m.sig)
+				}
+			}
+		}
+	} else {
+		v = p.URL([]byte(it.raw))
+		if tv := tableURL(it.host, it.path, it.query); tv != nil {
+			tracker = true
+			if !st.granted[tv.category] && !wait(tv.category) {
+				weakDenied = true
+				req = fmt.Sprintf("%s (%s) host %s", tv.id, tv.category, it.host)
+			}
+		}
+	}
+	// A URL rules cannot parse is blocked by design; a vendor the
+	// table knows may sit in another category in the rule set. Either way the
+	// rules' word makes removal tolerated, but never for a URL or script the
+	// table considers benign: over-blocking those is a bug.
+	// The table reads http(s) URLs only; a javascript: or data: URL is a
+	// document or script of its own, which rules read: their block is
+	// tolerated too (an over-block, not a leak).
+	opaque := strings.HasPrefix(it.abs, "javascript:") || strings.HasPrefix(it.abs, "data:")
+	if v.Block && wait(v.Category) {
+		v = htmlfilter.Verdict{}
+	}
+	// Whatever else a labelled element holds is Defer mode's own output (a
+	// blocked srcdoc moved to data-srcdoc): it may come and go.
+	held = held || mode == htmlfilter.Defer && it.parked && it.label != ""
+	tol = req != "" || weakDenied || held || (v.Block && (tracker || opaque || (!it.script && it.abs == "")))
+	return v, req, tol
 }
 
 func (j *judged) mustStay() map[string]int {
