@@ -83,10 +83,12 @@ func parkedScript(n *html.Node) bool {
 }
 
 // deferLabel returns the category an element is parked under in Defer
-// mode's convention, or "".
+// mode's convention, or "". A script of any namespace takes the script
+// form: a consent tool finds it by the selector script[data-category],
+// which matches a MathML or SVG script too, and revives it as an HTML one.
 func deferLabel(n *html.Node) string {
 	a := n.Attr
-	if n.Namespace == "" && n.Data == "script" {
+	if n.Data == "script" {
 		if len(a) < 2 || a[0].Key != "type" || a[0].Val != "text/plain" {
 			return ""
 		}
