@@ -46,6 +46,21 @@ var fuzzTrackers = []string{
 	"<script src=\"https://static.hot&Tab;jar.com/c/hotjar-3456789.js\"\x00></script>",
 	"<img src=\"https://ｐｘ.ads.linkedin.com/collect/?pid=1\"\x00 alt=\"\">",
 	"<script>var s=document.createElement('script');s.src='https:\\/\\/connect.face'+'book.net\\/en_US\\/fbevents.js';\x00document.head.appendChild(s);</script>",
+	// Parked loads, as page-speed tools, lazy loaders and consent tools
+	// write them (testdata/pages/parked-*.html).
+	"<script type=\"rocketlazyloadscript\" async data-rocket-src=\"https://www.googletagmanager.com/gtag/js?id=G-FUZZ12345\"\x00></script>",
+	"<script type=\"litespeed/javascript\">(function(h,o,t,j,a,r){h._hjSettings={hjid:3456789,hjsv:6};a=o.getElementsByTagName('head')[0];r=o.createElement('script');r.async=1;\x00r.src=t+h._hjSettings.hjid+j+h._hjSettings.hjsv;a.appendChild(r);})(window,document,'https://static.hotjar.com/c/hotjar-','.js?sv=');</script>",
+	"<script async data-type=\"lazy\"\x00 data-src=\"https://connect.facebook.net/en_US/fbevents.js\"></script>",
+	"<script data-type=\"lazy\" data-src=\"data:text/javascript;base64,IWZ1bmN0aW9uKGYsYixlLHYsbix0LHMpe2lmKGYuZmJxKXJldHVybjtuPWYuZmJxPWZ1bmN0aW9uKCl7bi5jYWxsTWV0aG9kP24uY2FsbE1ldGhvZC5hcHBseShuLGFyZ3VtZW50cyk6bi5xdWV1ZS5wdXNoKGFyZ3VtZW50cyl9O3Q9Yi5jcmVhdGVFbGVtZW50KGUpO3QuYXN5bmM9ITA7dC5zcmM9djtzPWIuZ2V0RWxlbWVudHNCeVRhZ05hbWUoZSlbMF07cy5wYXJlbnROb2RlLmluc2VydEJlZm9yZSh0LHMpfSh3aW5kb3csZG9jdW1lbnQsJ3NjcmlwdCcsJ2h0dHBzOi8vY29ubmVjdC5mYWNlYm9vay5uZXQvZW5fVVMvZmJldmVudHMuanMnKTtmYnEoJ2luaXQnLCcxMjM0NTY3ODkwMTIzNDUnKTs=\"\x00></script>",
+	"<script type=\"pmdelayedscript\" data-perfmatters-type=\"text/javascript\" data-cfasync=\"false\"\x00 src=\"https://www.clarity.ms/tag/k3xq9abcde\"></script>",
+	"<script type=\"text/plain\" data-category=\"analytics\"\x00 data-src=\"https://www.clarity.ms/tag/k3xq9abcde\"></script>",
+	"<script type=\"text/partytown\">!function(f,b,e,v,n,t,s){t=b.createElement(e);t.async=!0;\x00t.src=v;s=b.getElementsByTagName(e)[0];s.parentNode.insertBefore(t,s)}(window,document,'script','https://connect.facebook.net/en_US/fbevents.js');</script>",
+	"<script type=\"7d0fa10a4b6c1e2f93a85d11-text/javascript\" async src=\"https://www.googletagmanager.com/gtag/js?id=G-FUZZ12345\"\x00></script>",
+	"<img src=\"/img/ph.svg\" data-lazy-src=\"https://px.ads.linkedin.com/collect/?pid=1234567&amp;fmt=gif\"\x00 alt=\"\">",
+	"<img class=\"lazyload\" data-srcset=\"/img/a.png 1x,\x00 https://www.facebook.com/tr?id=1&amp;ev=PageView 2x\" alt=\"\">",
+	"<div class=\"rocket-lazyload\" data-bg=\"url('https://www.facebook.com/tr?id=1&amp;ev=PageView')\"\x00>x</div>",
+	"<div class=\"lozad\" data-background-image=\"https://www.facebook.com/tr?id=1&amp;ev=ViewContent\">\x00</div>",
+	"<iframe class=\"lazyload\" data-src=\"https://www.googletagmanager.com/ns.html?id=GTM-FUZZ123\"\x00></iframe>",
 }
 
 // fetchable reports whether a browser would send a request for the item:
@@ -222,7 +237,7 @@ func FuzzFilterRules(f *testing.F) {
 					// inputs are TestHardening's limits cases.
 					return
 				}
-				j := judge(rs, info, st)
+				j := judge(rs, info, st, mode)
 				for i, it := range info.items {
 					if v := j.rulesBlk[i]; v.Block {
 						t.Errorf("%s, reading %d, scripting %v: still loads %s: rules block it (vendor %q, category %q)\ninput:  %q\noutput: %q", mode, ri, scripting, it, v.Vendor, v.Category, doc, out)

@@ -428,6 +428,8 @@ type loadItem struct {
 	path   string
 	query  string
 	text   string // inline script text
+	parked bool   // a parked load (oracle_parked_test.go): what the element loads once revived
+	label  string // parked: the category the element is parked under in Defer mode's convention
 }
 
 func (it loadItem) key() string {
@@ -648,6 +650,11 @@ func analyse(doc []byte, scripting bool) (*docInfo, error) {
 		}
 	}
 	for _, n := range info.elems {
+		start := len(info.items)
+		readParked(info, n, addURL)
+		for i := start; i < len(info.items); i++ {
+			info.items[i].parked, info.items[i].label = true, deferLabel(n)
+		}
 		switch n.Namespace {
 		case "svg":
 			// What Chromium fetches in SVG besides scripts: an image's and
@@ -737,7 +744,10 @@ type judged struct {
 	tolerated []bool               // per item: removal allowed (item or an ancestor element is a tracker)
 }
 
-func judge(rs *rules.Rules, info *docInfo, st consentState) *judged {
+// judge reads info for st as a filter in mode must leave it: in Defer mode a
+// parked item that waits under the label of the category it is denied for
+// is no load (waits): it may stay or go.
+func judge(rs *rules.Rules, info *docInfo, st consentState, mode htmlfilter.Mode) *judged {
 	p := rs.NewPage(oraclePageURL, st.set)
 	if info.hasBase {
 		p.SetBase([]byte(info.baseHref))
@@ -745,54 +755,29 @@ func judge(rs *rules.Rules, info *docInfo, st consentState) *judged {
 	j := &judged{info: info}
 	removable := map[*html.Node]bool{}
 	side := map[int]bool{} // items whose removal is tolerated alone
+	type attrOf struct {
+		el   *html.Node
+		attr string
+	}
+	alone := map[attrOf]bool{}
 	for i, it := range info.items {
-		var v htmlfilter.Verdict
-		var req string
-		tracker, weakDenied := false, false
-		if it.script {
-			v = p.Script([]byte(it.text))
-			for _, m := range tableScript(it.text) {
-				tracker = true
-				if !st.granted[m.v.category] {
-					weakDenied = true
-					if m.strong && req == "" {
-						req = fmt.Sprintf("%s (%s) signature %q", m.v.id, m.v.category, m.sig)
-					}
-				}
-			}
-		} else {
-			v = p.URL([]byte(it.raw))
-			if tv := tableURL(it.host, it.path, it.query); tv != nil {
-				tracker = true
-				if !st.granted[tv.category] {
-					weakDenied = true
-					req = fmt.Sprintf("%s (%s) host %s", tv.id, tv.category, it.host)
-				}
-			}
-		}
-		// A URL rules cannot parse is blocked by design; a vendor the
-		// table knows may sit in another category in the rule set. Either way the
-		// rules' word makes removal tolerated, but never for a URL or script the
-		// table considers benign: over-blocking those is a bug.
-		// The table reads http(s) URLs only; a javascript: or data: URL is a
-		// document or script of its own, which rules read: their block is
-		// tolerated too (an over-block, not a leak).
-		opaque := strings.HasPrefix(it.abs, "javascript:") || strings.HasPrefix(it.abs, "data:")
-		tol := req != "" || weakDenied || (v.Block && (tracker || opaque || (!it.script && it.abs == "")))
+		v, req, tol := judgeItem(p, it, st, mode)
 		j.rulesBlk = append(j.rulesBlk, v)
 		j.required = append(j.required, req)
 		switch {
 		case tol && sideLoad(it):
 			side[i] = true
+		case tol && it.parked && tagName(it.el) != "script":
+			alone[attrOf{it.el, it.attr}] = true // a parked URL attribute goes alone, whole
 		case tol:
 			removable[it.el] = true
 		}
 	}
 	// Elements go whole: everything inside a removable element may go. A
-	// side load (a srcset candidate, a poster) makes only itself removable:
-	// its element, and its other candidates, must stay.
+	// side load (a srcset candidate, a poster) and a parked URL attribute
+	// make only themselves removable: their element must stay.
 	for i, it := range info.items {
-		t := side[i]
+		t := side[i] || !it.script && alone[attrOf{it.el, it.attr}]
 		for n := it.el; n != nil; n = n.Parent {
 			if removable[n] {
 				t = true
@@ -809,6 +794,56 @@ func judge(rs *rules.Rules, info *docInfo, st consentState) *judged {
 // element's main load (src, href, data) alone decides whether it goes.
 func sideLoad(it loadItem) bool {
 	return !it.script && it.el.Namespace == "" && (it.attr == "srcset" || it.attr == "imagesrcset" || it.attr == "poster")
+}
+
+// judgeItem returns the rules' verdict on one item, why the table requires
+// its removal ("" if it does not), and whether its removal is tolerated.
+func judgeItem(p *rules.Page, it loadItem, st consentState, mode htmlfilter.Mode) (v htmlfilter.Verdict, req string, tol bool) {
+	tracker, weakDenied, held := false, false, false
+	wait := func(category string) bool {
+		if mode == htmlfilter.Defer && waits(it, category) {
+			held = true
+			return true
+		}
+		return false
+	}
+	if it.script {
+		v = p.Script([]byte(it.text))
+		for _, m := range tableScript(it.text) {
+			tracker = true
+			if !st.granted[m.v.category] && !wait(m.v.category) {
+				weakDenied = true
+				if m.strong && req == "" {
+					req = fmt.Sprintf("%s (%s) signature %q", m.v.id, m.v.category, m.sig)
+				}
+			}
+		}
+	} else {
+		v = p.URL([]byte(it.raw))
+		if tv := tableURL(it.host, it.path, it.query); tv != nil {
+			tracker = true
+			if !st.granted[tv.category] && !wait(tv.category) {
+				weakDenied = true
+				req = fmt.Sprintf("%s (%s) host %s", tv.id, tv.category, it.host)
+			}
+		}
+	}
+	// A URL rules cannot parse is blocked by design; a vendor the
+	// table knows may sit in another category in the rule set. Either way the
+	// rules' word makes removal tolerated, but never for a URL or script the
+	// table considers benign: over-blocking those is a bug.
+	// The table reads http(s) URLs only; a javascript: or data: URL is a
+	// document or script of its own, which rules read: their block is
+	// tolerated too (an over-block, not a leak).
+	opaque := strings.HasPrefix(it.abs, "javascript:") || strings.HasPrefix(it.abs, "data:")
+	if v.Block && wait(v.Category) {
+		v = htmlfilter.Verdict{}
+	}
+	// Whatever else a labelled element holds is Defer mode's own output (a
+	// blocked srcdoc moved to data-srcdoc): it may come and go.
+	held = held || mode == htmlfilter.Defer && it.parked && it.label != ""
+	tol = req != "" || weakDenied || held || (v.Block && (tracker || opaque || (!it.script && it.abs == "")))
+	return v, req, tol
 }
 
 func (j *judged) mustStay() map[string]int {
@@ -964,7 +999,7 @@ func TestOracleCorpusHasTrackers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			j := judge(rs, info, none)
+			j := judge(rs, info, none, htmlfilter.Strip)
 			for i, r := range j.required {
 				if r != "" && found == "" {
 					found = info.items[i].String() + ": " + r
@@ -1054,7 +1089,7 @@ func oracleCase(t *testing.T, rs *rules.Rules, pg corpusPage, pi int, st consent
 			if !scripting {
 				scr = "scripting-off"
 			}
-			jo := judge(rs, oinfo, st)
+			jo := judge(rs, oinfo, st, mode)
 			for i, it := range oinfo.items {
 				if v := jo.rulesBlk[i]; v.Block {
 					t.Errorf("%s: still loads %s: rules block it (vendor %q, category %q)", scr, it, v.Vendor, v.Category)
@@ -1062,7 +1097,7 @@ func oracleCase(t *testing.T, rs *rules.Rules, pg corpusPage, pi int, st consent
 					t.Errorf("%s: still loads %s: independent table: %s", scr, it, r)
 				}
 			}
-			ji := judge(rs, in[k], st)
+			ji := judge(rs, in[k], st, mode)
 			want, got := ji.mustStay(), jo.mustStay()
 			// Markup that only one of the two readings sees as an element
 			// is ambiguous: the filter may drop it whole (fail closed).
@@ -1100,7 +1135,7 @@ func oracleCase(t *testing.T, rs *rules.Rules, pg corpusPage, pi int, st consent
 				if err != nil {
 					t.Fatal(err)
 				}
-				jl := judge(rs, linfo, st)
+				jl := judge(rs, linfo, st, mode)
 				for i, it := range linfo.items {
 					if v := jl.rulesBlk[i]; v.Block {
 						t.Errorf("earlier select parsing, scripting %v: still loads %s: rules block it (vendor %q)", scripting, it, v.Vendor)
@@ -1178,7 +1213,7 @@ func checkDeferred(t *testing.T, rs *rules.Rules, st consentState, in [2]*docInf
 	for _, it := range in[1].items {
 		off[it.key()] = true
 	}
-	j := judge(rs, in[0], st)
+	j := judge(rs, in[0], st, htmlfilter.Strip)
 	// A blocked side load of an element whose main load is not blocked is
 	// dropped, not kept inert: the element stays live.
 	mainBlocked := map[*html.Node]bool{}
@@ -1190,8 +1225,12 @@ func checkDeferred(t *testing.T, rs *rules.Rules, st consentState, in [2]*docInf
 	deferred := map[*html.Node]bool{}
 	for i, it := range in[0].items {
 		v := j.rulesBlk[i]
-		if !v.Block || v.Category == "" || v.Mixed || !off[it.key()] || sideLoad(it) && !mainBlocked[it.el] {
-			continue // a Mixed script (two denied categories) is stripped: no one label waits for both
+		// A parked load is stripped in Defer mode too (another runtime
+		// may revive it whatever Defer writes), unless it waits already;
+		// so is a Mixed script (two denied categories: no one label
+		// waits for both).
+		if !v.Block || v.Category == "" || v.Mixed || !off[it.key()] || it.parked || sideLoad(it) && !mainBlocked[it.el] {
+			continue
 		}
 		el := it.el
 		if el.Namespace != "" || !deferTags[el.Data] {

@@ -69,8 +69,8 @@ type browserPage struct {
 }
 
 // browserPages: the policy's vendors, the 40 most prevalent tracker vendors
-// of the web, the bypass corpus of the hardening work and the page with every
-// supported vendor.
+// of the web, the bypass corpus of the hardening work, the parked loads and
+// the page with every supported vendor.
 func browserPages(t *testing.T, e *browserEnv) []browserPage {
 	t.Helper()
 	var pages []browserPage
@@ -81,7 +81,13 @@ func browserPages(t *testing.T, e *browserEnv) []browserPage {
 	if err != nil || len(bypass) < 30 {
 		t.Fatalf("bypass corpus: %d pages, %v", len(bypass), err)
 	}
-	for _, p := range bypass {
+	// The parked loads of page-speed tools, lazy loaders and consent
+	// tools, each revived on DOMContentLoaded by parked-revive.js.
+	parked, err := filepath.Glob(filepath.Join(e.root, "testdata", "pages", "parked-*.html"))
+	if err != nil || len(parked) < 10 {
+		t.Fatalf("parked corpus: %d pages, %v", len(parked), err)
+	}
+	for _, p := range append(bypass, parked...) {
 		n := strings.TrimSuffix(filepath.Base(p), ".html")
 		pages = append(pages, browserPage{n, "/pages/" + n + ".html"})
 	}
@@ -342,6 +348,11 @@ func TestBrowserFilterOff(t *testing.T) {
 			"comscore", "quantcast", "yandex-metrica", "gravatar", "linkedin-insight", "adobe-analytics",
 			"nielsen-dcr", "adobe-audience-manager", "adform", "openx"}},
 	}
+	// The parked pages load their trackers only once revived, which takes
+	// JavaScript: with it off no vendor is required.
+	for page, ids := range parkedTrackers {
+		want[page] = [2][]string{ids, nil}
+	}
 	pages := browserPages(t, e)
 	var reqs []loadReq
 	for _, p := range pages {
@@ -389,6 +400,22 @@ func TestBrowserFilterOff(t *testing.T) {
 		}
 		t.Logf("%s: %d vendors reached: %v", e.rules.CategoryID(c), len(reached[c]), sortedKeys(reached[c]))
 	}
+}
+
+// parkedTrackers are the vendors each parked page reaches once
+// parked-revive.js has revived its loads.
+var parkedTrackers = map[string][]string{
+	"parked-wp-rocket":      {"google-analytics", "facebook", "hotjar", "linkedin-insight"},
+	"parked-litespeed":      {"google-analytics", "clarity", "facebook", "linkedin-insight"},
+	"parked-perfmatters":    {"google-analytics", "hotjar", "facebook", "clarity", "linkedin-insight"},
+	"parked-wp-meteor":      {"google-analytics", "facebook", "clarity", "linkedin-insight"},
+	"parked-flying-scripts": {"google-analytics", "facebook", "hotjar", "clarity"},
+	"parked-rocket-loader":  {"google-analytics", "hotjar", "facebook", "linkedin-insight"},
+	"parked-nitropack":      {"hotjar", "clarity", "facebook", "linkedin-insight"},
+	"parked-partytown":      {"google-analytics", "facebook", "clarity"},
+	"parked-lazysizes":      {"facebook", "linkedin-insight", "google-analytics"},
+	"parked-lozad":          {"facebook", "linkedin-insight", "google-analytics"},
+	"parked-consent-tools":  {"google-analytics", "hotjar", "clarity", "facebook", "linkedin-insight"},
 }
 
 // topVendorsJS are the vendors of top-vendors.html the page reaches itself
