@@ -140,19 +140,22 @@ func (f *Filter) run(eof bool) {
 
 		case sBogus:
 			i := bytes.IndexByte(d[f.pos:], '>')
+			if f.opt.XML && f.tok+1 < len(d) && d[f.tok+1] == '!' {
+				i = xmlDeclEnd(d, f.tok, f.pos)
+			}
 			if i < 0 {
 				f.pos = len(d)
 				if f.dropTok {
 					f.dropTo(f.pos)
-				} else if !f.guarded() {
+				} else if !f.guarded() && !f.opt.XML {
 					f.advance(f.pos)
 				} else {
-					f.capHeld()
+					f.capHeld() // XML: a declaration is decided whole (xmlDecl)
 				}
 				return
 			}
 			f.pos += i + 1
-			if f.guarded() {
+			if f.guarded() || f.opt.XML {
 				f.capHeld()
 			}
 			f.endOpaque()
@@ -744,6 +747,14 @@ func (f *Filter) endOpaque() {
 		f.dropTo(f.pos)
 		f.count(Verdict{Block: true, Vendor: VendorAmbiguous})
 		return
+	}
+	if f.opt.XML {
+		if at, v := f.xmlDecl(f.d[f.tok:f.pos]); v.Block {
+			f.count(v)
+			f.advance(f.tok + at)
+			f.dropTo(f.pos)
+			return
+		}
 	}
 	f.advance(f.pos)
 }

@@ -20,7 +20,11 @@ import "bytes"
 //     which is fatal in XML.
 //
 // What stays read as HTML: processing instructions end at the first '>'
-// (not "?>"), and names compare without case.
+// (not "?>"), and names compare without case. Two declarations load or
+// make loads (xmlDecl): an xml-stylesheet processing instruction fetches
+// its href, and an entity declared in the internal DTD subset is expanded
+// wherever the document references it, in attribute values, text and
+// script text alike.
 
 // closedXML reports whether the start tag just read closes its element.
 func (f *Filter) closedXML() bool { return f.opt.XML && f.selfClose }
@@ -125,4 +129,91 @@ func xmlEndTag(b []byte, name string) (n int, ok, more bool) {
 		return 0, false, true
 	}
 	return e - 2, eqFold(localName(b[2:e]), name), false
+}
+
+// xmlDecl decides a processing instruction or declaration of an XML
+// document, tok (from '<' to its '>'): at is where the part to remove
+// starts. An xml-stylesheet instruction goes whole when its href is
+// denied. An <!ENTITY declaration goes (from its "<!ENTITY" on, which
+// may follow "<!DOCTYPE x [") when its replacement text is a denied URL,
+// script or markup, or when its quoted value does not end within the
+// token (a '>' inside it): a reference to it is then a well-formedness
+// error, at which the browser stops, with nothing of it loaded.
+func (f *Filter) xmlDecl(tok []byte) (at int, v Verdict) {
+	if hasPrefixFold(tok, "<?xml-stylesheet") {
+		if href, ok := pseudoAttr(tok, "href"); ok {
+			return 0, f.policy.URL(f.decode(href))
+		}
+		return 0, Verdict{}
+	}
+	at = bytes.Index(tok, []byte("<!ENTITY"))
+	if at < 0 {
+		return 0, Verdict{}
+	}
+	rest := tok[at:]
+	q := bytes.IndexAny(rest, `"'`)
+	if q < 0 {
+		return 0, Verdict{}
+	}
+	end := bytes.IndexByte(rest[q+1:], rest[q])
+	if end < 0 {
+		return at, Verdict{Block: true, Vendor: VendorAmbiguous}
+	}
+	val := f.decode(rest[q+1 : q+1+end])
+	if v = f.policy.URL(trim(val)); !v.Block {
+		if v = f.policy.Script(val); !v.Block && bytes.IndexByte(val, '<') >= 0 && !f.harmless(val, kOther) {
+			v = Verdict{Block: true, Vendor: VendorAmbiguous}
+		}
+	}
+	return at, v
+}
+
+// pseudoAttr returns the value of the pseudo-attribute name of a
+// processing instruction (name="value" or name='value').
+func pseudoAttr(pi []byte, name string) ([]byte, bool) {
+	for i := 0; ; {
+		j := bytes.Index(pi[i:], []byte(name))
+		if j < 0 {
+			return nil, false
+		}
+		i += j + len(name)
+		k := i
+		for k < len(pi) && isSpace(pi[k]) {
+			k++
+		}
+		if k >= len(pi) || pi[k] != '=' {
+			continue
+		}
+		for k++; k < len(pi) && isSpace(pi[k]); k++ {
+		}
+		if k >= len(pi) || pi[k] != '"' && pi[k] != '\'' {
+			continue
+		}
+		if e := bytes.IndexByte(pi[k+1:], pi[k]); e >= 0 {
+			return pi[k+1 : k+1+e], true
+		}
+		return nil, false
+	}
+}
+
+// xmlDeclEnd finds the '>' that ends the declaration at tok ("<!DOCTYPE",
+// "<!ENTITY", ...) of an XML document, outside quoted strings (an entity's
+// value may hold markup), searching from pos; it returns its offset from
+// pos, or -1. The quotes are read again from tok on each call: a
+// declaration is held whole and capped by MaxBuffer.
+func xmlDeclEnd(d []byte, tok, pos int) int {
+	var q byte
+	for i := tok + 2; i < len(d); i++ {
+		switch c := d[i]; {
+		case q != 0:
+			if c == q {
+				q = 0
+			}
+		case c == '"' || c == '\'':
+			q = c
+		case c == '>' && i >= pos:
+			return i - pos
+		}
+	}
+	return -1
 }
