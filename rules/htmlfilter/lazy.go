@@ -17,57 +17,54 @@ import "bytes"
 const maxLazyName = 48
 
 // lazyName reports whether an attribute name is one that lazy loaders and
-// consent tools keep a URL in: a data-* name that holds src, href, url, bg,
-// background, poster, original or lazy (data-src, data-lazy-srcset,
-// data-rocket-src, data-bg, data-background-image, data-original, ...),
-// Perfmatters' data-pmdelayedscript (a script's src, or its text as a
-// data: URL), or NitroPack's nitro-lazy-* (not data-* at all).
+// consent tools keep a URL in: a data-* name that ends in src, srcset, href,
+// url, bg, bgset, background, background-image, bg-image, poster, original,
+// lazy or delayedscript, or starts with data-src (data-src, data-lazy-srcset,
+// data-rocket-src, data-wpmeteor-src, data-bg, data-background-image,
+// data-original, Perfmatters' data-pmdelayedscript, data-src-retina, ...),
+// or NitroPack's nitro-lazy-* (not data-* at all).
 func lazyName(name []byte) bool {
 	if len(name) <= len("data-") || len(name) > maxLazyName {
 		return false
 	}
 	switch name[0] | 0x20 {
 	case 'd':
-		return name[4] == '-' && eqFold(name[1:4], "ata") && hasLazyWord(name[5:])
+		return name[4] == '-' && eqFold(name[1:4], "ata") && lazyWord(name[5:])
 	case 'n':
 		return hasPrefixFold(name, "nitro-lazy-")
 	}
 	return false
 }
 
-// hasLazyWord reports whether s holds, in any case, one of the words that
-// name a parked URL: src, href, url, bg, background, poster, original, lazy,
-// delayedscript. One pass, a look at the bytes a word starts with: it runs
-// for every data-* attribute of a page.
-func hasLazyWord(s []byte) bool {
-	for i := 0; i+1 < len(s); i++ {
-		var w string
-		switch s[i] | 0x20 {
-		case 's':
-			w = "src"
-		case 'h':
-			w = "href"
-		case 'u':
-			w = "url"
-		case 'b':
-			if s[i+1]|0x20 == 'g' {
-				return true
-			}
-			w = "background"
-		case 'p':
-			w = "poster"
-		case 'o':
-			w = "original"
-		case 'l':
-			w = "lazy"
-		case 'd':
-			w = "delayedscript"
-		default:
-			continue
-		}
-		if len(s)-i >= len(w) && eqFold(s[i:i+len(w)], w) {
-			return true
-		}
+// lazyWord reports whether the part of a data-* name after "data-" names
+// a parked URL: it ends in src, srcset, href, url, bg, bgset, background,
+// background-image, bg-image, poster, original, lazy or delayedscript, or
+// starts with src. It runs for every data-* attribute of a page
+// (data-tracking-label, data-v-1a2b3c, ...): the last byte picks the one
+// to three words to compare.
+func lazyWord(s []byte) bool {
+	if hasPrefixFold(s, "src") {
+		return true
+	}
+	switch s[len(s)-1] | 0x20 {
+	case 'c':
+		return hasSuffixFold(s, "src")
+	case 't':
+		return hasSuffixFold(s, "srcset") || hasSuffixFold(s, "bgset") || hasSuffixFold(s, "delayedscript")
+	case 'f':
+		return hasSuffixFold(s, "href")
+	case 'l':
+		return hasSuffixFold(s, "url") || hasSuffixFold(s, "original")
+	case 'g':
+		return hasSuffixFold(s, "bg")
+	case 'd':
+		return hasSuffixFold(s, "background")
+	case 'e':
+		return hasSuffixFold(s, "background-image") || hasSuffixFold(s, "bg-image")
+	case 'r':
+		return hasSuffixFold(s, "poster")
+	case 'y':
+		return hasSuffixFold(s, "lazy")
 	}
 	return false
 }
