@@ -8,40 +8,6 @@ import (
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
-// TestConsentManagersNotUnclassified: a consent tool is how the visitor
-// gives or refuses consent, so with `unclassified advertising` and nothing
-// granted each published consent-manager snippet stays (44-consent-
-// managers.rules names its hosts necessary), while an unnamed tracker
-// beside it goes.
-func TestConsentManagersNotUnclassified(t *testing.T) {
-	const tracker = `<script src="https://cdn.unknown-tracker.example/t.js"></script>`
-	n := 0
-	for _, ex := range readVendorExamples(t) {
-		if !strings.HasSuffix(ex.file, "extra.txt") || ex.category != "necessary" {
-			continue
-		}
-		n++
-		var out bytes.Buffer
-		p := Default().NewPage("https://www.example.com/", 0)
-		p.Unclassify(Advertising)
-		f := htmlfilter.New(&out, p, htmlfilter.Options{})
-		_, _ = f.Write([]byte("<!DOCTYPE html><html><head></head><body>" + ex.html + tracker + "</body></html>"))
-		_ = f.Close()
-		// The unnamed tracker is the one load that may go.
-		for _, r := range f.Removed() {
-			if r.Vendor != VendorUnclassified || r.Count != 1 {
-				t.Errorf("%s:%d: %s's consent tool lost something: %+v", ex.file, ex.line, ex.vendor, r)
-			}
-		}
-		if strings.Contains(out.String(), "unknown-tracker.example") {
-			t.Errorf("%s:%d: the unnamed tracker stayed: the test does not unclassify", ex.file, ex.line)
-		}
-	}
-	if n == 0 {
-		t.Fatal("no consent-manager example in testdata/vendors/extra.txt")
-	}
-}
-
 // TestConsentManagerBesideItsAdTag: Quantcast sells both a consent tool
 // (Choice) and an advertising tag (Measure, the quantcast vendor). With
 // `unclassified advertising` and nothing granted, the consent tool's loader
