@@ -36,7 +36,7 @@ import (
 const hardPageURL = "https://shop.example/p/"
 
 type hardCase struct {
-	class string // parser, loading, url, limits
+	class string // parser, loading, url, parked, data, limits
 	name  string // unique across classes
 	html  string // the markup (a fragment is fine: the parser supplies html/head/body)
 	gen   func() string
@@ -303,6 +303,18 @@ var hardCases = []hardCase{
 	{class: "parked", name: "onetrust", html: `<script type="text/plain" class="optanon-category-C0004" src="` + fbJS + `"></script>` + okImg, deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
 	{class: "parked", name: "cookiebot", html: `<script type="text/plain" data-cookieconsent="statistics" src="https://www.clarity.ms/tag/k3xq9abcde"></script>` + okImg, deny: ana, block: "clarity.ms", keep: "/img/ok.png"},
 
+	// --- Data: what names a tracker without loading it stays; what loads goes.
+	{class: "data", name: "next-flight-article", html: `<script>self.__next_f.push([1,"8:[\"$\",\"p\",null,{\"children\":\"The tag loads https://www.googletagmanager.com/gtag/js?id=G-XXXXXXX and the pixel calls fbq(\"}]\n"])</script>` + okImg,
+		deny: both, keep: `self.__next_f.push([1,"8:`},
+	{class: "data", name: "next-flight-script-src", html: `<script>self.__next_f.push([1,"d:[\"$\",\"$L5\",null,{\"src\":\"https://www.googletagmanager.com/gtag/js?id=G-HARD12345\",\"strategy\":\"afterInteractive\"}]\n"])</script>` + okImg,
+		deny: ana, block: "googletagmanager.com/gtag/js", keep: "/img/ok.png"},
+	{class: "data", name: "remix-context-quotes-hotjar", html: `<script>window.__remixContext = {"state":{"loaderData":{"routes/blog":{"body":"Hotjar loads static.hotjar.com/c/hotjar-<id>.js"}}}};</script>` + okImg,
+		deny: ana, keep: `window.__remixContext = {"state"`},
+	{class: "data", name: "comment-vendor-call", html: "<script>// fbq('track', 'Purchase') once the pixel is back\nvar cart = window.cart || [];</script>" + okImg,
+		deny: adv, keep: "var cart = window.cart || [];"},
+	{class: "data", name: "comment-then-vendor-call", html: "<script>/* cart */ fbq('track', 'Purchase');</script>" + okImg,
+		deny: adv, block: "fbq('track'", keep: "/img/ok.png"},
+
 	// --- Limits: sizes a scanner must survive with bounded memory and no loss.
 	{class: "limits", name: "100k-benign-scripts", gen: func() string {
 		return strings.Repeat("<script>var a=1;</script>\n", 100000) + `<script src="` + fbJS + `"></script>`
@@ -322,6 +334,9 @@ var hardCases = []hardCase{
 		b.WriteString(` src="` + fbPixel + `">` + okImg)
 		return b.String()
 	}, deny: adv, block: "www.facebook.com/tr", keep: "/img/ok.png"},
+	{class: "limits", name: "400k-hydration-payload", gen: func() string {
+		return `<script>window.__NUXT__={data:[` + strings.Repeat(`{title:"a post",body:"text"},`, 400<<10/28) + `{end:"payload-end"}]};</script>` + okImg
+	}, deny: both, keep: `{end:"payload-end"}]};</script>`},
 	{class: "limits", name: "1mb-inline-script-loader-at-end", gen: func() string {
 		return "<script>" + strings.Repeat("var x=1;//padding\n", 1<<20/18) + `var s=document.createElement('script');s.src='` + fbJS + `';document.head.appendChild(s);</script>` + okImg
 	}, deny: adv, block: "connect.facebook.net", keep: "/img/ok.png"},
