@@ -441,21 +441,28 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 			note(p.classifyRun(s[a:b], start-a))
 		}
 	}
-	if len(p.sigs) > 0 && mayHoldComments(p.raw) {
-		p.blank = blankComments(p.blank[:0], p.raw)
-		p.scr2 = normalizeScript(p.scr2[:0], p.blank)
-		p.signatures(p.scr2, func(v int32) {
-			if slices.Contains(p.sigs, v) {
-				note(v)
-			}
-		})
-	} else {
+	p.noteSignatures(note)
+	p.raw = nil // the caller's bytes: not kept
+	return p.scriptVerdict(best, bestVendor, denied)
+}
+
+// noteSignatures notes the vendors whose signatures scanScript found
+// (p.sigs), but for those found only inside comments of the script text
+// (p.raw): a call in a comment runs nothing (comments.go).
+func (p *Page) noteSignatures(note func(int32)) {
+	if len(p.sigs) == 0 || !mayHoldComments(p.raw) {
 		for _, v := range p.sigs {
 			note(v)
 		}
+		return
 	}
-	p.raw = nil // the caller's bytes: not kept
-	return p.scriptVerdict(best, bestVendor, denied)
+	p.blank = blankComments(p.blank[:0], p.raw)
+	p.scr2 = normalizeScript(p.scr2[:0], p.blank)
+	p.signatures(p.scr2, func(v int32) {
+		if slices.Contains(p.sigs, v) {
+			note(v)
+		}
+	})
 }
 
 // signatures calls fn with the vendor of every signature in normalised
