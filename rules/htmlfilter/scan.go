@@ -748,7 +748,9 @@ func (f *Filter) endOpaque() {
 		f.count(Verdict{Block: true, Vendor: VendorAmbiguous})
 		return
 	}
-	if f.opt.XML {
+	if f.opt.XML && f.tok >= 0 && !bytes.HasPrefix(f.d[f.tok:], commentOpen) {
+		// A declaration or processing instruction, held whole (a comment
+		// streams: its start may be out of d already).
 		if at, v := f.xmlDecl(f.d[f.tok:f.pos]); v.Block {
 			f.count(v)
 			f.advance(f.tok + at)
