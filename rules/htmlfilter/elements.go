@@ -346,6 +346,7 @@ func (f *Filter) startRaw(k kind, drop bool) {
 			return
 		}
 		f.guard(k)
+		f.dropWatched(k) // its own loading attributes still go (a parked data-src)
 		f.advance(f.pos)
 		return
 	}
