@@ -83,7 +83,11 @@ type Filter struct {
 	selfClose bool
 	attrs     []attr
 	cur       attr
-	declFrom  int  // comment and CDATA: where to resume the search for their end
+	declFrom  int               // comment, CDATA, XML declaration: where to resume the search for their end
+	declQ     byte              // an XML declaration's open quote at declFrom, or 0
+	bangDecl  bool              // the bogus token is a "<!" declaration (not "<?" or "</")
+	xmlLocal  [maxName + 1]byte // XML: the local name of the tag being read (noteLocal)
+	xmlLocalN int
 	dropTok   bool // the current token is removed as it is scanned
 	watchable bool // a start tag whose loading attributes are decided one by one
 	watch     int  // start of a held attribute of a streamed tag, or -1

@@ -67,13 +67,13 @@ func (f *Filter) run(eof bool) {
 					f.st = sData
 				default:
 					f.pos++
-					f.st = sBogus
+					f.st, f.bangDecl = sBogus, false
 				}
 			case c == '!':
 				f.pos++
 				f.st = sDecl
 			case c == '?':
-				f.st = sBogus
+				f.st, f.bangDecl = sBogus, false
 			default:
 				f.st = sData // the '<' was text
 			}
@@ -115,7 +115,10 @@ func (f *Filter) run(eof bool) {
 				f.cdataPossible() && bytes.HasPrefix([]byte("[CDATA["), rest)):
 				return // too few bytes to tell
 			default:
+				// A declaration: in XML its end is the first '>' outside
+				// quoted strings (scanXMLDecl), read from declFrom on.
 				f.st = sBogus
+				f.declFrom, f.declQ, f.bangDecl = f.pos, 0, true
 			}
 
 		case sComment:
@@ -139,9 +142,11 @@ func (f *Filter) run(eof bool) {
 			f.endOpaque()
 
 		case sBogus:
-			i := bytes.IndexByte(d[f.pos:], '>')
-			if f.opt.XML && f.tok+1 < len(d) && d[f.tok+1] == '!' {
-				i = xmlDeclEnd(d, f.tok, f.pos)
+			var i int
+			if f.opt.XML && f.bangDecl {
+				i = f.scanXMLDecl(d)
+			} else {
+				i = bytes.IndexByte(d[f.pos:], '>')
 			}
 			if i < 0 {
 				f.pos = len(d)
@@ -281,6 +286,7 @@ func plainTag(d []byte, i, max int) int {
 
 // beginTag starts a tag whose name begins at pos.
 func (f *Filter) beginTag(end bool) {
+	f.xmlLocalN = 0
 	f.st = sTag
 	f.tst = tName
 	f.endTag = end
@@ -301,11 +307,25 @@ func (f *Filter) nameDone(nameEnd int) {
 		start++
 	}
 	f.nameEnd = nameEnd - f.tok
-	name := f.d[start:nameEnd]
-	if f.opt.XML {
-		name = localName(name)
+	var name []byte
+	switch {
+	case !f.opt.XML:
+		name = f.d[start:nameEnd]
+	case f.xmlLocalN <= maxName:
+		// The local name, kept aside: a long prefix may be out of d (an
+		// oversized tag being dropped) by the time the name ends.
+		name = f.xmlLocal[:f.xmlLocalN]
 	}
-	f.k = lookupKind(name)
+	f.k = kOther
+	if len(name) > 0 {
+		f.k = lookupKind(name)
+	}
+	if f.opt.XML && nameEnd-f.tok > f.opt.MaxBuffer && !f.dropTok {
+		// A name is read whole in XML (its prefix may be long): one that
+		// outgrows the cap goes, however it arrived (capHeld drops it
+		// when a write ends inside it).
+		f.oversize()
+	}
 	// The name may be out of d by the time the tag ends (a streamed tag
 	// split across writes): note now whether it is <body>.
 	f.isBody = f.k == kBody && eqFold(name, "body")
@@ -342,10 +362,17 @@ func (f *Filter) tagMachine(d []byte, i int, st tagState) (int, tagState, bool) 
 		c := d[i]
 		switch st {
 		case tName:
-			i = span(d, i, tagNameEnd)
+			j := span(d, i, tagNameEnd)
+			if f.opt.XML {
+				f.noteLocal(d[i:j])
+			}
+			i = j
 			if i == len(d) {
-				if f.k == kUnknown && i-f.tok > maxName+2 {
-					f.nameDone(i) // too long for any name we know: stream it
+				if f.k == kUnknown && i-f.tok > maxName+2 && !f.opt.XML {
+					// Too long for any name we know: stream it. Not in XML,
+					// where a prefix may precede a short local name
+					// ("a0000000000:script"): the name is read whole.
+					f.nameDone(i)
 				}
 				return i, st, false
 			}

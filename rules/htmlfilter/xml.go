@@ -53,6 +53,23 @@ func (f *Filter) removeContentXML(k kind) {
 	}
 }
 
+// noteLocal follows the local name of an XML tag name as its bytes b are
+// read: what follows its last ':' (Namespaces in XML 1.0 §4), up to
+// maxName+1 bytes (longer is no name the filter knows). A name ending in
+// ':' has none.
+func (f *Filter) noteLocal(b []byte) {
+	if k := bytes.LastIndexByte(b, ':'); k >= 0 {
+		f.xmlLocalN = 0
+		b = b[k+1:]
+	}
+	for _, c := range b {
+		if f.xmlLocalN < len(f.xmlLocal) {
+			f.xmlLocal[f.xmlLocalN] = c
+		}
+		f.xmlLocalN++
+	}
+}
+
 // localName is name without its prefix; a name that ends in ':' (not
 // well-formed) stays whole.
 func localName(name []byte) []byte {
@@ -196,24 +213,25 @@ func pseudoAttr(pi []byte, name string) ([]byte, bool) {
 	}
 }
 
-// xmlDeclEnd finds the '>' that ends the declaration at tok ("<!DOCTYPE",
+// scanXMLDecl finds the '>' that ends the declaration being read ("<!DOCTYPE",
 // "<!ENTITY", ...) of an XML document, outside quoted strings (an entity's
-// value may hold markup), searching from pos; it returns its offset from
-// pos, or -1. The quotes are read again from tok on each call: a
-// declaration is held whole and capped by MaxBuffer.
-func xmlDeclEnd(d []byte, tok, pos int) int {
-	var q byte
-	for i := tok + 2; i < len(d); i++ {
-		switch c := d[i]; {
-		case q != 0:
-			if c == q {
-				q = 0
+// value may hold markup), from declFrom on with the quote state declQ, and
+// returns its offset from pos, or -1 with declFrom at the end of d: a
+// declaration split across writes is read once, and the same way.
+func (f *Filter) scanXMLDecl(d []byte) int {
+	for j := f.declFrom; j < len(d); j++ {
+		switch c := d[j]; {
+		case f.declQ != 0:
+			if c == f.declQ {
+				f.declQ = 0
 			}
 		case c == '"' || c == '\'':
-			q = c
-		case c == '>' && i >= pos:
-			return i - pos
+			f.declQ = c
+		case c == '>':
+			f.declFrom = j
+			return j - f.pos
 		}
 	}
+	f.declFrom = len(d)
 	return -1
 }
