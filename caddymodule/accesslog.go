@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap/zapcore"
@@ -28,7 +29,11 @@ func extraLogFields(r *http.Request) *caddyhttp.ExtraLogFields {
 // (what decided: the consent tools whose cookies stated something, and gpc
 // or dnt when they took something away, joined by "+"; "none" when nothing
 // did and only necessary is granted) and consent_gpc (Sec-GPC: 1 sent and
-// honoured, whether or not it changed anything).
+// honoured, whether or not it changed anything). When the tools record
+// choices vendor by vendor: consent_vendors_refused and
+// consent_vendors_granted (the vendor ids named, joined by "."), and
+// consent_vendors_only (the categories granted vendor by vendor, whose
+// other vendors are refused).
 func (h *Handler) logConsent(r *http.Request, st rules.ConsentState) {
 	extra := extraLogFields(r)
 	if extra == nil {
@@ -40,6 +45,8 @@ func (h *Handler) logConsent(r *http.Request, st rules.ConsentState) {
 		granted: h.rules.FormatSet(st.Granted),
 		signal:  st.Signals,
 		gpc:     h.gpc && rules.GPC(r.Header),
+		vendors: st.Vendors,
+		rules:   h.rules,
 	}})
 }
 
@@ -48,12 +55,23 @@ type consentFields struct {
 	granted string
 	signal  rules.Signals
 	gpc     bool
+	vendors rules.VendorChoices
+	rules   *rules.Rules
 }
 
 func (c consentFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	enc.AddString("consent_granted", c.granted)
 	enc.AddString("consent_signal", c.signal.String())
 	enc.AddBool("consent_gpc", c.gpc)
+	if c.vendors.Refused != nil {
+		enc.AddString("consent_vendors_refused", strings.Join(c.rules.VendorIDs(c.vendors.Refused), "."))
+	}
+	if c.vendors.Granted != nil {
+		enc.AddString("consent_vendors_granted", strings.Join(c.rules.VendorIDs(c.vendors.Granted), "."))
+	}
+	if c.vendors.Only != 0 {
+		enc.AddString("consent_vendors_only", c.rules.FormatSet(c.vendors.Only))
+	}
 	return nil
 }
 
@@ -88,6 +106,7 @@ func (rw *responseWriter) observe() {
 	removed := rw.replay.Removed()
 	if m := rw.h.metrics; m != nil {
 		m.observeFiltered(rw.h.rules.FormatSet(rw.granted), removed, rw.in, rw.out.n, rw.out.clock.spent())
+		m.observeVendors(rw.h.rules, rw.vendors)
 	}
 	if extra := extraLogFields(rw.r); extra != nil {
 		// A copy: the access log is written after the handler returns,

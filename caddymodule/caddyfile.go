@@ -49,7 +49,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    cookie_host_prefix on|off
 //	    policy_version  <text>
 //	    source <name> [<cookie>]
-//	    map    <tool-category-or-service> <category>
+//	    map    <tool-category-or-service> <category|vendor>
 //	    dnt    on|off
 //	    unclassified <category>|allow
 //	    consent_mode basic|advanced
@@ -69,7 +69,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // imported vendor). <size> is a byte count with an optional unit (64MiB,
 // 10MB); <duration> a Caddy duration (180d, 4380h). `source` and `map` may
 // repeat: sources are the consent tools whose cookies are read (default:
-// the native cookie only), map adds or overrides a tool name's category.
+// the native cookie only), map adds or overrides what a tool's name stands
+// for: a category, or one vendor (a service the visitor accepts or refuses
+// alone).
 // The endpoint's cookie is Secure when the request came over HTTPS
 // (cookie_secure auto) and then, by default, named __Host-<cookie>
 // (cookie_host_prefix). `unclassified` makes the third-party scripts,
@@ -185,14 +187,12 @@ func (h *Handler) loadRules() (*rules.Rules, []rules.ListStats, error) {
 	return rules.LoadLists(h.Lists, h.Rules...)
 }
 
-// checkMap checks that each map line names a category of the rules rs.
+// checkMap checks that each map line names a category or a vendor of the
+// rules rs.
 func (h *Handler) checkMap(rs *rules.Rules, at []string) error {
-	if len(h.Map) == 0 {
-		return nil
-	}
 	for i, name := range h.mapOrder {
-		if _, ok := rs.CategoryByID(h.Map[name]); !ok {
-			return fmt.Errorf("map %s: unknown category %q, at %s", name, h.Map[name], at[i])
+		if _, err := rs.ParseNameMap(map[string]string{name: h.Map[name]}); err != nil {
+			return fmt.Errorf("%w, at %s", err, at[i])
 		}
 	}
 	return nil
@@ -503,7 +503,7 @@ func (h *Handler) parseSource(d *caddyfile.Dispenser) error {
 func (h *Handler) parseMap(d *caddyfile.Dispenser) error {
 	args := d.RemainingArgs()
 	if len(args) != 2 {
-		return d.Errf("map takes a tool's category or service name and a category, got %d arguments", len(args))
+		return d.Errf("map takes a tool's category or service name and a category or vendor id, got %d arguments", len(args))
 	}
 	if h.Map == nil {
 		h.Map = map[string]string{}

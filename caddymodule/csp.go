@@ -50,28 +50,42 @@ const (
 )
 
 // cspCache holds the policy text per consent state: there are few states
-// (a bit set of at most 32 categories; in practice 16), each built once.
+// (a bit set of at most 32 categories; in practice 16), each built once,
+// unless visitors refuse vendors by name.
 type cspCache struct {
 	mu sync.Mutex
-	m  map[rules.Set]string
+	m  map[cspKey]string
 }
 
-// cspHeader is the backstop's header for a visitor who granted granted.
-func (h *Handler) cspHeader(granted rules.Set) (name, value string) {
+// cspKey is a consent state: the categories granted and the vendors
+// refused by name (VendorSet.Key).
+type cspKey struct {
+	granted rules.Set
+	refused string
+}
+
+// maxCSPStates bounds the cache: vendor-level refusals make states as many
+// as the visitors' combinations. Past it, the cache starts afresh.
+const maxCSPStates = 1024
+
+// cspHeader is the backstop's header for a visitor who granted granted and
+// refused the vendors refused by name.
+func (h *Handler) cspHeader(granted rules.Set, refused rules.VendorSet) (name, value string) {
 	name = "Content-Security-Policy"
 	if h.CSP.Mode == cspReportOnly {
 		name = "Content-Security-Policy-Report-Only"
 	}
+	key := cspKey{granted, refused.Key()}
 	h.csp.mu.Lock()
 	defer h.csp.mu.Unlock()
-	if v, ok := h.csp.m[granted]; ok {
+	if v, ok := h.csp.m[key]; ok {
 		return name, v
 	}
-	if h.csp.m == nil {
-		h.csp.m = map[rules.Set]string{}
+	if h.csp.m == nil || len(h.csp.m) >= maxCSPStates {
+		h.csp.m = map[cspKey]string{}
 	}
-	v := h.buildCSP(granted)
-	h.csp.m[granted] = v
+	v := h.buildCSP(granted, refused)
+	h.csp.m[key] = v
 	return name, v
 }
 
@@ -82,13 +96,13 @@ func (h *Handler) cspHeader(granted rules.Set) (name, value string) {
 // (exact, and as a prefix). base-uri and object-src close the usual ways
 // around a CSP. Never 'strict-dynamic': it would let any allowed script load
 // whatever it likes, the very case the backstop is for.
-func (h *Handler) buildCSP(granted rules.Set) string {
+func (h *Handler) buildCSP(granted rules.Set, refused rules.VendorSet) string {
 	var b strings.Builder
 	b.WriteString("default-src 'self'")
 	for _, s := range h.CSP.Allow {
 		b.WriteString(" " + s)
 	}
-	for _, s := range grantedSources(h.rules, granted) {
+	for _, s := range grantedSources(h.rules, granted, refused) {
 		b.WriteString(" " + s)
 	}
 	b.WriteString("; ")
@@ -106,12 +120,12 @@ func (h *Handler) buildCSP(granted rules.Set) string {
 // covers, so that hundreds of vendors fit a header. A source without a
 // scheme matches the page's own scheme and its secure upgrade (CSP Level 3
 // §6.7.2.8): on an https page, https only.
-func grantedSources(rs *rules.Rules, granted rules.Set) []string {
+func grantedSources(rs *rules.Rules, granted rules.Set, refused rules.VendorSet) []string {
 	type hostRule struct{ host, path string }
 	var hrs []hostRule
 	wild := map[string]bool{} // hosts listed with all their subdomains
-	for _, v := range rs.Vendors() {
-		if v.Category != rules.Necessary && !granted.Has(v.Category) {
+	for i, v := range rs.Vendors() {
+		if v.Category != rules.Necessary && !granted.Has(v.Category) || refused.Has(int32(i)) {
 			continue
 		}
 		for _, hr := range v.Hosts {

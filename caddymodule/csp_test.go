@@ -125,7 +125,7 @@ vendor d {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(grantedSources(rs, rules.Set(0).With(rules.Functional)), " ")
+	got := strings.Join(grantedSources(rs, rules.Set(0).With(rules.Functional), nil), " ")
 	if want := "x.example *.x.example y.example *.y.example"; got != want {
 		t.Errorf("sources %q, want %q", got, want)
 	}

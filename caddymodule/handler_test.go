@@ -396,7 +396,7 @@ func TestETagVariants(t *testing.T) {
 	h, _ := newTestHandler(t, nil)
 	req := httptest.NewRequest("GET", "/", nil)
 	granted := h.rules.Consent(req.Header, consentCfg(h))
-	suffix := h.etagSuffix(granted)
+	suffix := h.etagSuffix(granted, nil)
 	if !strings.HasPrefix(suffix, "-cs") {
 		t.Fatalf("suffix %q", suffix)
 	}
@@ -417,7 +417,7 @@ func TestETagVariants(t *testing.T) {
 
 	// Conditional requests: our suffix is stripped for upstream, another
 	// variant's is not (so it cannot earn a 304 for this visitor).
-	other := h.etagSuffix(granted.With(rules.Advertising))
+	other := h.etagSuffix(granted.With(rules.Advertising), nil)
 	for _, tc := range []struct{ key, in, upstream string }{
 		{"If-None-Match", `"abc` + suffix + `"`, `"abc"`},
 		{"If-None-Match", `W/"abc` + suffix + `", "def` + suffix + `"`, `W/"abc", "def"`},

@@ -29,6 +29,7 @@ func (rw *responseWriter) filterHeaders() {
 func (rw *responseWriter) headerPage() *rules.Page {
 	if rw.linkPage == nil {
 		rw.linkPage = rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
+		rw.linkPage.RefuseVendors(rw.vendors.Denied)
 	}
 	return rw.linkPage
 }

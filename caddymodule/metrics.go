@@ -19,6 +19,7 @@ type metrics struct {
 	filtered prometheus.Counter
 	removed  *prometheus.CounterVec // vendor, category
 	states   *prometheus.CounterVec // granted
+	vendors  *prometheus.CounterVec // vendor, choice
 	csp      *prometheus.CounterVec // vendor
 	bytes    *prometheus.CounterVec // direction
 	duration prometheus.Histogram
@@ -51,6 +52,11 @@ func newMetrics(reg *prometheus.Registry, rs *rules.Rules) (*metrics, error) {
 			Name:      "consent_states_total",
 			Help:      "Filtered responses per consent state: the granted categories joined by '.'.",
 		}, []string{"granted"}),
+		vendors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: metricsNamespace,
+			Name:      "vendor_choices_total",
+			Help:      "Filtered responses for visitors whose consent tools named a vendor, per vendor and choice (granted or refused).",
+		}, []string{"vendor", "choice"}),
 		csp: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: metricsNamespace,
 			Name:      "csp_reports_total",
@@ -77,6 +83,9 @@ func newMetrics(reg *prometheus.Registry, rs *rules.Rules) (*metrics, error) {
 		return nil, err
 	}
 	if m.states, err = register(reg, m.states); err != nil {
+		return nil, err
+	}
+	if m.vendors, err = register(reg, m.vendors); err != nil {
 		return nil, err
 	}
 	if m.csp, err = register(reg, m.csp); err != nil {
@@ -134,6 +143,20 @@ func (m *metrics) observeFiltered(granted string, removed []htmlfilter.Removal, 
 	m.bytes.WithLabelValues("in").Add(float64(in))
 	m.bytes.WithLabelValues("out").Add(float64(out))
 	m.duration.Observe(spent.Seconds())
+}
+
+// observeVendors records the vendors a filtered response's visitor granted
+// or refused by name.
+func (m *metrics) observeVendors(rs *rules.Rules, c rules.VendorChoices) {
+	if m == nil || c.Refused == nil && c.Granted == nil {
+		return
+	}
+	for _, id := range rs.VendorIDs(c.Refused) {
+		m.vendors.WithLabelValues(id, "refused").Inc()
+	}
+	for _, id := range rs.VendorIDs(c.Granted) {
+		m.vendors.WithLabelValues(id, "granted").Inc()
+	}
 }
 
 // cspUnknownVendor is the vendor label of a CSP report whose blocked URL

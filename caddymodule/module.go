@@ -7,6 +7,7 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"net/http"
 	"strconv"
@@ -368,15 +369,17 @@ func (h *Handler) buildConsentConfig(rs *rules.Rules) (rules.ConsentConfig, erro
 		// The endpoint records decisions in the native cookie: read it.
 		cfg.Sources = append(cfg.Sources, rules.Source{Name: rules.SourceNative})
 	}
-	names := map[string]rules.Category{}
-	for name, id := range h.Map {
-		c, ok := rs.CategoryByID(id)
-		if !ok {
-			return cfg, fmt.Errorf("consent: map %s: unknown category %q", name, id)
-		}
-		names[name] = c
+	names, err := rs.ParseNameMap(h.Map)
+	if err != nil {
+		return cfg, fmt.Errorf("consent: %w", err)
 	}
-	cfg.Names = rs.NewNameMap(names)
+	cfg.Names = names
+	if h.Mode == modeDefer {
+		cfg.Tool = h.DeferFor
+		if cfg.Tool == "" {
+			cfg.Tool = rules.SourceCookieConsent
+		}
+	}
 	return cfg, nil
 }
 
@@ -426,16 +429,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if h.CSP != nil && h.CSP.Report != "" && r.URL.Path == h.CSP.Report {
 		return h.serveCSPReport(w, r)
 	}
-	if c, denied := h.deniedCollector(r, granted); denied {
+	if c, denied := h.deniedCollector(r, granted, st.Vendors.Denied); denied {
 		h.answerCollector(w, r, c)
 		return nil
 	}
-	reqFilter := h.filterRequest(r, granted)
+	reqFilter := h.filterRequest(r, granted, st.Vendors.Denied)
 	logRequestFilter(r, reqFilter)
 
-	suffix, stripped := h.prepareUpstream(r, granted)
+	suffix, stripped := h.prepareUpstream(r, granted, st.Vendors.Denied)
 	resp := response{
-		granted: granted, suffix: suffix, stripped: stripped, reqFilter: reqFilter, caches: caches,
+		granted: granted, vendors: st.Vendors, unseen: st.Unseen,
+		suffix: suffix, stripped: stripped, reqFilter: reqFilter, caches: caches,
 		// The banner asks until the visitor decides: in our cookie (the
 		// endpoint) or in any consent tool the site reads.
 		undecided: h.Banner != nil && !st.Signals.FromCookies() && !h.rules.Decided(r.Header, cfg),
@@ -469,7 +473,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // can decode, and validators that cannot earn a response of another
 // visitor's variant. It returns the ETag suffix of the visitor's variant,
 // and whether a validator of the request named that variant.
-func (h *Handler) prepareUpstream(r *http.Request, granted rules.Set) (suffix string, stripped bool) {
+func (h *Handler) prepareUpstream(r *http.Request, granted rules.Set, refused rules.VendorSet) (suffix string, stripped bool) {
 	// Upstream may compress (origins do it cheaply, and it saves the
 	// upstream link), but only in codings we can decode, since an HTML body
 	// in any other coding can only be refused; non-HTML bodies pass as they
@@ -498,7 +502,7 @@ func (h *Handler) prepareUpstream(r *http.Request, granted rules.Set) (suffix st
 	// that name the visitor's current variant. Tags of another variant keep
 	// their suffix, match nothing upstream, and so never earn a 304 for a
 	// body this visitor must not get.
-	suffix = h.etagSuffix(granted)
+	suffix = h.etagSuffix(granted, refused)
 	stripped = stripETagSuffix(r.Header, "If-None-Match", suffix)
 	stripped = stripETagSuffix(r.Header, "If-Match", suffix) || stripped
 	return suffix, stripped
@@ -520,8 +524,10 @@ func wholeRequest(r *http.Request) {
 // response is what the request side of ServeHTTP found for the response.
 type response struct {
 	granted   rules.Set
-	suffix    string // ETag suffix of this visitor's variant
-	stripped  bool   // a validator of the request named the variant
+	vendors   rules.VendorChoices // the visitor's choices vendor by vendor
+	unseen    rules.Set           // denials the defer tool cannot see: never deferred
+	suffix    string              // ETag suffix of this visitor's variant
+	stripped  bool                // a validator of the request named the variant
 	reqFilter requestFilter
 	caches    *caches
 	undecided bool
@@ -643,15 +649,24 @@ func containsFold(s, sub string) bool {
 	return false
 }
 
-// etagSuffix names the variant a filtered body is: the mode and the granted
-// set, which together with the upstream representation determine the output.
-func (h *Handler) etagSuffix(granted rules.Set) string {
+// etagSuffix names the variant a filtered body is: the mode, the granted
+// set and the vendors refused by name (a short hash of them), which together
+// with the upstream representation determine the output.
+func (h *Handler) etagSuffix(granted rules.Set, refused rules.VendorSet) string {
 	m := "s"
 	if h.mode == htmlfilter.Defer {
 		m = "d"
 	}
-	return "-c" + m + strconv.FormatUint(uint64(granted), 16)
+	s := "-c" + m + strconv.FormatUint(uint64(granted), 16)
+	if k := refused.Key(); k != "" {
+		s += "v" + strconv.FormatUint(maphash.String(refusedSeed, k)&0xffffffff, 16)
+	}
+	return s
 }
+
+// refusedSeed hashes refused vendor sets into entity tags: fixed per
+// process, which is as long as the tags it names are answered for.
+var refusedSeed = maphash.MakeSeed()
 
 // stripETagSuffix removes suffix from the entity tags in the header key, as
 // the encode handler does for "-gzip", and reports whether it found any.

@@ -25,6 +25,7 @@ type Collector struct {
 	Category string `json:"category"`
 
 	cat     rules.Category
+	vendor  int32 // the vendor named, or -1 for a category
 	pattern collectorPattern
 }
 
@@ -33,22 +34,24 @@ type Collector struct {
 // resolves its path as request paths are resolved.
 func resolveCollector(rs *rules.Rules, c *Collector) bool {
 	c.pattern = newCollectorPattern(c.Path)
+	c.vendor = -1
 	if cat, ok := rs.CategoryByID(c.Category); ok {
 		c.cat = cat
 		return true
 	}
 	if v, ok := rs.VendorByID(c.Category); ok {
 		c.cat = v.Category
+		c.vendor, _ = rs.VendorIndex(c.Category)
 		return true
 	}
 	return false
 }
 
 // deniedCollector reports whether the request is for a collector whose
-// category the visitor has not granted.
-func (h *Handler) deniedCollector(r *http.Request, granted rules.Set) (*Collector, bool) {
+// category the visitor has not granted, or whose vendor they refused.
+func (h *Handler) deniedCollector(r *http.Request, granted rules.Set, refused rules.VendorSet) (*Collector, bool) {
 	if c := h.collectorFor(r.URL.Path); c != nil {
-		return c, !granted.Has(c.cat)
+		return c, !granted.Has(c.cat) || c.vendor >= 0 && refused.Has(c.vendor)
 	}
 	return nil, false
 }
@@ -107,13 +110,13 @@ type requestFilter struct {
 
 // filterRequest keeps the tracking cookies and the click identifiers of
 // denied vendors away from the origin.
-func (h *Handler) filterRequest(r *http.Request, granted rules.Set) (rf requestFilter) {
+func (h *Handler) filterRequest(r *http.Request, granted rules.Set, refused rules.VendorSet) (rf requestFilter) {
 	if lines := r.Header["Cookie"]; len(lines) > 0 {
 		out := lines[:0:0]
 		changed := false
 		for _, line := range lines {
 			n := len(rf.cookies)
-			nl, removed := h.rules.FilterCookieHeader(line, granted, rf.cookies)
+			nl, removed := h.rules.FilterCookieHeader(line, granted, refused, rf.cookies)
 			rf.cookies = removed
 			if len(rf.cookies) == n {
 				out = append(out, line)
@@ -164,7 +167,7 @@ func (rw *responseWriter) filterSetCookies() {
 	out := vals[:0:0]
 	changed := false
 	for _, v := range vals {
-		nv, drop, rm := rw.h.rules.SetCookie(v, rw.granted, now)
+		nv, drop, rm := rw.h.rules.SetCookie(v, rw.granted, rw.vendors.Denied, now)
 		switch {
 		case drop:
 			rw.setCookies = append(rw.setCookies, *rm)

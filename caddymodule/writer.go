@@ -42,7 +42,9 @@ type responseWriter struct {
 	h       *Handler
 	r       *http.Request
 	granted rules.Set
-	suffix  string // ETag suffix of this visitor's variant
+	vendors rules.VendorChoices // the visitor's choices vendor by vendor
+	unseen  rules.Set           // denials the defer tool cannot see
+	suffix  string              // ETag suffix of this visitor's variant
 	// stripped: the request's validators named this variant (we removed our
 	// suffix), so a 304 answers for a filtered representation.
 	stripped bool
@@ -160,7 +162,8 @@ func getResponseWriter(h *Handler, w http.ResponseWriter, r *http.Request, resp 
 	rw := writerPool.Get().(*responseWriter)
 	rw.ResponseWriter = w
 	rw.h, rw.r = h, r
-	rw.granted, rw.suffix, rw.stripped = resp.granted, resp.suffix, resp.stripped
+	rw.granted, rw.vendors, rw.unseen = resp.granted, resp.vendors, resp.unseen
+	rw.suffix, rw.stripped = resp.suffix, resp.stripped
 	rw.reqFilter, rw.caches, rw.undecided = resp.reqFilter, resp.caches, resp.undecided
 	rw.out.w = w
 	return rw
@@ -397,14 +400,14 @@ func (rw *responseWriter) variantHeaders() {
 	if rw.h.Cache != cacheVary {
 		privateCache(h)
 	}
-	if rw.h.allSet&^rw.granted != 0 {
+	if rw.h.allSet&^rw.granted != 0 || len(rw.vendors.Denied) != 0 {
 		// A DNS prefetch is a request to the resolver for a host the
 		// visitor may have refused; none while anything is denied.
 		h["X-Dns-Prefetch-Control"] = []string{"off"}
 		// The backstop stops the vendors of denied categories; with none
 		// denied it has nothing to stop.
 		if rw.h.CSP != nil {
-			name, value := rw.h.cspHeader(rw.granted)
+			name, value := rw.h.cspHeader(rw.granted, rw.vendors.Denied)
 			h.Add(name, value)
 		}
 	}
@@ -430,6 +433,8 @@ func (rw *responseWriter) startFilter(ct string, kind docKind) {
 		rw.page.Reset(rw.h.rules, pageURL(rw.r), rw.granted)
 	}
 	page := rw.page
+	page.RefuseVendors(rw.vendors.Denied)
+	page.NeverDefer(rw.unseen)
 	page.UseScriptCache(rw.caches.scripts)
 	if rw.h.unclassifying {
 		page.Unclassify(rw.h.unclassified)
@@ -500,12 +505,17 @@ func (rw *responseWriter) Break() bool {
 }
 
 // pageKey names everything the filter's output depends on besides the
-// document, for the page cache: the visitor's consent, the preludes (the
+// document, for the page cache: the visitor's consent (categories, vendors
+// refused, denials the defer tool cannot see), the preludes (the
 // banner, Consent Mode's defaults and nonce) and the page's URL, which
 // also names the document, as does the origin's strong ETag. The rules,
 // the mode and the dialect are the handler's, whose cache it is.
 func (rw *responseWriter) pageKey(opt htmlfilter.Options) []byte {
 	k := binary.LittleEndian.AppendUint64(rw.key[:0], uint64(rw.granted))
+	k = binary.LittleEndian.AppendUint32(k, uint32(rw.unseen))
+	refused := rw.vendors.Denied.Key()
+	k = binary.AppendUvarint(k, uint64(len(refused)))
+	k = append(k, refused...)
 	for _, part := range [][]byte{opt.HeadPrelude, opt.BodyPrelude} {
 		k = binary.AppendUvarint(k, uint64(len(part)))
 		k = append(k, part...)

@@ -24,6 +24,8 @@ type Page struct {
 	granted   Set
 	deniesAny bool                    // some declared category is denied: an unparseable URL is blocked
 	exempt    VendorSet               // vendors kept whatever their category (Consent Mode "advanced")
+	refused   VendorSet               // vendors refused by name, whatever their category
+	noDefer   Set                     // categories whose blocked elements are stripped in Defer mode
 	scripts   *verifiedCache[[]int32] // UseScriptCache; nil: none
 
 	// Unclassify: third-party loads no rule names count as unclassified's.
@@ -221,7 +223,27 @@ func (p *Page) denies(c Category) bool {
 
 // deniesVendor reports whether vendor index v is blocked for this visitor.
 func (p *Page) deniesVendor(v int32) bool {
-	return p.denies(p.r.vendors[v].Category) && !p.exempt.has(v)
+	return p.refused.has(v) || p.denies(p.r.vendors[v].Category) && !p.exempt.has(v)
+}
+
+// RefuseVendors blocks the vendors in vs whatever their category: the
+// visitor refused them by name (ConsentState.Vendors.Denied). vs is
+// shared, not copied.
+func (p *Page) RefuseVendors(vs VendorSet) {
+	p.refused = vs
+	p.deniesAny = p.deniesAny || !vs.empty()
+}
+
+// NeverDefer marks categories whose denial the site's consent tool cannot
+// see (ConsentState.Unseen): in Defer mode their elements are stripped,
+// since the tool would revive them. So are the elements of vendors refused
+// by name: the tool labels by category.
+func (p *Page) NeverDefer(cats Set) { p.noDefer = cats }
+
+// unseen reports whether vendor v is blocked for a reason the consent
+// tool cannot see.
+func (p *Page) unseen(v int32) bool {
+	return p.refused.has(v) || p.noDefer.Has(p.r.vendors[v].Category)
 }
 
 // Exempt keeps the vendors in vs whatever their category: Google Consent
@@ -260,7 +282,7 @@ func (p *Page) verdict(v int32) htmlfilter.Verdict {
 	if !p.deniesVendor(v) {
 		return htmlfilter.Verdict{}
 	}
-	return htmlfilter.Verdict{Block: true, Category: p.r.cats[vd.Category].ID, Vendor: vd.ID}
+	return htmlfilter.Verdict{Block: true, Category: p.r.cats[vd.Category].ID, Vendor: vd.ID, Unseen: p.unseen(v)}
 }
 
 // invalid is the verdict for a URL a browser cannot parse: blocked whenever

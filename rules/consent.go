@@ -129,6 +129,9 @@ type ConsentConfig struct {
 	// Cache remembers the readings of the tools' cookies (NewSourceCache);
 	// nil reads every value afresh.
 	Cache *SourceCache
+	// Tool is the source whose convention `mode defer` writes ("": none).
+	// What its own cookie grants it revives at once: ConsentState.Unseen.
+	Tool string
 }
 
 // DefaultConsentCookie is the native cookie's name when ConsentConfig.Cookie is empty.
@@ -161,6 +164,12 @@ func (r *Rules) ConsentDetail(h http.Header, cfg ConsentConfig) (Set, string) {
 // ConsentState is the visitor's consent as read from one request.
 type ConsentState struct {
 	Granted Set
+	// Vendors are the choices the tools record vendor by vendor.
+	Vendors VendorChoices
+	// Unseen are the categories whose denial cfg.Tool cannot see: its
+	// cookie grants them, or Sec-GPC or DNT took them away. A label the
+	// tool revives must not be written for them.
+	Unseen Set
 	// Signals is what decided: the sources whose cookies stated something,
 	// and GPC and DNT when they took something away. None: no signal,
 	// necessary only.
@@ -175,7 +184,8 @@ type ConsentState struct {
 // Each source states grants and denials; a category is granted when some
 // source grants it and none denies it: an explicit denial anywhere wins (a
 // stale second tool, or a second cookie of the same name, can only take
-// away). Tools that record a list of accepted categories (ours,
+// away). The same holds of vendors: a vendor refused by any source is
+// refused, and a vendor granted by name never lifts its category's denial. Tools that record a list of accepted categories (ours,
 // cookieconsent, TCF) deny everything they do not list; tools that record
 // per-category or per-service choices (OneTrust, Cookiebot, CookieYes,
 // Complianz, Klaro, tarteaucitron) state only what they record.
@@ -200,10 +210,15 @@ func (r *Rules) ReadConsent(h http.Header, cfg ConsentConfig) ConsentState {
 	}
 	var st ConsentState
 	var total Stated
+	toolRead := false
 	for _, src := range sources {
 		got, reason, complete := r.readSourceCookies(h, src, cfg)
 		if !complete {
 			return ConsentState{Granted: 1 << Necessary, Reason: reason}
+		}
+		if src.Name == cfg.Tool {
+			st.Unseen |= got.Grant
+			toolRead = true
 		}
 		if st.Reason == "" {
 			st.Reason = reason
@@ -213,6 +228,14 @@ func (r *Rules) ReadConsent(h http.Header, cfg ConsentConfig) ConsentState {
 		}
 		total.Grant |= got.Grant
 		total.Deny |= got.Deny
+		total.VendorGrant = total.VendorGrant.union(got.VendorGrant)
+		total.VendorDeny = total.VendorDeny.union(got.VendorDeny)
+		total.Only |= got.Only
+	}
+	if cfg.Tool != "" && !toolRead {
+		// Read only to know what the tool would revive: it grants nothing.
+		got, _, _ := r.readSourceCookies(h, Source{Name: cfg.Tool}, cfg)
+		st.Unseen |= got.Grant
 	}
 	set := (total.Grant&^total.Deny)&r.all() | 1<<Necessary
 	if cfg.GPC && GPC(h) {
@@ -220,14 +243,19 @@ func (r *Rules) ReadConsent(h http.Header, cfg ConsentConfig) ConsentState {
 			st.Signals |= signalOf(SignalGPC)
 		}
 		set &^= 1 << Advertising
+		st.Unseen |= 1 << Advertising
 	}
 	if cfg.DNT && DNT(h) {
 		if set&(1<<Analytics|1<<Advertising) != 0 {
 			st.Signals |= signalOf(SignalDNT)
 		}
 		set &^= 1<<Analytics | 1<<Advertising
+		st.Unseen |= 1<<Analytics | 1<<Advertising
 	}
 	st.Granted = set
+	if total.VendorGrant != nil || total.VendorDeny != nil {
+		st.Vendors = r.vendorChoices(total, set)
+	}
 	return st
 }
 
@@ -288,6 +316,9 @@ func (r *Rules) readSourceCookies(h http.Header, src Source, cfg ConsentConfig) 
 		} else {
 			got.Grant &= s.Grant
 			got.Deny |= s.Deny
+			got.VendorGrant = got.VendorGrant.minus(got.VendorGrant.minus(s.VendorGrant))
+			got.VendorDeny = got.VendorDeny.union(s.VendorDeny)
+			got.Only |= s.Only
 		}
 		n++
 		return true

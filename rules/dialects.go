@@ -79,7 +79,7 @@ func (r *Rules) DeferDialect(tool string, m *NameMap) (*htmlfilter.Dialect, erro
 			if script && !typed {
 				s += ` data-type="text/javascript"`
 			}
-			return s + attr("data-name", v.Vendor)
+			return s + attr("data-name", m.serviceName(v.Vendor))
 		}, Revives: htmlfilter.ReviveScripts | htmlfilter.ReviveFrames | htmlfilter.ReviveMedia}, nil
 	case SourceCookiebot:
 		// Scripts: type="text/plain" data-cookieconsent="statistics";

@@ -32,14 +32,14 @@ func FuzzCookieHeader(f *testing.F) {
 	r := Default()
 	f.Fuzz(func(t *testing.T, line string, grant byte) {
 		granted := Set(grant)&r.all() | 1<<Necessary
-		out, removed := r.FilterCookieHeader(line, granted, nil)
+		out, removed := r.FilterCookieHeader(line, granted, nil, nil)
 		var want []string
 		for _, seg := range strings.Split(line, ";") {
 			if trimWSP(seg) == "" {
 				continue
 			}
 			n, _, _ := strings.Cut(seg, "=")
-			if _, deny := r.deniedCookie(trimWSP(n), granted); !deny {
+			if _, deny := r.deniedCookie(trimWSP(n), granted, nil); !deny {
 				want = append(want, trimWSP(seg))
 			}
 		}
@@ -55,7 +55,7 @@ func FuzzCookieHeader(f *testing.F) {
 		if len(removed) != len(pairNames(line))-len(pairNames(out)) {
 			t.Fatalf("%d removals reported for %q → %q", len(removed), line, out)
 		}
-		if again, rm := r.FilterCookieHeader(out, granted, nil); again != out || len(rm) != 0 {
+		if again, rm := r.FilterCookieHeader(out, granted, nil, nil); again != out || len(rm) != 0 {
 			t.Fatalf("not idempotent: %q → %q → %q", line, out, again)
 		}
 	})
@@ -72,10 +72,10 @@ func FuzzSetCookie(f *testing.F) {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, v string, grant byte) {
 		granted := Set(grant)&r.all() | 1<<Necessary
-		out, drop, _ := r.SetCookie(v, granted, now)
+		out, drop, _ := r.SetCookie(v, granted, nil, now)
 		pair, _, _ := strings.Cut(v, ";")
 		name, _, hasEq := strings.Cut(pair, "=")
-		_, deny := r.deniedCookie(trimWSP(name), granted)
+		_, deny := r.deniedCookie(trimWSP(name), granted, nil)
 		if drop != (deny && hasEq) {
 			t.Fatalf("SetCookie(%q): drop %v, denied %v", v, drop, deny)
 		}

@@ -354,28 +354,30 @@ func (p *Page) Script(text []byte) htmlfilter.Verdict {
 // verdictOf is the verdict for a script in which the vendors found were
 // found: the denied one of the highest category index, as scanScript.
 func (p *Page) verdictOf(found []int32) htmlfilter.Verdict {
-	best, bestVendor, denied := -1, int32(-1), Set(0)
+	best, bestVendor, denied, unseen := -1, int32(-1), Set(0), false
 	for _, v := range found {
 		c := p.r.vendors[v].Category
 		if p.deniesVendor(v) {
 			denied = denied.With(c)
+			unseen = unseen || p.unseen(v)
 			if int(c) > best {
 				best, bestVendor = int(c), v
 			}
 		}
 	}
-	return p.scriptVerdict(best, bestVendor, denied)
+	return p.scriptVerdict(best, bestVendor, denied, unseen)
 }
 
 // scriptVerdict is the verdict for a script whose denied vendors span the
 // categories denied, best the highest of them with its first vendor. A
 // script of two denied categories is Mixed: no one label revives it safely.
-func (p *Page) scriptVerdict(best int, bestVendor int32, denied Set) htmlfilter.Verdict {
+// unseen: one of them is blocked for a reason the consent tool cannot see.
+func (p *Page) scriptVerdict(best int, bestVendor int32, denied Set, unseen bool) htmlfilter.Verdict {
 	if best < 0 {
 		return htmlfilter.Verdict{}
 	}
 	return htmlfilter.Verdict{Block: true, Category: p.r.cats[best].ID, Vendor: p.r.vendors[bestVendor].ID,
-		Mixed: denied&(denied-1) != 0}
+		Mixed: denied&(denied-1) != 0, Unseen: unseen}
 }
 
 // scanScript classifies normalised script text. With found, it also
@@ -384,7 +386,7 @@ func (p *Page) scriptVerdict(best int, bestVendor int32, denied Set) htmlfilter.
 func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 	r := p.r
 	m := r.ac
-	best, bestVendor, denied := -1, int32(-1), Set(0)
+	best, bestVendor, denied, unseen := -1, int32(-1), Set(0), false
 	note := func(v int32) {
 		if v < 0 {
 			return
@@ -395,6 +397,7 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 		c := r.vendors[v].Category
 		if p.deniesVendor(v) {
 			denied = denied.With(c)
+			unseen = unseen || p.unseen(v)
 			if int(c) > best {
 				best, bestVendor = int(c), v
 			}
@@ -443,7 +446,7 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 	}
 	p.noteSignatures(note)
 	p.raw = nil // the caller's bytes: not kept
-	return p.scriptVerdict(best, bestVendor, denied)
+	return p.scriptVerdict(best, bestVendor, denied, unseen)
 }
 
 // noteSignatures notes the vendors whose signatures scanScript found

@@ -20,7 +20,7 @@ type sourceReading struct {
 }
 
 // sourceEntryCost approximates an entry's memory: the struct, the key and
-// ristretto's bookkeeping.
+// ristretto's bookkeeping; vendor-level readings add their bit sets.
 const sourceEntryCost = 128
 
 // cachedSources are the sources whose reading pays for a lookup.
@@ -64,7 +64,8 @@ func (r *Rules) readSource(sc *SourceCache, source, name, value string, m *NameM
 	}
 	st, ok := r.ReadSource(source, name, value, m)
 	if c.admit(k) {
-		c.set(k, sourceReading{source: source, names: m.id, st: st, ok: ok}, sourceEntryCost)
+		cost := sourceEntryCost + 8*int64(len(st.VendorGrant)+len(st.VendorDeny))
+		c.set(k, sourceReading{source: source, names: m.id, st: st, ok: ok}, cost)
 	}
 	return st, ok
 }

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -45,7 +46,7 @@ func TestSourceCache(t *testing.T) {
 				pm := &NameMap{r: plain, operator: mm.operator}
 				want, wantOK := plain.ReadSource(tc.source, tc.name, tc.value, pm)
 				got, ok := r.readSource(sc, tc.source, tc.name, tc.value, mm)
-				if got != want || ok != wantOK {
+				if !reflect.DeepEqual(got, want) || ok != wantOK {
 					t.Errorf("round %d, map %d, %s %.30q: %+v %v, want %+v %v", round, mm.id, tc.source, tc.value, got, ok, want, wantOK)
 				}
 			}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"sort"
 	"strings"
@@ -82,17 +83,14 @@ var defaultNames = map[string]map[string]Category{
 		"functional": Necessary, "preferences": Functional, "statistics": Analytics, "statistics-anonymous": Analytics,
 		"marketing": Advertising,
 	},
+	// Klaro and tarteaucitron name services: the ones that are vendors of
+	// ours are in defaultServices; these stand for what we have no one
+	// vendor for (a tag manager, a self-hosted Matomo).
 	SourceKlaro: {
-		"googleanalytics": Analytics, "google-analytics": Analytics, "gtm": Analytics, "googletagmanager": Analytics,
-		"matomo": Analytics, "hotjar": Analytics, "intercom": Analytics,
-		"facebook": Advertising, "facebookpixel": Advertising, "metapixel": Advertising, "googleads": Advertising,
-		"adsense": Advertising,
+		"gtm": Analytics, "googletagmanager": Analytics, "matomo": Analytics, "adsense": Advertising,
 	},
 	SourceTarteaucitron: {
-		"gtag": Analytics, "analytics": Analytics, "gajs": Analytics, "googletagmanager": Analytics, "matomo": Analytics,
-		"hotjar": Analytics, "intercomchat": Analytics, "clarity": Analytics,
-		"facebookpixel": Advertising, "googleads": Advertising, "adsense": Advertising, "googleadwordsconversion": Advertising,
-		"googleadwordsremarketing": Advertising, "linkedininsighttag": Advertising, "twitteruwt": Advertising, "tiktok": Advertising,
+		"googletagmanager": Analytics, "matomo": Analytics, "adsense": Advertising,
 	},
 }
 
@@ -100,10 +98,11 @@ var defaultNames = map[string]map[string]Category{
 // the operator's mapping first, then the tool's defaults, then the rule
 // set's vendor ids (a Klaro service named "hotjar" is the vendor hotjar).
 type NameMap struct {
-	r        *Rules
-	operator map[string]Category // lowercase name → category
-	written  map[string]string   // lowercase name → as the operator wrote it
-	id       uint64              // tells maps apart in the source cache; 0: the defaults
+	r              *Rules
+	operator       map[string]Category // lowercase name → category
+	operatorVendor map[string]string   // lowercase name → vendor id
+	written        map[string]string   // lowercase name → as the operator wrote it
+	id             uint64              // tells maps apart in the source cache; 0: the defaults
 }
 
 // NewNameMap builds a NameMap from the operator's `map` lines (tool name →
@@ -117,29 +116,43 @@ func (r *Rules) NewNameMap(operator map[string]Category) *NameMap {
 	return m
 }
 
-// Resolve finds the category a tool's name stands for.
+// ParseNameMap builds a NameMap from the operator's `map` lines: a tool's
+// name → one of our category ids, or a vendor id (a Klaro service
+// "heatmaps" that is hotjar). An unknown target is an error.
+func (r *Rules) ParseNameMap(lines map[string]string) (*NameMap, error) {
+	cats := map[string]Category{}
+	vendors := map[string]string{}
+	for name, id := range lines {
+		if c, ok := r.catIdx[id]; ok {
+			cats[name] = c
+		} else if _, ok := r.vendorIdx[id]; ok {
+			vendors[strings.ToLower(name)] = id
+		} else {
+			return nil, fmt.Errorf("map %s: unknown category or vendor %q", name, id)
+		}
+	}
+	m := r.NewNameMap(cats)
+	m.operatorVendor = vendors
+	return m, nil
+}
+
+// Resolve finds the category a tool's name stands for (a service's: its
+// vendor's).
 func (m *NameMap) Resolve(source, name string) (Category, bool) {
-	name = strings.ToLower(strings.TrimSpace(name))
-	if c, ok := m.operator[name]; ok {
-		return c, true
-	}
-	if c, ok := defaultNames[source][name]; ok {
-		return c, true
-	}
-	if source == SourceNative {
-		c, ok := m.r.catIdx[name]
-		return c, ok
-	}
-	if v, ok := m.r.vendorIdx[name]; ok {
-		return m.r.vendors[v].Category, true
-	}
-	return 0, false
+	t, ok := m.resolve(source, name)
+	return t.cat, ok
 }
 
 // Stated is what one source says: categories granted and categories
-// denied. A category in neither is not addressed.
+// denied (a category in neither is not addressed), and vendors granted and
+// denied by name.
 type Stated struct {
-	Grant, Deny Set
+	Grant, Deny             Set
+	VendorGrant, VendorDeny VendorSet
+	// Only are the categories granted vendor by vendor: a vendor of one
+	// that no source grants by name is refused.
+	Only  Set
+	whole Set // categories granted as a whole, which lifts Only
 }
 
 // add records a decision on c; a denial of a category wins over a grant of
@@ -158,6 +171,8 @@ func (s *Stated) add(c Category, granted bool) {
 
 func (s Stated) final() Stated {
 	s.Grant &^= s.Deny
+	s.Only &^= s.whole
+	s.VendorGrant = s.VendorGrant.minus(s.VendorDeny)
 	return s
 }
 
@@ -202,7 +217,9 @@ func (r *Rules) ReadSource(source, name, value string, m *NameMap) (Stated, bool
 			return Stated{}, false
 		}
 		g, d := tcfStated(tc)
-		return Stated{Grant: g, Deny: d}, true
+		s := Stated{Grant: g, Deny: d}
+		s.VendorGrant, s.VendorDeny = r.tcfVendors(tc)
+		return s, true
 	}
 	return Stated{}, false
 }
@@ -227,18 +244,23 @@ func unescape(v string) (string, bool) {
 }
 
 // readCookieConsent reads orestbida/cookieconsent: v3 writes URL-encoded
-// JSON {"categories":["necessary","analytics"],...}; v2 raw (or, with
-// rfc_cookie, URL-encoded) JSON {"level":["necessary",...],...}. The list is
-// the complete decision: a category the site's names map to but the list
-// leaves out is denied, and so is every category no name maps to.
+// JSON {"categories":["necessary","analytics"],"services":{"analytics":
+// ["ga"]},...}; v2 raw (or, with rfc_cookie, URL-encoded) JSON
+// {"level":["necessary",...],...}. The list is the complete decision: a
+// category the site's names map to but the list leaves out is denied, and
+// so is every category no name maps to. A category with a non-empty list
+// of services was granted service by service: its vendors that no listed
+// service names are refused (v3 keeps a category whose services are all
+// off out of "categories", so an empty list means no services).
 func (r *Rules) readCookieConsent(v string, m *NameMap) (Stated, bool) {
 	v, ok := unescape(v)
 	if !ok {
 		return Stated{}, false
 	}
 	var c struct {
-		Categories *[]string `json:"categories"`
-		Level      *[]string `json:"level"`
+		Categories *[]string           `json:"categories"`
+		Level      *[]string           `json:"level"`
+		Services   map[string][]string `json:"services"`
 	}
 	if json.Unmarshal([]byte(v), &c) != nil {
 		return Stated{}, false
@@ -256,11 +278,25 @@ func (r *Rules) readCookieConsent(v string, m *NameMap) (Stated, bool) {
 			grant = grant.With(cat)
 		}
 	}
-	return r.listed(grant), true
+	s := r.listed(grant)
+	for category, services := range c.Services {
+		cat, ok := m.Resolve(SourceCookieConsent, category)
+		if !ok || len(services) == 0 || !grant.Has(cat) || cat == Necessary {
+			continue
+		}
+		s.Only = s.Only.With(cat)
+		for _, name := range services {
+			if t, ok := m.resolve(SourceCookieConsent, name); ok && t.vendor >= 0 {
+				s.VendorGrant = s.VendorGrant.with(t.vendor, len(r.vendors))
+			}
+		}
+	}
+	return s, true
 }
 
-// readKlaro reads Klaro's {"<service>":true|false,...} (URL-encoded): each
-// service the mapping knows grants or denies its category.
+// readKlaro reads Klaro's {"<service>":true|false,...} (URL-encoded). A
+// service that is one of our vendors grants or refuses that vendor alone;
+// one the operator maps to a category grants or denies the category.
 func readKlaro(v string, m *NameMap) (Stated, bool) {
 	v, ok := unescape(v)
 	if !ok {
@@ -272,9 +308,7 @@ func readKlaro(v string, m *NameMap) (Stated, bool) {
 	}
 	var s Stated
 	for name, on := range services {
-		if cat, ok := m.Resolve(SourceKlaro, name); ok {
-			s.add(cat, on)
-		}
+		s.name(m, SourceKlaro, name, on, perService)
 	}
 	return s.final(), true
 }
@@ -304,6 +338,10 @@ func (r *Rules) readCookiebot(v string, m *NameMap) (Stated, bool) {
 			continue
 		}
 		k, val = strings.Trim(strings.TrimSpace(k), `'"`), strings.TrimSpace(val)
+		if k == "iab2" {
+			r.cookiebotTCF(strings.Trim(val, `'"`), &s)
+			continue
+		}
 		if val != "true" && val != "false" {
 			continue
 		}
@@ -319,7 +357,10 @@ func (r *Rules) readCookiebot(v string, m *NameMap) (Stated, bool) {
 }
 
 // readOneTrust reads OptanonConsent, a URL-encoded query string whose
-// groups parameter lists "C0002:1,C0004:0": 1 grants, 0 denies.
+// groups parameter lists "C0002:1,C0004:0": 1 grants, 0 denies. With
+// consent by host or by general vendor on, hosts ("H12:0") and genVendors
+// ("V5:0") hold vendor-level choices; their ids are the site's own, so
+// they count through the operator's `map` (map H12 hotjar).
 func readOneTrust(v string, m *NameMap) (Stated, bool) {
 	q, err := url.ParseQuery(v)
 	if err != nil {
@@ -337,6 +378,17 @@ func readOneTrust(v string, m *NameMap) (Stated, bool) {
 		}
 		if cat, ok := m.Resolve(SourceOneTrust, id); ok {
 			s.add(cat, val == "1")
+		}
+	}
+	for _, key := range [...]string{"hosts", "genVendors"} {
+		for _, h := range strings.Split(q.Get(key), ",") {
+			id, val, ok := strings.Cut(h, ":")
+			if !ok || val != "1" && val != "0" {
+				continue
+			}
+			if t, ok := m.resolve(SourceOneTrust, id); ok && t.vendor >= 0 {
+				s.vendor(m.r, t, val == "1", vendorOnly)
+			}
 		}
 	}
 	return s.final(), true
@@ -393,9 +445,9 @@ func readComplianz(name, v string, m *NameMap) (Stated, bool) {
 	return s, true
 }
 
-// readTarteaucitron reads "!gtag=true!facebookpixel=false!intercomChat=wait":
-// "true" grants the service's category, "false" denies it, "wait" (no
-// decision yet) states nothing.
+// readTarteaucitron reads "!gtag=true!facebookpixel=false!intercomChat=wait",
+// service by service like Klaro: "true" grants, "false" refuses, "wait"
+// (no decision yet) states nothing.
 func readTarteaucitron(v string, m *NameMap) (Stated, bool) {
 	v, ok := unescape(v)
 	if !ok || !strings.HasPrefix(v, "!") {
@@ -407,9 +459,7 @@ func readTarteaucitron(v string, m *NameMap) (Stated, bool) {
 		if !ok || val != "true" && val != "false" {
 			continue
 		}
-		if cat, ok := m.Resolve(SourceTarteaucitron, k); ok {
-			s.add(cat, val == "true")
-		}
+		s.name(m, SourceTarteaucitron, k, val == "true", perService)
 	}
 	return s.final(), true
 }

@@ -45,8 +45,10 @@ func TestReadSource(t *testing.T) {
 		{"cookieconsent no list", SourceCookieConsent, "cc_cookie", `{"revision":0}`, 0, 0, false},
 		{"cookieconsent bad escape", SourceCookieConsent, "cc_cookie", `%7B%zz`, 0, 0, false},
 
-		{"klaro", SourceKlaro, "klaro", url.PathEscape(`{"googleAnalytics":true,"facebook":false,"youtube":true}`), set(Analytics), set(Advertising), true},
-		{"klaro vendor ids", SourceKlaro, "klaro", `{"hotjar":false,"intercom":true,"fbq":true}`, set(Advertising), set(Analytics), true},
+		// A service that is a vendor of ours grants its category for itself
+		// and refuses itself alone (TestVendorConsent checks the vendors).
+		{"klaro", SourceKlaro, "klaro", url.PathEscape(`{"googleAnalytics":true,"facebook":false,"youtube":true}`), set(Analytics, Advertising), 0, true},
+		{"klaro vendor ids", SourceKlaro, "klaro", `{"hotjar":false,"intercom":true,"fbq":true}`, set(Analytics, Advertising), 0, true},
 		{"klaro denial wins", SourceKlaro, "klaro", `{"googleAnalytics":true,"matomo":false}`, 0, set(Analytics), true},
 		{"klaro not json", SourceKlaro, "klaro", `googleAnalytics=true`, 0, 0, false},
 
@@ -69,7 +71,8 @@ func TestReadSource(t *testing.T) {
 		{"complianz unrelated cookie", SourceComplianz, "cmplz_banner-status", "dismissed", 0, 0, true},
 		{"complianz bad value", SourceComplianz, "cmplz_marketing", "maybe", 0, 0, false},
 
-		{"tarteaucitron", SourceTarteaucitron, "tarteaucitron", "!gtag=true!facebookpixel=false!intercomChat=wait", set(Analytics), set(Advertising), true},
+		{"tarteaucitron", SourceTarteaucitron, "tarteaucitron", "!gtag=true!facebookpixel=false!intercomChat=wait", set(Analytics), 0, true},
+		{"tarteaucitron category name", SourceTarteaucitron, "tarteaucitron", "!googletagmanager=true!adsense=false", set(Analytics), set(Advertising), true},
 		{"tarteaucitron wait only", SourceTarteaucitron, "tarteaucitron", "!gtag=wait", 0, 0, true},
 		{"tarteaucitron garbage", SourceTarteaucitron, "tarteaucitron", "gtag=true", 0, 0, false},
 
@@ -108,7 +111,7 @@ func TestReadConsentSources(t *testing.T) {
 		{"a grant elsewhere adds", []Source{{Name: SourceCookieYes}, {Name: SourceComplianz}},
 			hdr("cookieyes-consent=consent:yes,necessary:yes,advertisement:yes", "cmplz_statistics=allow"), false, nec.With(Advertising).With(Analytics), "cookieyes+complianz"},
 		{"an explicit denial anywhere wins", []Source{{Name: SourceOneTrust}, {Name: SourceTarteaucitron}},
-			hdr("OptanonConsent="+oneTrust, "tarteaucitron=!gtag=false"), false, nec, "onetrust+tarteaucitron"},
+			hdr("OptanonConsent="+oneTrust, "tarteaucitron=!googletagmanager=false"), false, nec, "onetrust+tarteaucitron"},
 		{"list tools deny the rest", []Source{{Name: SourceNative}, {Name: SourceComplianz}},
 			hdr("consent=analytics", "cmplz_marketing=allow"), false, nec.With(Analytics), "consent+complianz"},
 		{"complianz cookies add up", []Source{{Name: SourceComplianz}},
@@ -138,11 +141,16 @@ func TestReadConsentSources(t *testing.T) {
 }
 
 func FuzzSources(f *testing.F) {
-	for _, v := range []string{ccV3, ccV2, cookiebotStats, "-1", oneTrust, cookieYes, "allow", "!gtag=true!x=false", tcVectors[4].s, `{"a":true}`, "%", "{,:}"} {
+	for _, v := range []string{ccV3, ccV2, cookiebotStats, "-1", oneTrust, cookieYes, "allow", "!gtag=true!x=false", tcVectors[4].s, `{"a":true}`, "%", "{,:}",
+		`{"googleAnalytics":true,"heatmaps":false,"stripe":false}`, "groups=C0002%3A1&hosts=H12%3A0&genVendors=V5%3A1",
+		`{stamp:'x',statistics:true,iab2:'` + tcVectors[0].s + `'}`} {
 		f.Add(v, uint8(0))
 	}
 	r := Default()
-	m := r.NewNameMap(nil)
+	m, err := r.ParseNameMap(map[string]string{"heatmaps": "hotjar", "H12": "hotjar", "V5": "criteo", "stats": "analytics"})
+	if err != nil {
+		f.Fatal(err)
+	}
 	names := SourceNames()
 	f.Fuzz(func(t *testing.T, v string, which uint8) {
 		src := names[int(which)%len(names)]
@@ -157,6 +165,7 @@ func FuzzSources(f *testing.F) {
 		if !ok && s.Grant != 0 {
 			t.Fatalf("%s %q: malformed but grants %b", src, v, s.Grant)
 		}
+		checkVendorStated(t, r, s)
 		// Through a Cookie header the value ends at the first ';' and
 		// loses its surrounding SP and HTAB: compare with what that
 		// value grants.
@@ -164,11 +173,40 @@ func FuzzSources(f *testing.F) {
 		cv = trimWSP(cv)
 		cs, _ := r.ReadSource(src, cookie, cv, m)
 		h := http.Header{"Cookie": {cookie + "=" + v}}
-		got := r.Consent(h, ConsentConfig{Sources: []Source{{Name: src}}})
+		st := r.ReadConsent(h, ConsentConfig{Sources: []Source{{Name: src}}, Names: m})
+		got := st.Granted
 		if !got.Has(Necessary) || got&^(cs.Grant|1<<Necessary) != 0 {
 			t.Fatalf("%s %q: consent %b beyond the grant %b", src, v, got, cs.Grant)
 		}
+		for i, vd := range r.vendors {
+			if vd.Category == Necessary && st.Vendors.Denied.has(int32(i)) {
+				t.Fatalf("%s %q: necessary vendor %s refused", src, v, vd.ID)
+			}
+		}
 	})
+}
+
+// checkVendorStated checks a source's vendor-level reading: no vendor
+// both granted and refused, none out of the rule set, no necessary one
+// refused.
+func checkVendorStated(t *testing.T, r *Rules, s Stated) {
+	t.Helper()
+	n := int32(len(r.vendors))
+	for _, vs := range []VendorSet{s.VendorGrant, s.VendorDeny} {
+		for i := int32(0); i < int32(64*len(vs)); i++ {
+			if vs.has(i) && i >= n {
+				t.Fatalf("vendor index %d out of the rule set", i)
+			}
+		}
+	}
+	for i := int32(0); i < n; i++ {
+		if s.VendorGrant.has(i) && s.VendorDeny.has(i) {
+			t.Fatalf("vendor %s both granted and refused", r.vendors[i].ID)
+		}
+		if s.VendorDeny.has(i) && r.vendors[i].Category == Necessary {
+			t.Fatalf("necessary vendor %s refused", r.vendors[i].ID)
+		}
+	}
 }
 
 // BenchmarkConsentSources reads each consent tool's cookie as a request

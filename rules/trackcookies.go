@@ -95,10 +95,10 @@ func (r *Rules) CookieVendor(name string) *Vendor {
 }
 
 // deniedCookie reports whether name is a tracking cookie of a category not
-// in granted, and names its vendor.
-func (r *Rules) deniedCookie(name string, granted Set) (int32, bool) {
+// in granted or of a vendor refused by name, and names its vendor.
+func (r *Rules) deniedCookie(name string, granted Set, refused VendorSet) (int32, bool) {
 	v := r.cookieVendor(name)
-	return v, v >= 0 && !granted.Has(r.vendors[v].Category)
+	return v, v >= 0 && (!granted.Has(r.vendors[v].Category) || refused.has(v))
 }
 
 // Removal is what a header filter took out: one entry per cookie, naming
@@ -109,13 +109,13 @@ type Removal struct {
 }
 
 // FilterCookieHeader returns a Cookie header line without the pairs of
-// tracking cookies of categories not in granted, with the vendors of the
+// tracking cookies of categories not in granted or of vendors refused, with the vendors of the
 // cookies it removed appended to removed. Every other byte stays as it was:
 // the kept pairs keep their own spacing and ';' separators, and only the
 // whitespace in front of a pair that comes first now goes. A line that
 // keeps no pair comes back empty, for the caller to drop. It allocates only
 // when it removes something.
-func (r *Rules) FilterCookieHeader(line string, granted Set, removed []Removal) (string, []Removal) {
+func (r *Rules) FilterCookieHeader(line string, granted Set, refused VendorSet, removed []Removal) (string, []Removal) {
 	var b []byte
 	cut := false // a pair was removed
 	for start := 0; start <= len(line); {
@@ -127,7 +127,7 @@ func (r *Rules) FilterCookieHeader(line string, granted Set, removed []Removal) 
 		}
 		seg := line[start:end]
 		name, _, _ := strings.Cut(seg, "=")
-		if v, deny := r.deniedCookie(trimWSP(name), granted); deny {
+		if v, deny := r.deniedCookie(trimWSP(name), granted, refused); deny {
 			removed = append(removed, Removal{r.vendors[v].ID, r.cats[r.vendors[v].Category].ID})
 			if !cut {
 				cut = true
@@ -151,11 +151,12 @@ func (r *Rules) FilterCookieHeader(line string, granted Set, removed []Removal) 
 }
 
 // SetCookie decides one Set-Cookie header value for a visitor with consent
-// granted: drop (a tracking cookie of a denied category), or keep, with its
+// granted: drop (a tracking cookie of a denied category or a refused
+// vendor), or keep, with its
 // lifetime capped at the vendor's retention when it is longer. The name is
 // read as browsers read it (RFC 6265 §5.2: up to the first '=' of the part
 // before the first ';', trimmed). now is the time the cap counts from.
-func (r *Rules) SetCookie(value string, granted Set, now time.Time) (out string, drop bool, v *Removal) {
+func (r *Rules) SetCookie(value string, granted Set, refused VendorSet, now time.Time) (out string, drop bool, v *Removal) {
 	pair, attrs, _ := strings.Cut(value, ";")
 	name, _, ok := strings.Cut(pair, "=")
 	if !ok {
@@ -167,7 +168,7 @@ func (r *Rules) SetCookie(value string, granted Set, now time.Time) (out string,
 	}
 	vendor := r.vendors[vi]
 	rm := &Removal{vendor.ID, r.cats[vendor.Category].ID}
-	if !granted.Has(vendor.Category) {
+	if !granted.Has(vendor.Category) || refused.has(vi) {
 		return "", true, rm
 	}
 	limit, ok := retention(vendor.Retention)

@@ -86,7 +86,7 @@ func TestFilterCookieHeader(t *testing.T) {
 		{"necessary vendor kept", "_GRECAPTCHA=x; __stripe_mid=y", onlyNecessary, "_GRECAPTCHA=x; __stripe_mid=y", nil},
 		{"empty", "", onlyNecessary, "", nil},
 	} {
-		got, removed := r.FilterCookieHeader(tt.in, tt.granted, nil)
+		got, removed := r.FilterCookieHeader(tt.in, tt.granted, nil, nil)
 		var vendors []string
 		for _, rm := range removed {
 			vendors = append(vendors, rm.Vendor)
@@ -97,7 +97,7 @@ func TestFilterCookieHeader(t *testing.T) {
 	}
 	// Nothing removed: the line itself, no allocation.
 	line := "session=abc; theme=dark; cart=1"
-	if n := testing.AllocsPerRun(100, func() { r.FilterCookieHeader(line, onlyNecessary, nil) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { r.FilterCookieHeader(line, onlyNecessary, nil, nil) }); n != 0 {
 		t.Errorf("%v allocs for a line without tracking cookies", n)
 	}
 }
@@ -132,7 +132,7 @@ func TestSetCookie(t *testing.T) {
 		{"invalid Max-Age ignored", "_ga=1; Max-Age=1e9", withAnalytics, "_ga=1; Max-Age=1e9"},
 		{"nameless", "novalue; Max-Age=999999999", onlyNecessary, "novalue; Max-Age=999999999"},
 	} {
-		got, drop, _ := r.SetCookie(tt.in, tt.granted, now)
+		got, drop, _ := r.SetCookie(tt.in, tt.granted, nil, now)
 		if drop {
 			got = ""
 		}

@@ -128,13 +128,14 @@ func nonNil(s []string) []string {
 	return s
 }
 
-const consentUsage = `usage: consentedge consent decode [--header 'Name: value']... [--dnt] '<Cookie header>'
+const consentUsage = `usage: consentedge consent decode [--header 'Name: value']... [--dnt] [--map name=target]... '<Cookie header>'
 
 Shows what each consent signal in a Cookie header grants (our consent
 cookie, every consent tool consentedge reads, IAB TCF) and the state the
 visitor gets with all of them read together (an explicit denial anywhere
-wins). --header adds a request header such as 'Sec-GPC: 1'; --dnt honours
-DNT: 1 as 'dnt on' would.`
+wins), with the vendors the tools grant or refuse by name. --header adds a
+request header such as 'Sec-GPC: 1'; --dnt honours DNT: 1 as 'dnt on'
+would; --map reads a tool's name as a 'map <name> <target>' line would.`
 
 // runConsent is `consentedge consent decode`.
 func runConsent(args []string, stdout, stderr io.Writer) int {
@@ -147,6 +148,8 @@ func runConsent(args []string, stdout, stderr io.Writer) int {
 	var headers multiFlag
 	fset.Var(&headers, "header", "")
 	dnt := fset.Bool("dnt", false, "")
+	var maps multiFlag
+	fset.Var(&maps, "map", "")
 	pos, err := parseInterspersed(fset, args[1:])
 	if err != nil || len(pos) != 1 {
 		if err != nil && !errors.Is(err, flag.ErrHelp) {
@@ -165,20 +168,35 @@ func runConsent(args []string, stdout, stderr io.Writer) int {
 		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
 	rs := rules.Default()
+	lines := map[string]string{}
+	for _, kv := range maps {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			fmt.Fprintf(stderr, "consentedge consent decode: --map %q: want name=target\n", kv)
+			return 2
+		}
+		lines[k] = v
+	}
+	names, err := rs.ParseNameMap(lines)
+	if err != nil {
+		fmt.Fprintf(stderr, "consentedge consent decode: --map: %v\n", err)
+		return 2
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "signal\tcookie\tgrants\tdenies\tnote")
+	fmt.Fprintln(tw, "signal\tcookie\tgrants\tdenies\tvendors granted\tvendors refused\tnote")
 	var all []rules.Source
 	for _, name := range rules.SourceNames() {
 		src := rules.Source{Name: name}
 		all = append(all, src)
-		stated, reason, _ := rs.SourceState(h, src, rules.ConsentConfig{})
-		if stated.Grant|stated.Deny == 0 && reason == "" {
+		stated, reason, _ := rs.SourceState(h, src, rules.ConsentConfig{Names: names})
+		if stated.Grant|stated.Deny == 0 && reason == "" && stated.VendorDeny == nil {
 			continue // nothing of this tool in the header
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, rules.DefaultSourceCookie(name),
-			dash(rs.FormatSet(stated.Grant)), dash(rs.FormatSet(stated.Deny)), dash(reason))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, rules.DefaultSourceCookie(name),
+			dash(rs.FormatSet(stated.Grant)), dash(rs.FormatSet(stated.Deny)),
+			vendorList(rs, stated.VendorGrant), vendorList(rs, stated.VendorDeny), dash(reason))
 	}
-	cfg := rules.ConsentConfig{Sources: all, GPC: true, DNT: *dnt}
+	cfg := rules.ConsentConfig{Sources: all, GPC: true, DNT: *dnt, Names: names}
 	st := rs.ReadConsent(h, cfg)
 	if rules.GPC(h) {
 		fmt.Fprintf(tw, "gpc\tSec-GPC: 1\t\tadvertising\t\n")
@@ -188,10 +206,28 @@ func runConsent(args []string, stdout, stderr io.Writer) int {
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "\nfinal: %s (decided by %s)\n", rs.FormatSet(st.Granted), st.Signals)
+	if v := st.Vendors; v.Refused != nil || v.Granted != nil || v.Only != 0 {
+		fmt.Fprintf(stdout, "vendors granted by name: %s\n", vendorList(rs, v.Granted))
+		fmt.Fprintf(stdout, "vendors refused by name: %s\n", vendorList(rs, v.Refused))
+		if v.Only != 0 {
+			fmt.Fprintf(stdout, "granted vendor by vendor: %s (its other vendors are refused)\n", rs.FormatSet(v.Only))
+		}
+	}
 	if st.Reason != "" {
 		fmt.Fprintf(stdout, "note: %s\n", st.Reason)
 	}
 	return 0
+}
+
+// vendorList names the vendors of vs, the first few by id: a TC string
+// refuses hundreds.
+func vendorList(rs *rules.Rules, vs rules.VendorSet) string {
+	ids := rs.VendorIDs(vs)
+	const shown = 6
+	if len(ids) > shown {
+		return fmt.Sprintf("%s and %d more", strings.Join(ids[:shown], "."), len(ids)-shown)
+	}
+	return dash(strings.Join(ids, "."))
 }
 
 func dash(s string) string {

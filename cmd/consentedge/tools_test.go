@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,8 @@ func TestTools(t *testing.T) {
 		{"rules-list-json", rulesCmd, []string{"list", "--json", "--rules", "../../testdata/cmd/good.rules"}},
 		{"consent-decode", consent, []string{"decode", "session=1; consent=analytics; OptanonConsent=groups=C0002%3A1%2CC0004%3A0; cmplz_marketing=allow", "--header", "Sec-GPC: 1"}},
 		{"consent-decode-tcf-dnt", consent, []string{"decode", "--dnt", "--header", "DNT: 1", "euconsent-v2=CQtAQoAQtDjkAAKACAENCWEsAP_gAAAAAAYgF5wAoAAgAUAvMAAAAAAA"}},
+		{"consent-decode-vendors", consent, []string{"decode", "--map", "heatmaps=hotjar", "klaro=" + url.PathEscape(`{"googleAnalytics":true,"heatmaps":false}`) + "; euconsent-v2=CQtAQoAQtDjkAAKACAENCWEsAP_gAAAAAAYgF5wAoAAgAUAvMAAAAAAA"}},
+		{"consent-decode-bad-map", consent, []string{"decode", "--map", "heatmaps=weather", "klaro={}"}},
 		{"consent-decode-garbage", consent, []string{"decode", "consent=%zz; klaro=notjson; cc_cookie={\"categories\":[\"analytics\"]}"}},
 		{"consent-usage", consent, []string{"encode"}},
 	} {

@@ -36,6 +36,10 @@ type Verdict struct {
 	// Mixed: the script holds vendors of more than one denied category.
 	// No one label makes a consent tool wait for all of them: Strip.
 	Mixed bool
+	// Unseen: blocked for a reason the site's consent tool cannot see (it
+	// already grants the category, or Sec-GPC, DNT or a refusal by name
+	// blocks it): the tool would revive a label at once. Strip.
+	Unseen bool
 }
 
 // Policy decides. Implementations are per response (they know the page URL and
