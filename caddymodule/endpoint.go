@@ -147,13 +147,20 @@ func (h *Handler) recordDecision(w http.ResponseWriter, r *http.Request, before 
 
 	receipt := newReceipt()
 	w.Header().Set("Consent-Receipt", receipt)
+	action := d.Action
+	if action == "" {
+		action = "save" // the grants as sent, as chosenSet reads them
+	}
 	if c := h.logger.Check(zap.InfoLevel, "consent recorded"); c != nil {
 		c.Write(
 			zap.String("receipt", receipt),
-			zap.Time("time", h.now().UTC()),
+			// RFC 3339 text, whatever time format the log's encoder
+			// gives its own timestamp (Caddy's default: Unix seconds):
+			// a receipt reads the same in every log.
+			zap.String("time", h.now().UTC().Format(time.RFC3339)),
 			zap.String("granted", h.rules.FormatSet(chosen.With(rules.Necessary))),
 			zap.String("before", h.rules.FormatSet(before)),
-			zap.String("action", d.Action),
+			zap.String("action", action),
 			zap.String("policy_version", h.PolicyVersion),
 			zap.String("client_ip", truncateIP(clientIP(r))),
 			zap.Int("cookies_expired", expired),
