@@ -67,9 +67,16 @@ func TestChoicesControl(t *testing.T) {
 	if links != 1 {
 		t.Errorf("%d links #ce-choices with an href; want 1", links)
 	}
-	// In the visitor's language; the page's CSP style nonce.
-	de := getPage(t, h, "GET", "/", page, "Cookie", "consent=necessary", "Accept-Language", "de").Body.String()
-	if !strings.Contains(de, `lang="de">Datenschutz-Einstellungen</a>`) {
+	// In the visitor's language, with the page's CSP style nonce.
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Cookie", "consent=necessary")
+	req.Header.Set("Accept-Language", "de")
+	rec, err := serve(h, req, htmlOrigin(page, "Content-Security-Policy", "style-src 'self' 'nonce-St7le'"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if de := rec.Body.String(); !strings.Contains(de, `<body class="x"><style nonce="St7le">`) ||
+		!strings.Contains(de, `lang="de">Datenschutz-Einstellungen</a>`) {
 		t.Errorf("german control: %s", de)
 	}
 	// Undecided: the banner, not the control; HEAD: nothing.
