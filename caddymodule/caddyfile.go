@@ -58,6 +58,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    csp_report <path>
 //	    banner      <policy-url>
 //	    banner_text <lang> <key> <text>
+//	    choices_link bottom-left|bottom-right|off
 //	}
 //
 // A bare `consent` uses the defaults: strip, cookie "consent", the embedded
@@ -137,6 +138,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.parseBanner(d)
 		case "banner_text":
 			err = h.parseBannerText(d)
+		case "choices_link":
+			err = h.parseChoicesLink(d)
 		default:
 			err = d.Errf("unrecognized consent option %q", d.Val())
 		}
@@ -161,6 +164,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	if h.Banner != nil && h.Endpoint == "" {
 		return d.Err("banner needs endpoint: the banner posts to the consent endpoint")
+	}
+	if h.Banner != nil && h.Banner.ChoicesLink != "" && h.Banner.PolicyURL == "" {
+		return d.Err("choices_link needs banner: the control leads to the banner's settings")
 	}
 	if err := h.checkUnclassified(rs, unclassifiedAt); err != nil {
 		return err
@@ -536,7 +542,7 @@ func (h *Handler) parseBannerText(d *caddyfile.Dispenser) error {
 	if len(args) != 3 {
 		return d.Errf("banner_text takes a language, a key and a text, got %d arguments", len(args))
 	}
-	if _, ok := bannerTexts["en"][args[1]]; !ok {
+	if !isBannerTextKey(args[1]) {
 		return d.Errf("banner_text: unknown key %q", args[1])
 	}
 	if h.Banner == nil {
@@ -549,6 +555,27 @@ func (h *Handler) parseBannerText(d *caddyfile.Dispenser) error {
 		h.Banner.Texts[args[0]] = map[string]string{}
 	}
 	h.Banner.Texts[args[0]][args[1]] = args[2]
+	return nil
+}
+
+// parseChoicesLink reads where the "Privacy choices" control goes, or off.
+func (h *Handler) parseChoicesLink(d *caddyfile.Dispenser) error {
+	if h.Banner != nil && h.Banner.ChoicesLink != "" {
+		return d.Err("choices_link already set")
+	}
+	v, err := singleArg(d)
+	if err != nil {
+		return err
+	}
+	switch v {
+	case choicesBottomLeft, choicesBottomRight, choicesOff:
+	default:
+		return d.Errf("choices_link must be %s, %s or %s, got %q", choicesBottomLeft, choicesBottomRight, choicesOff, v)
+	}
+	if h.Banner == nil {
+		h.Banner = new(Banner)
+	}
+	h.Banner.ChoicesLink = v
 	return nil
 }
 

@@ -20,9 +20,10 @@ import (
 )
 
 // The consent endpoint (opt-in, `endpoint /consent`): GET reads the
-// visitor's consent state as JSON; a same-origin POST records a decision in
-// the native cookie, expires the tracking cookies of every category it
-// leaves denied, and logs a receipt without personal data.
+// visitor's consent state as JSON, or, for a browser's navigation, as the
+// settings page (choices.go); a same-origin POST records a decision in the
+// native cookie, expires the tracking cookies of every category it leaves
+// denied, and logs a receipt without personal data.
 
 // defaultConsentMaxAge is how long a recorded decision lasts: six months, a
 // common reading of the EDPB's and CNIL's guidance on asking again.
@@ -64,7 +65,12 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, granted 
 	var err error
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		err = h.writeState(w, r, granted, "", http.StatusOK)
+		addVary(w.Header(), "Accept")
+		if wantsSettingsPage(r.Header) {
+			err = h.writeSettings(w, r, granted)
+		} else {
+			err = h.writeState(w, r, granted, "", http.StatusOK)
+		}
 	case http.MethodPost:
 		err = h.recordDecision(w, r, granted)
 	default:
@@ -147,13 +153,20 @@ func (h *Handler) recordDecision(w http.ResponseWriter, r *http.Request, before 
 
 	receipt := newReceipt()
 	w.Header().Set("Consent-Receipt", receipt)
+	action := d.Action
+	if action == "" {
+		action = "save" // the grants as sent, as chosenSet reads them
+	}
 	if c := h.logger.Check(zap.InfoLevel, "consent recorded"); c != nil {
 		c.Write(
 			zap.String("receipt", receipt),
-			zap.Time("time", h.now().UTC()),
+			// RFC 3339 text, whatever time format the log's encoder
+			// gives its own timestamp (Caddy's default: Unix seconds):
+			// a receipt reads the same in every log.
+			zap.String("time", h.now().UTC().Format(time.RFC3339)),
 			zap.String("granted", h.rules.FormatSet(chosen.With(rules.Necessary))),
 			zap.String("before", h.rules.FormatSet(before)),
-			zap.String("action", d.Action),
+			zap.String("action", action),
 			zap.String("policy_version", h.PolicyVersion),
 			zap.String("client_ip", truncateIP(clientIP(r))),
 			zap.Int("cookies_expired", expired),

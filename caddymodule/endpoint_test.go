@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -11,8 +12,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/consentedge/consentedge/rules"
 )
@@ -465,5 +469,37 @@ func TestValidateCookieStrength(t *testing.T) {
 	}
 	if err := h.Validate(); err == nil || !strings.Contains(err.Error(), "cookie_host_prefix") {
 		t.Errorf("Validate: %v", err)
+	}
+}
+
+// TestReceiptLogLine: a receipt written by Caddy's default JSON encoder
+// (the privacy encoder's default) carries an RFC 3339 time, whatever the
+// encoder does with timestamps, and always an action.
+func TestReceiptLogLine(t *testing.T) {
+	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	h, _ := newTestHandler(t, func(h *Handler) {
+		h.Endpoint = "/consent"
+		h.clock = func() time.Time { return at }
+	})
+	var buf bytes.Buffer
+	h.logger = zap.New(zapcore.NewCore(newTestPrivacyEncoder(t, ""), zapcore.AddSync(&buf), zapcore.DebugLevel))
+	for _, tt := range []struct{ body, ctype, action string }{
+		{"grant=analytics", form, "save"},
+		{`{"grant":["analytics"]}`, "application/json", "save"},
+		{"action=reject_all", form, "reject_all"},
+		{"action=save&grant=functional", form, "save"},
+	} {
+		buf.Reset()
+		post(t, h, tt.body, tt.ctype, nil)
+		var line map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+			t.Fatalf("%s: %v: %q", tt.body, err, buf.String())
+		}
+		if line["msg"] != "consent recorded" || line["time"] != "2026-11-28T12:00:00Z" || line["action"] != tt.action {
+			t.Errorf("%s: time %v, action %v; want 2026-11-28T12:00:00Z and %s:\n%s", tt.body, line["time"], line["action"], tt.action, buf.String())
+		}
+		if s, ok := line["time"].(string); !ok || func() bool { _, err := time.Parse(time.RFC3339, s); return err != nil }() {
+			t.Errorf("time %v is no RFC 3339 text", line["time"])
+		}
 	}
 }

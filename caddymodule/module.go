@@ -276,6 +276,11 @@ func (h *Handler) Validate() error {
 	if h.Banner != nil && h.Endpoint == "" {
 		return fmt.Errorf("consent: the banner posts to the consent endpoint: set endpoint too")
 	}
+	if h.Banner != nil {
+		if err := h.Banner.validate(); err != nil {
+			return err
+		}
+	}
 	if h.CSP != nil {
 		if h.CSP.Mode != cspEnforce && h.CSP.Mode != cspReportOnly {
 			return fmt.Errorf("consent: csp must be %q or %q, got %q", cspEnforce, cspReportOnly, h.CSP.Mode)
