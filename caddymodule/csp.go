@@ -22,13 +22,27 @@ import (
 // none. A browser enforces every CSP header
 // it gets, so the origin's own policy still applies in full.
 
-// The policy lists its sources once, in default-src, which scripts,
-// styles, images, fonts, connections and frames fall back to (CSP Level 3
-// §6.8.3, "effective directive"); with hundreds of vendors a list per
-// directive would make a header of hundreds of KB. Media, workers and
-// manifests, which default-src would also cover, stay open as the
-// backstop left them: they are not how tags load trackers.
-const cspOpen = "media-src * data: blob:; worker-src * data: blob:; manifest-src * data: blob:; "
+// The policy lists its sources once, in default-src, which every fetch
+// directive falls back to (CSP Level 3 §6.8.3, "effective directive"):
+// scripts, styles, images, fonts, connections, frames, media, workers,
+// manifests and prefetches (§6.8.1: a request whose initiator is
+// "prefetch" is checked against default-src). With hundreds of vendors a
+// list per directive would make a header of hundreds of KB. Past the fetch
+// directives:
+//   - blob: is listed: a blob: URL is the page's own memory, never a
+//     request to a host, and media players (Media Source Extensions) and
+//     workers need it; a document or worker made from one inherits the
+//     page's policy (HTML §7.1.2 "policy containers", local schemes), so
+//     it reaches no more than the page. data: is left to csp_allow.
+//   - object-src 'none': plugins load what they like, past every other
+//     directive; no current browser runs one anyway.
+//   - base-uri 'self': a <base> on another host would point the page's
+//     relative URLs there.
+//   - form-action is not set: it does not fall back to default-src, and a
+//     form sent to a tracker is a navigation the visitor sees, as
+//     location.href can make without any form; listing it would only break
+//     forms posting to payment or login providers.
+const cspTail = "base-uri 'self'; object-src 'none'"
 
 // CSP configures the backstop.
 type CSP struct {
@@ -91,9 +105,11 @@ func (h *Handler) buildCSP(granted rules.Set) string {
 	for _, s := range grantedSources(h.rules, granted) {
 		b.WriteString(" " + s)
 	}
-	b.WriteString("; ")
-	b.WriteString(cspOpen)
-	b.WriteString("base-uri 'self'; object-src 'none'")
+	b.WriteString(" blob:")
+	for _, s := range h.injectedHashes(granted) {
+		b.WriteString(" " + s)
+	}
+	b.WriteString("; " + cspTail)
 	if h.CSP.Report != "" {
 		b.WriteString("; report-uri ")
 		b.WriteString(h.CSP.Report)
