@@ -2,8 +2,10 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -56,6 +58,37 @@ type CSP struct {
 	// Report is the path of the report endpoint the policy names
 	// (report-uri); empty: no reports.
 	Report string `json:"report,omitempty"`
+}
+
+// cspKeywords are CSP's keyword sources (CSP Level 3 §2.3.1, and
+// wasm-unsafe-eval, unsafe-allow-redirects and inline-speculation-rules
+// from its later drafts and HTML). Each is only a keyword in single
+// quotes: unquoted, a browser reads 'self' as the host "self", so
+// csp_allow self would allow nothing it meant to.
+var cspKeywords = []string{"self", "none", "unsafe-inline", "unsafe-eval", "strict-dynamic", "unsafe-hashes",
+	"report-sample", "wasm-unsafe-eval", "unsafe-allow-redirects", "inline-speculation-rules"}
+
+// cspSourceProblem says what is wrong with s as a source of the allow list,
+// "" for nothing: a keyword, nonce or hash without its quotes, or a source
+// the backstop cannot use (several sources in one, 'strict-dynamic').
+func cspSourceProblem(s string) string {
+	lower := strings.ToLower(s)
+	if s == "" || strings.ContainsAny(s, ";,") || strings.Trim(lower, "'") == "strict-dynamic" {
+		return fmt.Sprintf("%q is not a source expression the backstop can use", s)
+	}
+	unquoted := !strings.HasPrefix(s, "'") || !strings.HasSuffix(s, "'") || len(s) < 2
+	if !unquoted {
+		return ""
+	}
+	bare := strings.Trim(s, "'")
+	keyword := slices.Contains(cspKeywords, strings.ToLower(bare))
+	for _, p := range []string{"nonce-", "sha256-", "sha384-", "sha512-"} {
+		keyword = keyword || strings.HasPrefix(strings.ToLower(bare), p)
+	}
+	if keyword {
+		return fmt.Sprintf("%q is a keyword, nonce or hash only in single quotes (unquoted it names a host): write '%s'", s, bare)
+	}
+	return ""
 }
 
 const (

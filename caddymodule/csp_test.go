@@ -251,3 +251,25 @@ func TestCSPAllowsInjectedElements(t *testing.T) {
 		}
 	}
 }
+
+// TestCSPSourceProblem: keywords, nonces and hashes are only that in single
+// quotes; unquoted, a browser reads them as host names.
+func TestCSPSourceProblem(t *testing.T) {
+	for _, ok := range []string{"'self'", "'unsafe-inline'", "'nonce-abc'", "'sha256-B2yP='", "https://cdn.shop.example",
+		"data:", "*.shop.example", "self.example", "'wasm-unsafe-eval'"} {
+		if p := cspSourceProblem(ok); p != "" {
+			t.Errorf("%s refused: %s", ok, p)
+		}
+	}
+	for src, want := range map[string]string{
+		"self": "write 'self'", "unsafe-inline": "write 'unsafe-inline'", "Unsafe-Eval": "write 'Unsafe-Eval'",
+		"none": "write 'none'", "report-sample": "write 'report-sample'", "wasm-unsafe-eval": "write 'wasm-unsafe-eval'",
+		"unsafe-hashes": "write 'unsafe-hashes'", "nonce-abc": "write 'nonce-abc'", "sha256-B2yP=": "write 'sha256-B2yP='",
+		"'self": "write 'self'", "strict-dynamic": "not a source expression", "'strict-dynamic'": "not a source expression",
+		"a;b": "not a source expression", "": "not a source expression",
+	} {
+		if p := cspSourceProblem(src); !strings.Contains(p, want) {
+			t.Errorf("%q: %q, want one containing %q", src, p, want)
+		}
+	}
+}
