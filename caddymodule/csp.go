@@ -26,11 +26,13 @@ import (
 
 // The policy lists its sources once, in default-src, which every fetch
 // directive falls back to (CSP Level 3 §6.8.3, "effective directive"):
-// scripts, styles, images, fonts, connections, frames, media, workers,
-// manifests and prefetches (§6.8.1: a request whose initiator is
-// "prefetch" is checked against default-src). With hundreds of vendors a
-// list per directive would make a header of hundreds of KB. Past the fetch
-// directives:
+// scripts, styles, images, fonts, connections, frames, media, workers and
+// manifests. No fetch directive is left open: a prefetch is allowed when
+// any directive of the policy allows its URL (CSP Level 3 §4.2.3 "does
+// resource hint request violate policy", as Chromium does it), so one
+// open directive (media-src *) lets <link rel=prefetch> reach every host.
+// With hundreds of vendors a list per directive would make a header of
+// hundreds of KB. Past the fetch directives:
 //   - blob: is listed: a blob: URL is the page's own memory, never a
 //     request to a host, and media players (Media Source Extensions) and
 //     workers need it; a document or worker made from one inherits the
