@@ -28,24 +28,25 @@ import (
 // directive falls back to (CSP Level 3 §6.8.3, "effective directive"):
 // scripts, styles, images, fonts, connections, frames, media, workers and
 // manifests. No fetch directive is left open: a prefetch is allowed when
-// any directive of the policy allows its URL (CSP Level 3 §4.2.3 "does
-// resource hint request violate policy", as Chromium does it), so one
-// open directive (media-src *) lets <link rel=prefetch> reach every host.
-// With hundreds of vendors a list per directive would make a header of
+// any directive of the policy allows its URL (CSP Level 3, "does resource
+// hint request violate policy", as Chromium does it), so one open
+// directive (media-src *) lets <link rel=prefetch> reach every host. With
+// hundreds of vendors a list per directive would make a header of
 // hundreds of KB. Past the fetch directives:
 //   - blob: is listed: a blob: URL is the page's own memory, never a
 //     request to a host, and media players (Media Source Extensions) and
 //     workers need it; a document or worker made from one inherits the
-//     page's policy (HTML §7.1.2 "policy containers", local schemes), so
-//     it reaches no more than the page. data: is left to csp_allow.
+//     page's policy (HTML, "policy containers": local schemes), so it
+//     reaches no more than the page. data: is left to csp_allow.
 //   - object-src 'none': plugins load what they like, past every other
 //     directive; no current browser runs one anyway.
 //   - base-uri 'self': a <base> on another host would point the page's
 //     relative URLs there.
-//   - form-action is not set: it does not fall back to default-src, and a
-//     form sent to a tracker is a navigation the visitor sees, as
-//     location.href can make without any form; listing it would only break
-//     forms posting to payment or login providers.
+//   - form-action is not set: a form posted into a frame is a frame load,
+//     which default-src already governs; one posted to the top level is a
+//     navigation, which location.href makes without a form and no CSP
+//     stops. It would only break forms posting to payment or login
+//     providers.
 const cspTail = "base-uri 'self'; object-src 'none'"
 
 // CSP configures the backstop.
@@ -62,11 +63,11 @@ type CSP struct {
 	Report string `json:"report,omitempty"`
 }
 
-// cspKeywords are CSP's keyword sources (CSP Level 3 §2.3.1, and
-// wasm-unsafe-eval, unsafe-allow-redirects and inline-speculation-rules
-// from its later drafts and HTML). Each is only a keyword in single
-// quotes: unquoted, a browser reads 'self' as the host "self", so
-// csp_allow self would allow nothing it meant to.
+// cspKeywords are CSP's keyword sources (CSP Level 3, "keyword-source";
+// unsafe-allow-redirects of its earlier drafts; inline-speculation-rules,
+// HTML's). Each is a keyword only in single quotes: a browser reads an
+// unquoted self as the host "self", so csp_allow self would allow nothing
+// it meant to.
 var cspKeywords = []string{"self", "none", "unsafe-inline", "unsafe-eval", "strict-dynamic", "unsafe-hashes",
 	"report-sample", "wasm-unsafe-eval", "unsafe-allow-redirects", "inline-speculation-rules"}
 

@@ -11,7 +11,7 @@ import (
 
 // What the handler injects inline must run under its own backstop: the
 // banner's <style> and the Consent Mode defaults <script>. The backstop lists
-// their hashes (CSP Level 3 §8.4, hash-source: the digest of the element's
+// their hashes (CSP Level 3, "hash-source": the digest of the element's
 // text, whatever its attributes), not a nonce: both texts are fixed for a
 // consent state, as the policy is, so the policy stays one string per state
 // and the page cache can replay a page as it is. A nonce of the origin's own
@@ -22,11 +22,11 @@ import (
 // to, so that the sources stay listed once; a style with the script's text
 // or a script with the style's could only do what the module's own text does.
 //
-// A hash (or a nonce) in a directive makes browsers of CSP Level 2 and later
-// ignore 'unsafe-inline' there (§6.7.3.3 "does a source list allow all
-// inline behavior"): an operator whose csp_allow has 'unsafe-inline', for
-// the site's own inline scripts and styles, gets no hashes, and 'unsafe-inline'
-// lets the injected elements run too.
+// A hash (or a nonce) in a directive makes browsers of CSP Level 2 and
+// later ignore 'unsafe-inline' there (CSP Level 3, "does a source list
+// allow all inline behavior for type"): an operator whose csp_allow has
+// 'unsafe-inline', for the site's own inline scripts and styles, gets no
+// hashes, and 'unsafe-inline' lets the injected elements run too.
 
 // injectedHashes are the hash sources of the inline elements a page for a
 // visitor who granted granted may get, none when the operator's allow list
@@ -57,8 +57,8 @@ func elementText(el []byte) []byte {
 	return el[start:end]
 }
 
-// hashSource is the 'sha256-…' source expression of text (CSP Level 3
-// §2.3.1: base64 of the SHA-256 digest of the UTF-8 text).
+// hashSource is the 'sha256-…' source expression of text (CSP Level 3,
+// "hash-source": base64 of the SHA-256 digest of the UTF-8 text).
 func hashSource(text []byte) string {
 	sum := sha256.Sum256(text)
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"

@@ -3,8 +3,8 @@ package caddymodule
 import "net/http"
 
 // A worker is not governed by the policy of the page that starts it: it
-// gets its own from its script's response (HTML §10.2.4 "run a worker",
-// CSP Level 3 §4.2.2 "initialize a global object's CSP list"), and a
+// gets its own from its script's response (HTML, "run a worker"; CSP
+// Level 3, "initialize a global object's CSP list"), and a
 // script response without one leaves fetch() and importScripts() inside the
 // worker free. So a response the browser asked for as a worker script
 // (Fetch Metadata's Sec-Fetch-Dest) gets the backstop of the visitor's
