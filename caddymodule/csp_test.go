@@ -234,6 +234,11 @@ func TestCSPAllowsInjectedElements(t *testing.T) {
 		if !strings.Contains(body, `<script nonce="r4nd0m">`) {
 			t.Errorf("the consent mode script lost the origin's nonce: %s", body)
 		}
+		// A style attribute or event handler would need 'unsafe-hashes';
+		// the injected markup has none.
+		if m := regexp.MustCompile(`(?i)<[^>]*\s(style|on[a-z]+)=`).FindString(body); m != "" {
+			t.Errorf("injected markup with an inline attribute: %s", m)
+		}
 		texts := regexp.MustCompile(`(?s)<(script|style)[^>]*>(.*?)</(?:script|style)>`).FindAllStringSubmatch(body, -1)
 		if len(texts) != 2 {
 			t.Fatalf("injected elements %q; want the consent mode script and the banner style", texts)
