@@ -599,8 +599,8 @@ func (h *Handler) parseCSP(d *caddyfile.Dispenser) error {
 		h.CSP.Mode = args[0]
 	case "csp_allow":
 		for _, s := range args {
-			if strings.ContainsAny(s, ";,") || strings.EqualFold(s, "'strict-dynamic'") {
-				return d.Errf("csp_allow: %q is not a source expression the backstop can use", s)
+			if problem := cspSourceProblem(s); problem != "" {
+				return d.Errf("csp_allow: %s", problem)
 			}
 		}
 		h.CSP.Allow = append(h.CSP.Allow, args...)

@@ -1,8 +1,6 @@
 package caddymodule
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"html"
 	"net/http"
@@ -49,23 +47,28 @@ const choicesCSS = `#ce-choices{all:initial;position:fixed;bottom:.75rem;z-index
 // lang, with the page's CSP style nonce if it names one; nil when
 // choices_link is off.
 func (h *Handler) choicesHTML(lang, uri, nonce string) []byte {
-	side := "left"
-	switch h.Banner.ChoicesLink {
-	case choicesOff:
+	if h.Banner.ChoicesLink == choicesOff {
 		return nil
-	case choicesBottomRight:
-		side = "right"
 	}
 	esc := html.EscapeString
 	var b strings.Builder
 	b.Grow(1 << 10)
-	writeStyle(&b, choicesCSS+`#ce-choices{`+side+`:.75rem}`, nonce)
+	writeStyle(&b, h.choicesStyle(), nonce)
 	// nofollow: a crawler has nothing to find at the settings of every
 	// page.
 	href := h.Endpoint + "?redirect=" + url.QueryEscape(uri)
 	b.WriteString(`<a id="ce-choices" href="` + esc(href) + `" rel="nofollow" lang="` + esc(lang) + `">`)
 	b.WriteString(esc(h.bannerText(lang, "choices")) + `</a>`)
 	return []byte(b.String())
+}
+
+// choicesStyle is the control's style, in its corner.
+func (h *Handler) choicesStyle() string {
+	side := "left"
+	if h.Banner.ChoicesLink == choicesBottomRight {
+		side = "right"
+	}
+	return choicesCSS + `#ce-choices{` + side + `:.75rem}`
 }
 
 // validate checks the banner's settings.
@@ -92,11 +95,8 @@ const settingsCSS = `body{margin:0;background:#fff;color:#1a1a1a;font:16px/1.5 s
 // settingsCSP is the settings page's own policy: no script at all, its one
 // style by hash, forms only to the site, and never framed by another page,
 // which could trick a visitor's clicks on it (clickjacking).
-var settingsCSP = func() string {
-	sum := sha256.Sum256([]byte(settingsCSS))
-	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-		"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-}()
+var settingsCSP = "default-src 'none'; style-src " + hashSource([]byte(settingsCSS)) +
+	"; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // writeSettings answers a browser's GET of the endpoint with the settings
 // page: the banner's form with the categories in granted ticked, posting

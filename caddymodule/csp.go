@@ -2,8 +2,10 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -22,13 +24,30 @@ import (
 // none. A browser enforces every CSP header
 // it gets, so the origin's own policy still applies in full.
 
-// The policy lists its sources once, in default-src, which scripts,
-// styles, images, fonts, connections and frames fall back to (CSP Level 3
-// §6.8.3, "effective directive"); with hundreds of vendors a list per
-// directive would make a header of hundreds of KB. Media, workers and
-// manifests, which default-src would also cover, stay open as the
-// backstop left them: they are not how tags load trackers.
-const cspOpen = "media-src * data: blob:; worker-src * data: blob:; manifest-src * data: blob:; "
+// The policy lists its sources once, in default-src, which every fetch
+// directive falls back to (CSP Level 3 §6.8.3, "effective directive"):
+// scripts, styles, images, fonts, connections, frames, media, workers and
+// manifests. No fetch directive is left open: a prefetch is allowed when
+// any directive of the policy allows its URL (CSP Level 3, "does resource
+// hint request violate policy", as Chromium does it), so one open
+// directive (media-src *) lets <link rel=prefetch> reach every host. With
+// hundreds of vendors a list per directive would make a header of
+// hundreds of KB. Past the fetch directives:
+//   - blob: is listed: a blob: URL is the page's own memory, never a
+//     request to a host, and media players (Media Source Extensions) and
+//     workers need it; a document or worker made from one inherits the
+//     page's policy (HTML, "policy containers": local schemes), so it
+//     reaches no more than the page. data: is left to csp_allow.
+//   - object-src 'none': plugins load what they like, past every other
+//     directive; no current browser runs one anyway.
+//   - base-uri 'self': a <base> on another host would point the page's
+//     relative URLs there.
+//   - form-action is not set: a form posted into a frame is a frame load,
+//     which default-src already governs; one posted to the top level is a
+//     navigation, which location.href makes without a form and no CSP
+//     stops. It would only break forms posting to payment or login
+//     providers.
+const cspTail = "base-uri 'self'; object-src 'none'"
 
 // CSP configures the backstop.
 type CSP struct {
@@ -42,6 +61,37 @@ type CSP struct {
 	// Report is the path of the report endpoint the policy names
 	// (report-uri); empty: no reports.
 	Report string `json:"report,omitempty"`
+}
+
+// cspKeywords are CSP's keyword sources (CSP Level 3, "keyword-source";
+// unsafe-allow-redirects of its earlier drafts; inline-speculation-rules,
+// HTML's). Each is a keyword only in single quotes: a browser reads an
+// unquoted self as the host "self", so csp_allow self would allow nothing
+// it meant to.
+var cspKeywords = []string{"self", "none", "unsafe-inline", "unsafe-eval", "strict-dynamic", "unsafe-hashes",
+	"report-sample", "wasm-unsafe-eval", "unsafe-allow-redirects", "inline-speculation-rules"}
+
+// cspSourceProblem says what is wrong with s as a source of the allow list,
+// "" for nothing: a keyword, nonce or hash without its quotes, or a source
+// the backstop cannot use (several sources in one, 'strict-dynamic').
+func cspSourceProblem(s string) string {
+	lower := strings.ToLower(s)
+	if s == "" || strings.ContainsAny(s, ";,") || strings.Trim(lower, "'") == "strict-dynamic" {
+		return fmt.Sprintf("%q is not a source expression the backstop can use", s)
+	}
+	unquoted := !strings.HasPrefix(s, "'") || !strings.HasSuffix(s, "'") || len(s) < 2
+	if !unquoted {
+		return ""
+	}
+	bare := strings.Trim(s, "'")
+	keyword := slices.Contains(cspKeywords, strings.ToLower(bare))
+	for _, p := range []string{"nonce-", "sha256-", "sha384-", "sha512-"} {
+		keyword = keyword || strings.HasPrefix(strings.ToLower(bare), p)
+	}
+	if keyword {
+		return fmt.Sprintf("%q is a keyword, nonce or hash only in single quotes (unquoted it names a host): write '%s'", s, bare)
+	}
+	return ""
 }
 
 const (
@@ -105,9 +155,11 @@ func (h *Handler) buildCSP(granted rules.Set, refused rules.VendorSet) string {
 	for _, s := range grantedSources(h.rules, granted, refused) {
 		b.WriteString(" " + s)
 	}
-	b.WriteString("; ")
-	b.WriteString(cspOpen)
-	b.WriteString("base-uri 'self'; object-src 'none'")
+	b.WriteString(" blob:")
+	for _, s := range h.injectedHashes(granted) {
+		b.WriteString(" " + s)
+	}
+	b.WriteString("; " + cspTail)
 	if h.CSP.Report != "" {
 		b.WriteString("; report-uri ")
 		b.WriteString(h.CSP.Report)

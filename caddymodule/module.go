@@ -289,8 +289,8 @@ func (h *Handler) Validate() error {
 			return fmt.Errorf("consent: csp report must be a path starting with /, got %q", h.CSP.Report)
 		}
 		for _, s := range h.CSP.Allow {
-			if s == "" || strings.ContainsAny(s, ";,") || strings.EqualFold(s, "'strict-dynamic'") {
-				return fmt.Errorf("consent: csp allows %q: not a source expression the backstop can use", s)
+			if problem := cspSourceProblem(s); problem != "" {
+				return fmt.Errorf("consent: csp allow: %s", problem)
 			}
 		}
 	}

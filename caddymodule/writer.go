@@ -274,6 +274,9 @@ func (rw *responseWriter) decide(first []byte) {
 	if !ok {
 		return
 	}
+	if rw.h.CSP != nil && body.kind == docOther && isWorkerScript(rw.r) {
+		rw.workerCSP()
+	}
 
 	switch {
 	case status == http.StatusNotModified:

@@ -1,0 +1,69 @@
+package caddymodule
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+
+	"github.com/consentedge/consentedge/rules"
+)
+
+// What the handler injects inline must run under its own backstop: the
+// banner's and the privacy choices control's <style> and the Consent Mode
+// defaults <script>. The backstop lists
+// their hashes (CSP Level 3, "hash-source": the digest of the element's
+// text, whatever its attributes), not a nonce: both texts are fixed for a
+// consent state, as the policy is, so the policy stays one string per state
+// and the page cache can replay a page as it is. A nonce of the origin's own
+// policy is still copied onto the injected elements (rules.CSPNonce), since a
+// browser enforces every policy a page has.
+//
+// The hashes go in default-src, which script-src and style-src fall back
+// to, so that the sources stay listed once; a style with the script's text
+// or a script with the style's could only do what the module's own text does.
+//
+// A hash (or a nonce) in a directive makes browsers of CSP Level 2 and
+// later ignore 'unsafe-inline' there (CSP Level 3, "does a source list
+// allow all inline behavior for type"): an operator whose csp_allow has
+// 'unsafe-inline', for the site's own inline scripts and styles, gets no
+// hashes, and 'unsafe-inline' lets the injected elements run too.
+
+// injectedHashes are the hash sources of the inline elements a page for a
+// visitor who granted granted may get, none when the operator's allow list
+// has 'unsafe-inline'.
+func (h *Handler) injectedHashes(granted rules.Set) []string {
+	for _, s := range h.CSP.Allow {
+		if strings.EqualFold(s, "'unsafe-inline'") {
+			return nil
+		}
+	}
+	var out []string
+	if h.ConsentMode != "" {
+		out = append(out, hashSource(elementText(rules.ConsentModeScript(granted, ""))))
+	}
+	if h.Banner != nil {
+		out = append(out, hashSource([]byte(bannerCSS)))
+		if h.Banner.ChoicesLink != choicesOff {
+			out = append(out, hashSource([]byte(h.choicesStyle())))
+		}
+	}
+	return out
+}
+
+// elementText is the text of an element written as <tag ...>text</tag>.
+func elementText(el []byte) []byte {
+	start := bytes.IndexByte(el, '>') + 1
+	end := bytes.LastIndex(el, []byte("</"))
+	if start <= 0 || end < start {
+		return nil
+	}
+	return el[start:end]
+}
+
+// hashSource is the 'sha256-…' source expression of text (CSP Level 3,
+// "hash-source": base64 of the SHA-256 digest of the UTF-8 text).
+func hashSource(text []byte) string {
+	sum := sha256.Sum256(text)
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
