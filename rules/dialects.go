@@ -83,10 +83,22 @@ func (r *Rules) DeferDialect(tool string, m *NameMap) (*htmlfilter.Dialect, erro
 		}, Revives: htmlfilter.ReviveScripts | htmlfilter.ReviveFrames | htmlfilter.ReviveMedia}, nil
 	case SourceCookiebot:
 		// Scripts: type="text/plain" data-cookieconsent="statistics";
-		// iframes and other elements: data-cookieblock-src.
+		// iframes and other elements: data-cookieblock-src. An element of
+		// several categories lists them all, comma-separated, and Cookiebot
+		// runs it once every one is accepted
+		// (https://support.cookiebot.com/hc/en-us/articles/360021304979-Blocking-cookies).
 		return &htmlfilter.Dialect{Attrs: func(v htmlfilter.Verdict, script, _ bool) string {
-			return textPlain(script) + attr("data-cookieconsent", label(v.Category))
-		}, SrcPrefix: "data-cookieblock-", Revives: htmlfilter.ReviveScripts | htmlfilter.ReviveFrames | htmlfilter.ReviveMedia}, nil
+			labels := label(v.Category)
+			if v.Mixed {
+				var all []string
+				for _, c := range strings.Split(v.All, ".") {
+					all = append(all, label(c))
+				}
+				labels = strings.Join(all, ", ")
+			}
+			return textPlain(script) + attr("data-cookieconsent", labels)
+		}, SrcPrefix: "data-cookieblock-", Revives: htmlfilter.ReviveScripts | htmlfilter.ReviveFrames | htmlfilter.ReviveMedia,
+			AllOf: true}, nil
 	case SourceOneTrust:
 		// type="text/plain" class="optanon-category-C0002". The class
 		// goes first, so it wins over the element's own (a deferred

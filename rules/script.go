@@ -376,8 +376,11 @@ func (p *Page) scriptVerdict(best int, bestVendor int32, denied Set, unseen bool
 	if best < 0 {
 		return htmlfilter.Verdict{}
 	}
-	return htmlfilter.Verdict{Block: true, Category: p.r.cats[best].ID, Vendor: p.r.vendors[bestVendor].ID,
-		Mixed: denied&(denied-1) != 0, Unseen: unseen}
+	v := htmlfilter.Verdict{Block: true, Category: p.r.cats[best].ID, Vendor: p.r.vendors[bestVendor].ID, Unseen: unseen}
+	if denied&(denied-1) != 0 {
+		v.Mixed, v.All = true, p.r.FormatSet(denied)
+	}
+	return v
 }
 
 // scanScript classifies normalised script text. With found, it also

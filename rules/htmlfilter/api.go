@@ -33,9 +33,11 @@ type Verdict struct {
 	Block    bool   // remove or defer the element
 	Category string // category id of the vendor, written as data-category in Defer mode; "" forces Strip
 	Vendor   string // vendor id, for the per-response count of removed elements
-	// Mixed: the script holds vendors of more than one denied category.
-	// No one label makes a consent tool wait for all of them: Strip.
+	// Mixed: the script holds vendors of more than one denied category,
+	// All: their ids joined by ".". Unless the dialect can make the tool
+	// wait for every one of them (Dialect.AllOf): Strip.
 	Mixed bool
+	All   string
 	// Unseen: blocked for a reason the site's consent tool cannot see (it
 	// already grants the category, or Sec-GPC, DNT or a refusal by name
 	// blocks it): the tool would revive a label at once. Strip.
@@ -127,6 +129,9 @@ type Dialect struct {
 	// Revives says which elements the tool turns back into live ones;
 	// the others are stripped, since deferred they would never load.
 	Revives Revivable
+	// AllOf: Attrs labels a Mixed verdict with every category of v.All and
+	// the tool runs it only once all are granted.
+	AllOf bool
 }
 
 // Revivable is a set of element groups a consent tool revives.

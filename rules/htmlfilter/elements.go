@@ -263,7 +263,8 @@ func (f *Filter) blockStart(k kind, v Verdict) {
 // tools revive HTML elements only, so in possible SVG or MathML: strip, but
 // for the elements that are HTML even there.
 func (f *Filter) canDefer(k kind, v Verdict) bool {
-	if f.opt.Mode != Defer || v.Category == "" || v.Mixed || v.Unseen || f.guarded() || f.check || f.opt.XML {
+	mixed := v.Mixed && (f.opt.Dialect == nil || !f.opt.Dialect.AllOf)
+	if f.opt.Mode != Defer || v.Category == "" || mixed || v.Unseen || f.guarded() || f.check || f.opt.XML {
 		return false
 	}
 	if k == kScript && f.rawParked {
