@@ -291,8 +291,41 @@ func normScript(s string) string {
 	}
 	dec(hexEscRe)
 	dec(uniEscRe)
+	s = identityEscapes(s)
 	s = concatRe.ReplaceAllString(s, "")
 	return strings.ToLower(s)
+}
+
+// identityEscapes reads JavaScript's escapes of letters and digits in
+// string literals (ECMA-262 §12.9.4): "\a" is "a", so in '0\alb.reddit.com'
+// the host is 0alb.reddit.com, another host; \n, \r and \t are line breaks
+// and a tab, which the URL parser removes. The other escapes (\x, \u, octal,
+// \b, \f, \v) are left as they are. FuzzFilterRules found the first.
+func identityEscapes(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		d := s[i+1]
+		switch {
+		case d == 'n' || d == 'r' || d == 't':
+			i++
+		case ('a' <= d && d <= 'z' || 'A' <= d && d <= 'Z' || '8' <= d && d <= '9') && !strings.ContainsRune("xubfv", rune(d)):
+			b.WriteByte(d)
+			i++
+		default:
+			b.WriteByte(c)
+			b.WriteByte(d) // an escaped backslash stays one escape
+			i++
+		}
+	}
+	return b.String()
 }
 
 type scriptMatch struct {
