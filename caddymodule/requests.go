@@ -109,7 +109,7 @@ type requestFilter struct {
 }
 
 // filterRequest keeps the tracking cookies and the click identifiers of
-// denied vendors away from the origin.
+// denied vendors, and of vendors refused by name, away from the origin.
 func (h *Handler) filterRequest(r *http.Request, granted rules.Set, refused rules.VendorSet) (rf requestFilter) {
 	if lines := r.Header["Cookie"]; len(lines) > 0 {
 		out := lines[:0:0]
@@ -137,19 +137,33 @@ func (h *Handler) filterRequest(r *http.Request, granted rules.Set, refused rule
 	}
 	if h.params.Denies(granted) && r.URL.RawQuery != "" {
 		if q, n := h.params.StripDenied(r.URL.RawQuery, granted); n > 0 {
-			rf.params = n
-			r.URL.RawQuery = q
-			// RequestURI is what Caddy's {uri} placeholder and access log
-			// read: keep it in step with the URL the origin gets.
-			if i := strings.IndexByte(r.RequestURI, '?'); i >= 0 {
-				r.RequestURI = r.RequestURI[:i]
-				if q != "" {
-					r.RequestURI += "?" + q
-				}
+			rf.params += n
+			setQuery(r, q)
+		}
+	}
+	if refused != nil && r.URL.RawQuery != "" {
+		// The click ids of vendors refused by name, whatever their
+		// category: few visitors, so built per request.
+		if vp := h.rules.VendorParams(refused); vp != nil {
+			if q, n := vp.Strip(r.URL.RawQuery); n > 0 {
+				rf.params += n
+				setQuery(r, q)
 			}
 		}
 	}
 	return rf
+}
+
+// setQuery gives r the query q, in its URL and in RequestURI, which Caddy's
+// {uri} placeholder and access log read: the same URL as the origin gets.
+func setQuery(r *http.Request, q string) {
+	r.URL.RawQuery = q
+	if i := strings.IndexByte(r.RequestURI, '?'); i >= 0 {
+		r.RequestURI = r.RequestURI[:i]
+		if q != "" {
+			r.RequestURI += "?" + q
+		}
+	}
 }
 
 // filterSetCookies drops the response's Set-Cookie fields that set a

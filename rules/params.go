@@ -68,6 +68,25 @@ func (r *Rules) Params(extra []string) *Params {
 	return p
 }
 
+// VendorParams returns the parameters the vendors in vs read (their param
+// lines), for Strip: the click ids of vendors a visitor refused by name.
+// nil when they read none.
+func (r *Rules) VendorParams(vs VendorSet) *Params {
+	var p *Params
+	for i, v := range r.vendors {
+		if !vs.has(int32(i)) {
+			continue
+		}
+		for _, n := range v.Params {
+			if p == nil {
+				p = new(Params)
+			}
+			p.add(n, v.Category)
+		}
+	}
+	return p
+}
+
 // Empty reports whether p removes nothing.
 func (p *Params) Empty() bool { return p == nil || len(p.exact) == 0 && len(p.prefixes) == 0 }
 
