@@ -36,6 +36,10 @@ func TestDeferDialects(t *testing.T) {
 		frame  = `<iframe class="ad" src="https://td.doubleclick.net/td/x"></iframe>`
 		pixel  = `<img src="https://www.facebook.com/tr?id=1">`
 	)
+	klaroMap, err := Default().ParseNameMap(map[string]string{"GA4": "google-analytics", "stats": "analytics"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		tool string
 		m    *NameMap
@@ -54,6 +58,8 @@ func TestDeferDialects(t *testing.T) {
 		{SourceKlaro, nil, gaSrc, `<script type="text/plain" data-type="text/javascript" data-name="google-analytics" async data-src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>`},
 		{SourceKlaro, nil, module, `<script type="text/plain" data-name="facebook" data-type="module" data-src="https://connect.facebook.net/x.js"></script>`},
 		{SourceKlaro, nil, frame, `<iframe data-name="google-ads" class="ad" data-src="https://td.doubleclick.net/td/x"></iframe>`},
+		// Klaro matches data-name case-sensitively: the operator's name as written.
+		{SourceKlaro, klaroMap, gaSrc, `<script type="text/plain" data-type="text/javascript" data-name="GA4" async data-src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>`},
 		{SourceCookiebot, nil, gaSrc, `<script type="text/plain" data-cookieconsent="statistics" async data-cookieblock-src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>`},
 		{SourceCookiebot, nil, inline, `<script type="text/plain" data-cookieconsent="marketing" nonce="r4nd0m">fbq('init','1');</script>`},
 		{SourceCookiebot, nil, frame, `<iframe data-cookieconsent="marketing" class="ad" data-cookieblock-src="https://td.doubleclick.net/td/x"></iframe>`},

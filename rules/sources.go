@@ -133,6 +133,11 @@ func (r *Rules) ParseNameMap(lines map[string]string) (*NameMap, error) {
 	}
 	m := r.NewNameMap(cats)
 	m.operatorVendor = vendors
+	for name, id := range lines {
+		if _, ok := vendors[strings.ToLower(name)]; ok && r.vendorIdx[id] >= 0 {
+			m.written[strings.ToLower(name)] = name
+		}
+	}
 	return m, nil
 }
 

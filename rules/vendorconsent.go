@@ -1,6 +1,9 @@
 package rules
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Vendor-level consent: consent tools record choices per service or vendor
 // as well as per category (Klaro's services, cookieconsent's services, the
@@ -109,21 +112,34 @@ type nameTarget struct {
 	vendor int32
 }
 
-// defaultServices are the service names the common tools' documentation and
-// examples use for vendors of ours (lowercase): Klaro's example config
-// (googleAnalytics, ...), tarteaucitron's service keys, cookieconsent's "ga".
-// A name that is a vendor id resolves without an entry.
-var defaultServices = map[string]map[string]string{
-	SourceCookieConsent: {"ga": "google-analytics", "ga4": "google-analytics", "googleanalytics": "google-analytics",
+// serviceNames are the service names the common tools' documentation and
+// examples use for vendors of ours, as written there: Klaro's example
+// config (googleAnalytics, ...), tarteaucitron's service keys,
+// cookieconsent's "ga". They are read case-insensitively (defaultServices).
+// A vendor id resolves without an entry.
+var serviceNames = map[string]map[string]string{
+	SourceCookieConsent: {"ga": "google-analytics", "ga4": "google-analytics", "googleAnalytics": "google-analytics",
 		"hotjar": "hotjar", "clarity": "clarity", "facebook": "facebook", "youtube": "youtube"},
-	SourceKlaro: {"googleanalytics": "google-analytics", "facebookpixel": "facebook", "metapixel": "facebook",
-		"googleads": "google-ads", "googlefonts": "google-fonts", "googlemaps": "google-maps"},
+	SourceKlaro: {"googleAnalytics": "google-analytics", "facebookPixel": "facebook", "metaPixel": "facebook",
+		"googleAds": "google-ads", "googleFonts": "google-fonts", "googleMaps": "google-maps"},
 	SourceTarteaucitron: {"gtag": "google-analytics", "analytics": "google-analytics", "gajs": "google-analytics",
-		"intercomchat": "intercom", "facebookpixel": "facebook", "googleads": "google-ads",
+		"intercomChat": "intercom", "facebookpixel": "facebook", "googleads": "google-ads",
 		"googleadwordsconversion": "google-ads", "googleadwordsremarketing": "google-ads",
 		"linkedininsighttag": "linkedin-insight", "twitteruwt": "twitter-pixel", "tiktok": "tiktok-pixel",
 		"youtube": "youtube", "vimeo": "vimeo", "googlemaps": "google-maps", "googlefonts": "google-fonts"},
 }
+
+// defaultServices is serviceNames by lowercase name.
+var defaultServices = func() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for tool, names := range serviceNames {
+		out[tool] = map[string]string{}
+		for n, id := range names {
+			out[tool][strings.ToLower(n)] = id
+		}
+	}
+	return out
+}()
 
 // resolve finds what a tool's name stands for: the operator's `map` first
 // (a category or a vendor id), then the tool's category names, then its
@@ -278,18 +294,20 @@ func (r *Rules) VendorIndex(id string) (int32, bool) {
 }
 
 // serviceName is the name a tool knows vendor id by: the alphabetically
-// first name the operator maps to it, else the id itself.
+// first name the operator maps to it, as written (Klaro matches data-name
+// case-sensitively), else the id itself, as the README asks sites to name
+// their services.
 func (m *NameMap) serviceName(id string) string {
-	name := ""
+	var names []string
 	if m != nil {
 		for n, v := range m.operatorVendor {
-			if v == id && (name == "" || n < name) {
-				name = n
+			if v == id {
+				names = append(names, m.written[n])
 			}
 		}
 	}
-	if name == "" {
+	if len(names) == 0 {
 		return id
 	}
-	return name
+	return slices.Min(names)
 }
