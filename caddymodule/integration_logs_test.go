@@ -54,6 +54,7 @@ func TestIntegrationLogs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("caddytest starts a Caddy instance")
 	}
+	freshMetrics(t) // the counts below are this test's
 	// Upstreams listen on 127.0.0.2 (loopback on Linux): upstream addresses
 	// stay in error lines ("dial tcp 127.0.0.2:…" is what an SRE needs),
 	// and must not be confused with the client 127.0.0.1.

@@ -27,16 +27,64 @@ type metrics struct {
 
 const metricsNamespace = "consentedge"
 
-// newMetrics registers the handler's metrics in reg, or finds them there:
-// every consent handler of a config (one per site or route) shares one set,
-// and Caddy makes a new registry for each config load, so a reload starts
-// afresh without a duplicate registration. A nil reg (a context made
-// without one) yields nil, and a nil *metrics records nothing.
+// processMetrics are the collectors of the process. Caddy makes a new
+// registry for each config load; registering the same collectors in each,
+// as Caddy does with its own admin and config metrics, keeps the counters
+// counting across a reload, where a dashboard would read a drop to zero as
+// a restart.
+var processMetrics = newCollectors()
+
+// newMetrics registers the process's metrics in reg, or finds them there:
+// every consent handler of a config (one per site or route) shares them. A
+// nil reg (a context made without one) yields nil, and a nil *metrics
+// records nothing.
 func newMetrics(reg *prometheus.Registry, rs *rules.Rules) (*metrics, error) {
 	if reg == nil {
 		return nil, nil
 	}
-	m := &metrics{
+	m := *processMetrics
+	var err error
+	if m.filtered, err = register(reg, m.filtered); err != nil {
+		return nil, err
+	}
+	if m.removed, err = register(reg, m.removed); err != nil {
+		return nil, err
+	}
+	if m.states, err = register(reg, m.states); err != nil {
+		return nil, err
+	}
+	if m.vendors, err = register(reg, m.vendors); err != nil {
+		return nil, err
+	}
+	if m.csp, err = register(reg, m.csp); err != nil {
+		return nil, err
+	}
+	if m.bytes, err = register(reg, m.bytes); err != nil {
+		return nil, err
+	}
+	if m.duration, err = register(reg, m.duration); err != nil {
+		return nil, err
+	}
+	// Known label values start at 0, so that rate() and "never seen" both
+	// read right from the first scrape. A tracker list's thousands of
+	// vendors get their series when first seen instead: a scrape carries
+	// only what the site's pages hold.
+	for _, v := range rs.Vendors() {
+		if v.Imported {
+			continue
+		}
+		m.removed.WithLabelValues(v.ID, rs.CategoryID(v.Category))
+		m.csp.WithLabelValues(v.ID)
+	}
+	m.csp.WithLabelValues(cspUnknownVendor)
+	m.bytes.WithLabelValues("in")
+	m.bytes.WithLabelValues("out")
+	return &m, nil
+}
+
+// newCollectors makes the consent metrics, registered nowhere yet.
+func newCollectors() *metrics {
+	return &metrics{
 		filtered: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: metricsNamespace,
 			Name:      "responses_filtered_total",
@@ -75,43 +123,6 @@ func newMetrics(reg *prometheus.Registry, rs *rules.Rules) (*metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(10e-6, 4, 9),
 		}),
 	}
-	var err error
-	if m.filtered, err = register(reg, m.filtered); err != nil {
-		return nil, err
-	}
-	if m.removed, err = register(reg, m.removed); err != nil {
-		return nil, err
-	}
-	if m.states, err = register(reg, m.states); err != nil {
-		return nil, err
-	}
-	if m.vendors, err = register(reg, m.vendors); err != nil {
-		return nil, err
-	}
-	if m.csp, err = register(reg, m.csp); err != nil {
-		return nil, err
-	}
-	if m.bytes, err = register(reg, m.bytes); err != nil {
-		return nil, err
-	}
-	if m.duration, err = register(reg, m.duration); err != nil {
-		return nil, err
-	}
-	// Known label values start at 0, so that rate() and "never seen" both
-	// read right from the first scrape. A tracker list's thousands of
-	// vendors get their series when first seen instead: a scrape carries
-	// only what the site's pages hold.
-	for _, v := range rs.Vendors() {
-		if v.Imported {
-			continue
-		}
-		m.removed.WithLabelValues(v.ID, rs.CategoryID(v.Category))
-		m.csp.WithLabelValues(v.ID)
-	}
-	m.csp.WithLabelValues(cspUnknownVendor)
-	m.bytes.WithLabelValues("in")
-	m.bytes.WithLabelValues("out")
-	return m, nil
 }
 
 // register adds c to reg, or returns the collector of the same description
