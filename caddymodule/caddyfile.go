@@ -85,6 +85,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	var collectorAt []string // "file:line" of each collector, for errors
 	var mapAt []string       // and of each map line
+	var rulesAt []string     // and of each rules and list line
 	var unclassifiedAt string
 	for d.NextBlock(0) {
 		var err error
@@ -95,8 +96,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.parseCookie(d)
 		case "rules":
 			err = h.parseRules(d)
+			rulesAt = append(rulesAt, fmt.Sprintf("%s:%d", d.File(), d.Line()))
 		case "list":
 			err = h.parseList(d)
+			rulesAt = append(rulesAt, fmt.Sprintf("%s:%d", d.File(), d.Line()))
 		case "gpc":
 			err = h.parseGPC(d)
 		case "cache":
@@ -147,12 +150,17 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return err
 		}
 	}
-	// Collector and map lines name categories and vendors of the rules:
-	// load them once, now, so that a typo fails at its line.
+	// Rules files and lists are read now, so that `caddy adapt` reports a
+	// missing or broken one as `caddy validate` would; collector and map
+	// lines name categories and vendors of the rules, so a typo there
+	// fails at its line too.
 	var rs *rules.Rules
-	if len(h.Collectors) > 0 || len(h.Map) > 0 || h.Unclassified != "" && h.Unclassified != unclassifiedAllow {
+	if len(rulesAt) > 0 || len(h.Collectors) > 0 || len(h.Map) > 0 || h.Unclassified != "" && h.Unclassified != unclassifiedAllow {
 		var err error
 		if rs, _, err = h.loadRules(); err != nil {
+			if len(rulesAt) > 0 {
+				return fmt.Errorf("loading consent rules (rules and list lines at %s): %w", strings.Join(rulesAt, ", "), err)
+			}
 			return fmt.Errorf("loading consent rules: %w", err)
 		}
 	}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/netip"
@@ -175,7 +176,18 @@ type ruleParser struct {
 	curLine int
 	hasCat  bool
 	hasName bool
+	discard bool // the open block's vendor line was wrong: read it, keep nothing
+	// blockErr: a line of the open block was wrong; its end checks nothing
+	// more (a bad host line would also read as "no host").
+	blockErr bool
+	// braceNext: the last line was a vendor line without its "{", which
+	// may stand on the next line: that block is read and dropped too.
+	braceNext bool
 }
+
+// maxParseErrors bounds the errors one file reports: past it, the file is
+// likely not a rules file at all.
+const maxParseErrors = 50
 
 type token struct {
 	text   string
@@ -186,8 +198,11 @@ func (p *ruleParser) errf(line int, format string, args ...any) error {
 	return fmt.Errorf("%s:%d: %s", p.name, line, fmt.Sprintf(format, args...))
 }
 
+// parse reads the whole file and reports every error in it, one per line,
+// not just the first: an operator fixes them in one go.
 func (p *ruleParser) parse(src string) error {
-	for n := 1; src != ""; n++ {
+	var errs []error
+	for n := 1; src != "" && len(errs) < maxParseErrors; n++ {
 		line := src
 		if i := strings.IndexByte(src, '\n'); i >= 0 {
 			line, src = src[:i], src[i+1:]
@@ -195,20 +210,23 @@ func (p *ruleParser) parse(src string) error {
 			src = ""
 		}
 		toks, err := tokenize(line)
-		if err != nil {
-			return p.errf(n, "%v", err)
-		}
-		if len(toks) == 0 {
+		if err == nil && len(toks) == 0 {
 			continue
 		}
-		if err := p.statement(n, toks); err != nil {
-			return err
+		if err != nil {
+			err = p.errf(n, "%v", err)
+		} else {
+			err = p.statement(n, toks)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			p.blockErr = p.blockErr || p.cur != nil && p.curLine != n
 		}
 	}
-	if p.cur != nil {
-		return p.errf(p.curLine, "unterminated vendor block %q", p.cur.ID)
+	if p.cur != nil && !p.discard {
+		errs = append(errs, p.errf(p.curLine, "unterminated vendor block %q", p.cur.ID))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // tokenize splits one line into tokens. '{' and '}' outside quotes are tokens
@@ -263,8 +281,22 @@ func tokenize(line string) ([]token, error) {
 func (p *ruleParser) statement(n int, toks []token) error {
 	head := toks[0]
 	args := toks[1:]
+	if braceNext := p.braceNext; braceNext {
+		p.braceNext = false
+		if p.cur == nil && len(toks) == 1 && !head.quoted && head.text == "{" {
+			p.cur, p.curLine, p.discard = &Vendor{}, n, true
+			return nil
+		}
+	}
 	if p.cur != nil && !head.quoted && head.text == "vendor" {
-		return p.errf(p.curLine, "unterminated vendor block %q", p.cur.ID)
+		// The open block lacks its "}": report it and read on from the
+		// new one.
+		var err error
+		if !p.discard {
+			err = p.errf(p.curLine, "unterminated vendor block %q", p.cur.ID)
+		}
+		p.cur, p.discard = nil, false
+		return errors.Join(err, p.openVendor(n, args))
 	}
 	if !head.quoted && (head.text == "{" || head.text == "}") {
 		if head.text == "{" && p.cur != nil {
@@ -278,6 +310,14 @@ func (p *ruleParser) statement(n int, toks []token) error {
 		}
 		return p.errf(n, "unexpected %q", head.text)
 	}
+	if p.cur == nil && !head.quoted && !slices.Contains(topDirectives, head.text) {
+		// A misspelt "vendor x {" still opens a block: read it to its "}"
+		// rather than report each of its lines too.
+		if slices.ContainsFunc(args, func(t token) bool { return !t.quoted && t.text == "{" }) {
+			p.cur, p.curLine, p.discard = &Vendor{}, n, true
+		}
+		return p.errf(n, "unknown directive %q%s", head.text, didYouMean(head.text, topDirectives))
+	}
 	for _, a := range args {
 		if !a.quoted && (a.text == "{" || a.text == "}") && !(p.cur == nil && head.text == "vendor") {
 			return p.errf(n, "unexpected %q", a.text)
@@ -287,6 +327,9 @@ func (p *ruleParser) statement(n int, toks []token) error {
 		return p.errf(n, "unknown directive %q", head.text)
 	}
 	if p.cur != nil {
+		if p.discard {
+			return nil
+		}
 		return p.vendorDirective(n, head.text, args)
 	}
 	switch head.text {
@@ -297,8 +340,14 @@ func (p *ruleParser) statement(n int, toks []token) error {
 	case "disable":
 		return p.disable(n, args)
 	}
-	return p.errf(n, "unknown directive %q", head.text)
+	return p.errf(n, "unknown directive %q%s", head.text, didYouMean(head.text, topDirectives))
 }
+
+// The directives of a rules file, for "did you mean".
+var (
+	topDirectives    = []string{"category", "vendor", "disable"}
+	vendorDirectives = []string{"name", "category", "host", "path", "script", "cookie", "param", "tcf", "retention"}
+)
 
 func (p *ruleParser) category(n int, args []token) error {
 	if len(args) < 1 || len(args) > 2 {
@@ -326,6 +375,22 @@ func (p *ruleParser) category(n int, args []token) error {
 }
 
 func (p *ruleParser) openVendor(n int, args []token) error {
+	err := p.vendorLine(n, args)
+	if err == nil {
+		p.cur = &Vendor{ID: args[0].text}
+		p.curLine, p.hasCat, p.hasName, p.blockErr = n, false, false, false
+	} else if slices.ContainsFunc(args, func(t token) bool { return !t.quoted && t.text == "{" }) {
+		// The block still opens: read it to its "}" and keep nothing,
+		// rather than report each of its lines as out of place.
+		p.cur, p.curLine, p.discard = &Vendor{}, n, true
+	} else {
+		p.braceNext = true
+	}
+	return err
+}
+
+// vendorLine checks a "vendor <id> {" line.
+func (p *ruleParser) vendorLine(n int, args []token) error {
 	if len(args) != 2 || args[1].quoted || args[1].text != "{" {
 		if len(args) > 2 && args[1].text == "{" && args[2].text == "{" {
 			return p.errf(n, "duplicate {")
@@ -339,13 +404,16 @@ func (p *ruleParser) openVendor(n int, args []token) error {
 	if slices.Contains(reservedVendors, id) {
 		return p.errf(n, "vendor id %q is reserved", id)
 	}
-	p.cur = &Vendor{ID: id}
-	p.curLine, p.hasCat, p.hasName = n, false, false
 	return nil
 }
 
 func (p *ruleParser) closeVendor(n int) error {
 	v := p.cur
+	p.cur = nil
+	if p.discard || p.blockErr {
+		p.discard, p.blockErr = false, false
+		return nil
+	}
 	if !p.hasCat {
 		return p.errf(p.curLine, "vendor %q: missing category", v.ID)
 	}
@@ -359,7 +427,6 @@ func (p *ruleParser) closeVendor(n int) error {
 	// so that an operator's vendor wins ties over a default one.
 	p.vendors = slices.DeleteFunc(p.vendors, func(o *Vendor) bool { return o.ID == v.ID })
 	p.vendors = append(p.vendors, v)
-	p.cur = nil
 	return nil
 }
 
@@ -370,7 +437,11 @@ func (p *ruleParser) disable(n int, args []token) error {
 	for _, a := range args {
 		i := slices.IndexFunc(p.vendors, func(v *Vendor) bool { return v.ID == a.text })
 		if i < 0 {
-			return p.errf(n, "disable: unknown vendor %q", a.text)
+			ids := make([]string, len(p.vendors))
+			for i, v := range p.vendors {
+				ids[i] = v.ID
+			}
+			return p.errf(n, "disable: unknown vendor %q%s", a.text, didYouMean(a.text, ids))
 		}
 		p.vendors = slices.Delete(p.vendors, i, i+1)
 	}
@@ -397,7 +468,11 @@ func (p *ruleParser) vendorDirective(n int, dir string, args []token) error {
 		}
 		c := slices.IndexFunc(p.cats, func(c CategoryInfo) bool { return c.ID == args[0].text })
 		if c < 0 {
-			return p.errf(n, "unknown category %q", args[0].text)
+			ids := make([]string, len(p.cats))
+			for i, c := range p.cats {
+				ids[i] = c.ID
+			}
+			return p.errf(n, "unknown category %q%s", args[0].text, didYouMean(args[0].text, ids))
 		}
 		v.Category, p.hasCat = Category(c), true
 	case "host":
@@ -468,7 +543,7 @@ func (p *ruleParser) vendorDirective(n int, dir string, args []token) error {
 		}
 		v.Retention = args[0].text
 	default:
-		return p.errf(n, "unknown directive %q", dir)
+		return p.errf(n, "unknown directive %q%s", dir, didYouMean(dir, vendorDirectives))
 	}
 	return nil
 }

@@ -164,7 +164,7 @@ func TestParseErrors(t *testing.T) {
 		{"frobnicate x", `f.rules:1: unknown directive "frobnicate"`},
 		{"vendor x {\n category analytics\n host a.com\n colour blue\n}", `f.rules:4: unknown directive "colour"`},
 		{"\n\nvendor x {\n category analytics\n host a.com\n", `f.rules:3: unterminated vendor block "x"`},
-		{"vendor x {\n category analytics\n host a.com\nvendor y {\n}", `f.rules:1: unterminated vendor block "x"`},
+		{"vendor x {\n category analytics\n host a.com\nvendor y {\n}", "f.rules:1: unterminated vendor block \"x\"\nf.rules:4: vendor \"y\": missing category"},
 		{`vendor x {` + "\n" + ` name "abc` + "\n}", `f.rules:2: unterminated string`},
 		{`category x "a\n"`, `f.rules:1: invalid escape in string (only \" and \\)`},
 		{"vendor x {\n host a.com\n}", `f.rules:1: vendor "x": missing category`},
@@ -234,5 +234,27 @@ func TestLoad(t *testing.T) {
 	missing := filepath.Join(dir, "missing.rules")
 	if _, err := rules.Load(missing); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("read error does not name the file: %v", err)
+	}
+}
+
+// TestParseEveryError: a file with several mistakes reports each, in order,
+// with a suggestion for a near miss, and a bad line does not make its
+// block report more.
+func TestParseEveryError(t *testing.T) {
+	src := "vendor a {\n categroy analytics\n host a.example\n}\n" +
+		"vendor b {\n category analytic\n host b.example\n}\n" +
+		"vendor c {\n category analytics\n hots c.example\n}\n" +
+		"disable hotjr\n" +
+		"vendr d {\n"
+	_, err := rules.Parse("f.rules", []byte(src), rules.Default())
+	want := []string{
+		`f.rules:2: unknown directive "categroy" (did you mean "category"?)`,
+		`f.rules:6: unknown category "analytic" (did you mean "analytics"?)`,
+		`f.rules:11: unknown directive "hots" (did you mean "host"?)`,
+		`f.rules:13: disable: unknown vendor "hotjr" (did you mean "hotjar"?)`,
+		`f.rules:14: unknown directive "vendr" (did you mean "vendor"?)`,
+	}
+	if err == nil || err.Error() != strings.Join(want, "\n") {
+		t.Errorf("got\n%v\nwant\n%s", err, strings.Join(want, "\n"))
 	}
 }
