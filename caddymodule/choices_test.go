@@ -333,19 +333,19 @@ func bannerLabels(t *testing.T, body, alwaysOn string) []string {
 }
 
 // TestCategoryNamesOnePlace: the banner, the settings page and the
-// endpoint's JSON name each category as the rules do (the README lists
-// those names); a category a rules file renames reads renamed everywhere,
+// endpoint's JSON name each category as the rules do (docs/consent-tools.md
+// lists those names); a category a rules file renames reads renamed everywhere,
 // in every language, with no stale built-in translation.
 func TestCategoryNamesOnePlace(t *testing.T) {
 	renamed := filepath.Join(t.TempDir(), "site.rules")
 	if err := os.WriteFile(renamed, []byte("category analytics \"Statistics\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("../README.md")
+	doc, err := os.ReadFile("../docs/consent-tools.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, _ := bytes.Cut(readme, []byte("\n## The consent banner\n"))
+	_, section, _ := bytes.Cut(doc, []byte("\n## The consent banner\n"))
 	section, _, _ = bytes.Cut(section, []byte("\n## "))
 	for _, files := range [][]string{nil, {renamed}} {
 		h, _ := newTestHandler(t, func(h *Handler) {
@@ -372,7 +372,7 @@ func TestCategoryNamesOnePlace(t *testing.T) {
 		if files == nil {
 			for _, n := range names {
 				if !bytes.Contains(section, []byte(`"`+n+`"`)) {
-					t.Errorf("the README's banner section does not name the category %q", n)
+					t.Errorf("the banner section of docs/consent-tools.md does not name the category %q", n)
 				}
 			}
 			continue
