@@ -295,8 +295,8 @@ func (r *Rules) VendorIndex(id string) (int32, bool) {
 
 // serviceName is the name a tool knows vendor id by: the alphabetically
 // first name the operator maps to it, as written (Klaro matches data-name
-// case-sensitively), else the id itself, as the README asks sites to name
-// their services.
+// case-sensitively), else the id itself, as docs/consent-tools.md asks
+// sites to name their services.
 func (m *NameMap) serviceName(id string) string {
 	var names []string
 	if m != nil {

@@ -121,7 +121,7 @@ func TestRealWebManifest(t *testing.T) {
 // realwebUnclassifiedMisses lists, keyed "page host", the trackers that the
 // unclassified server still lets through for a visitor without consent, with
 // why. `unclassified` decides the sources of script, iframe and pixel
-// elements only (README, "Third parties no rule names"): a tracker that an
+// elements only (docs/vendors.md, "Third parties no rule names"): a tracker that an
 // inline loader injects, or that a preconnect opens, is out of its reach
 // until a vendor block names it (its host, or its snippet's signature).
 // It excuses that check only; an entry that no longer leaks fails the test,
