@@ -51,6 +51,12 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
 	stopBrowserEnv()
+	if envSkip != "" {
+		// Said plainly, not only under -v: a green run without the browser
+		// suite proves less than one with it.
+		fmt.Fprintf(os.Stderr, "NOTE: the browser suite was skipped: %s.\n"+
+			"      Run it with Chromium and npm installed: npm ci --prefix testdata/browser && CONSENTEDGE_E2E=require go test ./cmd/consentedge\n", envSkip)
+	}
 	os.Exit(code)
 }
 
