@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/consentedge/consentedge/rules/charset"
+	"github.com/consentedge/consentedge/charset"
 )
 
 // resourceHeaderLen is how much of a body a browser sniffs: the resource
