@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/buffer"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/consentedge/consentedge/internal/httpfield"
 	"github.com/consentedge/consentedge/rules"
 )
 
@@ -126,7 +127,7 @@ func (pe *PrivacyEncoder) Validate() error {
 		return fmt.Errorf("privacy log encoder: ipv6_prefix must be between 0 and %d, got %d", defaultIPv6Prefix, pe.IPv6Prefix)
 	}
 	for _, h := range append(slices.Clone(pe.IPHeaders), pe.DropHeaders...) {
-		if !isToken(h) {
+		if !httpfield.IsToken(h) {
 			return fmt.Errorf("privacy log encoder: invalid header name %q", h)
 		}
 	}
@@ -719,9 +720,9 @@ func isDigits(s string) bool {
 // unread.
 func (p *privacyPolicy) forwarded(v string) string {
 	var b strings.Builder
-	for _, elem := range splitQuoted(v, ',') {
+	for _, elem := range httpfield.SplitQuoted(v, ',') {
 		n := 0
-		for _, pair := range splitQuoted(elem, ';') {
+		for _, pair := range httpfield.SplitQuoted(elem, ';') {
 			name, val, ok := strings.Cut(pair, "=")
 			if !ok {
 				continue
@@ -787,24 +788,6 @@ func plainForwardedValue(v string) bool {
 		}
 	}
 	return true
-}
-
-// splitQuoted splits s at sep outside RFC 9110 quoted strings.
-func splitQuoted(s string, sep byte) []string {
-	var out []string
-	quoted, start := false, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case quoted && c == '\\':
-			i++
-		case c == '"':
-			quoted = !quoted
-		case !quoted && c == sep:
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
 }
 
 // text truncates the peer's address in free text: after "from " (net/http:

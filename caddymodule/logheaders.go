@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // This file decides how the privacy log encoder treats a header by its
@@ -176,13 +178,7 @@ func nameRule(name string) rule {
 	if len(name) > len(buf) {
 		lower = make([]byte, 0, len(name))
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		lower = append(lower, c)
-	}
+	lower = httpfield.AppendLower(lower, name)
 	if keptName(lower) {
 		return ruleKeep
 	}
