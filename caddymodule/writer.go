@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/consentedge/consentedge/charset"
+	"github.com/consentedge/consentedge/privacylog"
 	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
@@ -843,7 +844,7 @@ func (rw *responseWriter) logFiltered() {
 		status = http.StatusOK
 	}
 	fields := []zap.Field{
-		zap.String("client_ip", truncateIP(clientIP(r))),
+		zap.String("client_ip", privacylog.TruncateIP(clientIP(r))),
 		zap.String("granted", rw.h.rules.FormatSet(rw.granted)),
 		zap.String("mode", rw.h.Mode),
 		zap.String("host", r.Host),

@@ -1,4 +1,4 @@
-package caddymodule
+package privacylog
 
 import (
 	"strings"
@@ -17,7 +17,7 @@ import (
 // an e-mail address (query), and the fragment. The fragment goes whole: a
 // Location's fragment can hold tokens (OAuth's implicit flow), and request
 // URIs never have one.
-func (p *privacyPolicy) uri(v string) string {
+func (p *Policy) uri(v string) string {
 	if i := strings.IndexByte(v, '#'); i >= 0 {
 		v = v[:i]
 	}
@@ -142,7 +142,7 @@ func (w *rewriter) String() string {
 }
 
 // query is uri for a raw query.
-func (p *privacyPolicy) query(q string) string {
+func (p *Policy) query(q string) string {
 	q, _ = p.params.StripLenient(q)
 	if !strings.ContainsAny(q, "@%") {
 		return q // no '@', not even encoded: no e-mail address
