@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
 
+	"github.com/consentedge/consentedge/internal/httpfield"
 	"github.com/consentedge/consentedge/rules"
 )
 
@@ -273,7 +274,7 @@ func (h *Handler) parseCookie(d *caddyfile.Dispenser) error {
 	if err != nil {
 		return err
 	}
-	if !isToken(v) {
+	if !httpfield.IsToken(v) {
 		return d.Errf("invalid cookie name %q", v)
 	}
 	h.Cookie = v
@@ -500,7 +501,7 @@ func (h *Handler) parseSource(d *caddyfile.Dispenser) error {
 	}
 	src := ConsentSource{Name: args[0]}
 	if len(args) == 2 {
-		if !isToken(args[1]) {
+		if !httpfield.IsToken(args[1]) {
 			return d.Errf("invalid cookie name %q", args[1])
 		}
 		src.Cookie = args[1]

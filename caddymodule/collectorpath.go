@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // Collector paths are compared in the form an origin's router resolves a
@@ -60,28 +62,13 @@ func newCollectorPattern(p string) collectorPattern {
 // form, whose ASCII letters are lowered here) is the collector's.
 func collectorMatches[P string | []byte](c *collectorPattern, path P) bool {
 	if c.prefix {
-		return len(path) >= len(c.path) && equalLowered(path[:len(c.path)], c.path)
+		return len(path) >= len(c.path) && httpfield.EqualFold(path[:len(c.path)], c.path)
 	}
 	end := len(path)
 	for end > 0 && (path[end-1] == '/' || path[end-1] == '.' || path[end-1] == ' ') {
 		end--
 	}
-	return end == len(c.path) && equalLowered(path[:end], c.path)
-}
-
-// equalLowered reports whether s, its ASCII letters lowered, is lower; s is
-// as long as lower.
-func equalLowered[P string | []byte](s P, lower string) bool {
-	for i := 0; i < len(lower); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
+	return end == len(c.path) && httpfield.EqualFold(path[:end], c.path)
 }
 
 // isResolvedPath reports whether resolvePath would give p back with only

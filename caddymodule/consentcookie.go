@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/consentedge/consentedge/internal/httpfield"
 	"github.com/consentedge/consentedge/rules"
 )
 
@@ -61,7 +62,7 @@ func (h *Handler) secureCookie(r *http.Request) bool {
 // the endpoint writes it (without the endpoint the site's own code writes
 // it, under the name it chose). A name that already has a prefix keeps it.
 func (h *Handler) hostPrefixWanted() bool {
-	if hasPrefixFold(h.Cookie, rules.HostCookiePrefix) || hasPrefixFold(h.Cookie, "__Secure-") {
+	if httpfield.HasPrefixFold(h.Cookie, rules.HostCookiePrefix) || httpfield.HasPrefixFold(h.Cookie, "__Secure-") {
 		return false
 	}
 	if h.CookieHostPrefix != nil {
@@ -107,7 +108,7 @@ func (h *Handler) validateCookieStrength() error {
 	if h.CookieHostPrefix != nil && *h.CookieHostPrefix {
 		return fmt.Errorf("consent: cookie_host_prefix on needs a Secure cookie, and cookie_secure is off")
 	}
-	if hasPrefixFold(h.Cookie, rules.HostCookiePrefix) || hasPrefixFold(h.Cookie, "__Secure-") {
+	if httpfield.HasPrefixFold(h.Cookie, rules.HostCookiePrefix) || httpfield.HasPrefixFold(h.Cookie, "__Secure-") {
 		return fmt.Errorf("consent: cookie %s must be Secure, and cookie_secure is off", h.Cookie)
 	}
 	return nil

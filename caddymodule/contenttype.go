@@ -5,7 +5,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/consentedge/consentedge/rules/charset"
+	"github.com/consentedge/consentedge/charset"
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // resourceHeaderLen is how much of a body a browser sniffs: the resource
@@ -150,13 +151,14 @@ func extractMIMEType(lines []string) (essence, value string) {
 }
 
 // determineNosniff implements Fetch §"determine nosniff": the first value
-// of X-Content-Type-Options is "nosniff".
+// of X-Content-Type-Options is "nosniff", a byte-case-insensitive match
+// (ASCII only: "noſniff" is none, as strings.EqualFold would have it).
 func determineNosniff(lines []string) bool {
 	if len(lines) == 0 {
 		return false
 	}
 	for v := range charset.HeaderValues(joinFieldLines(lines)) {
-		return strings.EqualFold(v, "nosniff")
+		return httpfield.EqualFold(v, "nosniff")
 	}
 	return false
 }
@@ -230,12 +232,7 @@ func matches(b []byte, s string, fold bool) bool {
 	if !fold {
 		return string(b) == s
 	}
-	for i := range len(b) {
-		if c, d := b[i], s[i]; c != d && !('a' <= c|0x20 && c|0x20 <= 'z' && c|0x20 == d|0x20) {
-			return false
-		}
-	}
-	return true
+	return httpfield.EqualFold(b, s)
 }
 
 // isWhitespaceByte: MIME Sniffing §3 "whitespace byte".

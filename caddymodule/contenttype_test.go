@@ -189,6 +189,19 @@ func TestContentTypeNosniff(t *testing.T) {
 	checkFiltered(t, "nosniff second", rec, trackedDoc, true)
 }
 
+// TestContentTypeNosniffASCII: nosniff matches byte-case-insensitively
+// (Fetch §"determine nosniff"): "noſniff" (U+017F, which Unicode folds to
+// an s) is no nosniff to a browser, which sniffs the page, so the filter
+// reads it too.
+func TestContentTypeNosniffASCII(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), typedOrigin(nil, trackedDoc, "X-Content-Type-Options", "no\u017fniff"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiltered(t, "noſniff", rec, trackedDoc, true)
+}
+
 // An XHTML page with the pixel in a self-closing script, which read as HTML
 // would take the rest of the page with it.
 const xhtmlDoc = `<?xml version="1.0" encoding="utf-8"?>

@@ -16,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/consentedge/consentedge/privacylog"
 	"github.com/consentedge/consentedge/rules"
 )
 
@@ -168,7 +169,7 @@ func (h *Handler) recordDecision(w http.ResponseWriter, r *http.Request, before 
 			zap.String("before", h.rules.FormatSet(before)),
 			zap.String("action", action),
 			zap.String("policy_version", h.PolicyVersion),
-			zap.String("client_ip", truncateIP(clientIP(r))),
+			zap.String("client_ip", privacylog.TruncateIP(clientIP(r))),
 			zap.Int("cookies_expired", expired),
 		)
 	}

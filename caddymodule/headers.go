@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/consentedge/consentedge/internal/httpfield"
 	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
@@ -293,16 +294,11 @@ func scanLinkValue(v string, i int) (end int, uri string, ok bool) {
 			return i, uri, ok
 		case '"':
 			// quoted-string (RFC 9110 §5.6.4), with quoted-pairs.
-			i++
-			for i < len(v) && v[i] != '"' {
-				if v[i] == '\\' {
-					i++
-				}
-				i++
-			}
-			if i >= len(v) {
+			end, closed := httpfield.QuotedStringEnd(v, i)
+			if !closed {
 				return len(v), uri, false
 			}
+			i = end - 1 // at the closing quote
 		case '<':
 			// A second target in one link-value.
 			ok = false
@@ -357,24 +353,10 @@ func privateCache(h http.Header) {
 // strings, trimming OWS and dropping empty members.
 func splitDirectives(v string) []string {
 	var out []string
-	start, quoted := 0, false
-	for i := 0; i <= len(v); i++ {
-		if i < len(v) {
-			switch c := v[i]; {
-			case c == '\\' && quoted:
-				i++
-				continue
-			case c == '"':
-				quoted = !quoted
-				continue
-			case c != ',' || quoted:
-				continue
-			}
-		}
-		if d := strings.TrimSpace(v[start:min(i, len(v))]); d != "" {
+	for _, d := range httpfield.SplitQuoted(v, ',') {
+		if d = strings.TrimSpace(d); d != "" {
 			out = append(out, d)
 		}
-		start = i + 1
 	}
 	return out
 }

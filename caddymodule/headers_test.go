@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -155,6 +156,25 @@ func TestPrivateCache(t *testing.T) {
 		if got := hd.Get("Cache-Control"); got != tc.want {
 			t.Errorf("%q: %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestCacheControlOpenQuote: a Cache-Control member whose quoted string is
+// left open on a final backslash is still a member: privateCache keeps it
+// for the browser and a no-store in it still keeps the page out of the
+// page cache. (The directive split used to drop it.)
+func TestCacheControlOpenQuote(t *testing.T) {
+	if got, want := splitDirectives(`max-age=60, x="a\`), []string{"max-age=60", `x="a\`}; !slices.Equal(got, want) {
+		t.Errorf("splitDirectives: %q, want %q", got, want)
+	}
+	hd := http.Header{"Cache-Control": {`public, max-age=60, x="a\`}}
+	privateCache(hd)
+	if got, want := hd.Get("Cache-Control"), `private, max-age=60, x="a\`; got != want {
+		t.Errorf("privateCache: %q, want %q", got, want)
+	}
+	hd = http.Header{"Cache-Control": {`max-age=60, no-store="a\`}}
+	if replayable(httptest.NewRequest("GET", "/", nil), hd) {
+		t.Error("a page under no-store is replayable")
 	}
 }
 

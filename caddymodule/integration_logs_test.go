@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
+
+	"github.com/consentedge/consentedge/privacylog"
 )
 
 // The client addresses of TestIntegrationLogs: none of them may appear in
@@ -359,7 +361,7 @@ func TestIntegrationLogs(t *testing.T) {
 	for _, file := range [][]logLine{access, server} {
 		for _, l := range file {
 			for _, tok := range addrTokens(l.raw) {
-				ip, ok := parseLoggedIP(tok)
+				ip, ok := privacylog.ParseIP(tok)
 				if !ok || serverAddr(tok) {
 					continue
 				}
@@ -435,7 +437,7 @@ func readLogLines(t *testing.T, path string) []logLine {
 }
 
 // addrToken finds anything that could be an address: runs of hex digits,
-// dots, colons, brackets and zones; parseLoggedIP decides.
+// dots, colons, brackets and zones; privacylog.ParseIP decides.
 var addrToken = regexp.MustCompile(`[0-9A-Fa-f:.\[\]%]*[:.][0-9A-Fa-f:.\[\]%]*`)
 
 // addrTokens returns the candidate addresses of a line, also with a

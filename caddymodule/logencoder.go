@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -16,7 +15,8 @@ import (
 	"go.uber.org/zap/buffer"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/consentedge/consentedge/rules"
+	"github.com/consentedge/consentedge/internal/httpfield"
+	"github.com/consentedge/consentedge/privacylog"
 )
 
 func init() {
@@ -31,14 +31,14 @@ func init() {
 //   - IP-bearing fields (remote_ip, client_ip, remote_addr, remote, ip) and
 //     headers (X-Forwarded-For, X-Real-IP, Forwarded, CF-Connecting-IP,
 //     CloudFront-Viewer-Address, ..., IPHeaders, and any header whose
-//     name's last word names an address: logheaders.go) are truncated to
+//     name's last word names an address: privacylog) are truncated to
 //     their IPv4 /24 and IPv6 /48, IPv4-mapped addresses unmapped first,
 //     6to4's embedded IPv4 truncated too; whatever does not parse is
 //     replaced;
 //   - Cookie, Set-Cookie, Authorization, Proxy-Authorization, From,
 //     DropHeaders and every header whose name holds a credential's or a
 //     person's word (key, token, session, user, mail, city, ...; see
-//     logheaders.go), remote_port, user_id and client certificate names
+//     privacylog), remote_port, user_id and client certificate names
 //     are dropped;
 //   - logged URIs and paths (uri, path), Referer and Location lose their
 //     userinfo, path parameters, path segments and query parameters that
@@ -67,7 +67,7 @@ type PrivacyEncoder struct {
 	StripParams []string `json:"strip_params,omitempty"`
 	// DropHeaders are further request or response headers never logged,
 	// besides those whose name gives them away as credentials or personal
-	// data (logheaders.go): a site's own header named otherwise
+	// data (privacylog): a site's own header named otherwise
 	// (X-Shop-Visitor).
 	DropHeaders []string `json:"drop_headers,omitempty"`
 
@@ -75,7 +75,7 @@ type PrivacyEncoder struct {
 	// module's zapcore.Encoder.
 	zapcore.Encoder `json:"-"`
 
-	policy           *privacyPolicy
+	policy           *privacylog.Policy
 	wrapped          zapcore.Encoder
 	wrappedIsDefault bool
 	ctx              caddy.Context
@@ -93,10 +93,10 @@ func (PrivacyEncoder) CaddyModule() caddy.ModuleInfo {
 func (pe *PrivacyEncoder) Provision(ctx caddy.Context) error {
 	pe.ctx = ctx
 	if pe.IPv4Prefix == 0 {
-		pe.IPv4Prefix = defaultIPv4Prefix
+		pe.IPv4Prefix = privacylog.DefaultIPv4Prefix
 	}
 	if pe.IPv6Prefix == 0 {
-		pe.IPv6Prefix = defaultIPv6Prefix
+		pe.IPv6Prefix = privacylog.DefaultIPv6Prefix
 	}
 	if pe.WrappedRaw == nil {
 		je := new(logging.JSONEncoder)
@@ -111,7 +111,7 @@ func (pe *PrivacyEncoder) Provision(ctx caddy.Context) error {
 		}
 		pe.wrapped = val.(zapcore.Encoder)
 	}
-	pe.policy = newPrivacyPolicy(pe.IPv4Prefix, pe.IPv6Prefix, pe.IPHeaders, pe.StripParams, pe.DropHeaders)
+	pe.policy = privacylog.NewPolicy(pe.IPv4Prefix, pe.IPv6Prefix, pe.IPHeaders, pe.StripParams, pe.DropHeaders)
 	pe.Encoder = newPrivacyEncoder(pe.policy, pe.wrapped)
 	return nil
 }
@@ -119,14 +119,14 @@ func (pe *PrivacyEncoder) Provision(ctx caddy.Context) error {
 // Validate checks the configuration. Prefixes may only be shorter than the
 // policy's: a longer one would log what the policy promises not to keep.
 func (pe *PrivacyEncoder) Validate() error {
-	if pe.IPv4Prefix < 0 || pe.IPv4Prefix > defaultIPv4Prefix {
-		return fmt.Errorf("privacy log encoder: ipv4_prefix must be between 0 and %d, got %d", defaultIPv4Prefix, pe.IPv4Prefix)
+	if pe.IPv4Prefix < 0 || pe.IPv4Prefix > privacylog.DefaultIPv4Prefix {
+		return fmt.Errorf("privacy log encoder: ipv4_prefix must be between 0 and %d, got %d", privacylog.DefaultIPv4Prefix, pe.IPv4Prefix)
 	}
-	if pe.IPv6Prefix < 0 || pe.IPv6Prefix > defaultIPv6Prefix {
-		return fmt.Errorf("privacy log encoder: ipv6_prefix must be between 0 and %d, got %d", defaultIPv6Prefix, pe.IPv6Prefix)
+	if pe.IPv6Prefix < 0 || pe.IPv6Prefix > privacylog.DefaultIPv6Prefix {
+		return fmt.Errorf("privacy log encoder: ipv6_prefix must be between 0 and %d, got %d", privacylog.DefaultIPv6Prefix, pe.IPv6Prefix)
 	}
 	for _, h := range append(slices.Clone(pe.IPHeaders), pe.DropHeaders...) {
-		if !isToken(h) {
+		if !httpfield.IsToken(h) {
 			return fmt.Errorf("privacy log encoder: invalid header name %q", h)
 		}
 	}
@@ -235,64 +235,6 @@ func (pe *PrivacyEncoder) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// privacyPolicy is what the encoder removes, compiled once per config and
-// shared by every clone.
-type privacyPolicy struct {
-	v4, v6  int
-	headers *headerRules
-	params  *rules.Params
-}
-
-// rule is how a field's value is treated.
-type rule uint8
-
-const (
-	ruleKeep      rule = iota
-	ruleDrop           // never logged
-	ruleIP             // an address, or a comma-separated list of them
-	ruleIPPort         // "address:port", an IPv6 address unbracketed
-	ruleForwarded      // an RFC 7239 Forwarded header
-	ruleURI            // a URI or path whose parts may identify
-	ruleText           // free text (errors) that may name the peer
-)
-
-func newPrivacyPolicy(v4, v6 int, extraIPHeaders, extraParams, extraDrop []string) *privacyPolicy {
-	return &privacyPolicy{
-		v4: v4, v6: v6,
-		headers: newHeaderRules(extraIPHeaders, extraDrop),
-		params:  rules.Default().Params(extraParams),
-	}
-}
-
-// fieldRule is the treatment of a field of an entry or of a nested object
-// (other than headers) by its key, wherever it is nested: request>remote_ip
-// and reverse_proxy's request>remote_ip alike.
-func fieldRule(key string) rule {
-	switch key {
-	case "remote_ip", "client_ip", "remote_addr", "remote", "ip":
-		// remote and remote_addr: certmagic's handshake and challenge
-		// logs; ip: the TLS remote_ip matcher's debug lines.
-		return ruleIP
-	case "remote_port", "user_id", "client_common_name", "client_serial":
-		// A source port with a time pins a subscriber behind carrier-grade
-		// NAT; user_id is the basic-auth user; the others name a client
-		// certificate's holder.
-		return ruleDrop
-	case "uri", "path":
-		// path: the module's own lines (r.URL.Path, decoded).
-		return ruleURI
-	case "error", "errorVerbose", "err", "write_error", "msg":
-		return ruleText
-	}
-	return ruleKeep
-}
-
-// isHeaderObject reports whether an object with this key holds header
-// fields: request>headers, resp_headers, reverse_proxy's headers.
-func isHeaderObject(key string) bool {
-	return key == "headers" || key == "resp_headers" || key == "req_headers"
-}
-
 // privacyEncoder is the zapcore.Encoder: a scrubber that writes into the
 // wrapped encoder.
 type privacyEncoder struct {
@@ -300,7 +242,7 @@ type privacyEncoder struct {
 	wrapped zapcore.Encoder
 }
 
-func newPrivacyEncoder(p *privacyPolicy, wrapped zapcore.Encoder) *privacyEncoder {
+func newPrivacyEncoder(p *privacylog.Policy, wrapped zapcore.Encoder) *privacyEncoder {
 	return &privacyEncoder{scrubber: scrubber{p: p, enc: wrapped}, wrapped: wrapped}
 }
 
@@ -321,7 +263,7 @@ func (e *privacyEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field) 
 	}
 	// net/http's own error lines (logger http.stdlib) name the client in
 	// the message: "http: TLS handshake error from 192.0.2.1:5678: EOF".
-	ent.Message = e.p.text(ent.Message)
+	ent.Message = e.p.Text(ent.Message)
 	return c.EncodeEntry(ent, nil)
 }
 
@@ -336,33 +278,16 @@ const (
 // scrubber is a zapcore.ObjectEncoder that treats each field by its key and
 // scope and adds what may be logged to enc.
 type scrubber struct {
-	p     *privacyPolicy
+	p     *privacylog.Policy
 	enc   zapcore.ObjectEncoder
 	scope scope
 }
 
-func (s *scrubber) rule(key string) rule {
+func (s *scrubber) rule(key string) privacylog.Rule {
 	if s.scope == scopeHeaders {
-		return s.p.headers.rule(key)
+		return s.p.HeaderRule(key)
 	}
-	return fieldRule(key)
-}
-
-// apply treats one string value under r.
-func (p *privacyPolicy) apply(r rule, v string) string {
-	switch r {
-	case ruleIP:
-		return p.ips(v)
-	case ruleIPPort:
-		return p.ipPort(v)
-	case ruleForwarded:
-		return p.forwarded(v)
-	case ruleURI:
-		return p.uri(v)
-	case ruleText:
-		return p.text(v)
-	}
-	return v
+	return privacylog.FieldRule(key)
 }
 
 // keepsScalar reports whether a non-string value under key may be logged:
@@ -370,35 +295,35 @@ func (p *privacyPolicy) apply(r rule, v string) string {
 // goes.
 func (s *scrubber) keepsScalar(key string) bool {
 	r := s.rule(key)
-	return r == ruleKeep || r == ruleText
+	return r == privacylog.RuleKeep || r == privacylog.RuleText
 }
 
 // AddString is part of zapcore.ObjectEncoder.
 func (s *scrubber) AddString(key, v string) {
 	r := s.rule(key)
-	if r == ruleDrop {
+	if r == privacylog.RuleDrop {
 		return
 	}
-	s.enc.AddString(key, s.p.apply(r, v))
+	s.enc.AddString(key, s.p.Apply(r, v))
 }
 
 // AddByteString is part of zapcore.ObjectEncoder.
 func (s *scrubber) AddByteString(key string, v []byte) {
 	switch r := s.rule(key); r {
-	case ruleDrop:
-	case ruleKeep:
+	case privacylog.RuleDrop:
+	case privacylog.RuleKeep:
 		s.enc.AddByteString(key, v)
 	default:
-		s.enc.AddString(key, s.p.apply(r, string(v)))
+		s.enc.AddString(key, s.p.Apply(r, string(v)))
 	}
 }
 
 // AddArray is part of zapcore.ObjectEncoder. Header values are arrays.
 func (s *scrubber) AddArray(key string, m zapcore.ArrayMarshaler) error {
 	switch r := s.rule(key); r {
-	case ruleDrop:
+	case privacylog.RuleDrop:
 		return nil
-	case ruleKeep:
+	case privacylog.RuleKeep:
 		return s.enc.AddArray(key, scrubArray{p: s.p, m: m})
 	default:
 		vals, err := arrayStrings(m)
@@ -406,7 +331,7 @@ func (s *scrubber) AddArray(key string, m zapcore.ArrayMarshaler) error {
 			return err
 		}
 		for i, v := range vals {
-			vals[i] = s.p.apply(r, v)
+			vals[i] = s.p.Apply(r, v)
 		}
 		return s.enc.AddArray(key, stringArray(vals))
 	}
@@ -414,13 +339,13 @@ func (s *scrubber) AddArray(key string, m zapcore.ArrayMarshaler) error {
 
 // AddObject is part of zapcore.ObjectEncoder.
 func (s *scrubber) AddObject(key string, m zapcore.ObjectMarshaler) error {
-	if s.rule(key) != ruleKeep {
+	if s.rule(key) != privacylog.RuleKeep {
 		// An address or a credential as an object: nothing we can read
 		// and rewrite safely.
 		return nil
 	}
 	child := scopeFields
-	if s.scope == scopeFields && isHeaderObject(key) {
+	if s.scope == scopeFields && privacylog.IsHeaderObject(key) {
 		child = scopeHeaders
 	}
 	return s.enc.AddObject(key, scrubObject{p: s.p, m: m, scope: child})
@@ -430,20 +355,20 @@ func (s *scrubber) AddObject(key string, m zapcore.ObjectMarshaler) error {
 func (s *scrubber) AddReflected(key string, v any) error {
 	r := s.rule(key)
 	switch r {
-	case ruleKeep:
+	case privacylog.RuleKeep:
 		return s.enc.AddReflected(key, v)
-	case ruleDrop:
+	case privacylog.RuleDrop:
 		return nil
 	}
 	switch v := v.(type) {
 	case string:
-		s.enc.AddString(key, s.p.apply(r, v))
+		s.enc.AddString(key, s.p.Apply(r, v))
 	case fmt.Stringer:
-		s.enc.AddString(key, s.p.apply(r, v.String()))
+		s.enc.AddString(key, s.p.Apply(r, v.String()))
 	case []string:
 		out := make([]string, len(v))
 		for i, x := range v {
-			out[i] = s.p.apply(r, x)
+			out[i] = s.p.Apply(r, x)
 		}
 		return s.enc.AddArray(key, stringArray(out))
 	}
@@ -590,7 +515,7 @@ func (s *scrubber) AddUintptr(key string, v uintptr) {
 // scrubObject marshals a nested object through a scrubber, so that its
 // fields are treated like the entry's, wherever they are nested.
 type scrubObject struct {
-	p     *privacyPolicy
+	p     *privacylog.Policy
 	m     zapcore.ObjectMarshaler
 	scope scope
 }
@@ -601,7 +526,7 @@ func (o scrubObject) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 
 // scrubArray marshals an array whose objects are scrubbed.
 type scrubArray struct {
-	p *privacyPolicy
+	p *privacylog.Policy
 	m zapcore.ArrayMarshaler
 }
 
@@ -613,7 +538,7 @@ func (a scrubArray) MarshalLogArray(enc zapcore.ArrayEncoder) error {
 // scrubber.
 type arrayScrubber struct {
 	zapcore.ArrayEncoder
-	p *privacyPolicy
+	p *privacylog.Policy
 }
 
 func (a arrayScrubber) AppendObject(m zapcore.ObjectMarshaler) error {
@@ -651,237 +576,6 @@ func (a stringArray) MarshalLogArray(enc zapcore.ArrayEncoder) error {
 		enc.AppendString(s)
 	}
 	return nil
-}
-
-// ip truncates one address; "" when it does not parse.
-func (p *privacyPolicy) ip(v string) string {
-	return truncateIPPrefix(v, p.v4, p.v6)
-}
-
-// ips truncates a comma-separated list of addresses (X-Forwarded-For: client,
-// proxy1, proxy2), each with or without port, brackets or zone. RFC 7239's
-// "unknown" stays; any other member that is no address becomes "unknown"
-// (never passed through: it could be anything). A single address that does
-// not parse becomes "".
-func (p *privacyPolicy) ips(v string) string {
-	if !strings.Contains(v, ",") {
-		if strings.EqualFold(strings.TrimSpace(v), "unknown") {
-			return "unknown"
-		}
-		return p.ip(v)
-	}
-	var b strings.Builder
-	for item := range strings.SplitSeq(v, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		t := p.ip(item)
-		if t == "" {
-			t = "unknown"
-		}
-		if b.Len() > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(t)
-	}
-	return b.String()
-}
-
-// ipPort truncates an address followed by its port, with an IPv6 address
-// unbracketed as CloudFront writes it ("2001:db8::1:46532"): the last ':'
-// and the digits after it go before the address is read. Read whole, the
-// port would shift the groups after a "::" into the kept prefix. A value
-// without a port is read as it is; one that does not parse becomes "".
-func (p *privacyPolicy) ipPort(v string) string {
-	v = strings.TrimSpace(v)
-	if i := strings.LastIndexByte(v, ':'); i > 0 && isDigits(v[i+1:]) {
-		if t := p.ip(v[:i]); t != "" {
-			return t
-		}
-	}
-	return p.ip(v)
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// forwarded rewrites an RFC 7239 Forwarded header: the for= and by= nodes
-// truncated (IPv6 as "[addr]", quoted, §6), host= and proto= kept when
-// well-formed, every other parameter dropped (an extension's value could be
-// anything). Members that do not parse go; nothing is passed through
-// unread.
-func (p *privacyPolicy) forwarded(v string) string {
-	var b strings.Builder
-	for _, elem := range splitQuoted(v, ',') {
-		n := 0
-		for _, pair := range splitQuoted(elem, ';') {
-			name, val, ok := strings.Cut(pair, "=")
-			if !ok {
-				continue
-			}
-			name = strings.ToLower(strings.TrimSpace(name))
-			val = strings.TrimSpace(val)
-			switch name {
-			case "for", "by":
-				val = p.forwardedNode(val)
-			case "host", "proto":
-				if !plainForwardedValue(val) {
-					continue
-				}
-			default:
-				continue
-			}
-			switch {
-			case n > 0:
-				b.WriteByte(';')
-			case b.Len() > 0:
-				b.WriteString(", ")
-			}
-			b.WriteString(name)
-			b.WriteByte('=')
-			b.WriteString(val)
-			n++
-		}
-	}
-	return b.String()
-}
-
-// forwardedNode truncates a Forwarded node (RFC 7239 §6): "unknown",
-// obfuscated identifiers (§6.3: a pseudonym may still single a client
-// out) and anything unparseable become unknown.
-func (p *privacyPolicy) forwardedNode(v string) string {
-	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-		v = strings.ReplaceAll(v[1:len(v)-1], `\`, "")
-	}
-	t := p.ip(v)
-	switch {
-	case t == "":
-		return "unknown"
-	case strings.Contains(t, ":"):
-		return `"[` + t + `]"`
-	}
-	return t
-}
-
-// plainForwardedValue accepts a host or proto value made of host and
-// scheme characters only, quoted or not: no quote, separator or escape
-// that could carry the rest of the header along.
-func plainForwardedValue(v string) bool {
-	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-		v = v[1 : len(v)-1]
-	}
-	if v == "" {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(".-_:[]+", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// splitQuoted splits s at sep outside RFC 9110 quoted strings.
-func splitQuoted(s string, sep byte) []string {
-	var out []string
-	quoted, start := false, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case quoted && c == '\\':
-			i++
-		case c == '"':
-			quoted = !quoted
-		case !quoted && c == sep:
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
-}
-
-// text truncates the peer's address in free text: after "from " (net/http:
-// "TLS handshake error from 192.0.2.1:5678", "error reading preface from
-// client [2001:db8::1]:5678") and after "->" (net.OpError: "write tcp
-// local->peer: broken pipe", the peer of a server connection being the
-// client). Other addresses stay: "dial tcp 10.0.0.5:8080: connection
-// refused" names the upstream an SRE needs to see.
-func (p *privacyPolicy) text(s string) string {
-	if !strings.Contains(s, "->") && !strings.Contains(s, "from ") {
-		return s
-	}
-	var b strings.Builder
-	copied := 0
-	for pos := 0; pos < len(s); {
-		start := nextPeer(s, pos)
-		if start < 0 {
-			break
-		}
-		end := start
-		for end < len(s) && isAddrChar(s[end]) {
-			end++
-		}
-		tok := s[start:end]
-		t := p.ip(tok)
-		if t == "" {
-			// "192.0.2.1:5678:" before the error text, or a sentence's
-			// final dot.
-			tok = strings.TrimRight(tok, ":.")
-			t = p.ip(tok)
-		}
-		if t == "" {
-			// Not an address ("from client", "from upstream"): look for
-			// the next marker from here, which may be inside the word.
-			pos = start
-			continue
-		}
-		b.WriteString(s[copied:start])
-		if strings.Contains(t, ":") {
-			// Bracketed, so that "2001:db8::" followed by ": EOF" reads
-			// as an address and a message.
-			t = "[" + t + "]"
-		}
-		b.WriteString(t)
-		copied = start + len(tok)
-		pos = end
-	}
-	if copied == 0 {
-		return s
-	}
-	b.WriteString(s[copied:])
-	return b.String()
-}
-
-// nextPeer returns where the next peer address may start at or after pos,
-// or -1.
-func nextPeer(s string, pos int) int {
-	rest := s[pos:]
-	i := strings.Index(rest, "->")
-	j := strings.Index(rest, "from ")
-	switch {
-	case i < 0 && j < 0:
-		return -1
-	case j < 0 || i >= 0 && i < j:
-		return pos + i + len("->")
-	}
-	start := pos + j + len("from ")
-	if strings.HasPrefix(s[start:], "client ") {
-		start += len("client ")
-	}
-	return start
-}
-
-// isAddrChar reports whether c may be part of an address with port, zone or
-// brackets.
-func isAddrChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(".:[]%_-", c) >= 0
 }
 
 // Interface guards

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/consentedge/consentedge/internal/httpfield"
 	"github.com/consentedge/consentedge/rules"
 )
 
@@ -61,7 +62,7 @@ func (h *Handler) withdrawnNames(r *http.Request, chosen rules.Set) []string {
 			}
 			name, _, ok := strings.Cut(pair, "=")
 			name = strings.Trim(name, " \t")
-			if !ok || len(name) > maxCookieNameLen || !isToken(name) || slices.Contains(names, name) {
+			if !ok || len(name) > maxCookieNameLen || !httpfield.IsToken(name) || slices.Contains(names, name) {
 				continue
 			}
 			if v := h.rules.CookieVendor(name); v != nil && !chosen.Has(v.Category) {
@@ -89,7 +90,7 @@ func (e *expirer) expire(names []string, domains []string) int {
 	n := 0
 	for _, d := range domains {
 		for i, name := range names {
-			if d != "" && hasPrefixFold(name, rules.HostCookiePrefix) {
+			if d != "" && httpfield.HasPrefixFold(name, rules.HostCookiePrefix) {
 				continue // RFC 6265bis §4.1.3.2: a __Host- cookie has no Domain
 			}
 			if !e.add(name, d) {
@@ -107,7 +108,10 @@ func (e *expirer) expire(names []string, domains []string) int {
 // add writes the expiry of the cookie name set for domain ("" host-only), or
 // reports false when it would exceed the budget.
 func (e *expirer) add(name, domain string) bool {
-	line := expiryLine(name, domain, e.secure || hasPrefixFold(name, "__Secure-") || hasPrefixFold(name, rules.HostCookiePrefix))
+	// User agents following RFC 6265bis (from draft 11 on) match the cookie
+	// name prefixes ASCII case-insensitively when they store a cookie.
+	secure := e.secure || httpfield.HasPrefixFold(name, "__Secure-") || httpfield.HasPrefixFold(name, rules.HostCookiePrefix)
+	line := expiryLine(name, domain, secure)
 	if len(line) > e.budget {
 		e.budget = 0
 		return false
@@ -200,11 +204,4 @@ func cookieHost(hostport string) (string, bool) {
 		}
 	}
 	return host, true
-}
-
-// hasPrefixFold reports whether s starts with prefix, ASCII
-// case-insensitively: user agents following RFC 6265bis (from draft 11 on)
-// match the cookie name prefixes so when they store a cookie.
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }

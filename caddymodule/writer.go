@@ -12,8 +12,9 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/consentedge/consentedge/charset"
+	"github.com/consentedge/consentedge/privacylog"
 	"github.com/consentedge/consentedge/rules"
-	"github.com/consentedge/consentedge/rules/charset"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -175,13 +176,13 @@ func putResponseWriter(rw *responseWriter) {
 	}
 	rw.replay.Release()
 	rw.out.drop()
-	f, page, prefix, key, held := rw.filter, rw.page, rw.tc.prefix, rw.key, rw.held
+	f, page, tc, key, held := rw.filter, rw.page, rw.tc.Recycled(), rw.key, rw.held
 	if f != nil {
 		// Drop references to the response; Reset runs again before reuse.
 		f.Reset(io.Discard, nil, htmlfilter.Options{})
 	}
 	*rw = responseWriter{filter: f, page: page, key: key[:0], held: held[:0]}
-	rw.tc.prefix = prefix[:0]
+	rw.tc = tc
 	writerPool.Put(rw)
 }
 
@@ -454,7 +455,7 @@ func (rw *responseWriter) startFilter(ct string, kind docKind) {
 		key = rw.pageKey(opt)
 	}
 	rw.replay.Reset(rw.caches.pages, key, rw.declared, rw.filter)
-	rw.tc.reset(&rw.replay, ct)
+	rw.tc.Reset(&rw.replay, ct)
 	rw.filtering = true
 }
 
@@ -727,7 +728,7 @@ func (rw *responseWriter) FlushError() error {
 	if rw.filtering {
 		// The filter writes decided output before Write returns; what is
 		// still ours is the transcoder's prefix and the first bytes.
-		if err := rw.tc.flush(); err != nil {
+		if err := rw.tc.Flush(); err != nil {
 			return err
 		}
 		if !rw.out.sent {
@@ -843,7 +844,7 @@ func (rw *responseWriter) logFiltered() {
 		status = http.StatusOK
 	}
 	fields := []zap.Field{
-		zap.String("client_ip", truncateIP(clientIP(r))),
+		zap.String("client_ip", privacylog.TruncateIP(clientIP(r))),
 		zap.String("granted", rw.h.rules.FormatSet(rw.granted)),
 		zap.String("mode", rw.h.Mode),
 		zap.String("host", r.Host),

@@ -9,6 +9,7 @@ import (
 
 	wurl "github.com/nlnwa/whatwg-url/url"
 
+	"github.com/consentedge/consentedge/internal/httpfield"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -201,7 +202,7 @@ func dependsOnBase(raw []byte) bool {
 		return !(len(raw) >= 2 && raw[0] == '/' && raw[1] == '/')
 	}
 	rest := raw[colon+1:]
-	return (asciiEqualFold(raw[:colon], "http") || asciiEqualFold(raw[:colon], "https")) &&
+	return (httpfield.EqualFold(raw[:colon], "http") || httpfield.EqualFold(raw[:colon], "https")) &&
 		!(len(rest) >= 2 && rest[0] == '/' && rest[1] == '/')
 }
 
@@ -350,7 +351,7 @@ func (p *Page) fastURL(raw []byte) (v htmlfilter.Verdict, ok bool) {
 	scheme := raw[:colon]
 	rest := raw[colon+1:]
 	switch {
-	case asciiEqualFold(scheme, "http") || asciiEqualFold(scheme, "https"):
+	case httpfield.EqualFold(scheme, "http") || httpfield.EqualFold(scheme, "https"):
 		// "https:foo" is relative to an https base and "https:/x" takes x as
 		// the host: only the plain "//" form is fast.
 		if len(rest) > 2 && rest[0] == '/' && rest[1] == '/' {
@@ -358,18 +359,18 @@ func (p *Page) fastURL(raw []byte) (v htmlfilter.Verdict, ok bool) {
 			return p.verdict(vd), ok
 		}
 		return v, false
-	case len(rest) > 0 && rest[0] == '/' && (asciiEqualFold(scheme, "javascript") || asciiEqualFold(scheme, "data")):
+	case len(rest) > 0 && rest[0] == '/' && (httpfield.EqualFold(scheme, "javascript") || httpfield.EqualFold(scheme, "data")):
 		// "data://..." has an authority, which may fail to parse.
 		return v, false
-	case asciiEqualFold(scheme, "javascript"):
+	case httpfield.EqualFold(scheme, "javascript"):
 		return p.jsBody(rest), true
-	case asciiEqualFold(scheme, "data"):
+	case httpfield.EqualFold(scheme, "data"):
 		if i := bytes.IndexByte(rest, '#'); i >= 0 {
 			rest = rest[:i] // the data: URL processor excludes the fragment
 		}
 		return p.dataBody(rest), true
-	case asciiEqualFold(scheme, "ws") || asciiEqualFold(scheme, "wss") ||
-		asciiEqualFold(scheme, "ftp") || asciiEqualFold(scheme, "file"):
+	case httpfield.EqualFold(scheme, "ws") || httpfield.EqualFold(scheme, "wss") ||
+		httpfield.EqualFold(scheme, "ftp") || httpfield.EqualFold(scheme, "file"):
 		return v, false
 	}
 	// Another non-special scheme (about:, mailto:, blob:, tel:...). Without
@@ -478,7 +479,7 @@ func (p *Page) fastRelative(raw []byte) (v htmlfilter.Verdict, ok bool) {
 	seg := path[bytes.LastIndexAny(path, "/\\")+1:]
 	if bytes.IndexByte(seg, '%') < 0 && bytes.IndexByte(seg, ';') < 0 && len(seg) <= maxPathSegment {
 		var buf [maxPathSegment]byte
-		if _, named := p.r.paths[string(lowerASCII(buf[:0], seg))]; !named && !isDotSegment(seg) {
+		if _, named := p.r.paths[string(httpfield.AppendLower(buf[:0], seg))]; !named && !isDotSegment(seg) {
 			return v, true
 		}
 	}
@@ -563,9 +564,9 @@ func (p *Page) slowURL(raw []byte) htmlfilter.Verdict {
 	// are common; the parser would copy them several times.
 	if colon := schemeEnd(clean); colon > 0 && (colon+1 == len(clean) || clean[colon+1] != '/') {
 		switch scheme, rest := clean[:colon], clean[colon+1:]; {
-		case asciiEqualFold(scheme, "javascript"):
+		case httpfield.EqualFold(scheme, "javascript"):
 			return p.jsBody(rest)
-		case asciiEqualFold(scheme, "data"):
+		case httpfield.EqualFold(scheme, "data"):
 			if i := bytes.IndexByte(rest, '#'); i >= 0 {
 				rest = rest[:i]
 			}
@@ -651,7 +652,7 @@ func (r *Rules) matchURL(u *wurl.Url) int32 {
 // jsBody classifies the body of a javascript: URL (after "javascript:") as
 // script text, percent-decoded first (HTML §7.4.1.4).
 func (p *Page) jsBody(body []byte) htmlfilter.Verdict {
-	p.dec = percentDecode(p.dec[:0], body)
+	p.dec = httpfield.AppendPercentDecoded(p.dec[:0], body)
 	return p.Script(p.dec)
 }
 
@@ -671,7 +672,7 @@ func (p *Page) dataBody(rest []byte) htmlfilter.Verdict {
 	mt := bytes.Trim(rest[:comma], " \t\n\f\r")
 	isB64 := false
 	if semi := bytes.LastIndexByte(mt, ';'); semi >= 0 {
-		if asciiEqualFold(bytes.TrimLeft(mt[semi+1:], " "), "base64") {
+		if httpfield.EqualFold(bytes.TrimLeft(mt[semi+1:], " "), "base64") {
 			isB64 = true
 			mt = mt[:semi]
 		}
@@ -683,7 +684,7 @@ func (p *Page) dataBody(rest []byte) htmlfilter.Verdict {
 	if inertMediaType(mt) {
 		return htmlfilter.Verdict{}
 	}
-	p.dec = percentDecode(p.dec[:0], rest[comma+1:])
+	p.dec = httpfield.AppendPercentDecoded(p.dec[:0], rest[comma+1:])
 	body := p.dec
 	if isB64 {
 		var ok bool
@@ -703,9 +704,9 @@ func inertMediaType(mt []byte) bool {
 	}
 	typ, sub := mt[:slash], bytes.TrimSpace(mt[slash+1:])
 	switch {
-	case asciiEqualFold(typ, "image"):
-		return !asciiEqualFold(sub, "svg+xml")
-	case asciiEqualFold(typ, "audio"), asciiEqualFold(typ, "video"), asciiEqualFold(typ, "font"):
+	case httpfield.EqualFold(typ, "image"):
+		return !httpfield.EqualFold(sub, "svg+xml")
+	case httpfield.EqualFold(typ, "audio"), httpfield.EqualFold(typ, "video"), httpfield.EqualFold(typ, "font"):
 		return true
 	}
 	return false
@@ -735,20 +736,6 @@ func forgivingBase64(dst, src []byte) ([]byte, bool) {
 		return dst[:0], false
 	}
 	return dst[:n], true
-}
-
-// percentDecode appends the percent-decoding of src (WHATWG URL: "%" not
-// followed by two hex digits stays).
-func percentDecode(dst, src []byte) []byte {
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		if c == '%' && i+2 < len(src) && isHex(src[i+1]) && isHex(src[i+2]) {
-			c = unhex(src[i+1])<<4 | unhex(src[i+2])
-			i += 2
-		}
-		dst = append(dst, c)
-	}
-	return dst
 }
 
 // match finds the vendor of a URL by lowercase hostname and path(+query):
@@ -861,23 +848,6 @@ func hasTabOrNewline(b []byte) bool {
 	return false
 }
 
-// asciiEqualFold compares b with a lowercase ASCII string, ignoring ASCII case.
-func asciiEqualFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // hasPathPrefix reports whether the path(+query) pq starts with the lowercase
 // rule path prefix, ignoring ASCII case and reading a percent-encoded
 // unreserved character as itself (RFC 3986 §6.2.2.2): a vendor's server
@@ -890,8 +860,8 @@ func hasPathPrefix(pq []byte, prefix string) bool {
 		}
 		c := pq[i]
 		i++
-		if c == '%' && i+1 < len(pq) && isHex(pq[i]) && isHex(pq[i+1]) {
-			if d := unhex(pq[i])<<4 | unhex(pq[i+1]); isUnreserved(d) {
+		if c == '%' && i+1 < len(pq) && httpfield.IsHex(pq[i]) && httpfield.IsHex(pq[i+1]) {
+			if d := httpfield.Unhex(pq[i])<<4 | httpfield.Unhex(pq[i+1]); isUnreserved(d) {
 				c = d
 				i += 2
 			}

@@ -1,5 +1,7 @@
 package rules
 
+import "github.com/consentedge/consentedge/internal/httpfield"
+
 // nameBuffer is the size of the stack buffers a parameter name is decoded
 // into; Params with longer names use the heap.
 const nameBuffer = 64
@@ -63,8 +65,8 @@ func (p *Params) match(raw string) Set {
 		switch {
 		case c == '+':
 			c = ' '
-		case c == '%' && i+2 < len(raw) && isHex(raw[i+1]) && isHex(raw[i+2]):
-			c = unhex(raw[i+1])<<4 | unhex(raw[i+2])
+		case c == '%' && i+2 < len(raw) && httpfield.IsHex(raw[i+1]) && httpfield.IsHex(raw[i+2]):
+			c = httpfield.Unhex(raw[i+1])<<4 | httpfield.Unhex(raw[i+2])
 			i += 2
 		}
 		if 'A' <= c && c <= 'Z' {

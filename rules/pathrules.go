@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // Path rules: a vendor's loader or collector recognised by its path on any
@@ -117,17 +119,6 @@ func pathEndMatches(path []byte, rule string) bool {
 // longer.
 const maxPathSegment = 64
 
-// lowerASCII appends b lowercased (ASCII) to dst.
-func lowerASCII(dst, b []byte) []byte {
-	for _, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
 // maxPathTail is the length of path canonPath writes without allocating;
 // longer paths are rare.
 const maxPathTail = 256
@@ -138,8 +129,8 @@ const maxPathTail = 256
 func normalizePath(dst, path []byte) []byte {
 	for i := 0; i < len(path); i++ {
 		c := path[i]
-		if c == '%' && i+2 < len(path) && isHex(path[i+1]) && isHex(path[i+2]) {
-			if d := unhex(path[i+1])<<4 | unhex(path[i+2]); isUnreserved(d) {
+		if c == '%' && i+2 < len(path) && httpfield.IsHex(path[i+1]) && httpfield.IsHex(path[i+2]) {
+			if d := httpfield.Unhex(path[i+1])<<4 | httpfield.Unhex(path[i+2]); isUnreserved(d) {
 				c = d
 				i += 2
 			}

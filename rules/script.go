@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/consentedge/consentedge/internal/httpfield"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -60,11 +61,12 @@ func normalizeScript(dst, src []byte) []byte {
 			r, w := utf8.DecodeRune(src[i:])
 			dst = appendFolded(dst, r, src[i:i+w])
 			i += w
-		case c == '%' && i+2 < n && isHex(src[i+1]) && isHex(src[i+2]) && isUnreserved(unhex(src[i+1])<<4|unhex(src[i+2])):
+		case c == '%' && i+2 < n && httpfield.IsHex(src[i+1]) && httpfield.IsHex(src[i+2]) &&
+			isUnreserved(httpfield.Unhex(src[i+1])<<4|httpfield.Unhex(src[i+2])):
 			// The URL parser decodes a host's percent-escapes and the
 			// rules read a path's unreserved ones as themselves:
 			// 'https://%77ww.facebook.com/t%72' names www.facebook.com/tr.
-			dst = append(dst, normByte(unhex(src[i+1])<<4|unhex(src[i+2])))
+			dst = append(dst, normByte(httpfield.Unhex(src[i+1])<<4|httpfield.Unhex(src[i+2])))
 			i += 3
 		case c == '$' && i+1 < n && src[i+1] == '{':
 			// A template literal's constant interpolation reads as its text:
@@ -241,8 +243,8 @@ func foldedLiterals(body []byte) []byte {
 func jsEscape(s []byte) (rune, int) {
 	switch s[1] {
 	case 'x':
-		if len(s) >= 4 && isHex(s[2]) && isHex(s[3]) {
-			return rune(unhex(s[2])<<4 | unhex(s[3])), 4
+		if len(s) >= 4 && httpfield.IsHex(s[2]) && httpfield.IsHex(s[3]) {
+			return rune(httpfield.Unhex(s[2])<<4 | httpfield.Unhex(s[3])), 4
 		}
 	case 'u':
 		if len(s) >= 3 && s[2] == '{' {
@@ -251,16 +253,17 @@ func jsEscape(s []byte) (rune, int) {
 				if s[k] == '}' && k > 3 {
 					return r, k + 1
 				}
-				if !isHex(s[k]) {
+				if !httpfield.IsHex(s[k]) {
 					break
 				}
-				r = r<<4 | rune(unhex(s[k]))
+				r = r<<4 | rune(httpfield.Unhex(s[k]))
 				if r > utf8.MaxRune {
 					break
 				}
 			}
-		} else if len(s) >= 6 && isHex(s[2]) && isHex(s[3]) && isHex(s[4]) && isHex(s[5]) {
-			return rune(unhex(s[2]))<<12 | rune(unhex(s[3]))<<8 | rune(unhex(s[4]))<<4 | rune(unhex(s[5])), 6
+		} else if len(s) >= 6 && httpfield.IsHex(s[2]) && httpfield.IsHex(s[3]) && httpfield.IsHex(s[4]) && httpfield.IsHex(s[5]) {
+			r := rune(httpfield.Unhex(s[2]))<<12 | rune(httpfield.Unhex(s[3]))<<8
+			return r | rune(httpfield.Unhex(s[4]))<<4 | rune(httpfield.Unhex(s[5])), 6
 		}
 	case 'n':
 		return '\n', 2
@@ -276,20 +279,6 @@ func jsEscape(s []byte) (rune, int) {
 		return r, 1 + w
 	}
 	return rune(s[1]), 2
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
 }
 
 // plainNorm maps each byte that normalizeScript copies as normByte maps it,

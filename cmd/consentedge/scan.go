@@ -17,8 +17,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/consentedge/consentedge/charset"
 	"github.com/consentedge/consentedge/rules"
-	"github.com/consentedge/consentedge/rules/charset"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -208,7 +208,7 @@ func isURL(s string) bool {
 const maxScanBody = 64 << 20
 
 // readInput reads a file or fetches a URL, as UTF-8 (a page in another
-// encoding is decoded as a browser would decide it).
+// encoding is decoded as a browser would decide it, as in the proxy).
 func readInput(client *http.Client, in string) ([]byte, error) {
 	var body []byte
 	ct := ""
@@ -238,16 +238,15 @@ func readInput(client *http.Client, in string) ([]byte, error) {
 	if len(body) > maxScanBody {
 		return nil, fmt.Errorf("%s: larger than %d MiB", in, maxScanBody>>20)
 	}
-	enc, _ := charset.Sniff(ct, body[:min(len(body), 1024)])
-	if enc.IsUTF8() {
-		return body, nil
-	}
+	// The proxy's own transcoder, so that the filter here reads the text
+	// the filter in the proxy reads (invalid UTF-8 as U+FFFD, no BOM).
 	var out bytes.Buffer
-	w := charset.NewUTF8Writer(&out, enc)
-	if _, err := w.Write(body); err != nil {
+	var tc charset.Transcoder
+	tc.Reset(&out, ct)
+	if _, err := tc.Write(body); err != nil {
 		return nil, fmt.Errorf("%s: %w", in, err)
 	}
-	if err := w.Close(); err != nil {
+	if err := tc.Close(); err != nil {
 		return nil, fmt.Errorf("%s: %w", in, err)
 	}
 	return out.Bytes(), nil

@@ -6,6 +6,8 @@ import (
 	"html"
 	"math/bits"
 	"unicode/utf8"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // URL-bearing attributes, by index into a bit set (first occurrence wins).
@@ -60,7 +62,7 @@ func urlAttr(k kind, name []byte) int {
 	set := loads[k] & attrFirst[name[0]]
 	for set != 0 {
 		i := bits.TrailingZeros16(set)
-		if eqFold(name, attrNames[i]) {
+		if httpfield.EqualFold(name, attrNames[i]) {
 			return i
 		}
 		set &= set - 1
@@ -215,7 +217,7 @@ func (f *Filter) animationValues(s []byte) Verdict {
 // refresh reads <meta http-equiv=refresh content="5; url=...">.
 func (f *Filter) refresh() Verdict {
 	eq, ok := f.attr("http-equiv")
-	if !ok || !eqFold(trim(f.decode(eq)), "refresh") {
+	if !ok || !httpfield.EqualFold(trim(f.decode(eq)), "refresh") {
 		return Verdict{}
 	}
 	content, ok := f.attr("content")
@@ -248,7 +250,7 @@ func RefreshURL(s []byte) []byte {
 	for i < len(s) && isSpace(s[i]) {
 		i++
 	}
-	if i+3 <= len(s) && eqFold(s[i:i+3], "url") {
+	if i+3 <= len(s) && httpfield.EqualFold(s[i:i+3], "url") {
 		j := i + 3
 		for j < len(s) && isSpace(s[j]) {
 			j++
@@ -282,7 +284,7 @@ func htmlDataURL(k kind, u, dst []byte) ([]byte, bool) {
 		return nil, false
 	}
 	u = trimC0(u)
-	if len(u) < 5 || !eqFold(u[:5], "data:") {
+	if len(u) < 5 || !httpfield.EqualFold(u[:5], "data:") {
 		return nil, false
 	}
 	comma := bytes.IndexByte(u, ',')
@@ -293,11 +295,11 @@ func htmlDataURL(k kind, u, dst []byte) ([]byte, bool) {
 	if i := bytes.IndexByte(body, '#'); i >= 0 {
 		body = body[:i] // the fragment is not data
 	}
-	if !containsFold(mt, "html") && !containsFold(mt, "xml") && !containsFold(mt, "svg") {
+	if !httpfield.ContainsFold(mt, "html") && !httpfield.ContainsFold(mt, "xml") && !httpfield.ContainsFold(mt, "svg") {
 		return nil, false
 	}
-	dst = percentDecode(dst, body)
-	if m := bytes.TrimRight(mt, " \t\n\f\r"); len(m) >= 7 && eqFold(m[len(m)-7:], ";base64") {
+	dst = httpfield.AppendPercentDecoded(dst, body)
+	if m := bytes.TrimRight(mt, " \t\n\f\r"); len(m) >= 7 && httpfield.EqualFold(m[len(m)-7:], ";base64") {
 		b := bytes.Map(func(r rune) rune {
 			if r == ' ' || r == '\t' || r == '\n' || r == '\f' || r == '\r' {
 				return -1 // forgiving-base64 drops ASCII whitespace
@@ -324,38 +326,6 @@ func trimC0(u []byte) []byte {
 		u = u[:len(u)-1]
 	}
 	return u
-}
-
-// containsFold reports whether b contains the lowercase ASCII word w.
-func containsFold(b []byte, w string) bool {
-	for i := 0; i+len(w) <= len(b); i++ {
-		if eqFold(b[i:i+len(w)], w) {
-			return true
-		}
-	}
-	return false
-}
-
-// percentDecode appends s with %XX sequences decoded to dst.
-func percentDecode(dst, s []byte) []byte {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
-			continue
-		}
-		dst = append(dst, s[i])
-	}
-	return dst
-}
-
-func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' }
-
-func unhex(c byte) byte {
-	if c <= '9' {
-		return c - '0'
-	}
-	return c | 0x20 - 'a' + 10
 }
 
 // srcdoc reads an iframe's srcdoc as the document it is.
@@ -399,7 +369,7 @@ func (f *Filter) deferTag(k kind, v Verdict, end int) {
 	}
 	for _, a := range f.attrs {
 		name := f.d[base+int(a.name) : base+int(a.nameEnd)]
-		rename := urlAttr(k, name) >= 0 || k == kScript && eqFold(name, "type")
+		rename := urlAttr(k, name) >= 0 || k == kScript && httpfield.EqualFold(name, "type")
 		if !rename {
 			if f.watched(k, name) && a.val >= 0 {
 				if wv := f.watchVerdict(name, f.d[base+int(a.val):base+int(a.valEnd)]); wv.Block {
@@ -411,7 +381,7 @@ func (f *Filter) deferTag(k kind, v Verdict, end int) {
 			}
 			continue
 		}
-		if k != kScript || !eqFold(name, "type") {
+		if k != kScript || !httpfield.EqualFold(name, "type") {
 			if f.renamedDenied(prefix, name, a, v) {
 				f.hold = base + int(a.name)
 				f.spill()
@@ -420,7 +390,7 @@ func (f *Filter) deferTag(k kind, v Verdict, end int) {
 			}
 		}
 		f.hold = base + int(a.name)
-		if k == kScript && eqFold(name, "type") {
+		if k == kScript && httpfield.EqualFold(name, "type") {
 			f.insert([]byte("data-"))
 		} else {
 			f.insert([]byte(prefix))

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // This file finds the loads in CSS text: a <style> body or a decoded style=""
@@ -480,13 +482,10 @@ func cssValidEscape(css []byte, i int) bool {
 }
 
 func cssHexVal(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c|0x20 && c|0x20 <= 'f':
-		return int(c|0x20-'a') + 10
+	if !httpfield.IsHex(c) {
+		return -1
 	}
-	return -1
+	return int(httpfield.Unhex(c))
 }
 
 // cssEscape is §4.3.7 "consume an escaped code point" from i, just after a

@@ -3,6 +3,8 @@ package htmlfilter
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // onStartTag decides a start tag once its '>' has been read.
@@ -84,8 +86,8 @@ func (f *Filter) onStartTag() {
 func (f *Filter) placePrelude() {
 	name := f.d[f.tok+1 : f.tok+f.nameEnd]
 	switch {
-	case eqFold(name, "html"):
-	case eqFold(name, "head"):
+	case httpfield.EqualFold(name, "html"):
+	case httpfield.EqualFold(name, "head"):
 		f.inHead = true
 	default:
 		f.advance(f.tok)
@@ -512,7 +514,7 @@ func (f *Filter) scriptType() (exec, data, parked bool) {
 			// A language attribute reads as the type "text/" + language.
 			lang = trim(lang)
 			for _, m := range jsTypes {
-				if m[:5] == "text/" && eqFold(lang, m[5:]) {
+				if m[:5] == "text/" && httpfield.EqualFold(lang, m[5:]) {
 					return true, false, false
 				}
 			}
@@ -522,9 +524,9 @@ func (f *Filter) scriptType() (exec, data, parked bool) {
 	}
 	t = trim(t)
 	switch {
-	case len(t) == 0, jsMIME(t), eqFold(t, "module"):
+	case len(t) == 0, jsMIME(t), httpfield.EqualFold(t, "module"):
 		return true, false, false
-	case eqFold(t, "importmap"), eqFold(t, "speculationrules"):
+	case httpfield.EqualFold(t, "importmap"), httpfield.EqualFold(t, "speculationrules"):
 		return false, true, false
 	}
 	return false, false, !inertType(t)
@@ -539,15 +541,10 @@ func inertType(t []byte) bool {
 	if i := bytes.IndexByte(t, ';'); i >= 0 {
 		t = trim(t[:i])
 	}
-	return eqFold(t, "application/json") || eqFold(t, "text/json") || hasSuffixFold(t, "+json") ||
-		eqFold(t, "text/html") || containsFold(t, "template") || containsFold(t, "tmpl") ||
-		containsFold(t, "handlebars") || containsFold(t, "mustache")
-}
-
-// hasSuffixFold reports whether b ends with the lowercase ASCII suffix s,
-// ASCII case-insensitively.
-func hasSuffixFold(b []byte, s string) bool {
-	return len(b) >= len(s) && eqFold(b[len(b)-len(s):], s)
+	return httpfield.EqualFold(t, "application/json") || httpfield.EqualFold(t, "text/json") ||
+		httpfield.HasSuffixFold(t, "+json") || httpfield.EqualFold(t, "text/html") ||
+		httpfield.ContainsFold(t, "template") || httpfield.ContainsFold(t, "tmpl") ||
+		httpfield.ContainsFold(t, "handlebars") || httpfield.ContainsFold(t, "mustache")
 }
 
 // jsMIME reports whether t is a JavaScript MIME type essence match (MIME
@@ -555,7 +552,7 @@ func hasSuffixFold(b []byte, s string) bool {
 // non-matching, as browsers do.
 func jsMIME(t []byte) bool {
 	for _, m := range jsTypes {
-		if eqFold(t, m) {
+		if httpfield.EqualFold(t, m) {
 			return true
 		}
 	}

@@ -1,6 +1,10 @@
 package htmlfilter
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
+)
 
 // Parked loads: markup that loads nothing as the browser reads it, but that
 // client code turns into a load later. Page-speed tools park scripts under
@@ -29,9 +33,9 @@ func lazyName(name []byte) bool {
 	}
 	switch name[0] | 0x20 {
 	case 'd':
-		return name[4] == '-' && eqFold(name[1:4], "ata") && lazyWord(name[5:])
+		return name[4] == '-' && httpfield.EqualFold(name[1:4], "ata") && lazyWord(name[5:])
 	case 'n':
-		return hasPrefixFold(name, "nitro-lazy-")
+		return httpfield.HasPrefixFold(name, "nitro-lazy-")
 	}
 	return false
 }
@@ -43,28 +47,29 @@ func lazyName(name []byte) bool {
 // (data-tracking-label, data-v-1a2b3c, ...): the last byte picks the one
 // to three words to compare.
 func lazyWord(s []byte) bool {
-	if hasPrefixFold(s, "src") {
+	if httpfield.HasPrefixFold(s, "src") {
 		return true
 	}
 	switch s[len(s)-1] | 0x20 {
 	case 'c':
-		return hasSuffixFold(s, "src")
+		return httpfield.HasSuffixFold(s, "src")
 	case 't':
-		return hasSuffixFold(s, "srcset") || hasSuffixFold(s, "bgset") || hasSuffixFold(s, "delayedscript")
+		return httpfield.HasSuffixFold(s, "srcset") || httpfield.HasSuffixFold(s, "bgset") ||
+			httpfield.HasSuffixFold(s, "delayedscript")
 	case 'f':
-		return hasSuffixFold(s, "href")
+		return httpfield.HasSuffixFold(s, "href")
 	case 'l':
-		return hasSuffixFold(s, "url") || hasSuffixFold(s, "original")
+		return httpfield.HasSuffixFold(s, "url") || httpfield.HasSuffixFold(s, "original")
 	case 'g':
-		return hasSuffixFold(s, "bg")
+		return httpfield.HasSuffixFold(s, "bg")
 	case 'd':
-		return hasSuffixFold(s, "background")
+		return httpfield.HasSuffixFold(s, "background")
 	case 'e':
-		return hasSuffixFold(s, "background-image") || hasSuffixFold(s, "bg-image")
+		return httpfield.HasSuffixFold(s, "background-image") || httpfield.HasSuffixFold(s, "bg-image")
 	case 'r':
-		return hasSuffixFold(s, "poster")
+		return httpfield.HasSuffixFold(s, "poster")
 	case 'y':
-		return hasSuffixFold(s, "lazy")
+		return httpfield.HasSuffixFold(s, "lazy")
 	}
 	return false
 }
@@ -77,7 +82,7 @@ func mayBeLazy(part []byte) bool {
 		return false
 	}
 	for _, p := range [...]string{"data-", "nitro-lazy-"} {
-		if n := min(len(part), len(p)); hasPrefixFold(part[:n], p[:n]) {
+		if n := min(len(part), len(p)); httpfield.HasPrefixFold(part[:n], p[:n]) {
 			return true
 		}
 	}
@@ -89,7 +94,7 @@ func mayBeLazy(part []byte) bool {
 // url() where a background loader keeps one (data-bg="url(...)"), else a
 // URL.
 func (f *Filter) lazyVerdict(name, val []byte) Verdict {
-	if containsFold(name, "srcset") || containsFold(name, "bgset") {
+	if httpfield.ContainsFold(name, "srcset") || httpfield.ContainsFold(name, "bgset") {
 		return f.srcset(val)
 	}
 	if bytes.IndexByte(val, '(') >= 0 {
@@ -132,12 +137,6 @@ func (f *Filter) lazyAttr() ([]byte, bool) {
 		}
 	}
 	return nil, false
-}
-
-// hasPrefixFold reports whether b starts with the lowercase ASCII prefix p,
-// ASCII case-insensitively.
-func hasPrefixFold(b []byte, p string) bool {
-	return len(b) >= len(p) && eqFold(b[:len(p)], p)
 }
 
 // labelled reports whether the current start tag, blocked with verdict v

@@ -1,5 +1,7 @@
 package htmlfilter
 
+import "github.com/consentedge/consentedge/internal/httpfield"
+
 // kind is what the scanner knows about a tag name. Only names that can load
 // something, change how later bytes are tokenized, or bound a context get a
 // kind; every other tag is kOther and is copied without a look at its
@@ -145,7 +147,7 @@ func lookupKind(name []byte) kind {
 // innermost open one.
 func integrationName(name []byte) uint8 {
 	for i, n := range [...]string{"foreignobject", "desc", "annotation-xml", "mi", "mo", "mn", "ms", "mtext", "title"} {
-		if eqFold(name, n) {
+		if httpfield.EqualFold(name, n) {
 			return uint8(i + 1)
 		}
 	}
@@ -225,20 +227,3 @@ func isSpace(c byte) bool {
 }
 
 func isAlpha(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
-
-// eqFold reports whether b equals the lowercase ASCII string s, folding only ASCII.
-func eqFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
-}

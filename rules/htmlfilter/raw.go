@@ -1,6 +1,10 @@
 package htmlfilter
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
+)
 
 // scriptState is the script data sub-state of HTML §13.2.5.4 and §13.2.5.15–32.
 // It matters for where a script ends: after "<!--" a "<script" switches to the
@@ -31,9 +35,9 @@ func matchEnd(d []byte, i int, name string) (ok, more bool) {
 		if len(rest) > len(name) {
 			rest = rest[:len(name)]
 		}
-		return false, eqFold(rest, name[:len(rest)])
+		return false, httpfield.EqualFold(rest, name[:len(rest)])
 	}
-	return eqFold(d[i+2:n], name) && isEndDelim(d[n]), false
+	return httpfield.EqualFold(d[i+2:n], name) && isEndDelim(d[n]), false
 }
 
 // scanRaw looks for the end tag of the raw text element from pos. When it
@@ -217,7 +221,7 @@ func (f *Filter) scanScript(d []byte, eof bool) bool {
 					f.pos = i
 					return false
 				}
-				if n < len(d) && eqFold(d[i+1:n], "script") && isEndDelim(d[n]) {
+				if n < len(d) && httpfield.EqualFold(d[i+1:n], "script") && isEndDelim(d[n]) {
 					s = ssDbl
 					n++
 				}

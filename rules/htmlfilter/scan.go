@@ -3,6 +3,8 @@ package htmlfilter
 import (
 	"bytes"
 	"strings"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // run scans d from pos until the data runs out or, at eof, the document ends.
@@ -328,7 +330,7 @@ func (f *Filter) nameDone(nameEnd int) {
 	}
 	// The name may be out of d by the time the tag ends (a streamed tag
 	// split across writes): note now whether it is <body>.
-	f.isBody = f.k == kBody && eqFold(name, "body")
+	f.isBody = f.k == kBody && httpfield.EqualFold(name, "body")
 	f.ipName = 0
 	if f.k == kIntegration || f.k == kTitle {
 		f.ipName = integrationName(name)
@@ -744,7 +746,7 @@ func (f *Filter) addAttr(next int) {
 func (f *Filter) attr(name string) (val []byte, ok bool) {
 	base := f.d[f.tok:]
 	for _, a := range f.attrs {
-		if eqFold(base[a.name:a.nameEnd], name) {
+		if httpfield.EqualFold(base[a.name:a.nameEnd], name) {
 			if a.val < 0 {
 				return nil, true
 			}
@@ -833,7 +835,7 @@ func (f *Filter) violates(from, to int) bool {
 			n := k.name()
 			// The checked bytes end at a '>', which no name continues
 			// through: a match must lie wholly inside them.
-			if len(b) >= len(n) && eqFold(b[:len(n)], n) {
+			if len(b) >= len(n) && httpfield.EqualFold(b[:len(n)], n) {
 				return true
 			}
 		}

@@ -1,6 +1,10 @@
 package htmlfilter
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
+)
 
 // Attributes that load on their own, whatever the element: style (CSS url()
 // and image-set()), ping on a and area (HTML §4.6.5: a POST to each URL on
@@ -23,14 +27,14 @@ func watched(k kind, name []byte) bool {
 	}
 	switch len(name) {
 	case 5:
-		return eqFold(name, "style")
+		return httpfield.EqualFold(name, "style")
 	case 4:
-		return k == kA && (eqFold(name, "ping") || eqFold(name, "href"))
+		return k == kA && (httpfield.EqualFold(name, "ping") || httpfield.EqualFold(name, "href"))
 	case 10:
-		return (k == kTableish || k == kBody) && eqFold(name, "background") ||
-			k == kA && eqFold(name, "xlink:href") || (k == kForm || k == kInput) && eqFold(name, "formaction")
+		return (k == kTableish || k == kBody) && httpfield.EqualFold(name, "background") ||
+			k == kA && httpfield.EqualFold(name, "xlink:href") || (k == kForm || k == kInput) && httpfield.EqualFold(name, "formaction")
 	case 6:
-		return k == kForm && eqFold(name, "action")
+		return k == kForm && httpfield.EqualFold(name, "action")
 	}
 	return false
 }
@@ -41,11 +45,11 @@ func watched(k kind, name []byte) bool {
 func navigation(name []byte) bool {
 	switch len(name) {
 	case 4:
-		return eqFold(name, "href")
+		return httpfield.EqualFold(name, "href")
 	case 6:
-		return eqFold(name, "action")
+		return httpfield.EqualFold(name, "action")
 	case 10:
-		return eqFold(name, "xlink:href") || eqFold(name, "formaction")
+		return httpfield.EqualFold(name, "xlink:href") || httpfield.EqualFold(name, "formaction")
 	}
 	return false
 }
@@ -86,15 +90,15 @@ func (f *Filter) watched(k kind, name []byte) bool {
 func presentationURL(name []byte) bool {
 	switch len(name) {
 	case 4:
-		return eqFold(name, "fill") || eqFold(name, "mask")
+		return httpfield.EqualFold(name, "fill") || httpfield.EqualFold(name, "mask")
 	case 6:
-		return eqFold(name, "stroke") || eqFold(name, "filter") || eqFold(name, "cursor")
+		return httpfield.EqualFold(name, "stroke") || httpfield.EqualFold(name, "filter") || httpfield.EqualFold(name, "cursor")
 	case 9:
-		return eqFold(name, "clip-path")
+		return httpfield.EqualFold(name, "clip-path")
 	case 10:
-		return eqFold(name, "marker-mid") || eqFold(name, "marker-end")
+		return httpfield.EqualFold(name, "marker-mid") || httpfield.EqualFold(name, "marker-end")
 	case 12:
-		return eqFold(name, "marker-start")
+		return httpfield.EqualFold(name, "marker-start")
 	}
 	return false
 }

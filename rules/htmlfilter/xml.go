@@ -1,6 +1,10 @@
 package htmlfilter
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
+)
 
 // An XML document (XHTML or SVG served as XML, Options.XML) differs from
 // HTML where a filter reading it as HTML would remove more than the element
@@ -145,7 +149,7 @@ func xmlEndTag(b []byte, name string) (n int, ok, more bool) {
 	if e == len(b) {
 		return 0, false, true
 	}
-	return e - 2, eqFold(localName(b[2:e]), name), false
+	return e - 2, httpfield.EqualFold(localName(b[2:e]), name), false
 }
 
 // xmlDecl decides a processing instruction or declaration of an XML
@@ -157,7 +161,7 @@ func xmlEndTag(b []byte, name string) (n int, ok, more bool) {
 // token (a '>' inside it): a reference to it is then a well-formedness
 // error, at which the browser stops, with nothing of it loaded.
 func (f *Filter) xmlDecl(tok []byte) (at int, v Verdict) {
-	if hasPrefixFold(tok, "<?xml-stylesheet") {
+	if httpfield.HasPrefixFold(tok, "<?xml-stylesheet") {
 		if href, ok := pseudoAttr(tok, "href"); ok {
 			return 0, f.policy.URL(f.decode(href))
 		}

@@ -18,8 +18,11 @@
 //	func NewUTF8Writer(w io.Writer, enc Encoding) io.WriteCloser
 //	var ErrClosed                            // Write after Close
 //	func RelabelContentType(ct string) string
+//	type Transcoder                          // steps 1 and 2 below: Reset, Write, Flush, Close
 //
-// # Intended use (the handler)
+// # Intended use (the handler, the scan command)
+//
+// Transcoder does step 1 and the streaming of step 2; the caller relabels.
 //
 //  1. Buffer the first bytes of the body and call Sniff(Content-Type, buf)
 //     after each read until ok is true, 1024 bytes are buffered, or the body

@@ -3,6 +3,8 @@ package charset
 import (
 	"iter"
 	"strings"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // headerCharset returns the charset parameter of a Content-Type value as a
@@ -52,39 +54,20 @@ func ExtractMIMEType(ct string) (essence, value string) {
 // rather than gathering them, since every response asks.
 func HeaderValues(s string) iter.Seq[string] {
 	return func(yield func(string) bool) {
-		start, i := 0, 0
 		for {
-			for i < len(s) && s[i] != '"' && s[i] != ',' {
-				i++
-			}
-			if i < len(s) && s[i] == '"' {
-				if i = skipQuoted(s, i) + 1; i < len(s) {
-					continue
-				}
-			}
-			if !yield(strings.Trim(s[start:i], " \t")) {
+			i := httpfield.IndexUnquoted(s, ',')
+			if i < 0 {
+				yield(strings.Trim(s, " \t"))
 				return
 			}
-			if i++; i >= len(s) {
+			if !yield(strings.Trim(s[:i], " \t")) {
+				return
+			}
+			if s = s[i+1:]; s == "" {
 				return // a comma at the very end starts no value
 			}
-			start = i
 		}
 	}
-}
-
-// skipQuoted returns the index of the closing quote of the quoted string
-// starting at s[i] (or len(s)-1 when unterminated).
-func skipQuoted(s string, i int) int {
-	for i++; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '"':
-			return i
-		}
-	}
-	return len(s) - 1
 }
 
 func isHTTPSpace(c byte) bool { return c == '\t' || c == '\n' || c == '\r' || c == ' ' }
@@ -97,25 +80,6 @@ func trimHTTPSpace(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
-}
-
-func isTokenChar(c byte) bool {
-	if c >= 0x80 || c <= 0x20 || c == 0x7f {
-		return false
-	}
-	return !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", rune(c))
-}
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTokenChar(s[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // isQuotedStringTokens: TAB, 0x20-0x7E, 0x80-0xFF (MIME Sniffing "HTTP
@@ -145,7 +109,7 @@ func parseMIMEType(s string) (essence, charset string, hasCharset, ok bool) {
 	}
 	// MIME Sniffing §4.4: trailing whitespace only; " html" is no token.
 	sub := strings.TrimRight(rest[:semi], "\t\n\r ")
-	if !isToken(typ) || !isToken(sub) {
+	if !httpfield.IsToken(typ) || !httpfield.IsToken(sub) {
 		return "", "", false, false
 	}
 	essence = strings.ToLower(typ + "/" + sub)
@@ -187,7 +151,7 @@ func parseMIMEType(s string) (essence, charset string, hasCharset, ok bool) {
 				continue
 			}
 		}
-		if name == "charset" && !hasCharset && isToken(name) && isQuotedStringTokens(value) {
+		if name == "charset" && !hasCharset && httpfield.IsToken(name) && isQuotedStringTokens(value) {
 			charset, hasCharset = value, true
 		}
 	}
@@ -228,7 +192,7 @@ func RelabelContentType(ct string) string {
 	if isUTF8HTML(ct) {
 		return utf8HTML
 	}
-	parts := splitParams(ct)
+	parts := httpfield.SplitQuoted(ct, ';')
 	media := trimHTTPSpace(parts[0])
 	if media == "" {
 		media = "text/html"
@@ -244,7 +208,7 @@ func RelabelContentType(ct string) string {
 		if i := strings.IndexByte(p, '='); i >= 0 {
 			name = trimHTTPSpace(p[:i])
 		}
-		if equalFoldASCII(name, "charset") {
+		if httpfield.EqualFold(name, "charset") {
 			continue
 		}
 		b.WriteString("; ")
@@ -252,22 +216,6 @@ func RelabelContentType(ct string) string {
 	}
 	b.WriteString("; charset=utf-8")
 	return b.String()
-}
-
-// splitParams splits a Content-Type on ';' outside quoted strings.
-func splitParams(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			i = skipQuoted(s, i)
-		case ';':
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
 }
 
 // utf8HTML is the Content-Type nearly every page comes with, and the label
@@ -278,5 +226,5 @@ const utf8HTML = "text/html; charset=utf-8"
 // isUTF8HTML reports whether ct is utf8HTML, the charset in any case.
 func isUTF8HTML(ct string) bool {
 	n := len(utf8HTML) - len("utf-8")
-	return len(ct) == len(utf8HTML) && ct[:n] == utf8HTML[:n] && equalFoldASCII(ct[n:], "utf-8")
+	return len(ct) == len(utf8HTML) && ct[:n] == utf8HTML[:n] && httpfield.EqualFold(ct[n:], "utf-8")
 }

@@ -1,6 +1,10 @@
-package caddymodule
+package privacylog
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
+)
 
 // This file takes what may identify a visitor out of the URIs and paths
 // the privacy log encoder writes: request URIs, Referer, Location, and the
@@ -13,7 +17,7 @@ import "strings"
 // an e-mail address (query), and the fragment. The fragment goes whole: a
 // Location's fragment can hold tokens (OAuth's implicit flow), and request
 // URIs never have one.
-func (p *privacyPolicy) uri(v string) string {
+func (p *Policy) uri(v string) string {
 	if i := strings.IndexByte(v, '#'); i >= 0 {
 		v = v[:i]
 	}
@@ -138,7 +142,7 @@ func (w *rewriter) String() string {
 }
 
 // query is uri for a raw query.
-func (p *privacyPolicy) query(q string) string {
+func (p *Policy) query(q string) string {
 	q, _ = p.params.StripLenient(q)
 	if !strings.ContainsAny(q, "@%") {
 		return q // no '@', not even encoded: no e-mail address
@@ -192,31 +196,5 @@ func percentDecode(s string) string {
 	if !strings.ContainsAny(s, "%+") {
 		return s
 	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '+':
-			c = ' '
-		case c == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]):
-			c = unhexDigit(s[i+1])<<4 | unhexDigit(s[i+2])
-			i += 2
-		}
-		b = append(b, c)
-	}
-	return string(b)
-}
-
-func isHexDigit(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhexDigit(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
+	return string(httpfield.AppendFormDecoded(make([]byte, 0, len(s)), s))
 }

@@ -1,4 +1,4 @@
-package caddymodule
+package privacylog
 
 import "testing"
 
@@ -41,8 +41,8 @@ func TestTruncateIP(t *testing.T) {
 		{"@", ""},
 	}
 	for _, tt := range tests {
-		if got := truncateIP(tt.in); got != tt.want {
-			t.Errorf("truncateIP(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := TruncateIP(tt.in); got != tt.want {
+			t.Errorf("TruncateIP(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package charset
 import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // Encoding is one of the encodings of the WHATWG Encoding standard (§4.2).
@@ -79,10 +81,7 @@ func Lookup(label string) (Encoding, bool) {
 			// fold non-ASCII letters.
 			return Encoding{}, false
 		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
+		buf[i] = httpfield.Lower(c)
 	}
 	e, err := htmlindex.Get(string(buf[:len(label)]))
 	if err != nil {
@@ -93,7 +92,7 @@ func Lookup(label string) (Encoding, bool) {
 		return Encoding{}, false
 	}
 	for id, n := range names {
-		if equalFoldASCII(n, canon) {
+		if httpfield.EqualFold(n, canon) {
 			return Encoding{uint8(id)}, true
 		}
 	}
@@ -136,23 +135,4 @@ func trimASCIISpace(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if lowerASCII(a[i]) != lowerASCII(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/consentedge/consentedge/rules/charset"
+	"github.com/consentedge/consentedge/charset"
 )
 
 // A UTF-16LE page hides "<script" from a byte scanner; after sniffing and

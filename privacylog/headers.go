@@ -1,4 +1,4 @@
-package caddymodule
+package privacylog
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // This file decides how the privacy log encoder treats a header by its
@@ -63,7 +65,7 @@ var credentialHeaders = []string{"Cookie", "Set-Cookie", "Authorization", "Proxy
 // maxLearnedRules names of at most maxLearnedNameLength bytes, so that
 // requests with made-up header names cannot grow it without end.
 type headerRules struct {
-	known atomic.Pointer[map[string]rule] // canonical name → treatment
+	known atomic.Pointer[map[string]Rule] // canonical name → treatment
 	fixed int                             // how many names are known by configuration
 	mu    sync.Mutex                      // held while learning
 }
@@ -74,30 +76,30 @@ const (
 )
 
 func newHeaderRules(extraIP, extraDrop []string) *headerRules {
-	h := map[string]rule{}
+	h := map[string]Rule{}
 	for _, name := range credentialHeaders {
-		h[name] = ruleDrop
+		h[name] = RuleDrop
 	}
 	for _, name := range ipHeaders {
-		h[textproto.CanonicalMIMEHeaderKey(name)] = ruleIP
+		h[textproto.CanonicalMIMEHeaderKey(name)] = RuleIP
 	}
-	h["Forwarded"] = ruleForwarded
+	h["Forwarded"] = RuleForwarded
 	// AWS CloudFront Developer Guide, "Add CloudFront request headers":
 	// "<ip>:<port>" (198.51.100.10:46532); IPv6 addresses come
 	// unbracketed.
-	h["Cloudfront-Viewer-Address"] = ruleIPPort
+	h["Cloudfront-Viewer-Address"] = RuleIPPort
 	// RFC 9110 §10.1.2: an e-mail address for the human user.
-	h["From"] = ruleDrop
+	h["From"] = RuleDrop
 	// The page a visitor came from or is sent to carries the same
 	// identifiers as the request URI.
-	h["Referer"] = ruleURI
-	h["Location"] = ruleURI
-	h["Content-Location"] = ruleURI
+	h["Referer"] = RuleURI
+	h["Location"] = RuleURI
+	h["Content-Location"] = RuleURI
 	for _, name := range extraIP {
-		h[textproto.CanonicalMIMEHeaderKey(name)] = ruleIP
+		h[textproto.CanonicalMIMEHeaderKey(name)] = RuleIP
 	}
 	for _, name := range extraDrop {
-		h[textproto.CanonicalMIMEHeaderKey(name)] = ruleDrop
+		h[textproto.CanonicalMIMEHeaderKey(name)] = RuleDrop
 	}
 	hr := &headerRules{fixed: len(h)}
 	hr.known.Store(&h)
@@ -105,7 +107,7 @@ func newHeaderRules(extraIP, extraDrop []string) *headerRules {
 }
 
 // rule is the treatment of the header name, in any case.
-func (hr *headerRules) rule(name string) rule {
+func (hr *headerRules) rule(name string) Rule {
 	name = textproto.CanonicalMIMEHeaderKey(name)
 	if r, ok := (*hr.known.Load())[name]; ok {
 		return r
@@ -116,7 +118,7 @@ func (hr *headerRules) rule(name string) rule {
 }
 
 // learn remembers r for name while the bounds allow.
-func (hr *headerRules) learn(name string, r rule) {
+func (hr *headerRules) learn(name string, r Rule) {
 	if len(name) > maxLearnedNameLength {
 		return
 	}
@@ -126,7 +128,7 @@ func (hr *headerRules) learn(name string, r rule) {
 	if _, ok := old[name]; ok || len(old)-hr.fixed >= maxLearnedRules {
 		return
 	}
-	m := make(map[string]rule, len(old)+1)
+	m := make(map[string]Rule, len(old)+1)
 	maps.Copy(m, old)
 	m[strings.Clone(name)] = r
 	hr.known.Store(&m)
@@ -170,35 +172,29 @@ func keptName(lower []byte) bool {
 // "address" or "for": Fly-Client-IP, X-Azure-SocketIP, X-Forwarded-For,
 // CloudFront-Viewer-Address, DO-Connecting-IP, and the names nobody listed
 // yet), whose value is replaced when it is no address; kept otherwise.
-func nameRule(name string) rule {
+func nameRule(name string) Rule {
 	var buf [maxLearnedNameLength]byte
 	lower := buf[:0]
 	if len(name) > len(buf) {
 		lower = make([]byte, 0, len(name))
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		lower = append(lower, c)
-	}
+	lower = httpfield.AppendLower(lower, name)
 	if keptName(lower) {
-		return ruleKeep
+		return RuleKeep
 	}
 	for _, w := range dropWords {
 		if bytes.Contains(lower, w) {
-			return ruleDrop
+			return RuleDrop
 		}
 	}
 	last := lower[bytes.LastIndexByte(lower, '-')+1:]
 	switch {
 	case bytes.HasSuffix(last, []byte("ip")), bytes.HasSuffix(last, []byte("ipv4")), bytes.HasSuffix(last, []byte("ipv6")):
-		return ruleIP
+		return RuleIP
 	}
 	switch string(last) {
 	case "ips", "addr", "address", "for":
-		return ruleIP
+		return RuleIP
 	}
-	return ruleKeep
+	return RuleKeep
 }

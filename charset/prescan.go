@@ -1,6 +1,10 @@
 package charset
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
+)
 
 // prescan implements HTML §13.2.3.2 "prescan a byte stream to determine its
 // encoding" over b. declared is false when no meta declares a supported
@@ -29,8 +33,8 @@ func prescan(b []byte) (enc Encoding, declared bool) {
 				return Encoding{}, false
 			}
 			pos += 2 + i + 2
-		case len(rest) >= 6 && lowerASCII(rest[1]) == 'm' && lowerASCII(rest[2]) == 'e' &&
-			lowerASCII(rest[3]) == 't' && lowerASCII(rest[4]) == 'a' && isMetaSep(rest[5]):
+		case len(rest) >= 6 && httpfield.Lower(rest[1]) == 'm' && httpfield.Lower(rest[2]) == 'e' &&
+			httpfield.Lower(rest[3]) == 't' && httpfield.Lower(rest[4]) == 'a' && isMetaSep(rest[5]):
 			e, ok, next, complete := metaCharset(b, pos+5)
 			if !complete {
 				return Encoding{}, false
@@ -162,7 +166,7 @@ func getAttribute(b []byte, i int) (name, value []byte, next int, got, complete 
 		return nil, nil, i, false, true
 	}
 	// Steps 3-5: the name; the first byte is taken whatever it is ('=' too).
-	name = append(name, lowerASCII(b[i]))
+	name = append(name, httpfield.Lower(b[i]))
 	i++
 	for {
 		if i >= len(b) {
@@ -179,7 +183,7 @@ func getAttribute(b []byte, i int) (name, value []byte, next int, got, complete 
 		if c == '/' || c == '>' {
 			return name, nil, i, true, true
 		}
-		name = append(name, lowerASCII(c))
+		name = append(name, httpfield.Lower(c))
 		i++
 	}
 	// Steps 6-8: spaces, then '=' or the attribute ends without a value.
@@ -208,7 +212,7 @@ value:
 			return nil, nil, len(b), false, false
 		}
 		for _, v := range b[i+1 : i+1+end] {
-			value = append(value, lowerASCII(v))
+			value = append(value, httpfield.Lower(v))
 		}
 		return name, value, i + 1 + end + 1, true, true
 	case '>':
@@ -219,7 +223,7 @@ value:
 		if isASCIISpace(c) || c == '"' || c == '\'' || c == '>' {
 			return name, value, i, true, true
 		}
-		value = append(value, lowerASCII(c))
+		value = append(value, httpfield.Lower(c))
 		i++
 		if i >= len(b) {
 			return nil, nil, i, false, false
@@ -272,7 +276,7 @@ func charsetFromContent(s []byte) ([]byte, bool) {
 func indexFoldCharset(s []byte) int {
 	const w = "charset"
 	for i := 0; i+len(w) <= len(s); i++ {
-		if equalFoldASCII(string(s[i:i+len(w)]), w) {
+		if httpfield.EqualFold(s[i:i+len(w)], w) {
 			return i
 		}
 	}

@@ -1,4 +1,4 @@
-package caddymodule
+package privacylog
 
 import (
 	"net"
@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// truncateIP returns addr with the host part zeroed, for logs that must not
+// TruncateIP returns addr with the host part zeroed, for logs that must not
 // identify anyone: IPv4 keeps its /24, IPv6 its /48 (the prefixes Google
 // Analytics' IP anonymisation keeps). It accepts a bare
 // address, host:port, [v6]:port, [v6] and zoned addresses; zones and ports
@@ -14,22 +14,22 @@ import (
 //
 // Caddy's ip_mask log filter is not used: with a family unset it logs
 // "<nil>", and bracketed, zoned and 6to4 addresses leak through it.
-func truncateIP(addr string) string {
-	return truncateIPPrefix(addr, defaultIPv4Prefix, defaultIPv6Prefix)
+func TruncateIP(addr string) string {
+	return TruncateIPPrefix(addr, DefaultIPv4Prefix, DefaultIPv6Prefix)
 }
 
 // The prefixes the policy keeps.
 const (
-	defaultIPv4Prefix = 24
-	defaultIPv6Prefix = 48
+	DefaultIPv4Prefix = 24
+	DefaultIPv6Prefix = 48
 )
 
-// truncateIPPrefix is truncateIP with the kept prefix lengths as parameters
+// TruncateIPPrefix is TruncateIP with the kept prefix lengths as parameters
 // (the privacy log encoder lets operators keep less). v4 applies to IPv4
 // and IPv4-mapped addresses and to the IPv4 address a 6to4 address embeds;
 // v6 to every other IPv6 address.
-func truncateIPPrefix(addr string, v4, v6 int) string {
-	ip, ok := parseLoggedIP(addr)
+func TruncateIPPrefix(addr string, v4, v6 int) string {
+	ip, ok := ParseIP(addr)
 	if !ok {
 		return ""
 	}
@@ -51,10 +51,10 @@ func truncateIPPrefix(addr string, v4, v6 int) string {
 	return p.Addr().String()
 }
 
-// parseLoggedIP reads an address as logs and headers carry it: bare,
+// ParseIP reads an address as logs and headers carry it: bare,
 // host:port, [v6]:port, [v6], with or without an RFC 6874 zone, which it
 // drops.
-func parseLoggedIP(addr string) (netip.Addr, bool) {
+func ParseIP(addr string) (netip.Addr, bool) {
 	host := strings.TrimSpace(addr)
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
