@@ -24,14 +24,14 @@ func (rw *responseWriter) filterHeaders() {
 	rw.filterSetCookies()
 }
 
-// headerPage is the classifier for URLs in response headers, made on first
+// headerPolicy is the classifier for URLs in response headers, made on first
 // need.
-func (rw *responseWriter) headerPage() *rules.Page {
-	if rw.linkPage == nil {
-		rw.linkPage = rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
-		rw.linkPage.RefuseVendors(rw.vendors.Denied)
+func (rw *responseWriter) headerPolicy() *rules.Page {
+	if rw.linkPolicy == nil {
+		rw.linkPolicy = rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
+		rw.linkPolicy.RefuseVendors(rw.vendors.Denied)
 	}
-	return rw.linkPage
+	return rw.linkPolicy
 }
 
 // trackerRedirect refuses a redirect that would lead a subresource request
@@ -95,7 +95,7 @@ func (rw *responseWriter) filterRedirect() bool {
 // consent blocks (one who granted nothing). A browser refuses a redirect
 // with several differing Location fields, but checking each costs nothing.
 func (rw *responseWriter) redirectVerdict(locs []string) (v htmlfilter.Verdict, tracker bool) {
-	p := rw.headerPage()
+	p := rw.headerPolicy()
 	for _, loc := range locs {
 		if v = p.URL([]byte(loc)); v.Block {
 			return v, true
@@ -167,7 +167,7 @@ func (rw *responseWriter) filterNavigationHeaders() {
 	if len(refresh) == 0 && len(spec) == 0 {
 		return
 	}
-	p := rw.headerPage()
+	p := rw.headerPolicy()
 	if p.Permissive() {
 		return
 	}
@@ -195,13 +195,13 @@ func (rw *responseWriter) filterLinks() {
 	if len(vals) == 0 {
 		return
 	}
-	if rw.headerPage().Permissive() {
+	if rw.headerPolicy().Permissive() {
 		return
 	}
 	out := vals[:0:0]
 	changed := false
 	for _, v := range vals {
-		nv, ok := filterLinkValue(v, rw.linkPage)
+		nv, ok := filterLinkValue(v, rw.linkPolicy)
 		if !ok {
 			out = append(out, v)
 			continue
