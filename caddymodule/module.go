@@ -175,6 +175,32 @@ const (
 // Provision loads the rule set and fills defaults.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	h.fillDefaults()
+	rs, err := h.provisionRules()
+	if err != nil {
+		return err
+	}
+	if h.caches, err = newCaches(rs, h.PageCache); err != nil {
+		return err
+	}
+	if h.metrics, err = newMetrics(ctx.GetMetricsRegistry(), rs); err != nil {
+		return err
+	}
+	h.cspCount = h.metrics.cspReport
+	if err := h.resolveNames(rs); err != nil {
+		return err
+	}
+	h.allSet = rules.Set(uint64(1)<<len(rs.Categories()) - 1)
+	h.csp = new(cspCache)
+	if c := h.logger.Check(zap.DebugLevel, "consent rules loaded"); c != nil {
+		c.Write(zap.Strings("files", h.Rules), zap.Int("vendors", len(rs.Vendors())),
+			zap.String("mode", h.Mode), zap.String("cookie", h.Cookie), zap.Bool("gpc", h.gpc))
+	}
+	return nil
+}
+
+// fillDefaults sets the defaults of the options left unset.
+func (h *Handler) fillDefaults() {
 	if h.Mode == "" {
 		h.Mode = modeStrip
 	}
@@ -192,18 +218,21 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.MaxDecoded == 0 {
 		h.MaxDecoded = defaultMaxDecoded
 	}
-
 	if h.ConsentMaxAge == 0 {
 		h.ConsentMaxAge = caddy.Duration(defaultConsentMaxAge)
 	}
 	if h.CookieSecure == "" {
 		h.CookieSecure = cookieSecureAuto
 	}
+}
 
+// provisionRules loads the rule set and the tracker lists, logging each
+// list, and the click ids to strip.
+func (h *Handler) provisionRules() (*rules.Rules, error) {
 	rs, lists, err := h.loadRules()
 	if err != nil {
 		// The loader names the file and line; say which module failed.
-		return fmt.Errorf("loading consent rules: %w", err)
+		return nil, fmt.Errorf("loading consent rules: %w", err)
 	}
 	for _, st := range lists {
 		h.logger.Info("tracker list loaded", zap.String("format", st.Format), zap.String("path", st.Path),
@@ -216,13 +245,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	} else {
 		h.params = rules.NewParams(extra)
 	}
-	if h.caches, err = newCaches(rs, h.PageCache); err != nil {
-		return err
-	}
-	if h.metrics, err = newMetrics(ctx.GetMetricsRegistry(), rs); err != nil {
-		return err
-	}
-	h.cspCount = h.metrics.cspReport
+	return rs, nil
+}
+
+// resolveNames resolves the categories, vendors and consent tools the
+// configuration names against the rule set rs.
+func (h *Handler) resolveNames(rs *rules.Rules) error {
 	for i := range h.Collectors {
 		if !resolveCollector(rs, &h.Collectors[i]) {
 			return fmt.Errorf("consent: collector %s: %q is neither a category nor a vendor of the rules", h.Collectors[i].Path, h.Collectors[i].Category)
@@ -235,14 +263,13 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 		h.unclassified, h.unclassifying = c, true
 	}
+	var err error
 	if h.cfg, err = h.buildConsentConfig(rs); err != nil {
 		return err
 	}
 	if h.dialect, err = rs.DeferDialect(h.DeferFor, h.cfg.Names); err != nil {
 		return fmt.Errorf("consent: mode defer: %w", err)
 	}
-	h.allSet = rules.Set(uint64(1)<<len(rs.Categories()) - 1)
-	h.csp = new(cspCache)
 	if h.ConsentMode == consentModeAdvanced {
 		var ids []string
 		for _, id := range rules.GoogleTagVendors {
@@ -253,10 +280,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		if h.google, err = rs.VendorSet(ids...); err != nil {
 			return err
 		}
-	}
-	if c := h.logger.Check(zap.DebugLevel, "consent rules loaded"); c != nil {
-		c.Write(zap.Strings("files", h.Rules), zap.Int("vendors", len(rs.Vendors())),
-			zap.String("mode", h.Mode), zap.String("cookie", h.Cookie), zap.Bool("gpc", h.gpc))
 	}
 	return nil
 }
