@@ -25,7 +25,7 @@ var errLengthBroken = errors.New("page changed under its strong etag after its l
 // The decoder undoes the content coding, within caps (decode.go), when
 // there is one; the transcoder turns any charset into UTF-8 (charset.go);
 // the page cache stands in front of the filter when it is on and the page
-// may be kept; the filter asks its classifier (rules.Page) about every
+// may be kept; the filter asks its classifier (rules.Classifier) about every
 // load; the statusHold keeps the status until the first bytes (hold.go).
 type body struct {
 	dec    *decoder // nil: the body comes unencoded
@@ -34,7 +34,7 @@ type body struct {
 	cached bool       // the page cache is in the path
 	cacheW cacheInput // the page cache as the transcoder writes to it
 	filter *htmlfilter.Filter
-	policy *rules.Page // the filter's classifier
+	policy *rules.Classifier // the filter's classifier
 	hold   statusHold
 
 	in       int64 // decoded bytes read
@@ -56,9 +56,9 @@ type bodyPlan struct {
 
 // classifier returns the body's classifier, made or reset for a page at
 // url for a visitor who granted granted.
-func (b *body) classifier(rs *rules.Rules, url string, granted rules.Set) *rules.Page {
+func (b *body) classifier(rs *rules.Rules, url string, granted rules.Set) *rules.Classifier {
 	if b.policy == nil {
-		b.policy = rs.NewPage(url, granted)
+		b.policy = rs.NewClassifier(url, granted)
 	} else {
 		b.policy.Reset(rs, url, granted)
 	}

@@ -194,7 +194,7 @@ func (rw *responseWriter) startBody(plan bodyPlan, kind docKind, keep bool) {
 
 // classifier readies the body's classifier for this response: the page's
 // URL, the visitor's consent, the handler's settings.
-func (rw *responseWriter) classifier() *rules.Page {
+func (rw *responseWriter) classifier() *rules.Classifier {
 	policy := rw.body.classifier(rw.h.rules, pageURL(rw.r), rw.granted)
 	policy.RefuseVendors(rw.vendors.Denied)
 	policy.NeverDefer(rw.unseen)
@@ -289,7 +289,7 @@ func (rw *responseWriter) refuse(err error) {
 // where they land, and so no Consent Mode exemption either; and it is
 // stripped, never deferred: deferring adds attributes to kept tags, and a
 // duplicate attribute is fatal in XML (XML 1.0 §3.1, Unique Att Spec).
-func (rw *responseWriter) filterOptions(policy *rules.Page, kind docKind) htmlfilter.Options {
+func (rw *responseWriter) filterOptions(policy *rules.Classifier, kind docKind) htmlfilter.Options {
 	if kind == docXML {
 		return htmlfilter.Options{Mode: htmlfilter.Strip, XML: true}
 	}

@@ -26,9 +26,9 @@ func (rw *responseWriter) filterHeaders() {
 
 // headerPolicy is the classifier for URLs in response headers, made on first
 // need.
-func (rw *responseWriter) headerPolicy() *rules.Page {
+func (rw *responseWriter) headerPolicy() *rules.Classifier {
 	if rw.linkPolicy == nil {
-		rw.linkPolicy = rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
+		rw.linkPolicy = rw.h.rules.NewClassifier(pageURL(rw.r), rw.granted)
 		rw.linkPolicy.RefuseVendors(rw.vendors.Denied)
 	}
 	return rw.linkPolicy
@@ -101,7 +101,7 @@ func (rw *responseWriter) redirectVerdict(locs []string) (v htmlfilter.Verdict, 
 			return v, true
 		}
 	}
-	none := rw.h.rules.NewPage(pageURL(rw.r), 0)
+	none := rw.h.rules.NewClassifier(pageURL(rw.r), 0)
 	for _, loc := range locs {
 		if none.URL([]byte(loc)).Block {
 			return htmlfilter.Verdict{}, true
@@ -221,7 +221,7 @@ func (rw *responseWriter) filterLinks() {
 	h["Link"] = out
 }
 
-// linkClassifier is what filterLinkValue asks; *rules.Page implements it.
+// linkClassifier is what filterLinkValue asks; *rules.Classifier implements it.
 type linkClassifier interface {
 	URL(raw []byte) htmlfilter.Verdict
 }
@@ -379,4 +379,4 @@ func splitDirectives(v string) []string {
 	return out
 }
 
-var _ linkClassifier = (*rules.Page)(nil)
+var _ linkClassifier = (*rules.Classifier)(nil)

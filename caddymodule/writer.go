@@ -36,7 +36,7 @@ type responseWriter struct {
 	setCookies []rules.Removal // Set-Cookie fields dropped
 	// linkPolicy classifies URLs in header fields (Link, Refresh);
 	// headerPolicy makes it.
-	linkPolicy *rules.Page
+	linkPolicy *rules.Classifier
 }
 
 // phase is where a response is: the writer's state.

@@ -41,7 +41,7 @@ func BenchmarkPageCache(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	p := rs.NewPage("https://www.example.com/", 0)
+	p := rs.NewClassifier("https://www.example.com/", 0)
 	f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
 	var r Filter
 	run := func(cache *Cache, name string, doc []byte, setup func()) {

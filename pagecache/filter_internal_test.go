@@ -25,7 +25,7 @@ func TestPageCacheTooLong(t *testing.T) {
 	var r Filter
 	f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
 	start := func(name string, declared int64) mode {
-		r.Reset(c, f, io.Discard, rs.NewPage("https://www.example.com/", 0), htmlfilter.Options{},
+		r.Reset(c, f, io.Discard, rs.NewClassifier("https://www.example.com/", 0), htmlfilter.Options{},
 			Document{URL: name, Length: declared})
 		return r.mode
 	}

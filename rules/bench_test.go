@@ -11,7 +11,7 @@ import (
 )
 
 func BenchmarkURL(b *testing.B) {
-	p := Default().NewPage(testPage, 0)
+	p := Default().NewClassifier(testPage, 0)
 	for _, bc := range []struct{ name, raw string }{
 		{"fast-relative", "/static/img/product-1234.webp?v=3"},
 		{"fast-absolute-benign", "https://cdn.shop.example/assets/app.9f8e7d.js"},
@@ -31,7 +31,7 @@ func BenchmarkURL(b *testing.B) {
 }
 
 func BenchmarkScript(b *testing.B) {
-	p := Default().NewPage(testPage, 0)
+	p := Default().NewClassifier(testPage, 0)
 	for _, bc := range []struct{ name, text string }{
 		{"first-party-2KB", firstPartyScript()},
 		{"ga-snippet", scriptTests[0].text},
@@ -61,18 +61,18 @@ func BenchmarkConsent(b *testing.B) {
 	}
 }
 
-func BenchmarkNewPage(b *testing.B) {
+func BenchmarkNewClassifier(b *testing.B) {
 	r := Default()
 	b.ReportAllocs()
 	for b.Loop() {
-		r.NewPage(testPage, 0)
+		r.NewClassifier(testPage, 0)
 	}
 }
 
 // filterDoc filters doc for a visitor without consent through p and f,
 // reset first as the handler resets them, in 32 KiB writes as
 // reverse_proxy makes them.
-func filterDoc(rs *Rules, sc *ScriptCache, p *Page, f *htmlfilter.Filter, doc []byte) {
+func filterDoc(rs *Rules, sc *ScriptCache, p *Classifier, f *htmlfilter.Filter, doc []byte) {
 	p.Reset(rs, "https://www.example.com/", 0)
 	p.UseScriptCache(sc)
 	f.Reset(io.Discard, p, htmlfilter.Options{})
@@ -109,9 +109,9 @@ func BenchmarkFilterRules(b *testing.B) {
 		}
 		b.SetBytes(int64(n))
 		b.ReportAllocs()
-		// One Page and one Filter, reset per page, as the handler keeps
+		// One Classifier and one Filter, reset per page, as the handler keeps
 		// them in its pooled writer.
-		p := rs.NewPage("https://www.example.com/", 0)
+		p := rs.NewClassifier("https://www.example.com/", 0)
 		f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
 		for b.Loop() {
 			for _, page := range docs {

@@ -7,8 +7,8 @@ import "encoding/binary"
 // categories never deferred), the vendors exempt, the unclassified
 // category, and the page URL. Two pages of one rule set with equal keys
 // decide every URL and script alike, so the page cache (package pagecache)
-// names p by it; a setting added to Page must be added here.
-func (p *Page) AppendKey(dst []byte) []byte {
+// names p by it; a setting added to Classifier must be added here.
+func (p *Classifier) AppendKey(dst []byte) []byte {
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(p.granted))
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(p.noDefer))
 	dst = appendVendors(dst, p.refused)

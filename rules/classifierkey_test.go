@@ -5,23 +5,23 @@ import (
 	"testing"
 )
 
-// TestPageAppendKey: every setting of a Page that changes its verdicts
+// TestClassifierAppendKey: every setting of a Classifier that changes its verdicts
 // changes its key, and a Reset page has the key of a new one.
-func TestPageAppendKey(t *testing.T) {
+func TestClassifierAppendKey(t *testing.T) {
 	rs := Default()
 	analytics, _ := rs.CategoryByID("analytics")
 	vendors := make(VendorSet, 2)
 	vendors[0] = 1 << 3
-	base := rs.NewPage(testPage, 0).AppendKey(nil)
-	for name, set := range map[string]func(p *Page){
-		"granted":      func(p *Page) { p.Reset(rs, testPage, Set(0).With(analytics)) },
-		"url":          func(p *Page) { p.Reset(rs, testPage+"x", 0) },
-		"refused":      func(p *Page) { p.RefuseVendors(vendors) },
-		"exempt":       func(p *Page) { p.Exempt(vendors) },
-		"never defer":  func(p *Page) { p.NeverDefer(Set(0).With(analytics)) },
-		"unclassified": func(p *Page) { p.Unclassify(analytics) },
+	base := rs.NewClassifier(testPage, 0).AppendKey(nil)
+	for name, set := range map[string]func(p *Classifier){
+		"granted":      func(p *Classifier) { p.Reset(rs, testPage, Set(0).With(analytics)) },
+		"url":          func(p *Classifier) { p.Reset(rs, testPage+"x", 0) },
+		"refused":      func(p *Classifier) { p.RefuseVendors(vendors) },
+		"exempt":       func(p *Classifier) { p.Exempt(vendors) },
+		"never defer":  func(p *Classifier) { p.NeverDefer(Set(0).With(analytics)) },
+		"unclassified": func(p *Classifier) { p.Unclassify(analytics) },
 	} {
-		p := rs.NewPage(testPage, 0)
+		p := rs.NewClassifier(testPage, 0)
 		set(p)
 		if bytes.Equal(p.AppendKey(nil), base) {
 			t.Errorf("%s: same key", name)
@@ -32,7 +32,7 @@ func TestPageAppendKey(t *testing.T) {
 		}
 	}
 	// A set with trailing zero words is the same set.
-	p := rs.NewPage(testPage, 0)
+	p := rs.NewClassifier(testPage, 0)
 	p.RefuseVendors(make(VendorSet, 3))
 	if !bytes.Equal(p.AppendKey(nil), base) {
 		t.Error("an empty vendor set changes the key")

@@ -33,7 +33,7 @@ func tryCachedRun(c *pagecache.Cache, key []byte, rs *rules.Rules, set rules.Set
 	var out bytes.Buffer
 	var r pagecache.Filter
 	f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
-	r.Reset(c, f, &out, rs.NewPage(oraclePageURL, set), htmlfilter.Options{Mode: mode},
+	r.Reset(c, f, &out, rs.NewClassifier(oraclePageURL, set), htmlfilter.Options{Mode: mode},
 		pagecache.Document{URL: string(key), Length: declared})
 	for rest := doc; len(rest) > 0; {
 		n := min(chunks(), len(rest))
@@ -51,7 +51,7 @@ func tryCachedRun(c *pagecache.Cache, key []byte, rs *rules.Rules, set rules.Set
 func uncachedRun(t testing.TB, rs *rules.Rules, set rules.Set, mode htmlfilter.Mode, doc []byte) ([]byte, []htmlfilter.Removal) {
 	t.Helper()
 	var out bytes.Buffer
-	f := htmlfilter.New(&out, rs.NewPage(oraclePageURL, set), htmlfilter.Options{Mode: mode})
+	f := htmlfilter.New(&out, rs.NewClassifier(oraclePageURL, set), htmlfilter.Options{Mode: mode})
 	if _, err := f.Write(doc); err != nil {
 		t.Fatal(err)
 	}
