@@ -23,7 +23,7 @@
 // -only slowclients, about two minutes); and RSS after 10,000 and 100,000
 // requests.
 //
-// The consent proxy has its page cache (rules.PageCache), which the
+// The consent proxy has its page cache (pagecache.Cache), which the
 // bench's unchanging pages hit from their third request on; a fourth
 // proxy, consent with page_cache off, shows what a page that changes
 // every time costs (the filter's full scan).

@@ -6,9 +6,12 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/consentedge/consentedge/privacylog"
 	"github.com/consentedge/consentedge/rules"
+	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
 // What the handler adds to the request's access log entry (Caddy's
@@ -99,20 +102,70 @@ func (f requestFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	return nil
 }
 
+// logFiltered records a filtered response in the metrics and its access log
+// entry (observe), and writes a debug line of its own: no full IP, no
+// cookies, no query string. The access log entry is the one line
+// per request an SRE reads, as everywhere in Caddy; a line of ours at info
+// would double the log and cost every response a write to the log file.
+func (rw *responseWriter) logFiltered() {
+	rw.observe()
+	c := rw.h.logger.Check(zap.DebugLevel, "filtered")
+	if c == nil {
+		return
+	}
+	r := rw.r
+	status := rw.statusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	fields := []zap.Field{
+		zap.String("client_ip", privacylog.TruncateIP(clientIP(r))),
+		zap.String("granted", rw.h.rules.FormatSet(rw.granted)),
+		zap.String("mode", rw.h.Mode),
+		zap.String("host", r.Host),
+		zap.String("path", r.URL.Path),
+		zap.Int("status", status),
+		zap.Int64("bytes_in", rw.body.in),
+		zap.Int64("bytes_out", rw.body.hold.n),
+		zap.Object("removed", removals(rw.body.removed())),
+		zap.Bool("replayed", rw.body.replayed()),
+	}
+	if n := len(rw.reqFilter.cookies); n > 0 {
+		fields = append(fields, zap.Int("cookies_removed", n))
+	}
+	if n := rw.reqFilter.params; n > 0 {
+		fields = append(fields, zap.Int("params_removed", n))
+	}
+	if n := len(rw.setCookies); n > 0 {
+		fields = append(fields, zap.Int("set_cookies_removed", n))
+	}
+	c.Write(fields...)
+}
+
+// removals logs as {vendor: count}.
+type removals []htmlfilter.Removal
+
+func (rs removals) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	for _, r := range rs {
+		enc.AddInt(r.Vendor, r.Count)
+	}
+	return nil
+}
+
 // observe records a filtered response: the metrics, and in its access log
 // entry consent_removed ({vendor: count}), consent_set_cookies_removed
 // (when any) and consent_replayed (when the page cache wrote it).
 func (rw *responseWriter) observe() {
-	removed := rw.replay.Removed()
+	removed := rw.body.removed()
 	if m := rw.h.metrics; m != nil {
-		m.observeFiltered(rw.h.rules.FormatSet(rw.granted), removed, rw.in, rw.out.n, rw.out.clock.spent())
+		m.observeFiltered(rw.h.rules.FormatSet(rw.granted), removed, rw.body.in, rw.body.hold.n, rw.body.hold.clock.spent())
 		m.observeVendors(rw.h.rules, rw.vendors)
 	}
 	if extra := extraLogFields(rw.r); extra != nil {
 		// A copy: the access log is written after the handler returns,
 		// when the filter (and its slice) already serves another response.
 		extra.Set(zapcore.Field{Key: "consent_removed", Type: zapcore.InlineMarshalerType,
-			Interface: responseFields{removed: removals(slices.Clone(removed)), setCookies: len(rw.setCookies), replayed: rw.replay.Replayed()}})
+			Interface: responseFields{removed: removals(slices.Clone(removed)), setCookies: len(rw.setCookies), replayed: rw.body.replayed()}})
 	}
 }
 

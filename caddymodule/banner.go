@@ -245,7 +245,7 @@ func (rw *responseWriter) bannerFor() []byte {
 	}
 	nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"], "style-src")
 	lang := bannerLanguage(rw.r.Header.Get("Accept-Language"))
-	if !rw.undecided {
+	if !rw.bannerAsks {
 		return rw.h.choicesHTML(lang, uri, nonce)
 	}
 	return rw.h.bannerHTML(lang, uri, nonce)

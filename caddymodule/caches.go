@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/consentedge/consentedge/pagecache"
 	"github.com/consentedge/consentedge/rules"
 )
 
@@ -22,7 +23,7 @@ import (
 type caches struct {
 	scripts *rules.ScriptCache
 	sources *rules.SourceCache
-	pages   *rules.PageCache // nil: page_cache off
+	pages   *pagecache.Cache // nil: page_cache off
 
 	users     atomic.Int64 // requests holding the caches, plus closing
 	closeOnce sync.Once
@@ -58,7 +59,7 @@ func newCaches(rs *rules.Rules, pageBytes int64) (*caches, error) {
 		size := cmp.Or(pageBytes, defaultPageCache)
 		// A page is remembered whole, input and output: none over 1 MiB
 		// (few are), nor over an eighth of the cache.
-		if c.pages, err = rules.NewPageCache(size, int(min(1<<20, size/8))); err != nil {
+		if c.pages, err = pagecache.New(size, int(min(1<<20, size/8))); err != nil {
 			c.close()
 			return nil, fmt.Errorf("consent: page cache: %w", err)
 		}

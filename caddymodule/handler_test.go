@@ -193,7 +193,7 @@ func TestFlushPassesThrough(t *testing.T) {
 			}
 			flush := func() error {
 				err := http.NewResponseController(w).Flush()
-				held = append(held, !w.(*responseWriter).out.sent)
+				held = append(held, !w.(*responseWriter).body.sent())
 				return err
 			}
 			// The headers alone; a few bytes; then more than earlyLen.
@@ -983,26 +983,37 @@ func TestPageKey(t *testing.T) {
 	cases := []struct {
 		url      string
 		granted  rules.Set
+		unseen   rules.Set
+		refused  bool
 		head, bd string
 	}{
-		{"http://shop.example/p", 0, "", ""},
-		{"https://hop.example/p", 0, "", ""},
-		{"https://shop.example/p", 0, "", ""},
-		{"http://shop.example/p?", 0, "", ""},
-		{"http://shop.example/p?q", 0, "", ""},
-		{"http://shop.example/p/", 0, "", ""},
-		{"http://shop.example:80/p", 0, "", ""},
-		{"http://shop.example/p", 1, "", ""},
-		{"http://shop.example/p", 0, "x", ""},
-		{"http://shop.example/p", 0, "", "x"},
-		{"http://shop.example/p", 0, "x", "x"},
-		{"http://shop.example/p", 0, "\x01x", ""},
+		{url: "http://shop.example/p"},
+		{url: "https://hop.example/p"},
+		{url: "https://shop.example/p"},
+		{url: "http://shop.example/p?"},
+		{url: "http://shop.example/p?q"},
+		{url: "http://shop.example/p/"},
+		{url: "http://shop.example:80/p"},
+		{url: "http://shop.example/p", granted: 2},
+		{url: "http://shop.example/p", unseen: 2},
+		{url: "http://shop.example/p", refused: true},
+		{url: "http://shop.example/p", head: "x"},
+		{url: "http://shop.example/p", bd: "x"},
+		{url: "http://shop.example/p", head: "x", bd: "x"},
+		{url: "http://shop.example/p", head: "\x01x"},
+	}
+	key := func(rw *responseWriter, opt htmlfilter.Options) string {
+		return string(h.caches.pages.Key(nil, rw.classifier(), opt, rw.document(-1)))
 	}
 	seen := map[string]int{}
 	for i, c := range cases {
-		rw := getResponseWriter(h, httptest.NewRecorder(), httptest.NewRequest("GET", c.url, nil), response{granted: c.granted})
-		k := string(rw.pageKey(htmlfilter.Options{HeadPrelude: []byte(c.head), BodyPrelude: []byte(c.bd)}))
-		again := string(rw.pageKey(htmlfilter.Options{HeadPrelude: []byte(c.head), BodyPrelude: []byte(c.bd)}))
+		resp := response{granted: c.granted, unseen: c.unseen, caches: h.caches}
+		if c.refused {
+			resp.vendors.Denied = rules.VendorSet{1}
+		}
+		rw := getResponseWriter(h, httptest.NewRecorder(), httptest.NewRequest("GET", c.url, nil), resp)
+		opt := htmlfilter.Options{HeadPrelude: []byte(c.head), BodyPrelude: []byte(c.bd)}
+		k, again := key(rw, opt), key(rw, opt)
 		putResponseWriter(rw)
 		if k != again {
 			t.Errorf("case %d: key not stable", i)
@@ -1013,9 +1024,9 @@ func TestPageKey(t *testing.T) {
 		seen[k] = i
 	}
 	// The origin's strong ETag names the document's version.
-	rw := getResponseWriter(h, httptest.NewRecorder(), httptest.NewRequest("GET", "http://shop.example/p", nil), response{})
+	rw := getResponseWriter(h, httptest.NewRecorder(), httptest.NewRequest("GET", "http://shop.example/p", nil), response{caches: h.caches})
 	rw.etag = `"v1"`
-	if j, ok := seen[string(rw.pageKey(htmlfilter.Options{}))]; ok {
+	if j, ok := seen[key(rw, htmlfilter.Options{})]; ok {
 		t.Errorf("an ETag makes no other key than case %d's", j)
 	}
 	putResponseWriter(rw)

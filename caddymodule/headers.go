@@ -25,14 +25,14 @@ func (rw *responseWriter) filterHeaders() {
 	rw.filterSetCookies()
 }
 
-// headerPage is the classifier for URLs in response headers, made on first
+// headerPolicy is the classifier for URLs in response headers, made on first
 // need.
-func (rw *responseWriter) headerPage() *rules.Page {
-	if rw.linkPage == nil {
-		rw.linkPage = rw.h.rules.NewPage(pageURL(rw.r), rw.granted)
-		rw.linkPage.RefuseVendors(rw.vendors.Denied)
+func (rw *responseWriter) headerPolicy() *rules.Classifier {
+	if rw.linkPolicy == nil {
+		rw.linkPolicy = rw.h.rules.NewClassifier(pageURL(rw.r), rw.granted)
+		rw.linkPolicy.RefuseVendors(rw.vendors.Denied)
 	}
-	return rw.linkPage
+	return rw.linkPolicy
 }
 
 // trackerRedirect refuses a redirect that would lead a subresource request
@@ -96,13 +96,13 @@ func (rw *responseWriter) filterRedirect() bool {
 // consent blocks (one who granted nothing). A browser refuses a redirect
 // with several differing Location fields, but checking each costs nothing.
 func (rw *responseWriter) redirectVerdict(locs []string) (v htmlfilter.Verdict, tracker bool) {
-	p := rw.headerPage()
+	p := rw.headerPolicy()
 	for _, loc := range locs {
 		if v = p.URL([]byte(loc)); v.Block {
 			return v, true
 		}
 	}
-	none := rw.h.rules.NewPage(pageURL(rw.r), 0)
+	none := rw.h.rules.NewClassifier(pageURL(rw.r), 0)
 	for _, loc := range locs {
 		if none.URL([]byte(loc)).Block {
 			return htmlfilter.Verdict{}, true
@@ -168,7 +168,7 @@ func (rw *responseWriter) filterNavigationHeaders() {
 	if len(refresh) == 0 && len(spec) == 0 {
 		return
 	}
-	p := rw.headerPage()
+	p := rw.headerPolicy()
 	if p.Permissive() {
 		return
 	}
@@ -196,13 +196,13 @@ func (rw *responseWriter) filterLinks() {
 	if len(vals) == 0 {
 		return
 	}
-	if rw.headerPage().Permissive() {
+	if rw.headerPolicy().Permissive() {
 		return
 	}
 	out := vals[:0:0]
 	changed := false
 	for _, v := range vals {
-		nv, ok := filterLinkValue(v, rw.linkPage)
+		nv, ok := filterLinkValue(v, rw.linkPolicy)
 		if !ok {
 			out = append(out, v)
 			continue
@@ -222,7 +222,7 @@ func (rw *responseWriter) filterLinks() {
 	h["Link"] = out
 }
 
-// linkClassifier is what filterLinkValue asks; *rules.Page implements it.
+// linkClassifier is what filterLinkValue asks; *rules.Classifier implements it.
 type linkClassifier interface {
 	URL(raw []byte) htmlfilter.Verdict
 }
@@ -361,4 +361,4 @@ func splitDirectives(v string) []string {
 	return out
 }
 
-var _ linkClassifier = (*rules.Page)(nil)
+var _ linkClassifier = (*rules.Classifier)(nil)

@@ -18,7 +18,7 @@ import (
 
 func TestFilterLinkValue(t *testing.T) {
 	h, _ := newTestHandler(t, nil)
-	page := h.rules.NewPage("https://shop.example/", rules.Set(0))
+	page := h.rules.NewClassifier("https://shop.example/", rules.Set(0))
 	for _, tc := range []struct{ in, want string }{
 		// Nothing blocked: the value is untouched, byte for byte.
 		{`</app.css>; rel=preload; as=style`, `</app.css>; rel=preload; as=style`},

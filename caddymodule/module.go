@@ -63,7 +63,7 @@ type Handler struct {
 	MaxDecoded int64 `json:"max_decoded,omitempty"`
 	// PageCache bounds, in bytes, the page cache: pages remembered with
 	// what the filter made of them, so that the same page for the same
-	// consent costs a comparison instead of a scan (rules.PageCache).
+	// consent costs a comparison instead of a scan (pagecache.Cache).
 	// 0 means the default (64 MiB), -1 turns it off.
 	PageCache int64 `json:"page_cache,omitempty"`
 	// ClickIDs are the query parameters removed from request URLs: names,
@@ -175,6 +175,32 @@ const (
 // Provision loads the rule set and fills defaults.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	h.fillDefaults()
+	rs, err := h.provisionRules()
+	if err != nil {
+		return err
+	}
+	if h.caches, err = newCaches(rs, h.PageCache); err != nil {
+		return err
+	}
+	if h.metrics, err = newMetrics(ctx.GetMetricsRegistry(), rs); err != nil {
+		return err
+	}
+	h.cspCount = h.metrics.cspReport
+	if err := h.resolveNames(rs); err != nil {
+		return err
+	}
+	h.allSet = rules.Set(uint64(1)<<len(rs.Categories()) - 1)
+	h.csp = new(cspCache)
+	if c := h.logger.Check(zap.DebugLevel, "consent rules loaded"); c != nil {
+		c.Write(zap.Strings("files", h.Rules), zap.Int("vendors", len(rs.Vendors())),
+			zap.String("mode", h.Mode), zap.String("cookie", h.Cookie), zap.Bool("gpc", h.gpc))
+	}
+	return nil
+}
+
+// fillDefaults sets the defaults of the options left unset.
+func (h *Handler) fillDefaults() {
 	if h.Mode == "" {
 		h.Mode = modeStrip
 	}
@@ -192,18 +218,21 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.MaxDecoded == 0 {
 		h.MaxDecoded = defaultMaxDecoded
 	}
-
 	if h.ConsentMaxAge == 0 {
 		h.ConsentMaxAge = caddy.Duration(defaultConsentMaxAge)
 	}
 	if h.CookieSecure == "" {
 		h.CookieSecure = cookieSecureAuto
 	}
+}
 
+// provisionRules loads the rule set and the tracker lists, logging each
+// list, and the click ids to strip.
+func (h *Handler) provisionRules() (*rules.Rules, error) {
 	rs, lists, err := h.loadRules()
 	if err != nil {
 		// The loader names the file and line; say which module failed.
-		return fmt.Errorf("loading consent rules: %w", err)
+		return nil, fmt.Errorf("loading consent rules: %w", err)
 	}
 	for _, st := range lists {
 		h.logger.Info("tracker list loaded", zap.String("format", st.Format), zap.String("path", st.Path),
@@ -216,13 +245,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	} else {
 		h.params = rules.NewParams(extra)
 	}
-	if h.caches, err = newCaches(rs, h.PageCache); err != nil {
-		return err
-	}
-	if h.metrics, err = newMetrics(ctx.GetMetricsRegistry(), rs); err != nil {
-		return err
-	}
-	h.cspCount = h.metrics.cspReport
+	return rs, nil
+}
+
+// resolveNames resolves the categories, vendors and consent tools the
+// configuration names against the rule set rs.
+func (h *Handler) resolveNames(rs *rules.Rules) error {
 	for i := range h.Collectors {
 		if !resolveCollector(rs, &h.Collectors[i]) {
 			return fmt.Errorf("consent: collector %s: %q is neither a category nor a vendor of the rules", h.Collectors[i].Path, h.Collectors[i].Category)
@@ -235,14 +263,13 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 		h.unclassified, h.unclassifying = c, true
 	}
+	var err error
 	if h.cfg, err = h.buildConsentConfig(rs); err != nil {
 		return err
 	}
 	if h.dialect, err = rs.DeferDialect(h.DeferFor, h.cfg.Names); err != nil {
 		return fmt.Errorf("consent: mode defer: %w", err)
 	}
-	h.allSet = rules.Set(uint64(1)<<len(rs.Categories()) - 1)
-	h.csp = new(cspCache)
 	if h.ConsentMode == consentModeAdvanced {
 		var ids []string
 		for _, id := range rules.GoogleTagVendors {
@@ -253,10 +280,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		if h.google, err = rs.VendorSet(ids...); err != nil {
 			return err
 		}
-	}
-	if c := h.logger.Check(zap.DebugLevel, "consent rules loaded"); c != nil {
-		c.Write(zap.Strings("files", h.Rules), zap.Int("vendors", len(rs.Vendors())),
-			zap.String("mode", h.Mode), zap.String("cookie", h.Cookie), zap.Bool("gpc", h.gpc))
 	}
 	return nil
 }
@@ -402,58 +425,86 @@ func isToken(s string) bool {
 	return true
 }
 
-// ServeHTTP wraps the response writer so that HTML bodies pass through the
-// filter on their way to the client.
+// ServeHTTP serves a request in two steps: the request's preparation (the
+// visitor's consent, the handler's own endpoints, what of the request may
+// reach the origin), then the response's, whose body passes through the
+// filter on its way to the client.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	// A CONNECT tunnel carries no document (the encode handler special-cases
 	// it too); step aside entirely.
 	if r.Method == http.MethodConnect {
 		return next.ServeHTTP(w, r)
 	}
-
 	caches := h.caches.acquire()
 	defer caches.release()
+	st, cfg := h.readConsent(r, caches)
+	if answered, err := h.serveOwn(w, r, st); answered {
+		return err
+	}
+	resp := h.prepareRequest(r, st, caches)
+	// The banner asks until the visitor decides: in our cookie (the
+	// endpoint) or in any consent tool the site reads.
+	resp.bannerAsks = h.Banner != nil && !st.Signals.FromCookies() && !h.rules.Decided(r.Header, cfg)
+	return h.serveResponse(w, r, next, resp)
+}
+
+// readConsent reads the visitor's consent, under the configuration it
+// returns.
+func (h *Handler) readConsent(r *http.Request, caches *caches) (rules.ConsentState, rules.ConsentConfig) {
 	cfg := h.consentConfig(r)
 	cfg.Cache = caches.sources
 	st := h.rules.ReadConsent(r.Header, cfg)
-	granted, why := st.Granted, st.Reason
-	if why != "" {
+	if st.Reason != "" {
 		// A visitor's odd consent input never fails the request; the SRE
 		// who wonders why a consent did not take gets one debug line
 		// (never the cookie value).
 		if c := h.logger.Check(zap.DebugLevel, "consent signal not taken as sent"); c != nil {
-			c.Write(zap.String("reason", why), zap.String("granted", h.rules.FormatSet(granted)),
+			c.Write(zap.String("reason", st.Reason), zap.String("granted", h.rules.FormatSet(st.Granted)),
 				zap.String("host", r.Host), zap.String("path", r.URL.Path))
 		}
 	}
 	h.logConsent(r, st)
+	return st, cfg
+}
 
-	if h.Endpoint != "" && r.URL.Path == h.Endpoint {
-		return h.serveEndpoint(w, r, granted)
+// serveOwn answers the requests that never reach the origin: the consent
+// endpoint, CSP reports, and requests to a collector the visitor denied.
+// answered is false for every other request.
+func (h *Handler) serveOwn(w http.ResponseWriter, r *http.Request, st rules.ConsentState) (answered bool, err error) {
+	switch {
+	case h.Endpoint != "" && r.URL.Path == h.Endpoint:
+		return true, h.serveEndpoint(w, r, st.Granted)
+	case h.CSP != nil && h.CSP.Report != "" && r.URL.Path == h.CSP.Report:
+		return true, h.serveCSPReport(w, r)
 	}
-	if h.CSP != nil && h.CSP.Report != "" && r.URL.Path == h.CSP.Report {
-		return h.serveCSPReport(w, r)
-	}
-	if c, denied := h.deniedCollector(r, granted, st.Vendors.Denied); denied {
+	if c, denied := h.deniedCollector(r, st.Granted, st.Vendors.Denied); denied {
 		h.answerCollector(w, r, c)
-		return nil
+		return true, nil
 	}
-	reqFilter := h.filterRequest(r, granted, st.Vendors.Denied)
-	logRequestFilter(r, reqFilter)
+	return false, nil
+}
 
-	suffix, stripped := h.prepareUpstream(r, granted, st.Vendors.Denied)
-	resp := response{
-		granted: granted, vendors: st.Vendors, unseen: st.Unseen,
+// prepareRequest removes from the request what the visitor's consent keeps
+// from the origin, readies it for the origin (prepareUpstream), and
+// returns what the response's side needs to know.
+func (h *Handler) prepareRequest(r *http.Request, st rules.ConsentState, caches *caches) response {
+	reqFilter := h.filterRequest(r, st.Granted, st.Vendors.Denied)
+	logRequestFilter(r, reqFilter)
+	suffix, stripped := h.prepareUpstream(r, st.Granted, st.Vendors.Denied)
+	return response{
+		granted: st.Granted, vendors: st.Vendors, unseen: st.Unseen,
 		suffix: suffix, stripped: stripped, reqFilter: reqFilter, caches: caches,
-		// The banner asks until the visitor decides: in our cookie (the
-		// endpoint) or in any consent tool the site reads.
-		undecided: h.Banner != nil && !st.Signals.FromCookies() && !h.rules.Decided(r.Header, cfg),
 	}
+}
+
+// serveResponse runs next with the response writer that filters its body,
+// and answers a response that was refused.
+func (h *Handler) serveResponse(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, resp response) error {
 	var hdr http.Header
 	if r.Method == http.MethodGet && r.Header.Get("Range") != "" {
 		hdr = w.Header().Clone() // what the handlers before us set
 	}
-	err, refused := h.serveResponse(w, r, next, resp)
+	err, refused := h.runNext(w, r, next, resp)
 	if refused == errPartialHTML && hdr != nil {
 		// A byte range of a document, asked for by a client that did not
 		// say it wanted a document: it cannot be filtered, so the client
@@ -462,7 +513,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		wholeRequest(r)
 		clear(w.Header())
 		maps.Copy(w.Header(), hdr)
-		err, refused = h.serveResponse(w, r, next, resp)
+		err, refused = h.runNext(w, r, next, resp)
 	}
 	if tr, ok := refused.(*trackerRedirect); ok {
 		h.answerTrackerRedirect(w, r, tr)
@@ -528,20 +579,20 @@ func wholeRequest(r *http.Request) {
 
 // response is what the request side of ServeHTTP found for the response.
 type response struct {
-	granted   rules.Set
-	vendors   rules.VendorChoices // the visitor's choices vendor by vendor
-	unseen    rules.Set           // denials the defer tool cannot see: never deferred
-	suffix    string              // ETag suffix of this visitor's variant
-	stripped  bool                // a validator of the request named the variant
-	reqFilter requestFilter
-	caches    *caches
-	undecided bool
+	granted    rules.Set
+	vendors    rules.VendorChoices // the visitor's choices vendor by vendor
+	unseen     rules.Set           // denials the defer tool cannot see: never deferred
+	suffix     string              // ETag suffix of this visitor's variant
+	stripped   bool                // a validator of the request named the variant
+	reqFilter  requestFilter
+	caches     *caches
+	bannerAsks bool // no consent decision yet: the banner asks
 }
 
-// serveResponse runs next with the response writer that filters its body.
-// It returns next's error, or the reason the response was refused: the
-// client is then to get a 502, as nothing has left.
-func (h *Handler) serveResponse(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, resp response) (retErr, refused error) {
+// runNext runs next with the response writer that filters its body. It
+// returns next's error, or the reason the response was refused: the client
+// is then to get a 502, as nothing has left.
+func (h *Handler) runNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, resp response) (retErr, refused error) {
 	rw := getResponseWriter(h, w, r, resp)
 	completed := false
 	defer func() {
@@ -549,8 +600,7 @@ func (h *Handler) serveResponse(w http.ResponseWriter, r *http.Request, next cad
 			// next panicked, typically reverse_proxy with
 			// http.ErrAbortHandler on client abort or a failed upstream
 			// body: release our state without writing.
-			unsent := rw.filtering && !rw.out.sent && rw.refused == nil
-			rw.abort()
+			unsent := rw.unsent()
 			putResponseWriter(rw)
 			// A filtered response holds its status until the first
 			// bytes: when the upstream body failed before they left,
@@ -573,13 +623,12 @@ func (h *Handler) serveResponse(w http.ResponseWriter, r *http.Request, next cad
 	if err != nil {
 		// As encode does: the error handler writes the response from here
 		// on, so nothing of ours may follow (no filter tail, no buffer).
-		rw.disabled = true
-		rw.abort()
+		rw.phase = phaseDone
 		putResponseWriter(rw)
 		return err, nil
 	}
 	aborted := rw.finish()
-	refused = rw.refused
+	refused = rw.refusal
 	putResponseWriter(rw)
 	if aborted != nil {
 		// The status and part of a decoded body are out and the rest of
@@ -704,5 +753,4 @@ var (
 	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddy.Validator             = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
-	_ rules.Promise               = (*responseWriter)(nil)
 )

@@ -37,7 +37,7 @@ func TestAllocsPerResponse(t *testing.T) {
 		b.WriteString("</body></html>")
 		return []byte(b.String())
 	}
-	p := rs.NewPage("https://shop.example/", 0)
+	p := rs.NewClassifier("https://shop.example/", 0)
 	f := htmlfilter.New(io.Discard, p, htmlfilter.Options{})
 	allocs := func(doc []byte) float64 {
 		return testing.AllocsPerRun(20, func() { filterDoc(rs, tc.scripts, p, f, doc) })

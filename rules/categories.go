@@ -2,7 +2,7 @@
 // categories a visitor can grant, the visitor's consent state read from request
 // signals (our cookie, Sec-GPC), the vendor rule set (an embedded default plus
 // operator files) and the per-response classifier of URLs and inline scripts
-// that the HTML filter asks (Page implements htmlfilter.Policy).
+// that the HTML filter asks (Classifier implements htmlfilter.Policy).
 //
 // The package imports nothing of Caddy: it is usable and testable alone.
 package rules

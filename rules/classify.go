@@ -17,10 +17,11 @@ import (
 // and is safe for concurrent use.
 var urlParser = wurl.NewParser()
 
-// Page is a per-response classifier: it implements htmlfilter.Policy. It is
-// used from one goroutine; its scratch buffers make steady-state
-// classification allocation-free.
-type Page struct {
+// Classifier decides, for one response (a page URL, a visitor's consent),
+// which loads are trackers of a denied category: it implements
+// htmlfilter.Policy. It is used from one goroutine; its scratch buffers
+// make steady-state classification allocation-free.
+type Classifier struct {
 	r         *Rules
 	granted   Set
 	deniesAny bool                    // some declared category is denied: an unparseable URL is blocked
@@ -63,19 +64,19 @@ type Page struct {
 	clean   []byte    // slow path input, trimmed, tabs and newlines removed
 }
 
-// NewPage returns a classifier for a page at pageURL for a visitor who
+// NewClassifier returns a classifier for a page at pageURL for a visitor who
 // granted granted (necessary is added: it is always granted).
-func (r *Rules) NewPage(pageURL string, granted Set) *Page {
-	p := new(Page)
+func (r *Rules) NewClassifier(pageURL string, granted Set) *Classifier {
+	p := new(Classifier)
 	p.Reset(r, pageURL, granted)
 	return p
 }
 
-// Reset makes p a classifier for another page, as r.NewPage would, keeping
-// its scratch buffers: a server that keeps one Page per pooled response
+// Reset makes p a classifier for another page, as r.NewClassifier would, keeping
+// its scratch buffers: a server that keeps one Classifier per pooled response
 // allocates none of them per response. It forgets the script cache.
-func (p *Page) Reset(r *Rules, pageURL string, granted Set) {
-	*p = Page{r: r, granted: granted.With(Necessary), pageURL: pageURL,
+func (p *Classifier) Reset(r *Rules, pageURL string, granted Set) {
+	*p = Classifier{r: r, granted: granted.With(Necessary), pageURL: pageURL,
 		pathBuf: p.pathBuf[:0], runBuf: p.runBuf[:0], scr: p.scr[:0],
 		blank: p.blank[:0], scr2: p.scr2[:0], sigs: p.sigs[:0],
 		dec: p.dec[:0], dec64: p.dec64[:0], clean: p.clean[:0]}
@@ -126,7 +127,7 @@ func plainHTTPHost(u string) (string, bool) {
 }
 
 // parsePage parses the page URL once, on first need.
-func (p *Page) parsePage() {
+func (p *Classifier) parsePage() {
 	if p.parsed {
 		return
 	}
@@ -138,7 +139,7 @@ func (p *Page) parsePage() {
 
 // baseURL returns the document base URL, parsing the page URL if the base is
 // still that.
-func (p *Page) baseURL() *wurl.Url {
+func (p *Classifier) baseURL() *wurl.Url {
 	if p.lazy {
 		p.lazy = false
 		p.parsePage()
@@ -149,7 +150,7 @@ func (p *Page) baseURL() *wurl.Url {
 
 // Permissive implements htmlfilter.Permissive: a visitor who granted every
 // category gets the page exactly as the origin sent it.
-func (p *Page) Permissive() bool { return !p.deniesAny }
+func (p *Classifier) Permissive() bool { return !p.deniesAny }
 
 // SetBase implements htmlfilter.Policy. Only the first base kept counts (HTML
 // §4.2.3: the frozen base URL comes from the first base element with an href).
@@ -165,7 +166,7 @@ func (p *Page) Permissive() bool { return !p.deniesAny }
 // state), by which time a later base may be parsed. Only an http(s) base on
 // a host that no vendor rule names keeps every relative URL off vendors'
 // hosts.
-func (p *Page) SetBase(href []byte) htmlfilter.Verdict {
+func (p *Classifier) SetBase(href []byte) htmlfilter.Verdict {
 	if p.baseSet {
 		return htmlfilter.Verdict{}
 	}
@@ -206,7 +207,7 @@ func dependsOnBase(raw []byte) bool {
 		!(len(rest) >= 2 && rest[0] == '/' && rest[1] == '/')
 }
 
-func (p *Page) setBase(u *wurl.Url) {
+func (p *Classifier) setBase(u *wurl.Url) {
 	p.base, p.baseHTTP, p.baseClean = u, false, false
 	if u == nil {
 		return
@@ -218,19 +219,19 @@ func (p *Page) setBase(u *wurl.Url) {
 }
 
 // denies reports whether the visitor denied c. Necessary is never denied.
-func (p *Page) denies(c Category) bool {
+func (p *Classifier) denies(c Category) bool {
 	return c != Necessary && !p.granted.Has(c)
 }
 
 // deniesVendor reports whether vendor index v is blocked for this visitor.
-func (p *Page) deniesVendor(v int32) bool {
+func (p *Classifier) deniesVendor(v int32) bool {
 	return p.refused.has(v) || p.denies(p.r.vendors[v].Category) && !p.exempt.has(v)
 }
 
 // RefuseVendors blocks the vendors in vs whatever their category: the
 // visitor refused them by name (ConsentState.Vendors.Denied). vs is
 // shared, not copied.
-func (p *Page) RefuseVendors(vs VendorSet) {
+func (p *Classifier) RefuseVendors(vs VendorSet) {
 	p.refused = vs
 	p.deniesAny = p.deniesAny || !vs.empty()
 }
@@ -239,18 +240,18 @@ func (p *Page) RefuseVendors(vs VendorSet) {
 // see (ConsentState.Unseen): in Defer mode their elements are stripped,
 // since the tool would revive them. So are the elements of vendors refused
 // by name: the tool labels by category.
-func (p *Page) NeverDefer(cats Set) { p.noDefer = cats }
+func (p *Classifier) NeverDefer(cats Set) { p.noDefer = cats }
 
 // unseen reports whether vendor v is blocked for a reason the consent
 // tool cannot see.
-func (p *Page) unseen(v int32) bool {
+func (p *Classifier) unseen(v int32) bool {
 	return p.refused.has(v) || p.noDefer.Has(p.r.vendors[v].Category)
 }
 
 // Exempt keeps the vendors in vs whatever their category: Google Consent
 // Mode's "advanced" keeps Google's tags on the page, told by the consent
 // default what they may store. vs is shared, not copied.
-func (p *Page) Exempt(vs VendorSet) { p.exempt = vs }
+func (p *Classifier) Exempt(vs VendorSet) { p.exempt = vs }
 
 // VendorSet is a set of vendors of one rule set.
 type VendorSet []uint64
@@ -275,7 +276,7 @@ func (r *Rules) VendorSet(ids ...string) (VendorSet, error) {
 }
 
 // verdict turns a vendor index (or -1) into a Verdict.
-func (p *Page) verdict(v int32) htmlfilter.Verdict {
+func (p *Classifier) verdict(v int32) htmlfilter.Verdict {
 	if v < 0 {
 		return htmlfilter.Verdict{}
 	}
@@ -289,7 +290,7 @@ func (p *Page) verdict(v int32) htmlfilter.Verdict {
 // invalid is the verdict for a URL a browser cannot parse: blocked whenever
 // something is denied, since we cannot tell what it would have loaded.
 // Category "" makes the filter strip rather than defer it.
-func (p *Page) invalid() htmlfilter.Verdict {
+func (p *Classifier) invalid() htmlfilter.Verdict {
 	if !p.deniesAny {
 		return htmlfilter.Verdict{}
 	}
@@ -300,7 +301,7 @@ func (p *Page) invalid() htmlfilter.Verdict {
 // resolved as a browser resolves it (WHATWG URL) against the base URL. The
 // common shapes (relative URLs, plain ASCII http(s)://host/path and //host/path)
 // are classified without allocating; anything unusual goes to a WHATWG parser.
-func (p *Page) URL(raw []byte) htmlfilter.Verdict {
+func (p *Classifier) URL(raw []byte) htmlfilter.Verdict {
 	if len(raw) == 0 {
 		return htmlfilter.Verdict{}
 	}
@@ -316,7 +317,7 @@ func (p *Page) URL(raw []byte) htmlfilter.Verdict {
 // fastURL classifies raw when it is of a common shape; ok is false when the
 // slow path must decide. It must agree with slowURL wherever ok is true
 // (FuzzURL checks).
-func (p *Page) fastURL(raw []byte) (v htmlfilter.Verdict, ok bool) {
+func (p *Classifier) fastURL(raw []byte) (v htmlfilter.Verdict, ok bool) {
 	// WHATWG URL parsing strips leading and trailing C0 controls and spaces
 	// and removes every tab and newline: leave such input to the slow path.
 	if raw[0] <= ' ' || raw[len(raw)-1] <= ' ' || hasTabOrNewline(raw) {
@@ -387,7 +388,7 @@ func (p *Page) fastURL(raw []byte) (v htmlfilter.Verdict, ok bool) {
 // the URL holds anything the WHATWG parser would rewrite (percent-encoded or
 // non-ASCII host, userinfo, backslashes, dot segments, bytes it
 // percent-encodes, an IPv4 address written in another form...).
-func (p *Page) fastAbsolute(raw []byte, hs int) (int32, bool) {
+func (p *Classifier) fastAbsolute(raw []byte, hs int) (int32, bool) {
 	h := p.hostBuf[:0]
 	j := hs
 hostLoop:
@@ -456,7 +457,7 @@ hostLoop:
 // against a base whose host no rule names: only a path rule can name it.
 // ok is false when the reference holds anything the WHATWG parser would
 // rewrite, or has no path of its own (it then keeps the base's).
-func (p *Page) fastRelative(raw []byte) (v htmlfilter.Verdict, ok bool) {
+func (p *Classifier) fastRelative(raw []byte) (v htmlfilter.Verdict, ok bool) {
 	if len(p.r.paths) == 0 {
 		return v, true
 	}
@@ -542,7 +543,7 @@ func plainDomain(h []byte) bool {
 }
 
 // slowURL classifies raw with the WHATWG URL parser against the base URL.
-func (p *Page) slowURL(raw []byte) htmlfilter.Verdict {
+func (p *Classifier) slowURL(raw []byte) htmlfilter.Verdict {
 	// WHATWG basic URL parser, first steps: strip leading and trailing C0
 	// controls and spaces, remove all ASCII tabs and newlines.
 	clean := p.clean[:0]
@@ -631,7 +632,7 @@ func longUserinfo(s []byte) bool {
 
 // slowAbsolute classifies an absolute URL with the WHATWG parser; a URL that
 // does not parse or is not http(s)/ws(s) names no vendor.
-func (p *Page) slowAbsolute(raw string) (v int32, parsed bool) {
+func (p *Classifier) slowAbsolute(raw string) (v int32, parsed bool) {
 	u, err := urlParser.Parse(raw)
 	if err != nil {
 		return -1, false
@@ -651,7 +652,7 @@ func (r *Rules) matchURL(u *wurl.Url) int32 {
 
 // jsBody classifies the body of a javascript: URL (after "javascript:") as
 // script text, percent-decoded first (HTML §7.4.1.4).
-func (p *Page) jsBody(body []byte) htmlfilter.Verdict {
+func (p *Classifier) jsBody(body []byte) htmlfilter.Verdict {
 	p.dec = httpfield.AppendPercentDecoded(p.dec[:0], body)
 	return p.Script(p.dec)
 }
@@ -664,7 +665,7 @@ func (p *Page) jsBody(body []byte) htmlfilter.Verdict {
 // never runs (image other than SVG, audio, video, font): a classic script
 // from data: runs whatever its declared type (HTML does not check the MIME
 // type of classic scripts), so text/plain is read too.
-func (p *Page) dataBody(rest []byte) htmlfilter.Verdict {
+func (p *Classifier) dataBody(rest []byte) htmlfilter.Verdict {
 	comma := bytes.IndexByte(rest, ',')
 	if comma < 0 {
 		return htmlfilter.Verdict{} // a network error: loads nothing
@@ -882,6 +883,6 @@ func isUnreserved(c byte) bool {
 }
 
 var (
-	_ htmlfilter.Policy     = (*Page)(nil)
-	_ htmlfilter.Permissive = (*Page)(nil)
+	_ htmlfilter.Policy     = (*Classifier)(nil)
+	_ htmlfilter.Permissive = (*Classifier)(nil)
 )

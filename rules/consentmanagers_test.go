@@ -31,7 +31,7 @@ func TestConsentManagerBesideItsAdTag(t *testing.T) {
 		`<script id="cookieyes" type="text/javascript" src="https://cdn-cookieyes.com/client_data/0f1e2d3c4b5a69788796a5b4/script.js"></script>`,
 	}
 	var out bytes.Buffer
-	p := Default().NewPage("https://www.example.com/", 0)
+	p := Default().NewClassifier("https://www.example.com/", 0)
 	p.Unclassify(Advertising)
 	f := htmlfilter.New(&out, p, htmlfilter.Options{})
 	_, _ = f.Write([]byte("<!DOCTYPE html><html><head>" + strings.Join(loaders, "\n") + "</head><body>" + measure + "</body></html>"))

@@ -46,7 +46,7 @@ func TestExempt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := r.NewPage("https://shop.example/", 0)
+	p := r.NewClassifier("https://shop.example/", 0)
 	p.Exempt(google)
 	for _, tt := range []struct {
 		url   string

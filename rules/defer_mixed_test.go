@@ -27,7 +27,7 @@ func TestDeferLabelCoversEveryCategory(t *testing.T) {
 		`})(window,document,'https://static.hotjar.com/c/hotjar-','.js?sv=');</script><p>x</p>`
 	none := rules.Set(0).With(rules.Necessary)
 	var out bytes.Buffer
-	f := htmlfilter.New(&out, rs.NewPage(oraclePageURL, none), htmlfilter.Options{Mode: htmlfilter.Defer})
+	f := htmlfilter.New(&out, rs.NewClassifier(oraclePageURL, none), htmlfilter.Options{Mode: htmlfilter.Defer})
 	f.Write([]byte(page))
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestDeferLabelCoversEveryCategory(t *testing.T) {
 					return
 				}
 				text := textOf(n)
-				if v := rs.NewPage(oraclePageURL, none.With(c)).Script([]byte(text)); v.Block {
+				if v := rs.NewClassifier(oraclePageURL, none.With(c)).Script([]byte(text)); v.Block {
 					t.Errorf("parked under %q, revived on that consent alone it still loads %s (%s): %.80s",
 						id, v.Vendor, v.Category, strings.TrimSpace(text))
 				}
@@ -80,7 +80,7 @@ func TestDeferMixedPerTool(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out bytes.Buffer
-		f := htmlfilter.New(&out, rs.NewPage(oraclePageURL, none), htmlfilter.Options{Mode: htmlfilter.Defer, Dialect: d})
+		f := htmlfilter.New(&out, rs.NewClassifier(oraclePageURL, none), htmlfilter.Options{Mode: htmlfilter.Defer, Dialect: d})
 		f.Write([]byte(page))
 		if err := f.Close(); err != nil {
 			t.Fatal(err)

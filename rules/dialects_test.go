@@ -18,7 +18,7 @@ func deferWith(t *testing.T, tool string, m *NameMap, page string) string {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	f := htmlfilter.New(&out, r.NewPage("https://shop.example/", 0), htmlfilter.Options{Mode: htmlfilter.Defer, Dialect: dl})
+	f := htmlfilter.New(&out, r.NewClassifier("https://shop.example/", 0), htmlfilter.Options{Mode: htmlfilter.Defer, Dialect: dl})
 	if _, err := f.Write([]byte(page)); err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func FuzzURL(f *testing.F) {
 	f.Add("https://first.example/", "https://first.example/x/collect?v=2")
 	r := fuzzRules(f)
 	f.Fuzz(func(t *testing.T, base, raw string) {
-		p := r.NewPage(testPage, Set(0).With(Functional))
+		p := r.NewClassifier(testPage, Set(0).With(Functional))
 		if base != "" {
 			p.SetBase([]byte(base))
 		}
@@ -99,7 +99,7 @@ func FuzzScript(f *testing.F) {
 	f.Add(`'+'+'`)
 	r := fuzzRules(f)
 	f.Fuzz(func(t *testing.T, text string) {
-		p := r.NewPage(testPage, 0)
+		p := r.NewClassifier(testPage, 0)
 		v := p.Script([]byte(text))
 		if v.Block != (v.Vendor != "") || v.Block != (v.Category != "") {
 			t.Fatalf("inconsistent verdict %+v", v)
@@ -135,7 +135,7 @@ func FuzzParseRules(f *testing.F) {
 				}
 			}
 		}
-		p := r.NewPage(testPage, 0)
+		p := r.NewClassifier(testPage, 0)
 		p.Script([]byte(src))
 		p.URL([]byte(src))
 	})

@@ -783,7 +783,7 @@ func hardGranted(t testing.TB, deny []string) rules.Set {
 func hardFilter(t testing.TB, mode htmlfilter.Mode, granted rules.Set, in []byte) []byte {
 	t.Helper()
 	var out bytes.Buffer
-	f := htmlfilter.New(&out, rules.Default().NewPage(hardPageURL, granted), htmlfilter.Options{Mode: mode})
+	f := htmlfilter.New(&out, rules.Default().NewClassifier(hardPageURL, granted), htmlfilter.Options{Mode: mode})
 	for rest := in; len(rest) > 0; {
 		n := min(len(rest), 32<<10)
 		if _, err := f.Write(rest[:n]); err != nil {
@@ -963,7 +963,7 @@ func streamFilter(t *testing.T, mode htmlfilter.Mode, granted rules.Set, r io.Re
 	runtime.GC()
 	base := heapInuse()
 	sink := &boundedSink{}
-	f := htmlfilter.New(sink, rules.Default().NewPage(hardPageURL, granted), htmlfilter.Options{Mode: mode})
+	f := htmlfilter.New(sink, rules.Default().NewClassifier(hardPageURL, granted), htmlfilter.Options{Mode: mode})
 	buf := make([]byte, 32<<10)
 	var peak uint64
 	sample := func() {

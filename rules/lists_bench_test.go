@@ -97,7 +97,7 @@ func BenchmarkImportedList(b *testing.B) {
 		b.Run("pages/"+rc.name, func(b *testing.B) {
 			b.SetBytes(int64(n))
 			b.ReportAllocs()
-			p := rc.rs.NewPage("https://www.example.com/", 0)
+			p := rc.rs.NewClassifier("https://www.example.com/", 0)
 			f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
 			for b.Loop() {
 				for _, d := range docs {
@@ -108,7 +108,7 @@ func BenchmarkImportedList(b *testing.B) {
 		b.Run("script-2KB/"+rc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(script)))
 			b.ReportAllocs()
-			p := rc.rs.NewPage(testPage, 0)
+			p := rc.rs.NewClassifier(testPage, 0)
 			for b.Loop() {
 				p.Script(script)
 			}

@@ -66,7 +66,7 @@ func TestImportGhostery(t *testing.T) {
 	// A list has no script signatures: an inline loader is known by the
 	// hostname it names, as our own vendors' are.
 	loader := []byte(`var s=document.createElement('script');s.src='https://ads.adnet.example/t.js';document.head.appendChild(s)`)
-	if v := r.NewPage(testPage, 0).Script(loader); !v.Block || v.Vendor != "ghostery-adnet-ads" {
+	if v := r.NewClassifier(testPage, 0).Script(loader); !v.Block || v.Vendor != "ghostery-adnet-ads" {
 		t.Errorf("inline loader: %+v, want blocked as ghostery-adnet-ads", v)
 	}
 }

@@ -30,6 +30,20 @@ func (m *matcher) state(row uint32) int32 { return int32((row &^ hasOut) / uint3
 // newMatcher compiles pats (pattern id = index). Empty patterns never match.
 func newMatcher(pats []string) *matcher {
 	m := &matcher{nclass: 1}
+	m.classify(pats)
+	m.plen = make([]int32, len(pats))
+	for id, p := range pats {
+		m.plen[id] = int32(len(p))
+	}
+	delta, term := m.trie(pats)
+	link(delta, term, m.nclass)
+	m.pack(delta, term)
+	return m
+}
+
+// classify gives each byte value that occurs in pats a class of its own;
+// all others share class 0.
+func (m *matcher) classify(pats []string) {
 	for _, p := range pats {
 		for i := 0; i < len(p); i++ {
 			if m.class[p[i]] == 0 {
@@ -44,9 +58,12 @@ func newMatcher(pats []string) *matcher {
 			}
 		}
 	}
+}
+
+// trie returns the trie of pats: child[state*nclass+class] is the next
+// state or -1, term[state] the ids of the patterns that end there.
+func (m *matcher) trie(pats []string) (child []int32, term [][]int32) {
 	nc := m.nclass
-	// Trie.
-	child := []int32{}
 	newState := func() int32 {
 		for range nc {
 			child = append(child, -1)
@@ -54,10 +71,8 @@ func newMatcher(pats []string) *matcher {
 		return int32(len(child)/nc - 1)
 	}
 	newState()
-	term := [][]int32{nil}
-	m.plen = make([]int32, len(pats))
+	term = [][]int32{nil}
 	for id, p := range pats {
-		m.plen[id] = int32(len(p))
 		if p == "" {
 			continue
 		}
@@ -73,11 +88,14 @@ func newMatcher(pats []string) *matcher {
 		}
 		term[s] = append(term[s], int32(id))
 	}
-	nstates := len(child) / nc
-	// Breadth-first: failure links, full transitions and inherited outputs.
-	// delta[state*nclass+class] = next state; the trie's table completed
-	// in place: -1 entries become fallback transitions. Only next is kept.
-	delta := child
+	return child, term
+}
+
+// link completes the trie in place, breadth-first: failure links, full
+// transitions and inherited outputs. delta[state*nc+class] = next state;
+// its -1 entries become fallback transitions.
+func link(delta []int32, term [][]int32, nc int) {
+	nstates := len(delta) / nc
 	fail := make([]int32, nstates)
 	queue := make([]int32, 0, nstates)
 	for c := range nc {
@@ -102,6 +120,13 @@ func newMatcher(pats []string) *matcher {
 			queue = append(queue, t)
 		}
 	}
+}
+
+// pack keeps only what matching reads: the outputs of each state, and the
+// transitions as row offsets flagged when the next state has outputs.
+func (m *matcher) pack(delta []int32, term [][]int32) {
+	nc := m.nclass
+	nstates := len(delta) / nc
 	m.outOff = make([]int32, nstates+1)
 	for s := range nstates {
 		m.outs = append(m.outs, term[s]...)
@@ -114,5 +139,4 @@ func newMatcher(pats []string) *matcher {
 			m.next[i] |= hasOut
 		}
 	}
-	return m
 }

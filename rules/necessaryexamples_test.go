@@ -22,7 +22,7 @@ func TestNecessaryExamplesNotUnclassified(t *testing.T) {
 		}
 		n++
 		var out bytes.Buffer
-		p := Default().NewPage("https://www.example.com/", 0)
+		p := Default().NewClassifier("https://www.example.com/", 0)
 		p.Unclassify(Advertising)
 		f := htmlfilter.New(&out, p, htmlfilter.Options{})
 		_, _ = f.Write([]byte("<!DOCTYPE html><html><head></head><body>" + ex.html + tracker + "</body></html>"))

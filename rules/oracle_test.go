@@ -781,7 +781,7 @@ type judged struct {
 // parked item that waits under the label of the category it is denied for
 // is no load (waits): it may stay or go.
 func judge(rs *rules.Rules, info *docInfo, st consentState, mode htmlfilter.Mode) *judged {
-	p := rs.NewPage(oraclePageURL, st.set)
+	p := rs.NewClassifier(oraclePageURL, st.set)
 	if info.hasBase {
 		p.SetBase([]byte(info.baseHref))
 	}
@@ -831,7 +831,7 @@ func sideLoad(it loadItem) bool {
 
 // judgeItem returns the rules' verdict on one item, why the table requires
 // its removal ("" if it does not), and whether its removal is tolerated.
-func judgeItem(p *rules.Page, it loadItem, st consentState, mode htmlfilter.Mode) (v htmlfilter.Verdict, req string, tol bool) {
+func judgeItem(p *rules.Classifier, it loadItem, st consentState, mode htmlfilter.Mode) (v htmlfilter.Verdict, req string, tol bool) {
 	tracker, weakDenied, held := false, false, false
 	wait := func(category string) bool {
 		if mode == htmlfilter.Defer && waits(it, category) {
@@ -988,7 +988,7 @@ func oracleStates(t *testing.T, rs *rules.Rules) []consentState {
 
 func runFilter(rs *rules.Rules, st consentState, mode htmlfilter.Mode, chunks func(int) int, page []byte) ([]byte, error) {
 	var out bytes.Buffer
-	f := htmlfilter.New(&out, rs.NewPage(oraclePageURL, st.set), htmlfilter.Options{Mode: mode})
+	f := htmlfilter.New(&out, rs.NewClassifier(oraclePageURL, st.set), htmlfilter.Options{Mode: mode})
 	for rest := page; len(rest) > 0; {
 		n := len(rest)
 		if chunks != nil {
@@ -1005,7 +1005,7 @@ func runFilter(rs *rules.Rules, st consentState, mode htmlfilter.Mode, chunks fu
 
 // droppedAmbiguous reports whether the filter removed markup as ambiguous.
 func droppedAmbiguous(rs *rules.Rules, st consentState, mode htmlfilter.Mode, page []byte) bool {
-	f := htmlfilter.New(io.Discard, rs.NewPage(oraclePageURL, st.set), htmlfilter.Options{Mode: mode})
+	f := htmlfilter.New(io.Discard, rs.NewClassifier(oraclePageURL, st.set), htmlfilter.Options{Mode: mode})
 	f.Write(page)
 	f.Close()
 	for _, r := range f.Removed() {

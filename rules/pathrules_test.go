@@ -55,7 +55,7 @@ vendor kept {
 		{"/loader/v2/k/loader.min.js", ""},   // the literal ones still count
 		{"/xloader/v1/k/loader.min.js", ""},  // at segment boundaries
 	} {
-		p := r.NewPage("https://shop.example/p/", 0)
+		p := r.NewClassifier("https://shop.example/p/", 0)
 		got := p.URL([]byte(tt.url))
 		if got.Vendor != tt.vendor && !(tt.vendor == "kept" && !got.Block) {
 			t.Errorf("%s: %+v, want %q", tt.url, got, tt.vendor)

@@ -25,7 +25,7 @@ var payloadTests = []struct {
 }
 
 func TestPayload(t *testing.T) {
-	p := Default().NewPage(testPage, 0)
+	p := Default().NewClassifier(testPage, 0)
 	for _, tt := range payloadTests {
 		got := p.Script([]byte(tt.text))
 		if got.Vendor != tt.want || got.Block != (tt.want != "") {

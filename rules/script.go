@@ -328,8 +328,8 @@ func isGluePunct(c byte) bool {
 // "notfacebook.net" names nobody. The element is blocked if any vendor found
 // is of a denied category; the verdict names the denied category of highest
 // index and the first vendor found of it. It does not allocate once the
-// Page's scratch buffers have grown.
-func (p *Page) Script(text []byte) htmlfilter.Verdict {
+// Classifier's scratch buffers have grown.
+func (p *Classifier) Script(text []byte) htmlfilter.Verdict {
 	// A script may build a relative URL and load it after a later base
 	// is parsed (an event handler, a timer).
 	p.relBefore = p.relBefore || !p.baseSet
@@ -342,7 +342,7 @@ func (p *Page) Script(text []byte) htmlfilter.Verdict {
 
 // verdictOf is the verdict for a script in which the vendors found were
 // found: the denied one of the highest category index, as scanScript.
-func (p *Page) verdictOf(found []int32) htmlfilter.Verdict {
+func (p *Classifier) verdictOf(found []int32) htmlfilter.Verdict {
 	best, bestVendor, denied, unseen := -1, int32(-1), Set(0), false
 	for _, v := range found {
 		c := p.r.vendors[v].Category
@@ -361,7 +361,7 @@ func (p *Page) verdictOf(found []int32) htmlfilter.Verdict {
 // categories denied, best the highest of them with its first vendor. A
 // script of two denied categories is Mixed: no one label revives it safely.
 // unseen: one of them is blocked for a reason the consent tool cannot see.
-func (p *Page) scriptVerdict(best int, bestVendor int32, denied Set, unseen bool) htmlfilter.Verdict {
+func (p *Classifier) scriptVerdict(best int, bestVendor int32, denied Set, unseen bool) htmlfilter.Verdict {
 	if best < 0 {
 		return htmlfilter.Verdict{}
 	}
@@ -375,7 +375,7 @@ func (p *Page) scriptVerdict(best int, bestVendor int32, denied Set, unseen bool
 // scanScript classifies normalised script text. With found, it also
 // appends every vendor it finds (for the script cache, which keeps what a
 // script names whatever the visitor's consent).
-func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
+func (p *Classifier) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 	r := p.r
 	m := r.ac
 	best, bestVendor, denied, unseen := -1, int32(-1), Set(0), false
@@ -444,7 +444,7 @@ func (p *Page) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 // noteSignatures notes the vendors whose signatures scanScript found
 // (p.sigs), but for those found only inside comments of the script text
 // (p.raw): a call in a comment runs nothing (comments.go).
-func (p *Page) noteSignatures(note func(int32)) {
+func (p *Classifier) noteSignatures(note func(int32)) {
 	if len(p.sigs) == 0 || !mayHoldComments(p.raw) {
 		for _, v := range p.sigs {
 			note(v)
@@ -462,7 +462,7 @@ func (p *Page) noteSignatures(note func(int32)) {
 
 // signatures calls fn with the vendor of every signature in normalised
 // script text s.
-func (p *Page) signatures(s []byte, fn func(int32)) {
+func (p *Classifier) signatures(s []byte, fn func(int32)) {
 	m := p.r.ac
 	row := uint32(0)
 	for i := 0; i < len(s); i++ {
@@ -512,7 +512,7 @@ func isRunDelim(c byte) bool {
 // "notfacebook.net" when the match ends a longer name): a script may yet make
 // a URL of it, and failing closed costs only text that is no URL
 // (FuzzFilterRules found "a0000:q/alb.reddit.com" naming nobody).
-func (p *Page) classifyRun(run []byte, hostAt int) int32 {
+func (p *Classifier) classifyRun(run []byte, hostAt int) int32 {
 	buf := p.runBuf[:0]
 	k := -1
 	for j := hostAt - 2; j >= 0; j-- {
@@ -562,14 +562,14 @@ func (p *Page) classifyRun(run []byte, hostAt int) int32 {
 }
 
 // runURL classifies "https://" + rest, as httpsURL.
-func (p *Page) runURL(rest []byte) (int32, bool) {
+func (p *Classifier) runURL(rest []byte) (int32, bool) {
 	p.runBuf = append(append(p.runBuf[:0], "https://"...), rest...)
 	return p.httpsURL(p.runBuf)
 }
 
 // httpsURL classifies an "https://..." URL built by classifyRun: the vendor
 // index (or -1), and whether it parsed.
-func (p *Page) httpsURL(u []byte) (int32, bool) {
+func (p *Classifier) httpsURL(u []byte) (int32, bool) {
 	if v, ok := p.fastAbsolute(u, len("https://")); ok {
 		return v, true
 	}

@@ -127,7 +127,7 @@ gtag('consent', 'default', {'ad_storage': 'denied', 'analytics_storage': 'denied
 
 func TestScript(t *testing.T) {
 	r := Default()
-	p := r.NewPage(testPage, 0)
+	p := r.NewClassifier(testPage, 0)
 	for _, tt := range scriptTests {
 		got := p.Script([]byte(tt.text))
 		if got.Vendor != tt.want || got.Block != (tt.want != "") {
@@ -140,7 +140,7 @@ func TestScript(t *testing.T) {
 // one still counts (code may load any URL it holds), and comment markers in
 // strings and regular expressions are no comments.
 func TestScriptComments(t *testing.T) {
-	p := Default().NewPage(testPage, 0)
+	p := Default().NewClassifier(testPage, 0)
 	for _, tt := range []struct{ text, want string }{
 		{"// fbq('track', 'Purchase') once the pixel is back\nvar cart = 1;", ""},
 		{"/* gtag('config', 'G-ABC123') */ initApp();", ""},
@@ -165,13 +165,13 @@ func TestScriptComments(t *testing.T) {
 func TestScriptMixed(t *testing.T) {
 	r := Default()
 	both := []byte(`gtag('config', 'G-ABC123'); gtag('config', 'AW-123456789');`)
-	if v := r.NewPage(testPage, 0).Script(both); !v.Block || !v.Mixed {
+	if v := r.NewClassifier(testPage, 0).Script(both); !v.Block || !v.Mixed {
 		t.Errorf("nothing granted: %+v, want a Mixed block", v)
 	}
-	if v := r.NewPage(testPage, Set(0).With(Analytics)).Script(both); !v.Block || v.Mixed || v.Category != "advertising" {
+	if v := r.NewClassifier(testPage, Set(0).With(Analytics)).Script(both); !v.Block || v.Mixed || v.Category != "advertising" {
 		t.Errorf("analytics granted: %+v, want an advertising block, not Mixed", v)
 	}
-	if v := r.NewPage(testPage, 0).Script([]byte(`gtag('config', 'G-ABC123');`)); !v.Block || v.Mixed {
+	if v := r.NewClassifier(testPage, 0).Script([]byte(`gtag('config', 'G-ABC123');`)); !v.Block || v.Mixed {
 		t.Errorf("one vendor: %+v, want a block, not Mixed", v)
 	}
 }
@@ -189,7 +189,7 @@ func TestScriptConsent(t *testing.T) {
 		{Set(0).With(Analytics), true, "facebook", "advertising"},
 		{Set(0).With(Analytics).With(Advertising), false, "", ""},
 	} {
-		got := r.NewPage(testPage, tt.granted).Script(both)
+		got := r.NewClassifier(testPage, tt.granted).Script(both)
 		if got.Block != tt.block || got.Vendor != tt.vendor || got.Category != tt.cat {
 			t.Errorf("granted %b: %+v", tt.granted, got)
 		}
@@ -227,7 +227,7 @@ func TestNormalizeScript(t *testing.T) {
 }
 
 func TestScriptAllocs(t *testing.T) {
-	p := Default().NewPage(testPage, 0)
+	p := Default().NewClassifier(testPage, 0)
 	for _, s := range []string{firstPartyScript(), scriptTests[0].text, scriptTests[7].text} {
 		b := []byte(s)
 		p.Script(b)

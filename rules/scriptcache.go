@@ -41,14 +41,14 @@ func (c *ScriptCache) Close() { c.c.c.Close() }
 // UseScriptCache makes p classify its scripts through c (nil: no cache),
 // until the next Reset. A cache of another rule set is ignored: its entries
 // name vendors by that set's indexes.
-func (p *Page) UseScriptCache(c *ScriptCache) {
+func (p *Classifier) UseScriptCache(c *ScriptCache) {
 	if c != nil && c.r == p.r {
 		p.scripts = c.c
 	}
 }
 
 // scriptThroughCache classifies text through the cache c.
-func (p *Page) scriptThroughCache(c *verifiedCache[[]int32], text []byte) htmlfilter.Verdict {
+func (p *Classifier) scriptThroughCache(c *verifiedCache[[]int32], text []byte) htmlfilter.Verdict {
 	k := c.key(text)
 	if vendors, ok := c.get(k); ok {
 		return p.verdictOf(vendors)

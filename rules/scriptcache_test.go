@@ -30,8 +30,8 @@ func newTestCaches(t testing.TB) testCaches {
 }
 
 // page is a classifier of the copy that reads scripts through the cache.
-func (tc testCaches) page(granted Set) *Page {
-	p := tc.r.NewPage(testPage, granted)
+func (tc testCaches) page(granted Set) *Classifier {
+	p := tc.r.NewClassifier(testPage, granted)
 	p.UseScriptCache(tc.scripts)
 	return p
 }
@@ -44,7 +44,7 @@ func TestScriptCache(t *testing.T) {
 	states := []Set{0, Set(0).With(Analytics), Set(0).With(Advertising), Set(0).With(Functional).With(Analytics).With(Advertising)}
 	for round := range 3 {
 		for _, st := range states {
-			p, q := plain.NewPage(testPage, st), cached.page(st)
+			p, q := plain.NewClassifier(testPage, st), cached.page(st)
 			for _, tt := range scriptTests {
 				text := []byte(tt.text + "\n/* " + string(make([]byte, 0)) + "padding to be cached: " +
 					"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789" +
@@ -76,7 +76,7 @@ func BenchmarkScriptCache(b *testing.B) {
 	} {
 		text := []byte(bc.text)
 		b.Run(bc.name+"/uncached", func(b *testing.B) {
-			p := Default().NewPage(testPage, 0)
+			p := Default().NewClassifier(testPage, 0)
 			b.SetBytes(int64(len(text)))
 			b.ReportAllocs()
 			for b.Loop() {

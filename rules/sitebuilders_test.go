@@ -21,7 +21,7 @@ func TestSiteBuilderAssetsNotUnclassified(t *testing.T) {
 <img src="https://static.wixstatic.com/media/8f7e6d_0a1b2c3d~mv2.jpg/v1/fill/w_980,h_551/loaves.jpg" width="1" height="1" alt="">
 </body></html>`
 	var out bytes.Buffer
-	p := Default().NewPage("https://www.clayandkiln.example/", 0)
+	p := Default().NewClassifier("https://www.clayandkiln.example/", 0)
 	p.Unclassify(Advertising)
 	f := htmlfilter.New(&out, p, htmlfilter.Options{})
 	f.Write([]byte(page))

@@ -23,20 +23,20 @@ const VendorUnclassified = "unclassified"
 
 // Unclassify makes p decide the third-party scripts, frames and pixels that
 // no rule names as if they were of category c. Reset turns it off again.
-func (p *Page) Unclassify(c Category) {
+func (p *Classifier) Unclassify(c Category) {
 	p.unclassified, p.unclassifying = c, true
 }
 
 // Unclassifies implements htmlfilter.Unclassifier: whether p blocks
 // unnamed third-party loads for this visitor.
-func (p *Page) Unclassifies() bool {
+func (p *Classifier) Unclassifies() bool {
 	return p.unclassifying && p.denies(p.unclassified)
 }
 
 // Unclassified implements htmlfilter.Unclassifier. raw is a source that URL
 // let through; it is blocked when it resolves to an http(s) URL of another
 // site than the page's whose host and path no rule names.
-func (p *Page) Unclassified(raw []byte) htmlfilter.Verdict {
+func (p *Classifier) Unclassified(raw []byte) htmlfilter.Verdict {
 	if !p.Unclassifies() {
 		return htmlfilter.Verdict{}
 	}
@@ -49,7 +49,7 @@ func (p *Page) Unclassified(raw []byte) htmlfilter.Verdict {
 
 // resolveHost resolves raw against the page's base as a browser does and
 // returns the lowercase host and the path(+query) of an http(s) URL.
-func (p *Page) resolveHost(raw []byte) (host, pq []byte, ok bool) {
+func (p *Classifier) resolveHost(raw []byte) (host, pq []byte, ok bool) {
 	clean := bytes.TrimSpace(raw)
 	if len(clean) == 0 {
 		return nil, nil, false
@@ -80,7 +80,7 @@ func authorityStart(b []byte) bool {
 }
 
 // sameSite reports whether host is of the page's site.
-func (p *Page) sameSite(host []byte) bool {
+func (p *Classifier) sameSite(host []byte) bool {
 	if !p.siteKnown {
 		p.siteKnown = true
 		if pg := p.pageHost(); pg != "" {
@@ -91,7 +91,7 @@ func (p *Page) sameSite(host []byte) bool {
 }
 
 // pageHost is the page URL's host.
-func (p *Page) pageHost() string {
+func (p *Classifier) pageHost() string {
 	if h, ok := plainHTTPHost(p.pageURL); ok {
 		return h
 	}

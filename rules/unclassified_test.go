@@ -31,7 +31,7 @@ func TestUnclassified(t *testing.T) {
 	kept := []string{"/static/app.js", "static.shop.example", "js.stripe.com", "images.cdn.example", "elsewhere.example"}
 	run := func(granted Set, unclassify bool) (string, []htmlfilter.Removal) {
 		var out bytes.Buffer
-		p := rs.NewPage("https://www.shop.example/", granted)
+		p := rs.NewClassifier("https://www.shop.example/", granted)
 		if unclassify {
 			p.Unclassify(Advertising)
 		}
@@ -61,7 +61,7 @@ func TestUnclassified(t *testing.T) {
 		t.Error("without Unclassify: the page changed")
 	}
 	// A base on another site makes relative sources third-party.
-	p := rs.NewPage("https://www.shop.example/", 0)
+	p := rs.NewClassifier("https://www.shop.example/", 0)
 	p.Unclassify(Analytics)
 	p.SetBase([]byte("https://cdn.elsewhere.example/"))
 	if v := p.Unclassified([]byte("t.js")); !v.Block || v.Category != "analytics" {

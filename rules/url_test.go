@@ -151,7 +151,7 @@ var urlTests = []struct {
 func TestURL(t *testing.T) {
 	r := Default()
 	for _, tt := range urlTests {
-		p := r.NewPage(testPage, 0)
+		p := r.NewClassifier(testPage, 0)
 		if tt.base != "" {
 			p.SetBase([]byte(tt.base))
 		}
@@ -188,7 +188,7 @@ func TestURLConsent(t *testing.T) {
 		{Set(0).With(Advertising), true, true},
 		{all, false, false}, // nothing denied: even unparseable URLs pass
 	} {
-		p := r.NewPage(testPage, tt.granted)
+		p := r.NewClassifier(testPage, tt.granted)
 		if got := p.URL(ga).Block; got != tt.ga {
 			t.Errorf("granted %b: GA blocked = %v", tt.granted, got)
 		}
@@ -197,7 +197,7 @@ func TestURLConsent(t *testing.T) {
 		}
 	}
 	// An invalid URL names no category: the filter strips it.
-	if v := r.NewPage(testPage, 0).URL(bad); v.Category != "" {
+	if v := r.NewClassifier(testPage, 0).URL(bad); v.Category != "" {
 		t.Errorf("invalid URL category %q", v.Category)
 	}
 	// A declared extra category makes "all canonical" not all.
@@ -205,20 +205,20 @@ func TestURLConsent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r2.NewPage(testPage, all).URL(bad).Block {
+	if !r2.NewClassifier(testPage, all).URL(bad).Block {
 		t.Error("social denied: invalid URL not blocked")
 	}
 }
 
 func TestSetBaseFirstOnly(t *testing.T) {
-	p := Default().NewPage(testPage, 0)
+	p := Default().NewClassifier(testPage, 0)
 	p.SetBase([]byte("https://cdn.example/"))
 	p.SetBase([]byte("https://www.googletagmanager.com/"))
 	if v := p.URL([]byte("gtm.js")); v.Block {
 		t.Errorf("second base counted: %+v", v)
 	}
 	// An unparseable page URL: relative URLs cannot be resolved.
-	q := Default().NewPage("not a url", 0)
+	q := Default().NewClassifier("not a url", 0)
 	if v := q.URL([]byte("app.js")); v.Vendor != VendorInvalidURL {
 		t.Errorf("relative against no base: %+v", v)
 	}
@@ -233,20 +233,20 @@ func TestLateBase(t *testing.T) {
 	const vendor, clean = "https://www.facebook.com/", "https://cdn.example/"
 	tests := []struct {
 		name   string
-		before func(*Page)
+		before func(*Classifier)
 		base   string
 		all    bool // every category granted
 		refuse bool
 	}{
-		{"nothing before", func(*Page) {}, vendor, false, false},
-		{"relative URL", func(p *Page) { p.URL([]byte("a.png")) }, vendor, false, true},
-		{"query-only URL", func(p *Page) { p.URL([]byte("?x")) }, vendor, false, true},
-		{"https: without slashes", func(p *Page) { p.URL([]byte("https:a.png")) }, vendor, false, true},
-		{"script", func(p *Page) { p.Script([]byte("var a = 1;")) }, vendor, false, true},
-		{"absolute URLs only", func(p *Page) { p.URL([]byte("https://cdn.example/a.png")); p.URL([]byte("//cdn.example/b.png")) }, vendor, false, false},
-		{"clean base", func(p *Page) { p.URL([]byte("a.png")) }, clean, false, false},
-		{"non-http base", func(p *Page) { p.URL([]byte("a.png")) }, "data:text/html,x", false, true},
-		{"everything granted", func(p *Page) { p.URL([]byte("a.png")) }, vendor, true, false},
+		{"nothing before", func(*Classifier) {}, vendor, false, false},
+		{"relative URL", func(p *Classifier) { p.URL([]byte("a.png")) }, vendor, false, true},
+		{"query-only URL", func(p *Classifier) { p.URL([]byte("?x")) }, vendor, false, true},
+		{"https: without slashes", func(p *Classifier) { p.URL([]byte("https:a.png")) }, vendor, false, true},
+		{"script", func(p *Classifier) { p.Script([]byte("var a = 1;")) }, vendor, false, true},
+		{"absolute URLs only", func(p *Classifier) { p.URL([]byte("https://cdn.example/a.png")); p.URL([]byte("//cdn.example/b.png")) }, vendor, false, false},
+		{"clean base", func(p *Classifier) { p.URL([]byte("a.png")) }, clean, false, false},
+		{"non-http base", func(p *Classifier) { p.URL([]byte("a.png")) }, "data:text/html,x", false, true},
+		{"everything granted", func(p *Classifier) { p.URL([]byte("a.png")) }, vendor, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,7 +254,7 @@ func TestLateBase(t *testing.T) {
 			if tt.all {
 				granted = Default().all()
 			}
-			p := Default().NewPage(testPage, granted)
+			p := Default().NewClassifier(testPage, granted)
 			tt.before(p)
 			v := p.SetBase([]byte(tt.base))
 			if v.Block != tt.refuse || tt.refuse && v.Vendor != VendorLateBase {
@@ -276,7 +276,7 @@ func TestLateBase(t *testing.T) {
 
 // TestURLAllocs proves the fast paths do not allocate.
 func TestURLAllocs(t *testing.T) {
-	p := Default().NewPage(testPage, 0)
+	p := Default().NewClassifier(testPage, 0)
 	for _, raw := range []string{
 		"/static/app.js?v=3",
 		"img/logo.png",
@@ -300,12 +300,12 @@ func TestURLAllocs(t *testing.T) {
 	}
 }
 
-var _ htmlfilter.Policy = (*Page)(nil)
+var _ htmlfilter.Policy = (*Classifier)(nil)
 
 // TestLongUserinfo: the WHATWG parser we use is quadratic in the userinfo
 // length; such URLs are treated as unparseable before they reach it.
 func TestLongUserinfo(t *testing.T) {
-	p := Default().NewPage(testPage, 0)
+	p := Default().NewClassifier(testPage, 0)
 	raw := []byte("https://" + strings.Repeat("a:", 50000) + "@connect.facebook.net/x.js")
 	if v := p.URL(raw); v.Vendor != VendorInvalidURL {
 		t.Errorf("long userinfo: %+v", v)
@@ -338,7 +338,7 @@ func TestLazyPageURL(t *testing.T) {
 		{"https://SHOP.example/", "/x", false},
 		{"https://xn--bcher-kva.example/", "//connect.facebook.net/x.js", true},
 	} {
-		p := rs.NewPage(c.page, Set(0).With(Necessary))
+		p := rs.NewClassifier(c.page, Set(0).With(Necessary))
 		if got := p.URL([]byte(c.raw)).Block; got != c.block {
 			t.Errorf("%s + %s: block=%v, want %v", c.page, c.raw, got, c.block)
 		}

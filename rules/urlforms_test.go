@@ -81,7 +81,7 @@ var urlFormTests = []struct {
 func TestURLForms(t *testing.T) {
 	r := Default()
 	for _, tt := range urlFormTests {
-		p := r.NewPage("https://shop.example/p/", 0)
+		p := r.NewClassifier("https://shop.example/p/", 0)
 		got := p.URL([]byte(tt.url))
 		if got.Vendor != tt.want || got.Block != (tt.want != "") {
 			t.Errorf("%s: %s: %+v, want %q", tt.name, tt.url, got, tt.want)
@@ -148,7 +148,7 @@ vendor px {
 		{"https://px.example/api/v1x?k=2", ""},
 		{"https://px.example/tags", ""},
 	} {
-		if got := r.NewPage("https://shop.example/", 0).URL([]byte(tt.url)); got.Vendor != tt.want {
+		if got := r.NewClassifier("https://shop.example/", 0).URL([]byte(tt.url)); got.Vendor != tt.want {
 			t.Errorf("%s: %+v, want %q", tt.url, got, tt.want)
 		}
 	}

@@ -94,13 +94,13 @@ func TestVendorConsentCombined(t *testing.T) {
 	if st.Granted.Has(Analytics) {
 		t.Fatalf("a service's grant lifted the category another source denies: %s", r.FormatSet(st.Granted))
 	}
-	p := r.NewPage("https://shop.example/dir/page.html", st.Granted)
+	p := r.NewClassifier("https://shop.example/dir/page.html", st.Granted)
 	p.RefuseVendors(st.Vendors.Denied)
 	if v := p.URL([]byte("https://static.hotjar.com/c/hotjar-3456789.js?sv=6")); !v.Block {
 		t.Error("hotjar kept: its category is denied whatever the tool grants by name")
 	}
 	st = read("consent=functional.analytics.advertising; klaro=" + url.PathEscape(`{"googleAnalytics":true}`))
-	p = r.NewPage("https://shop.example/dir/page.html", st.Granted)
+	p = r.NewClassifier("https://shop.example/dir/page.html", st.Granted)
 	p.RefuseVendors(st.Vendors.Denied)
 	if v := p.URL([]byte("https://www.clarity.ms/tag/abcdefghij")); !v.Block || v.Vendor != "clarity" {
 		t.Errorf("clarity, a service nobody accepted by name: %+v", v)
@@ -147,7 +147,7 @@ func TestDeferUnseen(t *testing.T) {
 	}
 	filter := func(h http.Header) string {
 		st := r.ReadConsent(h, cfg)
-		p := r.NewPage("https://shop.example/dir/page.html", st.Granted)
+		p := r.NewClassifier("https://shop.example/dir/page.html", st.Granted)
 		p.RefuseVendors(st.Vendors.Denied)
 		p.NeverDefer(st.Unseen)
 		var out bytes.Buffer

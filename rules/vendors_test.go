@@ -134,7 +134,7 @@ func TestVendorExamples(t *testing.T) {
 
 func filterExample(rs *Rules, html string, granted Set) []htmlfilter.Removal {
 	var out bytes.Buffer
-	f := htmlfilter.New(&out, rs.NewPage("https://www.example.com/", granted), htmlfilter.Options{})
+	f := htmlfilter.New(&out, rs.NewClassifier("https://www.example.com/", granted), htmlfilter.Options{})
 	_, _ = f.Write([]byte("<!DOCTYPE html><html><head></head><body>" + html + "</body></html>"))
 	_ = f.Close()
 	return f.Removed()

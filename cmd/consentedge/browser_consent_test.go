@@ -451,7 +451,7 @@ func pageTrackers(t *testing.T, e *browserEnv, path string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := htmlfilter.New(io.Discard, e.rules.NewPage("https://shop.example"+path, 0), htmlfilter.Options{})
+	f := htmlfilter.New(io.Discard, e.rules.NewClassifier("https://shop.example"+path, 0), htmlfilter.Options{})
 	f.Write(doc)
 	f.Close()
 	var ids []string

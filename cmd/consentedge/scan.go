@@ -263,7 +263,7 @@ func scanDoc(rs *rules.Rules, name string, doc []byte) scanResult {
 	lines := lineStarts(doc)
 	// Once with nothing granted and the loads no rule names counted as
 	// advertising's, recording every blocked element and every such load.
-	rec := &unclassifiedRecorder{Page: rs.NewPage(page, 0)}
+	rec := &unclassifiedRecorder{Classifier: rs.NewClassifier(page, 0)}
 	rec.page, _ = url.Parse(page)
 	rec.Unclassify(rules.Advertising)
 	onBlock := func(b htmlfilter.Blocked) {
@@ -280,7 +280,7 @@ func scanDoc(rs *rules.Rules, name string, doc []byte) scanResult {
 	f.Write(doc)
 	f.Close()
 	run := func(granted rules.Set) []htmlfilter.Removal {
-		f := htmlfilter.New(io.Discard, rs.NewPage(page, granted), htmlfilter.Options{})
+		f := htmlfilter.New(io.Discard, rs.NewClassifier(page, granted), htmlfilter.Options{})
 		f.Write(doc)
 		f.Close()
 		return f.Removed()

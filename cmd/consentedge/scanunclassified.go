@@ -27,13 +27,13 @@ type unclassifiedLoad struct {
 // unclassifiedRecorder is the page's policy with its unclassified loads
 // recorded: the URL of the last one, for the OnBlock that follows it.
 type unclassifiedRecorder struct {
-	*rules.Page
+	*rules.Classifier
 	page *url.URL
 	last *url.URL
 }
 
 func (r *unclassifiedRecorder) Unclassified(raw []byte) htmlfilter.Verdict {
-	v := r.Page.Unclassified(raw)
+	v := r.Classifier.Unclassified(raw)
 	if v.Block {
 		r.last = nil
 		if u, err := url.Parse(strings.TrimSpace(string(raw))); err == nil && r.page != nil {

@@ -1,4 +1,4 @@
-package rules
+package pagecache
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -14,20 +15,21 @@ import (
 // remembered length is known to be too long; nor is a document that just
 // differed from the remembered one.
 func TestPageCacheTooLong(t *testing.T) {
-	rs := Default()
-	c, err := NewPageCache(64<<20, 64<<10)
+	rs := rules.Default()
+	c, err := New(64<<20, 64<<10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	long := []byte(strings.Repeat("<p>a paragraph</p>\n", 10000))
-	var r Replay
-	start := func(key string, declared int64) replayMode {
-		f := htmlfilter.New(r.Sink(io.Discard), rs.NewPage("https://www.example.com/", 0), htmlfilter.Options{})
-		r.Reset(c, []byte(key), declared, f)
+	var r Filter
+	f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
+	start := func(name string, declared int64) mode {
+		r.Reset(c, f, io.Discard, rs.NewClassifier("https://www.example.com/", 0), htmlfilter.Options{},
+			Document{URL: name, Length: declared})
 		return r.mode
 	}
-	run := func(key string, declared int64, doc []byte) replayMode {
+	run := func(key string, declared int64, doc []byte) mode {
 		mode := start(key, declared)
 		if _, err := r.Write(doc); err != nil {
 			t.Fatal(err)

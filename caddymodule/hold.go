@@ -1,0 +1,93 @@
+package caddymodule
+
+import (
+	"net/http"
+	"sync"
+)
+
+// earlyLen: the first bytes of a filtered body are held until there are
+// more than this many (or the body ends, or is flushed). The encode handler,
+// which wraps us, decides on its first write whether to compress, and
+// leaves a body whose first write is not above its minimum_length (512
+// bytes by default) uncompressed: a small first write (an origin that sends
+// its <head> early) must not cost the page its compression. Past them, the
+// filter's output leaves as it makes it: one write per upstream write
+// where nothing is removed (htmlfilter gathers what lies between removals).
+const earlyLen = 512
+
+// statusHold is the last step of a filtered body: it holds the status back
+// until the first body bytes (earlyLen), so that an upstream failure, a
+// corrupt or a bomb-sized stream found before then can still be answered
+// with a 502, and counts what reaches the next writer.
+type statusHold struct {
+	w       http.ResponseWriter
+	n       int64
+	pending int    // status to write before the first byte
+	sent    bool   // the status (or a body byte) went to the next writer
+	early   []byte // the first bytes, held (earlyLen); from earlyPool
+	// clock times the filter for the metrics, less these writes.
+	clock filterClock
+}
+
+func (c *statusHold) Write(p []byte) (int, error) {
+	if c.sent {
+		return c.write(p)
+	}
+	if room := earlyLen + 1 - len(c.early); len(p) < room {
+		if c.early == nil {
+			c.early = (*earlyPool.Get().(*[earlyLen + 1]byte))[:0]
+		}
+		c.early = append(c.early, p...)
+		return len(p), nil
+	} else if len(c.early) > 0 {
+		// Complete the first write past earlyLen, then the rest.
+		c.early = append(c.early, p[:room]...)
+		if err := c.release(); err != nil {
+			return 0, err
+		}
+		n, err := c.write(p[room:])
+		return room + n, err
+	}
+	c.commit()
+	return c.write(p)
+}
+
+func (c *statusHold) write(p []byte) (int, error) {
+	defer c.clock.waited(c.clock.now())
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// release writes the held status and bytes on.
+func (c *statusHold) release() error {
+	c.commit()
+	var err error
+	if len(c.early) > 0 {
+		_, err = c.write(c.early)
+	}
+	c.drop()
+	return err
+}
+
+// drop gives the held bytes' buffer back: a response that waits on a slow
+// client keeps none.
+func (c *statusHold) drop() {
+	if c.early != nil {
+		earlyPool.Put((*[earlyLen + 1]byte)(c.early[:earlyLen+1]))
+		c.early = nil
+	}
+}
+
+// earlyPool holds the buffers of the first bytes, needed by a response only
+// until they leave.
+var earlyPool = sync.Pool{New: func() any { return new([earlyLen + 1]byte) }}
+
+// commit writes a held status on.
+func (c *statusHold) commit() {
+	if c.pending != 0 {
+		c.w.WriteHeader(c.pending)
+		c.pending = 0
+	}
+	c.sent = true
+}

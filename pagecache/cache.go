@@ -1,0 +1,157 @@
+// Package pagecache remembers what an htmlfilter.Filter made of a document,
+// so that the same document filtered under the same options and policy again
+// costs a comparison instead of a scan. It is pure Go: it knows the filter
+// and nothing of HTTP.
+//
+// Nothing is ever answered from it: the document is read every time, and a
+// remembered output is written only for input that has arrived and equals,
+// byte for byte, the input it was made from. The filter's output depends on
+// nothing but its input, its policy and its options, which the key names
+// (key.go); so equal input under an equal key gives equal output, whatever
+// the chunking.
+//
+// A document that differs from the remembered one, at any byte, is filtered
+// from its start by the live filter, whose output up to what was already
+// written is checked and dropped: a remembered prefix never decides more
+// than the live filter would have decided from the same bytes. Such a
+// document's key is then left alone for a while (volatileFor), so that a
+// page that differs every time costs one lookup, not a recording and a
+// second scan each time; so is the key of a document found too long to
+// remember only as it arrives.
+package pagecache
+
+import (
+	"bytes"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/consentedge/consentedge/rules/htmlfilter"
+	"github.com/dgraph-io/ristretto/v2"
+)
+
+// Cache holds the remembered documents of one rule set (its owner's: the
+// key does not name the rules).
+type Cache struct {
+	c      *ristretto.Cache[uint64, *entry]
+	seed   maphash.Seed
+	maxDoc int
+	// seen is a doorkeeper: a document is recorded on its key's second
+	// sighting, so pages seen once never pay for a copy.
+	seen [4096]atomic.Uint64
+	// recording holds the keys being recorded: one recording per key at a
+	// time, so that many visitors of one page arriving together do not
+	// each copy it.
+	recording [256]atomic.Uint64
+	// active counts recordings in flight: each holds up to two copies of
+	// maxDoc bytes, and at most maxRecordings are held at once.
+	active atomic.Int32
+	// dialects numbers the dialects the key names: a dialect holds a
+	// function, which has no bytes to compare. The map keeps each one
+	// alive, so a number never names two dialects.
+	dialects sync.Map // *htmlfilter.Dialect → uint64
+	nDialect atomic.Uint64
+}
+
+// entry is one remembered document. Immutable once in the cache.
+type entry struct {
+	key      []byte // compared whole: a hash collision of keys is no hit
+	in, out  []byte
+	marks    []mark
+	removed  []htmlfilter.Removal
+	volatile bool // the key's documents differ: do not record it for now
+}
+
+// mark says that out[:out] was written once in[:in] had been read. Marks
+// are at most markStep input bytes apart, so that a replay writes as early
+// as the live filter did, however its input is chunked.
+type mark struct{ in, out int }
+
+const (
+	markStep      = 4 << 10
+	volatileFor   = time.Minute
+	maxRecordings = 4
+)
+
+// New bounds the remembered documents to about maxBytes (input and output
+// together) and remembers none longer than maxDoc bytes.
+func New(maxBytes int64, maxDoc int) (*Cache, error) {
+	c, err := ristretto.NewCache(&ristretto.Config[uint64, *entry]{
+		// Ten counters per entry of a typical page (64 KiB in and out).
+		NumCounters: max(10*maxBytes/(64<<10), 1000),
+		MaxCost:     maxBytes,
+		BufferItems: 64,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Cache{c: c, seed: maphash.MakeSeed(), maxDoc: maxDoc}, nil
+}
+
+// Close stops the cache's goroutines and drops its entries.
+func (c *Cache) Close() { c.c.Close() }
+
+// Wait waits for pending insertions: ristretto applies a Set
+// asynchronously, and a test that expects a replay must wait for it.
+func (c *Cache) Wait() { c.c.Wait() }
+
+// lookup returns the entry of key, if there is one for exactly that key.
+func (c *Cache) lookup(h uint64, key []byte) *entry {
+	if e, ok := c.c.Get(h); ok && bytes.Equal(e.key, key) {
+		return e
+	}
+	return nil
+}
+
+// admit marks h seen and reports whether it had been seen before.
+func (c *Cache) admit(h uint64) bool {
+	slot := &c.seen[h%uint64(len(c.seen))]
+	if slot.Load() == h {
+		return true
+	}
+	slot.Store(h)
+	return false
+}
+
+// leaveAlone marks key as not to be remembered for volatileFor.
+func (c *Cache) leaveAlone(h uint64, key []byte) {
+	c.c.SetWithTTL(h, &entry{key: bytes.Clone(key), volatile: true}, int64(len(key))+64, volatileFor)
+}
+
+// claim takes h's recording slot and one of the maxRecordings; false if
+// either is taken.
+func (c *Cache) claim(h uint64) bool {
+	if c.active.Add(1) > maxRecordings {
+		c.active.Add(-1)
+		return false
+	}
+	if !c.recording[h%uint64(len(c.recording))].CompareAndSwap(0, h|1) {
+		c.active.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (c *Cache) unclaim(h uint64) {
+	c.recording[h%uint64(len(c.recording))].Store(0)
+	c.active.Add(-1)
+}
+
+// remember stores a recorded document.
+func (c *Cache) remember(h uint64, e *entry) {
+	cost := int64(cap(e.in)+cap(e.out)+16*cap(e.marks)+len(e.key)) + 256
+	c.c.Set(h, e, cost)
+}
+
+// dialect returns d's number in this cache's keys (0 for nil).
+func (c *Cache) dialect(d *htmlfilter.Dialect) uint64 {
+	if d == nil {
+		return 0
+	}
+	if n, ok := c.dialects.Load(d); ok {
+		return n.(uint64)
+	}
+	n, _ := c.dialects.LoadOrStore(d, c.nDialect.Add(1))
+	return n.(uint64)
+}
