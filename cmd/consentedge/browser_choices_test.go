@@ -236,21 +236,12 @@ func testChoicesA11y(t *testing.T, e *browserEnv, base string) {
 	if _, err := tb.settle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var ax struct {
-		Nodes []struct {
-			Role struct {
-				Value string `json:"value"`
-			} `json:"role"`
-			Name struct {
-				Value string `json:"value"`
-			} `json:"name"`
-		} `json:"nodes"`
-	}
-	if err := tb.s.call(ctx, "Accessibility.getFullAXTree", map[string]any{}, &ax); err != nil {
+	nodes, err := tb.axTree(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	named := false
-	for _, n := range ax.Nodes {
+	for _, n := range nodes {
 		named = named || n.Role.Value == "link" && n.Name.Value == "Privacy choices"
 	}
 	if !named {

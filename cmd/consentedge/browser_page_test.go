@@ -37,6 +37,27 @@ func (t *tab) eval(ctx context.Context, expr string, out any) error {
 	return nil
 }
 
+// axNode is a node of Chromium's accessibility tree: what a screen reader
+// announces.
+type axNode struct {
+	Ignored bool `json:"ignored"`
+	Role    struct {
+		Value string `json:"value"`
+	} `json:"role"`
+	Name struct {
+		Value string `json:"value"`
+	} `json:"name"`
+}
+
+// axTree returns the page's whole accessibility tree.
+func (t *tab) axTree(ctx context.Context) ([]axNode, error) {
+	var ax struct {
+		Nodes []axNode `json:"nodes"`
+	}
+	err := t.s.call(ctx, "Accessibility.getFullAXTree", map[string]any{}, &ax)
+	return ax.Nodes, err
+}
+
 // waitFor waits, inside the page, until the JavaScript condition holds: the
 // page checks it on every animation frame and resolves a promise, so the
 // wait ends on the frame the condition becomes true.

@@ -502,22 +502,12 @@ func checkBannerA11y(ctx context.Context, t *testing.T, tb *tab) {
 	t.Helper()
 	// Labels: the accessibility tree names every checkbox; each name
 	// comes from a <label> (the DOM says which).
-	var ax struct {
-		Nodes []struct {
-			Ignored bool `json:"ignored"`
-			Role    struct {
-				Value string `json:"value"`
-			} `json:"role"`
-			Name struct {
-				Value string `json:"value"`
-			} `json:"name"`
-		} `json:"nodes"`
-	}
-	if err := tb.s.call(ctx, "Accessibility.getFullAXTree", map[string]any{}, &ax); err != nil {
+	nodes, err := tb.axTree(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	var boxes []string
-	for _, n := range ax.Nodes {
+	for _, n := range nodes {
 		if n.Role.Value == "checkbox" && !n.Ignored {
 			if strings.TrimSpace(n.Name.Value) == "" {
 				t.Errorf("a checkbox without an accessible name")
