@@ -143,45 +143,17 @@ func runConsent(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, consentUsage)
 		return 2
 	}
-	fset := flag.NewFlagSet("consent decode", flag.ContinueOnError)
-	fset.SetOutput(io.Discard)
-	var headers multiFlag
-	fset.Var(&headers, "header", "")
-	dnt := fset.Bool("dnt", false, "")
-	var maps multiFlag
-	fset.Var(&maps, "map", "")
-	pos, err := parseInterspersed(fset, args[1:])
-	if err != nil || len(pos) != 1 {
-		if err != nil && !errors.Is(err, flag.ErrHelp) {
+	h, names, dnt, err := decodeArgs(args[1:])
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) && err != errUsage {
 			fmt.Fprintf(stderr, "consentedge consent decode: %v\n", err)
 		}
-		fmt.Fprintln(stderr, consentUsage)
-		return 2
-	}
-	h := http.Header{"Cookie": {pos[0]}}
-	for _, kv := range headers {
-		k, v, ok := strings.Cut(kv, ":")
-		if !ok {
-			fmt.Fprintf(stderr, "consentedge consent decode: --header %q: want 'Name: value'\n", kv)
-			return 2
+		if !strings.HasPrefix(err.Error(), "--") {
+			fmt.Fprintln(stderr, consentUsage)
 		}
-		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+		return 2
 	}
 	rs := rules.Default()
-	lines := map[string]string{}
-	for _, kv := range maps {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			fmt.Fprintf(stderr, "consentedge consent decode: --map %q: want name=target\n", kv)
-			return 2
-		}
-		lines[k] = v
-	}
-	names, err := rs.ParseNameMap(lines)
-	if err != nil {
-		fmt.Fprintf(stderr, "consentedge consent decode: --map: %v\n", err)
-		return 2
-	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "signal\tcookie\tgrants\tdenies\tvendors granted\tvendors refused\tnote")
 	var all []rules.Source
@@ -196,27 +168,72 @@ func runConsent(args []string, stdout, stderr io.Writer) int {
 			dash(rs.FormatSet(stated.Grant)), dash(rs.FormatSet(stated.Deny)),
 			vendorList(rs, stated.VendorGrant), vendorList(rs, stated.VendorDeny), dash(reason))
 	}
-	cfg := rules.ConsentConfig{Sources: all, GPC: true, DNT: *dnt, Names: names}
-	st := rs.ReadConsent(h, cfg)
 	if rules.GPC(h) {
 		fmt.Fprintf(tw, "gpc\tSec-GPC: 1\t\tadvertising\t\n")
 	}
-	if *dnt && rules.DNT(h) {
+	if dnt && rules.DNT(h) {
 		fmt.Fprintf(tw, "dnt\tDNT: 1\t\tanalytics.advertising\t\n")
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "\nfinal: %s (decided by %s)\n", rs.FormatSet(st.Granted), st.Signals)
+	printFinal(stdout, rs, rs.ReadConsent(h, rules.ConsentConfig{Sources: all, GPC: true, DNT: dnt, Names: names}))
+	return 0
+}
+
+// errUsage: the arguments are wrong in a way the usage says.
+var errUsage = errors.New("usage")
+
+// decodeArgs reads consent decode's flags and its Cookie header: the
+// request headers to decode, the operator's map lines, and --dnt. An error
+// starting "--" names the flag that was wrong.
+func decodeArgs(args []string) (h http.Header, names *rules.NameMap, dnt bool, err error) {
+	fset := flag.NewFlagSet("consent decode", flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
+	var headers, maps multiFlag
+	fset.Var(&headers, "header", "")
+	fset.Var(&maps, "map", "")
+	dntFlag := fset.Bool("dnt", false, "")
+	pos, err := parseInterspersed(fset, args)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if len(pos) != 1 {
+		return nil, nil, false, errUsage
+	}
+	h = http.Header{"Cookie": {pos[0]}}
+	for _, kv := range headers {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok {
+			return nil, nil, false, fmt.Errorf("--header %q: want 'Name: value'", kv)
+		}
+		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	lines := map[string]string{}
+	for _, kv := range maps {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, nil, false, fmt.Errorf("--map %q: want name=target", kv)
+		}
+		lines[k] = v
+	}
+	if names, err = rules.Default().ParseNameMap(lines); err != nil {
+		return nil, nil, false, fmt.Errorf("--map: %v", err)
+	}
+	return h, names, *dntFlag, nil
+}
+
+// printFinal writes the state all the signals make together.
+func printFinal(w io.Writer, rs *rules.Rules, st rules.ConsentState) {
+	fmt.Fprintf(w, "\nfinal: %s (decided by %s)\n", rs.FormatSet(st.Granted), st.Signals)
 	if v := st.Vendors; v.Refused != nil || v.Granted != nil || v.Only != 0 {
-		fmt.Fprintf(stdout, "vendors granted by name: %s\n", vendorList(rs, v.Granted))
-		fmt.Fprintf(stdout, "vendors refused by name: %s\n", vendorList(rs, v.Refused))
+		fmt.Fprintf(w, "vendors granted by name: %s\n", vendorList(rs, v.Granted))
+		fmt.Fprintf(w, "vendors refused by name: %s\n", vendorList(rs, v.Refused))
 		if v.Only != 0 {
-			fmt.Fprintf(stdout, "granted vendor by vendor: %s (its other vendors are refused)\n", rs.FormatSet(v.Only))
+			fmt.Fprintf(w, "granted vendor by vendor: %s (its other vendors are refused)\n", rs.FormatSet(v.Only))
 		}
 	}
 	if st.Reason != "" {
-		fmt.Fprintf(stdout, "note: %s\n", st.Reason)
+		fmt.Fprintf(w, "note: %s\n", st.Reason)
 	}
-	return 0
 }
 
 // vendorList names the vendors of vs, the first few by id: a TC string
