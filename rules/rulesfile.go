@@ -281,7 +281,7 @@ func tokenize(line string) ([]token, error) {
 func (p *ruleParser) statement(n int, toks []token) error {
 	head := toks[0]
 	args := toks[1:]
-	if braceNext := p.braceNext; braceNext {
+	if p.braceNext {
 		p.braceNext = false
 		if p.cur == nil && len(toks) == 1 && !head.quoted && head.text == "{" {
 			p.cur, p.curLine, p.discard = &Vendor{}, n, true
@@ -299,16 +299,7 @@ func (p *ruleParser) statement(n int, toks []token) error {
 		return errors.Join(err, p.openVendor(n, args))
 	}
 	if !head.quoted && (head.text == "{" || head.text == "}") {
-		if head.text == "{" && p.cur != nil {
-			return p.errf(n, "duplicate {")
-		}
-		if head.text == "}" && p.cur != nil {
-			if len(args) > 0 {
-				return p.errf(n, "unexpected %q after }", args[0].text)
-			}
-			return p.closeVendor(n)
-		}
-		return p.errf(n, "unexpected %q", head.text)
+		return p.brace(n, head.text, args)
 	}
 	if p.cur == nil && !head.quoted && !slices.Contains(topDirectives, head.text) {
 		// A misspelt "vendor x {" still opens a block: read it to its "}"
@@ -341,6 +332,19 @@ func (p *ruleParser) statement(n int, toks []token) error {
 		return p.disable(n, args)
 	}
 	return p.errf(n, "unknown directive %q%s", head.text, didYouMean(head.text, topDirectives))
+}
+
+// brace reads a line that starts with "{" or "}".
+func (p *ruleParser) brace(n int, b string, args []token) error {
+	switch {
+	case b == "{" && p.cur != nil:
+		return p.errf(n, "duplicate {")
+	case b == "}" && p.cur != nil && len(args) > 0:
+		return p.errf(n, "unexpected %q after }", args[0].text)
+	case b == "}" && p.cur != nil:
+		return p.closeVendor(n)
+	}
+	return p.errf(n, "unexpected %q", b)
 }
 
 // The directives of a rules file, for "did you mean".
@@ -460,76 +464,15 @@ func (p *ruleParser) vendorDirective(n int, dir string, args []token) error {
 		}
 		v.Name, p.hasName = args[0].text, true
 	case "category":
-		if len(args) != 1 {
-			return p.errf(n, "category: expected one value")
-		}
-		if p.hasCat {
-			return p.errf(n, "duplicate category")
-		}
-		c := slices.IndexFunc(p.cats, func(c CategoryInfo) bool { return c.ID == args[0].text })
-		if c < 0 {
-			ids := make([]string, len(p.cats))
-			for i, c := range p.cats {
-				ids[i] = c.ID
-			}
-			return p.errf(n, "unknown category %q%s", args[0].text, didYouMean(args[0].text, ids))
-		}
-		v.Category, p.hasCat = Category(c), true
-	case "host":
+		return p.vendorCategory(n, args)
+	case "host", "path", "script", "cookie", "param":
 		if len(args) == 0 {
-			return p.errf(n, "host: expected at least one value")
+			return p.errf(n, "%s: expected at least one value", dir)
 		}
 		for _, a := range args {
-			h, err := normHostRule(a.text)
-			if err != nil {
-				return p.errf(n, "invalid host %q: %v", a.text, err)
+			if err := addValue(v, dir, a.text); err != nil {
+				return p.errf(n, "%v", err)
 			}
-			if !slices.Contains(v.Hosts, h) {
-				v.Hosts = append(v.Hosts, h)
-			}
-		}
-	case "path":
-		if len(args) == 0 {
-			return p.errf(n, "path: expected at least one value")
-		}
-		for _, a := range args {
-			pr, err := normPathRule(a.text)
-			if err != nil {
-				return p.errf(n, "invalid path %q: %v", a.text, err)
-			}
-			if !slices.Contains(v.Paths, pr) {
-				v.Paths = append(v.Paths, pr)
-			}
-		}
-	case "script":
-		if len(args) == 0 {
-			return p.errf(n, "script: expected at least one value")
-		}
-		for _, a := range args {
-			if len(normalizeScript(nil, []byte(a.text))) < minSignature {
-				return p.errf(n, "script signature %q too short (at least %d bytes after normalisation)", a.text, minSignature)
-			}
-			v.Scripts = append(v.Scripts, a.text)
-		}
-	case "cookie":
-		if len(args) == 0 {
-			return p.errf(n, "cookie: expected at least one value")
-		}
-		for _, a := range args {
-			if !validCookieName(a.text) {
-				return p.errf(n, "invalid cookie name %q", a.text)
-			}
-			v.Cookies = append(v.Cookies, a.text)
-		}
-	case "param":
-		if len(args) == 0 {
-			return p.errf(n, "param: expected at least one value")
-		}
-		for _, a := range args {
-			if !validParamName(a.text) {
-				return p.errf(n, "invalid query parameter name %q", a.text)
-			}
-			v.Params = append(v.Params, a.text)
 		}
 	case "tcf":
 		id, err := strconv.Atoi(args0(args))
@@ -544,6 +487,65 @@ func (p *ruleParser) vendorDirective(n int, dir string, args []token) error {
 		v.Retention = args[0].text
 	default:
 		return p.errf(n, "unknown directive %q%s", dir, didYouMean(dir, vendorDirectives))
+	}
+	return nil
+}
+
+// vendorCategory reads the open vendor's category line.
+func (p *ruleParser) vendorCategory(n int, args []token) error {
+	if len(args) != 1 {
+		return p.errf(n, "category: expected one value")
+	}
+	if p.hasCat {
+		return p.errf(n, "duplicate category")
+	}
+	c := slices.IndexFunc(p.cats, func(c CategoryInfo) bool { return c.ID == args[0].text })
+	if c < 0 {
+		ids := make([]string, len(p.cats))
+		for i, c := range p.cats {
+			ids[i] = c.ID
+		}
+		return p.errf(n, "unknown category %q%s", args[0].text, didYouMean(args[0].text, ids))
+	}
+	p.cur.Category, p.hasCat = Category(c), true
+	return nil
+}
+
+// addValue adds one value of a host, path, script, cookie or param line
+// to v.
+func addValue(v *Vendor, dir, s string) error {
+	switch dir {
+	case "host":
+		h, err := normHostRule(s)
+		if err != nil {
+			return fmt.Errorf("invalid host %q: %v", s, err)
+		}
+		if !slices.Contains(v.Hosts, h) {
+			v.Hosts = append(v.Hosts, h)
+		}
+	case "path":
+		pr, err := normPathRule(s)
+		if err != nil {
+			return fmt.Errorf("invalid path %q: %v", s, err)
+		}
+		if !slices.Contains(v.Paths, pr) {
+			v.Paths = append(v.Paths, pr)
+		}
+	case "script":
+		if len(normalizeScript(nil, []byte(s))) < minSignature {
+			return fmt.Errorf("script signature %q too short (at least %d bytes after normalisation)", s, minSignature)
+		}
+		v.Scripts = append(v.Scripts, s)
+	case "cookie":
+		if !validCookieName(s) {
+			return fmt.Errorf("invalid cookie name %q", s)
+		}
+		v.Cookies = append(v.Cookies, s)
+	case "param":
+		if !validParamName(s) {
+			return fmt.Errorf("invalid query parameter name %q", s)
+		}
+		v.Params = append(v.Params, s)
 	}
 	return nil
 }
