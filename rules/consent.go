@@ -307,19 +307,7 @@ func (r *Rules) readSourceCookies(h http.Header, src Source, cfg ConsentConfig) 
 		} else if s, ok = r.readSource(cfg.Cache, src.Name, name, v, names); !ok {
 			bad++
 		}
-		if prefix {
-			// One cookie per category: they add up.
-			got.Grant |= s.Grant
-			got.Deny |= s.Deny
-		} else if n == 0 {
-			got = s
-		} else {
-			got.Grant &= s.Grant
-			got.Deny |= s.Deny
-			got.VendorGrant = got.VendorGrant.minus(got.VendorGrant.minus(s.VendorGrant))
-			got.VendorDeny = got.VendorDeny.union(s.VendorDeny)
-			got.Only |= s.Only
-		}
+		got.merge(s, n == 0, prefix)
 		n++
 		return true
 	})
@@ -334,6 +322,25 @@ func (r *Rules) readSourceCookies(h http.Header, src Source, cfg ConsentConfig) 
 		reason = "several " + src.Name + " cookies: their intersection"
 	}
 	return got, reason, true
+}
+
+// merge adds one cookie's reading s to what a source's cookies stated so
+// far. Cookies that each hold one category (addUp) add up; duplicates of
+// one cookie grant only what all of them grant, and any may deny.
+func (got *Stated) merge(s Stated, first, addUp bool) {
+	switch {
+	case addUp:
+		got.Grant |= s.Grant
+		got.Deny |= s.Deny
+	case first:
+		*got = s
+	default:
+		got.Grant &= s.Grant
+		got.Deny |= s.Deny
+		got.VendorGrant = got.VendorGrant.minus(got.VendorGrant.minus(s.VendorGrant))
+		got.VendorDeny = got.VendorDeny.union(s.VendorDeny)
+		got.Only |= s.Only
+	}
 }
 
 // Signals is a set of consent signals, by name: the Source* names, SignalGPC

@@ -23,36 +23,39 @@ var toolLabels = map[string]map[Category]string{
 	SourceCookieYes: {Necessary: "necessary", Functional: "functional", Analytics: "analytics", Advertising: "advertisement"},
 }
 
-// DeferDialect returns the dialect of tool ("" is cookieconsent). The label of a category is the tool's own name for it: the
-// operator's `map` entries first (the alphabetically first name mapped to
-// the category, so that the choice is stable), then the tool's defaults,
-// then our category id. Klaro names services, not categories: a deferred
-// element carries data-name="<vendor id>", so Klaro services are named
-// after consentedge's vendor ids (which is also how the Klaro reader
-// resolves them).
-func (r *Rules) DeferDialect(tool string, m *NameMap) (*htmlfilter.Dialect, error) {
-	label := func(cat string) string {
-		c, ok := r.catIdx[cat]
-		if !ok {
-			return cat
-		}
-		if m != nil {
-			var names []string
-			for n, oc := range m.operator {
-				if oc == c {
-					names = append(names, m.written[n])
-				}
-			}
-			if len(names) > 0 {
-				sort.Strings(names)
-				return names[0]
-			}
-		}
-		if l, ok := toolLabels[tool][c]; ok {
-			return l
-		}
+// categoryLabel is tool's name for our category cat: the operator's `map`
+// entries first (the alphabetically first name mapped to the category, so
+// that the choice is stable), then the tool's defaults, then our id.
+func (r *Rules) categoryLabel(tool string, m *NameMap, cat string) string {
+	c, ok := r.catIdx[cat]
+	if !ok {
 		return cat
 	}
+	if m != nil {
+		var names []string
+		for n, oc := range m.operator {
+			if oc == c {
+				names = append(names, m.written[n])
+			}
+		}
+		if len(names) > 0 {
+			sort.Strings(names)
+			return names[0]
+		}
+	}
+	if l, ok := toolLabels[tool][c]; ok {
+		return l
+	}
+	return cat
+}
+
+// DeferDialect returns the dialect of tool ("" is cookieconsent), labelling
+// categories with categoryLabel. Klaro names services, not categories: a
+// deferred element carries data-name="<vendor id>" (or the name a `map`
+// line gives the vendor), so Klaro services are named after consentedge's
+// vendor ids (which is also how the Klaro reader resolves them).
+func (r *Rules) DeferDialect(tool string, m *NameMap) (*htmlfilter.Dialect, error) {
+	label := func(cat string) string { return r.categoryLabel(tool, m, cat) }
 	attr := func(name, value string) string {
 		return " " + name + `="` + html.EscapeString(value) + `"`
 	}
