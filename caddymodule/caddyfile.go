@@ -84,77 +84,45 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.ArgErr()
 	}
-	var collectorAt []string // "file:line" of each collector, for errors
-	var mapAt []string       // and of each map line
-	var rulesAt []string     // and of each rules and list line
-	var unclassifiedAt string
+	at := map[string][]string{} // option → "file:line" of each of its lines, for errors
 	for d.NextBlock(0) {
-		var err error
-		switch d.Val() {
-		case "mode":
-			err = h.parseMode(d)
-		case "cookie":
-			err = h.parseCookie(d)
-		case "rules":
-			err = h.parseRules(d)
-			rulesAt = append(rulesAt, fmt.Sprintf("%s:%d", d.File(), d.Line()))
-		case "list":
-			err = h.parseList(d)
-			rulesAt = append(rulesAt, fmt.Sprintf("%s:%d", d.File(), d.Line()))
-		case "gpc":
-			err = h.parseGPC(d)
-		case "cache":
-			err = h.parseCache(d)
-		case "max_decoded":
-			err = h.parseMaxDecoded(d)
-		case "page_cache":
-			err = h.parsePageCache(d)
-		case "click_ids":
-			err = h.parseClickIDs(d)
-		case "collector":
-			err = h.parseCollector(d)
-			collectorAt = append(collectorAt, fmt.Sprintf("%s:%d", d.File(), d.Line()))
-		case "endpoint":
-			err = h.parseEndpoint(d)
-		case "consent_max_age":
-			err = h.parseConsentMaxAge(d)
-		case "cookie_secure":
-			err = h.parseCookieSecure(d)
-		case "cookie_host_prefix":
-			err = h.parseCookieHostPrefix(d)
-		case "policy_version":
-			err = h.parsePolicyVersion(d)
-		case "source":
-			err = h.parseSource(d)
-		case "map":
-			err = h.parseMap(d)
-			mapAt = append(mapAt, fmt.Sprintf("%s:%d", d.File(), d.Line()))
-		case "dnt":
-			err = h.parseDNT(d)
-		case "unclassified":
-			err = h.parseUnclassified(d)
-			unclassifiedAt = fmt.Sprintf("%s:%d", d.File(), d.Line())
-		case "consent_mode":
-			err = h.parseConsentMode(d)
-		case "csp", "csp_allow", "csp_report":
-			err = h.parseCSP(d)
-		case "banner":
-			err = h.parseBanner(d)
-		case "banner_text":
-			err = h.parseBannerText(d)
-		case "choices_link":
-			err = h.parseChoicesLink(d)
-		default:
-			err = d.Errf("unrecognized consent option %q", d.Val())
+		opt := d.Val()
+		parse, ok := consentOptions[opt]
+		if !ok {
+			return d.Errf("unrecognized consent option %q", opt)
 		}
-		if err != nil {
+		at[opt] = append(at[opt], fmt.Sprintf("%s:%d", d.File(), d.Line()))
+		if err := parse(h, d); err != nil {
 			return err
 		}
 	}
-	// Rules files and lists are read now, so that `caddy adapt` reports a
-	// missing or broken one as `caddy validate` would; collector and map
-	// lines name categories and vendors of the rules, so a typo there
-	// fails at its line too.
+	return h.checkCaddyfile(d, at)
+}
+
+// consentOptions parse the consent directive's options, by name.
+var consentOptions = map[string]func(*Handler, *caddyfile.Dispenser) error{
+	"mode": (*Handler).parseMode, "cookie": (*Handler).parseCookie,
+	"rules": (*Handler).parseRules, "list": (*Handler).parseList,
+	"gpc": (*Handler).parseGPC, "cache": (*Handler).parseCache,
+	"max_decoded": (*Handler).parseMaxDecoded, "page_cache": (*Handler).parsePageCache,
+	"click_ids": (*Handler).parseClickIDs, "collector": (*Handler).parseCollector,
+	"endpoint": (*Handler).parseEndpoint, "consent_max_age": (*Handler).parseConsentMaxAge,
+	"cookie_secure": (*Handler).parseCookieSecure, "cookie_host_prefix": (*Handler).parseCookieHostPrefix,
+	"policy_version": (*Handler).parsePolicyVersion, "source": (*Handler).parseSource,
+	"map": (*Handler).parseMap, "dnt": (*Handler).parseDNT,
+	"unclassified": (*Handler).parseUnclassified, "consent_mode": (*Handler).parseConsentMode,
+	"csp": (*Handler).parseCSP, "csp_allow": (*Handler).parseCSP, "csp_report": (*Handler).parseCSP,
+	"banner": (*Handler).parseBanner, "banner_text": (*Handler).parseBannerText,
+	"choices_link": (*Handler).parseChoicesLink,
+}
+
+// checkCaddyfile checks what the options say together, once all are read.
+// Rules files and lists are read now, so that `caddy adapt` reports a
+// missing or broken one as `caddy validate` would; collector, map and
+// unclassified lines name categories and vendors of the rules, so a typo
+// there fails at its line too.
+func (h *Handler) checkCaddyfile(d *caddyfile.Dispenser, at map[string][]string) error {
+	rulesAt := append(slices.Clone(at["rules"]), at["list"]...)
 	var rs *rules.Rules
 	if len(rulesAt) > 0 || len(h.Collectors) > 0 || len(h.Map) > 0 || h.Unclassified != "" && h.Unclassified != unclassifiedAllow {
 		var err error
@@ -165,7 +133,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return fmt.Errorf("loading consent rules: %w", err)
 		}
 	}
-	if err := h.checkCollectors(rs, collectorAt); err != nil {
+	if err := h.checkCollectors(rs, at["collector"]); err != nil {
 		return err
 	}
 	if h.CSP != nil && h.CSP.Mode == "" {
@@ -177,10 +145,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if h.Banner != nil && h.Banner.ChoicesLink != "" && h.Banner.PolicyURL == "" {
 		return d.Err("choices_link needs banner: the control leads to the banner's settings")
 	}
+	unclassifiedAt := ""
+	if u := at["unclassified"]; len(u) > 0 {
+		unclassifiedAt = u[len(u)-1]
+	}
 	if err := h.checkUnclassified(rs, unclassifiedAt); err != nil {
 		return err
 	}
-	return h.checkMap(rs, mapAt)
+	return h.checkMap(rs, at["map"])
 }
 
 // checkUnclassified checks that unclassified names a category of the rules

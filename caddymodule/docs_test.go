@@ -6,10 +6,12 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,6 +32,9 @@ func TestConfigurationNamesEveryOption(t *testing.T) {
 	}
 	for file, recv := range map[string]string{"caddyfile.go": "Handler", "logencoder.go": "PrivacyEncoder"} {
 		opts := caddyfileOptions(t, file, recv)
+		if recv == "Handler" {
+			opts = slices.Sorted(maps.Keys(consentOptions)) // the parser's own table
+		}
 		if len(opts) < 6 {
 			t.Fatalf("%s: found only %q in (*%s).UnmarshalCaddyfile's switch", file, opts, recv)
 		}
