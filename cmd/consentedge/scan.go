@@ -107,45 +107,15 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "consentedge scan: %v\n", err)
 		return 2
 	}
-	var fail rules.Set
-	if *failOn != "" {
-		for _, id := range strings.Split(*failOn, ",") {
-			c, ok := rs.CategoryByID(strings.TrimSpace(id))
-			if !ok {
-				fmt.Fprintf(stderr, "consentedge scan: --fail-on: unknown category %q\n", id)
-				return 2
-			}
-			fail = fail.With(c)
-		}
-	}
-	inputs, err := expandInputs(inputArgs)
+	fail, err := failCategories(rs, *failOn)
 	if err != nil {
 		fmt.Fprintf(stderr, "consentedge scan: %v\n", err)
 		return 2
 	}
-	client := &http.Client{Timeout: 30 * time.Second}
-	var results []scanResult
-	failed := false
-	last := time.Now()
-	for i, in := range inputs {
-		if time.Since(last) > time.Second && len(inputs) > 1 {
-			// A progress line on long scans, on stderr so stdout stays
-			// the report.
-			fmt.Fprintf(stderr, "scanned %d of %d inputs\n", i, len(inputs))
-			last = time.Now()
-		}
-		doc, err := readInput(client, in)
-		if err != nil {
-			fmt.Fprintf(stderr, "consentedge scan: %v\n", err)
-			return 2
-		}
-		res := scanDoc(rs, in, doc)
-		for _, tr := range res.Trackers {
-			if c, ok := rs.CategoryByID(tr.Category); ok && fail.Has(c) {
-				failed = true
-			}
-		}
-		results = append(results, res)
+	results, failed, err := scanInputs(rs, inputArgs, fail, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "consentedge scan: %v\n", err)
+		return 2
 	}
 	switch {
 	case *suggest:
@@ -165,6 +135,53 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// failCategories reads --fail-on: category ids joined by ",".
+func failCategories(rs *rules.Rules, list string) (rules.Set, error) {
+	var fail rules.Set
+	if list == "" {
+		return fail, nil
+	}
+	for _, id := range strings.Split(list, ",") {
+		c, ok := rs.CategoryByID(strings.TrimSpace(id))
+		if !ok {
+			return 0, fmt.Errorf("--fail-on: unknown category %q", id)
+		}
+		fail = fail.With(c)
+	}
+	return fail, nil
+}
+
+// scanInputs scans every input (files, directories, URLs) and reports
+// whether a tracker of a category in fail was found.
+func scanInputs(rs *rules.Rules, args []string, fail rules.Set, progress io.Writer) (results []scanResult, failed bool, err error) {
+	inputs, err := expandInputs(args)
+	if err != nil {
+		return nil, false, err
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	last := time.Now()
+	for i, in := range inputs {
+		if time.Since(last) > time.Second && len(inputs) > 1 {
+			// A progress line on long scans, on stderr so stdout stays
+			// the report.
+			fmt.Fprintf(progress, "scanned %d of %d inputs\n", i, len(inputs))
+			last = time.Now()
+		}
+		doc, err := readInput(client, in)
+		if err != nil {
+			return nil, false, err
+		}
+		res := scanDoc(rs, in, doc)
+		for _, tr := range res.Trackers {
+			if c, ok := rs.CategoryByID(tr.Category); ok && fail.Has(c) {
+				failed = true
+			}
+		}
+		results = append(results, res)
+	}
+	return results, failed, nil
 }
 
 // expandInputs turns directories into the HTML files under them; URLs and
