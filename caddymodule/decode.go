@@ -125,23 +125,23 @@ func (d *decoder) run(yield func(struct{}) bool) {
 	d.done = true
 }
 
-func (d *decoder) decode() error {
-	var r io.Reader
+// reader returns the decoding reader of d's coding, reading d.
+func (d *decoder) reader() (io.Reader, error) {
 	switch d.coding {
 	case "gzip":
 		// Reset on a zero Reader works; our input is a flate.Reader
 		// (ReadByte), so gzip adds no bufio.Reader of its own.
 		if err := d.gz.Reset(d); err != nil {
-			return d.wrap(err)
+			return nil, d.wrap(err)
 		}
-		r = &d.gz
+		return &d.gz, nil
 	case "br":
 		if d.br == nil {
 			d.br = brotli.NewReader(d)
 		} else if err := d.br.Reset(d); err != nil {
-			return d.wrap(err)
+			return nil, d.wrap(err)
 		}
-		r = d.br
+		return d.br, nil
 	case "zstd":
 		if d.zr == nil {
 			// One goroutine (the decoder then runs synchronously in
@@ -150,15 +150,21 @@ func (d *decoder) decode() error {
 				zstd.WithDecoderMaxWindow(zstdMaxWindow), zstd.WithDecoderMaxMemory(zstdMaxMemory),
 				zstd.WithDecoderLowmem(true))
 			if err != nil {
-				return err
+				return nil, err
 			}
 			d.zr = zr
 		} else if err := d.zr.Reset(d); err != nil {
-			return d.wrap(err)
+			return nil, d.wrap(err)
 		}
-		r = d.zr
-	default:
-		return fmt.Errorf("unsupported content coding %q", d.coding)
+		return d.zr, nil
+	}
+	return nil, fmt.Errorf("unsupported content coding %q", d.coding)
+}
+
+func (d *decoder) decode() error {
+	r, err := d.reader()
+	if err != nil {
+		return err
 	}
 	for {
 		n, err := r.Read(d.buf)
