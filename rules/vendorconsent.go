@@ -76,19 +76,13 @@ func (vs VendorSet) empty() bool {
 	return true
 }
 
-// Key is vs as bytes, for a map key: equal sets give equal keys.
+// Key is vs as bytes, for a map key: equal sets give equal keys, and the
+// empty set "".
 func (vs VendorSet) Key() string {
-	n := len(vs)
-	for n > 0 && vs[n-1] == 0 {
-		n--
+	if vs.empty() {
+		return ""
 	}
-	b := make([]byte, 0, 8*n)
-	for _, w := range vs[:n] {
-		for i := 0; i < 8; i++ {
-			b = append(b, byte(w>>(8*i)))
-		}
-	}
-	return string(b)
+	return string(appendVendors(nil, vs))
 }
 
 // VendorIDs lists the ids of the vendors in vs, in definition order.
