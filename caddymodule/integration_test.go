@@ -422,7 +422,11 @@ func TestIntegration(t *testing.T) {
 		}
 		page := func() string {
 			t.Helper()
-			resp, err := tester.Client.Get("http://localhost:9080/")
+			// A fresh connection: a reload closes the old config's idle
+			// ones, and a request sent on one as it closes reads EOF.
+			req, _ := http.NewRequest("GET", "http://localhost:9080/", nil)
+			req.Close = true
+			resp, err := tester.Client.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
