@@ -2,6 +2,7 @@ package htmlfilter
 
 import (
 	"bytes"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -16,10 +17,9 @@ const sideLoads = 1<<aSrcset | 1<<aImagesrcset | 1<<aPoster
 // candidate is one image candidate of a srcset, as offsets into the value,
 // split as HTML §4.8.4.3.10 "parse a srcset attribute" does.
 type candidate struct {
-	url, urlEnd int  // the URL, its trailing commas excluded
-	end         int  // the end of its descriptors: its separating comma, or the end of the value
-	next        int  // where the search for the next candidate starts
-	parens      bool // a descriptor holds a parenthesis
+	url, urlEnd int // the URL, its trailing commas excluded
+	end         int // the end of its descriptors: its separating comma, or the end of the value
+	next        int // where the search for the next candidate starts
 }
 
 // nextCandidate returns the first candidate of s at or after i: URLs are runs
@@ -47,7 +47,7 @@ func nextCandidate(s []byte, i int) (c candidate, ok bool) {
 	for depth := 0; i < len(s); i++ {
 		switch s[i] {
 		case '(':
-			depth, c.parens = 1, true
+			depth = 1
 		case ')':
 			depth = 0
 		case ',':
@@ -61,26 +61,46 @@ func nextCandidate(s []byte, i int) (c candidate, ok bool) {
 	return c, true
 }
 
-// candidateVerdict asks the policy about candidate c of srcset s.
+// candidateVerdict asks the policy about candidate c of srcset s, its URL
+// and every token of its descriptors. A browser drops a candidate whose
+// descriptors are not plain (a number with w, x or h), but a script reading
+// the attribute itself may split wider: at JavaScript's whitespace (\v,
+// U+00A0) or at the commas inside parentheses, and find a URL there.
 func (f *Filter) candidateVerdict(s []byte, c candidate) Verdict {
 	if v := f.policy.URL(s[c.url:c.urlEnd]); v.Block {
 		return v
 	}
-	if c.parens {
-		// Descriptors never hold parentheses (w, x, h): a browser drops
-		// such a candidate, and the commas inside them do not separate
-		// candidates. A reader that splits there would see URLs; read
-		// every token as one, so that no reading of the attribute loads
-		// a tracker.
-		for tok := range bytes.FieldsFuncSeq(s[c.urlEnd:c.end], func(r rune) bool {
-			return r == ',' || r == '(' || r == ')' || isSpaceRune(r)
-		}) {
-			if v := f.policy.URL(tok); v.Block {
-				return v
-			}
+	for tok := range bytes.FieldsFuncSeq(s[c.urlEnd:c.end], descriptorSeparator) {
+		if plainDescriptor(tok) {
+			continue
+		}
+		if v := f.policy.URL(tok); v.Block {
+			return v
 		}
 	}
 	return Verdict{}
+}
+
+// descriptorSeparator reports the runes any reader may split a srcset's
+// descriptors at: commas, parentheses, and whitespace as JavaScript's \s
+// knows it (Unicode's, and U+FEFF), which holds HTML's ASCII whitespace.
+func descriptorSeparator(r rune) bool {
+	return r == ',' || r == '(' || r == ')' || r == 0xFEFF || unicode.IsSpace(r)
+}
+
+// plainDescriptor reports whether tok is a number followed by w, x or h, as
+// srcset descriptors are: no reader takes one for a URL.
+func plainDescriptor(tok []byte) bool {
+	n := len(tok) - 1
+	if n < 1 || (tok[n]|0x20 != 'w' && tok[n]|0x20 != 'x' && tok[n]|0x20 != 'h') {
+		return false
+	}
+	for _, b := range tok[:n] {
+		if (b < '0' || b > '9') && b != '.' && b != 'e' && b != 'E' && b != '+' && b != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // srcset asks about each candidate of a decoded srcset and returns the first

@@ -54,6 +54,11 @@ var cases = []struct {
 		`<img src=a.png srcset="a.png 1x">`, "="},
 	{"srcset trailing commas", `<img srcset="a.png,, //tracker.example/c.png,, b.png,">`, `<img srcset="a.png,, b.png,">`, "="},
 	{"srcset trailing comma before last", `<img srcset="a.png, //tracker.example/c.png">`, `<img srcset="a.png">`, "="},
+	// A browser reads "\v" as part of a URL, a script's \s as whitespace.
+	{"srcset URL behind vertical tabs", "<img src=a.png srcset=\"\v\v https://tracker.example/c.png 1x, b.png 2x\">",
+		`<img src=a.png srcset="b.png 2x">`, "="},
+	{"srcset URL behind a no-break space", "<img src=a.png srcset=\"a.png 1x, b.png\u00a0//tracker.example/c.png 2x\">",
+		`<img src=a.png srcset="a.png 1x">`, "="},
 	{"srcset every candidate", `<img src=a.png srcset="//tracker.example/1.png 1x, //stats.example/2.png 2x" alt=x>`, `<img src=a.png  alt=x>`, "="},
 	{"srcset unquoted", `<img src=a.png srcset=//tracker.example/c.png>`, `<img src=a.png >`, "="},
 	{"srcset parenthesis hides a candidate", `<img srcset="b.png 1x, c.png (x, //tracker.example/c.png), d.png 2x">`,
