@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/consentedge/consentedge/consent"
 	"github.com/consentedge/consentedge/privacylog"
 	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
@@ -37,7 +38,7 @@ func extraLogFields(r *http.Request) *caddyhttp.ExtraLogFields {
 // consent_vendors_granted (the vendor ids named, joined by "."), and
 // consent_vendors_only (the categories granted vendor by vendor, whose
 // other vendors are refused).
-func (h *Handler) logConsent(r *http.Request, st rules.ConsentState) {
+func (h *Handler) logConsent(r *http.Request, st consent.State) {
 	extra := extraLogFields(r)
 	if extra == nil {
 		return
@@ -47,7 +48,7 @@ func (h *Handler) logConsent(r *http.Request, st rules.ConsentState) {
 	extra.Set(zapcore.Field{Key: "consent", Type: zapcore.InlineMarshalerType, Interface: consentFields{
 		granted: h.rules.FormatSet(st.Granted),
 		signal:  st.Signals,
-		gpc:     h.gpc && rules.GPC(r.Header),
+		gpc:     h.gpc && consent.GPC(r.Header),
 		vendors: st.Vendors,
 		rules:   h.rules,
 	}})
@@ -56,9 +57,9 @@ func (h *Handler) logConsent(r *http.Request, st rules.ConsentState) {
 // consentFields are logConsent's fields.
 type consentFields struct {
 	granted string
-	signal  rules.Signals
+	signal  consent.Signals
 	gpc     bool
-	vendors rules.VendorChoices
+	vendors consent.VendorChoices
 	rules   *rules.Rules
 }
 

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/consentedge/consentedge/consent"
 	"github.com/consentedge/consentedge/pagecache"
 	"github.com/consentedge/consentedge/rules"
 )
@@ -22,7 +23,7 @@ import (
 // and the last one out after Cleanup closes them.
 type caches struct {
 	scripts *rules.ScriptCache
-	sources *rules.SourceCache
+	sources *consent.SourceCache
 	pages   *pagecache.Cache // nil: page_cache off
 
 	users     atomic.Int64 // requests holding the caches, plus closing
@@ -51,7 +52,7 @@ func newCaches(rs *rules.Rules, pageBytes int64) (*caches, error) {
 	// A visitor sends the same consent tool cookie with every request:
 	// read each value once (4 MiB, about 32,000 values;
 	// BenchmarkSourceCache).
-	if c.sources, err = rs.NewSourceCache(4 << 20); err != nil {
+	if c.sources, err = consent.NewReader(rs).NewSourceCache(4 << 20); err != nil {
 		c.close()
 		return nil, fmt.Errorf("consent: source cache: %w", err)
 	}

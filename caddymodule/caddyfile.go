@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
 
+	"github.com/consentedge/consentedge/consent"
 	"github.com/consentedge/consentedge/internal/httpfield"
 	"github.com/consentedge/consentedge/rules"
 )
@@ -178,7 +179,7 @@ func (h *Handler) loadRules() (*rules.Rules, []rules.ListStats, error) {
 // rules rs.
 func (h *Handler) checkMap(rs *rules.Rules, at []string) error {
 	for i, name := range h.mapOrder {
-		if _, err := rs.ParseNameMap(map[string]string{name: h.Map[name]}); err != nil {
+		if _, err := consent.NewReader(rs).ParseNameMap(map[string]string{name: h.Map[name]}); err != nil {
 			return fmt.Errorf("%w, at %s", err, at[i])
 		}
 	}
@@ -229,8 +230,8 @@ func (h *Handler) parseMode(d *caddyfile.Dispenser) error {
 		if v != modeDefer {
 			return d.Errf("only mode defer names a consent tool")
 		}
-		if !slices.Contains(rules.DeferTools, args[1]) {
-			return d.Errf("mode defer: no convention for %q (one of %s)", args[1], strings.Join(rules.DeferTools, ", "))
+		if !slices.Contains(consent.DeferTools, args[1]) {
+			return d.Errf("mode defer: no convention for %q (one of %s)", args[1], strings.Join(consent.DeferTools, ", "))
 		}
 		h.DeferFor = args[1]
 	}
@@ -468,8 +469,8 @@ func (h *Handler) parseSource(d *caddyfile.Dispenser) error {
 	if len(args) < 1 || len(args) > 2 {
 		return d.ArgErr()
 	}
-	if rules.DefaultSourceCookie(args[0]) == "" {
-		return d.Errf("unknown consent source %q (one of %s)", args[0], strings.Join(rules.SourceNames(), ", "))
+	if consent.DefaultSourceCookie(args[0]) == "" {
+		return d.Errf("unknown consent source %q (one of %s)", args[0], strings.Join(consent.SourceNames(), ", "))
 	}
 	src := ConsentSource{Name: args[0]}
 	if len(args) == 2 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/consentedge/consentedge/consent"
 	"github.com/consentedge/consentedge/internal/httpfield"
 	"github.com/consentedge/consentedge/rules"
 )
@@ -62,7 +63,7 @@ func (h *Handler) secureCookie(r *http.Request) bool {
 // the endpoint writes it (without the endpoint the site's own code writes
 // it, under the name it chose). A name that already has a prefix keeps it.
 func (h *Handler) hostPrefixWanted() bool {
-	if httpfield.HasPrefixFold(h.Cookie, rules.HostCookiePrefix) || httpfield.HasPrefixFold(h.Cookie, "__Secure-") {
+	if httpfield.HasPrefixFold(h.Cookie, consent.HostCookiePrefix) || httpfield.HasPrefixFold(h.Cookie, "__Secure-") {
 		return false
 	}
 	if h.CookieHostPrefix != nil {
@@ -81,13 +82,13 @@ func (h *Handler) hostPrefixed(r *http.Request) bool {
 // consentCookieName is the consent cookie's name for r.
 func (h *Handler) consentCookieName(r *http.Request) string {
 	if h.hostPrefixed(r) {
-		return rules.HostCookiePrefix + h.Cookie
+		return consent.HostCookiePrefix + h.Cookie
 	}
 	return h.Cookie
 }
 
 // consentConfig is how this handler reads consent for r.
-func (h *Handler) consentConfig(r *http.Request) rules.ConsentConfig {
+func (h *Handler) consentConfig(r *http.Request) consent.Config {
 	cfg := h.cfg
 	cfg.HostPrefix = h.hostPrefixed(r)
 	return cfg
@@ -108,7 +109,7 @@ func (h *Handler) validateCookieStrength() error {
 	if h.CookieHostPrefix != nil && *h.CookieHostPrefix {
 		return fmt.Errorf("consent: cookie_host_prefix on needs a Secure cookie, and cookie_secure is off")
 	}
-	if httpfield.HasPrefixFold(h.Cookie, rules.HostCookiePrefix) || httpfield.HasPrefixFold(h.Cookie, "__Secure-") {
+	if httpfield.HasPrefixFold(h.Cookie, consent.HostCookiePrefix) || httpfield.HasPrefixFold(h.Cookie, "__Secure-") {
 		return fmt.Errorf("consent: cookie %s must be Secure, and cookie_secure is off", h.Cookie)
 	}
 	return nil
@@ -124,7 +125,7 @@ func (h *Handler) setConsentCookie(hdr http.Header, r *http.Request, chosen rule
 	secure := h.secureCookie(r)
 	cookie := &http.Cookie{
 		Name:     h.consentCookieName(r),
-		Value:    h.rules.FormatConsent(chosen, h.PolicyVersion),
+		Value:    h.consent.Format(chosen, h.PolicyVersion),
 		Path:     "/",
 		MaxAge:   int(time.Duration(h.ConsentMaxAge) / time.Second),
 		SameSite: http.SameSiteLaxMode,
@@ -143,7 +144,7 @@ func (h *Handler) setConsentCookie(hdr http.Header, r *http.Request, chosen rule
 // carriesCookie reports whether r carries a cookie named name.
 func carriesCookie(r *http.Request, name string) bool {
 	found := false
-	rules.ScanCookies(r.Header, name, func(string) bool {
+	consent.ScanCookies(r.Header, name, func(string) bool {
 		found = true
 		return false
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/consentedge/consentedge/consent"
 	"github.com/consentedge/consentedge/privacylog"
 	"github.com/consentedge/consentedge/rules"
 )
@@ -98,8 +99,8 @@ func (h *Handler) writeState(w http.ResponseWriter, r *http.Request, granted rul
 	st := endpointState{
 		Granted:       []string{},
 		Denied:        []string{},
-		Decided:       h.rules.Decided(r.Header, h.consentConfig(r)),
-		GPC:           h.gpc && rules.GPC(r.Header),
+		Decided:       h.consent.Decided(r.Header, h.consentConfig(r)),
+		GPC:           h.gpc && consent.GPC(r.Header),
 		PolicyVersion: h.PolicyVersion,
 		Receipt:       receipt,
 	}
@@ -177,7 +178,7 @@ func (h *Handler) recordDecision(w http.ResponseWriter, r *http.Request, before 
 	// What the visitor will have from the next request on (GPC still
 	// applies on top of a recorded grant).
 	after := chosen.With(rules.Necessary)
-	if h.gpc && rules.GPC(r.Header) {
+	if h.gpc && consent.GPC(r.Header) {
 		after &^= 1 << rules.Advertising
 	}
 	if isJSON {

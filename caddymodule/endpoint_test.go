@@ -15,10 +15,9 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/consentedge/consentedge/consent"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-
-	"github.com/consentedge/consentedge/rules"
 )
 
 // stdLogCounter counts the bytes written to it and keeps the first few.
@@ -192,8 +191,8 @@ func TestPolicyVersionUnmarked(t *testing.T) {
 		decided bool
 	}{
 		{"consent=necessary.analytics", false},
-		{"consent=necessary.analytics." + rules.VersionMarker("1 May 2018"), false},
-		{"consent=necessary.analytics." + rules.VersionMarker("6 August 2019"), true},
+		{"consent=necessary.analytics." + consent.VersionMarker("1 May 2018"), false},
+		{"consent=necessary.analytics." + consent.VersionMarker("6 August 2019"), true},
 	} {
 		o := new(recordingOrigin)
 		req := httptest.NewRequest("GET", "/", nil)

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/consentedge/consentedge/consent"
 	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
@@ -395,7 +396,7 @@ func TestNoLengthNoRanges(t *testing.T) {
 func TestETagVariants(t *testing.T) {
 	h, _ := newTestHandler(t, nil)
 	req := httptest.NewRequest("GET", "/", nil)
-	granted := h.rules.Consent(req.Header, consentCfg(h))
+	granted := h.consent.Granted(req.Header, consentCfg(h))
 	suffix := h.etagSuffix(granted, nil)
 	if !strings.HasPrefix(suffix, "-cs") {
 		t.Fatalf("suffix %q", suffix)
@@ -830,8 +831,8 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func consentCfg(h *Handler) rules.ConsentConfig {
-	return rules.ConsentConfig{Cookie: h.Cookie, GPC: h.gpc}
+func consentCfg(h *Handler) consent.Config {
+	return consent.Config{Cookie: h.Cookie, GPC: h.gpc}
 }
 
 func hasToken(vals []string, tok string) bool {

@@ -6,12 +6,13 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/consentedge/consentedge/rules"
 )

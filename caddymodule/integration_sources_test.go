@@ -59,7 +59,7 @@ func TestIntegrationSources(t *testing.T) {
 		"cookieyes":     "cookieyes-consent=consentid:x,consent:yes,action:yes,necessary:yes,analytics:yes,advertisement:no",
 		"complianz":     "cmplz_statistics=allow; cmplz_marketing=deny",
 		"tarteaucitron": "tarteaucitron=!gtag=true!facebookpixel=false",
-		// Purposes 1 and 7–10, from the IAB reference encoder (rules/tcf_test.go).
+		// Purposes 1 and 7–10, from the IAB reference encoder (consent/tcf_test.go).
 		"tcf": "euconsent-v2=CQtAQoAQtDjkAAKACAENCWEgAIPAAAAAAAYgF5wAQF5gAAAA",
 	}
 	for source, cookie := range analyticsOnly {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/consentedge/consentedge/consent"
 	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
@@ -158,7 +159,7 @@ func (m *metrics) observeFiltered(granted string, removed []htmlfilter.Removal, 
 
 // observeVendors records the vendors a filtered response's visitor granted
 // or refused by name.
-func (m *metrics) observeVendors(rs *rules.Rules, c rules.VendorChoices) {
+func (m *metrics) observeVendors(rs *rules.Rules, c consent.VendorChoices) {
 	if m == nil || c.Refused == nil && c.Granted == nil {
 		return
 	}

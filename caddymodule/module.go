@@ -18,6 +18,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/consentedge/consentedge/consent"
 	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
@@ -92,7 +93,7 @@ type Handler struct {
 	// subdomain can plant a grant. Default on with an endpoint, off
 	// without (the site's own code then writes the cookie).
 	CookieHostPrefix *bool `json:"cookie_host_prefix,omitempty"`
-	// Sources are the consent tools whose cookies are read (rules.SourceNames);
+	// Sources are the consent tools whose cookies are read (consent.SourceNames);
 	// empty reads the native cookie only. With an endpoint, the native
 	// cookie is always read as well.
 	Sources []ConsentSource `json:"sources,omitempty"`
@@ -123,7 +124,8 @@ type Handler struct {
 	PolicyVersion string `json:"policy_version,omitempty"`
 
 	rules    *rules.Rules
-	cfg      rules.ConsentConfig
+	consent  *consent.Reader // reads visitors' consent against rules
+	cfg      consent.Config
 	mapOrder []string // map lines in Caddyfile order, for errors
 	// unclassified is Unclassified's category, when unclassifying.
 	unclassified  rules.Category
@@ -239,7 +241,7 @@ func (h *Handler) provisionRules() (*rules.Rules, error) {
 			zap.Int("vendors", st.Vendors), zap.Int("hosts", st.Hosts), zap.Int("known", st.Known),
 			zap.Int("benign", st.Benign), zap.Int("ignored", st.Ignored), zap.Int("invalid", st.Invalid))
 	}
-	h.rules = rs
+	h.rules, h.consent = rs, consent.NewReader(rs)
 	if vendors, extra := clickIDs(h.ClickIDs); vendors {
 		h.params = rs.Params(extra)
 	} else {
@@ -267,7 +269,7 @@ func (h *Handler) resolveNames(rs *rules.Rules) error {
 	if h.cfg, err = h.buildConsentConfig(rs); err != nil {
 		return err
 	}
-	if h.dialect, err = rs.DeferDialect(h.DeferFor, h.cfg.Names); err != nil {
+	if h.dialect, err = h.consent.DeferDialect(h.DeferFor, h.cfg.Names); err != nil {
 		return fmt.Errorf("consent: mode defer: %w", err)
 	}
 	if h.ConsentMode == consentModeAdvanced {
@@ -286,6 +288,16 @@ func (h *Handler) resolveNames(rs *rules.Rules) error {
 
 // Validate checks the configuration; it changes nothing.
 func (h *Handler) Validate() error {
+	for _, check := range []func() error{h.validateChoices, h.validateBannerAndCSP, h.validateLimits, h.validatePaths, h.validateCookieStrength} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateChoices checks the options that take one of a few words.
+func (h *Handler) validateChoices() error {
 	switch h.Mode {
 	case modeStrip, modeDefer:
 	default:
@@ -296,53 +308,63 @@ func (h *Handler) Validate() error {
 	default:
 		return fmt.Errorf("consent: cache must be %q or %q, got %q", cachePrivate, cacheVary, h.Cache)
 	}
-	if h.Banner != nil && h.Endpoint == "" {
-		return fmt.Errorf("consent: the banner posts to the consent endpoint: set endpoint too")
-	}
-	if h.Banner != nil {
-		if err := h.Banner.validate(); err != nil {
-			return err
-		}
-	}
-	if h.CSP != nil {
-		if h.CSP.Mode != cspEnforce && h.CSP.Mode != cspReportOnly {
-			return fmt.Errorf("consent: csp must be %q or %q, got %q", cspEnforce, cspReportOnly, h.CSP.Mode)
-		}
-		if h.CSP.Report != "" && !strings.HasPrefix(h.CSP.Report, "/") {
-			return fmt.Errorf("consent: csp report must be a path starting with /, got %q", h.CSP.Report)
-		}
-		for _, s := range h.CSP.Allow {
-			if problem := cspSourceProblem(s); problem != "" {
-				return fmt.Errorf("consent: csp allow: %s", problem)
-			}
-		}
-	}
 	switch h.ConsentMode {
 	case "", consentModeBasic, consentModeAdvanced:
 	default:
 		return fmt.Errorf("consent: consent_mode must be %q or %q, got %q", consentModeBasic, consentModeAdvanced, h.ConsentMode)
 	}
-	if h.MaxDecoded < 0 {
+	return nil
+}
+
+// validateBannerAndCSP checks the banner and the CSP backstop.
+func (h *Handler) validateBannerAndCSP() error {
+	if h.Banner != nil {
+		if h.Endpoint == "" {
+			return fmt.Errorf("consent: the banner posts to the consent endpoint: set endpoint too")
+		}
+		if err := h.Banner.validate(); err != nil {
+			return err
+		}
+	}
+	if h.CSP == nil {
+		return nil
+	}
+	if h.CSP.Mode != cspEnforce && h.CSP.Mode != cspReportOnly {
+		return fmt.Errorf("consent: csp must be %q or %q, got %q", cspEnforce, cspReportOnly, h.CSP.Mode)
+	}
+	if h.CSP.Report != "" && !strings.HasPrefix(h.CSP.Report, "/") {
+		return fmt.Errorf("consent: csp report must be a path starting with /, got %q", h.CSP.Report)
+	}
+	for _, s := range h.CSP.Allow {
+		if problem := cspSourceProblem(s); problem != "" {
+			return fmt.Errorf("consent: csp allow: %s", problem)
+		}
+	}
+	return nil
+}
+
+// validateLimits checks sizes, ages, the cookie's name and the rules.
+func (h *Handler) validateLimits() error {
+	switch {
+	case h.MaxDecoded < 0:
 		return fmt.Errorf("consent: max_decoded must be positive, got %d", h.MaxDecoded)
-	}
-	if h.PageCache < -1 {
+	case h.PageCache < -1:
 		return fmt.Errorf("consent: page_cache must be a size or -1 (off), got %d", h.PageCache)
-	}
-	if !isToken(h.Cookie) {
+	case !isToken(h.Cookie):
 		// RFC 6265 §4.1.1: cookie-name is an RFC 2616 token.
 		return fmt.Errorf("consent: invalid cookie name %q", h.Cookie)
-	}
-	if h.rules == nil {
+	case h.rules == nil:
 		return fmt.Errorf("consent: no rules loaded")
-	}
-	if h.Endpoint != "" && !strings.HasPrefix(h.Endpoint, "/") {
-		return fmt.Errorf("consent: endpoint must be a path starting with /, got %q", h.Endpoint)
-	}
-	if h.ConsentMaxAge < 0 {
+	case h.ConsentMaxAge < 0:
 		return fmt.Errorf("consent: consent_max_age must be positive")
 	}
-	if err := h.validateCookieStrength(); err != nil {
-		return err
+	return nil
+}
+
+// validatePaths checks the paths the handler answers itself.
+func (h *Handler) validatePaths() error {
+	if h.Endpoint != "" && !strings.HasPrefix(h.Endpoint, "/") {
+		return fmt.Errorf("consent: endpoint must be a path starting with /, got %q", h.Endpoint)
 	}
 	for _, c := range h.Collectors {
 		if !strings.HasPrefix(c.Path, "/") {
@@ -375,7 +397,7 @@ func clickIDs(ids []string) (vendors bool, extra []string) {
 	return vendors, extra
 }
 
-// ConsentSource is one consent tool to read: its name (rules.SourceNames)
+// ConsentSource is one consent tool to read: its name (consent.SourceNames)
 // and, optionally, its cookie's name.
 type ConsentSource struct {
 	Name   string `json:"name"`
@@ -383,21 +405,21 @@ type ConsentSource struct {
 }
 
 // buildConsentConfig resolves the sources and name mappings once.
-func (h *Handler) buildConsentConfig(rs *rules.Rules) (rules.ConsentConfig, error) {
-	cfg := rules.ConsentConfig{Cookie: h.Cookie, GPC: h.gpc, DNT: h.DNT, PolicyVersion: h.PolicyVersion}
+func (h *Handler) buildConsentConfig(rs *rules.Rules) (consent.Config, error) {
+	cfg := consent.Config{Cookie: h.Cookie, GPC: h.gpc, DNT: h.DNT, PolicyVersion: h.PolicyVersion}
 	native := false
 	for _, s := range h.Sources {
-		if rules.DefaultSourceCookie(s.Name) == "" {
-			return cfg, fmt.Errorf("consent: unknown source %q (one of %s)", s.Name, strings.Join(rules.SourceNames(), ", "))
+		if consent.DefaultSourceCookie(s.Name) == "" {
+			return cfg, fmt.Errorf("consent: unknown source %q (one of %s)", s.Name, strings.Join(consent.SourceNames(), ", "))
 		}
-		native = native || s.Name == rules.SourceNative
-		cfg.Sources = append(cfg.Sources, rules.Source{Name: s.Name, Cookie: s.Cookie})
+		native = native || s.Name == consent.SourceNative
+		cfg.Sources = append(cfg.Sources, consent.Source{Name: s.Name, Cookie: s.Cookie})
 	}
 	if len(cfg.Sources) > 0 && h.Endpoint != "" && !native {
 		// The endpoint records decisions in the native cookie: read it.
-		cfg.Sources = append(cfg.Sources, rules.Source{Name: rules.SourceNative})
+		cfg.Sources = append(cfg.Sources, consent.Source{Name: consent.SourceNative})
 	}
-	names, err := rs.ParseNameMap(h.Map)
+	names, err := h.consent.ParseNameMap(h.Map)
 	if err != nil {
 		return cfg, fmt.Errorf("consent: %w", err)
 	}
@@ -405,7 +427,7 @@ func (h *Handler) buildConsentConfig(rs *rules.Rules) (rules.ConsentConfig, erro
 	if h.Mode == modeDefer {
 		cfg.Tool = h.DeferFor
 		if cfg.Tool == "" {
-			cfg.Tool = rules.SourceCookieConsent
+			cfg.Tool = consent.SourceCookieConsent
 		}
 	}
 	return cfg, nil
@@ -444,16 +466,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	resp := h.prepareRequest(r, st, caches)
 	// The banner asks until the visitor decides: in our cookie (the
 	// endpoint) or in any consent tool the site reads.
-	resp.bannerAsks = h.Banner != nil && !st.Signals.FromCookies() && !h.rules.Decided(r.Header, cfg)
+	resp.bannerAsks = h.Banner != nil && !st.Signals.FromCookies() && !h.consent.Decided(r.Header, cfg)
 	return h.serveResponse(w, r, next, resp)
 }
 
 // readConsent reads the visitor's consent, under the configuration it
 // returns.
-func (h *Handler) readConsent(r *http.Request, caches *caches) (rules.ConsentState, rules.ConsentConfig) {
+func (h *Handler) readConsent(r *http.Request, caches *caches) (consent.State, consent.Config) {
 	cfg := h.consentConfig(r)
 	cfg.Cache = caches.sources
-	st := h.rules.ReadConsent(r.Header, cfg)
+	st := h.consent.Read(r.Header, cfg)
 	if st.Reason != "" {
 		// A visitor's odd consent input never fails the request; the SRE
 		// who wonders why a consent did not take gets one debug line
@@ -470,7 +492,7 @@ func (h *Handler) readConsent(r *http.Request, caches *caches) (rules.ConsentSta
 // serveOwn answers the requests that never reach the origin: the consent
 // endpoint, CSP reports, and requests to a collector the visitor denied.
 // answered is false for every other request.
-func (h *Handler) serveOwn(w http.ResponseWriter, r *http.Request, st rules.ConsentState) (answered bool, err error) {
+func (h *Handler) serveOwn(w http.ResponseWriter, r *http.Request, st consent.State) (answered bool, err error) {
 	switch {
 	case h.Endpoint != "" && r.URL.Path == h.Endpoint:
 		return true, h.serveEndpoint(w, r, st.Granted)
@@ -487,7 +509,7 @@ func (h *Handler) serveOwn(w http.ResponseWriter, r *http.Request, st rules.Cons
 // prepareRequest removes from the request what the visitor's consent keeps
 // from the origin, readies it for the origin (prepareUpstream), and
 // returns what the response's side needs to know.
-func (h *Handler) prepareRequest(r *http.Request, st rules.ConsentState, caches *caches) response {
+func (h *Handler) prepareRequest(r *http.Request, st consent.State, caches *caches) response {
 	reqFilter := h.filterRequest(r, st.Granted, st.Vendors.Denied)
 	logRequestFilter(r, reqFilter)
 	suffix, stripped := h.prepareUpstream(r, st.Granted, st.Vendors.Denied)
@@ -580,10 +602,10 @@ func wholeRequest(r *http.Request) {
 // response is what the request side of ServeHTTP found for the response.
 type response struct {
 	granted    rules.Set
-	vendors    rules.VendorChoices // the visitor's choices vendor by vendor
-	unseen     rules.Set           // denials the defer tool cannot see: never deferred
-	suffix     string              // ETag suffix of this visitor's variant
-	stripped   bool                // a validator of the request named the variant
+	vendors    consent.VendorChoices // the visitor's choices vendor by vendor
+	unseen     rules.Set             // denials the defer tool cannot see: never deferred
+	suffix     string                // ETag suffix of this visitor's variant
+	stripped   bool                  // a validator of the request named the variant
 	reqFilter  requestFilter
 	caches     *caches
 	bannerAsks bool // no consent decision yet: the banner asks

@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/consentedge/consentedge/consent"
 	"github.com/consentedge/consentedge/rules"
 )
 
@@ -392,7 +393,7 @@ const form = "application/x-www-form-urlencoded"
 func TestEndpointGet(t *testing.T) {
 	h := endpointHandler(t, func(h *Handler) { h.PolicyVersion = "6 August 2019" })
 	req := httptest.NewRequest("GET", "/consent", nil)
-	req.Header.Set("Cookie", "consent=analytics."+rules.VersionMarker("6 August 2019"))
+	req.Header.Set("Cookie", "consent=analytics."+consent.VersionMarker("6 August 2019"))
 	rec, err := serve(h, req, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -426,7 +427,7 @@ func TestEndpointRecords(t *testing.T) {
 		t.Fatalf("cookies %q", rec.Header()["Set-Cookie"])
 	}
 	c := cookies[0]
-	wantValue := "necessary.functional.analytics." + rules.VersionMarker("6 August 2019")
+	wantValue := "necessary.functional.analytics." + consent.VersionMarker("6 August 2019")
 	if c.Name != "__Host-consent" || c.Value != wantValue || c.Path != "/" || c.SameSite != http.SameSiteLaxMode || !c.Secure || c.HttpOnly ||
 		c.MaxAge != int(defaultConsentMaxAge/time.Second) {
 		t.Errorf("consent cookie %+v", c)
@@ -456,7 +457,7 @@ func TestEndpointRecords(t *testing.T) {
 		t.Errorf("referer: %q", rec.Header().Get("Location"))
 	}
 	rec = post(t, h, "action=reject_all&grant=analytics", form, map[string]string{"Referer": "https://evil.example/p"})
-	if rec.Header().Get("Location") != "/" || !strings.Contains(rec.Header().Get("Set-Cookie"), "consent=necessary."+rules.VersionMarker("6 August 2019")+";") {
+	if rec.Header().Get("Location") != "/" || !strings.Contains(rec.Header().Get("Set-Cookie"), "consent=necessary."+consent.VersionMarker("6 August 2019")+";") {
 		t.Errorf("reject all: %q %q", rec.Header().Get("Location"), rec.Header().Get("Set-Cookie"))
 	}
 	// JSON: 200 with the new state, no redirect.
@@ -559,7 +560,7 @@ func TestEndpointWithdrawal(t *testing.T) {
 }
 
 func TestPolicyVersionGate(t *testing.T) {
-	old := rules.Default().FormatConsent(rules.Set(0).With(rules.Analytics), "v1")
+	old := consent.NewReader(rules.Default()).Format(rules.Set(0).With(rules.Analytics), "v1")
 	h, _ := newTestHandler(t, func(h *Handler) { h.PolicyVersion = "v2" })
 	req := httptest.NewRequest("GET", "/", nil)
 	req.Header.Set("Cookie", "consent="+old+"; _ga=1")

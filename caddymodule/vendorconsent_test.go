@@ -54,7 +54,7 @@ func TestVendorRefusedByName(t *testing.T) {
 		t.Errorf("dns prefetch on for a visitor who refused a vendor: %q", csp)
 	}
 
-	st := h.rules.ReadConsent(req.Header, h.consentConfig(req))
+	st := h.consent.Read(req.Header, h.consentConfig(req))
 	enc := zapcore.NewMapObjectEncoder()
 	if err := (consentFields{granted: "x", vendors: st.Vendors, rules: h.rules}).MarshalLogObject(enc); err != nil {
 		t.Fatal(err)

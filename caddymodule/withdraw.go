@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/consentedge/consentedge/consent"
 	"github.com/consentedge/consentedge/internal/httpfield"
 	"github.com/consentedge/consentedge/rules"
 )
@@ -90,7 +91,7 @@ func (e *expirer) expire(names []string, domains []string) int {
 	n := 0
 	for _, d := range domains {
 		for i, name := range names {
-			if d != "" && httpfield.HasPrefixFold(name, rules.HostCookiePrefix) {
+			if d != "" && httpfield.HasPrefixFold(name, consent.HostCookiePrefix) {
 				continue // RFC 6265bis §4.1.3.2: a __Host- cookie has no Domain
 			}
 			if !e.add(name, d) {
@@ -110,7 +111,7 @@ func (e *expirer) expire(names []string, domains []string) int {
 func (e *expirer) add(name, domain string) bool {
 	// User agents following RFC 6265bis (from draft 11 on) match the cookie
 	// name prefixes ASCII case-insensitively when they store a cookie.
-	secure := e.secure || httpfield.HasPrefixFold(name, "__Secure-") || httpfield.HasPrefixFold(name, rules.HostCookiePrefix)
+	secure := e.secure || httpfield.HasPrefixFold(name, "__Secure-") || httpfield.HasPrefixFold(name, consent.HostCookiePrefix)
 	line := expiryLine(name, domain, secure)
 	if len(line) > e.budget {
 		e.budget = 0

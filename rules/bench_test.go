@@ -2,7 +2,6 @@ package rules
 
 import (
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -45,19 +44,6 @@ func BenchmarkScript(b *testing.B) {
 				p.Script(text)
 			}
 		})
-	}
-}
-
-func BenchmarkConsent(b *testing.B) {
-	r := Default()
-	h := http.Header{
-		"Cookie":  {"_ga=GA1.2.123.456; _gid=GA1.2.789; sessionid=abcdef0123456789; consent=functional.analytics; cart=3"},
-		"Sec-Gpc": {"1"},
-	}
-	cfg := ConsentConfig{GPC: true}
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Consent(h, cfg)
 	}
 }
 

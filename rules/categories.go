@@ -47,9 +47,9 @@ var canonical = [...]CategoryInfo{
 	Advertising: {"advertising", "Targeting or advertising"},
 }
 
-// maxIDLen bounds category and vendor ids: consent parsing lowercases ids into
+// MaxIDLen bounds category and vendor ids: consent parsing lowercases ids into
 // a fixed stack buffer, and nobody needs a longer id.
-const maxIDLen = 64
+const MaxIDLen = 64
 
 // Categories lists the categories, index = Category.
 func (r *Rules) Categories() []CategoryInfo {
@@ -62,6 +62,12 @@ func (r *Rules) CategoryByID(id string) (Category, bool) {
 	return c, ok
 }
 
+// CategoryByIDBytes is CategoryByID for an id in bytes, without allocating.
+func (r *Rules) CategoryByIDBytes(id []byte) (Category, bool) {
+	c, ok := r.catIdx[string(id)]
+	return c, ok
+}
+
 // CategoryID returns c's id, or "" for a category the rule set does not declare.
 func (r *Rules) CategoryID(c Category) string {
 	if int(c) >= len(r.cats) {
@@ -71,7 +77,8 @@ func (r *Rules) CategoryID(c Category) string {
 }
 
 // all is the set of every declared category.
-func (r *Rules) all() Set {
+// AllCategories is the set of every category of the rule set.
+func (r *Rules) AllCategories() Set {
 	return Set(uint64(1)<<len(r.cats) - 1)
 }
 
@@ -102,7 +109,7 @@ func (r *Rules) formatSet(s Set) string {
 // validID reports whether s is a category id: [a-z][a-z0-9_-]* (vendor ids may
 // also start with a digit: first is the extra set allowed in front).
 func validID(s string, digitFirst bool) bool {
-	if s == "" || len(s) > maxIDLen {
+	if s == "" || len(s) > MaxIDLen {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -3,13 +3,13 @@ package rules
 import (
 	"bytes"
 	"encoding/base64"
-	"fmt"
 	"slices"
 	"strings"
 
 	wurl "github.com/nlnwa/whatwg-url/url"
 
 	"github.com/consentedge/consentedge/internal/httpfield"
+	"github.com/consentedge/consentedge/internal/textcache"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -24,11 +24,11 @@ var urlParser = wurl.NewParser()
 type Classifier struct {
 	r         *Rules
 	granted   Set
-	deniesAny bool                    // some declared category is denied: an unparseable URL is blocked
-	exempt    VendorSet               // vendors kept whatever their category (Consent Mode "advanced")
-	refused   VendorSet               // vendors refused by name, whatever their category
-	noDefer   Set                     // categories whose blocked elements are stripped in Defer mode
-	scripts   *verifiedCache[[]int32] // UseScriptCache; nil: none
+	deniesAny bool                      // some declared category is denied: an unparseable URL is blocked
+	exempt    VendorSet                 // vendors kept whatever their category (Consent Mode "advanced")
+	refused   VendorSet                 // vendors refused by name, whatever their category
+	noDefer   Set                       // categories whose blocked elements are stripped in Defer mode
+	scripts   *textcache.Cache[[]int32] // UseScriptCache; nil: none
 
 	// Unclassify: third-party loads no rule names count as unclassified's.
 	unclassified  Category
@@ -80,7 +80,7 @@ func (p *Classifier) Reset(r *Rules, pageURL string, granted Set) {
 		pathBuf: p.pathBuf[:0], runBuf: p.runBuf[:0], scr: p.scr[:0],
 		blank: p.blank[:0], scr2: p.scr2[:0], sigs: p.sigs[:0],
 		dec: p.dec[:0], dec64: p.dec64[:0], clean: p.clean[:0]}
-	p.deniesAny = r.all()&^p.granted != 0
+	p.deniesAny = r.AllCategories()&^p.granted != 0
 	if host, ok := plainHTTPHost(pageURL); ok {
 		// The common case: what the fast paths need is known without a
 		// WHATWG parse, which costs microseconds; the slow path and SetBase
@@ -229,15 +229,15 @@ func (p *Classifier) deniesVendor(v int32) bool {
 }
 
 // RefuseVendors blocks the vendors in vs whatever their category: the
-// visitor refused them by name (ConsentState.Vendors.Denied). vs is
+// visitor refused them by name (State.Vendors.Denied). vs is
 // shared, not copied.
 func (p *Classifier) RefuseVendors(vs VendorSet) {
 	p.refused = vs
-	p.deniesAny = p.deniesAny || !vs.empty()
+	p.deniesAny = p.deniesAny || !vs.Empty()
 }
 
 // NeverDefer marks categories whose denial the site's consent tool cannot
-// see (ConsentState.Unseen): in Defer mode their elements are stripped,
+// see (State.Unseen): in Defer mode their elements are stripped,
 // since the tool would revive them. So are the elements of vendors refused
 // by name: the tool labels by category.
 func (p *Classifier) NeverDefer(cats Set) { p.noDefer = cats }
@@ -252,28 +252,6 @@ func (p *Classifier) unseen(v int32) bool {
 // Mode's "advanced" keeps Google's tags on the page, told by the consent
 // default what they may store. vs is shared, not copied.
 func (p *Classifier) Exempt(vs VendorSet) { p.exempt = vs }
-
-// VendorSet is a set of vendors of one rule set.
-type VendorSet []uint64
-
-func (vs VendorSet) has(v int32) bool {
-	i := int(v) / 64
-	return i < len(vs) && vs[i]&(1<<(uint(v)%64)) != 0
-}
-
-// VendorSet returns the set of the vendors with these ids; unknown ids are
-// reported.
-func (r *Rules) VendorSet(ids ...string) (VendorSet, error) {
-	vs := make(VendorSet, (len(r.vendors)+63)/64)
-	for _, id := range ids {
-		v, ok := r.vendorIdx[id]
-		if !ok {
-			return nil, fmt.Errorf("unknown vendor %q", id)
-		}
-		vs[v/64] |= 1 << (uint(v) % 64)
-	}
-	return vs, nil
-}
 
 // verdict turns a vendor index (or -1) into a Verdict.
 func (p *Classifier) verdict(v int32) htmlfilter.Verdict {

@@ -50,21 +50,3 @@ func TestConsentManagerBesideItsAdTag(t *testing.T) {
 		}
 	}
 }
-
-// TestConsentToolCookiesUnclaimed: no vendor rule names a consent tool's
-// own record of the visitor's choice; stripping it would undo that choice.
-// The names: each source's default cookie (complianz's with a category),
-// the TCF's addtl_consent beside euconsent-v2 (Quantcast Choice writes both)
-// and CookieYes's older cky-consent and cky-action.
-func TestConsentToolCookiesUnclaimed(t *testing.T) {
-	r := Default()
-	names := []string{"addtl_consent", "cky-consent", "cky-action", "cmplz_marketing", "cmplz_statistics", "cmplz_banner-status"}
-	for _, src := range SourceNames() {
-		names = append(names, DefaultSourceCookie(src))
-	}
-	for _, name := range names {
-		if v := r.CookieVendor(name); v != nil && v.Category != Necessary {
-			t.Errorf("CookieVendor(%q) = %s (%s), want none", name, v.ID, r.CategoryID(v.Category))
-		}
-	}
-}

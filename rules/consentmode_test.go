@@ -15,7 +15,7 @@ func TestConsentModeScript(t *testing.T) {
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	all := string(ConsentModeScript(Default().all(), ""))
+	all := string(ConsentModeScript(Default().AllCategories(), ""))
 	if strings.Contains(all, "denied") || !strings.HasPrefix(all, "<script>") {
 		t.Errorf("all granted: %s", all)
 	}

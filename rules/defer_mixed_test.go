@@ -58,35 +58,3 @@ func TestDeferLabelCoversEveryCategory(t *testing.T) {
 	}
 	walk(root)
 }
-
-// TestDeferMixedPerTool: a script of two denied categories is deferred only
-// for a tool that runs it once every label is granted (Cookiebot, listing
-// them comma-separated); for the others it goes.
-func TestDeferMixedPerTool(t *testing.T) {
-	rs := rules.Default()
-	const page = `<script>gtag('config','G-ABCDEF1234');var s=document.createElement('script');` +
-		`s.src='https://www.googletagmanager.com/gtag/js?id=G-ABCDEF1234';document.head.appendChild(s);` +
-		`new Image().src='https://www.facebook.com/tr?id=123456789012345&ev=PageView';</script><p>x</p>`
-	none := rules.Set(0).With(rules.Necessary)
-	for _, tt := range []struct{ tool, want string }{
-		{rules.SourceCookiebot, `<script type="text/plain" data-cookieconsent="statistics, marketing">gtag(`},
-		{rules.SourceCookieConsent, `<p>x</p>`},
-		{rules.SourceKlaro, `<p>x</p>`},
-		{rules.SourceOneTrust, `<p>x</p>`},
-		{rules.SourceCookieYes, `<p>x</p>`},
-	} {
-		d, err := rs.DeferDialect(tt.tool, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out bytes.Buffer
-		f := htmlfilter.New(&out, rs.NewClassifier(oraclePageURL, none), htmlfilter.Options{Mode: htmlfilter.Defer, Dialect: d})
-		f.Write([]byte(page))
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(out.String(), tt.want) {
-			t.Errorf("%s: %s, want it to start %s", tt.tool, out.String(), tt.want)
-		}
-	}
-}

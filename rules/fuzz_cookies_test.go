@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // pairNames lists the trimmed names of a Cookie line's pairs, skipping empty
@@ -14,11 +16,11 @@ import (
 func pairNames(line string) []string {
 	var out []string
 	for _, seg := range strings.Split(line, ";") {
-		if trimWSP(seg) == "" {
+		if httpfield.TrimWSP(seg) == "" {
 			continue
 		}
 		n, _, _ := strings.Cut(seg, "=")
-		out = append(out, trimWSP(n))
+		out = append(out, httpfield.TrimWSP(n))
 	}
 	return out
 }
@@ -31,22 +33,22 @@ func FuzzCookieHeader(f *testing.F) {
 	}
 	r := Default()
 	f.Fuzz(func(t *testing.T, line string, grant byte) {
-		granted := Set(grant)&r.all() | 1<<Necessary
+		granted := Set(grant)&r.AllCategories() | 1<<Necessary
 		out, removed := r.FilterCookieHeader(line, granted, nil, nil)
 		var want []string
 		for _, seg := range strings.Split(line, ";") {
-			if trimWSP(seg) == "" {
+			if httpfield.TrimWSP(seg) == "" {
 				continue
 			}
 			n, _, _ := strings.Cut(seg, "=")
-			if _, deny := r.deniedCookie(trimWSP(n), granted, nil); !deny {
-				want = append(want, trimWSP(seg))
+			if _, deny := r.deniedCookie(httpfield.TrimWSP(n), granted, nil); !deny {
+				want = append(want, httpfield.TrimWSP(seg))
 			}
 		}
 		var got []string
 		for _, seg := range strings.Split(out, ";") {
-			if trimWSP(seg) != "" {
-				got = append(got, trimWSP(seg))
+			if httpfield.TrimWSP(seg) != "" {
+				got = append(got, httpfield.TrimWSP(seg))
 			}
 		}
 		if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
@@ -71,11 +73,11 @@ func FuzzSetCookie(f *testing.F) {
 	r := Default()
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, v string, grant byte) {
-		granted := Set(grant)&r.all() | 1<<Necessary
+		granted := Set(grant)&r.AllCategories() | 1<<Necessary
 		out, drop, _ := r.SetCookie(v, granted, nil, now)
 		pair, _, _ := strings.Cut(v, ";")
 		name, _, hasEq := strings.Cut(pair, "=")
-		_, deny := r.deniedCookie(trimWSP(name), granted, nil)
+		_, deny := r.deniedCookie(httpfield.TrimWSP(name), granted, nil)
 		if drop != (deny && hasEq) {
 			t.Fatalf("SetCookie(%q): drop %v, denied %v", v, drop, deny)
 		}
@@ -86,7 +88,7 @@ func FuzzSetCookie(f *testing.F) {
 			t.Fatalf("SetCookie(%q) = %q: the pair changed", v, out)
 		}
 		c := (&http.Response{Header: http.Header{"Set-Cookie": {out}}}).Cookies()
-		limit, _ := retention(r.vendors[r.cookieVendor(trimWSP(name))].Retention)
+		limit, _ := retention(r.vendors[r.cookieVendor(httpfield.TrimWSP(name))].Retention)
 		if len(c) == 1 && (c[0].MaxAge <= 0 || time.Duration(c[0].MaxAge)*time.Second > limit) {
 			t.Fatalf("SetCookie(%q) = %q: Max-Age %d, limit %v", v, out, c[0].MaxAge, limit)
 		}

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"io/fs"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -13,48 +12,6 @@ func fuzzRules(t testing.TB) *Rules {
 		t.Fatal(err)
 	}
 	return r
-}
-
-func FuzzParseConsent(f *testing.F) {
-	for _, s := range []string{"", "analytics", "functional.analytics.advertising", `"social"`, "ANALYTICS..x", "a%2Eb", "\xff", strings.Repeat("analytics.", 500)} {
-		f.Add(s)
-	}
-	r := fuzzRules(f)
-	f.Fuzz(func(t *testing.T, v string) {
-		s := r.ParseConsent(v)
-		if !s.Has(Necessary) || s&^r.all() != 0 {
-			t.Fatalf("ParseConsent(%q) = %b", v, s)
-		}
-		// FormatSet output is a fixed point.
-		if r.ParseConsent(r.FormatSet(s)) != s {
-			t.Fatalf("round trip of %b", s)
-		}
-	})
-}
-
-func FuzzCookieValues(f *testing.F) {
-	f.Add("consent=analytics", "1", "consent")
-	f.Add("a=b; consent=\"functional\"; consent=functional.advertising", "", "consent")
-	f.Add("consent", " 1 ", "")
-	f.Add(strings.Repeat("x=1;", 1100)+"consent=analytics", "1", "consent")
-	f.Add("cc_cookie={\"categories\":[\"analytics\"]}; consent=social.analytics", "0", "cc_cookie")
-	r := fuzzRules(f)
-	f.Fuzz(func(t *testing.T, cookie, gpc, name string) {
-		h := http.Header{"Cookie": strings.Split(cookie, "\n"), "Sec-Gpc": {gpc}}
-		vals := CookieValues(h, name)
-		for _, v := range vals {
-			if strings.ContainsRune(v, ';') {
-				t.Fatalf("value %q holds ';'", v)
-			}
-		}
-		s := r.Consent(h, ConsentConfig{Cookie: name, GPC: true})
-		if !s.Has(Necessary) || s&^r.all() != 0 {
-			t.Fatalf("Consent = %b", s)
-		}
-		if GPC(h) && s.Has(Advertising) {
-			t.Fatal("GPC ignored")
-		}
-	})
 }
 
 // FuzzURL is a differential test: the fast path must agree with the WHATWG

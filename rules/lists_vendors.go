@@ -155,7 +155,7 @@ func (imp *importer) write(format string, groups []*listGroup, st *ListStats) {
 }
 
 // vendorID makes "<format>-<slug of org><suffix>", unique among the ids
-// taken: a valid vendor id (validID) of at most maxIDLen bytes.
+// taken: a valid vendor id (validID) of at most MaxIDLen bytes.
 func (imp *importer) vendorID(format, org, suffix string) string {
 	s := slug(org)
 	if s == "" {
@@ -163,7 +163,7 @@ func (imp *importer) vendorID(format, org, suffix string) string {
 	}
 	base := format + "-" + s
 	// Room for the longest category suffix and a counter.
-	if n := maxIDLen - len("-advertising") - len("-99999"); len(base) > n {
+	if n := MaxIDLen - len("-advertising") - len("-99999"); len(base) > n {
 		base = strings.TrimRight(base[:n], "-")
 	}
 	id := base + suffix

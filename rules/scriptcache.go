@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"github.com/consentedge/consentedge/internal/textcache"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -20,14 +21,14 @@ const minCachedScript = 256
 // no page uses it any more (Close is not safe during use, as ristretto's).
 type ScriptCache struct {
 	r *Rules // the vendor indexes kept are this rule set's
-	c *verifiedCache[[]int32]
+	c *textcache.Cache[[]int32]
 }
 
 // NewScriptCache returns a script cache for the pages of r, bounded to
-// about maxBytes (verifiedCache).
+// about maxBytes (textcache.Cache).
 func (r *Rules) NewScriptCache(maxBytes int64) (*ScriptCache, error) {
 	// An entry of ~640 bytes' worth: the vendors a script names.
-	c, err := newVerifiedCache[[]int32](maxBytes, 640)
+	c, err := textcache.New[[]int32](maxBytes, 640)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +37,7 @@ func (r *Rules) NewScriptCache(maxBytes int64) (*ScriptCache, error) {
 
 // Close stops the cache's goroutines and frees its memory. The cache must
 // not be in use; closing again does nothing.
-func (c *ScriptCache) Close() { c.c.c.Close() }
+func (c *ScriptCache) Close() { c.c.Close() }
 
 // UseScriptCache makes p classify its scripts through c (nil: no cache),
 // until the next Reset. A cache of another rule set is ignored: its entries
@@ -48,18 +49,18 @@ func (p *Classifier) UseScriptCache(c *ScriptCache) {
 }
 
 // scriptThroughCache classifies text through the cache c.
-func (p *Classifier) scriptThroughCache(c *verifiedCache[[]int32], text []byte) htmlfilter.Verdict {
-	k := c.key(text)
-	if vendors, ok := c.get(k); ok {
+func (p *Classifier) scriptThroughCache(c *textcache.Cache[[]int32], text []byte) htmlfilter.Verdict {
+	k := c.Key(text)
+	if vendors, ok := c.Get(k); ok {
 		return p.verdictOf(vendors)
 	}
 	p.scr, p.raw = normalizeScript(p.scr[:0], text), text
-	if !c.admit(k) {
+	if !c.Admit(k) {
 		return p.scanScript(p.scr, nil)
 	}
 	var found []int32
 	v := p.scanScript(p.scr, &found)
 	// The cost is the entry's size, not the script's: the text is not kept.
-	c.set(k, found, int64(64+4*len(found)))
+	c.Set(k, found, int64(64+4*len(found)))
 	return v
 }

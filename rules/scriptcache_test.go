@@ -1,16 +1,14 @@
 package rules
 
 import (
-	"hash/maphash"
 	"testing"
 )
 
-// testCaches are a copy of the default rules and both of its caches, as
-// the handler has them; the test closes them.
+// testCaches are a copy of the default rules and its script cache, as the
+// handler has them; the test closes it.
 type testCaches struct {
 	r       *Rules
 	scripts *ScriptCache
-	sources *SourceCache
 }
 
 func newTestCaches(t testing.TB) testCaches {
@@ -22,10 +20,7 @@ func newTestCaches(t testing.TB) testCaches {
 	if tc.scripts, err = r.NewScriptCache(1 << 20); err != nil {
 		t.Fatal(err)
 	}
-	if tc.sources, err = r.NewSourceCache(1 << 20); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tc.scripts.Close(); tc.sources.Close() })
+	t.Cleanup(tc.scripts.Close)
 	return tc
 }
 
@@ -54,7 +49,7 @@ func TestScriptCache(t *testing.T) {
 				}
 			}
 		}
-		cached.scripts.c.c.Wait() // let the sets land before the next round
+		cached.scripts.c.Wait() // let the sets land before the next round
 	}
 	// The last round read from the cache: the entries are there.
 	c := cached.scripts.c
@@ -62,8 +57,8 @@ func TestScriptCache(t *testing.T) {
 	p := cached.page(0)
 	p.Script(text)
 	p.Script(text)
-	c.c.Wait()
-	if e, ok := c.c.Get(maphash.Bytes(c.seed, text)); !ok || e.n != len(text) {
+	c.Wait()
+	if _, ok := c.Get(c.Key(text)); !ok {
 		t.Error("a script seen twice is not in the cache")
 	}
 }
@@ -88,7 +83,7 @@ func BenchmarkScriptCache(b *testing.B) {
 			p := tc.page(0)
 			p.Script(text)
 			p.Script(text) // cached on the second sighting
-			tc.scripts.c.c.Wait()
+			tc.scripts.c.Wait()
 			b.SetBytes(int64(len(text)))
 			b.ReportAllocs()
 			for b.Loop() {

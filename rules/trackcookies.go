@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // Tracking cookies: the vendor rules name the cookies each tracker sets
@@ -127,18 +129,18 @@ func (r *Rules) FilterCookieHeader(line string, granted Set, refused VendorSet, 
 		}
 		seg := line[start:end]
 		name, _, _ := strings.Cut(seg, "=")
-		if v, deny := r.deniedCookie(trimWSP(name), granted, refused); deny {
+		if v, deny := r.deniedCookie(httpfield.TrimWSP(name), granted, refused); deny {
 			removed = append(removed, Removal{r.vendors[v].ID, r.cats[r.vendors[v].Category].ID})
 			if !cut {
 				cut = true
 				b = make([]byte, 0, len(line))
 				b = append(b, line[:max(start-1, 0)]...) // the pairs before, without this one's ';'
 			}
-		} else if cut && trimWSP(seg) != "" {
+		} else if cut && httpfield.TrimWSP(seg) != "" {
 			if len(b) > 0 {
 				b = append(b, ';')
 			} else {
-				seg = trimWSP(seg)
+				seg = httpfield.TrimWSP(seg)
 			}
 			b = append(b, seg...)
 		}
@@ -162,7 +164,7 @@ func (r *Rules) SetCookie(value string, granted Set, refused VendorSet, now time
 	if !ok {
 		return value, false, nil // a nameless cookie is no vendor's
 	}
-	vi := r.cookieVendor(trimWSP(name))
+	vi := r.cookieVendor(httpfield.TrimWSP(name))
 	if vi < 0 {
 		return value, false, nil
 	}
@@ -215,7 +217,7 @@ func capLifetime(pair, attrs string, limit time.Duration, now time.Time) (string
 	hasExpires := false
 	for _, a := range strings.Split(attrs, ";") {
 		k, v, _ := strings.Cut(a, "=")
-		k, v = trimWSP(k), trimWSP(v)
+		k, v = httpfield.TrimWSP(k), httpfield.TrimWSP(v)
 		switch {
 		case strings.EqualFold(k, "max-age"):
 			// RFC 6265 §5.2.2: a leading '-' or a digit, else ignored.
@@ -246,7 +248,7 @@ func capLifetime(pair, attrs string, limit time.Duration, now time.Time) (string
 	b.WriteString(pair)
 	for _, a := range strings.Split(attrs, ";") {
 		k, _, _ := strings.Cut(a, "=")
-		if strings.EqualFold(trimWSP(k), "max-age") || trimWSP(a) == "" {
+		if strings.EqualFold(httpfield.TrimWSP(k), "max-age") || httpfield.TrimWSP(a) == "" {
 			continue
 		}
 		b.WriteByte(';')

@@ -218,7 +218,7 @@ vendor ads-b {
 			t.Errorf("granted %b: %q, want %q", tt.granted, got, tt.want)
 		}
 	}
-	if p.Denies(r.all()) || !p.Denies(ana) {
+	if p.Denies(r.AllCategories()) || !p.Denies(ana) {
 		t.Error("Denies disagrees with what StripDenied removes")
 	}
 	for _, id := range testClickIDs {
@@ -325,32 +325,5 @@ func TestParamsStripAllocs(t *testing.T) {
 	with := keep + "&gclid=1"
 	if a := testing.AllocsPerRun(100, func() { p.Strip(with) }); a > 2 {
 		t.Errorf("Strip removing one click id: %v allocations", a)
-	}
-}
-
-func TestPolicyVersion(t *testing.T) {
-	r := Default()
-	v1 := r.FormatConsent(withAnalytics, "6 August 2019")
-	if !strings.HasPrefix(v1, "necessary.analytics._") || len(v1) != len("necessary.analytics._")+8 {
-		t.Fatalf("FormatConsent = %q", v1)
-	}
-	if got := r.FormatConsent(0, ""); got != "necessary" {
-		t.Errorf("FormatConsent(nothing) = %q", got)
-	}
-	h := func(v string) http.Header { return http.Header{"Cookie": {"consent=" + v}} }
-	for _, tt := range []struct {
-		cookie, version string
-		want            Set
-	}{
-		{v1, "6 August 2019", withAnalytics},
-		{v1, "1 January 2027", onlyNecessary},          // recorded under an older version
-		{v1, "", withAnalytics},                        // versions not enforced
-		{"analytics", "1 January 2027", onlyNecessary}, // no marker: not recorded under it
-		{"analytics", "", withAnalytics},
-	} {
-		got, why := r.ConsentDetail(h(tt.cookie), ConsentConfig{PolicyVersion: tt.version})
-		if got != tt.want {
-			t.Errorf("cookie %q under %q: %b (%s), want %b", tt.cookie, tt.version, got, why, tt.want)
-		}
 	}
 }

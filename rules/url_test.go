@@ -252,7 +252,7 @@ func TestLateBase(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			granted := Set(0)
 			if tt.all {
-				granted = Default().all()
+				granted = Default().AllCategories()
 			}
 			p := Default().NewClassifier(testPage, granted)
 			tt.before(p)

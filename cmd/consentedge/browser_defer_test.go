@@ -24,7 +24,7 @@ const deferPage = "/browser/defer-cookieconsent.html"
 var deferKnownGap = map[string]string{
 	// cookieconsent v3 revives <script> elements only (its manageScriptTags
 	// walks script[data-category]), so `mode defer` strips the other
-	// elements for it (rules.DeferDialect): they come back with the next
+	// elements for it (consent.Reader.DeferDialect): they come back with the next
 	// page view, not without a reload.
 	"advertising px.ads.linkedin.com": "an img pixel: stripped, as cookieconsent v3 revives scripts only",
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/consentedge/consentedge/consent"
 	"github.com/consentedge/consentedge/rules"
 )
 
@@ -154,28 +155,29 @@ func runConsent(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	rs := rules.Default()
+	rd := consent.NewReader(rs)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "signal\tcookie\tgrants\tdenies\tvendors granted\tvendors refused\tnote")
-	var all []rules.Source
-	for _, name := range rules.SourceNames() {
-		src := rules.Source{Name: name}
+	var all []consent.Source
+	for _, name := range consent.SourceNames() {
+		src := consent.Source{Name: name}
 		all = append(all, src)
-		stated, reason, _ := rs.SourceState(h, src, rules.ConsentConfig{Names: names})
+		stated, reason, _ := rd.SourceState(h, src, consent.Config{Names: names})
 		if stated.Grant|stated.Deny == 0 && reason == "" && stated.VendorDeny == nil {
 			continue // nothing of this tool in the header
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, rules.DefaultSourceCookie(name),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, consent.DefaultSourceCookie(name),
 			dash(rs.FormatSet(stated.Grant)), dash(rs.FormatSet(stated.Deny)),
 			vendorList(rs, stated.VendorGrant), vendorList(rs, stated.VendorDeny), dash(reason))
 	}
-	if rules.GPC(h) {
+	if consent.GPC(h) {
 		fmt.Fprintf(tw, "gpc\tSec-GPC: 1\t\tadvertising\t\n")
 	}
-	if dnt && rules.DNT(h) {
+	if dnt && consent.DNT(h) {
 		fmt.Fprintf(tw, "dnt\tDNT: 1\t\tanalytics.advertising\t\n")
 	}
 	tw.Flush()
-	printFinal(stdout, rs, rs.ReadConsent(h, rules.ConsentConfig{Sources: all, GPC: true, DNT: dnt, Names: names}))
+	printFinal(stdout, rs, rd.Read(h, consent.Config{Sources: all, GPC: true, DNT: dnt, Names: names}))
 	return 0
 }
 
@@ -185,7 +187,7 @@ var errUsage = errors.New("usage")
 // decodeArgs reads consent decode's flags and its Cookie header: the
 // request headers to decode, the operator's map lines, and --dnt. An error
 // starting "--" names the flag that was wrong.
-func decodeArgs(args []string) (h http.Header, names *rules.NameMap, dnt bool, err error) {
+func decodeArgs(args []string) (h http.Header, names *consent.NameMap, dnt bool, err error) {
 	fset := flag.NewFlagSet("consent decode", flag.ContinueOnError)
 	fset.SetOutput(io.Discard)
 	var headers, maps multiFlag
@@ -215,14 +217,14 @@ func decodeArgs(args []string) (h http.Header, names *rules.NameMap, dnt bool, e
 		}
 		lines[k] = v
 	}
-	if names, err = rules.Default().ParseNameMap(lines); err != nil {
+	if names, err = consent.NewReader(rules.Default()).ParseNameMap(lines); err != nil {
 		return nil, nil, false, fmt.Errorf("--map: %v", err)
 	}
 	return h, names, *dntFlag, nil
 }
 
 // printFinal writes the state all the signals make together.
-func printFinal(w io.Writer, rs *rules.Rules, st rules.ConsentState) {
+func printFinal(w io.Writer, rs *rules.Rules, st consent.State) {
 	fmt.Fprintf(w, "\nfinal: %s (decided by %s)\n", rs.FormatSet(st.Granted), st.Signals)
 	if v := st.Vendors; v.Refused != nil || v.Granted != nil || v.Only != 0 {
 		fmt.Fprintf(w, "vendors granted by name: %s\n", vendorList(rs, v.Granted))

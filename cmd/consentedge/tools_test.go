@@ -58,12 +58,12 @@ func TestTools(t *testing.T) {
 		{"rules-check-list-format", rulesCmd, []string{"check", "--list", "easylist:../../testdata/cmd/tracker-list.json"}},
 		{"rules-list", rulesCmd, []string{"list"}},
 		{"rules-list-json", rulesCmd, []string{"list", "--json", "--rules", "../../testdata/cmd/good.rules"}},
-		{"consent-decode", consent, []string{"decode", "session=1; consent=analytics; OptanonConsent=groups=C0002%3A1%2CC0004%3A0; cmplz_marketing=allow", "--header", "Sec-GPC: 1"}},
-		{"consent-decode-tcf-dnt", consent, []string{"decode", "--dnt", "--header", "DNT: 1", "euconsent-v2=CQtAQoAQtDjkAAKACAENCWEsAP_gAAAAAAYgF5wAoAAgAUAvMAAAAAAA"}},
-		{"consent-decode-vendors", consent, []string{"decode", "--map", "heatmaps=hotjar", "klaro=" + url.PathEscape(`{"googleAnalytics":true,"heatmaps":false}`) + "; euconsent-v2=CQtAQoAQtDjkAAKACAENCWEsAP_gAAAAAAYgF5wAoAAgAUAvMAAAAAAA"}},
-		{"consent-decode-bad-map", consent, []string{"decode", "--map", "heatmaps=weather", "klaro={}"}},
-		{"consent-decode-garbage", consent, []string{"decode", "consent=%zz; klaro=notjson; cc_cookie={\"categories\":[\"analytics\"]}"}},
-		{"consent-usage", consent, []string{"encode"}},
+		{"consent-decode", consentCmd, []string{"decode", "session=1; consent=analytics; OptanonConsent=groups=C0002%3A1%2CC0004%3A0; cmplz_marketing=allow", "--header", "Sec-GPC: 1"}},
+		{"consent-decode-tcf-dnt", consentCmd, []string{"decode", "--dnt", "--header", "DNT: 1", "euconsent-v2=CQtAQoAQtDjkAAKACAENCWEsAP_gAAAAAAYgF5wAoAAgAUAvMAAAAAAA"}},
+		{"consent-decode-vendors", consentCmd, []string{"decode", "--map", "heatmaps=hotjar", "klaro=" + url.PathEscape(`{"googleAnalytics":true,"heatmaps":false}`) + "; euconsent-v2=CQtAQoAQtDjkAAKACAENCWEsAP_gAAAAAAYgF5wAoAAgAUAvMAAAAAAA"}},
+		{"consent-decode-bad-map", consentCmd, []string{"decode", "--map", "heatmaps=weather", "klaro={}"}},
+		{"consent-decode-garbage", consentCmd, []string{"decode", "consent=%zz; klaro=notjson; cc_cookie={\"categories\":[\"analytics\"]}"}},
+		{"consent-usage", consentCmd, []string{"encode"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -88,9 +88,9 @@ func TestTools(t *testing.T) {
 	}
 }
 
-func scan(a []string, o, e *bytes.Buffer) int     { return runScan(a, o, e) }
-func rulesCmd(a []string, o, e *bytes.Buffer) int { return runRules(a, o, e) }
-func consent(a []string, o, e *bytes.Buffer) int  { return runConsent(a, o, e) }
+func scan(a []string, o, e *bytes.Buffer) int       { return runScan(a, o, e) }
+func rulesCmd(a []string, o, e *bytes.Buffer) int   { return runRules(a, o, e) }
+func consentCmd(a []string, o, e *bytes.Buffer) int { return runConsent(a, o, e) }
 
 // TestScanSuggestParses: what --suggest writes is a rules file consentedge
 // loads, and with it the loads it listed are no longer unclassified.

@@ -1,6 +1,11 @@
-package rules
+package consent
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/consentedge/consentedge/internal/textcache"
+	"github.com/consentedge/consentedge/rules"
+)
 
 // The source cache: reading a consent tool's cookie (percent-decoding and
 // parsing JSON, a query string or a TC string) costs 1 to 5 µs and a dozen
@@ -30,42 +35,42 @@ var cachedSources = map[string]bool{
 }
 
 // SourceCache remembers readings of consent tools' cookies for one rule
-// set (ConsentConfig.Cache). An entry answers only for the source and the
+// set (Config.Cache). An entry answers only for the source and the
 // name map it was read for. It is safe for concurrent use; its owner closes
 // it when no reading uses it any more (Close is not safe during use).
 type SourceCache struct {
-	r *Rules // the category sets kept are this rule set's
-	c *verifiedCache[sourceReading]
+	rules *rules.Rules // the category sets kept are this rule set's
+	c     *textcache.Cache[sourceReading]
 }
 
 // NewSourceCache returns a source cache for r, bounded to about maxBytes
-// (verifiedCache).
-func (r *Rules) NewSourceCache(maxBytes int64) (*SourceCache, error) {
-	c, err := newVerifiedCache[sourceReading](maxBytes, sourceEntryCost)
+// (textcache.Cache).
+func (r *Reader) NewSourceCache(maxBytes int64) (*SourceCache, error) {
+	c, err := textcache.New[sourceReading](maxBytes, sourceEntryCost)
 	if err != nil {
 		return nil, err
 	}
-	return &SourceCache{r: r, c: c}, nil
+	return &SourceCache{rules: r.rules, c: c}, nil
 }
 
 // Close stops the cache's goroutines and frees its memory. The cache must
 // not be in use; closing again does nothing.
-func (c *SourceCache) Close() { c.c.c.Close() }
+func (c *SourceCache) Close() { c.c.Close() }
 
 // readSource is ReadSource through sc, when it is one of r's.
-func (r *Rules) readSource(sc *SourceCache, source, name, value string, m *NameMap) (Stated, bool) {
-	if sc == nil || sc.r != r || !cachedSources[source] || len(value) > maxSourceValue {
+func (r *Reader) readSource(sc *SourceCache, source, name, value string, m *NameMap) (Stated, bool) {
+	if sc == nil || sc.rules != r.rules || !cachedSources[source] || len(value) > maxSourceValue {
 		return r.ReadSource(source, name, value, m)
 	}
 	c := sc.c
-	k := c.keyString(value)
-	if e, ok := c.get(k); ok && e.source == source && e.names == m.id {
+	k := c.KeyString(value)
+	if e, ok := c.Get(k); ok && e.source == source && e.names == m.id {
 		return e.st, e.ok
 	}
 	st, ok := r.ReadSource(source, name, value, m)
-	if c.admit(k) {
+	if c.Admit(k) {
 		cost := sourceEntryCost + 8*int64(len(st.VendorGrant)+len(st.VendorDeny))
-		c.set(k, sourceReading{source: source, names: m.id, st: st, ok: ok}, cost)
+		c.Set(k, sourceReading{source: source, names: m.id, st: st, ok: ok}, cost)
 	}
 	return st, ok
 }

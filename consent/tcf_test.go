@@ -1,9 +1,11 @@
-package rules
+package consent
 
 import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/consentedge/consentedge/rules"
 )
 
 // TC strings encoded by IAB Tech Lab's reference library, @iabtcf/core 1.x
@@ -95,14 +97,14 @@ func TestParseTCStringMalformed(t *testing.T) {
 func TestTCFCategories(t *testing.T) {
 	for _, tt := range []struct {
 		vector      int
-		grant, deny Set
+		grant, deny rules.Set
 	}{
-		{0, Set(0).With(Analytics).With(Advertising).With(Functional), 0},
-		{1, 0, Set(0).With(Analytics).With(Advertising).With(Functional)},
-		{2, Set(0).With(Analytics), Set(0).With(Advertising).With(Functional)},
-		{3, 0, Set(0).With(Analytics).With(Advertising).With(Functional)},      // no purpose 1: nothing
-		{4, Set(0).With(Analytics), Set(0).With(Advertising).With(Functional)}, // purpose 4 missing
-		{6, Set(0).With(Functional), Set(0).With(Analytics).With(Advertising)},
+		{0, rules.Set(0).With(rules.Analytics).With(rules.Advertising).With(rules.Functional), 0},
+		{1, 0, rules.Set(0).With(rules.Analytics).With(rules.Advertising).With(rules.Functional)},
+		{2, rules.Set(0).With(rules.Analytics), rules.Set(0).With(rules.Advertising).With(rules.Functional)},
+		{3, 0, rules.Set(0).With(rules.Analytics).With(rules.Advertising).With(rules.Functional)},            // no purpose 1: nothing
+		{4, rules.Set(0).With(rules.Analytics), rules.Set(0).With(rules.Advertising).With(rules.Functional)}, // purpose 4 missing
+		{6, rules.Set(0).With(rules.Functional), rules.Set(0).With(rules.Analytics).With(rules.Advertising)},
 	} {
 		tc, err := ParseTCString(tcVectors[tt.vector].s)
 		if err != nil {
@@ -129,7 +131,7 @@ func FuzzTCString(f *testing.F) {
 			tc.VendorLI(id)
 		}
 		g, d := tcfStated(tc)
-		if g&d != 0 || g|d != Set(0).With(Analytics).With(Advertising).With(Functional) {
+		if g&d != 0 || g|d != rules.Set(0).With(rules.Analytics).With(rules.Advertising).With(rules.Functional) {
 			t.Fatalf("%q: grant %b deny %b", s, g, d)
 		}
 	})

@@ -1,8 +1,10 @@
-package rules
+package consent
 
 import (
 	"slices"
 	"strings"
+
+	"github.com/consentedge/consentedge/rules"
 )
 
 // Vendor-level consent: consent tools record choices per service or vendor
@@ -15,94 +17,21 @@ import (
 type VendorChoices struct {
 	// Denied are the vendors blocked whatever their category: refused by
 	// name, or left out of a category granted vendor by vendor.
-	Denied VendorSet
+	Denied rules.VendorSet
 	// Refused are the vendors refused by name (a subset of Denied).
-	Refused VendorSet
+	Refused rules.VendorSet
 	// Granted are the vendors accepted by name. Informational: a vendor of a
 	// category the visitor refused stays blocked.
-	Granted VendorSet
+	Granted rules.VendorSet
 	// Only are the granted categories granted vendor by vendor: their
 	// vendors not in Granted are in Denied.
-	Only Set
+	Only rules.Set
 }
-
-// with returns vs with vendor v added, copying: a VendorSet may be shared
-// (the source cache keeps readings).
-func (vs VendorSet) with(v int32, n int) VendorSet {
-	out := make(VendorSet, max(len(vs), (n+63)/64))
-	copy(out, vs)
-	out[v/64] |= 1 << (uint(v) % 64)
-	return out
-}
-
-// union returns the vendors of a or b; it returns one of them unchanged
-// when the other is empty.
-func (vs VendorSet) union(o VendorSet) VendorSet {
-	switch {
-	case o.empty():
-		return vs
-	case vs.empty():
-		return o
-	}
-	out := make(VendorSet, max(len(vs), len(o)))
-	copy(out, vs)
-	for i, w := range o {
-		out[i] |= w
-	}
-	return out
-}
-
-// minus returns the vendors of vs not in o.
-func (vs VendorSet) minus(o VendorSet) VendorSet {
-	if vs.empty() || o.empty() {
-		return vs
-	}
-	out := make(VendorSet, len(vs))
-	for i, w := range vs {
-		if i < len(o) {
-			w &^= o[i]
-		}
-		out[i] = w
-	}
-	return out
-}
-
-func (vs VendorSet) empty() bool {
-	for _, w := range vs {
-		if w != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// Key is vs as bytes, for a map key: equal sets give equal keys, and the
-// empty set "".
-func (vs VendorSet) Key() string {
-	if vs.empty() {
-		return ""
-	}
-	return string(appendVendors(nil, vs))
-}
-
-// VendorIDs lists the ids of the vendors in vs, in definition order.
-func (r *Rules) VendorIDs(vs VendorSet) []string {
-	var out []string
-	for i, v := range r.vendors {
-		if vs.has(int32(i)) {
-			out = append(out, v.ID)
-		}
-	}
-	return out
-}
-
-// Has reports whether vendor index v is in vs.
-func (vs VendorSet) Has(v int32) bool { return vs.has(v) }
 
 // nameTarget is what a tool's name stands for: a whole category, or one
 // vendor (vendor >= 0) of category cat.
 type nameTarget struct {
-	cat    Category
+	cat    rules.Category
 	vendor int32
 }
 
@@ -150,7 +79,7 @@ func (m *NameMap) resolve(source, name string) (nameTarget, bool) {
 		return nameTarget{cat: c, vendor: -1}, true
 	}
 	if source == SourceNative {
-		c, ok := m.r.catIdx[name]
+		c, ok := m.rules.CategoryByID(name)
 		return nameTarget{cat: c, vendor: -1}, ok
 	}
 	if id, ok := defaultServices[source][name]; ok {
@@ -162,11 +91,11 @@ func (m *NameMap) resolve(source, name string) (nameTarget, bool) {
 }
 
 func (m *NameMap) vendorTarget(id string) (nameTarget, bool) {
-	v, ok := m.r.vendorIdx[id]
+	v, ok := m.rules.VendorIndex(id)
 	if !ok {
 		return nameTarget{}, false
 	}
-	return nameTarget{cat: m.r.vendors[v].Category, vendor: int32(v)}, true
+	return nameTarget{cat: m.rules.VendorCategory(v), vendor: v}, true
 }
 
 // How a tool's vendor-level choice bears on the category.
@@ -194,21 +123,21 @@ func (s *Stated) name(m *NameMap, source, name string, granted bool, how int) bo
 		}
 		return true
 	}
-	s.vendor(m.r, t, granted, how)
+	s.vendor(m.rules, t, granted, how)
 	return true
 }
 
 // vendor records a decision on one vendor.
-func (s *Stated) vendor(r *Rules, t nameTarget, granted bool, how int) {
-	if t.cat == Necessary {
+func (s *Stated) vendor(r *rules.Rules, t nameTarget, granted bool, how int) {
+	if t.cat == rules.Necessary {
 		return // strictly necessary is not the visitor's to refuse
 	}
-	n := len(r.vendors)
+	n := r.VendorCount()
 	if !granted {
-		s.VendorDeny = s.VendorDeny.with(t.vendor, n)
+		s.VendorDeny = s.VendorDeny.With(t.vendor, n)
 		return
 	}
-	s.VendorGrant = s.VendorGrant.with(t.vendor, n)
+	s.VendorGrant = s.VendorGrant.With(t.vendor, n)
 	if how == perService {
 		s.add(t.cat, true)
 		s.Only = s.Only.With(t.cat)
@@ -218,28 +147,22 @@ func (s *Stated) vendor(r *Rules, t nameTarget, granted bool, how int) {
 // vendorChoices turns what the sources stated about vendors into the
 // vendors refused: those denied by name, and those of a category granted
 // vendor by vendor (Only) that no source granted by name.
-func (r *Rules) vendorChoices(total Stated, granted Set) VendorChoices {
+func (r *Reader) vendorChoices(total Stated, granted rules.Set) VendorChoices {
 	only := total.Only & granted
-	c := VendorChoices{Granted: total.VendorGrant.minus(total.VendorDeny), Denied: total.VendorDeny,
+	c := VendorChoices{Granted: total.VendorGrant.Minus(total.VendorDeny), Denied: total.VendorDeny,
 		Refused: total.VendorDeny, Only: only}
 	if only == 0 {
 		return c.normal()
 	}
-	left := make(VendorSet, (len(r.vendors)+63)/64)
-	for i, v := range r.vendors {
-		if only.Has(v.Category) && !total.VendorGrant.has(int32(i)) {
-			left[i/64] |= 1 << (uint(i) % 64)
-		}
-	}
-	c.Denied = c.Denied.union(left)
+	c.Denied = c.Denied.Union(r.rules.VendorsIn(only).Minus(total.VendorGrant))
 	return c.normal()
 }
 
 // normal makes empty sets nil, so that a visitor whose tools state vendors
 // without refusing any is told apart from one who refused some by len.
 func (c VendorChoices) normal() VendorChoices {
-	for _, vs := range []*VendorSet{&c.Denied, &c.Refused, &c.Granted} {
-		if vs.empty() {
+	for _, vs := range []*rules.VendorSet{&c.Denied, &c.Refused, &c.Granted} {
+		if vs.Empty() {
 			*vs = nil
 		}
 	}
@@ -251,17 +174,14 @@ func (c VendorChoices) normal() VendorChoices {
 // legitimate-interest bit does not stand in for consent: every vendor of
 // ours reads or writes the device, and the TCF Policy allows no legitimate
 // interest for Purpose 1 (store and access information on a device).
-func (r *Rules) tcfVendors(t *TCString) (grant, deny VendorSet) {
-	words := (len(r.vendors) + 63) / 64
-	for i, v := range r.vendors {
-		if v.TCF == 0 || v.Category == Necessary {
-			continue
-		}
+func (r *Reader) tcfVendors(t *TCString) (grant, deny rules.VendorSet) {
+	words := (r.rules.VendorCount() + 63) / 64
+	for i, id := range r.rules.TCFVendors() {
 		if grant == nil {
-			grant, deny = make(VendorSet, words), make(VendorSet, words)
+			grant, deny = make(rules.VendorSet, words), make(rules.VendorSet, words)
 		}
 		bit := uint64(1) << (uint(i) % 64)
-		if t.VendorConsent(v.TCF) {
+		if t.VendorConsent(id) {
 			grant[i/64] |= bit
 		} else {
 			deny[i/64] |= bit
@@ -273,18 +193,12 @@ func (r *Rules) tcfVendors(t *TCString) (grant, deny VendorSet) {
 // cookiebotTCF reads the TC string Cookiebot keeps in its cookie's iab2
 // field when its IAB TCF integration is on: the vendors' consents count as
 // a TCF cookie's would. A string that does not parse states nothing.
-func (r *Rules) cookiebotTCF(v string, s *Stated) {
+func (r *Reader) cookiebotTCF(v string, s *Stated) {
 	tc, err := ParseTCString(v)
 	if err != nil {
 		return
 	}
 	s.VendorGrant, s.VendorDeny = r.tcfVendors(tc)
-}
-
-// VendorIndex is the index of the vendor id names, for VendorSet.Has.
-func (r *Rules) VendorIndex(id string) (int32, bool) {
-	v, ok := r.vendorIdx[id]
-	return int32(v), ok
 }
 
 // serviceName is the name a tool knows vendor id by: the alphabetically

@@ -1,4 +1,4 @@
-package rules
+package consent
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/consentedge/consentedge/rules"
 )
 
 // Consent sources: the cookies in which consent tools (CMPs) record what the
@@ -29,7 +31,7 @@ const (
 
 // sourceCookies are each tool's default cookie name (complianz: a prefix).
 var sourceCookies = map[string]string{
-	SourceNative:        DefaultConsentCookie,
+	SourceNative:        DefaultCookie,
 	SourceCookieConsent: "cc_cookie",
 	SourceKlaro:         "klaro",
 	SourceCookiebot:     "CookieConsent",
@@ -62,35 +64,35 @@ type Source struct {
 
 // defaultNames maps the category and service names of the common tools to
 // our categories (lowercase). Operators add and override with `map`.
-var defaultNames = map[string]map[string]Category{
+var defaultNames = map[string]map[string]rules.Category{
 	SourceCookieConsent: {
-		"necessary": Necessary, "functionality": Functional, "functional": Functional, "preferences": Functional,
-		"analytics": Analytics, "performance": Analytics, "statistics": Analytics, "measurement": Analytics,
-		"marketing": Advertising, "targeting": Advertising, "ads": Advertising, "advertising": Advertising, "advertisement": Advertising,
+		"necessary": rules.Necessary, "functionality": rules.Functional, "functional": rules.Functional, "preferences": rules.Functional,
+		"analytics": rules.Analytics, "performance": rules.Analytics, "statistics": rules.Analytics, "measurement": rules.Analytics,
+		"marketing": rules.Advertising, "targeting": rules.Advertising, "ads": rules.Advertising, "advertising": rules.Advertising, "advertisement": rules.Advertising,
 	},
 	SourceCookiebot: {
-		"necessary": Necessary, "preferences": Functional, "statistics": Analytics, "marketing": Advertising,
+		"necessary": rules.Necessary, "preferences": rules.Functional, "statistics": rules.Analytics, "marketing": rules.Advertising,
 	},
 	SourceOneTrust: {
-		"c0001": Necessary, "c0002": Analytics, "c0003": Functional, "c0004": Advertising, "c0005": Advertising,
+		"c0001": rules.Necessary, "c0002": rules.Analytics, "c0003": rules.Functional, "c0004": rules.Advertising, "c0005": rules.Advertising,
 	},
 	SourceCookieYes: {
-		"necessary": Necessary, "functional": Functional, "analytics": Analytics, "performance": Analytics,
-		"advertisement": Advertising,
+		"necessary": rules.Necessary, "functional": rules.Functional, "analytics": rules.Analytics, "performance": rules.Analytics,
+		"advertisement": rules.Advertising,
 	},
 	SourceComplianz: {
 		// Complianz's "functional" is the technically necessary group.
-		"functional": Necessary, "preferences": Functional, "statistics": Analytics, "statistics-anonymous": Analytics,
-		"marketing": Advertising,
+		"functional": rules.Necessary, "preferences": rules.Functional, "statistics": rules.Analytics, "statistics-anonymous": rules.Analytics,
+		"marketing": rules.Advertising,
 	},
 	// Klaro and tarteaucitron name services: the ones that are vendors of
 	// ours are in defaultServices; these stand for what we have no one
 	// vendor for (a tag manager, a self-hosted Matomo).
 	SourceKlaro: {
-		"gtm": Analytics, "googletagmanager": Analytics, "matomo": Analytics, "adsense": Advertising,
+		"gtm": rules.Analytics, "googletagmanager": rules.Analytics, "matomo": rules.Analytics, "adsense": rules.Advertising,
 	},
 	SourceTarteaucitron: {
-		"googletagmanager": Analytics, "matomo": Analytics, "adsense": Advertising,
+		"googletagmanager": rules.Analytics, "matomo": rules.Analytics, "adsense": rules.Advertising,
 	},
 }
 
@@ -98,17 +100,17 @@ var defaultNames = map[string]map[string]Category{
 // the operator's mapping first, then the tool's defaults, then the rule
 // set's vendor ids (a Klaro service named "hotjar" is the vendor hotjar).
 type NameMap struct {
-	r              *Rules
-	operator       map[string]Category // lowercase name → category
-	operatorVendor map[string]string   // lowercase name → vendor id
-	written        map[string]string   // lowercase name → as the operator wrote it
-	id             uint64              // tells maps apart in the source cache; 0: the defaults
+	rules          *rules.Rules
+	operator       map[string]rules.Category // lowercase name → category
+	operatorVendor map[string]string         // lowercase name → vendor id
+	written        map[string]string         // lowercase name → as the operator wrote it
+	id             uint64                    // tells maps apart in the source cache; 0: the defaults
 }
 
 // NewNameMap builds a NameMap from the operator's `map` lines (tool name →
 // category id). Names match case-insensitively.
-func (r *Rules) NewNameMap(operator map[string]Category) *NameMap {
-	m := &NameMap{r: r, operator: map[string]Category{}, written: map[string]string{}, id: nameMapIDs.Add(1)}
+func (r *Reader) NewNameMap(operator map[string]rules.Category) *NameMap {
+	m := &NameMap{rules: r.rules, operator: map[string]rules.Category{}, written: map[string]string{}, id: nameMapIDs.Add(1)}
 	for k, v := range operator {
 		m.operator[strings.ToLower(k)] = v
 		m.written[strings.ToLower(k)] = k
@@ -119,13 +121,13 @@ func (r *Rules) NewNameMap(operator map[string]Category) *NameMap {
 // ParseNameMap builds a NameMap from the operator's `map` lines: a tool's
 // name → one of our category ids, or a vendor id (a Klaro service
 // "heatmaps" that is hotjar). An unknown target is an error.
-func (r *Rules) ParseNameMap(lines map[string]string) (*NameMap, error) {
-	cats := map[string]Category{}
+func (r *Reader) ParseNameMap(lines map[string]string) (*NameMap, error) {
+	cats := map[string]rules.Category{}
 	vendors := map[string]string{}
 	for name, id := range lines {
-		if c, ok := r.catIdx[id]; ok {
+		if c, ok := r.rules.CategoryByID(id); ok {
 			cats[name] = c
-		} else if _, ok := r.vendorIdx[id]; ok {
+		} else if _, ok := r.rules.VendorIndex(id); ok {
 			vendors[strings.ToLower(name)] = id
 		} else {
 			return nil, fmt.Errorf("map %s: unknown category or vendor %q", name, id)
@@ -133,8 +135,8 @@ func (r *Rules) ParseNameMap(lines map[string]string) (*NameMap, error) {
 	}
 	m := r.NewNameMap(cats)
 	m.operatorVendor = vendors
-	for name, id := range lines {
-		if _, ok := vendors[strings.ToLower(name)]; ok && r.vendorIdx[id] >= 0 {
+	for name := range lines {
+		if _, ok := vendors[strings.ToLower(name)]; ok {
 			m.written[strings.ToLower(name)] = name
 		}
 	}
@@ -143,7 +145,7 @@ func (r *Rules) ParseNameMap(lines map[string]string) (*NameMap, error) {
 
 // Resolve finds the category a tool's name stands for (a service's: its
 // vendor's).
-func (m *NameMap) Resolve(source, name string) (Category, bool) {
+func (m *NameMap) Resolve(source, name string) (rules.Category, bool) {
 	t, ok := m.resolve(source, name)
 	return t.cat, ok
 }
@@ -152,20 +154,20 @@ func (m *NameMap) Resolve(source, name string) (Category, bool) {
 // denied (a category in neither is not addressed), and vendors granted and
 // denied by name.
 type Stated struct {
-	Grant, Deny             Set
-	VendorGrant, VendorDeny VendorSet
+	Grant, Deny             rules.Set
+	VendorGrant, VendorDeny rules.VendorSet
 	// Only are the categories granted vendor by vendor: a vendor of one
 	// that no source grants by name is refused.
-	Only  Set
-	whole Set // categories granted as a whole, which lifts Only
+	Only  rules.Set
+	whole rules.Set // categories granted as a whole, which lifts Only
 }
 
 // add records a decision on c; a denial of a category wins over a grant of
 // it from the same source (two tool names for one of our categories, one
 // refused: the visitor did not agree to all of it).
-func (s *Stated) add(c Category, granted bool) {
+func (s *Stated) add(c rules.Category, granted bool) {
 	switch {
-	case c == Necessary && !granted:
+	case c == rules.Necessary && !granted:
 		// Strictly necessary is not the visitor's to refuse.
 	case granted:
 		s.Grant = s.Grant.With(c)
@@ -177,21 +179,21 @@ func (s *Stated) add(c Category, granted bool) {
 func (s Stated) final() Stated {
 	s.Grant &^= s.Deny
 	s.Only &^= s.whole
-	s.VendorGrant = s.VendorGrant.minus(s.VendorDeny)
+	s.VendorGrant = s.VendorGrant.Minus(s.VendorDeny)
 	return s
 }
 
 // listed states a complete decision: the granted categories, and every
 // other category the rule set knows, denied.
-func (r *Rules) listed(grant Set) Stated {
-	grant = grant.With(Necessary)
-	return Stated{Grant: grant, Deny: r.all() &^ grant}
+func (r *Reader) listed(grant rules.Set) Stated {
+	grant = grant.With(rules.Necessary)
+	return Stated{Grant: grant, Deny: r.rules.AllCategories() &^ grant}
 }
 
 // ReadSource reads one cookie value of a source. name is the cookie's name
 // (complianz reads one cookie per category, named cmplz_<category>). ok is
 // false when the value is malformed: it states nothing.
-func (r *Rules) ReadSource(source, name, value string, m *NameMap) (Stated, bool) {
+func (r *Reader) ReadSource(source, name, value string, m *NameMap) (Stated, bool) {
 	if len(value) > maxSourceValue {
 		return Stated{}, false
 	}
@@ -257,7 +259,7 @@ func unescape(v string) (string, bool) {
 // of services was granted service by service: its vendors that no listed
 // service names are refused (v3 keeps a category whose services are all
 // off out of "categories", so an empty list means no services).
-func (r *Rules) readCookieConsent(v string, m *NameMap) (Stated, bool) {
+func (r *Reader) readCookieConsent(v string, m *NameMap) (Stated, bool) {
 	v, ok := unescape(v)
 	if !ok {
 		return Stated{}, false
@@ -277,7 +279,7 @@ func (r *Rules) readCookieConsent(v string, m *NameMap) (Stated, bool) {
 	if list == nil {
 		return Stated{}, false
 	}
-	var grant Set
+	var grant rules.Set
 	for _, name := range *list {
 		if cat, ok := m.Resolve(SourceCookieConsent, name); ok {
 			grant = grant.With(cat)
@@ -286,13 +288,13 @@ func (r *Rules) readCookieConsent(v string, m *NameMap) (Stated, bool) {
 	s := r.listed(grant)
 	for category, services := range c.Services {
 		cat, ok := m.Resolve(SourceCookieConsent, category)
-		if !ok || len(services) == 0 || !grant.Has(cat) || cat == Necessary {
+		if !ok || len(services) == 0 || !grant.Has(cat) || cat == rules.Necessary {
 			continue
 		}
 		s.Only = s.Only.With(cat)
 		for _, name := range services {
 			if t, ok := m.resolve(SourceCookieConsent, name); ok && t.vendor >= 0 {
-				s.VendorGrant = s.VendorGrant.with(t.vendor, len(r.vendors))
+				s.VendorGrant = s.VendorGrant.With(t.vendor, r.rules.VendorCount())
 			}
 		}
 	}
@@ -323,13 +325,13 @@ func readKlaro(v string, m *NameMap) (Stated, bool) {
 // marketing:false,method:'explicit',ver:1,utc:…,region:'de'}; "-1" means the
 // visitor's region needs no consent (Cookiebot then treats every category
 // as accepted).
-func (r *Rules) readCookiebot(v string, m *NameMap) (Stated, bool) {
+func (r *Reader) readCookiebot(v string, m *NameMap) (Stated, bool) {
 	v, ok := unescape(v)
 	if !ok {
 		return Stated{}, false
 	}
 	if strings.TrimSpace(v) == "-1" {
-		return r.listed(r.all()), true
+		return r.listed(r.rules.AllCategories()), true
 	}
 	v = strings.TrimSpace(v)
 	if !strings.HasPrefix(v, "{") || !strings.HasSuffix(v, "}") {
@@ -392,7 +394,7 @@ func readOneTrust(v string, m *NameMap) (Stated, bool) {
 				continue
 			}
 			if t, ok := m.resolve(SourceOneTrust, id); ok && t.vendor >= 0 {
-				s.vendor(m.r, t, val == "1", vendorOnly)
+				s.vendor(m.rules, t, val == "1", vendorOnly)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package rules
+package consent
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -16,7 +17,7 @@ import (
 // vendors that must be refused and those that must not be, beside the
 // categories granted.
 func TestVendorConsent(t *testing.T) {
-	r := Default()
+	r := defaultReader()
 	m, err := r.ParseNameMap(map[string]string{"heatmaps": "hotjar", "stats": "analytics", "H12": "hotjar", "V5": "criteo"})
 	if err != nil {
 		t.Fatal(err)
@@ -25,46 +26,46 @@ func TestVendorConsent(t *testing.T) {
 	cookiebotTC := url.QueryEscape(`{stamp:'x',necessary:true,preferences:true,statistics:true,marketing:true,method:'explicit',ver:1,utc:1764324000000,iab2:'` + tcVectors[0].s + `',region:'de'}`)
 	tests := []struct {
 		name, source, value string
-		granted             []Category
+		granted             []rules.Category
 		refused, kept       []string // vendor ids
 	}{
 		{"klaro one analytics service off", SourceKlaro, cc(`{"googleAnalytics":true,"hotjar":false}`),
-			[]Category{Analytics}, []string{"hotjar", "clarity"}, []string{"google-analytics"}},
+			[]rules.Category{rules.Analytics}, []string{"hotjar", "clarity"}, []string{"google-analytics"}},
 		{"klaro site name through map", SourceKlaro, cc(`{"googleAnalytics":true,"heatmaps":false}`),
-			[]Category{Analytics}, []string{"hotjar"}, []string{"google-analytics"}},
+			[]rules.Category{rules.Analytics}, []string{"hotjar"}, []string{"google-analytics"}},
 		{"klaro services accepted alone", SourceKlaro, cc(`{"heatmaps":true,"googleAnalytics":true}`),
-			[]Category{Analytics}, []string{"clarity", "mixpanel"}, []string{"google-analytics", "hotjar"}},
+			[]rules.Category{rules.Analytics}, []string{"clarity", "mixpanel"}, []string{"google-analytics", "hotjar"}},
 		{"klaro name mapped to a category grants it whole", SourceKlaro, cc(`{"stats":true,"hotjar":false}`),
-			[]Category{Analytics}, []string{"hotjar"}, []string{"clarity", "google-analytics"}},
+			[]rules.Category{rules.Analytics}, []string{"hotjar"}, []string{"clarity", "google-analytics"}},
 		{"klaro necessary vendor is not refused", SourceKlaro, cc(`{"stripe":false,"googleAnalytics":true}`),
-			[]Category{Analytics}, nil, []string{"stripe", "google-analytics"}},
+			[]rules.Category{rules.Analytics}, nil, []string{"stripe", "google-analytics"}},
 		{"cookieconsent services", SourceCookieConsent,
 			cc(`{"categories":["necessary","analytics"],"revision":0,"data":null,"consentTimestamp":"2026-11-28T10:00:00.000Z","consentId":"5c4b6c1e-2f6b-4b8e-9a35-1d2c3b4a5f6e","services":{"necessary":[],"analytics":["ga"]},"lastConsentTimestamp":"2026-11-28T10:00:00.000Z","expirationTime":1780000000000}`),
-			[]Category{Analytics}, []string{"hotjar", "clarity"}, []string{"google-analytics"}},
+			[]rules.Category{rules.Analytics}, []string{"hotjar", "clarity"}, []string{"google-analytics"}},
 		{"cookieconsent category without services", SourceCookieConsent,
 			cc(`{"categories":["necessary","analytics"],"services":{"necessary":[],"analytics":[]}}`),
-			[]Category{Analytics}, nil, []string{"hotjar", "clarity", "google-analytics"}},
+			[]rules.Category{rules.Analytics}, nil, []string{"hotjar", "clarity", "google-analytics"}},
 		{"tcf refuses vendors without consent", SourceTCF, tcVectors[0].s,
-			[]Category{Functional, Analytics, Advertising}, []string{"criteo", "taboola"}, []string{"google-ads", "facebook"}},
+			[]rules.Category{rules.Functional, rules.Analytics, rules.Advertising}, []string{"criteo", "taboola"}, []string{"google-ads", "facebook"}},
 		{"cookiebot iab2", SourceCookiebot, cookiebotTC,
-			[]Category{Functional, Analytics, Advertising}, []string{"criteo"}, []string{"google-ads", "facebook"}},
+			[]rules.Category{rules.Functional, rules.Analytics, rules.Advertising}, []string{"criteo"}, []string{"google-ads", "facebook"}},
 		{"onetrust hosts and general vendors", SourceOneTrust,
 			"groups=C0001%3A1%2CC0002%3A1%2CC0003%3A1%2CC0004%3A1&hosts=H12%3A0%2CH99%3A0&genVendors=V5%3A1",
-			[]Category{Functional, Analytics, Advertising}, []string{"hotjar"}, []string{"criteo", "clarity"}},
+			[]rules.Category{rules.Functional, rules.Analytics, rules.Advertising}, []string{"hotjar"}, []string{"criteo", "clarity"}},
 		{"tarteaucitron services", SourceTarteaucitron, "!gtag=true!hotjar=false!facebookpixel=wait",
-			[]Category{Analytics}, []string{"hotjar", "clarity"}, []string{"google-analytics"}},
+			[]rules.Category{rules.Analytics}, []string{"hotjar", "clarity"}, []string{"google-analytics"}},
 	}
 	for _, tt := range tests {
 		h := http.Header{"Cookie": {sourceCookies[tt.source] + "=" + tt.value}}
-		st := r.ReadConsent(h, ConsentConfig{Sources: []Source{{Name: tt.source}}, Names: m})
-		want := Set(0).With(Necessary)
+		st := r.Read(h, Config{Sources: []Source{{Name: tt.source}}, Names: m})
+		want := rules.Set(0).With(rules.Necessary)
 		for _, c := range tt.granted {
 			want = want.With(c)
 		}
 		if st.Granted != want {
-			t.Errorf("%s: granted %s, want %s", tt.name, r.FormatSet(st.Granted), r.FormatSet(want))
+			t.Errorf("%s: granted %s, want %s", tt.name, r.rules.FormatSet(st.Granted), r.rules.FormatSet(want))
 		}
-		refused := r.VendorIDs(st.Vendors.Denied)
+		refused := r.rules.VendorIDs(st.Vendors.Denied)
 		for _, id := range tt.refused {
 			if !slices.Contains(refused, id) {
 				t.Errorf("%s: %s not refused (refused: %v)", tt.name, id, refused)
@@ -81,26 +82,26 @@ func TestVendorConsent(t *testing.T) {
 // A vendor refused by one tool is refused whatever another grants; a
 // vendor granted by name does not lift its category's denial.
 func TestVendorConsentCombined(t *testing.T) {
-	r := Default()
-	cfg := ConsentConfig{Sources: []Source{{Name: SourceNative}, {Name: SourceKlaro}}}
-	read := func(cookies string) ConsentState {
-		return r.ReadConsent(http.Header{"Cookie": {cookies}}, cfg)
+	r := defaultReader()
+	cfg := Config{Sources: []Source{{Name: SourceNative}, {Name: SourceKlaro}}}
+	read := func(cookies string) State {
+		return r.Read(http.Header{"Cookie": {cookies}}, cfg)
 	}
 	st := read("consent=functional.analytics.advertising; klaro=" + url.PathEscape(`{"hotjar":false}`))
-	if !st.Granted.Has(Analytics) || !slices.Equal(r.VendorIDs(st.Vendors.Denied), []string{"hotjar"}) {
-		t.Errorf("native all, klaro refuses hotjar: granted %s, refused %v", r.FormatSet(st.Granted), r.VendorIDs(st.Vendors.Denied))
+	if !st.Granted.Has(rules.Analytics) || !slices.Equal(r.rules.VendorIDs(st.Vendors.Denied), []string{"hotjar"}) {
+		t.Errorf("native all, klaro refuses hotjar: granted %s, refused %v", r.rules.FormatSet(st.Granted), r.rules.VendorIDs(st.Vendors.Denied))
 	}
 	st = read("consent=functional; klaro=" + url.PathEscape(`{"hotjar":true}`))
-	if st.Granted.Has(Analytics) {
-		t.Fatalf("a service's grant lifted the category another source denies: %s", r.FormatSet(st.Granted))
+	if st.Granted.Has(rules.Analytics) {
+		t.Fatalf("a service's grant lifted the category another source denies: %s", r.rules.FormatSet(st.Granted))
 	}
-	p := r.NewClassifier("https://shop.example/dir/page.html", st.Granted)
+	p := r.rules.NewClassifier("https://shop.example/dir/page.html", st.Granted)
 	p.RefuseVendors(st.Vendors.Denied)
 	if v := p.URL([]byte("https://static.hotjar.com/c/hotjar-3456789.js?sv=6")); !v.Block {
 		t.Error("hotjar kept: its category is denied whatever the tool grants by name")
 	}
 	st = read("consent=functional.analytics.advertising; klaro=" + url.PathEscape(`{"googleAnalytics":true}`))
-	p = r.NewClassifier("https://shop.example/dir/page.html", st.Granted)
+	p = r.rules.NewClassifier("https://shop.example/dir/page.html", st.Granted)
 	p.RefuseVendors(st.Vendors.Denied)
 	if v := p.URL([]byte("https://www.clarity.ms/tag/abcdefghij")); !v.Block || v.Vendor != "clarity" {
 		t.Errorf("clarity, a service nobody accepted by name: %+v", v)
@@ -116,20 +117,20 @@ func TestVendorConsentCombined(t *testing.T) {
 // Cookies and markup of a vendor refused by name go although its category
 // is granted.
 func TestRefusedVendorCookies(t *testing.T) {
-	r := Default()
-	refused, err := r.VendorSet("hotjar")
+	r := defaultReader()
+	refused, err := r.rules.VendorSet("hotjar")
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := r.all()
-	line, removed := r.FilterCookieHeader("_hjSessionUser_3456789=abc; _ga=GA1.1.1.1", all, refused, nil)
+	all := r.rules.AllCategories()
+	line, removed := r.rules.FilterCookieHeader("_hjSessionUser_3456789=abc; _ga=GA1.1.1.1", all, refused, nil)
 	if line != "_ga=GA1.1.1.1" || len(removed) != 1 || removed[0].Vendor != "hotjar" {
 		t.Errorf("cookie header: %q %v", line, removed)
 	}
-	if _, drop, _ := r.SetCookie("_hjSessionUser_3456789=abc; Path=/", all, refused, time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)); !drop {
+	if _, drop, _ := r.rules.SetCookie("_hjSessionUser_3456789=abc; Path=/", all, refused, time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)); !drop {
 		t.Error("set-cookie of a refused vendor kept")
 	}
-	if _, drop, _ := r.SetCookie("_ga=GA1.1.1.1; Path=/", all, refused, time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)); drop {
+	if _, drop, _ := r.rules.SetCookie("_ga=GA1.1.1.1; Path=/", all, refused, time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)); drop {
 		t.Error("set-cookie of a granted vendor dropped")
 	}
 }
@@ -137,17 +138,17 @@ func TestRefusedVendorCookies(t *testing.T) {
 // In defer mode an element blocked for a reason the consent tool cannot
 // see is stripped: the tool would revive its label at once.
 func TestDeferUnseen(t *testing.T) {
-	r := Default()
+	r := defaultReader()
 	const page = `<script src="https://connect.facebook.net/en_US/fbevents.js"></script><p>kept</p>`
 	ccAll := url.PathEscape(`{"categories":["necessary","functionality","analytics","marketing"],"revision":0,"services":{}}`)
-	cfg := ConsentConfig{Sources: []Source{{Name: SourceNative}}, GPC: true, Tool: SourceCookieConsent}
+	cfg := Config{Sources: []Source{{Name: SourceNative}}, GPC: true, Tool: SourceCookieConsent}
 	dialect, err := r.DeferDialect(SourceCookieConsent, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	filter := func(h http.Header) string {
-		st := r.ReadConsent(h, cfg)
-		p := r.NewClassifier("https://shop.example/dir/page.html", st.Granted)
+		st := r.Read(h, cfg)
+		p := r.rules.NewClassifier("https://shop.example/dir/page.html", st.Granted)
 		p.RefuseVendors(st.Vendors.Denied)
 		p.NeverDefer(st.Unseen)
 		var out bytes.Buffer

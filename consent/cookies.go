@@ -1,8 +1,10 @@
-package rules
+package consent
 
 import (
 	"net/http"
 	"strings"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
 )
 
 // Bounds of the Cookie scan. Browsers send at most ~180 cookies per domain and
@@ -70,7 +72,7 @@ func scanCookies(h http.Header, match func(name string) bool, fn func(name, valu
 			} else {
 				pair, line = line, ""
 			}
-			pair = trimWSP(pair)
+			pair = httpfield.TrimWSP(pair)
 			if pair == "" {
 				continue
 			}
@@ -81,7 +83,7 @@ func scanCookies(h http.Header, match func(name string) bool, fn func(name, valu
 			if !ok {
 				continue // nameless cookie: never ours
 			}
-			if n = trimWSP(n); match(n) && !fn(n, trimWSP(v)) {
+			if n = httpfield.TrimWSP(n); match(n) && !fn(n, httpfield.TrimWSP(v)) {
 				return true // the caller stopped, not a bound
 			}
 		}
@@ -90,15 +92,4 @@ func scanCookies(h http.Header, match func(name string) bool, fn func(name, valu
 		}
 	}
 	return true
-}
-
-// trimWSP trims SP and HTAB (RFC 6265 §5.2's WSP) from both ends.
-func trimWSP(s string) string {
-	for s != "" && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }

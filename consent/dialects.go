@@ -1,4 +1,4 @@
-package rules
+package consent
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -17,17 +18,17 @@ var DeferTools = []string{SourceCookieConsent, SourceKlaro, SourceCookiebot, Sou
 
 // toolLabels are each tool's names for our categories, the reverse of the
 // reading defaults.
-var toolLabels = map[string]map[Category]string{
-	SourceCookiebot: {Functional: "preferences", Analytics: "statistics", Advertising: "marketing"},
-	SourceOneTrust:  {Necessary: "C0001", Analytics: "C0002", Functional: "C0003", Advertising: "C0004"},
-	SourceCookieYes: {Necessary: "necessary", Functional: "functional", Analytics: "analytics", Advertising: "advertisement"},
+var toolLabels = map[string]map[rules.Category]string{
+	SourceCookiebot: {rules.Functional: "preferences", rules.Analytics: "statistics", rules.Advertising: "marketing"},
+	SourceOneTrust:  {rules.Necessary: "C0001", rules.Analytics: "C0002", rules.Functional: "C0003", rules.Advertising: "C0004"},
+	SourceCookieYes: {rules.Necessary: "necessary", rules.Functional: "functional", rules.Analytics: "analytics", rules.Advertising: "advertisement"},
 }
 
 // categoryLabel is tool's name for our category cat: the operator's `map`
 // entries first (the alphabetically first name mapped to the category, so
 // that the choice is stable), then the tool's defaults, then our id.
-func (r *Rules) categoryLabel(tool string, m *NameMap, cat string) string {
-	c, ok := r.catIdx[cat]
+func (r *Reader) categoryLabel(tool string, m *NameMap, cat string) string {
+	c, ok := r.rules.CategoryByID(cat)
 	if !ok {
 		return cat
 	}
@@ -54,17 +55,8 @@ func (r *Rules) categoryLabel(tool string, m *NameMap, cat string) string {
 // deferred element carries data-name="<vendor id>" (or the name a `map`
 // line gives the vendor), so Klaro services are named after consentedge's
 // vendor ids (which is also how the Klaro reader resolves them).
-func (r *Rules) DeferDialect(tool string, m *NameMap) (*htmlfilter.Dialect, error) {
+func (r *Reader) DeferDialect(tool string, m *NameMap) (*htmlfilter.Dialect, error) {
 	label := func(cat string) string { return r.categoryLabel(tool, m, cat) }
-	attr := func(name, value string) string {
-		return " " + name + `="` + html.EscapeString(value) + `"`
-	}
-	textPlain := func(script bool) string {
-		if script {
-			return ` type="text/plain"`
-		}
-		return ""
-	}
 	switch tool {
 	case SourceCookieConsent, "":
 		// cookieconsent v3 revives script[data-category] only (iframes need
@@ -93,11 +85,7 @@ func (r *Rules) DeferDialect(tool string, m *NameMap) (*htmlfilter.Dialect, erro
 		return &htmlfilter.Dialect{Attrs: func(v htmlfilter.Verdict, script, _ bool) string {
 			labels := label(v.Category)
 			if v.Mixed {
-				var all []string
-				for _, c := range strings.Split(v.All, ".") {
-					all = append(all, label(c))
-				}
-				labels = strings.Join(all, ", ")
+				labels = joinLabels(v.All, label)
 			}
 			return textPlain(script) + attr("data-cookieconsent", labels)
 		}, SrcPrefix: "data-cookieblock-", Revives: htmlfilter.ReviveScripts | htmlfilter.ReviveFrames | htmlfilter.ReviveMedia,
@@ -115,4 +103,27 @@ func (r *Rules) DeferDialect(tool string, m *NameMap) (*htmlfilter.Dialect, erro
 		}, Revives: htmlfilter.ReviveScripts}, nil
 	}
 	return nil, fmt.Errorf("no defer dialect for %q (one of %s)", tool, strings.Join(DeferTools, ", "))
+}
+
+// attr is one attribute of a deferred element, its value escaped.
+func attr(name, value string) string {
+	return " " + name + `="` + html.EscapeString(value) + `"`
+}
+
+// textPlain is the type that keeps a deferred script from running.
+func textPlain(script bool) string {
+	if script {
+		return ` type="text/plain"`
+	}
+	return ""
+}
+
+// joinLabels is the tool's labels of the categories all ("a.b"), as
+// Cookiebot lists them: comma-separated.
+func joinLabels(all string, label func(string) string) string {
+	var out []string
+	for c := range strings.SplitSeq(all, ".") {
+		out = append(out, label(c))
+	}
+	return strings.Join(out, ", ")
 }

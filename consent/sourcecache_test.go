@@ -1,13 +1,14 @@
-package rules
+package consent
 
 import (
 	"fmt"
-	"hash/maphash"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/consentedge/consentedge/rules"
 )
 
 // sourceCases are values of every cached source, well formed and not.
@@ -31,19 +32,18 @@ var sourceCases = []struct{ source, name, value string }{
 // another source or another name map (an operator's `map` changes what a
 // value means).
 func TestSourceCache(t *testing.T) {
-	tcs := newTestCaches(t)
-	r, sc := tcs.r, tcs.sources
-	plain := Default()
-	maps := []*NameMap{nil, r.NewNameMap(map[string]Category{"stats": Analytics, "fbq": Advertising}),
-		r.NewNameMap(map[string]Category{"stats": Advertising, "fbq": Analytics})}
+	r, sc := newTestCache(t)
+	plain := defaultReader()
+	maps := []*NameMap{nil, r.NewNameMap(map[string]rules.Category{"stats": rules.Analytics, "fbq": rules.Advertising}),
+		r.NewNameMap(map[string]rules.Category{"stats": rules.Advertising, "fbq": rules.Analytics})}
 	for round := range 3 {
 		for _, m := range maps {
 			for _, tc := range sourceCases {
 				mm := m
 				if mm == nil {
-					mm = &NameMap{r: r}
+					mm = &NameMap{rules: r.rules}
 				}
-				pm := &NameMap{r: plain, operator: mm.operator}
+				pm := &NameMap{rules: plain.rules, operator: mm.operator}
 				want, wantOK := plain.ReadSource(tc.source, tc.name, tc.value, pm)
 				got, ok := r.readSource(sc, tc.source, tc.name, tc.value, mm)
 				if !reflect.DeepEqual(got, want) || ok != wantOK {
@@ -51,17 +51,16 @@ func TestSourceCache(t *testing.T) {
 				}
 			}
 		}
-		sc.c.c.Wait() // ristretto admits sets asynchronously
+		sc.c.Wait() // ristretto admits sets asynchronously
 	}
-	c := sc.c
-	if _, ok := c.c.Get(maphash.String(c.seed, oneTrust)); !ok {
+	if _, ok := sc.c.Get(sc.c.KeyString(oneTrust)); !ok {
 		t.Error("a value read three times is not in the cache")
 	}
 	// The two operator maps read the same Klaro value differently, and
 	// each got its own answer above; check it once more by the signals.
 	h := http.Header{"Cookie": {"klaro=" + url.PathEscape(`{"stats":true,"fbq":false}`)}}
-	a := r.ReadConsent(h, ConsentConfig{Sources: []Source{{Name: SourceKlaro}}, Names: maps[1]})
-	b := r.ReadConsent(h, ConsentConfig{Sources: []Source{{Name: SourceKlaro}}, Names: maps[2]})
+	a := r.Read(h, Config{Sources: []Source{{Name: SourceKlaro}}, Names: maps[1]})
+	b := r.Read(h, Config{Sources: []Source{{Name: SourceKlaro}}, Names: maps[2]})
 	if a.Granted == b.Granted {
 		t.Errorf("two name maps, one answer: %v", a.Granted)
 	}
@@ -70,9 +69,8 @@ func TestSourceCache(t *testing.T) {
 // BenchmarkSourceCache: a consent tool's cookie read uncached, on a cache
 // hit, and on a first sighting (the reading plus the insertion).
 func BenchmarkSourceCache(b *testing.B) {
-	tcs := newTestCaches(b)
-	r, sc := tcs.r, tcs.sources
-	m := &NameMap{r: r}
+	r, sc := newTestCache(b)
+	m := &NameMap{rules: r.rules}
 	for _, tc := range []struct{ source, name, value, id string }{
 		// id: a part of the value unique to each visitor (its consent id).
 		{SourceOneTrust, "OptanonConsent", oneTrust, "0d8c5d3e"},
@@ -87,7 +85,7 @@ func BenchmarkSourceCache(b *testing.B) {
 		})
 		b.Run(tc.source+"/hit", func(b *testing.B) {
 			r.readSource(sc, tc.source, tc.name, tc.value, m)
-			sc.c.c.Wait()
+			sc.c.Wait()
 			b.ReportAllocs()
 			for b.Loop() {
 				r.readSource(sc, tc.source, tc.name, tc.value, m)
@@ -114,4 +112,20 @@ func BenchmarkSourceCache(b *testing.B) {
 			}
 		})
 	}
+}
+
+// newTestCache is a reader over a copy of the default rules and a source
+// cache of its own, as the handler has them; the test closes it.
+func newTestCache(t testing.TB) (*Reader, *SourceCache) {
+	rs, err := rules.Parse("copy.rules", nil, rules.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(rs)
+	sc, err := r.NewSourceCache(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sc.Close)
+	return r, sc
 }

@@ -1,9 +1,11 @@
-package rules
+package consent
 
 import (
 	"encoding/base64"
 	"errors"
 	"strings"
+
+	"github.com/consentedge/consentedge/rules"
 )
 
 // TCString is the decoded core segment of an IAB TCF v2 consent string
@@ -219,17 +221,17 @@ func (b *bitReader) ranges(max int) ([][2]int, error) {
 // purpose it stands for (fail closed: a visitor who refused "measure ad
 // performance" has not agreed to analytics as a whole).
 var tcfCategories = []struct {
-	cat      Category
+	cat      rules.Category
 	purposes []int
 }{
-	{Analytics, []int{7, 8, 9, 10}},
-	{Advertising, []int{2, 3, 4}},
-	{Functional, []int{5, 6, 11}},
+	{rules.Analytics, []int{7, 8, 9, 10}},
+	{rules.Advertising, []int{2, 3, 4}},
+	{rules.Functional, []int{5, 6, 11}},
 }
 
 // tcfStated is what a TC string says about our canonical categories: every
 // one is granted or denied.
-func tcfStated(t *TCString) (grant, deny Set) {
+func tcfStated(t *TCString) (grant, deny rules.Set) {
 	for _, m := range tcfCategories {
 		ok := t.Purpose(1)
 		for _, p := range m.purposes {

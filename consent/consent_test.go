@@ -1,10 +1,11 @@
-package rules_test
+package consent_test
 
 import (
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/consentedge/consentedge/consent"
 	"github.com/consentedge/consentedge/rules"
 )
 
@@ -17,7 +18,7 @@ func set(cs ...rules.Category) rules.Set {
 }
 
 func TestParseConsent(t *testing.T) {
-	r := rules.Default()
+	r := consent.NewReader(rules.Default())
 	F, A, D := rules.Functional, rules.Analytics, rules.Advertising
 	tests := []struct {
 		name, in string
@@ -49,31 +50,32 @@ func TestParseConsent(t *testing.T) {
 		{"long id ignored", strings.Repeat("a", 100) + ".analytics", set(A)},
 	}
 	for _, tt := range tests {
-		if got := r.ParseConsent(tt.in); got != tt.want {
-			t.Errorf("%s: ParseConsent(%.40q) = %s, want %s", tt.name, tt.in, r.FormatSet(got), r.FormatSet(tt.want))
+		if got := r.Parse(tt.in); got != tt.want {
+			t.Errorf("%s: Parse(%.40q) = %s, want %s", tt.name, tt.in, r.Rules().FormatSet(got), r.Rules().FormatSet(tt.want))
 		}
 	}
 }
 
 func TestParseConsentCustomCategory(t *testing.T) {
-	r, err := rules.Parse("x.rules", []byte("category social \"Social media\"\n"), rules.Default())
+	rs, err := rules.Parse("x.rules", []byte("category social \"Social media\"\n"), rules.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
-	social, ok := r.CategoryByID("social")
+	r := consent.NewReader(rs)
+	social, ok := r.Rules().CategoryByID("social")
 	if !ok || social != 4 {
 		t.Fatalf("CategoryByID(social) = %d, %v", social, ok)
 	}
-	if got := r.ParseConsent("social.analytics"); got != set(rules.Analytics, social) {
-		t.Errorf("got %s", r.FormatSet(got))
+	if got := r.Parse("social.analytics"); got != set(rules.Analytics, social) {
+		t.Errorf("got %s", r.Rules().FormatSet(got))
 	}
-	if got := rules.Default().ParseConsent("social.analytics"); got != set(rules.Analytics) {
-		t.Errorf("default knows social: %s", r.FormatSet(got))
+	if got := consent.NewReader(rules.Default()).Parse("social.analytics"); got != set(rules.Analytics) {
+		t.Errorf("default knows social: %s", r.Rules().FormatSet(got))
 	}
 }
 
 func TestFormatSet(t *testing.T) {
-	r := rules.Default()
+	r := consent.NewReader(rules.Default())
 	for _, tt := range []struct {
 		s    rules.Set
 		want string
@@ -83,14 +85,14 @@ func TestFormatSet(t *testing.T) {
 		{set(rules.Advertising, rules.Analytics), "necessary.analytics.advertising"},
 		{set(rules.Functional) | 1<<20, "necessary.functional"}, // undeclared bit ignored
 	} {
-		if got := r.FormatSet(tt.s); got != tt.want {
+		if got := r.Rules().FormatSet(tt.s); got != tt.want {
 			t.Errorf("FormatSet(%b) = %q, want %q", tt.s, got, tt.want)
 		}
 	}
-	// FormatSet and ParseConsent round-trip.
+	// FormatSet and Parse round-trip.
 	for s := rules.Set(0); s < 16; s++ {
 		want := s.With(rules.Necessary)
-		if got := r.ParseConsent(r.FormatSet(s)); got != want {
+		if got := r.Parse(r.Rules().FormatSet(s)); got != want {
 			t.Errorf("round trip %b: got %b", s, got)
 		}
 	}
@@ -105,7 +107,7 @@ func hdr(kv ...string) http.Header {
 }
 
 func TestConsent(t *testing.T) {
-	r := rules.Default()
+	r := consent.NewReader(rules.Default())
 	F, A, D := rules.Functional, rules.Analytics, rules.Advertising
 	many := strings.Repeat("x=1; ", 1200) + "consent=analytics"
 	manyBefore := "consent=analytics; " + strings.Repeat("x=1; ", 1200)
@@ -113,54 +115,54 @@ func TestConsent(t *testing.T) {
 	tests := []struct {
 		name string
 		h    http.Header
-		cfg  rules.ConsentConfig
+		cfg  consent.Config
 		want rules.Set
 	}{
-		{"no headers", hdr(), rules.ConsentConfig{}, set()},
-		{"no consent cookie", hdr("Cookie", "a=b; c=d"), rules.ConsentConfig{}, set()},
-		{"empty value", hdr("Cookie", "consent="), rules.ConsentConfig{}, set()},
-		{"one", hdr("Cookie", "a=b; consent=analytics; c=d"), rules.ConsentConfig{}, set(A)},
-		{"all", hdr("Cookie", "consent=functional.analytics.advertising"), rules.ConsentConfig{}, set(F, A, D)},
-		{"spaces and tabs", hdr("Cookie", "a=b;\tconsent = analytics \t;c=d"), rules.ConsentConfig{}, set(A)},
-		{"name is case-sensitive", hdr("Cookie", "Consent=analytics"), rules.ConsentConfig{}, set()},
-		{"prefix name", hdr("Cookie", "myconsent=analytics"), rules.ConsentConfig{}, set()},
-		{"garbage", hdr("Cookie", "consent=%7B%22a%22%7D"), rules.ConsentConfig{}, set()},
-		{"garbage other cookies ok", hdr("Cookie", `cc_cookie={"categories":["analytics"]}; x="a\b"; consent=analytics; y=\xff`), rules.ConsentConfig{}, set(A)},
-		{"duplicates intersect", hdr("Cookie", "consent=functional.analytics; consent=analytics.advertising"), rules.ConsentConfig{}, set(A)},
-		{"duplicate garbage denies", hdr("Cookie", "consent=analytics; consent=%41"), rules.ConsentConfig{}, set()},
-		{"duplicates across lines", hdr("Cookie", "consent=functional.analytics", "Cookie", "consent=analytics"), rules.ConsentConfig{}, set(A)},
-		{"several lines", hdr("Cookie", "a=b", "Cookie", "consent=advertising"), rules.ConsentConfig{}, set(D)},
-		{"quoted", hdr("Cookie", `consent="functional"`), rules.ConsentConfig{}, set(F)},
-		{"nameless pair", hdr("Cookie", "analytics; consent=functional"), rules.ConsentConfig{}, set(F)},
-		{"custom name", hdr("Cookie", "consent=advertising; cmp=analytics"), rules.ConsentConfig{Cookie: "cmp"}, set(A)},
-		{"too many pairs", hdr("Cookie", many), rules.ConsentConfig{}, set()},
-		{"too many pairs after ours", hdr("Cookie", manyBefore), rules.ConsentConfig{}, set()},
-		{"too many bytes", hdr("Cookie", huge), rules.ConsentConfig{}, set()},
-		{"gpc on", hdr("Cookie", "consent=analytics.advertising", "Sec-GPC", "1"), rules.ConsentConfig{GPC: true}, set(A)},
-		{"gpc padded", hdr("Cookie", "consent=advertising", "Sec-GPC", " 1 "), rules.ConsentConfig{GPC: true}, set()},
-		{"gpc ignored when off", hdr("Cookie", "consent=analytics.advertising", "Sec-GPC", "1"), rules.ConsentConfig{}, set(A, D)},
-		{"gpc 0", hdr("Cookie", "consent=analytics.advertising", "Sec-GPC", "0"), rules.ConsentConfig{GPC: true}, set(A, D)},
-		{"gpc garbage", hdr("Cookie", "consent=advertising", "Sec-GPC", "true"), rules.ConsentConfig{GPC: true}, set(D)},
-		{"gpc second line", hdr("Cookie", "consent=advertising", "Sec-GPC", "0", "Sec-GPC", "1"), rules.ConsentConfig{GPC: true}, set()},
+		{"no headers", hdr(), consent.Config{}, set()},
+		{"no consent cookie", hdr("Cookie", "a=b; c=d"), consent.Config{}, set()},
+		{"empty value", hdr("Cookie", "consent="), consent.Config{}, set()},
+		{"one", hdr("Cookie", "a=b; consent=analytics; c=d"), consent.Config{}, set(A)},
+		{"all", hdr("Cookie", "consent=functional.analytics.advertising"), consent.Config{}, set(F, A, D)},
+		{"spaces and tabs", hdr("Cookie", "a=b;\tconsent = analytics \t;c=d"), consent.Config{}, set(A)},
+		{"name is case-sensitive", hdr("Cookie", "Consent=analytics"), consent.Config{}, set()},
+		{"prefix name", hdr("Cookie", "myconsent=analytics"), consent.Config{}, set()},
+		{"garbage", hdr("Cookie", "consent=%7B%22a%22%7D"), consent.Config{}, set()},
+		{"garbage other cookies ok", hdr("Cookie", `cc_cookie={"categories":["analytics"]}; x="a\b"; consent=analytics; y=\xff`), consent.Config{}, set(A)},
+		{"duplicates intersect", hdr("Cookie", "consent=functional.analytics; consent=analytics.advertising"), consent.Config{}, set(A)},
+		{"duplicate garbage denies", hdr("Cookie", "consent=analytics; consent=%41"), consent.Config{}, set()},
+		{"duplicates across lines", hdr("Cookie", "consent=functional.analytics", "Cookie", "consent=analytics"), consent.Config{}, set(A)},
+		{"several lines", hdr("Cookie", "a=b", "Cookie", "consent=advertising"), consent.Config{}, set(D)},
+		{"quoted", hdr("Cookie", `consent="functional"`), consent.Config{}, set(F)},
+		{"nameless pair", hdr("Cookie", "analytics; consent=functional"), consent.Config{}, set(F)},
+		{"custom name", hdr("Cookie", "consent=advertising; cmp=analytics"), consent.Config{Cookie: "cmp"}, set(A)},
+		{"too many pairs", hdr("Cookie", many), consent.Config{}, set()},
+		{"too many pairs after ours", hdr("Cookie", manyBefore), consent.Config{}, set()},
+		{"too many bytes", hdr("Cookie", huge), consent.Config{}, set()},
+		{"gpc on", hdr("Cookie", "consent=analytics.advertising", "Sec-GPC", "1"), consent.Config{GPC: true}, set(A)},
+		{"gpc padded", hdr("Cookie", "consent=advertising", "Sec-GPC", " 1 "), consent.Config{GPC: true}, set()},
+		{"gpc ignored when off", hdr("Cookie", "consent=analytics.advertising", "Sec-GPC", "1"), consent.Config{}, set(A, D)},
+		{"gpc 0", hdr("Cookie", "consent=analytics.advertising", "Sec-GPC", "0"), consent.Config{GPC: true}, set(A, D)},
+		{"gpc garbage", hdr("Cookie", "consent=advertising", "Sec-GPC", "true"), consent.Config{GPC: true}, set(D)},
+		{"gpc second line", hdr("Cookie", "consent=advertising", "Sec-GPC", "0", "Sec-GPC", "1"), consent.Config{GPC: true}, set()},
 	}
 	for _, tt := range tests {
-		if got := r.Consent(tt.h, tt.cfg); got != tt.want {
-			t.Errorf("%s: Consent = %s, want %s", tt.name, r.FormatSet(got), r.FormatSet(tt.want))
+		if got := r.Granted(tt.h, tt.cfg); got != tt.want {
+			t.Errorf("%s: Consent = %s, want %s", tt.name, r.Rules().FormatSet(got), r.Rules().FormatSet(tt.want))
 		}
 	}
 }
 
 func TestCookieValues(t *testing.T) {
 	h := hdr("Cookie", `a=1; consent=x; b="q\"z"; consent= y ;consent=`, "Cookie", "consent=\xffz; consent")
-	got := rules.CookieValues(h, "consent")
+	got := consent.CookieValues(h, "consent")
 	want := []string{"x", "y", "", "\xffz"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("CookieValues = %q, want %q", got, want)
 	}
-	if got := rules.CookieValues(h, "b"); len(got) != 1 || got[0] != `"q\"z"` {
+	if got := consent.CookieValues(h, "b"); len(got) != 1 || got[0] != `"q\"z"` {
 		t.Errorf("raw quoted value: %q", got)
 	}
-	if got := rules.CookieValues(hdr(), "consent"); got != nil {
+	if got := consent.CookieValues(hdr(), "consent"); got != nil {
 		t.Errorf("no header: %q", got)
 	}
 }
@@ -168,7 +170,7 @@ func TestCookieValues(t *testing.T) {
 func TestScanCookiesBounds(t *testing.T) {
 	count := func(h http.Header) (int, bool) {
 		n := 0
-		ok := rules.ScanCookies(h, "c", func(string) bool { n++; return true })
+		ok := consent.ScanCookies(h, "c", func(string) bool { n++; return true })
 		return n, ok
 	}
 	if n, ok := count(hdr("Cookie", strings.Repeat("c=1;", 1000))); n != 1000 || !ok {
@@ -188,7 +190,7 @@ func TestScanCookiesBounds(t *testing.T) {
 	// The byte bound never yields a pair cut in the middle.
 	long := strings.Repeat("c=1234567; ", 7000) // 77 KB
 	var vals []string
-	ok := rules.ScanCookies(hdr("Cookie", long), "c", func(v string) bool { vals = append(vals, v); return true })
+	ok := consent.ScanCookies(hdr("Cookie", long), "c", func(v string) bool { vals = append(vals, v); return true })
 	if ok {
 		t.Error("byte bound not reported")
 	}
@@ -198,22 +200,22 @@ func TestScanCookiesBounds(t *testing.T) {
 		}
 	}
 	// Stopping early is not a bound.
-	if !rules.ScanCookies(hdr("Cookie", long), "c", func(string) bool { return false }) {
+	if !consent.ScanCookies(hdr("Cookie", long), "c", func(string) bool { return false }) {
 		t.Error("early stop reported as bound")
 	}
 }
 
 func TestConsentAllocs(t *testing.T) {
-	r := rules.Default()
+	r := consent.NewReader(rules.Default())
 	h := hdr("Cookie", "_ga=GA1.2.3; consent=functional.analytics; sid=abc", "Sec-GPC", "1")
-	cfg := rules.ConsentConfig{GPC: true}
-	if n := testing.AllocsPerRun(100, func() { r.Consent(h, cfg) }); n != 0 {
+	cfg := consent.Config{GPC: true}
+	if n := testing.AllocsPerRun(100, func() { r.Granted(h, cfg) }); n != 0 {
 		t.Errorf("Consent allocates %v times", n)
 	}
 }
 
 func TestConsentDetail(t *testing.T) {
-	r := rules.Default()
+	r := consent.NewReader(rules.Default())
 	for _, c := range []struct {
 		cookie string
 		want   string
@@ -228,7 +230,7 @@ func TestConsentDetail(t *testing.T) {
 		if c.cookie != "" {
 			h.Set("Cookie", c.cookie)
 		}
-		if _, why := r.ConsentDetail(h, rules.ConsentConfig{}); why != c.want {
+		if _, why := r.GrantedReason(h, consent.Config{}); why != c.want {
 			t.Errorf("%.40q: %q, want %q", c.cookie, why, c.want)
 		}
 	}
@@ -238,10 +240,10 @@ func TestConsentDetail(t *testing.T) {
 // carrying its marker grants or counts as a decision; an unmarked one is
 // treated as a stale one. Without a version, any well-formed cookie does.
 func TestPolicyVersionMarker(t *testing.T) {
-	r := rules.Default()
+	r := consent.NewReader(rules.Default())
 	const version = "6 August 2019"
-	current := r.FormatConsent(set(rules.Analytics), version)
-	older := r.FormatConsent(set(rules.Analytics), "1 May 2018")
+	current := r.Format(set(rules.Analytics), version)
+	older := r.Format(set(rules.Analytics), "1 May 2018")
 	for _, tt := range []struct {
 		name, cookie, version string
 		want                  rules.Set
@@ -256,10 +258,10 @@ func TestPolicyVersionMarker(t *testing.T) {
 		{"no version, a marker", older, "", set(rules.Analytics), true, ""},
 	} {
 		h := hdr("Cookie", "consent="+tt.cookie)
-		cfg := rules.ConsentConfig{PolicyVersion: tt.version}
-		got, why := r.ConsentDetail(h, cfg)
+		cfg := consent.Config{PolicyVersion: tt.version}
+		got, why := r.GrantedReason(h, cfg)
 		if got != tt.want || why != tt.reason {
-			t.Errorf("%s: %s (%q), want %s (%q)", tt.name, r.FormatSet(got), why, r.FormatSet(tt.want), tt.reason)
+			t.Errorf("%s: %s (%q), want %s (%q)", tt.name, r.Rules().FormatSet(got), why, r.Rules().FormatSet(tt.want), tt.reason)
 		}
 		if d := r.Decided(h, cfg); d != tt.decided {
 			t.Errorf("%s: Decided = %v, want %v", tt.name, d, tt.decided)
@@ -268,8 +270,8 @@ func TestPolicyVersionMarker(t *testing.T) {
 	// An unmarked cookie beside the current one can only take away, as
 	// any second cookie of the name.
 	h := hdr("Cookie", "consent="+current+"; consent=analytics.advertising")
-	if got := r.Consent(h, rules.ConsentConfig{PolicyVersion: version}); got != set() {
-		t.Errorf("current and unmarked: %s", r.FormatSet(got))
+	if got := r.Granted(h, consent.Config{PolicyVersion: version}); got != set() {
+		t.Errorf("current and unmarked: %s", r.Rules().FormatSet(got))
 	}
 }
 
@@ -277,8 +279,8 @@ func TestPolicyVersionMarker(t *testing.T) {
 // its exact __Host- name, for consent and for Decided; other sources keep
 // their names. Reading still does not allocate.
 func TestHostPrefixRead(t *testing.T) {
-	r := rules.Default()
-	cfg := rules.ConsentConfig{HostPrefix: true}
+	r := consent.NewReader(rules.Default())
+	cfg := consent.Config{HostPrefix: true}
 	for _, tt := range []struct {
 		cookie  string
 		want    rules.Set
@@ -292,21 +294,21 @@ func TestHostPrefixRead(t *testing.T) {
 		{"__Host-=analytics", set(), false},
 	} {
 		h := hdr("Cookie", tt.cookie)
-		if got := r.Consent(h, cfg); got != tt.want {
-			t.Errorf("%q: %s, want %s", tt.cookie, r.FormatSet(got), r.FormatSet(tt.want))
+		if got := r.Granted(h, cfg); got != tt.want {
+			t.Errorf("%q: %s, want %s", tt.cookie, r.Rules().FormatSet(got), r.Rules().FormatSet(tt.want))
 		}
 		if d := r.Decided(h, cfg); d != tt.decided {
 			t.Errorf("%q: Decided = %v", tt.cookie, d)
 		}
 	}
 	h := hdr("Cookie", "__Host-site=functional.analytics; site=advertising; OptanonConsent=groups=C0002%3A1")
-	custom := rules.ConsentConfig{Cookie: "site", HostPrefix: true,
-		Sources: []rules.Source{{Name: rules.SourceNative}, {Name: rules.SourceOneTrust}}}
-	if got := r.Consent(h, custom); got != set(rules.Functional, rules.Analytics) {
-		t.Errorf("custom name beside OneTrust: %s", r.FormatSet(got))
+	custom := consent.Config{Cookie: "site", HostPrefix: true,
+		Sources: []consent.Source{{Name: consent.SourceNative}, {Name: consent.SourceOneTrust}}}
+	if got := r.Granted(h, custom); got != set(rules.Functional, rules.Analytics) {
+		t.Errorf("custom name beside OneTrust: %s", r.Rules().FormatSet(got))
 	}
 	h = hdr("Cookie", "_ga=GA1.2.3; __Host-consent=functional.analytics; sid=abc")
-	if n := testing.AllocsPerRun(100, func() { r.Consent(h, cfg) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { r.Granted(h, cfg) }); n != 0 {
 		t.Errorf("Consent with HostPrefix allocates %v times", n)
 	}
 }

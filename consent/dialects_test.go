@@ -1,4 +1,4 @@
-package rules
+package consent
 
 import (
 	"bytes"
@@ -7,18 +7,19 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
 func deferWith(t *testing.T, tool string, m *NameMap, page string) string {
 	t.Helper()
-	r := Default()
+	r := defaultReader()
 	dl, err := r.DeferDialect(tool, m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	f := htmlfilter.New(&out, r.NewClassifier("https://shop.example/", 0), htmlfilter.Options{Mode: htmlfilter.Defer, Dialect: dl})
+	f := htmlfilter.New(&out, r.rules.NewClassifier("https://shop.example/", 0), htmlfilter.Options{Mode: htmlfilter.Defer, Dialect: dl})
 	if _, err := f.Write([]byte(page)); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestDeferDialects(t *testing.T) {
 		frame  = `<iframe class="ad" src="https://td.doubleclick.net/td/x"></iframe>`
 		pixel  = `<img src="https://www.facebook.com/tr?id=1">`
 	)
-	klaroMap, err := Default().ParseNameMap(map[string]string{"GA4": "google-analytics", "stats": "analytics"})
+	klaroMap, err := defaultReader().ParseNameMap(map[string]string{"GA4": "google-analytics", "stats": "analytics"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestDeferDialects(t *testing.T) {
 		want string
 	}{
 		{SourceCookieConsent, nil, gaSrc, `<script type="text/plain" data-category="analytics" async data-src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>`},
-		{SourceCookieConsent, Default().NewNameMap(map[string]Category{"marketing": Advertising}), inline, `<script type="text/plain" data-category="marketing" nonce="r4nd0m">fbq('init','1');</script>`},
+		{SourceCookieConsent, defaultReader().NewNameMap(map[string]rules.Category{"marketing": rules.Advertising}), inline, `<script type="text/plain" data-category="marketing" nonce="r4nd0m">fbq('init','1');</script>`},
 		// cookieconsent revives scripts only: the rest is stripped.
 		{SourceCookieConsent, nil, pixel, ``},
 		{SourceCookieConsent, nil, frame, ``},
@@ -64,7 +65,7 @@ func TestDeferDialects(t *testing.T) {
 		{SourceCookiebot, nil, inline, `<script type="text/plain" data-cookieconsent="marketing" nonce="r4nd0m">fbq('init','1');</script>`},
 		{SourceCookiebot, nil, frame, `<iframe data-cookieconsent="marketing" class="ad" data-cookieblock-src="https://td.doubleclick.net/td/x"></iframe>`},
 		{SourceOneTrust, nil, gaSrc, `<script type="text/plain" class="optanon-category-C0002" async data-src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>`},
-		{SourceOneTrust, Default().NewNameMap(map[string]Category{"C0005": Advertising, "C0004": Advertising}), inline, `<script type="text/plain" class="optanon-category-C0004" nonce="r4nd0m">fbq('init','1');</script>`},
+		{SourceOneTrust, defaultReader().NewNameMap(map[string]rules.Category{"C0005": rules.Advertising, "C0004": rules.Advertising}), inline, `<script type="text/plain" class="optanon-category-C0004" nonce="r4nd0m">fbq('init','1');</script>`},
 		{SourceCookieYes, nil, inline, `<script type="text/plain" data-cookieyes="cookieyes-advertisement" nonce="r4nd0m">fbq('init','1');</script>`},
 		{SourceCookieYes, nil, gaSrc, `<script type="text/plain" data-cookieyes="cookieyes-analytics" async data-src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>`},
 	} {
@@ -92,7 +93,39 @@ func TestDeferDialects(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Default().DeferDialect("didomi", nil); err == nil {
+	if _, err := defaultReader().DeferDialect("didomi", nil); err == nil {
 		t.Error("unknown tool accepted")
+	}
+}
+
+// TestDeferMixedPerTool: a script of two denied categories is deferred only
+// for a tool that runs it once every label is granted (Cookiebot, listing
+// them comma-separated); for the others it goes.
+func TestDeferMixedPerTool(t *testing.T) {
+	rs := rules.Default()
+	const page = `<script>gtag('config','G-ABCDEF1234');var s=document.createElement('script');` +
+		`s.src='https://www.googletagmanager.com/gtag/js?id=G-ABCDEF1234';document.head.appendChild(s);` +
+		`new Image().src='https://www.facebook.com/tr?id=123456789012345&ev=PageView';</script><p>x</p>`
+	none := rules.Set(0).With(rules.Necessary)
+	for _, tt := range []struct{ tool, want string }{
+		{SourceCookiebot, `<script type="text/plain" data-cookieconsent="statistics, marketing">gtag(`},
+		{SourceCookieConsent, `<p>x</p>`},
+		{SourceKlaro, `<p>x</p>`},
+		{SourceOneTrust, `<p>x</p>`},
+		{SourceCookieYes, `<p>x</p>`},
+	} {
+		d, err := NewReader(rs).DeferDialect(tt.tool, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		f := htmlfilter.New(&out, rs.NewClassifier("https://shop.example/dir/page.html", none), htmlfilter.Options{Mode: htmlfilter.Defer, Dialect: d})
+		f.Write([]byte(page))
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out.String(), tt.want) {
+			t.Errorf("%s: %s, want it to start %s", tt.tool, out.String(), tt.want)
+		}
 	}
 }

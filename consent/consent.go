@@ -1,17 +1,19 @@
-package rules
+package consent
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"strings"
+
+	"github.com/consentedge/consentedge/rules"
 )
 
 // maxConsentValue bounds a native consent cookie value: every id of 32
 // categories fits many times over, so a longer value is garbage or an attack.
 const maxConsentValue = 4 << 10
 
-// ParseConsent reads a native consent cookie value ("functional.analytics"):
+// Parse reads a native consent cookie value ("functional.analytics"):
 // the granted category ids joined by ".". Ids are matched ASCII
 // case-insensitively (a CMP writing "Analytics" means analytics; ids are
 // declared lowercase, so no two ids fold together). Unknown ids are ignored, so
@@ -20,22 +22,22 @@ const maxConsentValue = 4 << 10
 // 4 KiB, percent-encoded) grants necessary only: a malformed signal never grants
 // anything. One pair of surrounding double quotes is removed, because RFC 6265
 // §4.1.1 allows a cookie-value in DQUOTEs.
-func (r *Rules) ParseConsent(v string) Set {
+func (r *Reader) Parse(v string) rules.Set {
 	s, _ := r.parseConsent(v)
 	return s
 }
 
-// parseConsent is ParseConsent that also says whether v was well-formed.
-func (r *Rules) parseConsent(v string) (Set, bool) {
+// parseConsent is Parse that also says whether v was well-formed.
+func (r *Reader) parseConsent(v string) (rules.Set, bool) {
 	s, _, ok := r.parseConsentVersion(v)
 	return s, ok
 }
 
 // parseConsentVersion is parseConsent that also returns the policy version
 // marker the value carries ("" when none; see VersionMarker).
-func (r *Rules) parseConsentVersion(v string) (set Set, marker string, ok bool) {
+func (r *Reader) parseConsentVersion(v string) (set rules.Set, marker string, ok bool) {
 	if len(v) > maxConsentValue {
-		return 1 << Necessary, "", false
+		return 1 << rules.Necessary, "", false
 	}
 	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 		v = v[1 : len(v)-1]
@@ -43,11 +45,11 @@ func (r *Rules) parseConsentVersion(v string) (set Set, marker string, ok bool) 
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return 1 << Necessary, "", false
+			return 1 << rules.Necessary, "", false
 		}
 	}
-	set = Set(1 << Necessary)
-	var buf [maxIDLen]byte
+	set = rules.Set(1 << rules.Necessary)
+	var buf [rules.MaxIDLen]byte
 	for v != "" {
 		id := v
 		if i := strings.IndexByte(v, '.'); i >= 0 {
@@ -55,7 +57,7 @@ func (r *Rules) parseConsentVersion(v string) (set Set, marker string, ok bool) 
 		} else {
 			v = ""
 		}
-		if id == "" || len(id) > maxIDLen {
+		if id == "" || len(id) > rules.MaxIDLen {
 			continue
 		}
 		if id[0] == '_' {
@@ -70,8 +72,8 @@ func (r *Rules) parseConsentVersion(v string) (set Set, marker string, ok bool) 
 			}
 			b[i] = c
 		}
-		// m[string(b)] does not allocate.
-		if c, ok := r.catIdx[string(b)]; ok {
+		// Looked up by bytes: reading consent does not allocate.
+		if c, ok := r.rules.CategoryByIDBytes(b); ok {
 			set = set.With(c)
 		}
 	}
@@ -90,20 +92,20 @@ func VersionMarker(version string) string {
 	return "_" + hex.EncodeToString(sum[:4])
 }
 
-// FormatConsent is the native cookie value that grants s, recorded under
+// Format is the native cookie value that grants s, recorded under
 // version: the granted ids joined by '.', necessary first (so that a
 // visitor who refused everything still has a decision on record), then the
 // version marker.
-func (r *Rules) FormatConsent(s Set, version string) string {
-	v := r.FormatSet(s.With(Necessary))
+func (r *Reader) Format(s rules.Set, version string) string {
+	v := r.rules.FormatSet(s.With(rules.Necessary))
 	if m := VersionMarker(version); m != "" {
 		v += "." + m
 	}
 	return v
 }
 
-// ConsentConfig says which signals to read.
-type ConsentConfig struct {
+// Config says which signals to read.
+type Config struct {
 	Cookie string // native cookie name; "" = "consent"
 	GPC    bool   // honour Sec-GPC: 1 (denies advertising)
 	// DNT honours DNT: 1 as an objection to tracking: it denies analytics
@@ -130,12 +132,12 @@ type ConsentConfig struct {
 	// nil reads every value afresh.
 	Cache *SourceCache
 	// Tool is the source whose convention `mode defer` writes ("": none).
-	// What its own cookie grants it revives at once: ConsentState.Unseen.
+	// What its own cookie grants it revives at once: State.Unseen.
 	Tool string
 }
 
-// DefaultConsentCookie is the native cookie's name when ConsentConfig.Cookie is empty.
-const DefaultConsentCookie = "consent"
+// DefaultCookie is the native cookie's name when Config.Cookie is empty.
+const DefaultCookie = "consent"
 
 // HostCookiePrefix is the cookie name prefix RFC 6265bis §4.1.3.2 reserves
 // for cookies set Secure, at Path=/ and without Domain.
@@ -147,29 +149,29 @@ func hasHostPrefix(name, base string) bool {
 	return len(name) == len(HostCookiePrefix)+len(base) && strings.HasPrefix(name, HostCookiePrefix) && name[len(HostCookiePrefix):] == base
 }
 
-// Consent reads the visitor's consent state from request headers. It never
+// Granted is the categories the visitor's consent grants (Read). It never
 // fails: a missing, malformed or oversized signal grants necessary only.
-func (r *Rules) Consent(h http.Header, cfg ConsentConfig) Set {
-	return r.ReadConsent(h, cfg).Granted
+func (r *Reader) Granted(h http.Header, cfg Config) rules.Set {
+	return r.Read(h, cfg).Granted
 }
 
-// ConsentDetail is Consent that also says why a signal was not taken as
+// GrantedReason is Granted that also says why a signal was not taken as
 // sent: "" when it was (or there was none), else a short reason for a debug
 // log line (never the cookie's value: it may identify the visitor).
-func (r *Rules) ConsentDetail(h http.Header, cfg ConsentConfig) (Set, string) {
-	c := r.ReadConsent(h, cfg)
+func (r *Reader) GrantedReason(h http.Header, cfg Config) (rules.Set, string) {
+	c := r.Read(h, cfg)
 	return c.Granted, c.Reason
 }
 
-// ConsentState is the visitor's consent as read from one request.
-type ConsentState struct {
-	Granted Set
+// State is the visitor's consent as read from one request.
+type State struct {
+	Granted rules.Set
 	// Vendors are the choices the tools record vendor by vendor.
 	Vendors VendorChoices
 	// Unseen are the categories whose denial cfg.Tool cannot see: its
 	// cookie grants them, or Sec-GPC or DNT took them away. A label the
 	// tool revives must not be written for them.
-	Unseen Set
+	Unseen rules.Set
 	// Signals is what decided: the sources whose cookies stated something,
 	// and GPC and DNT when they took something away. None: no signal,
 	// necessary only.
@@ -179,7 +181,7 @@ type ConsentState struct {
 	Reason string
 }
 
-// ReadConsent reads the visitor's consent from every configured source.
+// Read reads the visitor's consent from every configured source.
 //
 // Each source states grants and denials; a category is granted when some
 // source grants it and none denies it: an explicit denial anywhere wins (a
@@ -201,20 +203,20 @@ type ConsentState struct {
 // the only valid value) removes advertising: GPC is an opt-out of sale and
 // sharing, binding under the CCPA. With cfg.DNT, DNT: 1 removes analytics
 // and advertising.
-func (r *Rules) ReadConsent(h http.Header, cfg ConsentConfig) ConsentState {
+func (r *Reader) Read(h http.Header, cfg Config) State {
 	sources := cfg.Sources
 	var native [1]Source // on the stack: reading consent must not allocate
 	if sources == nil {
 		native[0] = Source{Name: SourceNative, Cookie: cfg.Cookie}
 		sources = native[:]
 	}
-	var st ConsentState
+	var st State
 	var total Stated
 	toolRead := false
 	for _, src := range sources {
 		got, reason, complete := r.readSourceCookies(h, src, cfg)
 		if !complete {
-			return ConsentState{Granted: 1 << Necessary, Reason: reason}
+			return State{Granted: 1 << rules.Necessary, Reason: reason}
 		}
 		if src.Name == cfg.Tool {
 			st.Unseen |= got.Grant
@@ -228,8 +230,8 @@ func (r *Rules) ReadConsent(h http.Header, cfg ConsentConfig) ConsentState {
 		}
 		total.Grant |= got.Grant
 		total.Deny |= got.Deny
-		total.VendorGrant = total.VendorGrant.union(got.VendorGrant)
-		total.VendorDeny = total.VendorDeny.union(got.VendorDeny)
+		total.VendorGrant = total.VendorGrant.Union(got.VendorGrant)
+		total.VendorDeny = total.VendorDeny.Union(got.VendorDeny)
 		total.Only |= got.Only
 	}
 	if cfg.Tool != "" && !toolRead {
@@ -237,20 +239,20 @@ func (r *Rules) ReadConsent(h http.Header, cfg ConsentConfig) ConsentState {
 		got, _, _ := r.readSourceCookies(h, Source{Name: cfg.Tool}, cfg)
 		st.Unseen |= got.Grant
 	}
-	set := (total.Grant&^total.Deny)&r.all() | 1<<Necessary
+	set := (total.Grant&^total.Deny)&r.rules.AllCategories() | 1<<rules.Necessary
 	if cfg.GPC && GPC(h) {
-		if set.Has(Advertising) {
+		if set.Has(rules.Advertising) {
 			st.Signals |= signalOf(SignalGPC)
 		}
-		set &^= 1 << Advertising
-		st.Unseen |= 1 << Advertising
+		set &^= 1 << rules.Advertising
+		st.Unseen |= 1 << rules.Advertising
 	}
 	if cfg.DNT && DNT(h) {
-		if set&(1<<Analytics|1<<Advertising) != 0 {
+		if set&(1<<rules.Analytics|1<<rules.Advertising) != 0 {
 			st.Signals |= signalOf(SignalDNT)
 		}
-		set &^= 1<<Analytics | 1<<Advertising
-		st.Unseen |= 1<<Analytics | 1<<Advertising
+		set &^= 1<<rules.Analytics | 1<<rules.Advertising
+		st.Unseen |= 1<<rules.Analytics | 1<<rules.Advertising
 	}
 	st.Granted = set
 	if total.VendorGrant != nil || total.VendorDeny != nil {
@@ -262,16 +264,16 @@ func (r *Rules) ReadConsent(h http.Header, cfg ConsentConfig) ConsentState {
 // SourceState is what one source's cookies in a request state: its
 // grants and explicit denials, why a cookie was not taken as sent ("" when
 // all were), and whether the scan of the Cookie headers was complete.
-func (r *Rules) SourceState(h http.Header, src Source, cfg ConsentConfig) (Stated, string, bool) {
+func (r *Reader) SourceState(h http.Header, src Source, cfg Config) (Stated, string, bool) {
 	return r.readSourceCookies(h, src, cfg)
 }
 
 // readSourceCookies reads every cookie of one source. Duplicates grant
 // only what all of them grant (Complianz's one cookie per category add up).
-func (r *Rules) readSourceCookies(h http.Header, src Source, cfg ConsentConfig) (got Stated, reason string, complete bool) {
+func (r *Reader) readSourceCookies(h http.Header, src Source, cfg Config) (got Stated, reason string, complete bool) {
 	names := cfg.Names
 	if names == nil {
-		defaults := NameMap{r: r}
+		defaults := NameMap{rules: r.rules}
 		names = &defaults
 	}
 	want := VersionMarker(cfg.PolicyVersion)
@@ -337,8 +339,8 @@ func (got *Stated) merge(s Stated, first, addUp bool) {
 	default:
 		got.Grant &= s.Grant
 		got.Deny |= s.Deny
-		got.VendorGrant = got.VendorGrant.minus(got.VendorGrant.minus(s.VendorGrant))
-		got.VendorDeny = got.VendorDeny.union(s.VendorDeny)
+		got.VendorGrant = got.VendorGrant.Minus(got.VendorGrant.Minus(s.VendorGrant))
+		got.VendorDeny = got.VendorDeny.Union(s.VendorDeny)
 		got.Only |= s.Only
 	}
 }
@@ -417,10 +419,10 @@ func GPC(h http.Header) bool {
 // well-formed native consent cookie (under its __Host- name with
 // cfg.HostPrefix) that carries cfg.PolicyVersion's marker when a version
 // is set. A consent banner asks while this is false.
-func (r *Rules) Decided(h http.Header, cfg ConsentConfig) bool {
+func (r *Reader) Decided(h http.Header, cfg Config) bool {
 	name := cfg.Cookie
 	if name == "" {
-		name = DefaultConsentCookie
+		name = DefaultCookie
 	}
 	want := VersionMarker(cfg.PolicyVersion)
 	decided := false

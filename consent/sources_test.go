@@ -1,10 +1,13 @@
-package rules
+package consent
 
 import (
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
+	"github.com/consentedge/consentedge/rules"
 )
 
 // Real-shaped values, written from each tool's documentation and the
@@ -19,11 +22,11 @@ var (
 )
 
 func TestReadSource(t *testing.T) {
-	r := Default()
-	m := r.NewNameMap(map[string]Category{"stats": Analytics, "fbq": Advertising})
-	all := r.all()
-	set := func(cs ...Category) Set {
-		var s Set
+	r := defaultReader()
+	m := r.NewNameMap(map[string]rules.Category{"stats": rules.Analytics, "fbq": rules.Advertising})
+	all := r.rules.AllCategories()
+	set := func(cs ...rules.Category) rules.Set {
+		var s rules.Set
 		for _, c := range cs {
 			s = s.With(c)
 		}
@@ -31,53 +34,53 @@ func TestReadSource(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name, source, cookie, value string
-		grant, deny                 Set
+		grant, deny                 rules.Set
 		ok                          bool
 	}{
-		{"native", SourceNative, "consent", "functional.analytics", set(Necessary, Functional, Analytics), set(Advertising), true},
+		{"native", SourceNative, "consent", "functional.analytics", set(rules.Necessary, rules.Functional, rules.Analytics), set(rules.Advertising), true},
 		{"native malformed", SourceNative, "consent", "a%2Eb", 0, 0, false},
 
-		{"cookieconsent v3", SourceCookieConsent, "cc_cookie", ccV3, set(Necessary, Analytics), set(Functional, Advertising), true},
-		{"cookieconsent v2 raw json", SourceCookieConsent, "cc_cookie", ccV2, set(Necessary, Advertising), set(Functional, Analytics), true},
-		{"cookieconsent operator name", SourceCookieConsent, "cc_cookie", `{"categories":["necessary","stats"]}`, set(Necessary, Analytics), set(Functional, Advertising), true},
-		{"cookieconsent unknown names", SourceCookieConsent, "cc_cookie", `{"categories":["necessary","weather"]}`, set(Necessary), set(Functional, Analytics, Advertising), true},
+		{"cookieconsent v3", SourceCookieConsent, "cc_cookie", ccV3, set(rules.Necessary, rules.Analytics), set(rules.Functional, rules.Advertising), true},
+		{"cookieconsent v2 raw json", SourceCookieConsent, "cc_cookie", ccV2, set(rules.Necessary, rules.Advertising), set(rules.Functional, rules.Analytics), true},
+		{"cookieconsent operator name", SourceCookieConsent, "cc_cookie", `{"categories":["necessary","stats"]}`, set(rules.Necessary, rules.Analytics), set(rules.Functional, rules.Advertising), true},
+		{"cookieconsent unknown names", SourceCookieConsent, "cc_cookie", `{"categories":["necessary","weather"]}`, set(rules.Necessary), set(rules.Functional, rules.Analytics, rules.Advertising), true},
 		{"cookieconsent not json", SourceCookieConsent, "cc_cookie", `{"categories":`, 0, 0, false},
 		{"cookieconsent no list", SourceCookieConsent, "cc_cookie", `{"revision":0}`, 0, 0, false},
 		{"cookieconsent bad escape", SourceCookieConsent, "cc_cookie", `%7B%zz`, 0, 0, false},
 
 		// A service that is a vendor of ours grants its category for itself
 		// and refuses itself alone (TestVendorConsent checks the vendors).
-		{"klaro", SourceKlaro, "klaro", url.PathEscape(`{"googleAnalytics":true,"facebook":false,"youtube":true}`), set(Analytics, Advertising), 0, true},
-		{"klaro vendor ids", SourceKlaro, "klaro", `{"hotjar":false,"intercom":true,"fbq":true}`, set(Analytics, Advertising), 0, true},
-		{"klaro denial wins", SourceKlaro, "klaro", `{"googleAnalytics":true,"matomo":false}`, 0, set(Analytics), true},
+		{"klaro", SourceKlaro, "klaro", url.PathEscape(`{"googleAnalytics":true,"facebook":false,"youtube":true}`), set(rules.Analytics, rules.Advertising), 0, true},
+		{"klaro vendor ids", SourceKlaro, "klaro", `{"hotjar":false,"intercom":true,"fbq":true}`, set(rules.Analytics, rules.Advertising), 0, true},
+		{"klaro denial wins", SourceKlaro, "klaro", `{"googleAnalytics":true,"matomo":false}`, 0, set(rules.Analytics), true},
 		{"klaro not json", SourceKlaro, "klaro", `googleAnalytics=true`, 0, 0, false},
 
-		{"cookiebot", SourceCookiebot, "CookieConsent", cookiebotStats, set(Necessary, Analytics), set(Functional, Advertising), true},
+		{"cookiebot", SourceCookiebot, "CookieConsent", cookiebotStats, set(rules.Necessary, rules.Analytics), set(rules.Functional, rules.Advertising), true},
 		{"cookiebot -1", SourceCookiebot, "CookieConsent", "-1", all, 0, true},
 		{"cookiebot garbage", SourceCookiebot, "CookieConsent", "yes", 0, 0, false},
 		{"cookiebot no categories", SourceCookiebot, "CookieConsent", "{stamp:'x'}", 0, 0, false},
 
-		{"onetrust", SourceOneTrust, "OptanonConsent", oneTrust, set(Necessary, Analytics), set(Functional, Advertising), true},
-		{"onetrust social denied, targeting granted", SourceOneTrust, "OptanonConsent", "groups=C0001%3A1%2CC0004%3A1%2CC0005%3A0", set(Necessary), set(Advertising), true},
+		{"onetrust", SourceOneTrust, "OptanonConsent", oneTrust, set(rules.Necessary, rules.Analytics), set(rules.Functional, rules.Advertising), true},
+		{"onetrust social denied, targeting granted", SourceOneTrust, "OptanonConsent", "groups=C0001%3A1%2CC0004%3A1%2CC0005%3A0", set(rules.Necessary), set(rules.Advertising), true},
 		{"onetrust no groups", SourceOneTrust, "OptanonConsent", "isGpcEnabled=0&version=1", 0, 0, false},
 		{"onetrust bad query", SourceOneTrust, "OptanonConsent", "groups=%zz", 0, 0, false},
 
-		{"cookieyes", SourceCookieYes, "cookieyes-consent", cookieYes, set(Necessary, Functional, Advertising), set(Analytics), true},
-		{"cookieyes rejected", SourceCookieYes, "cookieyes-consent", "consentid:x,consent:no,action:yes,necessary:yes,functional:no,analytics:no,performance:no,advertisement:no,other:no", 0, set(Functional, Analytics, Advertising), true},
+		{"cookieyes", SourceCookieYes, "cookieyes-consent", cookieYes, set(rules.Necessary, rules.Functional, rules.Advertising), set(rules.Analytics), true},
+		{"cookieyes rejected", SourceCookieYes, "cookieyes-consent", "consentid:x,consent:no,action:yes,necessary:yes,functional:no,analytics:no,performance:no,advertisement:no,other:no", 0, set(rules.Functional, rules.Analytics, rules.Advertising), true},
 		{"cookieyes no consent field", SourceCookieYes, "cookieyes-consent", "analytics:yes", 0, 0, false},
 
-		{"complianz statistics", SourceComplianz, "cmplz_statistics", "allow", set(Analytics), 0, true},
-		{"complianz marketing", SourceComplianz, "cmplz_marketing", "deny", 0, set(Advertising), true},
+		{"complianz statistics", SourceComplianz, "cmplz_statistics", "allow", set(rules.Analytics), 0, true},
+		{"complianz marketing", SourceComplianz, "cmplz_marketing", "deny", 0, set(rules.Advertising), true},
 		{"complianz unrelated cookie", SourceComplianz, "cmplz_banner-status", "dismissed", 0, 0, true},
 		{"complianz bad value", SourceComplianz, "cmplz_marketing", "maybe", 0, 0, false},
 
-		{"tarteaucitron", SourceTarteaucitron, "tarteaucitron", "!gtag=true!facebookpixel=false!intercomChat=wait", set(Analytics), 0, true},
-		{"tarteaucitron category name", SourceTarteaucitron, "tarteaucitron", "!googletagmanager=true!adsense=false", set(Analytics), set(Advertising), true},
+		{"tarteaucitron", SourceTarteaucitron, "tarteaucitron", "!gtag=true!facebookpixel=false!intercomChat=wait", set(rules.Analytics), 0, true},
+		{"tarteaucitron category name", SourceTarteaucitron, "tarteaucitron", "!googletagmanager=true!adsense=false", set(rules.Analytics), set(rules.Advertising), true},
 		{"tarteaucitron wait only", SourceTarteaucitron, "tarteaucitron", "!gtag=wait", 0, 0, true},
 		{"tarteaucitron garbage", SourceTarteaucitron, "tarteaucitron", "gtag=true", 0, 0, false},
 
-		{"tcf accept all", SourceTCF, "euconsent-v2", tcVectors[0].s, set(Functional, Analytics, Advertising), 0, true},
-		{"tcf analytics only", SourceTCF, "euconsent-v2", tcVectors[2].s + ".YAAAAAAAAAAA", set(Analytics), set(Functional, Advertising), true},
+		{"tcf accept all", SourceTCF, "euconsent-v2", tcVectors[0].s, set(rules.Functional, rules.Analytics, rules.Advertising), 0, true},
+		{"tcf analytics only", SourceTCF, "euconsent-v2", tcVectors[2].s + ".YAAAAAAAAAAA", set(rules.Analytics), set(rules.Functional, rules.Advertising), true},
 		{"tcf garbage", SourceTCF, "euconsent-v2", "not-a-tc-string", 0, 0, false},
 
 		{"unknown source", "didomi", "didomi_token", "x", 0, 0, false},
@@ -94,40 +97,40 @@ func TestReadSource(t *testing.T) {
 }
 
 func TestReadConsentSources(t *testing.T) {
-	r := Default()
+	r := defaultReader()
 	hdr := func(cookies ...string) http.Header { return http.Header{"Cookie": {strings.Join(cookies, "; ")}} }
-	nec := Set(1 << Necessary)
+	nec := rules.Set(1 << rules.Necessary)
 	for _, tt := range []struct {
 		name    string
 		sources []Source
 		h       http.Header
 		dnt     bool
-		want    Set
+		want    rules.Set
 		signals string
 	}{
-		{"native only by default", nil, hdr("consent=analytics", "OptanonConsent="+oneTrust), false, nec.With(Analytics), "consent"},
-		{"onetrust", []Source{{Name: SourceOneTrust}}, hdr("OptanonConsent=" + oneTrust), false, nec.With(Analytics), "onetrust"},
+		{"native only by default", nil, hdr("consent=analytics", "OptanonConsent="+oneTrust), false, nec.With(rules.Analytics), "consent"},
+		{"onetrust", []Source{{Name: SourceOneTrust}}, hdr("OptanonConsent=" + oneTrust), false, nec.With(rules.Analytics), "onetrust"},
 		{"no cookie: necessary", []Source{{Name: SourceOneTrust}, {Name: SourceTCF}}, hdr("session=1"), false, nec, "none"},
 		{"a grant elsewhere adds", []Source{{Name: SourceCookieYes}, {Name: SourceComplianz}},
-			hdr("cookieyes-consent=consent:yes,necessary:yes,advertisement:yes", "cmplz_statistics=allow"), false, nec.With(Advertising).With(Analytics), "cookieyes+complianz"},
+			hdr("cookieyes-consent=consent:yes,necessary:yes,advertisement:yes", "cmplz_statistics=allow"), false, nec.With(rules.Advertising).With(rules.Analytics), "cookieyes+complianz"},
 		{"an explicit denial anywhere wins", []Source{{Name: SourceOneTrust}, {Name: SourceTarteaucitron}},
 			hdr("OptanonConsent="+oneTrust, "tarteaucitron=!googletagmanager=false"), false, nec, "onetrust+tarteaucitron"},
 		{"list tools deny the rest", []Source{{Name: SourceNative}, {Name: SourceComplianz}},
-			hdr("consent=analytics", "cmplz_marketing=allow"), false, nec.With(Analytics), "consent+complianz"},
+			hdr("consent=analytics", "cmplz_marketing=allow"), false, nec.With(rules.Analytics), "consent+complianz"},
 		{"complianz cookies add up", []Source{{Name: SourceComplianz}},
-			hdr("cmplz_statistics=allow", "cmplz_marketing=allow", "cmplz_preferences=deny"), false, nec.With(Analytics).With(Advertising), "complianz"},
+			hdr("cmplz_statistics=allow", "cmplz_marketing=allow", "cmplz_preferences=deny"), false, nec.With(rules.Analytics).With(rules.Advertising), "complianz"},
 		{"duplicate tool cookies intersect", []Source{{Name: SourceOneTrust}},
 			hdr("OptanonConsent="+oneTrust, "OptanonConsent=groups=C0002%3A0"), false, nec, "onetrust"},
 		{"a malformed duplicate grants nothing", []Source{{Name: SourceKlaro}},
 			hdr(`klaro={"googleAnalytics":true}`, "klaro=garbage"), false, nec, "none"},
-		{"custom cookie name", []Source{{Name: SourceTCF, Cookie: "tcstring"}}, hdr("tcstring=" + tcVectors[0].s), false, r.all(), "tcf"},
-		{"dnt objects to tracking", []Source{{Name: SourceTCF}}, hdr("euconsent-v2=" + tcVectors[0].s), true, nec.With(Functional), "tcf+dnt"},
+		{"custom cookie name", []Source{{Name: SourceTCF, Cookie: "tcstring"}}, hdr("tcstring=" + tcVectors[0].s), false, r.rules.AllCategories(), "tcf"},
+		{"dnt objects to tracking", []Source{{Name: SourceTCF}}, hdr("euconsent-v2=" + tcVectors[0].s), true, nec.With(rules.Functional), "tcf+dnt"},
 	} {
 		h := tt.h
 		if tt.dnt {
 			h.Set("DNT", "1")
 		}
-		st := r.ReadConsent(h, ConsentConfig{Sources: tt.sources, DNT: tt.dnt})
+		st := r.Read(h, Config{Sources: tt.sources, DNT: tt.dnt})
 		if st.Granted != tt.want || st.Signals.String() != tt.signals {
 			t.Errorf("%s: %b %s (%s), want %b %s", tt.name, st.Granted, st.Signals, st.Reason, tt.want, tt.signals)
 		}
@@ -135,7 +138,7 @@ func TestReadConsentSources(t *testing.T) {
 	// DNT is ignored unless configured.
 	h := hdr("consent=analytics")
 	h.Set("DNT", "1")
-	if got := r.Consent(h, ConsentConfig{}); !got.Has(Analytics) {
+	if got := r.Granted(h, Config{}); !got.Has(rules.Analytics) {
 		t.Errorf("DNT honoured without dnt on: %b", got)
 	}
 }
@@ -146,7 +149,7 @@ func FuzzSources(f *testing.F) {
 		`{stamp:'x',statistics:true,iab2:'` + tcVectors[0].s + `'}`} {
 		f.Add(v, uint8(0))
 	}
-	r := Default()
+	r := defaultReader()
 	m, err := r.ParseNameMap(map[string]string{"heatmaps": "hotjar", "H12": "hotjar", "V5": "criteo", "stats": "analytics"})
 	if err != nil {
 		f.Fatal(err)
@@ -159,27 +162,27 @@ func FuzzSources(f *testing.F) {
 			cookie += "statistics"
 		}
 		s, ok := r.ReadSource(src, cookie, v, m)
-		if s.Grant&s.Deny != 0 || (s.Grant|s.Deny)&^r.all() != 0 {
+		if s.Grant&s.Deny != 0 || (s.Grant|s.Deny)&^r.rules.AllCategories() != 0 {
 			t.Fatalf("%s %q: %+v", src, v, s)
 		}
 		if !ok && s.Grant != 0 {
 			t.Fatalf("%s %q: malformed but grants %b", src, v, s.Grant)
 		}
-		checkVendorStated(t, r, s)
+		checkVendorStated(t, r.rules, s)
 		// Through a Cookie header the value ends at the first ';' and
 		// loses its surrounding SP and HTAB: compare with what that
 		// value grants.
 		cv, _, _ := strings.Cut(v, ";")
-		cv = trimWSP(cv)
+		cv = httpfield.TrimWSP(cv)
 		cs, _ := r.ReadSource(src, cookie, cv, m)
 		h := http.Header{"Cookie": {cookie + "=" + v}}
-		st := r.ReadConsent(h, ConsentConfig{Sources: []Source{{Name: src}}, Names: m})
+		st := r.Read(h, Config{Sources: []Source{{Name: src}}, Names: m})
 		got := st.Granted
-		if !got.Has(Necessary) || got&^(cs.Grant|1<<Necessary) != 0 {
+		if !got.Has(rules.Necessary) || got&^(cs.Grant|1<<rules.Necessary) != 0 {
 			t.Fatalf("%s %q: consent %b beyond the grant %b", src, v, got, cs.Grant)
 		}
-		for i, vd := range r.vendors {
-			if vd.Category == Necessary && st.Vendors.Denied.has(int32(i)) {
+		for i, vd := range r.rules.Vendors() {
+			if vd.Category == rules.Necessary && st.Vendors.Denied.Has(int32(i)) {
 				t.Fatalf("%s %q: necessary vendor %s refused", src, v, vd.ID)
 			}
 		}
@@ -189,22 +192,23 @@ func FuzzSources(f *testing.F) {
 // checkVendorStated checks a source's vendor-level reading: no vendor
 // both granted and refused, none out of the rule set, no necessary one
 // refused.
-func checkVendorStated(t *testing.T, r *Rules, s Stated) {
+func checkVendorStated(t *testing.T, r *rules.Rules, s Stated) {
 	t.Helper()
-	n := int32(len(r.vendors))
-	for _, vs := range []VendorSet{s.VendorGrant, s.VendorDeny} {
+	vendors := r.Vendors()
+	n := int32(len(vendors))
+	for _, vs := range []rules.VendorSet{s.VendorGrant, s.VendorDeny} {
 		for i := int32(0); i < int32(64*len(vs)); i++ {
-			if vs.has(i) && i >= n {
+			if vs.Has(i) && i >= n {
 				t.Fatalf("vendor index %d out of the rule set", i)
 			}
 		}
 	}
 	for i := int32(0); i < n; i++ {
-		if s.VendorGrant.has(i) && s.VendorDeny.has(i) {
-			t.Fatalf("vendor %s both granted and refused", r.vendors[i].ID)
+		if s.VendorGrant.Has(i) && s.VendorDeny.Has(i) {
+			t.Fatalf("vendor %s both granted and refused", vendors[i].ID)
 		}
-		if s.VendorDeny.has(i) && r.vendors[i].Category == Necessary {
-			t.Fatalf("necessary vendor %s refused", r.vendors[i].ID)
+		if s.VendorDeny.Has(i) && vendors[i].Category == rules.Necessary {
+			t.Fatalf("necessary vendor %s refused", vendors[i].ID)
 		}
 	}
 }
@@ -213,7 +217,7 @@ func checkVendorStated(t *testing.T, r *Rules, s Stated) {
 // carries it, beside a session cookie and an analytics cookie: the cost of
 // `source <tool>` per request.
 func BenchmarkConsentSources(b *testing.B) {
-	r := Default()
+	r := defaultReader()
 	for _, bc := range []struct{ source, cookie, value string }{
 		{SourceNative, "consent", "functional.analytics"},
 		{SourceCookieConsent, "cc_cookie", ccV3},
@@ -226,14 +230,14 @@ func BenchmarkConsentSources(b *testing.B) {
 		{SourceTCF, "euconsent-v2", tcVectors[0].s},
 	} {
 		h := http.Header{"Cookie": {"sessionid=abcdef0123456789; _ga=GA1.2.123.456; " + bc.cookie + "=" + bc.value}}
-		cfg := ConsentConfig{Sources: []Source{{Name: bc.source}}}
-		if st := r.ReadConsent(h, cfg); st.Signals.String() == "none" {
+		cfg := Config{Sources: []Source{{Name: bc.source}}}
+		if st := r.Read(h, cfg); st.Signals.String() == "none" {
 			b.Fatalf("%s: the cookie stated nothing (%s)", bc.source, st.Reason)
 		}
 		b.Run(bc.source, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				r.ReadConsent(h, cfg)
+				r.Read(h, cfg)
 			}
 		})
 	}
