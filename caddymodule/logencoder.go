@@ -178,60 +178,74 @@ func (pe *PrivacyEncoder) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.ArgErr()
 	}
 	for d.NextBlock(0) {
+		var err error
 		switch opt := d.Val(); opt {
 		case "wrap":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			name := d.Val()
-			id := "caddy.logging.encoders." + name
-			unm, err := caddyfile.UnmarshalModule(d, id)
-			if err != nil {
-				return err
-			}
-			enc, ok := unm.(zapcore.Encoder)
-			if !ok {
-				return d.Errf("module %s (%T) is not a zapcore.Encoder", id, unm)
-			}
-			pe.WrappedRaw = caddyconfig.JSONModuleObject(enc, "format", name, nil)
-		case "ipv4_prefix", "ipv6_prefix":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			n, err := strconv.Atoi(d.Val())
-			if err != nil {
-				return d.Errf("%s: %v", opt, err)
-			}
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			if opt == "ipv4_prefix" {
-				pe.IPv4Prefix = n
-			} else {
-				pe.IPv6Prefix = n
-			}
+			err = pe.unmarshalWrap(d)
+		case "ipv4_prefix":
+			err = unmarshalPrefix(d, &pe.IPv4Prefix)
+		case "ipv6_prefix":
+			err = unmarshalPrefix(d, &pe.IPv6Prefix)
 		case "ip_headers":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			pe.IPHeaders = append(pe.IPHeaders, args...)
+			err = appendArgs(d, &pe.IPHeaders)
 		case "strip_params":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			pe.StripParams = append(pe.StripParams, args...)
+			err = appendArgs(d, &pe.StripParams)
 		case "drop_headers":
-			args := d.RemainingArgs()
-			if len(args) == 0 {
-				return d.ArgErr()
-			}
-			pe.DropHeaders = append(pe.DropHeaders, args...)
+			err = appendArgs(d, &pe.DropHeaders)
 		default:
-			return d.Errf("unrecognized privacy encoder option %q", opt)
+			err = d.Errf("unrecognized privacy encoder option %q", opt)
+		}
+		if err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// unmarshalWrap reads `wrap <encoder> [{ ... }]`: the log encoder module
+// the scrubbed entries are written with.
+func (pe *PrivacyEncoder) unmarshalWrap(d *caddyfile.Dispenser) error {
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	name := d.Val()
+	id := "caddy.logging.encoders." + name
+	unm, err := caddyfile.UnmarshalModule(d, id)
+	if err != nil {
+		return err
+	}
+	enc, ok := unm.(zapcore.Encoder)
+	if !ok {
+		return d.Errf("module %s (%T) is not a zapcore.Encoder", id, unm)
+	}
+	pe.WrappedRaw = caddyconfig.JSONModuleObject(enc, "format", name, nil)
+	return nil
+}
+
+// unmarshalPrefix reads an option's one integer argument into n.
+func unmarshalPrefix(d *caddyfile.Dispenser, n *int) error {
+	opt := d.Val()
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	v, err := strconv.Atoi(d.Val())
+	if err != nil {
+		return d.Errf("%s: %v", opt, err)
+	}
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	*n = v
+	return nil
+}
+
+// appendArgs appends an option's arguments, at least one, to list.
+func appendArgs(d *caddyfile.Dispenser, list *[]string) error {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.ArgErr()
+	}
+	*list = append(*list, args...)
 	return nil
 }
 

@@ -359,7 +359,7 @@ func (p *ruleParser) category(n int, args []token) error {
 	}
 	id := args[0].text
 	if !validID(id, false) {
-		return p.errf(n, "invalid category id %q (want [a-z][a-z0-9_-]*, at most %d bytes)", id, maxIDLen)
+		return p.errf(n, "invalid category id %q (want [a-z][a-z0-9_-]*, at most %d bytes)", id, MaxIDLen)
 	}
 	name := id
 	if len(args) == 2 {
@@ -403,7 +403,7 @@ func (p *ruleParser) vendorLine(n int, args []token) error {
 	}
 	id := args[0].text
 	if args[0].quoted || !validID(id, true) {
-		return p.errf(n, "invalid vendor id %q (want [a-z0-9][a-z0-9_-]*, at most %d bytes)", id, maxIDLen)
+		return p.errf(n, "invalid vendor id %q (want [a-z0-9][a-z0-9_-]*, at most %d bytes)", id, MaxIDLen)
 	}
 	if slices.Contains(reservedVendors, id) {
 		return p.errf(n, "vendor id %q is reserved", id)
@@ -674,30 +674,7 @@ func compile(cats []CategoryInfo, vendors []*Vendor) *Rules {
 	for i, c := range cats {
 		r.catIdx[c.ID] = Category(i)
 	}
-	var pats []string
-	seenHost := map[string]bool{}
-	// Later vendors first, so that among equally specific rules the later
-	// definition (an operator's) wins; the sort below is stable.
-	for i := len(vendors) - 1; i >= 0; i-- {
-		v := vendors[i]
-		r.vendorIdx[v.ID] = i
-		for _, h := range v.Hosts {
-			host, path, ok := strings.Cut(h, "/")
-			if ok {
-				path = "/" + path
-			}
-			r.hosts[host] = append(r.hosts[host], hostRule{path: path, vendor: int32(i)})
-			if !seenHost[host] {
-				seenHost[host] = true
-				pats = append(pats, host)
-				r.acVendor = append(r.acVendor, -1)
-			}
-		}
-	}
-	for host, rs := range r.hosts {
-		slices.SortStableFunc(rs, func(a, b hostRule) int { return len(b.path) - len(a.path) })
-		r.hosts[host] = rs
-	}
+	pats := r.indexHosts()
 	for i := len(vendors) - 1; i >= 0; i-- {
 		for _, pr := range vendors[i].Paths {
 			r.addPathRule(pr, int32(i))
@@ -723,6 +700,36 @@ func compile(cats []CategoryInfo, vendors []*Vendor) *Rules {
 		}
 	}
 	return r
+}
+
+// indexHosts indexes the vendors' host rules, most specific path first,
+// and returns the hosts as the matcher's first patterns (r.acVendor -1:
+// a host pattern).
+func (r *Rules) indexHosts() (pats []string) {
+	seenHost := map[string]bool{}
+	// Later vendors first, so that among equally specific rules the later
+	// definition (an operator's) wins; the sort below is stable.
+	for i := len(r.vendors) - 1; i >= 0; i-- {
+		v := r.vendors[i]
+		r.vendorIdx[v.ID] = i
+		for _, h := range v.Hosts {
+			host, path, ok := strings.Cut(h, "/")
+			if ok {
+				path = "/" + path
+			}
+			r.hosts[host] = append(r.hosts[host], hostRule{path: path, vendor: int32(i)})
+			if !seenHost[host] {
+				seenHost[host] = true
+				pats = append(pats, host)
+				r.acVendor = append(r.acVendor, -1)
+			}
+		}
+	}
+	for host, rs := range r.hosts {
+		slices.SortStableFunc(rs, func(a, b hostRule) int { return len(b.path) - len(a.path) })
+		r.hosts[host] = rs
+	}
+	return pats
 }
 
 // Vendors lists the vendors, in definition order. The result is a copy.
