@@ -30,7 +30,7 @@ import (
 // install docs (testdata/README.md names them).
 type snippet struct {
 	vendor   string
-	category string   // per the privacy policy §14 (and the custom rules file)
+	category string   // per the default rules (and the custom rules file)
 	html     string   // exactly as the origin serves it
 	markers  []string // substrings that betray the vendor anywhere in a page
 	loadURLs []string // URLs that a deferred script must keep in data-*

@@ -26,7 +26,7 @@ func init() {
 // PrivacyEncoder is the log encoder caddy.logging.encoders.privacy: it wraps
 // another encoder (json by default) and takes personal data out of every
 // entry before it is encoded, so that traffic logs cannot identify anyone,
-// as the privacy policy promises:
+// as a privacy policy of the common kind promises:
 //
 //   - IP-bearing fields (remote_ip, client_ip, remote_addr, remote, ip) and
 //     headers (X-Forwarded-For, X-Real-IP, Forwarded, CF-Connecting-IP,

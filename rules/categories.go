@@ -39,7 +39,8 @@ type CategoryInfo struct {
 }
 
 // canonical is the category table every rule set starts from, in the order of
-// the privacy policy (§14): the index is the Category value.
+// the common four-category cookie policy (README, "What it does"): the index
+// is the Category value.
 var canonical = [...]CategoryInfo{
 	Necessary:   {"necessary", "Strictly necessary"},
 	Functional:  {"functional", "Functionality"},

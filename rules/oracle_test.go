@@ -52,7 +52,7 @@ type trackerVendor struct {
 }
 
 var trackerTable = []trackerVendor{
-	// Policy §14 vendors.
+	// The vendors the default policy names.
 	{"google-analytics", "analytics",
 		[]string{"google-analytics.com", "analytics.google.com", "googletagmanager.com"},
 		[]string{"google-analytics.com", "googletagmanager.com", "analytics.google.com"},
