@@ -25,28 +25,10 @@ import (
 // it gets, so the origin's own policy still applies in full.
 
 // The policy lists its sources once, in default-src, which every fetch
-// directive falls back to (CSP Level 3 §6.8.3, "effective directive"):
-// scripts, styles, images, fonts, connections, frames, media, workers and
-// manifests. No fetch directive is left open: a prefetch is allowed when
-// any directive of the policy allows its URL (CSP Level 3, "does resource
-// hint request violate policy", as Chromium does it), so one open
-// directive (media-src *) lets <link rel=prefetch> reach every host. With
-// hundreds of vendors a list per directive would make a header of
-// hundreds of KB. Past the fetch directives:
-//   - blob: is listed: a blob: URL is the page's own memory, never a
-//     request to a host, and media players (Media Source Extensions) and
-//     workers need it; a document or worker made from one inherits the
-//     page's policy (HTML, "policy containers": local schemes), so it
-//     reaches no more than the page. data: is left to csp_allow.
-//   - object-src 'none': plugins load what they like, past every other
-//     directive; no current browser runs one anyway.
-//   - base-uri 'self': a <base> on another host would point the page's
-//     relative URLs there.
-//   - form-action is not set: a form posted into a frame is a frame load,
-//     which default-src already governs; one posted to the top level is a
-//     navigation, which location.href makes without a form and no CSP
-//     stops. It would only break forms posting to payment or login
-//     providers.
+// directive falls back to; no other fetch directive is left open, or a
+// prefetch could reach any host. Past it: base-uri 'self' and object-src
+// 'none'; form-action stays unset. docs/how-it-works.md, "The CSP
+// backstop", gives the reason for each part.
 const cspTail = "base-uri 'self'; object-src 'none'"
 
 // CSP configures the backstop.

@@ -187,10 +187,11 @@ type State struct {
 // source grants it and none denies it: an explicit denial anywhere wins (a
 // stale second tool, or a second cookie of the same name, can only take
 // away). The same holds of vendors: a vendor refused by any source is
-// refused, and a vendor granted by name never lifts its category's denial. Tools that record a list of accepted categories (ours,
-// cookieconsent, TCF) deny everything they do not list; tools that record
-// per-category or per-service choices (OneTrust, Cookiebot, CookieYes,
-// Complianz, Klaro, tarteaucitron) state only what they record.
+// refused, and a vendor granted by name never lifts its category's denial.
+// Tools that record a list of accepted categories (ours, cookieconsent,
+// TCF) deny everything they do not list; tools that record per-category or
+// per-service choices (OneTrust, Cookiebot, CookieYes, Complianz, Klaro,
+// tarteaucitron) state only what they record.
 //
 // Several cookies of one source's name grant only what all of them grant: a
 // sibling subdomain can set a cookie for the parent domain (cookie tossing,
