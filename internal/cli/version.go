@@ -59,10 +59,10 @@ func moduleVersion(bi *debug.BuildInfo) (version, commit string) {
 		version, commit = dep.Version, pseudoCommit(dep.Version)
 		if r := dep.Replace; r != nil {
 			// A replacement by a directory (a local checkout) has no
-			// version; one by another module has its own.
+			// version, or "(devel)"; one by another module has its own.
 			version += " => " + r.Path
 			commit = "unknown"
-			if r.Version != "" {
+			if r.Version != "" && r.Version != "(devel)" {
 				version += "@" + r.Version
 				commit = pseudoCommit(r.Version)
 			}
