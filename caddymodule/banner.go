@@ -110,7 +110,7 @@ func (h *Handler) bannerText(lang, key string) string {
 
 // categoryLabel is how the banner and the settings page name c in lang: the
 // operator's banner_text for its id, else the rules' name for it (the name
-// the endpoint's JSON and `consentedge rules list` give), translated where
+// the endpoint's JSON and `caddy consent rules list` give), translated where
 // it is a built-in one. One name per category, wherever it is read.
 func (h *Handler) categoryLabel(lang string, c rules.CategoryInfo) string {
 	if h.Banner != nil {

@@ -1,52 +1,38 @@
-// Command consentedge is Caddy with the standard modules and the consent
-// handler (http.handlers.consent, Caddyfile directive `consent`).
+// Command consentedge is Caddy with the standard modules and consentedge:
+// the consent handler (http.handlers.consent, Caddyfile directive
+// `consent`) and the operator tools (`consentedge consent scan|rules|
+// decode|version`). It is the build `xcaddy build --with
+// github.com/consentedge/consentedge` makes, ready in the repository.
 //
 //	go run ./cmd/consentedge run --config Caddyfile
 package main
 
 import (
+	"io"
 	"os"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
-	"github.com/spf13/cobra"
 
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
-	_ "github.com/consentedge/consentedge/caddymodule"
+	_ "github.com/consentedge/consentedge"
+	"github.com/consentedge/consentedge/internal/cli"
 )
 
 func main() {
+	if code, ok := ownCommand(os.Args[1:], os.Stdout, os.Stderr); ok {
+		os.Exit(code)
+	}
 	caddycmd.Main()
 }
 
-// The operator tools, as Caddy subcommands: `consentedge scan`, `consentedge
-// rules check|list`, `consentedge consent decode`. Each parses its own flags
-// (cobra's are off) so that it runs, and is tested, as a plain function.
-func init() {
-	for _, c := range []struct {
-		name, usage, short string
-		run                func(args []string) int
-	}{
-		{"scan", "[--json] [--fail-on <categories>] <file|dir|url>...", "Lists the trackers in HTML pages and what each consent state removes",
-			func(a []string) int { return runScan(a, os.Stdout, os.Stderr) }},
-		{"rules", "check <file>... | list [--json]", "Checks rules files or lists the vendor rules",
-			func(a []string) int { return runRules(a, os.Stdout, os.Stderr) }},
-		{"consent", "decode [--header 'Name: value']... '<Cookie header>'", "Shows what a visitor's consent signals grant",
-			func(a []string) int { return runConsent(a, os.Stdout, os.Stderr) }},
-	} {
-		caddycmd.RegisterCommand(caddycmd.Command{
-			Name:  c.name,
-			Usage: c.usage,
-			Short: c.short,
-			CobraFunc: func(cmd *cobra.Command) {
-				cmd.DisableFlagParsing = true
-				cmd.RunE = func(_ *cobra.Command, args []string) error {
-					if code := c.run(args); code != 0 {
-						os.Exit(code)
-					}
-					return nil
-				}
-			},
-		})
+// ownCommand answers the commands this build says otherwise than Caddy:
+// `version` (and --version) names consentedge's version and commit as well
+// as Caddy's. Caddy's CLI registers its own `version`, and registering a
+// second one panics, so the arguments are looked at before Caddy's.
+func ownCommand(args []string, stdout, stderr io.Writer) (code int, ok bool) {
+	if len(args) == 1 && (args[0] == "version" || args[0] == "--version" || args[0] == "-v") {
+		return cli.Version(nil, stdout, stderr), true
 	}
+	return 0, false
 }

@@ -103,7 +103,7 @@ type Options struct {
 	// to be well-formed XML.
 	XML bool
 	// OnBlock, if set, is told of every blocked element as it is decided
-	// (for reports such as `consentedge scan`; the proxy leaves it nil).
+	// (for reports such as `caddy consent scan`; the proxy leaves it nil).
 	OnBlock func(Blocked)
 }
 

@@ -1,6 +1,7 @@
-package main
+package cli
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -46,5 +47,28 @@ func printListStats(w io.Writer, stats []rules.ListStats) {
 	for _, st := range stats {
 		fmt.Fprintf(w, "%s (%s): %d vendors, %d hosts; left out %d hosts already named, %d benign, %d invalid, %d entries not blocked by host\n",
 			st.Path, st.Format, st.Vendors, st.Hosts, st.Known, st.Benign, st.Invalid, st.Ignored)
+	}
+}
+
+// multiFlag collects a repeatable flag's values.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// parseInterspersed parses flags wherever they stand among the positional
+// arguments (`consent decode '<cookie>' --header 'Sec-GPC: 1'`), which the
+// flag package alone does not: it stops at the first positional one.
+func parseInterspersed(fset *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fset.Parse(args); err != nil {
+			return nil, err
+		}
+		if fset.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fset.Arg(0))
+		args = fset.Args()[1:]
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -77,7 +77,7 @@ func printSuggestion(w io.Writer, results []scanResult) {
 	}
 	slices.Sort(sites)
 	fmt.Fprintln(w, "# Third-party loads that no rule names, one vendor per site, written by")
-	fmt.Fprintln(w, "# `consentedge scan --suggest`. Check what each one is, set its name and")
+	fmt.Fprintln(w, "# `caddy consent scan --suggest`. Check what each one is, set its name and")
 	fmt.Fprintln(w, "# category (necessary, functional, analytics, advertising), and load the")
 	fmt.Fprintln(w, "# file with `rules` in the consent block.")
 	for _, site := range sites {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ import (
 // pages go through the same filter and rules as in the proxy; nothing here
 // has its own idea of what a tracker is.
 
-const scanUsage = `usage: consentedge scan [--json|--suggest] [--fail-on <categories>] [--rules <file>]... [--list <format>:<file>]... <file|dir|url>...
+const scanUsage = `usage: caddy consent scan [--json|--suggest] [--fail-on <categories>] [--rules <file>]... [--list <format>:<file>]... <file|dir|url>...
 
 Lists every tracker in HTML pages (vendor, category, element, line), what
 each consent state would remove, and the third-party scripts, frames and
@@ -78,13 +78,8 @@ type scanResult struct {
 	Unclassified []unclassifiedLoad `json:"unclassified"`
 }
 
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-// runScan is `consentedge scan`; it returns the exit status.
-func runScan(args []string, stdout, stderr io.Writer) int {
+// Scan is `caddy consent scan`; it returns the exit status.
+func Scan(args []string, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fset.SetOutput(io.Discard)
 	asJSON := fset.Bool("json", false, "")
@@ -97,24 +92,24 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	inputArgs, err := parseInterspersed(fset, args)
 	if err != nil || len(inputArgs) == 0 {
 		if err != nil && !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "consentedge scan: %v\n", err)
+			fmt.Fprintf(stderr, "caddy consent scan: %v\n", err)
 		}
 		fmt.Fprintln(stderr, scanUsage)
 		return 2
 	}
 	rs, _, err := rules.LoadLists(lists, ruleFiles...)
 	if err != nil {
-		fmt.Fprintf(stderr, "consentedge scan: %v\n", err)
+		fmt.Fprintf(stderr, "caddy consent scan: %v\n", err)
 		return 2
 	}
 	fail, err := failCategories(rs, *failOn)
 	if err != nil {
-		fmt.Fprintf(stderr, "consentedge scan: %v\n", err)
+		fmt.Fprintf(stderr, "caddy consent scan: %v\n", err)
 		return 2
 	}
 	results, failed, err := scanInputs(rs, inputArgs, fail, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "consentedge scan: %v\n", err)
+		fmt.Fprintf(stderr, "caddy consent scan: %v\n", err)
 		return 2
 	}
 	switch {
@@ -124,14 +119,14 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(map[string]any{"results": results}); err != nil {
-			fmt.Fprintf(stderr, "consentedge scan: %v\n", err)
+			fmt.Fprintf(stderr, "caddy consent scan: %v\n", err)
 			return 2
 		}
 	default:
 		printScan(stdout, results)
 	}
 	if failed {
-		fmt.Fprintf(stderr, "consentedge scan: trackers of %s found\n", *failOn)
+		fmt.Fprintf(stderr, "caddy consent scan: trackers of %s found\n", *failOn)
 		return 1
 	}
 	return 0
@@ -373,22 +368,5 @@ func printScan(w io.Writer, results []scanResult) {
 			}
 		}
 		tw.Flush()
-	}
-}
-
-// parseInterspersed parses flags wherever they stand among the positional
-// arguments (`consent decode '<cookie>' --header 'Sec-GPC: 1'`), which the
-// flag package alone does not: it stops at the first positional one.
-func parseInterspersed(fset *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fset.Parse(args); err != nil {
-			return nil, err
-		}
-		if fset.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fset.Arg(0))
-		args = fset.Args()[1:]
 	}
 }
