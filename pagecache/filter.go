@@ -34,6 +34,9 @@ type Filter struct {
 	h    uint64
 	mode mode
 	out  output
+	// misses: the key's documents differed this many times in a row
+	// before this one (entry.misses).
+	misses uint8
 
 	// replaying
 	e        *entry
@@ -98,15 +101,27 @@ func (r *Filter) Reset(c *Cache, f *htmlfilter.Filter, w io.Writer, p Policy, op
 	}
 	r.key = c.appendKey(r.key, p, opt, doc)
 	r.c, r.h = c, maphash.Bytes(c.seed, r.key)
-	if e := c.lookup(r.h, r.key); e != nil {
-		if !e.volatile {
-			r.mode, r.e = replaying, e
-		}
+	e := c.lookup(r.h, r.key)
+	switch {
+	case e != nil && !e.volatile:
+		r.mode, r.e = replaying, e
+		return
+	case e != nil && !c.retryDue(e):
+		return
+	case e != nil:
+		// Left alone until now: seen before, no doorkeeper.
+		r.misses = e.misses
+	case !c.admit(r.h):
 		return
 	}
-	if doc.Length > int64(c.maxDoc) || !c.admit(r.h) || !c.claim(r.h) {
+	if doc.Length > int64(c.maxDoc) || !c.claim(r.h) {
 		return
 	}
+	r.startRecording(doc)
+}
+
+// startRecording makes r record its document, which it may.
+func (r *Filter) startRecording(doc Document) {
 	r.mode = recording
 	// The copies go into the cache: fresh ones each time.
 	size := markStep
@@ -178,7 +193,7 @@ func (r *Filter) record(p []byte) (int, error) {
 		p = p[k:]
 		if len(r.in) > r.c.maxDoc {
 			// Too long to remember: not worth trying again soon.
-			r.c.leaveAlone(r.h, r.key)
+			r.c.leaveAlone(r.h, r.key, r.misses+1)
 			r.abandon()
 		}
 	}
@@ -206,7 +221,11 @@ func (r *Filter) emit(o int) error {
 func (r *Filter) goLive() error {
 	e := r.e
 	r.mode, r.e = live, nil
-	r.c.leaveAlone(r.h, r.key)
+	misses := e.misses + 1
+	if e.replayed.Load() {
+		misses = 1
+	}
+	r.c.leaveAlone(r.h, r.key, misses)
 	r.out.skip = e.out[:r.written]
 	if r.read == 0 {
 		return nil
@@ -240,6 +259,9 @@ func (r *Filter) Close() error {
 	switch r.mode {
 	case replaying:
 		if r.read == len(r.e.in) {
+			if !r.e.replayed.Load() {
+				r.e.replayed.Store(true)
+			}
 			return r.emit(len(r.e.out))
 		}
 		if r.promised {
@@ -259,7 +281,7 @@ func (r *Filter) Close() error {
 		err := r.f.Close()
 		if err == nil && len(r.in) > 0 {
 			r.c.remember(r.h, &entry{
-				key: bytes.Clone(r.key), in: r.in, out: *r.out.copy,
+				key: bytes.Clone(r.key), in: r.in, out: *r.out.copy, misses: r.misses,
 				marks: r.marks, removed: append([]htmlfilter.Removal(nil), r.f.Removed()...),
 			})
 		}

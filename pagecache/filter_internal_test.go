@@ -2,9 +2,11 @@ package pagecache
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
@@ -74,5 +76,73 @@ func TestPageCacheTooLong(t *testing.T) {
 	}
 	if c.active.Load() != 0 {
 		t.Errorf("%d recordings still counted", c.active.Load())
+	}
+}
+
+// TestPageCacheBacksOff: a page that differs every time (a token in its
+// head) is left alone a minute after its first difference, two after a
+// second in a row, and so on, rather than recorded and compared once a
+// minute for ever; a page that replayed in between starts again at a
+// minute.
+func TestPageCacheBacksOff(t *testing.T) {
+	rs := rules.Default()
+	c, err := New(64<<20, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	clock := time.Unix(1_000_000_000, 0)
+	c.now = func() time.Time { return clock }
+	var r Filter
+	f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
+	token := 0
+	// run filters the page with a new token (or the last one, same) and
+	// returns what the cache did with it at first.
+	run := func(same bool) mode {
+		t.Helper()
+		if !same {
+			token++
+		}
+		doc := fmt.Appendf(nil, `<html><head><meta name="csrf-token" content="%d"></head><body><p>text</p></body></html>`, token)
+		r.Reset(c, f, io.Discard, rs.NewClassifier("https://www.example.com/", 0), htmlfilter.Options{},
+			Document{URL: "/", Length: int64(len(doc))})
+		mode := r.mode
+		if _, err := r.Write(doc); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		c.Wait()
+		return mode
+	}
+	want := func(step string, got, want mode) {
+		t.Helper()
+		if got != want {
+			t.Fatalf("%s: mode %d, want %d", step, got, want)
+		}
+	}
+	want("first sighting", run(false), live)
+	want("second sighting", run(false), recording)
+	want("first difference", run(false), replaying)
+	want("right after it", run(false), live)
+	clock = clock.Add(volatileFor + time.Second)
+	want("a minute after the first difference", run(false), recording)
+	want("second difference", run(false), replaying)
+	clock = clock.Add(volatileFor + time.Second)
+	want("a minute after the second difference", run(false), live)
+	clock = clock.Add(volatileFor)
+	want("two minutes after the second difference", run(false), recording)
+	want("the page repeats", run(true), replaying)
+	if !r.Replayed() {
+		t.Fatal("the page that repeats was not replayed")
+	}
+	want("a difference after a replay", run(false), replaying)
+	clock = clock.Add(volatileFor + time.Second)
+	want("a minute after it", run(false), recording)
+	for i := range 20 {
+		want("another difference", run(false), replaying)
+		clock = clock.Add(volatileFor << min(i+1, maxMisses-1))
+		want("the longest wait after it", run(false), recording)
 	}
 }
