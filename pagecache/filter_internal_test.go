@@ -146,3 +146,51 @@ func TestPageCacheBacksOff(t *testing.T) {
 		want("the longest wait after it", run(false), recording)
 	}
 }
+
+// countWriter counts the writes that reach it and keeps their bytes.
+type countWriter struct {
+	writes int
+	bytes.Buffer
+}
+
+func (w *countWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// TestRecordingWritesOnce: a recording makes one write of output per input
+// write, as the live filter does for a page it keeps whole, however many
+// pieces it feeds the filter for its marks; and writes what the live
+// filter writes.
+func TestRecordingWritesOnce(t *testing.T) {
+	rs := rules.Default()
+	c, err := New(64<<20, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	doc := []byte("<html><head><title>t</title></head><body>" + strings.Repeat("<p>a paragraph of text</p>\n", 1200))
+	var r Filter
+	f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
+	var outs [2]countWriter
+	for i := range outs {
+		r.Reset(c, f, &outs[i], rs.NewClassifier("https://www.example.com/", 0), htmlfilter.Options{},
+			Document{URL: "/", Length: -1})
+		if i == 1 && r.mode != recording {
+			t.Fatalf("second sighting: mode %d, want recording", r.mode)
+		}
+		if _, err := r.Write(doc); err != nil {
+			t.Fatal(err)
+		}
+		if outs[i].writes > 1 {
+			t.Errorf("sighting %d: %d writes for one input write of %d bytes", i, outs[i].writes, len(doc))
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		c.Wait()
+	}
+	if !bytes.Equal(outs[0].Bytes(), outs[1].Bytes()) {
+		t.Error("the recording wrote other bytes than the live filter")
+	}
+}
