@@ -22,7 +22,9 @@ import (
 //     second sighting);
 //   - replay: the page as remembered (a page that repeats);
 //   - differs: a page whose last byte differs from the remembered one, the
-//     worst case: the whole comparison, then the whole page filtered live.
+//     worst case: the whole comparison, then the whole page filtered live;
+//   - differs-in-head: one whose 200th byte differs, as a page rendered
+//     per request with a token in its head.
 //
 // record runs last: its entries push the remembered page out.
 func BenchmarkPageCache(b *testing.B) {
@@ -96,6 +98,16 @@ func BenchmarkPageCache(b *testing.B) {
 		for b.Loop() {
 			// As if remembered: the first one divergence makes volatile.
 			run(c, "/", differs, func() { r.mode, r.e = replaying, e })
+		}
+	})
+	// A page rendered per request differs early, in its head (a token).
+	inHead := bytes.Clone(doc)
+	inHead[min(200, len(inHead)-1)] ^= 1
+	b.Run("differs-in-head", func(b *testing.B) {
+		b.SetBytes(int64(len(doc)))
+		b.ReportAllocs()
+		for b.Loop() {
+			run(c, "/", inHead, func() { r.mode, r.e = replaying, e })
 		}
 	})
 	b.Run("record", func(b *testing.B) {

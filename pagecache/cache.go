@@ -14,10 +14,10 @@
 // from its start by the live filter, whose output up to what was already
 // written is checked and dropped: a remembered prefix never decides more
 // than the live filter would have decided from the same bytes. Such a
-// document's key is then left alone for a while (volatileFor), so that a
-// page that differs every time costs one lookup, not a recording and a
-// second scan each time; so is the key of a document found too long to
-// remember only as it arrives.
+// document's key is then left alone for a while (volatileFor, doubling
+// with each difference in a row), so that a page that differs every time
+// costs one lookup, not a recording and a second scan each time; so is the
+// key of a document found too long to remember only as it arrives.
 package pagecache
 
 import (
@@ -52,15 +52,27 @@ type Cache struct {
 	// alive, so a number never names two dialects.
 	dialects sync.Map // *htmlfilter.Dialect → uint64
 	nDialect atomic.Uint64
+	now      func() time.Time // the clock of leaveAlone; tests set it
 }
 
-// entry is one remembered document. Immutable once in the cache.
+// entry is one remembered document, or the mark of a key left alone
+// (volatile). Immutable once in the cache, but for replayed.
 type entry struct {
-	key      []byte // compared whole: a hash collision of keys is no hit
-	in, out  []byte
-	marks    []mark
-	removed  []htmlfilter.Removal
-	volatile bool // the key's documents differ: do not record it for now
+	key     []byte // compared whole: a hash collision of keys is no hit
+	in, out []byte
+	marks   []mark
+	removed []htmlfilter.Removal
+	// misses: the key's documents differed from the remembered one this
+	// many times in a row (carried from a volatile entry into the
+	// recording made after it).
+	misses uint8
+	// replayed is set once the entry wrote a document whole: its key's
+	// next difference is a first one again, whatever came before.
+	replayed atomic.Bool
+	// volatile: the key's documents differ; it is filtered live, not
+	// recorded, until retry (unix ns).
+	volatile bool
+	retry    int64
 }
 
 // mark says that out[:out] was written once in[:in] had been read. Marks
@@ -71,6 +83,7 @@ type mark struct{ in, out int }
 const (
 	markStep      = 4 << 10
 	volatileFor   = time.Minute
+	maxMisses     = 7 // a key left alone at most volatileFor<<(maxMisses-1): about an hour
 	maxRecordings = 4
 )
 
@@ -86,7 +99,7 @@ func New(maxBytes int64, maxDoc int) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cache{c: c, seed: maphash.MakeSeed(), maxDoc: maxDoc}, nil
+	return &Cache{c: c, seed: maphash.MakeSeed(), maxDoc: maxDoc, now: time.Now}, nil
 }
 
 // Close stops the cache's goroutines and drops its entries.
@@ -114,10 +127,21 @@ func (c *Cache) admit(h uint64) bool {
 	return false
 }
 
-// leaveAlone marks key as not to be remembered for volatileFor.
-func (c *Cache) leaveAlone(h uint64, key []byte) {
-	c.c.SetWithTTL(h, &entry{key: bytes.Clone(key), volatile: true}, int64(len(key))+64, volatileFor)
+// leaveAlone marks key as not to be remembered for a while: volatileFor
+// after a first difference, twice as long after each further one in a
+// row. A page rendered per request then costs a recording and a
+// comparison a few times a day, not once a minute: a recording is the
+// scan, two copies of the page and their garbage. The mark outlives its
+// retry time, so that the next difference finds the count.
+func (c *Cache) leaveAlone(h uint64, key []byte, misses uint8) {
+	misses = min(max(misses, 1), maxMisses)
+	wait := volatileFor << (misses - 1)
+	e := &entry{key: bytes.Clone(key), volatile: true, misses: misses, retry: c.now().Add(wait).UnixNano()}
+	c.c.SetWithTTL(h, e, int64(len(key))+64, 2*wait)
 }
+
+// retryDue reports whether a key left alone (e) may be recorded again.
+func (c *Cache) retryDue(e *entry) bool { return c.now().UnixNano() >= e.retry }
 
 // claim takes h's recording slot and one of the maxRecordings; false if
 // either is taken.

@@ -34,6 +34,9 @@ type Filter struct {
 	h    uint64
 	mode mode
 	out  output
+	// misses: the key's documents differed this many times in a row
+	// before this one (entry.misses).
+	misses uint8
 
 	// replaying
 	e        *entry
@@ -61,7 +64,12 @@ const (
 type output struct {
 	next io.Writer
 	copy *[]byte // recording: output is appended here
-	skip []byte  // output already written by the replay, still to be met
+	// sent: (*copy)[:sent] went to next. A recording writes its copy on
+	// once per input write (sendCopy): the filter, fed 4 KiB at a time for
+	// the marks, would otherwise make as many writes to the client, each
+	// its own chunk on a chunked response.
+	sent int
+	skip []byte // output already written by the replay, still to be met
 }
 
 func (o *output) Write(p []byte) (int, error) {
@@ -78,11 +86,22 @@ func (o *output) Write(p []byte) (int, error) {
 	}
 	if o.copy != nil {
 		*o.copy = append(*o.copy, p...)
+		return n, nil
 	}
 	if _, err := o.next.Write(p); err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+// sendCopy writes on the recorded output not yet written.
+func (o *output) sendCopy() error {
+	if o.copy == nil || o.sent == len(*o.copy) {
+		return nil
+	}
+	_, err := o.next.Write((*o.copy)[o.sent:])
+	o.sent = len(*o.copy)
+	return err
 }
 
 // Reset prepares r for doc, which f filters under policy p and options opt
@@ -98,15 +117,27 @@ func (r *Filter) Reset(c *Cache, f *htmlfilter.Filter, w io.Writer, p Policy, op
 	}
 	r.key = c.appendKey(r.key, p, opt, doc)
 	r.c, r.h = c, maphash.Bytes(c.seed, r.key)
-	if e := c.lookup(r.h, r.key); e != nil {
-		if !e.volatile {
-			r.mode, r.e = replaying, e
-		}
+	e := c.lookup(r.h, r.key)
+	switch {
+	case e != nil && !e.volatile:
+		r.mode, r.e = replaying, e
+		return
+	case e != nil && !c.retryDue(e):
+		return
+	case e != nil:
+		// Left alone until now: seen before, no doorkeeper.
+		r.misses = e.misses
+	case !c.admit(r.h):
 		return
 	}
-	if doc.Length > int64(c.maxDoc) || !c.admit(r.h) || !c.claim(r.h) {
+	if doc.Length > int64(c.maxDoc) || !c.claim(r.h) {
 		return
 	}
+	r.startRecording(doc)
+}
+
+// startRecording makes r record its document, which it may.
+func (r *Filter) startRecording(doc Document) {
 	r.mode = recording
 	// The copies go into the cache: fresh ones each time.
 	size := markStep
@@ -164,13 +195,15 @@ func (r *Filter) Write(p []byte) (int, error) {
 	return r.f.Write(p)
 }
 
-// record filters p and copies it, with a mark every markStep bytes.
+// record filters p and copies it, with a mark every markStep bytes, and
+// writes on the output p made.
 func (r *Filter) record(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 && r.mode == recording {
 		k := min(len(p), markStep)
 		r.in = append(r.in, p[:k]...)
 		if _, err := r.f.Write(p[:k]); err != nil {
+			_ = r.out.sendCopy() // what the filter wrote before its error, as live
 			r.abandon()
 			return 0, err
 		}
@@ -178,9 +211,17 @@ func (r *Filter) record(p []byte) (int, error) {
 		p = p[k:]
 		if len(r.in) > r.c.maxDoc {
 			// Too long to remember: not worth trying again soon.
-			r.c.leaveAlone(r.h, r.key)
+			r.c.leaveAlone(r.h, r.key, r.misses+1)
+			err := r.out.sendCopy()
 			r.abandon()
+			if err != nil {
+				return 0, err
+			}
 		}
+	}
+	if err := r.out.sendCopy(); err != nil {
+		r.abandon()
+		return 0, err
 	}
 	if len(p) > 0 {
 		if _, err := r.f.Write(p); err != nil {
@@ -206,7 +247,11 @@ func (r *Filter) emit(o int) error {
 func (r *Filter) goLive() error {
 	e := r.e
 	r.mode, r.e = live, nil
-	r.c.leaveAlone(r.h, r.key)
+	misses := e.misses + 1
+	if e.replayed.Load() {
+		misses = 1
+	}
+	r.c.leaveAlone(r.h, r.key, misses)
 	r.out.skip = e.out[:r.written]
 	if r.read == 0 {
 		return nil
@@ -215,10 +260,12 @@ func (r *Filter) goLive() error {
 	return err
 }
 
-// abandon stops a recording (too long, or failed); the document goes on live.
+// abandon stops a recording (too long, or failed); the document goes on
+// live. The output recorded and not yet written is dropped: the caller
+// writes it first (sendCopy) if it is to be written.
 func (r *Filter) abandon() {
 	r.mode = live
-	r.out.copy = nil
+	r.out.copy, r.out.sent = nil, 0
 	r.in, r.marks = nil, nil
 	r.c.unclaim(r.h)
 }
@@ -240,6 +287,9 @@ func (r *Filter) Close() error {
 	switch r.mode {
 	case replaying:
 		if r.read == len(r.e.in) {
+			if !r.e.replayed.Load() {
+				r.e.replayed.Store(true)
+			}
 			return r.emit(len(r.e.out))
 		}
 		if r.promised {
@@ -257,9 +307,12 @@ func (r *Filter) Close() error {
 		return nil
 	case recording:
 		err := r.f.Close()
+		if serr := r.out.sendCopy(); err == nil {
+			err = serr
+		}
 		if err == nil && len(r.in) > 0 {
 			r.c.remember(r.h, &entry{
-				key: bytes.Clone(r.key), in: r.in, out: *r.out.copy,
+				key: bytes.Clone(r.key), in: r.in, out: *r.out.copy, misses: r.misses,
 				marks: r.marks, removed: append([]htmlfilter.Removal(nil), r.f.Removed()...),
 			})
 		}
