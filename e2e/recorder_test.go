@@ -99,6 +99,8 @@ var errRecorded = errors.New("recorded")
 // arrive on the one port (seen with Chromium 156). The rules apply to IP
 // literals and localhost as well: the EXCLUDEs keep the test's own servers
 // (Caddy, the origin, the demo: all on 127.0.0.1 or localhost) reachable.
+// A page's loads of 127.0.0.1 itself, in any spelling (bypass-url-ipv4's
+// controls), are then not recorded: they are no third party.
 func recorderRule(addr string) string {
 	return "MAP * " + addr + ", EXCLUDE localhost, EXCLUDE 127.0.0.1"
 }
