@@ -4,6 +4,7 @@ package e2e
 // wherever go test runs.
 
 import (
+	"context"
 	"crypto/tls"
 	"maps"
 	"net"
@@ -23,9 +24,12 @@ func TestRecorderOnePort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rec.close()
-	dial := func(network, _ string) (net.Conn, error) { return net.Dial(network, rec.addr()) }
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, rec.addr())
+	}
 
-	plain := &http.Client{Transport: &http.Transport{Dial: dial}}
+	plain := &http.Client{Transport: &http.Transport{DialContext: dial}}
 	resp, err := plain.Get("http://Plain.Example:8888/pixel.gif")
 	if err != nil {
 		t.Fatalf("plain request: %v", err)
@@ -35,7 +39,7 @@ func TestRecorderOnePort(t *testing.T) {
 		t.Errorf("plain request: status %d; want 204", resp.StatusCode)
 	}
 
-	c, err := dial("tcp", "")
+	c, err := dial(context.Background(), "tcp", "")
 	if err != nil {
 		t.Fatal(err)
 	}
