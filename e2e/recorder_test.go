@@ -1,13 +1,15 @@
-package main
+package e2e
 
-// The host recorder. Chromium runs with --host-resolver-rules="MAP * 127.0.0.1",
-// so every host name resolves to loopback and every connection to a
-// third-party host lands on 127.0.0.1:80 or 127.0.0.1:443, where this writes
-// down the host the browser wanted: the Host of a plain request, the server
-// name (SNI) of a TLS ClientHello. TLS handshakes are then failed and plain
-// requests answered 204 with Connection: close, so that nothing a tracker
-// would send back runs and every connection ends at once (which is what
-// makes take exact).
+// The host recorder. Chromium runs with --host-resolver-rules mapping every
+// host but the test's own servers to the recorder's loopback port (see
+// recorderRule), so every connection to a third-party host, plain or TLS,
+// whatever its port, lands there, where this writes down the host the
+// browser wanted: the Host of a plain request, the server name (SNI) of a
+// TLS ClientHello, told apart by the connection's first byte. TLS handshakes
+// are then failed and plain requests answered 204 with Connection: close, so
+// that nothing a tracker would send back runs and every connection ends at
+// once (which is what makes take exact). The port is the kernel's choice: no
+// root needed, and two runs on one machine do not collide.
 
 import (
 	"bufio"
@@ -89,6 +91,48 @@ func normHost(h string) string {
 
 var errRecorded = errors.New("recorded")
 
+// recorderRule is the --host-resolver-rules value that sends every host
+// name, with any scheme and port, to the recorder at addr ("127.0.0.1:port").
+// The rule syntax is Chromium's net/base/host_mapping_rules.h: "MAP pattern
+// host[:port]" rewrites the port too when the replacement names one, so
+// http://a.example/, https://b.example/ and http://c.example:8888/ all
+// arrive on the one port (seen with Chromium 156). The rules apply to IP
+// literals and localhost as well: the EXCLUDEs keep the test's own servers
+// (Caddy, the origin, the demo: all on 127.0.0.1 or localhost) reachable.
+// A page's loads of 127.0.0.1 itself, in any spelling (bypass-url-ipv4's
+// controls), are then not recorded: they are no third party.
+func recorderRule(addr string) string {
+	return "MAP * " + addr + ", EXCLUDE localhost, EXCLUDE 127.0.0.1"
+}
+
+// tlsRecordHandshake is the first byte of a TLS connection: the content type
+// of the record that carries the ClientHello (RFC 8446 section 5.1). A plain
+// HTTP request starts with a method name, an ASCII letter.
+const tlsRecordHandshake = 0x16
+
+// serve records the host of one connection, TLS or plain HTTP by its first
+// byte.
+func serve(c net.Conn, log *hostLog) {
+	r := bufio.NewReader(c)
+	first, err := r.Peek(1)
+	if err != nil {
+		return // closed before a byte: a preconnect given up
+	}
+	if first[0] == tlsRecordHandshake {
+		serveTLS(&peekedConn{Conn: c, r: r}, log)
+		return
+	}
+	serveHTTP(c, r, log)
+}
+
+// peekedConn is a connection whose first bytes sit in r.
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
 // serveTLS reads the ClientHello, records its server name and fails the
 // handshake (crypto/tls sends an alert): the browser sees a TLS error, as for
 // an unreachable tracker.
@@ -111,7 +155,7 @@ func serveTLS(c net.Conn, log *hostLog) {
 func serveHTTP(c net.Conn, r *bufio.Reader, log *hostLog) {
 	req, err := http.ReadRequest(r)
 	if err != nil {
-		return // closed before a request: a preconnect given up
+		return // not a request
 	}
 	log.record(req.Host, "http")
 	io.WriteString(c, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
@@ -121,49 +165,45 @@ func serveHTTP(c net.Conn, r *bufio.Reader, log *hostLog) {
 // from another loopback address is a marker, never the browser.
 var barrierIP = net.IPv4(127, 0, 0, 2)
 
-// recorder listens on 127.0.0.1:80 and 127.0.0.1:443.
+// recorder listens on one loopback port the kernel picks.
 type recorder struct {
-	lns []net.Listener
+	ln  net.Listener
 	log hostLog
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	seq     int64          // connections accepted so far
-	open    map[int64]bool // accepted connections whose handler runs
-	markers map[net.Listener]chan int64
-	closed  bool
+	mu     sync.Mutex
+	cond   *sync.Cond
+	seq    int64          // connections accepted so far
+	open   map[int64]bool // accepted connections whose handler runs
+	marker chan int64     // set while take waits for its marker connection
+	closed bool
 }
 
-// startRecorder listens on 127.0.0.1:80 and 127.0.0.1:443.
 func startRecorder() (*recorder, error) {
-	r := &recorder{open: map[int64]bool{}, markers: map[net.Listener]chan int64{}}
+	r := &recorder{open: map[int64]bool{}}
 	r.cond = sync.NewCond(&r.mu)
-	for _, port := range []string{"80", "443"} {
-		ln, err := net.Listen("tcp", "127.0.0.1:"+port)
-		if err != nil {
-			r.close()
-			return nil, fmt.Errorf("host recorder needs 127.0.0.1:%s (root, or a free port): %w", port, err)
-		}
-		r.lns = append(r.lns, ln)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("host recorder: %w", err)
 	}
-	go r.accept(r.lns[0], func(c net.Conn) { serveHTTP(c, bufio.NewReader(c), &r.log) })
-	go r.accept(r.lns[1], func(c net.Conn) { serveTLS(c, &r.log) })
+	r.ln = ln
+	go r.accept()
 	return r, nil
 }
+
+// addr is the recorder's address, "127.0.0.1:port".
+func (r *recorder) addr() string { return r.ln.Addr().String() }
 
 func (r *recorder) close() {
 	r.mu.Lock()
 	r.closed = true
 	r.cond.Broadcast()
 	r.mu.Unlock()
-	for _, ln := range r.lns {
-		ln.Close()
-	}
+	r.ln.Close()
 }
 
-func (r *recorder) accept(ln net.Listener, handle func(net.Conn)) {
+func (r *recorder) accept() {
 	for {
-		c, err := ln.Accept()
+		c, err := r.ln.Accept()
 		if err != nil {
 			return // closed
 		}
@@ -171,9 +211,9 @@ func (r *recorder) accept(ln net.Listener, handle func(net.Conn)) {
 		r.seq++
 		seq := r.seq
 		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok && a.IP.Equal(barrierIP) {
-			if ch := r.markers[ln]; ch != nil {
-				delete(r.markers, ln)
-				ch <- seq
+			if r.marker != nil {
+				r.marker <- seq // buffered
+				r.marker = nil
 			}
 			r.mu.Unlock()
 			c.Close()
@@ -190,7 +230,7 @@ func (r *recorder) accept(ln net.Listener, handle func(net.Conn)) {
 				r.mu.Unlock()
 			}()
 			c.SetDeadline(time.Now().Add(connDeadline))
-			handle(c)
+			serve(c, &r.log)
 		}()
 	}
 }
@@ -199,33 +239,27 @@ func (r *recorder) accept(ln net.Listener, handle func(net.Conn)) {
 // read (its host recorded) or closed, then returns the hosts recorded since
 // the last take and forgets them. The caller makes sure the browser opens no
 // connection for what it measures any more (its context is gone): anything
-// opened after the markers below belongs to the next take.
+// opened after the marker below belongs to the next take.
 func (r *recorder) take() (map[string]string, error) {
-	chans := make([]chan int64, len(r.lns))
+	marker := make(chan int64, 1)
 	r.mu.Lock()
-	for i, ln := range r.lns {
-		chans[i] = make(chan int64, 1)
-		r.markers[ln] = chans[i]
-	}
+	r.marker = marker
 	r.mu.Unlock()
-	// A marker connection is accepted after every connection queued before
-	// it on the same listening socket (the accept queue is FIFO).
-	var last int64
-	for i, ln := range r.lns {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: barrierIP}, Timeout: 5 * time.Second}
-		c, err := d.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			return nil, fmt.Errorf("host recorder barrier: %w", err)
-		}
-		select {
-		case seq := <-chans[i]:
-			last = max(last, seq)
-		case <-time.After(connDeadline):
-			c.Close()
-			return nil, errors.New("host recorder barrier: marker never accepted")
-		}
-		c.Close()
+	// The marker connection is accepted after every connection queued
+	// before it on the listening socket (the accept queue is FIFO).
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: barrierIP}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", r.addr())
+	if err != nil {
+		return nil, fmt.Errorf("host recorder barrier: %w", err)
 	}
+	var last int64
+	select {
+	case last = <-marker:
+	case <-time.After(connDeadline):
+		c.Close()
+		return nil, errors.New("host recorder barrier: marker never accepted")
+	}
+	c.Close()
 	r.mu.Lock()
 	for {
 		busy := false

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The CSP backstop in Chromium against what the markup filter cannot see:
 // a granted first-party script that, at run time, prefetches a denied

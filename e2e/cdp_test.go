@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // A small Chrome DevTools Protocol client for the browser suite: commands with
 // an id and their responses, and per-session event queues. It talks to Chromium

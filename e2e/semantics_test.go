@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Consent semantics in Chromium, with the real consent tools from npm
 // running in the page and Caddyfile sites run by the consentedge command:

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The "Privacy choices" control in Chromium: withdrawing consent is as easy
 // as giving it (GDPR Art. 7(3)). With JavaScript off, a visitor who

@@ -1,7 +1,7 @@
-package main
+package e2e
 
-// The operator-facing features of issues 7 and 9 in Chromium, configured the
-// way an operator does it: a Caddyfile, run by the consentedge binary (the
+// The operator-facing features in Chromium, configured the way an operator
+// does it: a Caddyfile, run by the consentedge binary (the
 // in-process Caddy of the suite is a singleton with its own config, so these
 // sites get a process of their own, in front of the same test origin).
 //
@@ -40,23 +40,6 @@ import (
 // toolSites are the Caddyfile sites of TestBrowserTools, by name.
 type toolSites map[string]string
 
-// toolsCaddyEnv, set in the environment of a process started from the test
-// binary, makes that process consentedge itself: the test binary holds the
-// command's main and every module it links, so the sites run in the
-// consentedge command as an operator runs it, without building it again
-// (a link of the binary costs more than the tests that use it).
-const toolsCaddyEnv = "CONSENTEDGE_TEST_RUN_AS_COMMAND"
-
-func init() {
-	// Test files initialise after main.go, so its subcommands are
-	// registered by now.
-	if os.Getenv(toolsCaddyEnv) == "1" {
-		os.Args[0] = "consentedge" // the arguments are the command's
-		main()
-		os.Exit(0)
-	}
-}
-
 // startToolsCaddy runs the consentedge command (run --config) with a
 // Caddyfile of the given site blocks (name → the directives inside the
 // block), each on a free loopback port in front of the test origin, until
@@ -64,10 +47,7 @@ func init() {
 func startToolsCaddy(t *testing.T, e *browserEnv, sites map[string]string) toolSites {
 	t.Helper()
 	dir := t.TempDir()
-	bin, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := e.command(t)
 	upstream := strings.TrimPrefix(e.origin.URL, "http://")
 	var cf strings.Builder
 	cf.WriteString("{\n\tauto_https off\n\tadmin off\n\tpersist_config off\n}\n")
@@ -86,7 +66,6 @@ func startToolsCaddy(t *testing.T, e *browserEnv, sites map[string]string) toolS
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "run", "--config", file, "--adapter", "caddyfile")
-	cmd.Env = append(os.Environ(), toolsCaddyEnv+"=1")
 	cmd.Dir = e.root
 	if logs, err := startServing(t, cmd, 30*time.Second); err != nil {
 		t.Fatalf("consentedge: %v\n%s\nCaddyfile:\n%s", err, logs, cf.String())

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // One page load: a fresh browser context with the visitor's consent cookie,
 // GPC header and script setting, a navigation, a wait for the load event and

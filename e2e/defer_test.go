@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // mode defer with a real client consent tool: vanilla-cookieconsent v3, from
 // npm, on testdata/browser/defer-cookieconsent.html. consentedge serves the

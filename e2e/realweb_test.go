@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // The real-web corpus (testdata/realweb): pages shaped like the news sites,
 // shops, WordPress sites, site builders and SaaS pages of the web, each with
@@ -94,7 +94,7 @@ func realwebPageNames(root string) ([]string, error) {
 // page has its entries and every entry names a page of the corpus. That the
 // entries are exactly what each page reaches is TestBrowserRealWeb's part.
 func TestRealWebManifest(t *testing.T) {
-	root := filepath.Join("..", "..")
+	root := ".."
 	names, err := realwebPageNames(root)
 	if err != nil {
 		t.Fatal(err)

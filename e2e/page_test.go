@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Page interaction for the consent tool test and the demo screenshots:
 // scripts evaluated in the page, waits on page conditions, clicks as a

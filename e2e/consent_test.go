@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Every page in every consent state, with JavaScript on and off: what the
 // browser reaches through the filter, judged against what the same page
@@ -467,7 +467,7 @@ func pageTrackers(t *testing.T, e *browserEnv, path string) []string {
 // TestBrowserOwnHostsAreNoTrackers guards browserOwnHosts: a host dropped
 // from the observations must be one no rule could ever call a tracker.
 func TestBrowserOwnHostsAreNoTrackers(t *testing.T) {
-	r, err := rules.Load(filepath.Join("..", "..", "testdata", "browser", "functional.rules"))
+	r, err := rules.Load(filepath.Join("..", "testdata", "browser", "functional.rules"))
 	if err != nil {
 		t.Fatal(err)
 	}

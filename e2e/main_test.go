@@ -1,12 +1,12 @@
-package main
+package e2e
 
 // The browser end-to-end suite: headless Chromium, driven over the
 // DevTools protocol, loads pages through consentedge (served in-process by
-// Caddy) and a host recorder on 127.0.0.1:80 and :443 notes every third-party
-// host the browser tries to reach (browser_recorder_test.go). The suite needs
-// /usr/bin/chromium (or $CONSENTEDGE_CHROMIUM) and ports 80 and 443 (root).
-// Without them it skips, unless CONSENTEDGE_E2E=require (set by .ci/run),
-// where it fails.
+// Caddy) and a host recorder on a loopback port the kernel picks notes every
+// third-party host the browser tries to reach (recorder_test.go). The suite
+// needs /usr/bin/chromium (or $CONSENTEDGE_CHROMIUM); no privileged port, no
+// root. Without a browser it skips, unless CONSENTEDGE_E2E=require (set by
+// .ci/run), where it fails.
 //
 // One browser serves the whole run; each page load gets a fresh browser
 // context (its own cookies, cache and sockets) and loads run one at a time,
@@ -23,7 +23,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -39,12 +38,15 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	// The in-process Caddy's modules: those of the consentedge command.
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
+	_ "github.com/consentedge/consentedge/caddymodule"
 	"github.com/consentedge/consentedge/rules"
 )
 
-// e2eRequired reports whether a missing browser or port is a failure rather
-// than a reason to skip (CI sets CONSENTEDGE_E2E=require).
+// e2eRequired reports whether a missing browser or npm package is a failure
+// rather than a reason to skip (CI sets CONSENTEDGE_E2E=require).
 func e2eRequired() bool { return os.Getenv("CONSENTEDGE_E2E") == "require" }
 
 func TestMain(m *testing.M) {
@@ -54,8 +56,7 @@ func TestMain(m *testing.M) {
 	if envSkip != "" {
 		// Said plainly, not only under -v: a green run without the browser
 		// suite proves less than one with it.
-		fmt.Fprintf(os.Stderr, "NOTE: the browser suite was skipped: %s.\n"+
-			"      Run it with Chromium and npm installed: npm ci --prefix testdata/browser && CONSENTEDGE_E2E=require go test ./cmd/consentedge\n", envSkip)
+		noteSkipped(envSkip)
 	}
 	os.Exit(code)
 }
@@ -73,10 +74,16 @@ type browserEnv struct {
 	strip    string // consent (strip) + reverse_proxy
 	deferURL string // consent {mode defer} + reverse_proxy
 	// consent {unclassified advertising} + reverse_proxy: third-party
-	// loads no rule names count as advertising (browser_realweb_test.go).
+	// loads no rule names count as advertising (realweb_test.go).
 	unclassified string
 
 	loadMu sync.Mutex // one load at a time (see load)
+
+	// The consentedge command, built on first use (see command).
+	binOnce sync.Once
+	bin     string
+	binDir  string
+	binErr  error
 
 	spares     chan spareTab // blank tabs made ahead (see spareTabs)
 	sparesStop chan struct{}
@@ -94,7 +101,7 @@ var (
 )
 
 // needBrowser returns the shared environment or ends the test: skipped when
-// the browser or the ports are missing (failed with CONSENTEDGE_E2E=require).
+// the browser is missing (failed with CONSENTEDGE_E2E=require).
 func needBrowser(t *testing.T) *browserEnv {
 	t.Helper()
 	if testing.Short() && !e2eRequired() {
@@ -112,15 +119,18 @@ func needBrowser(t *testing.T) *browserEnv {
 	return env
 }
 
-// chromiumPath finds the browser: $CONSENTEDGE_CHROMIUM, /usr/bin/chromium,
-// or chromium on PATH.
+// chromiumPath finds the browser: $CONSENTEDGE_CHROMIUM if set (and only
+// it: a browser named but missing is a reason to skip, not to run another),
+// else /usr/bin/chromium or chromium on PATH.
 func chromiumPath() string {
-	for _, p := range []string{os.Getenv("CONSENTEDGE_CHROMIUM"), "/usr/bin/chromium"} {
-		if p != "" {
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
+	if p := os.Getenv("CONSENTEDGE_CHROMIUM"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return ""
 		}
+		return p
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
 	}
 	if p, err := exec.LookPath("chromium"); err == nil {
 		return p
@@ -131,6 +141,9 @@ func chromiumPath() string {
 func startBrowserEnv() (e *browserEnv, skip string, err error) {
 	path := chromiumPath()
 	if path == "" {
+		if named := os.Getenv("CONSENTEDGE_CHROMIUM"); named != "" {
+			return nil, "CONSENTEDGE_CHROMIUM names " + named + ", which does not exist", nil
+		}
 		return nil, "chromium not found (install the Debian package: apt-get install chromium)", nil
 	}
 	e = &browserEnv{obs: map[string]*observation{}}
@@ -142,7 +155,7 @@ func startBrowserEnv() (e *browserEnv, skip string, err error) {
 			e = nil
 		}
 	}()
-	if e.root, err = filepath.Abs(filepath.Join("..", "..")); err != nil {
+	if e.root, err = filepath.Abs(".."); err != nil {
 		return nil, "", err
 	}
 	if _, err = os.Stat(filepath.Join(e.root, "go.mod")); err != nil {
@@ -153,11 +166,6 @@ func startBrowserEnv() (e *browserEnv, skip string, err error) {
 		return nil, "", err
 	}
 	if e.rec, err = startRecorder(); err != nil {
-		// Not root, or another run of the suite on this machine holds the
-		// ports (developers share machines): a reason to skip locally.
-		if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EADDRINUSE) {
-			return nil, err.Error(), nil
-		}
 		return nil, "", err
 	}
 	// The origin: testdata as a plain static site (pages under /pages/ and
@@ -166,7 +174,7 @@ func startBrowserEnv() (e *browserEnv, skip string, err error) {
 	if err = e.startCaddy(rulesFile); err != nil {
 		return nil, "", err
 	}
-	if e.br, err = startBrowser(path); err != nil {
+	if e.br, err = startBrowser(path, e.rec.addr()); err != nil {
 		return nil, "", err
 	}
 	e.startSpares()
@@ -192,6 +200,9 @@ func (e *browserEnv) stop() {
 	}
 	if e.rec != nil {
 		e.rec.close()
+	}
+	if e.binDir != "" {
+		os.RemoveAll(e.binDir)
 	}
 }
 
@@ -267,11 +278,11 @@ type browser struct {
 
 // browserFlags: headless, no sandbox (root in a container), and nothing that
 // talks to the network on its own (background networking, component updates,
-// sync, QUIC), so that the recorder hears the pages only. Every host name
-// resolves to 127.0.0.1. Site isolation is off so that every frame of a page
+// sync, QUIC), so that the recorder hears the pages only. Every host but
+// the test's own servers goes to the recorder (see recorderRule). Site isolation is off so that every frame of a page
 // lives in the page's renderer: the DevTools session of the page then sees
 // the network requests and the script setting of all its frames.
-func browserFlags(dir string) []string {
+func browserFlags(dir, recorder string) []string {
 	return []string{
 		"--headless",
 		"--no-sandbox",
@@ -302,14 +313,14 @@ func browserFlags(dir string) []string {
 		"--disable-backgrounding-occluded-windows",
 		"--hide-scrollbars",
 		"--mute-audio",
-		"--host-resolver-rules=MAP * 127.0.0.1",
+		"--host-resolver-rules=" + recorderRule(recorder),
 		"--user-data-dir=" + dir,
 		"--remote-debugging-pipe",
 		"about:blank",
 	}
 }
 
-func startBrowser(path string) (*browser, error) {
+func startBrowser(path, recorder string) (*browser, error) {
 	dir, err := os.MkdirTemp("", "consentedge-chromium-")
 	if err != nil {
 		return nil, err
@@ -324,7 +335,7 @@ func startBrowser(path string) (*browser, error) {
 		return nil, err
 	}
 	b := &browser{dir: dir, stderr: &tailBuffer{max: 16 << 10}, exited: make(chan struct{})}
-	b.cmd = exec.Command(path, browserFlags(dir)...)
+	b.cmd = exec.Command(path, browserFlags(dir, recorder)...)
 	b.cmd.ExtraFiles = []*os.File{cmdR, outW}
 	b.cmd.Stderr = b.stderr
 	b.cmd.Stdout = b.stderr
