@@ -68,20 +68,20 @@ var (
 	heapProfiles = flag.String("heapprofiles", "", "save the slow-clients case's heap profiles (in flight) to this directory; the proxy then samples an allocation every 256 bytes (its RSS includes the profiler's records)")
 	profileDir   = flag.String("cpuprofile", "", "save CPU and allocation profiles of the plain and consent proxies under load from the dynamic origin, each page, to this directory (before the table)")
 	profileTime  = flag.Duration("profiletime", 10*time.Second, "length of each -cpuprofile profile")
+	breakdownDir = flag.String("breakdown", "", "only print where the CPU time per response goes in the -cpuprofile profiles of this directory (go tool pprof -traces), and exit")
 )
 
 func main() {
 	started := time.Now()
 	flag.Parse()
 	applyQuick()
-	root, err := repoRoot()
-	if err != nil {
-		fatal("%v", err)
+	if *breakdownDir != "" {
+		if err := printBreakdown(*breakdownDir); err != nil {
+			fatal("%v", err)
+		}
+		return
 	}
-	pages, err := benchPages(root)
-	if err != nil {
-		fatal("%v", err)
-	}
+	root, pages := loadPages()
 	if *pagesTo != "" {
 		if err := writePages(*pagesTo, pages); err != nil {
 			fatal("%v", err)
@@ -123,6 +123,18 @@ func main() {
 		t.rows = append(t.rows, []string{"RSS after 10,000 / 100,000 consent requests (MiB)", f1(r10), f1(r100), ratio(r100, r10), "", "", "no growth"})
 	}
 	t.print(started)
+}
+
+// loadPages builds the pages from the repository the bench runs in.
+func loadPages() (root string, pages map[string]page) {
+	root, err := repoRoot()
+	if err == nil {
+		pages, err = benchPages(root)
+	}
+	if err != nil {
+		fatal("%v", err)
+	}
+	return root, pages
 }
 
 // applyQuick shortens the run for -quick, where no flag says otherwise.
