@@ -33,8 +33,11 @@ var costs = []struct {
 	{"inline script classification (rules)", regexp.MustCompile(`^github\.com/consentedge/consentedge/rules\.\(\*Classifier\)\.(Script|scanScript|scriptThroughCache)$`)},
 }
 
-// owners name a frame's category by its function's package.
+// owners name a frame's category by its function's package. The shared
+// helpers of internal/ (httpfield's case folding) have none: their time is
+// their caller's.
 var owners = []struct{ prefix, name string }{
+	{"github.com/consentedge/consentedge/internal/", ""},
 	{"github.com/consentedge/consentedge/rules/htmlfilter.", "the scan (htmlfilter)"},
 	{"github.com/consentedge/consentedge/rules.", "URL classification, consent (rules)"},
 	{"github.com/consentedge/consentedge/pagecache.", "page cache (key, lookup)"},
@@ -61,6 +64,9 @@ func category(frames []string) string {
 	for _, f := range frames {
 		for _, o := range owners {
 			if strings.HasPrefix(f, o.prefix) {
+				if o.name == "" {
+					break // the next frame's
+				}
 				return o.name
 			}
 		}
@@ -75,7 +81,7 @@ func categoryOrder() []string {
 		names = append(names, c.name)
 	}
 	for _, o := range owners {
-		if len(names) == 0 || names[len(names)-1] != o.name {
+		if o.name != "" && names[len(names)-1] != o.name {
 			names = append(names, o.name)
 		}
 	}

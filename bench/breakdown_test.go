@@ -5,7 +5,7 @@ import "testing"
 // A sample goes to what its stack spends the time on: a system call of a
 // write to the client, wherever the write comes from; else the innermost
 // frame that has an owner, so that reverse_proxy's work under the consent
-// handler is Caddy's, and a runtime helper is its caller's.
+// handler is Caddy's, and a runtime or shared helper is its caller's.
 func TestTraceCosts(t *testing.T) {
 	const traces = `File: consentedge
 Type: cpu
@@ -25,13 +25,17 @@ Type: cpu
              github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy.Handler.copyBuffer
              github.com/consentedge/consentedge/caddymodule.(*Handler).runNext
 -----------+-------------------------------------------------------
+      40ms   github.com/consentedge/consentedge/internal/httpfield.Lower
+             github.com/consentedge/consentedge/rules/htmlfilter.(*Filter).recordAttrs
+             github.com/consentedge/consentedge/caddymodule.(*Handler).ServeHTTP
+-----------+-------------------------------------------------------
       30ms   github.com/consentedge/consentedge/caddymodule.(*responseWriter).decide
              github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy.(*Handler).finalizeResponse
 -----------+-------------------------------------------------------
 `
 	got := traceCosts([]byte(traces))
 	want := map[string]float64{
-		"the scan (htmlfilter)":                         0.010,
+		"the scan (htmlfilter)":                         0.050,
 		"writes to the client (net/http, system calls)": 0.020,
 		"Caddy, reverse_proxy, net/http":                1.5,
 		"handler (headers, decision, body plumbing)":    0.030,
