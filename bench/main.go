@@ -2,7 +2,7 @@
 // side by side in one Caddy process, and prints a table of ratios
 // (docs/performance.md, "At a glance"):
 //
-//	go run ./bench                 # about 20 minutes on 2 cores
+//	go run ./bench                 # about 23 minutes on 2 cores
 //	go run ./bench -quick          # about 5 minutes
 //	go run ./bench -only profiles -cpuprofile /tmp/prof
 //	go run ./bench -only slowclients -heapprofiles /tmp
