@@ -32,9 +32,11 @@ const (
 	slowTick    = 100 * time.Millisecond
 	slowRcvBuf  = 4096
 	slowMSS     = 1460 // Ethernet's 1500-byte MTU (RFC 894) less IP and TCP headers (RFC 879)
-	slowRuns    = 3    // of each proxy, interleaved
 	slowSamples = 5    // one a second, while all are in flight
 )
+
+// slowRuns is the runs of each proxy, interleaved (one with -quick).
+var slowRuns = 3
 
 // slowConfig is one proxy alone, plain or with consent, with the admin
 // endpoint on (its /debug/vars and /debug/pprof/heap).
@@ -205,7 +207,7 @@ func warmUp(port int, filtered bool) {
 		return b
 	}
 	for range 200 {
-		get("small.html")
+		get(smallPage)
 	}
 	for range 8 {
 		b := get(slowPage)

@@ -1,0 +1,51 @@
+package main
+
+import "testing"
+
+// A sample goes to what its stack spends the time on: a system call of a
+// write to the client, wherever the write comes from; else the innermost
+// frame that has an owner, so that reverse_proxy's work under the consent
+// handler is Caddy's, and a runtime or shared helper is its caller's.
+func TestTraceCosts(t *testing.T) {
+	const traces = `File: consentedge
+Type: cpu
+-----------+-------------------------------------------------------
+      10ms   indexbytebody
+             bytes.IndexByte (inline)
+             github.com/consentedge/consentedge/rules/htmlfilter.(*Filter).run
+             github.com/consentedge/consentedge/caddymodule.(*Handler).ServeHTTP
+-----------+-------------------------------------------------------
+      20ms   internal/runtime/syscall/linux.Syscall6
+             internal/poll.(*FD).Write
+             net/http.(*response).write
+             github.com/consentedge/consentedge/pagecache.(*output).Write
+             github.com/consentedge/consentedge/rules/htmlfilter.(*Filter).flushOut
+-----------+-------------------------------------------------------
+     1.5s   runtime.memmove
+             github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy.Handler.copyBuffer
+             github.com/consentedge/consentedge/caddymodule.(*Handler).runNext
+-----------+-------------------------------------------------------
+      40ms   github.com/consentedge/consentedge/internal/httpfield.Lower
+             github.com/consentedge/consentedge/rules/htmlfilter.(*Filter).recordAttrs
+             github.com/consentedge/consentedge/caddymodule.(*Handler).ServeHTTP
+-----------+-------------------------------------------------------
+      30ms   github.com/consentedge/consentedge/caddymodule.(*responseWriter).decide
+             github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy.(*Handler).finalizeResponse
+-----------+-------------------------------------------------------
+`
+	got := traceCosts([]byte(traces))
+	want := map[string]float64{
+		"the scan (htmlfilter)":                         0.050,
+		"writes to the client (net/http, system calls)": 0.020,
+		"Caddy, reverse_proxy, net/http":                1.5,
+		"handler (headers, decision, body plumbing)":    0.030,
+	}
+	if len(got) != len(want) {
+		t.Errorf("categories %v, want %v", got, want)
+	}
+	for c, v := range want {
+		if d := got[c] - v; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%s: %v s, want %v", c, got[c], v)
+		}
+	}
+}

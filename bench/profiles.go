@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// saveProfiles takes the proxies' process's CPU profile and its
+// allocations (net/http/pprof on Caddy's admin endpoint) while wrk drives
+// the dynamic origin's pages through the plain proxy, then the consent
+// proxy, for profileTime each, and saves them to dir:
+//
+//	cpu-<proxy>-<page>.pb.gz                 go tool pprof -top FILE
+//	allocs-<proxy>-<page>-{before,after}.pb.gz  go tool pprof -sample_index=alloc_space -base BEFORE AFTER
+//	requests.txt                             the responses of each profile, to divide by
+//
+// The process serves nothing else meanwhile, so a profile's samples
+// divided by its responses are the CPU time of one response.
+func saveProfiles(pid int, dir string) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fatal("%v", err)
+	}
+	var notes strings.Builder
+	notes.WriteString("# proxy page responses seconds cpu-µs-per-response (utime+stime of the process)\n")
+	for _, page := range measuredPages {
+		for _, kind := range []int{kindPlain, kindConsent} {
+			name := []string{kindPlain: "plain", kindConsent: "consent"}[kind] + "-" + strings.TrimSuffix(page, ".html")
+			fmt.Printf("profile: %s, dynamic origin, %v ...\n", name, *profileTime)
+			n, cpu := profileLoad(dir, name, proxyPort(originDynamic, false, kind), page, pid)
+			fmt.Fprintf(&notes, "%s %s %d %.0f %.1f\n", name[:strings.IndexByte(name, '-')], page, n, profileTime.Seconds(), cpu)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "requests.txt"), []byte(notes.String()), 0o644); err != nil {
+		fatal("%v", err)
+	}
+}
+
+// profileLoad profiles one proxy under wrk, saves the profiles under
+// name, and returns the responses done meanwhile and the process's CPU
+// time per response in µs.
+func profileLoad(dir, name string, port int, page string, pid int) (int, float64) {
+	wrk(port, page, nil, time.Second) // warm up
+	saveAdmin("/debug/pprof/allocs", filepath.Join(dir, "allocs-"+name+"-before.pb.gz"))
+	done := make(chan struct{})
+	var n int
+	var ticks int64
+	go func() {
+		defer close(done)
+		before := cpuTicks(pid)
+		_, n = wrk(port, page, nil, *profileTime)
+		ticks = cpuTicks(pid) - before
+	}()
+	saveAdmin(fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(profileTime.Seconds())), filepath.Join(dir, "cpu-"+name+".pb.gz"))
+	<-done
+	saveAdmin("/debug/pprof/allocs", filepath.Join(dir, "allocs-"+name+"-after.pb.gz"))
+	return n, float64(ticks) * 1e6 / 100 / float64(n) // 100 ticks per second
+}
+
+// saveAdmin saves what the proxies' admin endpoint answers at path.
+func saveAdmin(path, to string) {
+	resp, err := http.Get(fmt.Sprintf("http://localhost:%d%s", portProxyAdmin, path))
+	if err != nil {
+		fatal("%s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		fatal("%s: status %d, %v", path, resp.StatusCode, err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		fatal("%v", err)
+	}
+}
