@@ -134,31 +134,18 @@ func (c *cacheInput) Write(p []byte) (int, error) {
 // Write reads the body's next bytes, encoded if the body is.
 func (b *body) Write(p []byte) (int, error) {
 	defer b.hold.clock.stop(b.hold.clock.start())
-	var n int
-	var err error
 	if b.dec != nil {
-		n, err = b.dec.Write(p)
-	} else {
-		n, err = b.tc.Write(p)
-		b.in += int64(n)
+		return b.dec.Write(p)
 	}
-	// What the filter decided goes out, even before an error.
-	if gerr := b.hold.endWrite(); err == nil {
-		err = gerr
-	}
+	n, err := b.tc.Write(p)
+	b.in += int64(n)
 	return n, err
 }
 
-// flush writes on what the transcoder still holds and what was gathered:
-// the filter writes what it has decided before Write returns, and the
-// statusHold keeps the first bytes whatever a flush says.
-func (b *body) flush() error {
-	err := b.tc.Flush()
-	if gerr := b.hold.endWrite(); err == nil {
-		err = gerr
-	}
-	return err
-}
+// flush writes on what the transcoder still holds: the filter writes what
+// it has decided before Write returns, and the statusHold keeps the first
+// bytes whatever a flush says.
+func (b *body) flush() error { return b.tc.Flush() }
 
 // sent reports whether the status (or a body byte) went to the client.
 func (b *body) sent() bool { return b.hold.sent }
@@ -170,11 +157,7 @@ func (b *body) closeInput() error {
 		return nil
 	}
 	defer b.hold.clock.stop(b.hold.clock.start())
-	err := b.dec.Close()
-	if gerr := b.hold.endWrite(); err == nil {
-		err = gerr
-	}
-	if err != nil {
+	if err := b.dec.Close(); err != nil {
 		return err
 	}
 	b.in = b.dec.out
@@ -202,9 +185,6 @@ func (b *body) Close() error {
 	if err == nil && !b.hold.sent {
 		err = b.hold.release()
 	}
-	if gerr := b.hold.endWrite(); err == nil {
-		err = gerr
-	}
 	return err
 }
 
@@ -227,7 +207,6 @@ func (b *body) release() {
 	}
 	b.cache.Release()
 	b.hold.drop()
-	b.hold.dropGathered()
 	if b.filter != nil {
 		// Drop references to the response; Reset runs again before reuse.
 		b.filter.Reset(io.Discard, nil, htmlfilter.Options{})
