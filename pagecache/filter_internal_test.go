@@ -26,21 +26,8 @@ func TestPageCacheTooLong(t *testing.T) {
 	long := []byte(strings.Repeat("<p>a paragraph</p>\n", 10000))
 	var r Filter
 	f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
-	start := func(name string, declared int64) mode {
-		r.Reset(c, f, io.Discard, rs.NewClassifier("https://www.example.com/", 0), htmlfilter.Options{},
-			Document{URL: name, Length: declared})
-		return r.mode
-	}
 	run := func(key string, declared int64, doc []byte) mode {
-		mode := start(key, declared)
-		if _, err := r.Write(doc); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Close(); err != nil {
-			t.Fatal(err)
-		}
-		c.Wait()
-		return mode
+		return filterOnce(t, &r, c, f, rs, Document{URL: key, Length: declared}, doc)
 	}
 	if m := run("long", -1, long); m != live {
 		t.Fatalf("first sighting: mode %d", m)
@@ -104,17 +91,7 @@ func TestPageCacheBacksOff(t *testing.T) {
 			token++
 		}
 		doc := fmt.Appendf(nil, `<html><head><meta name="csrf-token" content="%d"></head><body><p>text</p></body></html>`, token)
-		r.Reset(c, f, io.Discard, rs.NewClassifier("https://www.example.com/", 0), htmlfilter.Options{},
-			Document{URL: "/", Length: int64(len(doc))})
-		mode := r.mode
-		if _, err := r.Write(doc); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Close(); err != nil {
-			t.Fatal(err)
-		}
-		c.Wait()
-		return mode
+		return filterOnce(t, &r, c, f, rs, Document{URL: "/", Length: int64(len(doc))}, doc)
 	}
 	want := func(step string, got, want mode) {
 		t.Helper()
@@ -193,4 +170,21 @@ func TestRecordingWritesOnce(t *testing.T) {
 	if !bytes.Equal(outs[0].Bytes(), outs[1].Bytes()) {
 		t.Error("the recording wrote other bytes than the live filter")
 	}
+}
+
+// filterOnce filters doc through r and the cache c for a visitor without
+// consent, waits for the cache to take what it was given, and returns what
+// r did with the document at first (live, replaying or recording).
+func filterOnce(t *testing.T, r *Filter, c *Cache, f *htmlfilter.Filter, rs *rules.Rules, doc Document, b []byte) mode {
+	t.Helper()
+	r.Reset(c, f, io.Discard, rs.NewClassifier("https://www.example.com/", 0), htmlfilter.Options{}, doc)
+	m := r.mode
+	if _, err := r.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.Wait()
+	return m
 }
