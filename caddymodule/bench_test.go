@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/consentedge/consentedge/internal/benchpage"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -270,35 +270,9 @@ func dynamicPages() []*dynamicPage {
 	return pages
 }
 
-// shopPage is the bench's generated page of about size bytes: a shop's
-// product cards with trackers in the head and a pixel block every forty
-// cards.
+// shopPage is the bench's generated page of about size bytes, its slots
+// filled with the token (the CSRF token and nonces) and a cart count.
 func shopPage(size int) []byte {
-	const head = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>
-<link rel="stylesheet" href="/css/site.css">
-<script async src="https://www.googletagmanager.com/gtag/js?id=G-ABC123"></script>
-<script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}gtag('js',new Date());gtag('config','G-ABC123');</script>
-<script>!function(f,b,e,v,n,t,s){if(f.fbq)return;n=f.fbq=function(){n.callMethod?n.callMethod.apply(n,arguments):n.queue.push(arguments)};t=b.createElement(e);t.async=!0;t.src=v;s=b.getElementsByTagName(e)[0];s.parentNode.insertBefore(t,s)}(window,document,'script','https://connect.facebook.net/en_US/fbevents.js');fbq('init','1234');fbq('track','PageView');</script>
-</head><body>
-<header class="site-header"><nav class="main-nav"><ul class="menu"><li class="menu-item"><a href="/">Home</a></li><li class="menu-item"><a href="/shop/">Shop</a></li><li class="menu-item"><a href="/about/">About</a></li></ul></nav></header>
-`
-	const card = `<article class="product-card" data-id="%d"><a class="product-link" href="/p/%d/"><img class="product-image" src="/img/p%d.jpg" srcset="/img/p%d@2x.jpg 2x" alt="Product %d" width="320" height="240" loading="lazy"></a>
-<h2 class="product-title"><a href="/p/%d/">Product %d, a good thing to have</a></h2><p class="product-text">A short description of product %d, with <em>emphasis</em> and a <a href="/c/%d/">category link</a>.</p>
-<button class="add-to-cart" type="button" data-sku="SKU-%d">Add to cart</button></article>
-`
-	const tracker = `<img src="https://www.facebook.com/tr?id=1234&amp;ev=ViewContent" width="1" height="1" alt="" style="display:none">
-<iframe src="https://www.googletagmanager.com/ns.html?id=GTM-XXXX" height="0" width="0" style="display:none;visibility:hidden"></iframe>
-`
-	const tail = `<footer class="site-footer"><p>&copy; Shop</p><script src="https://js.stripe.com/v3/"></script><script src="/js/app.js"></script></footer></body></html>
-`
-	var b bytes.Buffer
-	b.WriteString(head)
-	for i := 0; b.Len() < size-len(tail); i++ {
-		fmt.Fprintf(&b, card, i, i, i, i, i, i, i, i, i%20, i)
-		if i%40 == 39 {
-			b.WriteString(tracker)
-		}
-	}
-	b.WriteString(tail)
-	return b.Bytes()
+	r := strings.NewReplacer("{{csrf}}", pageToken, "{{nonce}}", pageToken, "{{cart}}", "3")
+	return []byte(r.Replace(string(benchpage.Shop(size))))
 }
