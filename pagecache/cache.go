@@ -10,14 +10,21 @@
 // (key.go); so equal input under an equal key gives equal output, whatever
 // the chunking.
 //
-// A document that differs from the remembered one, at any byte, is filtered
-// from its start by the live filter, whose output up to what was already
-// written is checked and dropped: a remembered prefix never decides more
-// than the live filter would have decided from the same bytes. Such a
-// document's key is then left alone for a while (volatileFor, doubling
-// with each difference in a row), so that a page that differs every time
-// costs one lookup, not a recording and a second scan each time; so is the
-// key of a document found too long to remember only as it arrives.
+// A document that differs from the remembered one, at any byte, is handed
+// to the live filter from the last point of the remembered document before
+// the difference (points.go): a place where the filter's state was small
+// and whole, which the live filter is put in. Its output up to what was
+// already written is checked and dropped: a remembered prefix never
+// decides more than the live filter would have decided from the same
+// bytes. The live filter then looks, at each cut of the document after the
+// difference (cut.go), for a point of the remembered document after the
+// same bytes whose state it is in; from there the replay goes on. So a page
+// rendered per request, with a token in its head, is scanned only around
+// its token. A key whose documents differ too much for that to pay is left
+// alone for a while (volatileFor, doubling with each difference in a row),
+// so that a page that differs every time costs one lookup, not a recording
+// and a second scan each time; so is the key of a document found too long
+// to remember only as it arrives.
 package pagecache
 
 import (
@@ -61,6 +68,10 @@ type entry struct {
 	key     []byte // compared whole: a hash collision of keys is no hit
 	in, out []byte
 	marks   []mark
+	points  []point  // points[0] is the start
+	cuts    []cutRef // the points after cuts, by hash
+	states  [][]byte // the policy's states at the points
+	events  []int32  // the removals in order, as indices in removed
 	removed []htmlfilter.Removal
 	// misses: the key's documents differed from the remembered one this
 	// many times in a row (carried from a volatile entry into the
@@ -164,7 +175,7 @@ func (c *Cache) unclaim(h uint64) {
 
 // remember stores a recorded document.
 func (c *Cache) remember(h uint64, e *entry) {
-	cost := int64(cap(e.in)+cap(e.out)+16*cap(e.marks)+len(e.key)) + 256
+	cost := int64(cap(e.in)+cap(e.out)+16*cap(e.marks)+48*cap(e.points)+16*cap(e.cuts)+4*cap(e.events)+len(e.key)) + 256
 	c.c.Set(h, e, cost)
 }
 

@@ -30,7 +30,9 @@ var ErrDiffers = errors.New("pagecache: filter output differs from the remembere
 type Filter struct {
 	c    *Cache
 	f    *htmlfilter.Filter
+	p    Policy
 	key  []byte // this document's key; the buffer is kept across documents
+	sbuf []byte // the policy's state (Policy.AppendState); kept likewise
 	h    uint64
 	mode mode
 	out  output
@@ -38,16 +40,29 @@ type Filter struct {
 	// before this one (entry.misses).
 	misses uint8
 
-	// replaying
+	// replaying, and live after a difference (e stays set)
 	e        *entry
-	promised bool // the caller promised len(e.out) to its client
-	read     int  // e.in[:read] has been read and was equal
-	written  int  // e.out[:written] has been written
-	passed   int  // e.marks[:passed] are at or before read
+	promised bool  // the caller promised len(e.out) to its client
+	read     int   // e.in[:read] has been read and was equal
+	written  int   // e.out[:written] has been written
+	passed   int   // e.marks[:passed] are at or before read
+	base     int32 // the point of e the live filter is at while replaying
+	diverged bool  // the document differed from e somewhere
+	liveIn   int   // the document's bytes written to r so far
+	equalIn  int   // of them, those replayed
+	delta    int   // liveIn - read when the document last differed
+	noResume int   // no resuming before liveIn reaches this
+	tries    int   // places stopped at to look for a point (resumeTries)
+	tl       tail  // the document's last bytes
 
 	// recording
-	in    []byte
-	marks []mark
+	in      []byte
+	fed     int // in[:fed] was given to the filter
+	marks   []mark
+	points  []point
+	cuts    []cutRef
+	states  [][]byte
+	journal []int32
 }
 
 type mode uint8
@@ -56,6 +71,7 @@ const (
 	live mode = iota
 	replaying
 	recording
+	resuming // live after a difference, looking for a point to replay from
 )
 
 // output is the filter's writer: it passes output on, keeps a copy while
@@ -110,7 +126,7 @@ func (o *output) sendCopy() error {
 // input unchanged (a policy that blocks nothing), works live: a replay
 // would not call the hook, and a copy is cheaper than a comparison.
 func (r *Filter) Reset(c *Cache, f *htmlfilter.Filter, w io.Writer, p Policy, opt htmlfilter.Options, doc Document) {
-	*r = Filter{f: f, key: r.key[:0], out: output{next: w}}
+	*r = Filter{f: f, p: p, key: r.key[:0], sbuf: r.sbuf[:0], out: output{next: w}}
 	f.Reset(&r.out, p, opt)
 	if c == nil || opt.OnBlock != nil || f.Copies() {
 		return
@@ -147,13 +163,15 @@ func (r *Filter) startRecording(doc Document) {
 	r.in = make([]byte, 0, size)
 	out := make([]byte, 0, size)
 	r.out.copy = &out
+	r.f.Journal(&r.journal)
+	r.addPoint(0, 0, false)
 }
 
 // Remembered returns the remembered input's and output's lengths when r
 // replays: the output's is the document's filtered length if its input
 // turns out to be the remembered one.
 func (r *Filter) Remembered() (in, out int, ok bool) {
-	if r.mode != replaying {
+	if r.mode != replaying || r.diverged {
 		return 0, 0, false
 	}
 	return len(r.e.in), len(r.e.out), true
@@ -172,42 +190,80 @@ func (r *Filter) WithdrawPromise() { r.promised = false }
 func (r *Filter) Write(p []byte) (int, error) {
 	switch r.mode {
 	case replaying:
-		if end := r.read + len(p); end <= len(r.e.in) && bytes.Equal(p, r.e.in[r.read:end]) {
-			r.read = end
-			for r.passed < len(r.e.marks) && r.e.marks[r.passed].in <= r.read {
-				r.passed++
-			}
-			if r.passed > 0 {
-				return len(p), r.emit(r.e.marks[r.passed-1].out)
-			}
-			return len(p), nil
-		}
-		if r.promised {
-			return 0, ErrPromised
-		}
-		if err := r.goLive(); err != nil {
-			return 0, err
-		}
-		return r.f.Write(p)
+		return r.replay(p)
+	case resuming:
+		return r.resume(p)
 	case recording:
 		return r.record(p)
 	}
 	return r.f.Write(p)
 }
 
-// record filters p and copies it, with a mark every markStep bytes, and
-// writes on the output p made.
+// replay checks p against the remembered document and writes the output
+// that its marks say is decided. Where p differs, the live filter takes
+// the document from the last point before the difference.
+func (r *Filter) replay(p []byte) (int, error) {
+	e := r.e
+	m := equalPrefix(p, e.in[r.read:])
+	if m < len(p) && r.promised {
+		return 0, ErrPromised
+	}
+	r.read += m
+	r.equalIn += m
+	r.consume(p[:m])
+	for r.passed < len(e.marks) && e.marks[r.passed].in <= r.read {
+		r.passed++
+	}
+	if r.passed > 0 {
+		if err := r.emit(e.marks[r.passed-1].out); err != nil {
+			return 0, err
+		}
+	}
+	if m == len(p) {
+		return len(p), nil
+	}
+	if err := r.handOver(); err != nil {
+		return 0, err
+	}
+	// Not again before the byte that differed.
+	r.noResume = r.liveIn + 1
+	n, err := r.resume(p[m:])
+	return m + n, err
+}
+
+// equalPrefix returns how many bytes a and b have in common at their start.
+func equalPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	if bytes.Equal(a[:n], b[:n]) {
+		return n
+	}
+	i := 0
+	for ; i+64 <= n && bytes.Equal(a[i:i+64], b[i:i+64]); i += 64 {
+	}
+	for a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+// consume notes p as read from the document.
+func (r *Filter) consume(p []byte) {
+	r.liveIn += len(p)
+	r.tl.add(p)
+}
+
+// record filters p and copies it, with a mark at each cut and every
+// markStep bytes, and writes on the output p made.
 func (r *Filter) record(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 && r.mode == recording {
 		k := min(len(p), markStep)
 		r.in = append(r.in, p[:k]...)
-		if _, err := r.f.Write(p[:k]); err != nil {
+		if err := r.feedRecorded(); err != nil {
 			_ = r.out.sendCopy() // what the filter wrote before its error, as live
 			r.abandon()
 			return 0, err
 		}
-		r.marks = append(r.marks, mark{len(r.in), len(*r.out.copy)})
 		p = p[k:]
 		if len(r.in) > r.c.maxDoc {
 			// Too long to remember: not worth trying again soon.
@@ -231,6 +287,27 @@ func (r *Filter) record(p []byte) (int, error) {
 	return n, nil
 }
 
+// feedRecorded gives the filter in[fed:], a piece at a time: to each cut,
+// where a point may be, and at most markStep bytes, with a mark after each.
+func (r *Filter) feedRecorded() error {
+	for r.fed < len(r.in) {
+		end, h := nextCut(r.in, r.fed)
+		cut := end >= 0 && end-r.fed <= markStep
+		if !cut {
+			end = min(len(r.in), r.fed+markStep)
+		}
+		if _, err := r.f.Write(r.in[r.fed:end]); err != nil {
+			return err
+		}
+		r.fed = end
+		r.marks = append(r.marks, mark{end, len(*r.out.copy)})
+		if cut {
+			r.addPoint(end, h, true)
+		}
+	}
+	return nil
+}
+
 // emit writes the remembered output up to o.
 func (r *Filter) emit(o int) error {
 	if o <= r.written {
@@ -241,23 +318,110 @@ func (r *Filter) emit(o int) error {
 	return err
 }
 
-// goLive hands the document to the live filter: the remembered input read
-// so far, then what follows. The live filter's output up to what the
+// handOver gives the document to the live filter, from the last point
+// before read: the filter, which is at point base, is put at that point's
+// state, counts what the replay removed since base, and reads the
+// remembered bytes from the point to read. Its output up to what the
 // replay wrote is checked against it and dropped.
-func (r *Filter) goLive() error {
+func (r *Filter) handOver() error {
 	e := r.e
-	r.mode, r.e = live, nil
-	misses := e.misses + 1
-	if e.replayed.Load() {
-		misses = 1
+	r.diverged = true
+	q := e.lastPoint(r.read, r.base)
+	e.countEvents(r.f, e.points[r.base].events, e.points[q].events)
+	if q != r.base {
+		r.f.Resume(e.points[q].at)
 	}
-	r.c.leaveAlone(r.h, r.key, misses)
-	r.out.skip = e.out[:r.written]
-	if r.read == 0 {
-		return nil
-	}
-	_, err := r.f.Write(e.in[:r.read])
+	r.mode, r.base = resuming, q
+	r.delta = r.liveIn - r.read
+	r.out.skip = e.out[e.points[q].out:r.written]
+	_, err := r.f.Write(e.in[e.points[q].in:r.read])
 	return err
+}
+
+// resume filters p live and, at each cut of p that the remembered document
+// has too, after the same bytes, looks for its point: should the live
+// filter be in that point's state there, the rest of p is replayed.
+func (r *Filter) resume(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		end, q := r.nextCandidate(p)
+		if q < 0 {
+			r.consume(p)
+			_, err := r.f.Write(p)
+			return n, err
+		}
+		r.consume(p[:end])
+		if _, err := r.f.Write(p[:end]); err != nil {
+			return 0, err
+		}
+		p = p[end:]
+		if r.resumable(q, p) {
+			r.replayFrom(q)
+			k, err := r.replay(p)
+			return n - len(p) + k, err
+		}
+	}
+	return n, nil
+}
+
+// nextCandidate returns the end of the first cut of p whose window the
+// remembered document has at a point, and that point; -1 if there is none
+// (or no more tries).
+func (r *Filter) nextCandidate(p []byte) (int, int32) {
+	if r.tries >= resumeTries || len(r.e.cuts) == 0 {
+		return -1, -1
+	}
+	var buf [window]byte
+	for i := 0; i < len(p); {
+		j := bytes.IndexByte(p[i:], '>')
+		if j < 0 {
+			break
+		}
+		end := i + j + 1
+		i = end
+		w, ok := r.tl.windowBefore(&buf, p, end)
+		if !ok {
+			continue
+		}
+		h := windowHash(w)
+		if !isCut(h) || r.liveIn+end < r.noResume {
+			continue
+		}
+		if q := r.e.candidate(h, w, r.liveIn+end-r.delta); q >= 0 {
+			r.tries++
+			return end, q
+		}
+	}
+	return -1, -1
+}
+
+// resumable reports whether the live filter, here, is in the state of
+// point q, and what follows (next) goes on as the remembered document
+// does after q.
+func (r *Filter) resumable(q int32, next []byte) bool {
+	e := r.e
+	pt := &e.points[q]
+	if len(r.out.skip) > 0 {
+		return false
+	}
+	k := min(len(next), 64, len(e.in)-pt.in)
+	if !bytes.Equal(next[:k], e.in[pt.in:pt.in+k]) {
+		return false
+	}
+	if at, ok := r.f.At(); !ok || at != pt.at {
+		return false
+	}
+	r.sbuf = r.p.AppendState(r.sbuf[:0])
+	return bytes.Equal(r.sbuf, e.states[pt.state])
+}
+
+// replayFrom makes r replay the remembered document from point q, where
+// the live filter is now.
+func (r *Filter) replayFrom(q int32) {
+	pt := r.e.points[q]
+	r.mode, r.base = replaying, q
+	r.read, r.written = pt.in, pt.out
+	r.passed = r.e.marksTo(pt.in)
 }
 
 // abandon stops a recording (too long, or failed); the document goes on
@@ -266,7 +430,8 @@ func (r *Filter) goLive() error {
 func (r *Filter) abandon() {
 	r.mode = live
 	r.out.copy, r.out.sent = nil, 0
-	r.in, r.marks = nil, nil
+	r.in, r.marks, r.points, r.cuts, r.states, r.journal = nil, nil, nil, nil, nil, nil
+	r.f.Journal(nil)
 	r.c.unclaim(r.h)
 }
 
@@ -278,7 +443,7 @@ func (r *Filter) Release() {
 	if r.mode == recording {
 		r.abandon()
 	}
-	*r = Filter{key: r.key[:0]}
+	*r = Filter{key: r.key[:0], sbuf: r.sbuf[:0]}
 }
 
 // Close ends the document: the rest of the remembered output, or the live
@@ -287,34 +452,30 @@ func (r *Filter) Close() error {
 	switch r.mode {
 	case replaying:
 		if r.read == len(r.e.in) {
-			if !r.e.replayed.Load() {
-				r.e.replayed.Store(true)
-			}
-			return r.emit(len(r.e.out))
+			return r.closeReplay()
 		}
 		if r.promised {
 			return ErrPromised
 		}
-		if err := r.goLive(); err != nil {
+		if err := r.handOver(); err != nil {
 			return err
 		}
-		if err := r.f.Close(); err != nil {
-			return err
-		}
-		if len(r.out.skip) > 0 {
-			return ErrDiffers
-		}
-		return nil
+		return r.closeLive()
+	case resuming:
+		return r.closeLive()
 	case recording:
 		err := r.f.Close()
 		if serr := r.out.sendCopy(); err == nil {
 			err = serr
 		}
 		if err == nil && len(r.in) > 0 {
-			r.c.remember(r.h, &entry{
+			e := &entry{
 				key: bytes.Clone(r.key), in: r.in, out: *r.out.copy, misses: r.misses,
-				marks: r.marks, removed: append([]htmlfilter.Removal(nil), r.f.Removed()...),
-			})
+				marks: r.marks, points: r.points, cuts: r.cuts, states: r.states, events: r.journal,
+				removed: append([]htmlfilter.Removal(nil), r.f.Removed()...),
+			}
+			sortCuts(e)
+			r.c.remember(r.h, e)
 		}
 		r.abandon()
 		return err
@@ -322,12 +483,60 @@ func (r *Filter) Close() error {
 	return r.f.Close()
 }
 
-// Replayed reports whether the document was written from the cache.
-func (r *Filter) Replayed() bool { return r.mode == replaying }
+// closeReplay writes the rest of the remembered output: the whole
+// document was read, equal from the point the replay is at.
+func (r *Filter) closeReplay() error {
+	e := r.e
+	if r.diverged {
+		e.countEvents(r.f, e.points[r.base].events, int32(len(e.events)))
+		r.settle()
+	} else if !e.replayed.Load() {
+		e.replayed.Store(true)
+	}
+	return r.emit(len(e.out))
+}
+
+// closeLive ends a document the live filter has, after a difference.
+func (r *Filter) closeLive() error {
+	r.settle()
+	if err := r.f.Close(); err != nil {
+		return err
+	}
+	if len(r.out.skip) > 0 {
+		return ErrDiffers
+	}
+	return nil
+}
+
+// settle decides, once a document differed from the remembered one,
+// whether its key is left alone: unless most of it was replayed, the page
+// changes too much for the entry to pay.
+func (r *Filter) settle() {
+	if 2*r.equalIn >= r.liveIn && r.liveIn > 0 {
+		return
+	}
+	misses := r.e.misses + 1
+	if r.e.replayed.Load() {
+		misses = 1
+	}
+	r.c.leaveAlone(r.h, r.key, misses)
+}
+
+// Replayed reports whether the document was written from the cache whole.
+func (r *Filter) Replayed() bool { return r.mode == replaying && !r.diverged }
+
+// Resumed reports how many bytes of a document that differed from the
+// remembered one were replayed all the same.
+func (r *Filter) Resumed() int {
+	if !r.diverged {
+		return 0
+	}
+	return r.equalIn
+}
 
 // Removed is what was removed from the document, as the filter's Removed.
 func (r *Filter) Removed() []htmlfilter.Removal {
-	if r.mode == replaying {
+	if r.mode == replaying && !r.diverged {
 		return r.e.removed
 	}
 	return r.f.Removed()

@@ -13,6 +13,11 @@ type Policy interface {
 	// one rule set could decide anything differently: the visitor's
 	// consent, the page URL, and any setting of the policy's own.
 	AppendKey(dst []byte) []byte
+	// AppendState appends to dst bytes that differ whenever the policy,
+	// part way through a document, could decide what follows differently
+	// from another of the same key: what the document so far has set in
+	// it (a base URL). A replay resumes only where they are equal.
+	AppendState(dst []byte) []byte
 }
 
 // Document names one document to filter.

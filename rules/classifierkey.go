@@ -34,3 +34,24 @@ func appendVendors(dst []byte, vs VendorSet) []byte {
 	}
 	return dst
 }
+
+// AppendState appends to dst what p's verdicts on the rest of a page
+// depend on that the page so far has set: its base URL, and whether a URL
+// that a later base would move was classified before any. Two points of
+// pages under one key with equal states decide what follows alike, so the
+// page cache may resume a page at such a point; a field of Classifier that
+// a page changes must be added here.
+func (p *Classifier) AppendState(dst []byte) []byte {
+	var flags byte
+	if p.baseSet {
+		flags |= 1
+	}
+	if p.relBefore {
+		flags |= 2
+	}
+	dst = append(dst, flags)
+	if p.baseSet && p.base != nil {
+		dst = append(dst, p.base.Href(false)...)
+	}
+	return dst
+}

@@ -12,24 +12,33 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/consentedge/consentedge/internal/benchpage"
 	"github.com/consentedge/consentedge/pagecache"
 	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
+// cacheRun is what one run through the page cache made of a document.
+type cacheRun struct {
+	out      []byte
+	removed  []htmlfilter.Removal
+	replayed bool // written from the cache whole
+	resumed  int  // bytes replayed of a document that differed
+}
+
 // cachedRun filters doc, named key, through a pagecache.Filter on c in
-// chunks, and reports the output, the removals and whether it was a replay.
-func cachedRun(t testing.TB, c *pagecache.Cache, key []byte, rs *rules.Rules, set rules.Set, mode htmlfilter.Mode, chunks func() int, doc []byte, declared int64) ([]byte, []htmlfilter.Removal, bool) {
+// chunks.
+func cachedRun(t testing.TB, c *pagecache.Cache, key []byte, rs *rules.Rules, set rules.Set, mode htmlfilter.Mode, chunks func() int, doc []byte, declared int64) cacheRun {
 	t.Helper()
-	out, removed, replayed, err := tryCachedRun(c, key, rs, set, mode, chunks, doc, declared)
+	res, err := tryCachedRun(c, key, rs, set, mode, chunks, doc, declared)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out, removed, replayed
+	return res
 }
 
 // tryCachedRun is cachedRun for goroutines other than the test's.
-func tryCachedRun(c *pagecache.Cache, key []byte, rs *rules.Rules, set rules.Set, mode htmlfilter.Mode, chunks func() int, doc []byte, declared int64) ([]byte, []htmlfilter.Removal, bool, error) {
+func tryCachedRun(c *pagecache.Cache, key []byte, rs *rules.Rules, set rules.Set, mode htmlfilter.Mode, chunks func() int, doc []byte, declared int64) (cacheRun, error) {
 	var out bytes.Buffer
 	var r pagecache.Filter
 	f := htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
@@ -38,14 +47,14 @@ func tryCachedRun(c *pagecache.Cache, key []byte, rs *rules.Rules, set rules.Set
 	for rest := doc; len(rest) > 0; {
 		n := min(chunks(), len(rest))
 		if _, err := r.Write(rest[:n]); err != nil {
-			return nil, nil, false, fmt.Errorf("write: %w", err)
+			return cacheRun{}, fmt.Errorf("write: %w", err)
 		}
 		rest = rest[n:]
 	}
 	if err := r.Close(); err != nil {
-		return nil, nil, false, fmt.Errorf("close: %w", err)
+		return cacheRun{}, fmt.Errorf("close: %w", err)
 	}
-	return out.Bytes(), slices.Clone(r.Removed()), r.Replayed(), nil
+	return cacheRun{out.Bytes(), slices.Clone(r.Removed()), r.Replayed(), r.Resumed()}, nil
 }
 
 func uncachedRun(t testing.TB, rs *rules.Rules, set rules.Set, mode htmlfilter.Mode, doc []byte) ([]byte, []htmlfilter.Removal) {
@@ -91,7 +100,8 @@ func TestPageCache(t *testing.T) {
 			want, wantRemoved := uncachedRun(t, rs, 0, mode, doc)
 			for i := range 5 {
 				maxChunk := 1 + rng.IntN(3000)
-				out, removed, replayed := cachedRun(t, c, key, rs, 0, mode, func() int { return 1 + rng.IntN(maxChunk) }, doc, -1)
+				res := cachedRun(t, c, key, rs, 0, mode, func() int { return 1 + rng.IntN(maxChunk) }, doc, -1)
+				out, removed, replayed := res.out, res.removed, res.replayed
 				c.Wait()
 				if !bytes.Equal(out, want) {
 					d := firstDiff(want, out)
@@ -144,13 +154,14 @@ func TestPageCacheDiverges(t *testing.T) {
 				cachedRun(t, c, key, rs, 0, htmlfilter.Strip, next, doc, int64(len(doc)))
 				c.Wait()
 			}
-			if _, _, replayed := cachedRun(t, c, key, rs, 0, htmlfilter.Strip, next, doc, int64(len(doc))); !replayed {
+			if !cachedRun(t, c, key, rs, 0, htmlfilter.Strip, next, doc, int64(len(doc))).replayed {
 				t.Fatalf("%s: not remembered", name)
 			}
 			want, wantRemoved := uncachedRun(t, rs, 0, htmlfilter.Strip, v)
-			out, removed, replayed := cachedRun(t, c, key, rs, 0, htmlfilter.Strip, next, v, int64(len(v)))
+			res := cachedRun(t, c, key, rs, 0, htmlfilter.Strip, next, v, int64(len(v)))
+			out, removed := res.out, res.removed
 			c.Wait()
-			if replayed {
+			if res.replayed {
 				t.Errorf("%s, chunks of %d: replayed", name, chunk)
 			}
 			if !bytes.Equal(out, want) {
@@ -160,11 +171,13 @@ func TestPageCacheDiverges(t *testing.T) {
 			if !slices.Equal(removed, wantRemoved) {
 				t.Errorf("%s, chunks of %d: removed %v, want %v", name, chunk, removed, wantRemoved)
 			}
-			// The key now differs from time to time: the original is not
-			// replayed nor recorded again at once.
+			// Unless most of the variant was replayed all the same, the key
+			// now differs from time to time: the original is not replayed
+			// nor recorded again at once.
+			kept := len(v) > 0 && 2*res.resumed >= len(v)
 			for range 3 {
-				if _, _, replayed := cachedRun(t, c, key, rs, 0, htmlfilter.Strip, next, doc, int64(len(doc))); replayed {
-					t.Fatalf("%s, chunks of %d: replayed after a divergence", name, chunk)
+				if replayed := cachedRun(t, c, key, rs, 0, htmlfilter.Strip, next, doc, int64(len(doc))).replayed; replayed != kept {
+					t.Fatalf("%s, chunks of %d: replayed %v after a divergence (%d of %d bytes replayed)", name, chunk, replayed, res.resumed, len(v))
 				}
 				c.Wait()
 			}
@@ -186,7 +199,7 @@ func TestPageCacheLimits(t *testing.T) {
 	whole := func() int { return 1 << 30 }
 	for _, declared := range []int64{-1, int64(len(doc))} {
 		for range 4 {
-			if _, _, replayed := cachedRun(t, c, []byte("long"), rs, 0, htmlfilter.Strip, whole, doc, declared); replayed {
+			if cachedRun(t, c, []byte("long"), rs, 0, htmlfilter.Strip, whole, doc, declared).replayed {
 				t.Fatalf("declared %d: a document over maxDoc was replayed", declared)
 			}
 			c.Wait()
@@ -194,11 +207,73 @@ func TestPageCacheLimits(t *testing.T) {
 	}
 }
 
-// FuzzPageCache: a remembered document and a variant of it (one byte
-// changed, some cut off or added at a point the input picks), in chunkings
-// the input picks, each come out exactly as the uncached filter makes them.
+// TestPageCacheResumes: a page rendered per request (a fresh token in its
+// head, a nonce on its scripts, a cart count, a form's token near its end)
+// replays all but the stretches around what changed, comes out as the
+// uncached filter makes it, and keeps its entry: the one recording serves
+// every later response.
+func TestPageCacheResumes(t *testing.T) {
+	rs := rules.Default()
+	pages := map[string][]byte{"shop, 120 KB": benchpage.Shop(120 << 10), "shop, 5 KB": benchpage.Shop(5 << 10)}
+	for name, doc := range cacheTestPages(t) {
+		doc = bytes.Replace(doc, []byte("<head>"), []byte(`<head><meta name="csrf-token" content="{{csrf}}">`), 1)
+		pages[name] = bytes.Replace(doc, []byte("</body>"), []byte(`<input type="hidden" name="token" value="{{csrf}}"></body>`), 1)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	token := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "abcdefghijklmnopqrstuvwxyz0123456789-_"[rng.IntN(38)]
+		}
+		return b
+	}
+	render := func(tmpl []byte) []byte {
+		doc := bytes.ReplaceAll(tmpl, []byte("{{csrf}}"), token(20+rng.IntN(30)))
+		doc = bytes.ReplaceAll(doc, []byte("{{nonce}}"), token(22))
+		return bytes.ReplaceAll(doc, []byte("{{cart}}"), fmt.Append(nil, rng.IntN(100)))
+	}
+	for name, tmpl := range pages {
+		for _, mode := range []htmlfilter.Mode{htmlfilter.Strip, htmlfilter.Defer} {
+			c, err := pagecache.New(64<<20, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			least := len(tmpl)
+			for i := range 8 {
+				doc := render(tmpl)
+				want, wantRemoved := uncachedRun(t, rs, 0, mode, doc)
+				maxChunk := 1 + rng.IntN(32<<10)
+				res := cachedRun(t, c, []byte(name), rs, 0, mode, func() int { return 1 + rng.IntN(maxChunk) }, doc, int64(len(doc)))
+				c.Wait()
+				if !bytes.Equal(res.out, want) {
+					d := firstDiff(want, res.out)
+					t.Fatalf("%s %s run %d: output differs at %d: %q, want %q", name, mode, i, d, around(res.out, d), around(want, d))
+				}
+				if !slices.Equal(res.removed, wantRemoved) {
+					t.Errorf("%s %s run %d: removed %v, want %v", name, mode, i, res.removed, wantRemoved)
+				}
+				if i >= 2 {
+					least = min(least, res.resumed*100/len(doc))
+				}
+			}
+			// A small page has few cuts to resume at: only the shop pages
+			// are held to a share.
+			if want := map[string]int{"shop, 120 KB": 95, "shop, 5 KB": 70}[name]; least < want {
+				t.Errorf("%s %s: %d%% of a response replayed at least, want %d%%", name, mode, least, want)
+			}
+			c.Close()
+		}
+	}
+}
+
+// FuzzPageCache: a remembered page and two variants of it, each edited at
+// a point the input picks (a byte changed, the rest cut off, a byte or a
+// piece of markup that changes the filter's state inserted), in chunkings
+// the input picks, each come out exactly as the uncached filter makes
+// them. The page is the fuzzed document twice, between runs of plain
+// markup, so that a replay that differs has points to resume from.
 func FuzzPageCache(f *testing.F) {
-	// The input: FuzzFilterRules's, then the variant's edit at its end:
+	// The input: FuzzFilterRules's, then two edits at its end, each
 	// position (2 bytes), kind, byte.
 	for i, s := range []struct{ pre, mid, post string }{
 		{"<p>", "", "</p>"},
@@ -207,7 +282,7 @@ func FuzzPageCache(f *testing.F) {
 		{"<!-- ", "", " -->"},
 	} {
 		seed := fuzzSeed(0, byte(i), byte(i), byte(i*41+3), s.pre, s.mid, s.post)
-		f.Add(append(seed, byte(i), byte(i*7), byte(i%3), '<'))
+		f.Add(append(seed, byte(i), byte(i*7), byte(i%3), '<', 2, byte(i*50), 3, byte(i)))
 	}
 	rs := rules.Default()
 	var cats [3]rules.Category
@@ -215,11 +290,11 @@ func FuzzPageCache(f *testing.F) {
 		cats[i], _ = rs.CategoryByID(id)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) < 4 {
+		if len(data) < 8 {
 			return
 		}
-		edit := data[len(data)-4:]
-		granted, mode, chunk, doc, ok := fuzzDoc(data[:len(data)-4])
+		edits := data[len(data)-8:]
+		granted, mode, chunk, doc, ok := fuzzDoc(data[:len(data)-8])
 		if !ok {
 			return
 		}
@@ -229,40 +304,67 @@ func FuzzPageCache(f *testing.F) {
 				set = set.With(cats[i])
 			}
 		}
-		v := slices.Clone(doc)
-		at := (int(edit[0])<<8 | int(edit[1])) % (len(doc) + 1)
-		switch edit[2] % 3 {
-		case 0:
-			if at < len(v) {
-				v[at] = edit[3]
-			}
-		case 1:
-			v = v[:at]
-		case 2:
-			v = slices.Insert(v, at, edit[3])
-		}
+		page := slices.Concat(fuzzFiller(0), doc, fuzzFiller(1), doc, fuzzFiller(2))
+		v1 := fuzzEdit(page, edits[:4])
+		v2 := fuzzEdit(v1, edits[4:])
 		c, err := pagecache.New(1<<20, 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
 		rng := rand.New(rand.NewPCG(uint64(chunk), uint64(len(doc))))
-		maxChunk := 1 + int(chunk)%64
+		maxChunk := 1 + int(chunk)%64*16
 		next := func() int { return 1 + rng.IntN(maxChunk) }
 		key := []byte("fuzz")
-		for i, d := range [][]byte{doc, doc, doc, v} {
+		for i, d := range [][]byte{page, page, page, v1, v2, page} {
 			want, wantRemoved := uncachedRun(t, rs, set, mode, d)
-			out, removed, _ := cachedRun(t, c, key, rs, set, mode, next, d, -1)
+			res := cachedRun(t, c, key, rs, set, mode, next, d, -1)
 			c.Wait()
-			if !bytes.Equal(out, want) {
-				n := firstDiff(want, out)
-				t.Fatalf("run %d: output differs at %d: %q, want %q\ndoc: %q", i, n, around(out, n), around(want, n), d)
+			if !bytes.Equal(res.out, want) {
+				n := firstDiff(want, res.out)
+				t.Fatalf("run %d: output differs at %d: %q, want %q\ndoc: %q", i, n, around(res.out, n), around(want, n), d)
 			}
-			if !slices.Equal(removed, wantRemoved) {
-				t.Fatalf("run %d: removed %v, want %v", i, removed, wantRemoved)
+			if !slices.Equal(res.removed, wantRemoved) {
+				t.Fatalf("run %d: removed %v, want %v", i, res.removed, wantRemoved)
 			}
 		}
 	})
+}
+
+// fuzzFiller is plain markup with many cuts, different for each n.
+func fuzzFiller(n int) []byte {
+	var b []byte
+	for i := range 40 {
+		b = fmt.Appendf(b, "<li><a href=\"/p/%d\">item %d</a></li>\n", n*40+i, i)
+	}
+	return b
+}
+
+// fuzzInserts are pieces of markup that change the filter's state.
+var fuzzInserts = []string{
+	"<svg>", "<math>", "<script>", "<style>", "<!--", "<select>", "<noscript>", "<template>",
+	`<base href="https://www.google-analytics.com/">`, `<img src="https://www.facebook.com/tr?id=1">`,
+	"<iframe>", "<textarea>", "</script>", "-->", "<a href='", "<p title=\"",
+}
+
+// fuzzEdit returns a copy of page with one edit: position (2 bytes), kind,
+// byte.
+func fuzzEdit(page, edit []byte) []byte {
+	v := slices.Clone(page)
+	at := (int(edit[0])<<8 | int(edit[1])) % (len(v) + 1)
+	switch edit[2] % 4 {
+	case 0:
+		if at < len(v) {
+			v[at] = edit[3]
+		}
+	case 1:
+		v = v[:at]
+	case 2:
+		v = slices.Insert(v, at, edit[3])
+	case 3:
+		v = slices.Insert(v, at, []byte(fuzzInserts[int(edit[3])%len(fuzzInserts)])...)
+	}
+	return v
 }
 
 // TestPageCacheConcurrent: visitors of one page, of two versions of it and
@@ -298,12 +400,12 @@ func TestPageCacheConcurrent(t *testing.T) {
 	// not depend on the scheduler.
 	for i, v := range variants {
 		for run := range 3 {
-			_, _, replayed, err := tryCachedRun(c, []byte{byte(v.set), byte(i)}, rs, v.set, htmlfilter.Strip, func() int { return 4096 }, v.doc, -1)
+			res, err := tryCachedRun(c, []byte{byte(v.set), byte(i)}, rs, v.set, htmlfilter.Strip, func() int { return 4096 }, v.doc, -1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if replayed != (run == 2) {
-				t.Fatalf("variant %d, run %d: replayed %v", i, run, replayed)
+			if res.replayed != (run == 2) {
+				t.Fatalf("variant %d, run %d: replayed %v", i, run, res.replayed)
 			}
 			c.Wait()
 		}
@@ -325,7 +427,8 @@ func TestPageCacheConcurrent(t *testing.T) {
 				if g%2 == 1 {
 					key = key[:1]
 				}
-				out, _, replayed, err := tryCachedRun(c, key, rs, v.set, htmlfilter.Strip, func() int { return 1 + rng.IntN(5000) }, v.doc, -1)
+				res, err := tryCachedRun(c, key, rs, v.set, htmlfilter.Strip, func() int { return 1 + rng.IntN(5000) }, v.doc, -1)
+				out, replayed := res.out, res.replayed
 				if err != nil {
 					t.Errorf("goroutine %d, variant %d: %v", g, i, err)
 					return

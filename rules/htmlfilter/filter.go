@@ -53,6 +53,7 @@ type Filter struct {
 	unclass Unclassifier // the policy, when it decides unnamed loads; else nil
 	opt     Options
 	removed []Removal
+	journal *[]int32 // Journal's
 	err     error
 	prelude []byte // HeadPrelude, until written
 	inHead  bool   // the current start tag is <head>: the prelude follows it

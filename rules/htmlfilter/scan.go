@@ -891,13 +891,10 @@ func (f *Filter) count(v Verdict) {
 	if f.opt.OnBlock != nil {
 		f.opt.OnBlock(Blocked{Offset: f.consumed + int64(f.tok), Tag: f.tagName(), Verdict: v})
 	}
-	for i := range f.removed {
-		if f.removed[i].Vendor == v.Vendor && f.removed[i].Category == v.Category {
-			f.removed[i].Count++
-			return
-		}
+	i := f.countRemoved(v.Vendor, v.Category, 1)
+	if f.journal != nil {
+		*f.journal = append(*f.journal, int32(i))
 	}
-	f.removed = append(f.removed, Removal{Vendor: v.Vendor, Category: v.Category, Count: 1})
 }
 
 // tagName is the lowercase name of the tag at tok, for reports.
