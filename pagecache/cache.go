@@ -93,6 +93,7 @@ type mark struct{ in, out int }
 
 const (
 	markStep      = 4 << 10
+	pointStep     = 1 << 10 // a recording has a point about every pointStep bytes, where it may
 	volatileFor   = time.Minute
 	maxMisses     = 7 // a key left alone at most volatileFor<<(maxMisses-1): about an hour
 	maxRecordings = 4

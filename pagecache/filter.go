@@ -287,8 +287,11 @@ func (r *Filter) record(p []byte) (int, error) {
 	return n, nil
 }
 
-// feedRecorded gives the filter in[fed:], a piece at a time: to each cut,
-// where a point may be, and at most markStep bytes, with a mark after each.
+// feedRecorded gives the filter in[fed:] a piece at a time, with a mark
+// after each: to each cut, where a point may be; to the first '>' a
+// pointStep after the last point, where one may be too, so that a replay
+// that differs hands over from no further back than need be; and at most
+// markStep bytes.
 func (r *Filter) feedRecorded() error {
 	for r.fed < len(r.in) {
 		end, h := nextCut(r.in, r.fed)
@@ -296,13 +299,20 @@ func (r *Filter) feedRecorded() error {
 		if !cut {
 			end = min(len(r.in), r.fed+markStep)
 		}
+		if from := r.points[len(r.points)-1].in + pointStep; from < end {
+			if i := bytes.IndexByte(r.in[max(r.fed, from):end], '>'); i >= 0 {
+				if e := max(r.fed, from) + i + 1; e < end {
+					end, cut = e, false
+				}
+			}
+		}
 		if _, err := r.f.Write(r.in[r.fed:end]); err != nil {
 			return err
 		}
 		r.fed = end
 		r.marks = append(r.marks, mark{end, len(*r.out.copy)})
-		if cut {
-			r.addPoint(end, h, true)
+		if cut || r.in[end-1] == '>' && end >= r.points[len(r.points)-1].in+pointStep {
+			r.addPoint(end, h, cut)
 		}
 	}
 	return nil
