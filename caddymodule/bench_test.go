@@ -133,7 +133,8 @@ func BenchmarkDynamic(b *testing.B) {
 	h, _ := newTestHandler(b, nil)
 	h.logger = zap.NewNop()
 	for _, page := range dynamicPages() {
-		req := httptest.NewRequest("GET", "http://www.example.com/", nil)
+		// A URL per page: the page cache keeps one entry per URL.
+		req := httptest.NewRequest("GET", "http://www.example.com/"+page.name, nil)
 		origin := func(w http.ResponseWriter, r *http.Request) error {
 			page.next()
 			w.Header()["Content-Type"] = []string{"text/html; charset=utf-8"}

@@ -142,10 +142,16 @@ func (b *body) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// flush writes on what the transcoder still holds: the filter writes what
-// it has decided before Write returns, and the statusHold keeps the first
+// flush writes on what the transcoder still holds and what a replay has
+// decided: the filter writes what it has decided before Write returns, a
+// replay gathers it into large writes, and the statusHold keeps the first
 // bytes whatever a flush says.
-func (b *body) flush() error { return b.tc.Flush() }
+func (b *body) flush() error {
+	if err := b.tc.Flush(); err != nil || !b.cached {
+		return err
+	}
+	return b.cache.Flush()
+}
 
 // sent reports whether the status (or a body byte) went to the client.
 func (b *body) sent() bool { return b.hold.sent }

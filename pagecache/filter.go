@@ -56,13 +56,14 @@ type Filter struct {
 	tl       tail  // the document's last bytes
 
 	// recording
-	in      []byte
-	fed     int // in[:fed] was given to the filter
-	marks   []mark
-	points  []point
-	cuts    []cutRef
-	states  [][]byte
-	journal []int32
+	pointless bool // the filter has no points but the start
+	in        []byte
+	fed       int // in[:fed] was given to the filter
+	marks     []mark
+	points    []point
+	cuts      []cutRef
+	states    [][]byte
+	journal   []int32
 }
 
 type mode uint8
@@ -164,7 +165,13 @@ func (r *Filter) startRecording(doc Document) {
 	out := make([]byte, 0, size)
 	r.out.copy = &out
 	r.f.Journal(&r.journal)
-	r.addPoint(0, 0, false)
+	// The start is a point whatever the filter: one that has no points
+	// (XML) is handed a document from its start.
+	_, ok := r.f.At()
+	r.pointless = !ok
+	r.sbuf = r.p.AppendState(r.sbuf[:0])
+	r.states = append(r.states, bytes.Clone(r.sbuf))
+	r.points = append(r.points, point{})
 }
 
 // Remembered returns the remembered input's and output's lengths when r
@@ -215,8 +222,15 @@ func (r *Filter) replay(p []byte) (int, error) {
 		r.passed++
 	}
 	if r.passed > 0 {
-		if err := r.emit(e.marks[r.passed-1].out); err != nil {
-			return 0, err
+		// The first output leaves at once, the rest in large writes:
+		// each write to a chunked response costs two system calls, and
+		// the output is in the cache, so waiting costs no memory. A
+		// short input write says the upstream is slower than we are:
+		// then nothing waits. Flush and Close write what is left.
+		if o := e.marks[r.passed-1].out; r.written == 0 || len(p) < shortWrite || o-r.written >= emitAtLeast {
+			if err := r.emit(o); err != nil {
+				return 0, err
+			}
 		}
 	}
 	if m == len(p) {
@@ -295,11 +309,14 @@ func (r *Filter) record(p []byte) (int, error) {
 func (r *Filter) feedRecorded() error {
 	for r.fed < len(r.in) {
 		end, h := nextCut(r.in, r.fed)
+		if r.pointless {
+			end = -1
+		}
 		cut := end >= 0 && end-r.fed <= markStep
 		if !cut {
 			end = min(len(r.in), r.fed+markStep)
 		}
-		if from := r.points[len(r.points)-1].in + pointStep; from < end {
+		if from := r.points[len(r.points)-1].in + pointStep; from < end && !r.pointless {
 			if i := bytes.IndexByte(r.in[max(r.fed, from):end], '>'); i >= 0 {
 				if e := max(r.fed, from) + i + 1; e < end {
 					end, cut = e, false
@@ -311,11 +328,29 @@ func (r *Filter) feedRecorded() error {
 		}
 		r.fed = end
 		r.marks = append(r.marks, mark{end, len(*r.out.copy)})
-		if cut || r.in[end-1] == '>' && end >= r.points[len(r.points)-1].in+pointStep {
+		if cut || !r.pointless && r.in[end-1] == '>' && end >= r.points[len(r.points)-1].in+pointStep {
 			r.addPoint(end, h, cut)
 		}
 	}
 	return nil
+}
+
+// emitAtLeast is how much decided output a replay lets gather before it
+// writes it: a chunked response of 0.5 MiB leaves in four writes, not one
+// per upstream read.
+const emitAtLeast = 128 << 10
+
+// shortWrite is an input write short enough to say that the upstream
+// paused: reverse_proxy reads 32 KiB at a time.
+const shortWrite = 16 << 10
+
+// Flush writes the output a replay has decided and not yet written: the
+// upstream paused, or streams.
+func (r *Filter) Flush() error {
+	if r.mode != replaying || r.passed == 0 {
+		return nil
+	}
+	return r.emit(r.e.marks[r.passed-1].out)
 }
 
 // emit writes the remembered output up to o.
@@ -336,6 +371,11 @@ func (r *Filter) emit(o int) error {
 func (r *Filter) handOver() error {
 	e := r.e
 	r.diverged = true
+	// What the replay decided leaves first: the live filter starts at a
+	// point at or before it.
+	if err := r.Flush(); err != nil {
+		return err
+	}
 	q := e.lastPoint(r.read, r.base)
 	e.countEvents(r.f, e.points[r.base].events, e.points[q].events)
 	if q != r.base {
