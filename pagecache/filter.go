@@ -53,6 +53,7 @@ type Filter struct {
 	delta    int   // liveIn - read when the document last differed
 	noResume int   // no resuming before liveIn reaches this
 	tries    int   // places stopped at to look for a point (resumeTries)
+	cursor   int32 // the first point of e not yet passed by alignedPoint
 	tl       tail  // the document's last bytes
 
 	// recording
@@ -376,13 +377,17 @@ func (r *Filter) handOver() error {
 	if err := r.Flush(); err != nil {
 		return err
 	}
-	q := e.lastPoint(r.read, r.base)
+	q := e.lastPoint(r.read, r.base, -1)
+	if st := e.points[q].state; st != e.points[r.base].state && !r.p.RestoreState(e.states[st]) {
+		q = e.lastPoint(r.read, r.base, e.points[r.base].state)
+	}
 	e.countEvents(r.f, e.points[r.base].events, e.points[q].events)
 	if q != r.base {
 		r.f.Resume(e.points[q].at)
 	}
 	r.mode, r.base = resuming, q
 	r.delta = r.liveIn - r.read
+	r.cursor = q + 1
 	r.out.skip = e.out[e.points[q].out:r.written]
 	_, err := r.f.Write(e.in[e.points[q].in:r.read])
 	return err
@@ -414,13 +419,17 @@ func (r *Filter) resume(p []byte) (int, error) {
 	return n, nil
 }
 
-// nextCandidate returns the end of the first cut of p whose window the
-// remembered document has at a point, and that point; -1 if there is none
-// (or no more tries).
+// nextCandidate returns the end of the first '>' of p after which the
+// remembered document has a point, after the same bytes, and that point;
+// -1 if there is none (or no more tries). A point is looked for where the
+// document would be had what differed kept its length (a token of fixed
+// length, the common case), else among the points after cuts, by the
+// window's hash.
 func (r *Filter) nextCandidate(p []byte) (int, int32) {
-	if r.tries >= resumeTries || len(r.e.cuts) == 0 {
+	if r.tries >= resumeTries {
 		return -1, -1
 	}
+	e := r.e
 	var buf [window]byte
 	for i := 0; i < len(p); {
 		j := bytes.IndexByte(p[i:], '>')
@@ -429,20 +438,40 @@ func (r *Filter) nextCandidate(p []byte) (int, int32) {
 		}
 		end := i + j + 1
 		i = end
+		at := r.liveIn + end
+		if at < r.noResume {
+			continue
+		}
 		w, ok := r.tl.windowBefore(&buf, p, end)
 		if !ok {
 			continue
 		}
-		h := windowHash(w)
-		if !isCut(h) || r.liveIn+end < r.noResume {
-			continue
+		q := r.alignedPoint(at - r.delta)
+		if q < 0 || !bytes.Equal(e.in[e.points[q].in-window:e.points[q].in], w) {
+			q = -1
+			if h := windowHash(w); isCut(h) {
+				q = e.candidate(h, w, at-r.delta)
+			}
 		}
-		if q := r.e.candidate(h, w, r.liveIn+end-r.delta); q >= 0 {
+		if q >= 0 {
 			r.tries++
 			return end, q
 		}
 	}
 	return -1, -1
+}
+
+// alignedPoint returns the point at in[:in], or -1. Its cursor only moves
+// forward: a document is read once.
+func (r *Filter) alignedPoint(in int) int32 {
+	pts := r.e.points
+	for r.cursor < int32(len(pts)) && pts[r.cursor].in < in {
+		r.cursor++
+	}
+	if r.cursor < int32(len(pts)) && pts[r.cursor].in == in && in >= window {
+		return r.cursor
+	}
+	return -1
 }
 
 // resumable reports whether the live filter, here, is in the state of

@@ -18,6 +18,10 @@ type Policy interface {
 	// from another of the same key: what the document so far has set in
 	// it (a base URL). A replay resumes only where they are equal.
 	AppendState(dst []byte) []byte
+	// RestoreState puts the policy in a state AppendState described at a
+	// later place of a document under the same key, and reports whether
+	// it could.
+	RestoreState(state []byte) bool
 }
 
 // Document names one document to filter.

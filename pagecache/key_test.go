@@ -20,6 +20,7 @@ func (p toyPolicy) Script(text []byte) htmlfilter.Verdict  { return p.URL(text) 
 func (p toyPolicy) SetBase(href []byte) htmlfilter.Verdict { return p.URL(href) }
 func (p toyPolicy) AppendKey(dst []byte) []byte            { return append(dst, p.name...) }
 func (p toyPolicy) AppendState(dst []byte) []byte          { return dst }
+func (p toyPolicy) RestoreState([]byte) bool               { return true }
 
 // TestKeyNamesEveryOption: every field of htmlfilter.Options changes the
 // key, or (OnBlock) keeps the filter live. A field added to Options fails

@@ -96,12 +96,12 @@ func (e *entry) candidate(h uint64, w []byte, expected int) int32 {
 }
 
 // lastPoint returns the last point at or before in[:upto] from which a
-// live filter at point base may go on: one with base's policy state,
-// since the policy has read nothing since base.
-func (e *entry) lastPoint(upto int, base int32) int32 {
+// live filter at point base may go on, with the policy in state (-1: any
+// state, the policy being put in it).
+func (e *entry) lastPoint(upto int, base, state int32) int32 {
 	i := int32(sort.Search(len(e.points), func(i int) bool { return e.points[i].in > upto })) - 1
 	for steps := 0; i > base && steps < 64; i, steps = i-1, steps+1 {
-		if e.points[i].state == e.points[base].state {
+		if state < 0 || e.points[i].state == state {
 			return i
 		}
 	}

@@ -1,6 +1,10 @@
 package rules
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	wurl "github.com/nlnwa/whatwg-url/url"
+)
 
 // AppendKey appends to dst what p's verdicts depend on besides its rules:
 // the visitor's consent (categories granted, vendors refused by name,
@@ -54,4 +58,33 @@ func (p *Classifier) AppendState(dst []byte) []byte {
 		dst = append(dst, p.base.Href(false)...)
 	}
 	return dst
+}
+
+// RestoreState puts p, part way through a page, in the state AppendState
+// described at a later place of a page under the same key, and reports
+// whether it could: what a page sets is never unset.
+func (p *Classifier) RestoreState(state []byte) bool {
+	if len(state) == 0 || state[0]&1 == 0 && p.baseSet || state[0]&2 == 0 && p.relBefore {
+		return false
+	}
+	if state[0]&1 != 0 {
+		var u *wurl.Url
+		if href := state[1:]; len(href) > 0 {
+			var err error
+			if u, err = urlParser.Parse(string(href)); err != nil {
+				return false
+			}
+		}
+		if p.baseSet && !sameURL(p.base, u) {
+			return false
+		}
+		p.baseSet, p.lazy = true, false
+		p.setBase(u)
+	}
+	p.relBefore = state[0]&2 != 0
+	return true
+}
+
+func sameURL(a, b *wurl.Url) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Href(false) == b.Href(false)
 }
