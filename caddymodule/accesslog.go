@@ -131,6 +131,9 @@ func (rw *responseWriter) logFiltered() {
 		zap.Object("removed", removals(rw.body.removed())),
 		zap.Bool("replayed", rw.body.replayed()),
 	}
+	if n := rw.body.resumed(); n > 0 {
+		fields = append(fields, zap.Int("resumed", n))
+	}
 	if n := len(rw.reqFilter.cookies); n > 0 {
 		fields = append(fields, zap.Int("cookies_removed", n))
 	}
@@ -155,7 +158,8 @@ func (rs removals) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 
 // observe records a filtered response: the metrics, and in its access log
 // entry consent_removed ({vendor: count}), consent_set_cookies_removed
-// (when any) and consent_replayed (when the page cache wrote it).
+// (when any), consent_replayed (when the page cache wrote it) and
+// consent_resumed (the bytes it wrote of a page that differed).
 func (rw *responseWriter) observe() {
 	removed := rw.body.removed()
 	if m := rw.h.metrics; m != nil {
@@ -166,7 +170,8 @@ func (rw *responseWriter) observe() {
 		// A copy: the access log is written after the handler returns,
 		// when the filter (and its slice) already serves another response.
 		extra.Set(zapcore.Field{Key: "consent_removed", Type: zapcore.InlineMarshalerType,
-			Interface: responseFields{removed: removals(slices.Clone(removed)), setCookies: len(rw.setCookies), replayed: rw.body.replayed()}})
+			Interface: responseFields{removed: removals(slices.Clone(removed)), setCookies: len(rw.setCookies),
+				replayed: rw.body.replayed(), resumed: rw.body.resumed()}})
 	}
 }
 
@@ -174,6 +179,7 @@ type responseFields struct {
 	removed    removals
 	setCookies int
 	replayed   bool // written from the page cache
+	resumed    int  // input bytes the page cache replayed of a page that differed
 }
 
 func (f responseFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
@@ -185,6 +191,9 @@ func (f responseFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	}
 	if f.replayed {
 		enc.AddBool("consent_replayed", true)
+	}
+	if f.resumed > 0 {
+		enc.AddInt("consent_resumed", f.resumed)
 	}
 	return nil
 }

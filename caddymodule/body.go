@@ -205,6 +205,15 @@ func (b *body) removed() []htmlfilter.Removal {
 // replayed reports whether the page cache wrote the document.
 func (b *body) replayed() bool { return b.cached && b.cache.Replayed() }
 
+// resumed is how many input bytes of a document that differed from the
+// remembered one the page cache replayed all the same.
+func (b *body) resumed() int {
+	if !b.cached {
+		return 0
+	}
+	return b.cache.Resumed()
+}
+
 // release ends the body's part in its response, kept or not, and drops its
 // references to it; the buffers stay for the next response.
 func (b *body) release() {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +24,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/consentedge/consentedge/consent"
+	"github.com/consentedge/consentedge/internal/benchpage"
 	"github.com/consentedge/consentedge/rules"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
@@ -874,6 +876,34 @@ func TestPageCache(t *testing.T) {
 		h.caches.pages.Wait()
 		return rec.Body.String()
 	}
+	t.Run("resumes", func(t *testing.T) {
+		// A page with a fresh token in its head: from its third sighting
+		// on written from the cache but around its token.
+		h, logs := newTestHandler(t, nil)
+		tmpl := strings.Replace(string(benchpage.Shop(64<<10)), "{{cart}}", "2", 1)
+		for i := range 4 {
+			token := fmt.Sprintf("token-%d-%d", i, i*7919)
+			page := strings.ReplaceAll(strings.ReplaceAll(tmpl, "{{csrf}}", token), "{{nonce}}", token)
+			b := run(t, h, "http://shop.example/shop", "", htmlOrigin(page))
+			if !strings.Contains(b, token) || strings.Contains(b, "connect.facebook.net") || !strings.Contains(b, "product-card") {
+				t.Fatalf("response %d:\n%s", i, b)
+			}
+			lines := 0
+			for _, e := range logs.TakeAll() {
+				if e.Message != "filtered" {
+					continue
+				}
+				lines++
+				resumed, _ := e.ContextMap()["resumed"].(int64)
+				if i >= 2 && resumed < int64(len(page))*9/10 || i < 2 && resumed != 0 {
+					t.Errorf("response %d: %d of %d bytes resumed", i, resumed, len(page))
+				}
+			}
+			if lines != 1 {
+				t.Fatalf("response %d: %d filtered lines", i, lines)
+			}
+		}
+	})
 	t.Run("replays", func(t *testing.T) {
 		h, logs := newTestHandler(t, nil)
 		var bodies []string
