@@ -317,11 +317,12 @@ func (r *Filter) feedRecorded() error {
 		if !cut {
 			end = min(len(r.in), r.fed+markStep)
 		}
-		if from := r.points[len(r.points)-1].in + pointStep; from < end && !r.pointless {
-			if i := bytes.IndexByte(r.in[max(r.fed, from):end], '>'); i >= 0 {
-				if e := max(r.fed, from) + i + 1; e < end {
-					end, cut = e, false
-				}
+		// Where the filter is not at a point (an SVG, a script), a '>'
+		// every 64 bytes is tried, not each.
+		from := max(r.points[len(r.points)-1].in+pointStep, r.fed+64)
+		if from < end && !r.pointless {
+			if i := bytes.IndexByte(r.in[from:end], '>'); i >= 0 && from+i+1 < end {
+				end, cut = from+i+1, false
 			}
 		}
 		if _, err := r.f.Write(r.in[r.fed:end]); err != nil {
