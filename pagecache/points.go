@@ -2,7 +2,6 @@ package pagecache
 
 import (
 	"bytes"
-	"slices"
 	"sort"
 
 	"github.com/consentedge/consentedge/rules/htmlfilter"
@@ -34,42 +33,6 @@ const maxStates = 8
 // resumeTries bounds the places a live filter is stopped at to look for a
 // point in one document: each costs a write of its own.
 const resumeTries = 64
-
-// addPoint records a point after in[:in], where the recording's filter
-// is, if the filter is at one there.
-func (r *Filter) addPoint(in int, h uint64, cut bool) {
-	at, ok := r.f.At()
-	if !ok {
-		return
-	}
-	r.sbuf = r.p.AppendState(r.sbuf[:0])
-	state := slices.IndexFunc(r.states, func(s []byte) bool { return bytes.Equal(s, r.sbuf) })
-	if state < 0 {
-		if len(r.states) == maxStates {
-			return
-		}
-		state = len(r.states)
-		r.states = append(r.states, bytes.Clone(r.sbuf))
-	}
-	pt := point{in: in, out: len(*r.out.copy), at: at, state: int32(state), events: int32(len(r.journal))}
-	if cut {
-		r.cuts = append(r.cuts, cutRef{h, int32(len(r.points))})
-	}
-	r.points = append(r.points, pt)
-}
-
-// sortCuts orders cuts for candidate.
-func sortCuts(e *entry) {
-	slices.SortFunc(e.cuts, func(a, b cutRef) int {
-		if a.h != b.h {
-			if a.h < b.h {
-				return -1
-			}
-			return 1
-		}
-		return e.points[a.pt].in - e.points[b.pt].in
-	})
-}
 
 // candidate returns the point after a cut whose window hashes to h and
 // equals w, nearest to the place expected; -1 if there is none.
