@@ -31,9 +31,10 @@ func (r *Filter) handOver() error {
 	return err
 }
 
-// resume filters p live and, at each cut of p that the remembered document
-// has too, after the same bytes, looks for its point: should the live
-// filter be in that point's state there, the rest of p is replayed.
+// resume filters p live and, after each '>' of p where the remembered
+// document has a point after the same bytes (nextCandidate), looks at the
+// live filter: should it be in that point's state there, the rest of p is
+// replayed.
 func (r *Filter) resume(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
