@@ -1063,6 +1063,48 @@ func TestPageKey(t *testing.T) {
 	putResponseWriter(rw)
 }
 
+// TestReplayFlushes: a replayed page whose origin flushes (reverse_proxy
+// flushes a body of unknown length after every write) has what it decided
+// written by the flush, as the live filter had, not held for a larger write.
+func TestReplayFlushes(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	page := []byte(strings.NewReplacer("{{csrf}}", "t", "{{nonce}}", "n", "{{cart}}", "1").Replace(string(benchpage.Shop(256 << 10))))
+	half := 3 << 15 // whole 32 KiB writes: none is short, which would write at once
+	var atFlush []int
+	var bodies []string
+	for range 3 {
+		rec := httptest.NewRecorder()
+		origin := func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			if err := writeChunked(w, page[:half]); err != nil {
+				return err
+			}
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				return err
+			}
+			atFlush = append(atFlush, rec.Body.Len())
+			return writeChunked(w, page[half:])
+		}
+		if err := h.ServeHTTP(rec, httptest.NewRequest("GET", "http://shop.example/list", nil), caddyhttp.HandlerFunc(origin)); err != nil {
+			t.Fatal(err)
+		}
+		h.caches.pages.Wait()
+		bodies = append(bodies, rec.Body.String())
+	}
+	if bodies[2] != bodies[0] || strings.Contains(bodies[0], "connect.facebook.net") {
+		t.Fatal("the replay wrote another page than the live filter")
+	}
+	// Live, everything decided leaves at once; a replay writes up to its
+	// last mark, at most a few KiB behind.
+	if atFlush[2] < atFlush[0]-markSlack {
+		t.Errorf("at the origin's flush the replay had written %d bytes, the live filter %d", atFlush[2], atFlush[0])
+	}
+}
+
+// markSlack is how far behind the live filter a replay's output may be at
+// a flush: its marks are at most 4 KiB of input apart.
+const markSlack = 4 << 10
+
 // TestPageCacheLength: a replayed page the origin names with a strong ETag
 // goes out with its Content-Length; a page that changed under the tag is
 // sent chunked when nothing of it has left, and broken off when some has.
