@@ -1,67 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/consentedge/consentedge/internal/vendorexamples"
 )
 
 // vendorsDir holds the vendors' snippets as their documentation publishes
-// them (rules/testdata/vendors; readVendorExamples in rules/vendors_test.go
-// reads the same files). The landing page takes its tags from there, so
-// that it carries what sites paste, kept up to date with the rules' tests.
+// them (package vendorexamples reads them, for the rules' tests too). The
+// landing page takes its tags from there, so that it carries what sites
+// paste, kept up to date with the rules' tests.
 const vendorsDir = "rules/testdata/vendors"
-
-// vendorExample is one example of those files: "== <vendor> <category>
-// <source> [observed]", then the snippet up to the next "==".
-type vendorExample struct {
-	vendor, html string
-}
-
-// readVendorExamples reads every example under dir.
-func readVendorExamples(dir string) ([]vendorExample, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
-	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("no vendor examples in %s", dir)
-	}
-	var out []vendorExample
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<20)
-		var cur *vendorExample
-		var body strings.Builder
-		flush := func() {
-			if cur != nil {
-				cur.html = strings.TrimSpace(body.String())
-				out = append(out, *cur)
-			}
-			body.Reset()
-		}
-		for sc.Scan() {
-			line := sc.Text()
-			if rest, ok := strings.CutPrefix(line, "== "); ok {
-				flush()
-				cur = &vendorExample{vendor: strings.Fields(rest)[0]}
-				continue
-			}
-			if cur != nil {
-				body.WriteString(line + "\n")
-			}
-		}
-		flush()
-		f.Close()
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
-		}
-	}
-	return out, nil
-}
 
 // landingSnippets are the vendor tags of the landing page's head and body.
 type landingSnippets struct {
@@ -72,7 +24,7 @@ type landingSnippets struct {
 // under dir: Google Tag Manager (head and noscript), the Google tag,
 // Microsoft Advertising UET (script and pixel) and the LinkedIn Insight Tag.
 func loadLandingSnippets(dir string) (landingSnippets, error) {
-	examples, err := readVendorExamples(dir)
+	examples, err := vendorexamples.Read(dir)
 	if err != nil {
 		return landingSnippets{}, err
 	}
@@ -80,8 +32,8 @@ func loadLandingSnippets(dir string) (landingSnippets, error) {
 	var missing []string
 	pick := func(to *string, vendor, contains string) {
 		for _, e := range examples {
-			if e.vendor == vendor && strings.HasPrefix(e.html, "<") && strings.Contains(e.html, contains) {
-				*to = e.html
+			if e.Vendor == vendor && strings.HasPrefix(e.Text, "<") && strings.Contains(e.Text, contains) {
+				*to = e.Text
 				return
 			}
 		}

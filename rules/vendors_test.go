@@ -1,16 +1,14 @@
 package rules
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/consentedge/consentedge/internal/vendorexamples"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -28,54 +26,22 @@ type vendorExample struct {
 	observed bool
 }
 
-// readVendorExamples reads testdata/vendors/*.txt: each example starts with
-// a line "== <vendor> <category> <source URL> [observed]", and its snippet
-// runs to the next such line. A snippet that is one URL stands for a script loading it.
-// Lines starting with '#' before the first example are comments.
+// readVendorExamples reads testdata/vendors/*.txt (package vendorexamples).
+// A snippet that is one URL stands for a script loading it.
 func readVendorExamples(t *testing.T) []vendorExample {
 	t.Helper()
-	files, _ := filepath.Glob("testdata/vendors/*.txt")
-	var out []vendorExample
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
+	read, err := vendorexamples.Read("testdata/vendors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]vendorExample, 0, len(read))
+	for _, ex := range read {
+		html := ex.Text
+		if !strings.ContainsAny(html, "<\n") && strings.HasPrefix(html, "http") {
+			html = `<script src="` + html + `"></script>`
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<20)
-		var cur *vendorExample
-		var body strings.Builder
-		flush := func() {
-			if cur != nil {
-				cur.html = strings.TrimSpace(body.String())
-				if !strings.ContainsAny(cur.html, "<\n") && strings.HasPrefix(cur.html, "http") {
-					cur.html = `<script src="` + cur.html + `"></script>`
-				}
-				out = append(out, *cur)
-			}
-			body.Reset()
-		}
-		for n := 1; sc.Scan(); n++ {
-			line := sc.Text()
-			if rest, ok := strings.CutPrefix(line, "== "); ok {
-				flush()
-				f := strings.Fields(rest)
-				if len(f) < 3 || len(f) > 4 || !strings.HasPrefix(f[2], "https://") || len(f) == 4 && f[3] != "observed" {
-					t.Fatalf("%s:%d: want \"== <vendor> <category> <source URL> [observed]\", got %q", name, n, line)
-				}
-				cur = &vendorExample{file: name, line: n, vendor: f[0], category: f[1], source: f[2], observed: len(f) == 4}
-				continue
-			}
-			if cur == nil {
-				if line != "" && !strings.HasPrefix(line, "#") {
-					t.Fatalf("%s:%d: text before the first example", name, n)
-				}
-				continue
-			}
-			body.WriteString(line + "\n")
-		}
-		flush()
-		f.Close()
+		out = append(out, vendorExample{file: ex.File, line: ex.Line, vendor: ex.Vendor, category: ex.Category,
+			source: ex.Source, html: html, observed: ex.Observed})
 	}
 	return out
 }
