@@ -83,6 +83,31 @@ func cpuTicks(pid int) int64 {
 	return u + s
 }
 
+// ioCalls are a process's read and write system calls (syscr and syscw
+// of /proc/PID/io, proc(5)).
+type ioCalls struct{ reads, writes int64 }
+
+func (a ioCalls) minus(b ioCalls) ioCalls { return ioCalls{a.reads - b.reads, a.writes - b.writes} }
+
+func systemCalls(pid int) ioCalls {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		fatal("%v", err)
+	}
+	var c ioCalls
+	for line := range strings.Lines(string(b)) {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "syscr":
+			c.reads = n
+		case "syscw":
+			c.writes = n
+		}
+	}
+	return c
+}
+
 // ttfb is the time to the first response byte of sequential requests to
 // the proxies on ports, in turn.
 func ttfb(ports []int, page string, headers []string) [][]float64 {

@@ -17,7 +17,8 @@ import (
 //
 //	cpu-<proxy>-<page>.pb.gz                 go tool pprof -top FILE
 //	allocs-<proxy>-<page>-{before,after}.pb.gz  go tool pprof -sample_index=alloc_space -base BEFORE AFTER
-//	requests.txt                             the responses of each profile, to divide by
+//	requests.txt                             the responses of each profile, to divide by,
+//	                                         and the process's read and write system calls per response
 //
 // The process serves nothing else meanwhile, so a profile's samples
 // divided by its responses are the CPU time of one response.
@@ -26,13 +27,14 @@ func saveProfiles(pid int, dir string) {
 		fatal("%v", err)
 	}
 	var notes strings.Builder
-	notes.WriteString("# proxy page responses seconds cpu-µs-per-response (utime+stime of the process)\n")
+	notes.WriteString("# proxy page responses seconds cpu-µs-per-response (utime+stime of the process) reads-per-response writes-per-response (system calls)\n")
 	for _, page := range measuredPages {
 		for _, kind := range []int{kindPlain, kindConsent} {
 			name := []string{kindPlain: "plain", kindConsent: "consent"}[kind] + "-" + strings.TrimSuffix(page, ".html")
 			fmt.Printf("profile: %s, dynamic origin, %v ...\n", name, *profileTime)
-			n, cpu := profileLoad(dir, name, proxyPort(originDynamic, false, kind), page, pid)
-			fmt.Fprintf(&notes, "%s %s %d %.0f %.1f\n", name[:strings.IndexByte(name, '-')], page, n, profileTime.Seconds(), cpu)
+			n, cpu, calls := profileLoad(dir, name, proxyPort(originDynamic, false, kind), page, pid)
+			fmt.Fprintf(&notes, "%s %s %d %.0f %.1f %.1f %.1f\n", name[:strings.IndexByte(name, '-')], page, n, profileTime.Seconds(), cpu,
+				float64(calls.reads)/float64(n), float64(calls.writes)/float64(n))
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "requests.txt"), []byte(notes.String()), 0o644); err != nil {
@@ -41,24 +43,26 @@ func saveProfiles(pid int, dir string) {
 }
 
 // profileLoad profiles one proxy under wrk, saves the profiles under
-// name, and returns the responses done meanwhile and the process's CPU
-// time per response in µs.
-func profileLoad(dir, name string, port int, page string, pid int) (int, float64) {
+// name, and returns the responses done meanwhile, the process's CPU
+// time per response in µs and its system calls meanwhile.
+func profileLoad(dir, name string, port int, page string, pid int) (int, float64, ioCalls) {
 	wrk(port, page, nil, time.Second) // warm up
 	saveAdmin("/debug/pprof/allocs", filepath.Join(dir, "allocs-"+name+"-before.pb.gz"))
 	done := make(chan struct{})
 	var n int
 	var ticks int64
+	var calls ioCalls
 	go func() {
 		defer close(done)
-		before := cpuTicks(pid)
+		before, callsBefore := cpuTicks(pid), systemCalls(pid)
 		_, n = wrk(port, page, nil, *profileTime)
 		ticks = cpuTicks(pid) - before
+		calls = systemCalls(pid).minus(callsBefore)
 	}()
 	saveAdmin(fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(profileTime.Seconds())), filepath.Join(dir, "cpu-"+name+".pb.gz"))
 	<-done
 	saveAdmin("/debug/pprof/allocs", filepath.Join(dir, "allocs-"+name+"-after.pb.gz"))
-	return n, float64(ticks) * 1e6 / 100 / float64(n) // 100 ticks per second
+	return n, float64(ticks) * 1e6 / 100 / float64(n), calls // 100 ticks per second
 }
 
 // saveAdmin saves what the proxies' admin endpoint answers at path.
