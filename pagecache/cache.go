@@ -33,6 +33,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 	"github.com/dgraph-io/ristretto/v2"
@@ -88,8 +89,9 @@ type entry struct {
 
 // mark says that out[:out] was written once in[:in] had been read. Marks
 // are at most markStep input bytes apart, so that a replay writes as early
-// as the live filter did, however its input is chunked.
-type mark struct{ in, out int }
+// as the live filter did, however its input is chunked. Offsets are
+// int32, as in point: a remembered document is far shorter (New).
+type mark struct{ in, out int32 }
 
 const (
 	markStep      = 4 << 10
@@ -100,8 +102,10 @@ const (
 )
 
 // New bounds the remembered documents to about maxBytes (input and output
-// together) and remembers none longer than maxDoc bytes.
+// together) and remembers none longer than maxDoc bytes (at most 1 GiB:
+// offsets in a remembered document are int32).
 func New(maxBytes int64, maxDoc int) (*Cache, error) {
+	maxDoc = min(maxDoc, 1<<30)
 	c, err := ristretto.NewCache(&ristretto.Config[uint64, *entry]{
 		// Ten counters per entry of a typical page (64 KiB in and out).
 		NumCounters: max(10*maxBytes/(64<<10), 1000),
@@ -176,7 +180,9 @@ func (c *Cache) unclaim(h uint64) {
 
 // remember stores a recorded document.
 func (c *Cache) remember(h uint64, e *entry) {
-	cost := int64(cap(e.in)+cap(e.out)+16*cap(e.marks)+48*cap(e.points)+16*cap(e.cuts)+4*cap(e.events)+len(e.key)) + 256
+	cost := int64(cap(e.in)+cap(e.out)+len(e.key)) + 256 +
+		int64(unsafe.Sizeof(mark{}))*int64(cap(e.marks)) + int64(unsafe.Sizeof(point{}))*int64(cap(e.points)) +
+		int64(unsafe.Sizeof(cutRef{}))*int64(cap(e.cuts)) + 4*int64(cap(e.events))
 	c.c.Set(h, e, cost)
 }
 

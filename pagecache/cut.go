@@ -13,7 +13,7 @@ import (
 // its place again.
 const (
 	window  = 16 // bytes before a cut that the rule (and a match) looks at
-	cutMask = 7  // about one '>' in 8 is a cut
+	cutMask = 3  // about one '>' in 4 is a cut
 )
 
 // windowHash hashes a window of bytes (len(w) == window).

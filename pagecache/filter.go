@@ -198,7 +198,7 @@ func (r *Filter) replay(p []byte) (int, error) {
 	r.read += m
 	r.equalIn += m
 	r.consume(p[:m])
-	for r.passed < len(e.marks) && e.marks[r.passed].in <= r.read {
+	for r.passed < len(e.marks) && int(e.marks[r.passed].in) <= r.read {
 		r.passed++
 	}
 	if r.passed > 0 {
@@ -207,7 +207,7 @@ func (r *Filter) replay(p []byte) (int, error) {
 		// the output is in the cache, so waiting costs no memory. A
 		// short input write says the upstream is slower than we are:
 		// then nothing waits. Flush and Close write what is left.
-		if o := e.marks[r.passed-1].out; r.written == 0 || len(p) < shortWrite || o-r.written >= emitAtLeast {
+		if o := int(e.marks[r.passed-1].out); r.written == 0 || len(p) < shortWrite || o-r.written >= emitAtLeast {
 			if err := r.emit(o); err != nil {
 				return 0, err
 			}
@@ -261,7 +261,7 @@ func (r *Filter) Flush() error {
 	if r.mode != replaying || r.passed == 0 {
 		return nil
 	}
-	return r.emit(r.e.marks[r.passed-1].out)
+	return r.emit(int(r.e.marks[r.passed-1].out))
 }
 
 // emit writes the remembered output up to o.
@@ -319,13 +319,7 @@ func (r *Filter) Close() error {
 			err = serr
 		}
 		if err == nil && len(r.in) > 0 {
-			e := &entry{
-				key: bytes.Clone(r.key), in: r.in, out: *r.out.copy, misses: r.misses,
-				marks: r.marks, points: r.points, cuts: r.cuts, states: r.states, events: r.journal,
-				removed: append([]htmlfilter.Removal(nil), r.f.Removed()...),
-			}
-			sortCuts(e)
-			r.c.remember(r.h, e)
+			r.c.remember(r.h, r.recorded())
 		}
 		r.abandon()
 		return err

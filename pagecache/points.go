@@ -13,7 +13,7 @@ import (
 // the difference rather than from its start; a live filter that reaches a
 // point's state again, after the same bytes, replays from there.
 type point struct {
-	in, out int // in[:in] was read and out[:out] written there
+	in, out int32 // in[:in] was read and out[:out] written there
 	at      htmlfilter.Point
 	state   int32 // the policy's state there, an index in entry.states
 	events  int32 // the removals before it: entry.events[:events]
@@ -39,7 +39,7 @@ const resumeTries = 64
 func (e *entry) candidate(h uint64, w []byte, expected int) int32 {
 	i := sort.Search(len(e.cuts), func(i int) bool {
 		c := e.cuts[i]
-		return c.h > h || c.h == h && e.points[c.pt].in >= expected
+		return c.h > h || c.h == h && int(e.points[c.pt].in) >= expected
 	})
 	best, dist := int32(-1), 0
 	for _, j := range []int{i - 1, i} {
@@ -47,7 +47,7 @@ func (e *entry) candidate(h uint64, w []byte, expected int) int32 {
 			continue
 		}
 		pt := e.cuts[j].pt
-		in := e.points[pt].in
+		in := int(e.points[pt].in)
 		if !bytes.Equal(e.in[in-window:in], w) {
 			continue
 		}
@@ -62,7 +62,7 @@ func (e *entry) candidate(h uint64, w []byte, expected int) int32 {
 // live filter at point base may go on, with the policy in state (-1: any
 // state, the policy being put in it).
 func (e *entry) lastPoint(upto int, base, state int32) int32 {
-	i := int32(sort.Search(len(e.points), func(i int) bool { return e.points[i].in > upto })) - 1
+	i := int32(sort.Search(len(e.points), func(i int) bool { return int(e.points[i].in) > upto })) - 1
 	for steps := 0; i > base && steps < 64; i, steps = i-1, steps+1 {
 		if state < 0 || e.points[i].state == state {
 			return i
@@ -73,7 +73,7 @@ func (e *entry) lastPoint(upto int, base, state int32) int32 {
 
 // marksTo returns how many marks are at or before in[:in].
 func (e *entry) marksTo(in int) int {
-	return sort.Search(len(e.marks), func(i int) bool { return e.marks[i].in > in })
+	return sort.Search(len(e.marks), func(i int) bool { return int(e.marks[i].in) > in })
 }
 
 // countEvents counts on f the removals events[from:to].

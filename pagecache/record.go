@@ -78,7 +78,8 @@ func (r *Filter) feedRecorded() error {
 		}
 		// Where the filter is not at a point (an SVG, a script), a '>'
 		// every 64 bytes is tried, not each.
-		from := max(r.points[len(r.points)-1].in+pointStep, r.fed+64)
+		last := int(r.points[len(r.points)-1].in)
+		from := max(last+pointStep, r.fed+64)
 		if from < end && !r.pointless {
 			if i := bytes.IndexByte(r.in[from:end], '>'); i >= 0 && from+i+1 < end {
 				end, cut = from+i+1, false
@@ -88,8 +89,8 @@ func (r *Filter) feedRecorded() error {
 			return err
 		}
 		r.fed = end
-		r.marks = append(r.marks, mark{end, len(*r.out.copy)})
-		if cut || !r.pointless && r.in[end-1] == '>' && end >= r.points[len(r.points)-1].in+pointStep {
+		r.marks = append(r.marks, mark{int32(end), int32(len(*r.out.copy))})
+		if cut || !r.pointless && r.in[end-1] == '>' && end >= last+pointStep {
 			r.addPoint(end, h, cut)
 		}
 	}
@@ -112,11 +113,24 @@ func (r *Filter) addPoint(in int, h uint64, cut bool) {
 		state = len(r.states)
 		r.states = append(r.states, bytes.Clone(r.sbuf))
 	}
-	pt := point{in: in, out: len(*r.out.copy), at: at, state: int32(state), events: int32(len(r.journal))}
+	pt := point{in: int32(in), out: int32(len(*r.out.copy)), at: at, state: int32(state), events: int32(len(r.journal))}
 	if cut {
 		r.cuts = append(r.cuts, cutRef{h, int32(len(r.points))})
 	}
 	r.points = append(r.points, pt)
+}
+
+// recorded is the entry a recording that ended well makes. What it
+// gathered by appending is copied to its length: the cache holds it long.
+func (r *Filter) recorded() *entry {
+	e := &entry{
+		key: bytes.Clone(r.key), in: r.in, out: *r.out.copy, misses: r.misses,
+		marks: slices.Clone(r.marks), points: slices.Clone(r.points), cuts: slices.Clone(r.cuts),
+		states: r.states, events: slices.Clone(r.journal),
+		removed: slices.Clone(r.f.Removed()),
+	}
+	sortCuts(e)
+	return e
 }
 
 // sortCuts orders cuts for candidate.
@@ -128,6 +142,6 @@ func sortCuts(e *entry) {
 			}
 			return 1
 		}
-		return e.points[a.pt].in - e.points[b.pt].in
+		return int(e.points[a.pt].in - e.points[b.pt].in)
 	})
 }

@@ -26,8 +26,9 @@ func (r *Filter) handOver() error {
 	r.mode, r.base = resuming, q
 	r.delta = r.liveIn - r.read
 	r.cursor = q + 1
-	r.out.skip = e.out[e.points[q].out:r.written]
-	_, err := r.f.Write(e.in[e.points[q].in:r.read])
+	pt := e.points[q]
+	r.out.skip = e.out[pt.out:r.written]
+	_, err := r.f.Write(e.in[pt.in:r.read])
 	return err
 }
 
@@ -104,10 +105,10 @@ func (r *Filter) nextCandidate(p []byte) (int, int32) {
 // forward: a document is read once.
 func (r *Filter) alignedPoint(in int) int32 {
 	pts := r.e.points
-	for r.cursor < int32(len(pts)) && pts[r.cursor].in < in {
+	for r.cursor < int32(len(pts)) && int(pts[r.cursor].in) < in {
 		r.cursor++
 	}
-	if r.cursor < int32(len(pts)) && pts[r.cursor].in == in && in >= window {
+	if r.cursor < int32(len(pts)) && int(pts[r.cursor].in) == in && in >= window {
 		return r.cursor
 	}
 	return -1
@@ -122,8 +123,9 @@ func (r *Filter) resumable(q int32, next []byte) bool {
 	if len(r.out.skip) > 0 {
 		return false
 	}
-	k := min(len(next), 64, len(e.in)-pt.in)
-	if !bytes.Equal(next[:k], e.in[pt.in:pt.in+k]) {
+	in := int(pt.in)
+	k := min(len(next), 64, len(e.in)-in)
+	if !bytes.Equal(next[:k], e.in[in:in+k]) {
 		return false
 	}
 	if at, ok := r.f.At(); !ok || at != pt.at {
@@ -138,6 +140,6 @@ func (r *Filter) resumable(q int32, next []byte) bool {
 func (r *Filter) replayFrom(q int32) {
 	pt := r.e.points[q]
 	r.mode, r.base = replaying, q
-	r.read, r.written = pt.in, pt.out
-	r.passed = r.e.marksTo(pt.in)
+	r.read, r.written = int(pt.in), int(pt.out)
+	r.passed = r.e.marksTo(r.read)
 }
