@@ -43,16 +43,19 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -62,7 +65,7 @@ var (
 	conns    = flag.Int("connections", 16, "wrk connections")
 	quick    = flag.Bool("quick", false, "a shorter run: 2 rounds of 2s unless -rounds or -duration say otherwise, one slow-clients run of each proxy, no memory growth run")
 	pagesTo  = flag.String("pages", "", "only write the pages as the static origin serves them to this directory (for profiling by hand)")
-	only     = flag.String("only", "", `run one case alone: "slowclients" (memory per in-flight response, about two minutes) or "profiles" (with -cpuprofile)`)
+	only     = flag.String("only", "", `run one case alone: "slowclients" (memory per in-flight response, about two minutes), "profiles" (with -cpuprofile), or "serve" (the origins and proxies, until interrupted, for another load generator)`)
 	// heapProfiles: the slow-clients case saves the proxy's heap profile
 	// of the moment all its clients are in flight, for go tool pprof.
 	heapProfiles = flag.String("heapprofiles", "", "save the slow-clients case's heap profiles (in flight) to this directory; the proxy then samples an allocation every 256 bytes (its RSS includes the profiler's records)")
@@ -112,6 +115,10 @@ func main() {
 	if *only == "profiles" {
 		return
 	}
+	if *only == "serve" {
+		serve()
+		return
+	}
 	var t table
 	t.measureLoad(pid)
 	t.measureFirstByte()
@@ -123,6 +130,18 @@ func main() {
 		t.rows = append(t.rows, []string{"RSS after 10,000 / 100,000 consent requests (MiB)", f1(r10), f1(r100), ratio(r100, r10), "", "", "no growth"})
 	}
 	t.print(started)
+}
+
+// serve keeps the origins and the proxies up until the bench is
+// interrupted, for a load generator other than wrk: the proxies speak
+// HTTP/2 without TLS too (h2load -c16 -m1 http://127.0.0.1:PORT/PAGE).
+func serve() {
+	fmt.Printf("serving until interrupted; dynamic origin: plain :%d, consent :%d; static origin: plain :%d, consent :%d; pages %s, %s, %s\n",
+		proxyPort(originDynamic, false, kindPlain), proxyPort(originDynamic, false, kindConsent),
+		proxyPort(originStatic, false, kindPlain), proxyPort(originStatic, false, kindConsent), smallPage, landingPage, largePage)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
 }
 
 // loadPages builds the pages from the repository the bench runs in.
@@ -156,7 +175,7 @@ func applyQuick() {
 // checkFlags refuses what cannot run.
 func checkFlags() {
 	switch *only {
-	case "", "slowclients":
+	case "", "slowclients", "serve":
 	case "profiles":
 		if *profileDir == "" {
 			fatal("-only profiles needs -cpuprofile DIR")

@@ -74,10 +74,11 @@ const originConfig = globalOptions + `:%d {
 
 // proxyConfig is the Caddyfile of the proxies' process: every kind in
 // front of each origin, with and without gzip, and the admin endpoint on
-// (Caddy serves net/http/pprof there).
+// (Caddy serves net/http/pprof there). The proxies speak HTTP/2 without TLS
+// (h2c) beside HTTP/1.1, for -only serve; wrk speaks HTTP/1.1.
 func proxyConfig() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "{\n\tadmin localhost:%d\n\tauto_https off\n\tpersist_config off\n}\n", portProxyAdmin)
+	fmt.Fprintf(&b, "{\n\tadmin localhost:%d\n\tauto_https off\n\tpersist_config off\n\tservers {\n\t\tprotocols h1 h2c\n\t}\n}\n", portProxyAdmin)
 	for origin, upstream := range originPorts {
 		for _, gzip := range []bool{false, true} {
 			for kind, directive := range proxyKinds {
