@@ -63,9 +63,10 @@ func (r *Filter) record(p []byte) (int, error) {
 
 // feedRecorded gives the filter in[fed:] a piece at a time, with a mark
 // after each: to each cut, where a point may be; to the first '>' a
-// pointStep after the last point, where one may be too, so that a replay
-// that differs hands over from no further back than need be; and at most
-// markStep bytes.
+// pointStep after the last point, and to each script's start tag, where
+// one may be too, so that a replay that differs hands over from no
+// further back than need be (a script's nonce or token is the common
+// difference); and at most markStep bytes.
 func (r *Filter) feedRecorded() error {
 	for r.fed < len(r.in) {
 		end, h := nextCut(r.in, r.fed)
@@ -76,25 +77,39 @@ func (r *Filter) feedRecorded() error {
 		if !cut {
 			end = min(len(r.in), r.fed+markStep)
 		}
-		// Where the filter is not at a point (an SVG, a script), a '>'
-		// every 64 bytes is tried, not each.
 		last := int(r.points[len(r.points)-1].in)
-		from := max(last+pointStep, r.fed+64)
-		if from < end && !r.pointless {
-			if i := bytes.IndexByte(r.in[from:end], '>'); i >= 0 && from+i+1 < end {
-				end, cut = from+i+1, false
-			}
+		point := false
+		if !r.pointless {
+			end, cut, point = r.pointBefore(last, end, cut)
 		}
 		if _, err := r.f.Write(r.in[r.fed:end]); err != nil {
 			return err
 		}
 		r.fed = end
 		r.marks = append(r.marks, mark{int32(end), int32(len(*r.out.copy))})
-		if cut || !r.pointless && r.in[end-1] == '>' && end >= last+pointStep {
+		if cut || point {
 			r.addPoint(end, h, cut)
 		}
 	}
 	return nil
+}
+
+// pointBefore moves the end of the next piece, in[fed:end], to the start
+// of a script's start tag in it, or else to the first '>' a pointStep
+// after the last point, where a point may be; point says so. Where the
+// filter is not at a point (an SVG, a script), a '>' every 64 bytes is
+// tried, not each.
+func (r *Filter) pointBefore(last, end int, cut bool) (int, bool, bool) {
+	if i := bytes.Index(r.in[r.fed+1:end], []byte("<script")); i >= 0 {
+		return r.fed + 1 + i, false, true
+	}
+	from := max(last+pointStep, r.fed+64)
+	if from < end {
+		if i := bytes.IndexByte(r.in[from:end], '>'); i >= 0 && from+i+1 < end {
+			return from + i + 1, false, true
+		}
+	}
+	return end, cut, !cut && r.in[end-1] == '>' && end >= last+pointStep
 }
 
 // addPoint records a point after in[:in], where the recording's filter
