@@ -18,7 +18,7 @@ import (
 func TestConsentManagerBesideItsAdTag(t *testing.T) {
 	var measure string
 	for _, ex := range readVendorExamples(t) {
-		if ex.vendor == "quantcast" && strings.Contains(ex.html, "quant.js") {
+		if ex.Vendor == "quantcast" && strings.Contains(ex.html, "quant.js") {
 			measure = ex.html
 			break
 		}

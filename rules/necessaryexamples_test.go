@@ -17,7 +17,7 @@ func TestNecessaryExamplesNotUnclassified(t *testing.T) {
 	const tracker = `<script src="https://cdn.unknown-tracker.example/t.js"></script>`
 	n := 0
 	for _, ex := range readVendorExamples(t) {
-		if !strings.HasSuffix(ex.file, "necessary.txt") && !strings.HasSuffix(ex.file, "extra.txt") || ex.category != "necessary" {
+		if !strings.HasSuffix(ex.File, "necessary.txt") && !strings.HasSuffix(ex.File, "extra.txt") || ex.Category != "necessary" {
 			continue
 		}
 		n++
@@ -29,11 +29,11 @@ func TestNecessaryExamplesNotUnclassified(t *testing.T) {
 		_ = f.Close()
 		for _, r := range f.Removed() {
 			if r.Vendor != VendorUnclassified || r.Count != 1 {
-				t.Errorf("%s:%d: %s's snippet lost something: %+v", ex.file, ex.line, ex.vendor, r)
+				t.Errorf("%s:%d: %s's snippet lost something: %+v", ex.File, ex.Line, ex.Vendor, r)
 			}
 		}
 		if strings.Contains(out.String(), "unknown-tracker.example") {
-			t.Errorf("%s:%d: the unnamed tracker stayed: the test does not unclassify", ex.file, ex.line)
+			t.Errorf("%s:%d: the unnamed tracker stayed: the test does not unclassify", ex.File, ex.Line)
 		}
 	}
 	if n == 0 {

@@ -13,17 +13,11 @@ import (
 )
 
 // vendorExample is one snippet or URL of a vendor exactly as its
-// documentation publishes it (testdata/vendors/*.txt).
+// documentation publishes it (testdata/vendors/*.txt), as the HTML that
+// loads it.
 type vendorExample struct {
-	file     string
-	line     int
-	vendor   string
-	category string
-	source   string
-	html     string
-	// observed: the install code the vendor's portal generates, as sites
-	// carry it; the source page documents the install but prints no code.
-	observed bool
+	vendorexamples.Example
+	html string
 }
 
 // readVendorExamples reads testdata/vendors/*.txt (package vendorexamples).
@@ -40,8 +34,7 @@ func readVendorExamples(t *testing.T) []vendorExample {
 		if !strings.ContainsAny(html, "<\n") && strings.HasPrefix(html, "http") {
 			html = `<script src="` + html + `"></script>`
 		}
-		out = append(out, vendorExample{file: ex.File, line: ex.Line, vendor: ex.Vendor, category: ex.Category,
-			source: ex.Source, html: html, observed: ex.Observed})
+		out = append(out, vendorExample{ex, html})
 	}
 	return out
 }
@@ -56,32 +49,32 @@ func TestVendorExamples(t *testing.T) {
 	examples := readVendorExamples(t)
 	seen, published := map[string]bool{}, map[string]bool{}
 	for _, ex := range examples {
-		if !ex.observed {
-			published[ex.vendor] = true
+		if !ex.Observed {
+			published[ex.Vendor] = true
 		}
-		at := fmt.Sprintf("%s:%d", ex.file, ex.line)
-		v, ok := rs.VendorByID(ex.vendor)
+		at := fmt.Sprintf("%s:%d", ex.File, ex.Line)
+		v, ok := rs.VendorByID(ex.Vendor)
 		if !ok {
-			t.Errorf("%s: no vendor %q", at, ex.vendor)
+			t.Errorf("%s: no vendor %q", at, ex.Vendor)
 			continue
 		}
-		seen[ex.vendor] = true
-		if got := rs.CategoryID(v.Category); got != ex.category {
-			t.Errorf("%s: %s is %s, the example says %s", at, ex.vendor, got, ex.category)
+		seen[ex.Vendor] = true
+		if got := rs.CategoryID(v.Category); got != ex.Category {
+			t.Errorf("%s: %s is %s, the example says %s", at, ex.Vendor, got, ex.Category)
 			continue
 		}
 		none := filterExample(rs, ex.html, Set(0))
-		if ex.category == "necessary" {
+		if ex.Category == "necessary" {
 			if len(none) > 0 {
 				t.Errorf("%s: a necessary service's example lost %v", at, none)
 			}
 			continue
 		}
-		if !removedVendor(none, ex.vendor) {
-			t.Errorf("%s: %s's example is not removed as its vendor's for a visitor who granted nothing (removed: %v)", at, ex.vendor, none)
+		if !removedVendor(none, ex.Vendor) {
+			t.Errorf("%s: %s's example is not removed as its vendor's for a visitor who granted nothing (removed: %v)", at, ex.Vendor, none)
 		}
-		if granted := filterExample(rs, ex.html, Set(0).With(v.Category)); removedVendor(granted, ex.vendor) {
-			t.Errorf("%s: %s's example is removed for a visitor who granted %s", at, ex.vendor, ex.category)
+		if granted := filterExample(rs, ex.html, Set(0).With(v.Category)); removedVendor(granted, ex.Vendor) {
+			t.Errorf("%s: %s's example is removed for a visitor who granted %s", at, ex.Vendor, ex.Category)
 		}
 	}
 	for _, v := range rs.Vendors() {
