@@ -51,7 +51,8 @@ type bodyPlan struct {
 	opt         htmlfilter.Options
 	cache       *pagecache.Cache // nil: the page cache is not in the path
 	doc         pagecache.Document
-	status      int // the status held until the first bytes; 0: net/http's implicit 200
+	status      int  // the status held until the first bytes; 0: net/http's implicit 200
+	gather      bool // the output is gathered into fewer writes (gather.go)
 }
 
 // classifier returns the body's classifier, made or reset for a page at
@@ -69,6 +70,7 @@ func (b *body) classifier(rs *rules.Rules, url string, granted rules.Set) *rules
 // classifier that classifier returned.
 func (b *body) start(w http.ResponseWriter, plan bodyPlan) {
 	b.hold.w, b.hold.pending = w, plan.status
+	b.hold.gathered.on = plan.gather
 	b.declared = plan.doc.Length
 	if b.filter == nil {
 		b.filter = htmlfilter.New(io.Discard, nil, htmlfilter.Options{})
@@ -131,26 +133,39 @@ func (c *cacheInput) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Write reads the body's next bytes, encoded if the body is.
+// Write reads the body's next bytes, encoded if the body is. What the
+// statusHold gathered of their output (gather.go) leaves when they are the
+// first, or few enough to say that the upstream paused.
 func (b *body) Write(p []byte) (int, error) {
 	defer b.hold.clock.stop(b.hold.clock.start())
+	first := !b.hold.sent
+	var n int
+	var err error
 	if b.dec != nil {
-		return b.dec.Write(p)
+		n, err = b.dec.Write(p)
+	} else {
+		n, err = b.tc.Write(p)
+		b.in += int64(n)
 	}
-	n, err := b.tc.Write(p)
-	b.in += int64(n)
+	if err == nil && (first || len(p) < shortRead) {
+		err = b.hold.flush()
+	}
 	return n, err
 }
 
-// flush writes on what the transcoder still holds and what a replay has
-// decided: the filter writes what it has decided before Write returns, a
-// replay gathers it into large writes, and the statusHold keeps the first
-// bytes whatever a flush says.
+// flush writes on what the transcoder still holds, what a replay has
+// decided and what is gathered; the statusHold keeps the first bytes
+// whatever a flush says.
 func (b *body) flush() error {
-	if err := b.tc.Flush(); err != nil || !b.cached {
+	if err := b.tc.Flush(); err != nil {
 		return err
 	}
-	return b.cache.Flush()
+	if b.cached {
+		if err := b.cache.Flush(); err != nil {
+			return err
+		}
+	}
+	return b.hold.flush()
 }
 
 // sent reports whether the status (or a body byte) went to the client.
@@ -190,6 +205,9 @@ func (b *body) Close() error {
 	}
 	if err == nil && !b.hold.sent {
 		err = b.hold.release()
+	}
+	if err == nil {
+		err = b.hold.flush()
 	}
 	return err
 }

@@ -183,6 +183,7 @@ func (rw *responseWriter) startBody(plan bodyPlan, kind docKind, keep bool) {
 	policy := rw.classifier()
 	plan.opt = rw.filterOptions(policy, kind)
 	plan.status = rw.statusCode
+	plan.gather = rw.r.ProtoMajor == 1
 	if keep && rw.caches.pages != nil {
 		plan.cache = rw.caches.pages
 		plan.doc = rw.document(plan.doc.Length)

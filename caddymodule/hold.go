@@ -25,6 +25,9 @@ type statusHold struct {
 	pending int    // status to write before the first byte
 	sent    bool   // the status (or a body byte) went to the next writer
 	early   []byte // the first bytes, held (earlyLen); from earlyPool
+	// gathered: the output after the first bytes, until it is flushed
+	// or fills its array (gather.go).
+	gathered gather
 	// clock times the filter for the metrics, less these writes.
 	clock filterClock
 }
@@ -52,10 +55,43 @@ func (c *statusHold) Write(p []byte) (int, error) {
 	return c.write(p)
 }
 
+// write passes p on, gathered unless it fills an array of its own or the
+// client reads slowly.
 func (c *statusHold) write(p []byte) (int, error) {
-	defer c.clock.waited(c.clock.now())
+	n := len(p)
+	for {
+		if !c.gathered.on || (c.gathered.p == nil && len(p) >= gatherLen) {
+			k, err := c.send(p)
+			return n - len(p) + k, err
+		}
+		if p = c.gathered.add(p); !c.gathered.full() {
+			return n, nil
+		}
+		if err := c.flush(); err != nil || len(p) == 0 {
+			return n - len(p), err
+		}
+	}
+}
+
+// flush writes what is gathered on.
+func (c *statusHold) flush() error {
+	if c.gathered.p == nil {
+		return nil
+	}
+	var err error
+	if len(c.gathered.buf) > 0 {
+		_, err = c.send(c.gathered.buf)
+	}
+	c.gathered.release()
+	return err
+}
+
+// send writes p to the next writer, and notes a client that made it wait.
+func (c *statusHold) send(p []byte) (int, error) {
+	t := c.clock.now()
 	n, err := c.w.Write(p)
 	c.n += int64(n)
+	c.gathered.sent(c.clock.waited(t))
 	return n, err
 }
 
@@ -66,13 +102,18 @@ func (c *statusHold) release() error {
 	if len(c.early) > 0 {
 		_, err = c.write(c.early)
 	}
-	c.drop()
+	c.dropEarly()
 	return err
 }
 
-// drop gives the held bytes' buffer back: a response that waits on a slow
-// client keeps none.
+// drop gives the held bytes' buffers back: a response that waits on a
+// slow client keeps none.
 func (c *statusHold) drop() {
+	c.dropEarly()
+	c.gathered.release()
+}
+
+func (c *statusHold) dropEarly() {
 	if c.early != nil {
 		earlyPool.Put((*[earlyLen + 1]byte)(c.early[:earlyLen+1]))
 		c.early = nil

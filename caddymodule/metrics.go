@@ -209,11 +209,13 @@ func (c *filterClock) stop(t time.Time) {
 func (c *filterClock) now() time.Time { return time.Now() }
 
 // waited records a downstream write begun at t, if it happened inside the
-// filter.
-func (c *filterClock) waited(t time.Time) {
+// filter, and returns how long it took.
+func (c *filterClock) waited(t time.Time) time.Duration {
+	d := time.Since(t)
 	if c.in {
-		c.wait += time.Since(t)
+		c.wait += d
 	}
+	return d
 }
 
 // spent is the filtering time.

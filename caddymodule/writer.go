@@ -194,6 +194,9 @@ func (rw *responseWriter) decodeFailed(err error) {
 		rw.refuse(err)
 		return
 	}
+	// What was decided and gathered leaves first, as it would have
+	// without the gathering.
+	_ = rw.body.hold.flush()
 	panic(http.ErrAbortHandler)
 }
 

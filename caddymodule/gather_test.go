@@ -1,0 +1,151 @@
+package caddymodule
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/consentedge/consentedge/internal/benchpage"
+)
+
+// clientWriter is a client's ResponseWriter that keeps the body and the
+// size of every write; delay makes each write take that long, as a client
+// that reads slower than the proxy writes does. held, when set, is asked
+// during each write whether the response holds a gathering array.
+type clientWriter struct {
+	h         http.Header
+	body      bytes.Buffer
+	writes    []int
+	delay     time.Duration
+	held      func() bool
+	heldAfter int // writes after the first during which an array was held
+}
+
+func (c *clientWriter) Header() http.Header { return c.h }
+func (c *clientWriter) WriteHeader(int)     {}
+func (c *clientWriter) Write(p []byte) (int, error) {
+	time.Sleep(c.delay)
+	if c.held != nil && len(c.writes) > 0 && c.held() {
+		c.heldAfter++
+	}
+	c.writes = append(c.writes, len(p))
+	return c.body.Write(p)
+}
+
+// gatherPage is a tag-dense page with trackers throughout: the filter
+// writes it in many pieces.
+var gatherPage = []byte(strings.NewReplacer("{{csrf}}", "t", "{{nonce}}", "n", "{{cart}}", "1").Replace(string(benchpage.Shop(256 << 10))))
+
+// serveGathered filters gatherPage, written 32 KiB at a time, to client,
+// over HTTP/major.
+func serveGathered(t *testing.T, h *Handler, client *clientWriter, major int) {
+	t.Helper()
+	req := httptest.NewRequest("GET", "http://shop.example/list", nil)
+	req.ProtoMajor = major
+	err := h.ServeHTTP(client, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		rw := w.(*responseWriter)
+		client.held = func() bool { return rw.body.hold.gathered.p != nil }
+		return writeChunked(w, gatherPage)
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGathersWrites: a page the filter writes in many pieces reaches the
+// client in few writes, each a chunk of its own on a chunked response;
+// a client that makes a write wait gets the pieces as they come, the same
+// bytes, and the response holds no gathering array while it waits. Over
+// HTTP/2, which has no chunks, nothing is gathered.
+func TestGathersWrites(t *testing.T) {
+	h, _ := newTestHandler(t, func(h *Handler) { h.PageCache = -1 })
+	fast := &clientWriter{h: http.Header{}}
+	fast.body.Grow(1 << 20) // no write of its own takes long
+	serveGathered(t, h, fast, 1)
+	slow := &clientWriter{h: http.Header{}, delay: 2 * slowWrite}
+	serveGathered(t, h, slow, 1)
+	h2 := &clientWriter{h: http.Header{}}
+	serveGathered(t, h, h2, 2)
+
+	if !bytes.Equal(fast.body.Bytes(), slow.body.Bytes()) || bytes.Contains(fast.body.Bytes(), []byte("connect.facebook.net")) {
+		t.Fatal("gathered and ungathered writes made different pages, or a tracker was left")
+	}
+	// The first write, then gatherLen at a time; ungathered, this page
+	// makes 32.
+	if most := 2 + fast.body.Len()/gatherLen; len(fast.writes) > most {
+		t.Errorf("%d writes of %d bytes, want at most %d: %v", len(fast.writes), fast.body.Len(), most, fast.writes)
+	}
+	if len(h2.writes) < 3*len(fast.writes) || !bytes.Equal(h2.body.Bytes(), fast.body.Bytes()) {
+		t.Errorf("over HTTP/2, %d writes, over HTTP/1.1 %d: gathered", len(h2.writes), len(fast.writes))
+	}
+	// The first write waits on the client: nothing is gathered.
+	if len(slow.writes) < 3*len(fast.writes) {
+		t.Errorf("a slow client got %d writes, a fast one %d: still gathered", len(slow.writes), len(fast.writes))
+	}
+	if slow.heldAfter > 0 {
+		t.Errorf("a gathering array was held during %d of a slow client's %d writes after its first", slow.heldAfter, len(slow.writes)-1)
+	}
+}
+
+// TestGatherShortRead: an upstream write shorter than reverse_proxy's
+// reads says the upstream paused; what was gathered leaves then, without
+// waiting for the next write or a flush.
+func TestGatherShortRead(t *testing.T) {
+	h, _ := newTestHandler(t, func(h *Handler) { h.PageCache = -1 })
+	const marker = "<p>second write ends here</p>"
+	seen := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = h.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			full := strings.Repeat("<p>text</p>\n", 2<<10) // 24 KiB: not short
+			for _, s := range []string{"<!DOCTYPE html>" + full, full + marker, strings.Repeat("<p>text</p>\n", 512)} {
+				if _, err := io.WriteString(w, s); err != nil {
+					return err
+				}
+			}
+			select { // no flush: the pause alone
+			case <-seen:
+			case <-time.After(10 * time.Second):
+			}
+			_, err := io.WriteString(w, "<p>end</p>")
+			return err
+		}))
+	}))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	found := make(chan bool, 1)
+	go func() {
+		var got []byte
+		br := bufio.NewReader(resp.Body)
+		for !bytes.Contains(got, []byte(marker)) {
+			b, err := br.ReadByte()
+			if err != nil {
+				found <- false
+				return
+			}
+			got = append(got, b)
+		}
+		found <- true
+	}()
+	select {
+	case ok := <-found:
+		if !ok {
+			t.Fatal("the body ended without the second write")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second write waited, gathered, while the upstream paused")
+	}
+	close(seen)
+}
