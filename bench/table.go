@@ -33,8 +33,7 @@ func row(name string, samples [][]float64, perRound bool, target string) []strin
 }
 
 // measureLoad adds the throughput and CPU rows of every page and origin
-// (both from the same wrk runs), and the CPU rows behind gzip of the pages
-// above 5 KB.
+// (both from the same wrk runs), and the CPU rows behind gzip.
 func (t *table) measureLoad(pid int) {
 	gz := []string{"Accept-Encoding: gzip"}
 	var throughput, cpu, cpuGzip [][]string
@@ -45,10 +44,8 @@ func (t *table) measureLoad(pid int) {
 			rps, c := load(pid, proxyPorts(origin, false), page, nil)
 			throughput = append(throughput, row("throughput, "+what+" (req/s)", rps, true, ">= 0.90"))
 			cpu = append(cpu, row("proxy CPU per response, "+what+" (µs)", c, true, ""))
-			if page != smallPage {
-				_, cg := load(pid, proxyPorts(origin, true), page, gz)
-				cpuGzip = append(cpuGzip, row("proxy CPU per response, encode gzip, "+what+" (µs)", cg, true, "<= 1.10"))
-			}
+			_, cg := load(pid, proxyPorts(origin, true), page, gz)
+			cpuGzip = append(cpuGzip, row("proxy CPU per response, encode gzip, "+what+" (µs)", cg, true, "<= 1.10"))
 		}
 	}
 	t.rows = slices.Concat(t.rows, throughput, cpu, cpuGzip)
