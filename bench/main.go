@@ -2,10 +2,11 @@
 // side by side in one Caddy process, and prints a table of ratios
 // (docs/performance.md, "At a glance"):
 //
-//	go run ./bench                 # about 23 minutes on 2 cores
+//	go run ./bench                 # about 24 minutes on 2 cores
 //	go run ./bench -quick          # about 5 minutes
 //	go run ./bench -only profiles -cpuprofile /tmp/prof
 //	go run ./bench -only slowclients -heapprofiles /tmp
+//	go run ./bench -only compare -against main   # a change, before and after
 //
 // Run it from the repository: it builds Caddy with consentedge's modules
 // (bench/caddy, which adds a floor handler for comparison) and generates
@@ -65,7 +66,8 @@ var (
 	conns    = flag.Int("connections", 16, "wrk connections")
 	quick    = flag.Bool("quick", false, "a shorter run: 2 rounds of 2s unless -rounds or -duration say otherwise, one slow-clients run of each proxy, no memory growth run")
 	pagesTo  = flag.String("pages", "", "only write the pages as the static origin serves them to this directory (for profiling by hand)")
-	only     = flag.String("only", "", `run one case alone: "slowclients" (memory per in-flight response, about two minutes), "profiles" (with -cpuprofile), or "serve" (the origins and proxies, until interrupted, for another load generator)`)
+	only     = flag.String("only", "", `run one case alone: "slowclients" (memory per in-flight response, about two minutes), "profiles" (with -cpuprofile), "serve" (the origins and proxies, until interrupted, for another load generator), or "compare" (with -against)`)
+	against  = flag.String("against", "", "with -only compare: the git revision whose consent proxies are measured beside this checkout's, in the same rounds (compare.go)")
 	// heapProfiles: the slow-clients case saves the proxy's heap profile
 	// of the moment all its clients are in flight, for go tool pprof.
 	heapProfiles = flag.String("heapprofiles", "", "save the slow-clients case's heap profiles (in flight) to this directory; the proxy then samples an allocation every 256 bytes (its RSS includes the profiler's records)")
@@ -117,6 +119,10 @@ func main() {
 	}
 	if *only == "serve" {
 		serve()
+		return
+	}
+	if *only == "compare" {
+		compare(root, dir, pid)
 		return
 	}
 	var t table
@@ -180,8 +186,12 @@ func checkFlags() {
 		if *profileDir == "" {
 			fatal("-only profiles needs -cpuprofile DIR")
 		}
+	case "compare":
+		if *against == "" {
+			fatal("-only compare needs -against REV")
+		}
 	default:
-		fatal("-only %q: the cases that run alone are slowclients and profiles", *only)
+		fatal("-only %q: the cases that run alone are slowclients, profiles, serve and compare", *only)
 	}
 	if _, err := exec.LookPath("wrk"); err != nil && *only != "slowclients" {
 		fatal("wrk not found: apt-get install wrk")
