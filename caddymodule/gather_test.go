@@ -95,57 +95,73 @@ func TestGathersWrites(t *testing.T) {
 	}
 }
 
-// TestGatherShortRead: an upstream write shorter than reverse_proxy's
-// reads says the upstream paused; what was gathered leaves then, without
-// waiting for the next write or a flush.
-func TestGatherShortRead(t *testing.T) {
-	h, _ := newTestHandler(t, func(h *Handler) { h.PageCache = -1 })
+// TestGatherPause: what was gathered leaves when the upstream pauses,
+// without waiting for its next write: after a write shorter than
+// reverse_proxy's reads, or a flush.
+func TestGatherPause(t *testing.T) {
+	full := strings.Repeat("<p>text</p>\n", 2<<10) // 24 KiB: not short
 	const marker = "<p>second write ends here</p>"
-	seen := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = h.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			full := strings.Repeat("<p>text</p>\n", 2<<10) // 24 KiB: not short
-			for _, s := range []string{"<!DOCTYPE html>" + full, full + marker, strings.Repeat("<p>text</p>\n", 512)} {
-				if _, err := io.WriteString(w, s); err != nil {
-					return err
-				}
-			}
-			select { // no flush: the pause alone
-			case <-seen:
-			case <-time.After(10 * time.Second):
-			}
-			_, err := io.WriteString(w, "<p>end</p>")
+	for _, tc := range []struct {
+		name  string
+		pause func(w http.ResponseWriter) error
+	}{
+		{"short write", func(w http.ResponseWriter) error {
+			_, err := io.WriteString(w, strings.Repeat("<p>text</p>\n", 512))
 			return err
-		}))
-	}))
-	defer srv.Close()
-	resp, err := srv.Client().Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	found := make(chan bool, 1)
-	go func() {
-		var got []byte
-		br := bufio.NewReader(resp.Body)
-		for !bytes.Contains(got, []byte(marker)) {
-			b, err := br.ReadByte()
+		}},
+		{"flush", func(w http.ResponseWriter) error { return http.NewResponseController(w).Flush() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := newTestHandler(t, func(h *Handler) { h.PageCache = -1 })
+			seen := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = h.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+					w.Header().Set("Content-Type", "text/html; charset=utf-8")
+					for _, s := range []string{"<!DOCTYPE html>" + full, full + marker} {
+						if _, err := io.WriteString(w, s); err != nil {
+							return err
+						}
+					}
+					if err := tc.pause(w); err != nil {
+						return err
+					}
+					select {
+					case <-seen:
+					case <-time.After(10 * time.Second):
+					}
+					_, err := io.WriteString(w, "<p>end</p>")
+					return err
+				}))
+			}))
+			defer srv.Close()
+			resp, err := srv.Client().Get(srv.URL)
 			if err != nil {
-				found <- false
-				return
+				t.Fatal(err)
 			}
-			got = append(got, b)
-		}
-		found <- true
-	}()
-	select {
-	case ok := <-found:
-		if !ok {
-			t.Fatal("the body ended without the second write")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the second write waited, gathered, while the upstream paused")
+			defer resp.Body.Close()
+			defer close(seen)
+			found := make(chan bool, 1)
+			go func() {
+				var got []byte
+				br := bufio.NewReader(resp.Body)
+				for !bytes.Contains(got, []byte(marker)) {
+					b, err := br.ReadByte()
+					if err != nil {
+						found <- false
+						return
+					}
+					got = append(got, b)
+				}
+				found <- true
+			}()
+			select {
+			case ok := <-found:
+				if !ok {
+					t.Fatal("the body ended without the second write")
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the second write waited, gathered, while the upstream paused")
+			}
+		})
 	}
-	close(seen)
 }
