@@ -22,7 +22,7 @@ const portBase = 18200
 var baseKinds = [...]struct {
 	gzip      bool
 	directive string
-}{{false, "consent"}, {true, "consent"}, {false, proxyKinds[3]}}
+}{{false, "consent"}, {true, "consent"}, {false, proxyKinds[kindNoCache]}}
 
 // baseConfig is the Caddyfile of the other revision's proxies.
 func baseConfig() string {
@@ -57,30 +57,6 @@ func buildRevision(root, dir, rev string) string {
 	return buildCaddy(src, bin)
 }
 
-// target is one proxy to load: its process, its port, wrk's headers.
-type target struct {
-	pid, port int
-	headers   []string
-}
-
-// loadTargets is load for proxies of more than one process.
-func loadTargets(ts []target, page string) (rps, cpu [][]float64) {
-	for _, t := range ts {
-		wrk(t.port, page, t.headers, *duration/4) // warm up
-	}
-	rps, cpu = make([][]float64, len(ts)), make([][]float64, len(ts))
-	for range *rounds {
-		for i, t := range ts {
-			before := cpuTicks(t.pid)
-			r, n := wrk(t.port, page, t.headers, *duration)
-			after := cpuTicks(t.pid)
-			rps[i] = append(rps[i], r)
-			cpu[i] = append(cpu[i], float64(after-before)*1e6/100/float64(n)) // 100 ticks per second
-		}
-	}
-	return rps, cpu
-}
-
 // compare prints, for every page of the dynamic origin, the other
 // revision's and this checkout's consent proxies against the plain proxy
 // of the same rounds.
@@ -93,7 +69,7 @@ func compare(root, dir string, pid int) {
 	}{
 		{"", target{pid, proxyPort(originDynamic, false, kindPlain), nil}, target{base, portBase, nil}, target{pid, proxyPort(originDynamic, false, kindConsent), nil}},
 		{"encode gzip", target{pid, proxyPort(originDynamic, true, kindPlain), gz}, target{base, portBase + 1, gz}, target{pid, proxyPort(originDynamic, true, kindConsent), gz}},
-		{"page_cache off", target{pid, proxyPort(originDynamic, false, kindPlain), nil}, target{base, portBase + 2, nil}, target{pid, proxyPort(originDynamic, false, 3), nil}},
+		{"page_cache off", target{pid, proxyPort(originDynamic, false, kindPlain), nil}, target{base, portBase + 2, nil}, target{pid, proxyPort(originDynamic, false, kindNoCache), nil}},
 	}
 	rows := []string{fmt.Sprintf("| dynamic origin, against the plain proxy of the same rounds | %s | this checkout |", *against), "|---|---|---|"}
 	for _, page := range measuredPages {

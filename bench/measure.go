@@ -51,19 +51,35 @@ func inRounds(ports []int, n int, measure func(port int) float64) [][]float64 {
 	return samples
 }
 
-// load runs wrk against the proxies on ports in turn, round after round,
-// and returns their rates and the proxy process's CPU time per response
-// (utime+stime from /proc, in µs) of the same runs, by round.
+// load runs wrk against the proxies of process pid on ports in turn,
+// round after round (loadTargets).
 func load(pid int, ports []int, page string, headers []string) (rps, cpu [][]float64) {
-	for _, p := range ports {
-		wrk(p, page, headers, time.Second) // warm up
+	ts := make([]target, len(ports))
+	for i, p := range ports {
+		ts[i] = target{pid, p, headers}
 	}
-	rps, cpu = make([][]float64, len(ports)), make([][]float64, len(ports))
+	return loadTargets(ts, page)
+}
+
+// target is one proxy to load: its process, its port, wrk's headers.
+type target struct {
+	pid, port int
+	headers   []string
+}
+
+// loadTargets runs wrk against each of ts in turn, round after round, and
+// returns their rates and their processes' CPU time per response
+// (utime+stime from /proc, in µs) of the same runs, by round.
+func loadTargets(ts []target, page string) (rps, cpu [][]float64) {
+	for _, t := range ts {
+		wrk(t.port, page, t.headers, time.Second) // warm up
+	}
+	rps, cpu = make([][]float64, len(ts)), make([][]float64, len(ts))
 	for range *rounds {
-		for i, p := range ports {
-			before := cpuTicks(pid)
-			r, n := wrk(p, page, headers, *duration)
-			after := cpuTicks(pid)
+		for i, t := range ts {
+			before := cpuTicks(t.pid)
+			r, n := wrk(t.port, page, t.headers, *duration)
+			after := cpuTicks(t.pid)
 			rps[i] = append(rps[i], r)
 			cpu[i] = append(cpu[i], float64(after-before)*1e6/100/float64(n)) // 100 ticks per second
 		}

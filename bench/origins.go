@@ -35,6 +35,7 @@ var proxyKinds = [...]string{"", "consent", "bench_floor", "consent {\n\t\tpage_
 const (
 	kindPlain   = 0
 	kindConsent = 1
+	kindNoCache = 3
 )
 
 // proxyPort is the port of a proxy of kind in front of origin, behind
