@@ -133,9 +133,17 @@ func (c *cacheInput) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// oneFlight is the longest body that an origin sending it whole puts in
+// one flight of TCP's initial window (10 segments of 1460 bytes, RFC 6928):
+// its parts arrive together, however the transport cuts its reads, so
+// none of them leaves ahead of the rest. An origin that declares a length
+// and still pauses within it needs reverse_proxy's flush_interval -1.
+const oneFlight = 10 * 1460
+
 // Write reads the body's next bytes, encoded if the body is. What the
 // statusHold gathered of their output (gather.go) leaves when they are the
-// first, or few enough to say that the upstream paused.
+// first, or few enough to say that the upstream paused, unless the whole
+// body comes in one flight.
 func (b *body) Write(p []byte) (int, error) {
 	defer b.hold.clock.stop(b.hold.clock.start())
 	first := !b.hold.sent
@@ -147,10 +155,21 @@ func (b *body) Write(p []byte) (int, error) {
 		n, err = b.tc.Write(p)
 		b.in += int64(n)
 	}
-	if err == nil && (first || len(p) < shortRead) {
+	if err == nil && !b.inOneFlight() && (first || len(p) < shortRead) {
 		err = b.hold.flush()
 	}
 	return n, err
+}
+
+// inOneFlight reports whether the body's length is declared and within
+// oneFlight.
+func (b *body) inOneFlight() bool { return b.declared >= 0 && b.declared <= oneFlight }
+
+// firstAhead reports whether the body's first bytes, just out of the
+// filter, should leave before the rest is read: more is to come, and it
+// may come later.
+func (b *body) firstAhead() bool {
+	return b.declared < 0 || (b.in < b.declared && !b.inOneFlight())
 }
 
 // flush writes on what the transcoder still holds, what a replay has

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +162,66 @@ func TestGatherPause(t *testing.T) {
 				}
 			case <-time.After(5 * time.Second):
 				t.Fatal("the second write waited, gathered, while the upstream paused")
+			}
+		})
+	}
+}
+
+// flushCounter is a client that counts the flushes that reach it.
+type flushCounter struct {
+	clientWriter
+	flushes []int // the body's length at each flush
+}
+
+func (c *flushCounter) Flush() { c.flushes = append(c.flushes, c.body.Len()) }
+
+// TestOneFlight: a page whose declared length comes in one flight of TCP
+// reaches the client whole, in one write and without a flush between its
+// upstream writes (the transport's first read ends within it, its rest is
+// already there). A longer page, or one of no declared length, has its
+// first bytes flushed ahead of the rest.
+func TestOneFlight(t *testing.T) {
+	short := "<!DOCTYPE html><title>t</title>" + strings.Repeat("<p>text</p>\n", 800) // 9.6 KB
+	long := short + strings.Repeat("<p>text</p>\n", 800)                              // 19 KB
+	for _, tc := range []struct {
+		name       string
+		page       string
+		length     bool
+		wantFlush  bool
+		wantWrites int
+	}{
+		{"declared, in one flight", short, true, false, 1},
+		{"declared, beyond one flight", long, true, true, 2},
+		{"undeclared", short, false, true, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := newTestHandler(t, func(h *Handler) { h.PageCache = -1 })
+			client := &flushCounter{clientWriter: clientWriter{h: http.Header{}}}
+			err := h.ServeHTTP(client, httptest.NewRequest("GET", "http://shop.example/", nil),
+				caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+					w.Header().Set("Content-Type", "text/html; charset=utf-8")
+					if tc.length {
+						w.Header().Set("Content-Length", strconv.Itoa(len(tc.page)))
+					}
+					// As the transport's first read: what followed the
+					// headers in its 4 KiB buffer.
+					for _, part := range []string{tc.page[:3900], tc.page[3900:]} {
+						if _, err := io.WriteString(w, part); err != nil {
+							return err
+						}
+					}
+					return nil
+				}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if client.body.String() != tc.page {
+				t.Fatal("the page changed")
+			}
+			flushedEarly := len(client.flushes) > 0 && client.flushes[0] < len(tc.page)
+			if flushedEarly != tc.wantFlush || len(client.writes) != tc.wantWrites {
+				t.Errorf("flushes at %v of %d bytes, writes %v; want an early flush %v, %d writes",
+					client.flushes, len(tc.page), client.writes, tc.wantFlush, tc.wantWrites)
 			}
 		})
 	}

@@ -594,8 +594,9 @@ func TestIntegrationProxy(t *testing.T) {
 	page := testPage()
 	const bigSize = 64 << 20
 	sseRelease := make(chan struct{})
-	// tailRelease lets /slow-tail.html's origin send the rest of its page.
-	tailRelease := make(chan struct{})
+	// tailRelease lets /slow-tail.html's and /slow-short.html's origin send
+	// the rest of their page.
+	tailRelease := map[string]chan struct{}{"/slow-tail.html": make(chan struct{}), "/slow-short.html": make(chan struct{})}
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/gz.html", "/br.html", "/zstd.html":
@@ -649,17 +650,17 @@ func TestIntegrationProxy(t *testing.T) {
 			w.(http.Flusher).Flush()
 			time.Sleep(100 * time.Millisecond)
 			io.WriteString(w, body)
-		case "/slow-tail.html":
+		case "/slow-tail.html", "/slow-short.html":
 			// The head at once, the rest of the page once the test has
-			// read the first bytes.
+			// read the first bytes: beyond one flight of TCP, or within.
 			head := "<!DOCTYPE html><html><head><title>slow tail</title></head><body>" + strings.Repeat("<p>first</p>\n", 100)
-			tail := strings.Repeat("<p>later</p>\n", 100) + "</body></html>"
+			tail := strings.Repeat("<p>later</p>\n", map[string]int{"/slow-tail.html": 2000, "/slow-short.html": 100}[r.URL.Path]) + "</body></html>"
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("Content-Length", fmt.Sprint(len(head)+len(tail)))
 			io.WriteString(w, head)
 			w.(http.Flusher).Flush()
 			select {
-			case <-tailRelease:
+			case <-tailRelease[r.URL.Path]:
 			case <-r.Context().Done():
 				return
 			}
@@ -709,6 +710,12 @@ func TestIntegrationProxy(t *testing.T) {
 		consent
 		reverse_proxy %s
 	}
+	http://localhost:9083 {
+		consent
+		reverse_proxy %[1]s {
+			flush_interval -1
+		}
+	}
 	`, strings.TrimPrefix(origin.URL, "http://"), raw), "caddyfile")
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 30 * time.Second}
 
@@ -748,26 +755,29 @@ func TestIntegrationProxy(t *testing.T) {
 		})
 	}
 
-	t.Run("the first filtered bytes do not wait for the rest of the page", func(t *testing.T) {
-		// The origin sends the rest only once the first bytes are here:
-		// first bytes that waited for it never come (the client's
-		// timeout fails the test).
-		resp, err := client.Get("http://localhost:9080/slow-tail.html")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		first := make([]byte, 64)
-		_, err = io.ReadFull(resp.Body, first)
-		close(tailRelease)
-		if err != nil {
-			t.Fatalf("first bytes: %v (they waited for the rest of the page)", err)
-		}
-		b, err := io.ReadAll(resp.Body)
-		if err != nil || !strings.HasSuffix(string(b), "</body></html>") {
-			t.Errorf("%v: body ends %q", err, b[max(0, len(b)-20):])
-		}
-	})
+	// The origin sends the rest only once the first bytes are here: first
+	// bytes that waited for it never come (the client's timeout fails the
+	// test). A page that comes in one flight waits for its rest, unless
+	// reverse_proxy flushes every write.
+	for _, url := range []string{"http://localhost:9080/slow-tail.html", "http://localhost:9083/slow-short.html"} {
+		t.Run("the first filtered bytes do not wait for the rest of the page "+url, func(t *testing.T) {
+			resp, err := client.Get(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			first := make([]byte, 64)
+			_, err = io.ReadFull(resp.Body, first)
+			close(tailRelease[resp.Request.URL.Path])
+			if err != nil {
+				t.Fatalf("first bytes: %v (they waited for the rest of the page)", err)
+			}
+			b, err := io.ReadAll(resp.Body)
+			if err != nil || !strings.HasSuffix(string(b), "</body></html>") {
+				t.Errorf("%v: body ends %q", err, b[max(0, len(b)-20):])
+			}
+		})
+	}
 
 	t.Run("a short first upstream write keeps the page compressed", func(t *testing.T) {
 		req, _ := http.NewRequest("GET", "http://localhost:9080/early.html", nil)

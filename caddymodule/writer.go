@@ -160,7 +160,7 @@ func (rw *responseWriter) writeFiltered(p []byte) (int, error) {
 		return len(p), nil
 	case errors.Is(err, errLengthBroken):
 		rw.lengthBroken()
-	case err == nil && !sent && rw.body.sent() && (rw.body.declared < 0 || rw.body.in < rw.body.declared):
+	case err == nil && !sent && rw.body.sent() && rw.body.firstAhead():
 		// The page's first bytes are out of the filter and more is
 		// to come: send them with the status now rather than when
 		// net/http's buffer fills, which would wait for the next
