@@ -162,10 +162,11 @@ func (rw *responseWriter) writeFiltered(p []byte) (int, error) {
 		rw.lengthBroken()
 	case err == nil && !sent && rw.body.sent() && rw.body.firstAhead():
 		// The page's first bytes are out of the filter and more is
-		// to come: send them with the status now rather than when
-		// net/http's buffer fills, which would wait for the next
-		// upstream read to be filtered (time to first byte). A
-		// writer that cannot flush sends them later: that is no error.
+		// to come, perhaps later (not within one flight): send them
+		// with the status now rather than when net/http's buffer
+		// fills, which would wait for the next upstream read to be
+		// filtered (time to first byte). A writer that cannot flush
+		// sends them later: that is no error.
 		//nolint:bodyclose
 		if ferr := http.NewResponseController(rw.ResponseWriter).Flush(); !errors.Is(ferr, http.ErrNotSupported) {
 			err = ferr
