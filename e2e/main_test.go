@@ -305,7 +305,11 @@ func browserFlags(dir, recorder string) []string {
 		"--use-mock-keychain",
 		"--disable-dev-shm-usage",
 		"--disable-site-isolation-trials",
-		"--disable-features=IsolateOrigins,site-per-process,Translate,OptimizationHints,MediaRouter,NetworkTimeServiceQuerying,AutofillServerCommunication",
+		// AimEnabled: the omnibox's AI-mode eligibility fetch
+		// (www.google.com/async/folae); PreconnectToSearch: a preconnect to
+		// the default search engine (www.google.com). Chromium 148 makes
+		// both at start, and pages reach www.google.com too.
+		"--disable-features=IsolateOrigins,site-per-process,Translate,OptimizationHints,MediaRouter,NetworkTimeServiceQuerying,AutofillServerCommunication,AimEnabled,PreconnectToSearch",
 		// Spare tabs wait in the background: their timers and renderers
 		// must not be throttled when they become the page under test.
 		"--disable-background-timer-throttling",
