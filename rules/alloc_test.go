@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"testing"
 
@@ -39,11 +40,20 @@ func TestAllocsPerResponse(t *testing.T) {
 	}
 	p := rs.NewClassifier("https://shop.example/", 0)
 	f := htmlfilter.New(io.Discard, p, htmlfilter.Options{})
+	// AllocsPerRun counts the whole process's allocations, so a goroutine
+	// of the script cache (ristretto's, storing what the warm-up set) or
+	// of an earlier test can add to a run: the least of three is the
+	// filter's own.
 	allocs := func(doc []byte) float64 {
-		return testing.AllocsPerRun(20, func() { filterDoc(rs, tc.scripts, p, f, doc) })
+		least := math.Inf(1)
+		for range 3 {
+			least = min(least, testing.AllocsPerRun(20, func() { filterDoc(rs, tc.scripts, p, f, doc) }))
+		}
+		return least
 	}
 	short, long := page(10), page(100)
 	allocs(long) // grow the buffers, fill the script cache
+	tc.scripts.c.Wait()
 	a, b := allocs(short), allocs(long)
 	t.Logf("allocations per response: %v (%d bytes), %v (%d bytes)", a, len(short), b, len(long))
 	if b > a {
