@@ -759,9 +759,12 @@ func TestIntegrationProxy(t *testing.T) {
 	// bytes that waited for it never come (the client's timeout fails the
 	// test). A page that comes in one flight waits for its rest, unless
 	// reverse_proxy flushes every write.
-	for _, url := range []string{"http://localhost:9080/slow-tail.html", "http://localhost:9083/slow-short.html"} {
-		t.Run("the first filtered bytes do not wait for the rest of the page "+url, func(t *testing.T) {
-			resp, err := client.Get(url)
+	for _, tc := range []struct{ name, url string }{
+		{"a long page", "http://localhost:9080/slow-tail.html"},
+		{"a short page, flush_interval -1", "http://localhost:9083/slow-short.html"},
+	} {
+		t.Run("the first filtered bytes do not wait for the rest of the page: "+tc.name, func(t *testing.T) {
+			resp, err := client.Get(tc.url)
 			if err != nil {
 				t.Fatal(err)
 			}
