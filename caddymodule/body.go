@@ -39,6 +39,7 @@ type body struct {
 
 	in       int64 // decoded bytes read
 	declared int64 // the upstream body's length, -1 if not declared (or encoded)
+	ahead    bool  // the first bytes were flushed ahead of the rest
 }
 
 // bodyPlan is what a body needs to know of its response.
@@ -136,40 +137,52 @@ func (c *cacheInput) Write(p []byte) (int, error) {
 // oneFlight is the longest body that an origin sending it whole puts in
 // one flight of TCP's initial window (10 segments of 1460 bytes, RFC 6928):
 // its parts arrive together, however the transport cuts its reads, so
-// none of them leaves ahead of the rest. An origin that declares a length
-// and still pauses within it needs reverse_proxy's flush_interval -1.
+// even a short read within it says nothing of the upstream's pace.
 const oneFlight = 10 * 1460
 
 // Write reads the body's next bytes, encoded if the body is. What the
-// statusHold gathered of their output (gather.go) leaves when they are the
-// first, or few enough to say that the upstream paused, unless the whole
-// body comes in one flight.
+// statusHold gathered of their output (gather.go) leaves at once when the
+// upstream may have paused (paused).
 func (b *body) Write(p []byte) (int, error) {
+	n, _, err := b.write(p)
+	return n, err
+}
+
+// write is Write, and reports whether the gathered output left because
+// the upstream may have paused.
+func (b *body) write(p []byte) (n int, paused bool, err error) {
 	defer b.hold.clock.stop(b.hold.clock.start())
 	first := !b.hold.sent
-	var n int
-	var err error
 	if b.dec != nil {
 		n, err = b.dec.Write(p)
 	} else {
 		n, err = b.tc.Write(p)
 		b.in += int64(n)
 	}
-	if err == nil && !b.inOneFlight() && (first || len(p) < shortRead) {
-		err = b.hold.flush()
+	if err == nil && b.paused(first, len(p)) {
+		return n, true, b.hold.flush()
 	}
-	return n, err
+	return n, false, err
 }
 
-// inOneFlight reports whether the body's length is declared and within
-// oneFlight.
-func (b *body) inOneFlight() bool { return b.declared >= 0 && b.declared <= oneFlight }
-
-// firstAhead reports whether the body's first bytes, just out of the
-// filter, should leave before the rest is read: more is to come, and it
-// may come later.
-func (b *body) firstAhead() bool {
-	return b.declared < 0 || (b.in < b.declared && !b.inOneFlight())
+// paused reports whether an upstream write of n bytes says that the rest
+// of the body may come later, so that what is gathered should not wait
+// for it.
+//
+// A body of no declared length is a stream (an SSR framework, PHP's
+// flush()): its first write may be a head sent ahead of the rest, and a
+// short one (reverse_proxy reads 32 KiB at a time) drained the upstream.
+// A body whose length is declared was rendered before it was sent. Its
+// first write is what followed the headers in the transport's 4 KiB read
+// buffer, and says nothing; a later short one says the network paused,
+// unless the body is one flight long; after its last one, Close writes.
+// An origin that declares a length and still pauses within it needs
+// reverse_proxy's flush_interval -1.
+func (b *body) paused(first bool, n int) bool {
+	if b.declared < 0 {
+		return first || n < shortRead
+	}
+	return !first && n < shortRead && b.in < b.declared && b.declared > oneFlight
 }
 
 // flush writes on what the transcoder still holds, what a replay has

@@ -594,9 +594,9 @@ func TestIntegrationProxy(t *testing.T) {
 	page := testPage()
 	const bigSize = 64 << 20
 	sseRelease := make(chan struct{})
-	// tailRelease lets /slow-tail.html's and /slow-short.html's origin send
-	// the rest of their page.
-	tailRelease := map[string]chan struct{}{"/slow-tail.html": make(chan struct{}), "/slow-short.html": make(chan struct{})}
+	// tailRelease lets /slow-stream.html's and /slow-declared.html's
+	// origin send the rest of the page.
+	tailRelease := map[string]chan struct{}{"/slow-stream.html": make(chan struct{}), "/slow-declared.html": make(chan struct{})}
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/gz.html", "/br.html", "/zstd.html":
@@ -650,13 +650,15 @@ func TestIntegrationProxy(t *testing.T) {
 			w.(http.Flusher).Flush()
 			time.Sleep(100 * time.Millisecond)
 			io.WriteString(w, body)
-		case "/slow-tail.html", "/slow-short.html":
+		case "/slow-stream.html", "/slow-declared.html":
 			// The head at once, the rest of the page once the test has
-			// read the first bytes: beyond one flight of TCP, or within.
+			// read the first bytes: a stream, or a page of declared length.
 			head := "<!DOCTYPE html><html><head><title>slow tail</title></head><body>" + strings.Repeat("<p>first</p>\n", 100)
-			tail := strings.Repeat("<p>later</p>\n", map[string]int{"/slow-tail.html": 2000, "/slow-short.html": 100}[r.URL.Path]) + "</body></html>"
+			tail := strings.Repeat("<p>later</p>\n", 2000) + "</body></html>"
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Header().Set("Content-Length", fmt.Sprint(len(head)+len(tail)))
+			if r.URL.Path == "/slow-declared.html" {
+				w.Header().Set("Content-Length", fmt.Sprint(len(head)+len(tail)))
+			}
 			io.WriteString(w, head)
 			w.(http.Flusher).Flush()
 			select {
@@ -757,11 +759,12 @@ func TestIntegrationProxy(t *testing.T) {
 
 	// The origin sends the rest only once the first bytes are here: first
 	// bytes that waited for it never come (the client's timeout fails the
-	// test). A page that comes in one flight waits for its rest, unless
-	// reverse_proxy flushes every write.
+	// test). A page of declared length, which its origin had whole before
+	// it sent it, waits for its rest, unless reverse_proxy flushes every
+	// write.
 	for _, tc := range []struct{ name, url string }{
-		{"a long page", "http://localhost:9080/slow-tail.html"},
-		{"a short page, flush_interval -1", "http://localhost:9083/slow-short.html"},
+		{"a stream", "http://localhost:9080/slow-stream.html"},
+		{"a declared length, flush_interval -1", "http://localhost:9083/slow-declared.html"},
 	} {
 		t.Run("the first filtered bytes do not wait for the rest of the page: "+tc.name, func(t *testing.T) {
 			resp, err := client.Get(tc.url)

@@ -152,22 +152,21 @@ func (rw *responseWriter) write(p []byte) (int, error) {
 
 // writeFiltered sends p through the body pipeline.
 func (rw *responseWriter) writeFiltered(p []byte) (int, error) {
-	sent := rw.body.sent()
-	n, err := rw.body.Write(p)
+	n, paused, err := rw.body.write(p)
 	switch {
 	case err != nil && rw.body.dec != nil:
 		rw.decodeFailed(err)
 		return len(p), nil
 	case errors.Is(err, errLengthBroken):
 		rw.lengthBroken()
-	case err == nil && !sent && rw.body.sent() && rw.body.firstAhead():
-		// The page's first bytes are out of the filter and more is
-		// to come, perhaps later (not within one flight): send them
-		// with the status now rather than when net/http's buffer
-		// fills, which would wait for the next upstream read to be
-		// filtered (time to first byte). A writer that cannot flush
-		// sends them later: that is no error.
+	case err == nil && paused && !rw.body.ahead && rw.body.sent():
+		// The page's first bytes are out of the filter and the rest
+		// may come later: send them with the status now rather than
+		// when net/http's buffer fills, which would wait for the next
+		// upstream read to be filtered (time to first byte). A writer
+		// that cannot flush sends them later: that is no error.
 		//nolint:bodyclose
+		rw.body.ahead = true
 		if ferr := http.NewResponseController(rw.ResponseWriter).Flush(); !errors.Is(ferr, http.ErrNotSupported) {
 			err = ferr
 		}
