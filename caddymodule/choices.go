@@ -125,8 +125,7 @@ func (h *Handler) writeSettings(w http.ResponseWriter, r *http.Request, granted 
 	hdr.Set("Content-Security-Policy", settingsCSP)
 	hdr.Set("X-Frame-Options", "DENY") // frame-ancestors for browsers before CSP 2
 	hdr.Set("X-Content-Type-Options", "nosniff")
-	addVary(hdr, "Cookie")
-	addVary(hdr, "Accept-Language")
+	addVary(hdr, "Cookie", "Accept-Language")
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return nil

@@ -27,8 +27,7 @@ func isWorkerScript(r *http.Request) bool {
 // per-visitor variant that shared caches must not mix.
 func (rw *responseWriter) workerCSP() {
 	h := rw.Header()
-	addVary(h, "Cookie")
-	addVary(h, "Sec-Fetch-Dest")
+	addVary(h, "Cookie", "Sec-Fetch-Dest")
 	if rw.h.gpc {
 		addVary(h, "Sec-GPC")
 	}

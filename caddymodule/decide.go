@@ -242,13 +242,14 @@ func (rw *responseWriter) variantHeaders() {
 	delete(h, "Content-Length")
 	delete(h, "Accept-Ranges")
 	// RFC 9110 §12.5.5: the body depends on these request fields.
-	addVary(h, "Cookie")
+	vary, n := [3]string{"Cookie"}, 1
 	if rw.h.gpc {
-		addVary(h, "Sec-GPC")
+		vary[n], n = "Sec-GPC", n+1
 	}
 	if rw.h.Banner != nil {
-		addVary(h, "Accept-Language") // the banner speaks the visitor's language
+		vary[n], n = "Accept-Language", n+1 // the banner speaks the visitor's language
 	}
+	addVary(h, vary[:n]...)
 	// RFC 9110 §8.8.3.3: different representations need different entity
 	// tags. Encode suffixes only strong tags, since a weak tag allows
 	// byte differences between equivalent bodies; ours are not equivalent

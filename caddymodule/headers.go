@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -135,11 +136,26 @@ func isNavigation(h http.Header) bool {
 	return false
 }
 
-// addVary adds field to the response's Vary unless it is there already.
-func addVary(h http.Header, field string) {
-	if !httpguts.HeaderValuesContainsToken(h["Vary"], field) {
-		h["Vary"] = append(h["Vary"], field)
+// addVary adds each of fields to the response's Vary that is not there
+// already, growing it once.
+func addVary(h http.Header, fields ...string) {
+	vary := h["Vary"]
+	missing := 0
+	for _, f := range fields {
+		if !httpguts.HeaderValuesContainsToken(vary, f) {
+			missing++
+		}
 	}
+	if missing == 0 {
+		return
+	}
+	vary = slices.Grow(vary, missing)
+	for _, f := range fields {
+		if !httpguts.HeaderValuesContainsToken(vary, f) {
+			vary = append(vary, f)
+		}
+	}
+	h["Vary"] = vary
 }
 
 // answerTrackerRedirect answers a refused redirect as a denied collector is

@@ -24,6 +24,8 @@ type metrics struct {
 	csp      *prometheus.CounterVec // vendor
 	bytes    *prometheus.CounterVec // direction
 	duration prometheus.Histogram
+	// bytesIn and bytesOut are bytes' two series, looked up once.
+	bytesIn, bytesOut prometheus.Counter
 }
 
 const metricsNamespace = "consentedge"
@@ -78,8 +80,7 @@ func newMetrics(reg *prometheus.Registry, rs *rules.Rules) (*metrics, error) {
 		m.csp.WithLabelValues(v.ID)
 	}
 	m.csp.WithLabelValues(cspUnknownVendor)
-	m.bytes.WithLabelValues("in")
-	m.bytes.WithLabelValues("out")
+	m.bytesIn, m.bytesOut = m.bytes.WithLabelValues("in"), m.bytes.WithLabelValues("out")
 	return &m, nil
 }
 
@@ -152,8 +153,8 @@ func (m *metrics) observeFiltered(granted string, removed []htmlfilter.Removal, 
 	for _, r := range removed {
 		m.removed.WithLabelValues(r.Vendor, r.Category).Add(float64(r.Count))
 	}
-	m.bytes.WithLabelValues("in").Add(float64(in))
-	m.bytes.WithLabelValues("out").Add(float64(out))
+	m.bytesIn.Add(float64(in))
+	m.bytesOut.Add(float64(out))
 	m.duration.Observe(spent.Seconds())
 }
 

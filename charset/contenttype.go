@@ -112,7 +112,9 @@ func parseMIMEType(s string) (essence, charset string, hasCharset, ok bool) {
 	if !httpfield.IsToken(typ) || !httpfield.IsToken(sub) {
 		return "", "", false, false
 	}
-	essence = strings.ToLower(typ + "/" + sub)
+	// typ, '/' and sub are s's first bytes: no concatenation, and no
+	// copy unless there are capitals.
+	essence = strings.ToLower(s[:slash+1+len(sub)])
 	p := rest[semi:]
 	for len(p) > 0 {
 		p = p[1:] // the ';'

@@ -15,7 +15,8 @@ type Transcoder struct {
 	next   io.Writer
 	ct     string // Content-Type as the origin sent it
 	prefix []byte
-	w      io.WriteCloser // nil until the encoding is known
+	w      io.WriteCloser // nil until the encoding is known, then &u
+	u      utf8Writer     // in the Transcoder, so that a document costs no allocation
 }
 
 // maxKeptPrefix bounds the prefix buffer a Transcoder keeps for its next
@@ -46,7 +47,7 @@ func (t *Transcoder) Write(p []byte) (int, error) {
 		// Most bodies are decided by their first write (a charset in the
 		// Content-Type, a BOM, an early <meta>): no copy of it.
 		if enc, ok := Sniff(t.ct, p); ok {
-			t.w = NewUTF8Writer(t.next, enc)
+			t.decided(enc)
 			return t.w.Write(p)
 		}
 	}
@@ -58,8 +59,14 @@ func (t *Transcoder) Write(p []byte) (int, error) {
 	return len(p), t.start(enc)
 }
 
+// decided starts the document's decoding from enc.
+func (t *Transcoder) decided(enc Encoding) {
+	t.u = utf8Writer{w: t.next, enc: enc}
+	t.w = &t.u
+}
+
 func (t *Transcoder) start(enc Encoding) error {
-	t.w = NewUTF8Writer(t.next, enc)
+	t.decided(enc)
 	_, err := t.w.Write(t.prefix)
 	t.prefix = t.prefix[:0]
 	if cap(t.prefix) > maxKeptPrefix {
