@@ -165,8 +165,8 @@ func (rw *responseWriter) writeFiltered(p []byte) (int, error) {
 		// when net/http's buffer fills, which would wait for the next
 		// upstream read to be filtered (time to first byte). A writer
 		// that cannot flush sends them later: that is no error.
-		//nolint:bodyclose
 		rw.body.ahead = true
+		//nolint:bodyclose
 		if ferr := http.NewResponseController(rw.ResponseWriter).Flush(); !errors.Is(ferr, http.ErrNotSupported) {
 			err = ferr
 		}
