@@ -26,6 +26,16 @@ type metrics struct {
 	duration prometheus.Histogram
 	// bytesIn and bytesOut are bytes' two series, looked up once.
 	bytesIn, bytesOut prometheus.Counter
+	// removedOf are removed's series of the rules' own vendors, made at
+	// load and read only after: a response's removals are counted without
+	// the vector's hashing of their labels.
+	removedOf map[string]vendorSeries
+}
+
+// vendorSeries is a vendor's series of removed, and the category it is for.
+type vendorSeries struct {
+	category string
+	c        prometheus.Counter
 }
 
 const metricsNamespace = "consentedge"
@@ -72,11 +82,13 @@ func newMetrics(reg *prometheus.Registry, rs *rules.Rules) (*metrics, error) {
 	// read right from the first scrape. A tracker list's thousands of
 	// vendors get their series when first seen instead: a scrape carries
 	// only what the site's pages hold.
+	m.removedOf = make(map[string]vendorSeries)
 	for _, v := range rs.Vendors() {
 		if v.Imported {
 			continue
 		}
-		m.removed.WithLabelValues(v.ID, rs.CategoryID(v.Category))
+		category := rs.CategoryID(v.Category)
+		m.removedOf[v.ID] = vendorSeries{category, m.removed.WithLabelValues(v.ID, category)}
 		m.csp.WithLabelValues(v.ID)
 	}
 	m.csp.WithLabelValues(cspUnknownVendor)
@@ -151,7 +163,11 @@ func (m *metrics) observeFiltered(granted string, removed []htmlfilter.Removal, 
 	m.filtered.Inc()
 	m.states.WithLabelValues(granted).Inc()
 	for _, r := range removed {
-		m.removed.WithLabelValues(r.Vendor, r.Category).Add(float64(r.Count))
+		if s, ok := m.removedOf[r.Vendor]; ok && s.category == r.Category {
+			s.c.Add(float64(r.Count))
+		} else {
+			m.removed.WithLabelValues(r.Vendor, r.Category).Add(float64(r.Count))
+		}
 	}
 	m.bytesIn.Add(float64(in))
 	m.bytesOut.Add(float64(out))
