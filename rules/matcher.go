@@ -15,6 +15,9 @@ type matcher struct {
 	// (state*nclass), with hasOut set when patterns end there. One load
 	// per byte and no multiply; the outputs are looked up only on a flag.
 	next []uint32
+	// starts has a bit for each pair of bytes that begins a pattern (every
+	// pair after a one-byte pattern's byte): see mayStart.
+	starts *[1 << 16 / 64]uint64
 }
 
 const hasOut = 1 << 31
@@ -22,6 +25,19 @@ const hasOut = 1 << 31
 // step returns the row offset (and flag) after reading c from row.
 func (m *matcher) step(row uint32, c byte) uint32 {
 	return m.next[row&^hasOut+uint32(m.class[c])]
+}
+
+// mayStart reports whether a pattern may begin at s[i]. At the root, a
+// pair of bytes that begins no pattern leads where its second byte alone
+// does, so a scan there skips the first: it reaches the states it would
+// have and finds the same matches, and reads the table (2.7 MB with the
+// default rules, cold between responses) only where a pattern may begin.
+func (m *matcher) mayStart(s []byte, i int) bool {
+	if i+1 >= len(s) {
+		return true
+	}
+	k := uint(s[i])<<8 | uint(s[i+1])
+	return m.starts[k>>6]&(1<<(k&63)) != 0
 }
 
 // state is the state number of a row offset returned by step.
@@ -35,10 +51,30 @@ func newMatcher(pats []string) *matcher {
 	for id, p := range pats {
 		m.plen[id] = int32(len(p))
 	}
+	m.startPairs(pats)
 	delta, term := m.trie(pats)
 	link(delta, term, m.nclass)
 	m.pack(delta, term)
 	return m
+}
+
+// startPairs sets starts from pats.
+func (m *matcher) startPairs(pats []string) {
+	m.starts = new([1 << 16 / 64]uint64)
+	set := func(a, b byte) {
+		k := uint(a)<<8 | uint(b)
+		m.starts[k>>6] |= 1 << (k & 63)
+	}
+	for _, p := range pats {
+		switch {
+		case len(p) == 1:
+			for c := range 256 {
+				set(p[0], byte(c))
+			}
+		case len(p) > 1:
+			set(p[0], p[1])
+		}
+	}
 }
 
 // classify gives each byte value that occurs in pats a class of its own;

@@ -400,6 +400,9 @@ func (p *Classifier) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 	p.sigs = p.sigs[:0]
 	row := uint32(0)
 	for i := 0; i < len(s); i++ {
+		if row == 0 && !m.mayStart(s, i) {
+			continue
+		}
 		row = m.step(row, s[i])
 		if row&hasOut == 0 {
 			continue
@@ -466,6 +469,9 @@ func (p *Classifier) signatures(s []byte, fn func(int32)) {
 	m := p.r.ac
 	row := uint32(0)
 	for i := 0; i < len(s); i++ {
+		if row == 0 && !m.mayStart(s, i) {
+			continue
+		}
 		row = m.step(row, s[i])
 		if row&hasOut == 0 {
 			continue
