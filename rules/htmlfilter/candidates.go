@@ -160,10 +160,33 @@ func (f *Filter) trimValue(i int, a attr) bool {
 	return f.srcset(f.decode(raw)).Block && f.trimSrcset(a, raw)
 }
 
-// dropAttr removes attribute a from the held start tag.
+// dropAttr removes attribute a from the held start tag. An '=' after it
+// starts the next attribute's name (a parse error, HTML §13.2.5.32), and
+// would become the start of a value of the attribute before a once a is
+// gone (§13.2.5.34): a then keeps its name, with an empty value, which
+// loads nothing (FuzzFilter found `<img x" data-lazy-src="…" ="/pa>`).
 func (f *Filter) dropAttr(a attr) {
+	if f.skip == kOther && f.equalsAfter(f.tok+int(a.end)) {
+		f.advance(f.tok + int(a.nameEnd))
+		f.insert(emptyValue)
+		f.dropTo(f.tok + int(a.end))
+		return
+	}
 	f.advance(f.tok + int(a.name))
 	f.dropTo(f.tok + int(a.end))
+}
+
+var emptyValue = []byte(`=""`)
+
+// equalsAfter reports whether the first byte after whitespace from d[i] on
+// is '='.
+func (f *Filter) equalsAfter(i int) bool {
+	for ; i < len(f.d); i++ {
+		if !isSpace(f.d[i]) {
+			return f.d[i] == '='
+		}
+	}
+	return false
 }
 
 // trimSrcset drops the blocked candidates of srcset attribute a, whose raw

@@ -202,6 +202,8 @@ var cases = []struct {
 	{"template", `<script type="text/x-template"><p>tracker</p></script>`, `<script type="text/x-template"><p>tracker</p></script>`, "="},
 	{"lazy img keeps its placeholder", `<img src="/ph.svg" data-lazy-src="https://tracker.example/p.gif" alt=a>`,
 		`<img src="/ph.svg"  alt=a>`, "="},
+	{"a removed attribute before a name that starts with '='", `<img alt data-lazy-src="https://tracker.example/p.gif" ="/pa>`,
+		`<img alt data-lazy-src="" ="/pa>`, "="},
 	{"lazy srcset", `<img data-srcset="/a.png 1x, https://tracker.example/p.gif 2x" src=/a.png>`, `<img  src=/a.png>`, "="},
 	{"lazy iframe", `<iframe data-src="https://tracker.example/ns.html" class=lazyload></iframe>x`,
 		`<iframe  class=lazyload></iframe>x`, "="},

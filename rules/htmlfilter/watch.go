@@ -238,8 +238,7 @@ func (f *Filter) dropWatched(k kind) {
 		}
 		if v.Block {
 			f.count(v)
-			f.advance(f.tok + int(a.name))
-			f.dropTo(f.tok + int(a.end))
+			f.dropAttr(a)
 		}
 	}
 }
