@@ -182,7 +182,9 @@ func (f *Filter) run(eof bool) {
 				return
 			}
 			f.pos = f.declFrom + i + 3
-			f.capHeld()
+			if !f.opt.XML {
+				f.capHeld() // XML: text, which passes as it comes
+			}
 			f.endCDATA()
 
 		case sRaw:
