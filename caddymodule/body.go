@@ -140,16 +140,9 @@ func (c *cacheInput) Write(p []byte) (int, error) {
 // even a short read within it says nothing of the upstream's pace.
 const oneFlight = 10 * 1460
 
-// Write reads the body's next bytes, encoded if the body is. What the
+// write reads the body's next bytes, encoded if the body is. What the
 // statusHold gathered of their output (gather.go) leaves at once when the
-// upstream may have paused (paused).
-func (b *body) Write(p []byte) (int, error) {
-	n, _, err := b.write(p)
-	return n, err
-}
-
-// write is Write, and reports whether the gathered output left because
-// the upstream may have paused.
+// upstream may have paused, which write reports.
 func (b *body) write(p []byte) (n int, paused bool, err error) {
 	defer b.hold.clock.stop(b.hold.clock.start())
 	first := !b.hold.sent
