@@ -28,6 +28,31 @@ func extraLogFields(r *http.Request) *caddyhttp.ExtraLogFields {
 	return extra
 }
 
+// accessFields are the handler's fields of a request's access log entry.
+// They are set once, when the consent is read, and completed as the
+// request goes on: each Set of Caddy's ExtraLogFields resets its
+// per-request logger cache (an allocation and ~300ns), and the access log
+// is written after the handler returns. Their object is written inline.
+type accessFields struct {
+	consent  consentFields
+	request  requestFields
+	response responseFields
+	filtered bool // response holds a filtered response's fields
+}
+
+func (a *accessFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	if err := a.consent.MarshalLogObject(enc); err != nil {
+		return err
+	}
+	if err := a.request.MarshalLogObject(enc); err != nil {
+		return err
+	}
+	if !a.filtered {
+		return nil
+	}
+	return a.response.MarshalLogObject(enc)
+}
+
 // logConsent adds the consent state to the request's access log entry:
 // consent_granted (the granted categories joined by "."), consent_signal
 // (what decided: the consent tools whose cookies stated something, and gpc
@@ -37,21 +62,22 @@ func extraLogFields(r *http.Request) *caddyhttp.ExtraLogFields {
 // choices vendor by vendor: consent_vendors_refused and
 // consent_vendors_granted (the vendor ids named, joined by "."), and
 // consent_vendors_only (the categories granted vendor by vendor, whose
-// other vendors are refused).
-func (h *Handler) logConsent(r *http.Request, st consent.State) {
+// other vendors are refused). It returns the entry's fields for the rest
+// of the request to complete, nil outside Caddy's server.
+func (h *Handler) logConsent(r *http.Request, st consent.State) *accessFields {
 	extra := extraLogFields(r)
 	if extra == nil {
-		return
+		return nil
 	}
-	// One field whose object is written inline: each Set costs a reset of
-	// Caddy's per-request logger cache (~300ns), once is enough.
-	extra.Set(zapcore.Field{Key: "consent", Type: zapcore.InlineMarshalerType, Interface: consentFields{
+	a := &accessFields{consent: consentFields{
 		granted: h.rules.FormatSet(st.Granted),
 		signal:  st.Signals,
 		gpc:     h.gpc && consent.GPC(r.Header),
 		vendors: st.Vendors,
 		rules:   h.rules,
-	}})
+	}}
+	extra.Set(zapcore.Field{Key: "consent", Type: zapcore.InlineMarshalerType, Interface: a})
+	return a
 }
 
 // consentFields are logConsent's fields.
@@ -81,13 +107,9 @@ func (c consentFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 
 // logRequestFilter adds what the request filter took away to the access log
 // entry: consent_cookies_removed and consent_params_removed, when any.
-func logRequestFilter(r *http.Request, rf requestFilter) {
-	if len(rf.cookies) == 0 && rf.params == 0 {
-		return
-	}
-	if extra := extraLogFields(r); extra != nil {
-		extra.Set(zapcore.Field{Key: "consent_request", Type: zapcore.InlineMarshalerType,
-			Interface: requestFields{cookies: len(rf.cookies), params: rf.params}})
+func (a *accessFields) logRequestFilter(rf requestFilter) {
+	if a != nil {
+		a.request = requestFields{cookies: len(rf.cookies), params: rf.params}
 	}
 }
 
@@ -166,12 +188,12 @@ func (rw *responseWriter) observe() {
 		m.observeFiltered(rw.h.rules.FormatSet(rw.granted), removed, rw.body.in, rw.body.hold.n, rw.body.hold.clock.spent())
 		m.observeVendors(rw.h.rules, rw.vendors)
 	}
-	if extra := extraLogFields(rw.r); extra != nil {
+	if a := rw.log; a != nil {
 		// A copy: the access log is written after the handler returns,
 		// when the filter (and its slice) already serves another response.
-		extra.Set(zapcore.Field{Key: "consent_removed", Type: zapcore.InlineMarshalerType,
-			Interface: responseFields{removed: removals(slices.Clone(removed)), setCookies: len(rw.setCookies),
-				replayed: rw.body.replayed(), resumed: rw.body.resumed()}})
+		a.response = responseFields{removed: removals(slices.Clone(removed)), setCookies: len(rw.setCookies),
+			replayed: rw.body.replayed(), resumed: rw.body.resumed()}
+		a.filtered = true
 	}
 }
 

@@ -28,11 +28,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	caches := h.caches.acquire()
 	defer caches.release()
-	st, cfg := h.readConsent(r, caches)
+	st, cfg, entry := h.readConsent(r, caches)
 	if answered, err := h.serveOwn(w, r, st); answered {
 		return err
 	}
-	resp := h.prepareRequest(r, st, caches)
+	resp := h.prepareRequest(r, st, caches, entry)
 	// The banner asks until the visitor decides: in our cookie (the
 	// endpoint) or in any consent tool the site reads.
 	resp.bannerAsks = h.Banner != nil && !st.Signals.FromCookies() && !h.consent.Decided(r.Header, cfg)
@@ -40,8 +40,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 }
 
 // readConsent reads the visitor's consent, under the configuration it
-// returns.
-func (h *Handler) readConsent(r *http.Request, caches *caches) (consent.State, consent.Config) {
+// returns, and logs it in the access log fields it returns.
+func (h *Handler) readConsent(r *http.Request, caches *caches) (consent.State, consent.Config, *accessFields) {
 	cfg := h.consentConfig(r)
 	cfg.Cache = caches.sources
 	st := h.consent.Read(r.Header, cfg)
@@ -54,8 +54,7 @@ func (h *Handler) readConsent(r *http.Request, caches *caches) (consent.State, c
 				zap.String("host", r.Host), zap.String("path", r.URL.Path))
 		}
 	}
-	h.logConsent(r, st)
-	return st, cfg
+	return st, cfg, h.logConsent(r, st)
 }
 
 // serveOwn answers the requests that never reach the origin: the consent
@@ -78,13 +77,13 @@ func (h *Handler) serveOwn(w http.ResponseWriter, r *http.Request, st consent.St
 // prepareRequest removes from the request what the visitor's consent keeps
 // from the origin, readies it for the origin (prepareUpstream), and
 // returns what the response's side needs to know.
-func (h *Handler) prepareRequest(r *http.Request, st consent.State, caches *caches) response {
+func (h *Handler) prepareRequest(r *http.Request, st consent.State, caches *caches, entry *accessFields) response {
 	reqFilter := h.filterRequest(r, st.Granted, st.Vendors.Denied)
-	logRequestFilter(r, reqFilter)
+	entry.logRequestFilter(reqFilter)
 	suffix, stripped := h.prepareUpstream(r, st.Granted, st.Vendors.Denied)
 	return response{
 		granted: st.Granted, vendors: st.Vendors, unseen: st.Unseen,
-		suffix: suffix, stripped: stripped, reqFilter: reqFilter, caches: caches,
+		suffix: suffix, stripped: stripped, reqFilter: reqFilter, caches: caches, log: entry,
 	}
 }
 
@@ -177,7 +176,8 @@ type response struct {
 	stripped   bool                  // a validator of the request named the variant
 	reqFilter  requestFilter
 	caches     *caches
-	bannerAsks bool // no consent decision yet: the banner asks
+	log        *accessFields // the access log entry's fields; nil outside Caddy's server
+	bannerAsks bool          // no consent decision yet: the banner asks
 }
 
 // runNext runs next with the response writer that filters its body. It
