@@ -29,6 +29,7 @@ type Classifier struct {
 	refused   VendorSet                 // vendors refused by name, whatever their category
 	noDefer   Set                       // categories whose blocked elements are stripped in Defer mode
 	scripts   *textcache.Cache[[]int32] // UseScriptCache; nil: none
+	recent    recentScripts             // kept across Reset (scriptcache.go)
 
 	// Unclassify: third-party loads no rule names count as unclassified's.
 	unclassified  Category
@@ -79,7 +80,7 @@ func (p *Classifier) Reset(r *Rules, pageURL string, granted Set) {
 	*p = Classifier{r: r, granted: granted.With(Necessary), pageURL: pageURL,
 		pathBuf: p.pathBuf[:0], runBuf: p.runBuf[:0], scr: p.scr[:0],
 		blank: p.blank[:0], scr2: p.scr2[:0], sigs: p.sigs[:0],
-		dec: p.dec[:0], dec64: p.dec64[:0], clean: p.clean[:0]}
+		dec: p.dec[:0], dec64: p.dec64[:0], clean: p.clean[:0], recent: p.recent}
 	p.deniesAny = r.AllCategories()&^p.granted != 0
 	if host, ok := plainHTTPHost(pageURL); ok {
 		// The common case: what the fast paths need is known without a

@@ -49,13 +49,18 @@ func (c *ScriptCache) Close() { c.c.Close() }
 func (p *Classifier) UseScriptCache(c *ScriptCache) {
 	if c != nil && c.r == p.r {
 		p.scripts = c.c
+		p.recent.use(c.c)
 	}
 }
 
 // scriptThroughCache classifies text through the cache c.
 func (p *Classifier) scriptThroughCache(c *textcache.Cache[[]int32], text []byte) htmlfilter.Verdict {
 	k := c.Key(text)
+	if vendors, ok := p.recent.get(k); ok {
+		return p.verdictOf(vendors)
+	}
 	if vendors, ok := c.Get(k); ok {
+		p.recent.put(k, vendors)
 		return p.verdictOf(vendors)
 	}
 	p.scr, p.raw = normalizeScript(p.scr[:0], text), text
@@ -66,5 +71,46 @@ func (p *Classifier) scriptThroughCache(c *textcache.Cache[[]int32], text []byte
 	v := p.scanScript(p.scr, &found)
 	// The cost is the entry's size, not the script's: the text is not kept.
 	c.Set(k, found, int64(64+4*len(found)))
+	p.recent.put(k, found)
 	return v
+}
+
+// recentScripts are the last scripts a classifier found in the shared
+// cache, by key: a server keeps a classifier per pooled response, and a
+// site's pages repeat their scripts, so most lookups end here. That spares
+// the shared cache's lookup its locking and its access bookkeeping (a
+// push per Get, handed to ristretto's policy goroutine in batches). The
+// vendors are the shared cache's own slices, never written. Direct-mapped:
+// a page's few dozen scripts mostly keep their places.
+type recentScripts struct {
+	of      *textcache.Cache[[]int32] // keys are hashes under its seeds
+	entries *[64]recentScript         // made by use
+}
+
+type recentScript struct {
+	k       textcache.Key
+	vendors []int32
+	set     bool
+}
+
+// use keeps the entries if they come from c, else forgets them: another
+// cache hashes under other seeds, and serves another rule set.
+func (r *recentScripts) use(c *textcache.Cache[[]int32]) {
+	switch {
+	case r.entries == nil:
+		r.entries = new([64]recentScript)
+	case r.of != c:
+		*r.entries = [64]recentScript{}
+	}
+	r.of = c
+}
+
+func (r *recentScripts) get(k textcache.Key) ([]int32, bool) {
+	e := &r.entries[k.Slot(len(r.entries))]
+	return e.vendors, e.set && e.k == k
+}
+
+func (r *recentScripts) put(k textcache.Key, vendors []int32) {
+	e := &r.entries[k.Slot(len(r.entries))]
+	e.k, e.vendors, e.set = k, vendors, true
 }

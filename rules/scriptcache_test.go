@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"testing"
 )
 
@@ -64,6 +65,80 @@ func TestScriptCache(t *testing.T) {
 		if _, ok := c.Get(c.Key(text)); !ok {
 			t.Errorf("a script of %d bytes seen twice is not in the cache", len(text))
 		}
+	}
+}
+
+// TestRecentScripts: a classifier kept across responses (Reset) answers
+// from the scripts it found last as the shared cache and a plain reading
+// do, whatever the consent state, also when more scripts than it keeps
+// share its places; and it forgets them for another cache, whose keys are
+// hashes under other seeds.
+func TestRecentScripts(t *testing.T) {
+	plain := Default()
+	cached := newTestCaches(t)
+	states := []Set{0, Set(0).With(Analytics), Set(0).With(Advertising), Set(0).With(Functional).With(Analytics).With(Advertising)}
+	q := cached.page(0)
+	hits := 0
+	for round := range 4 {
+		for _, st := range states {
+			p := plain.NewClassifier(testPage, st)
+			q.Reset(cached.r, testPage, st)
+			q.UseScriptCache(cached.scripts)
+			for _, tt := range scriptTests {
+				text := []byte(tt.text + "/* padded past minCachedScript: 0123456789012345678901234567890123456789012345678901234567890123 */")
+				if _, ok := q.recent.get(cached.scripts.c.Key(text)); ok {
+					hits++
+				}
+				if got, want := q.Script(text), p.Script(text); got != want {
+					t.Errorf("round %d, state %b, %s: through the recent scripts %+v, plain %+v", round, st, tt.name, got, want)
+				}
+			}
+		}
+		cached.scripts.c.Wait()
+	}
+	if hits == 0 {
+		t.Fatal("no script was answered from the recent ones")
+	}
+
+	// Two scripts of one place: the later one has it, and the earlier is
+	// read again rather than answered for by the other's entry.
+	c := cached.scripts.c
+	first := []byte(gtagConfig)
+	slot := c.Key(first).Slot(len(q.recent.entries))
+	var second []byte
+	for i := 0; second == nil; i++ {
+		text := fmt.Appendf(nil, "%s/* %d */", firstPartyScript(), i)
+		if c.Key(text).Slot(len(q.recent.entries)) == slot {
+			second = text
+		}
+	}
+	q.Reset(cached.r, testPage, 0)
+	q.UseScriptCache(cached.scripts)
+	for _, text := range [][]byte{first, first, second, second} {
+		q.Script(text) // seen twice: cached, and recent
+	}
+	c.Wait()
+	if _, ok := q.recent.get(c.Key(first)); ok {
+		t.Error("a script whose place another took is still answered for")
+	}
+	if got, want := q.Script(first), plain.NewClassifier(testPage, 0).Script(first); got != want {
+		t.Errorf("a script whose place another took: %+v, plain %+v", got, want)
+	}
+	if _, ok := q.recent.get(c.Key(first)); !ok {
+		t.Error("a script found in the shared cache did not take its place back")
+	}
+
+	text := []byte(gtagConfig)
+	q.Script(text)
+	q.Script(text)
+	if _, ok := q.recent.get(cached.scripts.c.Key(text)); !ok {
+		t.Fatal("a script just read is not among the recent ones")
+	}
+	other := newTestCaches(t)
+	q.Reset(other.r, testPage, 0)
+	q.UseScriptCache(other.scripts)
+	if _, ok := q.recent.get(cached.scripts.c.Key(text)); ok {
+		t.Error("a classifier given another cache kept the last one's scripts")
 	}
 }
 

@@ -66,6 +66,9 @@ func (c *Cache[V]) Get(k Key) (V, bool) {
 	return zero, false
 }
 
+// Slot is k's place in a direct-mapped table of n places.
+func (k Key) Slot(n int) int { return int(k.k % uint64(n)) }
+
 // Admit reports whether k is seen for the second time (the doorkeeper) and
 // so is to be set; it marks k seen.
 func (c *Cache[V]) Admit(k Key) bool {
