@@ -108,7 +108,10 @@ func parseMIMEType(s string) (essence, charset string, hasCharset, ok bool) {
 		semi = len(rest)
 	}
 	// MIME Sniffing §4.4: trailing whitespace only; " html" is no token.
-	sub := strings.TrimRight(rest[:semi], "\t\n\r ")
+	sub := rest[:semi]
+	for len(sub) > 0 && isHTTPSpace(sub[len(sub)-1]) {
+		sub = sub[:len(sub)-1]
+	}
 	if !httpfield.IsToken(typ) || !httpfield.IsToken(sub) {
 		return "", "", false, false
 	}

@@ -70,6 +70,9 @@ func (e Encoding) ASCIICompatible() bool {
 // strings.TrimSpace would trim VT and NBSP, which browsers do not).
 func Lookup(label string) (Encoding, bool) {
 	label = trimASCIISpace(label)
+	if httpfield.EqualFold(label, "utf-8") {
+		return Encoding{idUTF8}, true // most pages: no table needed
+	}
 	if label == "" || len(label) > 32 {
 		return Encoding{}, false
 	}
