@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,10 @@ type metrics struct {
 	// load and read only after: a response's removals are counted without
 	// the vector's hashing of their labels.
 	removedOf map[string]vendorSeries
+	// statesOf are states' series by granted set, made when a set is
+	// first seen (a scrape shows only the sets that occurred), for rule
+	// sets whose sets FormatSet has names for.
+	statesOf []atomic.Pointer[prometheus.Counter]
 }
 
 // vendorSeries is a vendor's series of removed, and the category it is for.
@@ -93,6 +98,7 @@ func newMetrics(reg *prometheus.Registry, rs *rules.Rules) (*metrics, error) {
 	}
 	m.csp.WithLabelValues(cspUnknownVendor)
 	m.bytesIn, m.bytesOut = m.bytes.WithLabelValues("in"), m.bytes.WithLabelValues("out")
+	m.statesOf = make([]atomic.Pointer[prometheus.Counter], rs.NamedSets())
 	return &m, nil
 }
 
@@ -156,12 +162,12 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 }
 
 // observeFiltered records one filtered response.
-func (m *metrics) observeFiltered(granted string, removed []htmlfilter.Removal, in, out int64, spent time.Duration) {
+func (m *metrics) observeFiltered(rs *rules.Rules, granted rules.Set, removed []htmlfilter.Removal, in, out int64, spent time.Duration) {
 	if m == nil {
 		return
 	}
 	m.filtered.Inc()
-	m.states.WithLabelValues(granted).Inc()
+	m.state(rs, granted).Inc()
 	for _, r := range removed {
 		if s, ok := m.removedOf[r.Vendor]; ok && s.category == r.Category {
 			s.c.Add(float64(r.Count))
@@ -172,6 +178,20 @@ func (m *metrics) observeFiltered(granted string, removed []htmlfilter.Removal, 
 	m.bytesIn.Add(float64(in))
 	m.bytesOut.Add(float64(out))
 	m.duration.Observe(spent.Seconds())
+}
+
+// state is the series of states for the granted set.
+func (m *metrics) state(rs *rules.Rules, granted rules.Set) prometheus.Counter {
+	if uint64(granted) >= uint64(len(m.statesOf)) {
+		return m.states.WithLabelValues(rs.FormatSet(granted))
+	}
+	p := &m.statesOf[granted]
+	if c := p.Load(); c != nil {
+		return *c
+	}
+	c := m.states.WithLabelValues(rs.FormatSet(granted))
+	p.Store(&c) // a race stores the same series twice
+	return c
 }
 
 // observeVendors records the vendors a filtered response's visitor granted

@@ -180,8 +180,28 @@ func TestMetricsNilRegistry(t *testing.T) {
 		t.Fatalf("newMetrics(nil) = %v, %v", m, err)
 	}
 	// A nil *metrics records nothing, without panicking.
-	m.observeFiltered("necessary", nil, 1, 1, time.Millisecond)
+	m.observeFiltered(rules.Default(), 0, nil, 1, 1, time.Millisecond)
 	m.cspReport("facebook")
+}
+
+// TestMetricsStates: a granted set is counted under its name, whether its
+// series was made on first use or, for a set beyond FormatSet's table
+// (bits no category declares), looked up by name each time.
+func TestMetricsStates(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	rs := rules.Default()
+	m, err := newMetrics(reg, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	necessary := rules.Set(0).With(rules.Necessary)
+	beyond := necessary | 1<<(rs.NamedSets()+3)
+	for _, s := range []rules.Set{necessary, necessary, beyond} {
+		m.observeFiltered(rs, s, nil, 1, 1, time.Millisecond)
+	}
+	if v := metricValue(t, reg, "consentedge_consent_states_total", map[string]string{"granted": "necessary"}); v != 3 {
+		t.Errorf("states{granted=necessary} = %v, want 3", v)
+	}
 }
 
 func TestMetricsRegisterConflict(t *testing.T) {
@@ -261,8 +281,9 @@ func BenchmarkObserveFiltered(b *testing.B) {
 		{Vendor: "hotjar", Category: "analytics", Count: 1},
 		{Vendor: "facebook", Category: "advertising", Count: 2},
 	}
+	rs := rules.Default()
 	b.ReportAllocs()
 	for b.Loop() {
-		m.observeFiltered("necessary", removed, 5000, 4000, time.Millisecond)
+		m.observeFiltered(rs, rules.Set(0).With(rules.Necessary), removed, 5000, 4000, time.Millisecond)
 	}
 }

@@ -92,6 +92,10 @@ func (r *Rules) FormatSet(s Set) string {
 	return r.formatSet(s)
 }
 
+// NamedSets is how many sets FormatSet names from its table: the sets
+// below it are those of up to 8 categories, 0 when there are more.
+func (r *Rules) NamedSets() int { return len(r.setNames) }
+
 // formatSet is FormatSet without the table of names.
 func (r *Rules) formatSet(s Set) string {
 	var b strings.Builder
