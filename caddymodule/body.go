@@ -232,6 +232,7 @@ func (b *body) Close() error {
 		err = b.hold.release()
 	}
 	if err == nil {
+		b.hold.lengthKnown()
 		err = b.hold.flush()
 	}
 	return err

@@ -382,16 +382,40 @@ func TestVaryOnce(t *testing.T) {
 	}
 }
 
+// TestNoLengthNoRanges: a filtered response keeps neither the upstream's
+// Content-Length nor its Accept-Ranges; a page gathered whole goes out
+// with its filtered length, as a plain proxy would send it, and one that
+// is not (longer than the gathering, or announcing trailers) in chunks.
 func TestNoLengthNoRanges(t *testing.T) {
-	h, _ := newTestHandler(t, nil)
-	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), htmlOrigin(trackedDoc,
-		"Content-Length", "120", "Accept-Ranges", "bytes"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hdr := rec.Result().Header
-	if hdr.Get("Content-Length") != "" || hdr.Get("Accept-Ranges") != "" {
-		t.Errorf("filtered response kept Content-Length or Accept-Ranges: %v", hdr)
+	long := strings.Replace(trackedDoc, "</body>", strings.Repeat("<p>A paragraph of the page.</p>\n", 2500)+"</body>", 1)
+	for _, tc := range []struct {
+		name, doc string
+		hdr       []string
+		length    bool
+	}{
+		{"gathered whole", trackedDoc, nil, true},
+		{"longer than the gathering", long, nil, false},
+		{"trailers announced", trackedDoc, []string{"Trailer", "Server-Timing"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := newTestHandler(t, nil)
+			hdr := append([]string{"Content-Length", "120", "Accept-Ranges", "bytes"}, tc.hdr...)
+			rec, err := serve(h, httptest.NewRequest("GET", "/", nil), htmlOrigin(tc.doc, hdr...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := rec.Result().Header
+			want := ""
+			if tc.length {
+				want = strconv.Itoa(rec.Body.Len())
+			}
+			if got.Get("Content-Length") != want || got.Get("Accept-Ranges") != "" {
+				t.Errorf("Content-Length %q (want %q) and Accept-Ranges %q for %d bytes", got.Get("Content-Length"), want, got.Get("Accept-Ranges"), rec.Body.Len())
+			}
+			if strings.Contains(rec.Body.String(), pixelHost) {
+				t.Error("not filtered")
+			}
+		})
 	}
 }
 
@@ -1109,7 +1133,9 @@ const markSlack = 4 << 10
 // goes out with its Content-Length; a page that changed under the tag is
 // sent chunked when nothing of it has left, and broken off when some has.
 func TestPageCacheLength(t *testing.T) {
-	big := strings.Replace(trackedDoc, "</body>", strings.Repeat("<p>A paragraph of the page.</p>\n", 200)+"</body>", 1)
+	// Longer than the output gathered whole, which gets its length
+	// however it was made.
+	big := strings.Replace(trackedDoc, "</body>", strings.Repeat("<p>A paragraph of the page.</p>\n", 2500)+"</body>", 1)
 	// Late in the page, a tracker of the same length as a paragraph.
 	para := "<p>A paragraph of the page.</p>"
 	img := `<img src=//www.facebook.com/tr>`

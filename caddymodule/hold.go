@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"net/http"
+	"strconv"
 	"sync"
 )
 
@@ -22,9 +23,13 @@ const earlyLen = 512
 type statusHold struct {
 	w       http.ResponseWriter
 	n       int64
-	pending int    // status to write before the first byte
-	sent    bool   // the status (or a body byte) went to the next writer
-	early   []byte // the first bytes, held (earlyLen); from earlyPool
+	pending int  // status to write before the first byte
+	sent    bool // the first bytes were released: the status is committed
+	// headerOut: the status went to the next writer. It follows sent at
+	// the first write or flush that reaches the next writer: until then
+	// a body gathered whole can still be given its length (lengthKnown).
+	headerOut bool
+	early     []byte // the first bytes, held (earlyLen); from earlyPool
 	// gathered: the output after the first bytes, until it is flushed
 	// or fills its array (gather.go).
 	gathered gather
@@ -88,6 +93,7 @@ func (c *statusHold) flush() error {
 
 // send writes p to the next writer, and notes a client that made it wait.
 func (c *statusHold) send(p []byte) (int, error) {
+	c.writeHeader()
 	t := c.clock.now()
 	n, err := c.w.Write(p)
 	c.n += int64(n)
@@ -124,11 +130,38 @@ func (c *statusHold) dropEarly() {
 // until they leave.
 var earlyPool = sync.Pool{New: func() any { return new([earlyLen + 1]byte) }}
 
-// commit writes a held status on.
-func (c *statusHold) commit() {
+// commit ends the holding of the status: it leaves with the next write
+// or flush that reaches the next writer.
+func (c *statusHold) commit() { c.sent = true }
+
+// writeHeader writes a committed status on, before the first byte or
+// flush that reaches the next writer.
+func (c *statusHold) writeHeader() {
+	if c.headerOut {
+		return
+	}
 	if c.pending != 0 {
 		c.w.WriteHeader(c.pending)
 		c.pending = 0
 	}
-	c.sent = true
+	c.headerOut = true
+}
+
+// lengthKnown gives the body its Content-Length when all of it is
+// gathered and nothing has reached the next writer: the client then gets
+// a page of known length rather than chunks (as from a plain proxy), and
+// net/http frames no chunk. A length already set (a replay's promise) is
+// kept; a response that announces trailers stays chunked.
+func (c *statusHold) lengthKnown() {
+	if c.headerOut || !c.sent || len(c.early) > 0 {
+		return
+	}
+	h := c.w.Header()
+	if _, ok := h["Content-Length"]; ok {
+		return
+	}
+	if _, ok := h["Trailer"]; ok {
+		return // trailers need chunks
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(c.gathered.buf))}
 }

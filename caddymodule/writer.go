@@ -166,6 +166,7 @@ func (rw *responseWriter) writeFiltered(p []byte) (int, error) {
 		// upstream read to be filtered (time to first byte). A writer
 		// that cannot flush sends them later: that is no error.
 		rw.body.ahead = true
+		rw.body.hold.writeHeader()
 		//nolint:bodyclose
 		if ferr := http.NewResponseController(rw.ResponseWriter).Flush(); !errors.Is(ferr, http.ErrNotSupported) {
 			err = ferr
@@ -267,6 +268,7 @@ func (rw *responseWriter) FlushError() error {
 			// right before it aborts looks like any other.
 			return nil
 		}
+		rw.body.hold.writeHeader()
 	}
 	//nolint:bodyclose
 	return http.NewResponseController(rw.ResponseWriter).Flush()
