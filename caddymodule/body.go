@@ -112,7 +112,7 @@ func (b *body) promiseLength(versioned bool) {
 // withdrawLength takes back the length promiseLength sent, if it has not
 // left yet; else it returns errLengthBroken.
 func (b *body) withdrawLength() error {
-	if b.hold.sent {
+	if b.hold.headerOut {
 		return errLengthBroken
 	}
 	delete(b.hold.w.Header(), "Content-Length")
@@ -145,7 +145,7 @@ const oneFlight = 10 * 1460
 // upstream may have paused, which write reports.
 func (b *body) write(p []byte) (n int, paused bool, err error) {
 	defer b.hold.clock.stop(b.hold.clock.start())
-	first := !b.hold.sent
+	first := !b.hold.released
 	if b.dec != nil {
 		n, err = b.dec.Write(p)
 	} else {
@@ -193,8 +193,9 @@ func (b *body) flush() error {
 	return b.hold.flush()
 }
 
-// sent reports whether the status (or a body byte) went to the client.
-func (b *body) sent() bool { return b.hold.sent }
+// sent reports whether the status went to the client's writer: until then
+// nothing has left, and the response can still be refused.
+func (b *body) sent() bool { return b.hold.headerOut }
 
 // closeInput ends an encoded body's input: an error says the stream was
 // corrupt or truncated.
@@ -228,7 +229,7 @@ func (b *body) Close() error {
 	if err == nil {
 		err = ferr
 	}
-	if err == nil && !b.hold.sent {
+	if err == nil && !b.hold.released {
 		err = b.hold.release()
 	}
 	if err == nil {

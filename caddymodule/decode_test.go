@@ -116,7 +116,7 @@ func TestDecodesEncodedHTML(t *testing.T) {
 func TestDecodeFailuresBeforeHeaders(t *testing.T) {
 	h, logs := newTestHandler(t, func(h *Handler) { h.MaxDecoded = 1000 })
 	gz := encodeBody(t, "gzip", trackedDoc)
-	for name, tc := range map[string]struct {
+	cases := map[string]struct {
 		ce   string
 		body []byte
 	}{
@@ -127,7 +127,8 @@ func TestDecodeFailuresBeforeHeaders(t *testing.T) {
 		"over max_decoded":   {"gzip", encodeBody(t, "gzip", strings.Repeat("<p>x</p>", 200))},
 		"zstd window 1 GiB":  {"zstd", zstdRawFrame(0xa0, "<p>hi</p>")},
 		"zstd window 16 MiB": {"zstd", zstdRawFrame(0x70, "<p>hi</p>")},
-	} {
+	}
+	for name, tc := range cases {
 		rec, err := serve(h, httptest.NewRequest("GET", "/", nil), encodedOrigin(tc.ce, tc.body, 0))
 		var he caddyhttp.HandlerError
 		if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway {
@@ -137,8 +138,8 @@ func TestDecodeFailuresBeforeHeaders(t *testing.T) {
 			t.Errorf("%s: leaked %q %v", name, rec.Body.String(), rec.Header())
 		}
 	}
-	if n := logs.FilterMessage("decoding upstream html").Len(); n != 7 {
-		t.Errorf("%d decode errors logged, want 7", n)
+	if n := logs.FilterMessage("decoding upstream html").Len(); n != len(cases) {
+		t.Errorf("%d decode errors logged, want %d", n, len(cases))
 	}
 	// RFC 9659: an 8 MiB window is fine.
 	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), encodedOrigin("zstd", zstdRawFrame(0x68, "<p>hi</p>"), 0))
@@ -342,12 +343,30 @@ func bufioReadLine(r io.Reader) (string, error) {
 	}
 }
 
+// TestDecodeFailureWhileGathered: a stream found corrupt past its first
+// bytes, while its output is still gathered and nothing of it has reached
+// the client's writer, is answered with a 502 as one found before them.
+func TestDecodeFailureWhileGathered(t *testing.T) {
+	h, _ := newTestHandler(t, nil)
+	gz := encodeBody(t, "gzip", strings.Repeat("<p>benign text</p>\n", 1000))
+	badCRC := append(append([]byte(nil), gz[:len(gz)-8]...), 0, 0, 0, 0, 0, 0, 0, 0)
+	// In one write: its 19 KB of output are decoded, filtered and gathered
+	// when the trailer says the stream was corrupt.
+	rec, err := serve(h, httptest.NewRequest("GET", "/", nil), encodedOrigin("gzip", badCRC, 0))
+	var he caddyhttp.HandlerError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway || rec.Body.Len() != 0 || len(rec.Header()) != 0 {
+		t.Errorf("%v, %d bytes, header %v", err, rec.Body.Len(), rec.Header())
+	}
+}
+
 // TestDecodeFailureAfterHeaders: once decoded bytes are out, a stream that
 // turns out truncated ends as a broken transfer, and no byte of the element
 // it cut (an inline tracker) reaches the client.
 func TestDecodeFailureAfterHeaders(t *testing.T) {
 	h, logs := newTestHandler(t, nil)
-	page := "<!DOCTYPE html>" + strings.Repeat("<p>benign text</p>\n", 2000) + "<script>fbq('init', '1111');fbq('track', 'PageView');</script><p>end</p>"
+	// Longer than the output gathered whole: some of it is out when the
+	// stream fails.
+	page := "<!DOCTYPE html>" + strings.Repeat("<p>benign text</p>\n", 5000) + "<script>fbq('init', '1111');fbq('track', 'PageView');</script><p>end</p>"
 	gz := encodeBody(t, "gzip", page)
 	cut := map[string][]byte{
 		"truncated":  gz[:len(gz)-40],

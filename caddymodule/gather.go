@@ -6,8 +6,9 @@ import (
 )
 
 // gatherLen bounds the output a filtered body gathers before it writes. A
-// filtered body has no length, so net/http sends it chunked over HTTP/1.x,
-// and a write over its 4 KiB connection buffer leaves in two system calls
+// filtered body longer than that has no length, so net/http sends it
+// chunked over HTTP/1.x (a shorter one gets its length: lengthKnown), and
+// a write over its 4 KiB connection buffer leaves in two system calls
 // (the chunk header fills the buffer first, the rest goes on its own). A
 // page that differs from the remembered one here and there, or whose
 // trackers are removed, is written in many pieces: gathered, they leave in

@@ -717,6 +717,19 @@ func TestAbortPanic(t *testing.T) {
 	if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway || rec.Body.Len() != 0 {
 		t.Errorf("abort before output: %v, body %q", err, rec.Body.String())
 	}
+	// Past the first bytes, a page of declared length is gathered: while
+	// nothing of it has reached the client's writer, the abort is a 502
+	// too, and the page's length is not the 502's.
+	page := strings.Repeat("<p>partial</p>", 1000)
+	rec, err = serve(h, httptest.NewRequest("GET", "/", nil), func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Content-Length", strconv.Itoa(2*len(page)))
+		_, _ = io.WriteString(w, page)
+		panic(http.ErrAbortHandler)
+	})
+	if !errors.As(err, &he) || he.StatusCode != http.StatusBadGateway || rec.Body.Len() != 0 || rec.Header().Get("Content-Length") != "" {
+		t.Errorf("abort while gathered: %v, %d bytes, Content-Length %q", err, rec.Body.Len(), rec.Header().Get("Content-Length"))
+	}
 	// Once bytes are out the abort goes on to the server.
 	func() {
 		defer func() {
@@ -1131,7 +1144,8 @@ const markSlack = 4 << 10
 
 // TestPageCacheLength: a replayed page the origin names with a strong ETag
 // goes out with its Content-Length; a page that changed under the tag is
-// sent chunked when nothing of it has left, and broken off when some has.
+// sent chunked when nothing of it has reached the client's writer, and
+// broken off when some has.
 func TestPageCacheLength(t *testing.T) {
 	// Longer than the output gathered whole, which gets its length
 	// however it was made.
@@ -1213,10 +1227,31 @@ func TestPageCacheLength(t *testing.T) {
 			t.Errorf("panicked %v, Content-Length %q, body %.80q", p, rec.Header().Get("Content-Length"), rec.Body.String())
 		}
 	})
-	t.Run("changed after sending", func(t *testing.T) {
+	t.Run("changed while gathered", func(t *testing.T) {
+		// The first half's output is gathered, nothing has reached the
+		// client's writer: the length is taken back, the rest is live.
 		h, logs := newTestHandler(t, nil)
 		for range 3 {
 			get(t, h, inTwo(big, strong...))
+		}
+		rec, p := get(t, h, inTwo(changed, strong...))
+		body := rec.Body.String()
+		if p != nil || rec.Header().Get("Content-Length") != "" || strings.Contains(body, "facebook.com/tr") || !strings.HasSuffix(body, "</html>") {
+			t.Errorf("panicked %v, Content-Length %q, body of %d bytes ending %q", p, rec.Header().Get("Content-Length"), len(body), body[max(0, len(body)-20):])
+		}
+		if logs.FilterMessage("page changed under its strong etag").Len() != 0 {
+			t.Error("an error logged for a length taken back")
+		}
+	})
+	t.Run("changed after sending", func(t *testing.T) {
+		// The first half's output fills the gathering and leaves with
+		// the length: the transfer can only be broken off.
+		huge := strings.Replace(big, "</body>", strings.Repeat("<p>A paragraph of the page.</p>\n", 2500)+"</body>", 1)
+		i := strings.LastIndex(huge, para)
+		changed := huge[:i] + img + huge[i+len(para):]
+		h, logs := newTestHandler(t, nil)
+		for range 3 {
+			get(t, h, inTwo(huge, strong...))
 		}
 		rec, p := get(t, h, inTwo(changed, strong...))
 		if p != http.ErrAbortHandler {

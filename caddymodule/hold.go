@@ -17,17 +17,19 @@ import (
 const earlyLen = 512
 
 // statusHold is the last step of a filtered body: it holds the status back
-// until the first body bytes (earlyLen), so that an upstream failure, a
-// corrupt or a bomb-sized stream found before then can still be answered
-// with a 502, and counts what reaches the next writer.
+// until the first body bytes reach the next writer (past earlyLen, and out
+// of the gathering), so that an upstream failure, a corrupt or a
+// bomb-sized stream found before then can still be answered with a 502,
+// and counts what reaches the next writer.
 type statusHold struct {
-	w       http.ResponseWriter
-	n       int64
-	pending int  // status to write before the first byte
-	sent    bool // the first bytes were released: the status is committed
-	// headerOut: the status went to the next writer. It follows sent at
-	// the first write or flush that reaches the next writer: until then
-	// a body gathered whole can still be given its length (lengthKnown).
+	w        http.ResponseWriter
+	n        int64
+	pending  int  // status to write before the first byte
+	released bool // the first bytes were released (earlyLen)
+	// headerOut: the status went to the next writer, with the first
+	// bytes or flush that reached it. Until then the response can still
+	// be refused, and a body gathered whole be given its length
+	// (lengthKnown).
 	headerOut bool
 	early     []byte // the first bytes, held (earlyLen); from earlyPool
 	// gathered: the output after the first bytes, until it is flushed
@@ -38,7 +40,7 @@ type statusHold struct {
 }
 
 func (c *statusHold) Write(p []byte) (int, error) {
-	if c.sent {
+	if c.released {
 		return c.write(p)
 	}
 	if room := earlyLen + 1 - len(c.early); len(p) < room {
@@ -130,9 +132,9 @@ func (c *statusHold) dropEarly() {
 // until they leave.
 var earlyPool = sync.Pool{New: func() any { return new([earlyLen + 1]byte) }}
 
-// commit ends the holding of the status: it leaves with the next write
-// or flush that reaches the next writer.
-func (c *statusHold) commit() { c.sent = true }
+// commit ends the holding of the first bytes: the status leaves with the
+// next write or flush that reaches the next writer.
+func (c *statusHold) commit() { c.released = true }
 
 // writeHeader writes a committed status on, before the first byte or
 // flush that reaches the next writer.
@@ -153,7 +155,7 @@ func (c *statusHold) writeHeader() {
 // net/http frames no chunk. A length already set (a replay's promise) is
 // kept; a response that announces trailers stays chunked.
 func (c *statusHold) lengthKnown() {
-	if c.headerOut || !c.sent || len(c.early) > 0 {
+	if c.headerOut || !c.released || len(c.early) > 0 {
 		return
 	}
 	h := c.w.Header()

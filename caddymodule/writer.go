@@ -166,7 +166,6 @@ func (rw *responseWriter) writeFiltered(p []byte) (int, error) {
 		// upstream read to be filtered (time to first byte). A writer
 		// that cannot flush sends them later: that is no error.
 		rw.body.ahead = true
-		rw.body.hold.writeHeader()
 		//nolint:bodyclose
 		if ferr := http.NewResponseController(rw.ResponseWriter).Flush(); !errors.Is(ferr, http.ErrNotSupported) {
 			err = ferr
@@ -261,14 +260,14 @@ func (rw *responseWriter) FlushError() error {
 			return err
 		}
 		if !rw.body.sent() {
-			// The first bytes stay held (earlyLen): committing the status
-			// now would rule out a 502 if the upstream fails or its
-			// stream turns out corrupt. reverse_proxy flushes after every
+			// The first bytes stay held (earlyLen), and nothing reached
+			// the next writer: committing the status now would rule out a
+			// 502 if the upstream fails or its stream turns out corrupt.
+			// reverse_proxy flushes after every
 			// write of a body of unknown length, so the flush that comes
 			// right before it aborts looks like any other.
 			return nil
 		}
-		rw.body.hold.writeHeader()
 	}
 	//nolint:bodyclose
 	return http.NewResponseController(rw.ResponseWriter).Flush()
