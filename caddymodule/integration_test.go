@@ -806,6 +806,23 @@ func TestIntegrationProxy(t *testing.T) {
 		}
 	})
 
+	t.Run("a page gathered whole goes out with its length", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", "http://localhost:9080/early.html", nil)
+		req.Header.Set("Accept-Encoding", "identity")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || strings.Contains(string(b), "fbq") || !strings.HasSuffix(string(b), "</html>") {
+			t.Fatalf("%v: body %.80q ... %q", err, b, b[max(0, len(b)-60):])
+		}
+		if resp.ContentLength != int64(len(b)) || len(resp.TransferEncoding) != 0 {
+			t.Errorf("Content-Length %d, Transfer-Encoding %v, for %d bytes", resp.ContentLength, resp.TransferEncoding, len(b))
+		}
+	})
+
 	for _, path := range []string{"/reset", "/short", "/held-short", "/empty-short", "/badchunk", "/gz-cut", "/gz-short", "/gz-tiny"} {
 		t.Run("broken upstream "+path, func(t *testing.T) {
 			// With an Accept-Encoding of the client's, Go's transport in
