@@ -193,11 +193,6 @@ func (h *Handler) runNext(w http.ResponseWriter, r *http.Request, next caddyhttp
 			// body: release our state without writing.
 			unsent := rw.unsent()
 			putResponseWriter(rw)
-			if unsent {
-				// What was decided for the page (a promised length,
-				// its Vary) is not the 502's, as in refuse.
-				clear(w.Header())
-			}
 			// A filtered response holds its status until the first
 			// bytes: when the upstream body failed before they left,
 			// the client can still get an honest 502 instead of a
@@ -209,6 +204,9 @@ func (h *Handler) runNext(w http.ResponseWriter, r *http.Request, next caddyhttp
 				if rec != http.ErrAbortHandler {
 					panic(rec)
 				}
+				// What was decided for the page (a promised length,
+				// its Vary) is not the 502's, as in refuse.
+				clear(w.Header())
 				refused = errUnsentAbort
 			}
 		}

@@ -261,11 +261,11 @@ func (rw *responseWriter) FlushError() error {
 		}
 		if !rw.body.sent() {
 			// The first bytes stay held (earlyLen), and nothing reached
-			// the next writer: committing the status now would rule out a
-			// 502 if the upstream fails or its stream turns out corrupt.
-			// reverse_proxy flushes after every
-			// write of a body of unknown length, so the flush that comes
-			// right before it aborts looks like any other.
+			// the next writer: committing the status now would rule out
+			// a 502 if the upstream fails or its stream turns out
+			// corrupt. reverse_proxy flushes after every write of a body
+			// of unknown length, so the flush that comes right before it
+			// aborts looks like any other.
 			return nil
 		}
 	}

@@ -76,12 +76,12 @@ func (p *Classifier) scriptThroughCache(c *textcache.Cache[[]int32], text []byte
 }
 
 // recentScripts are the last scripts a classifier found in the shared
-// cache, by key: a server keeps a classifier per pooled response, and a
-// site's pages repeat their scripts, so most lookups end here. That spares
-// the shared cache's lookup its locking and its access bookkeeping (a
-// push per Get, handed to ristretto's policy goroutine in batches). The
-// vendors are the shared cache's own slices, never written. Direct-mapped:
-// a page's few dozen scripts mostly keep their places.
+// cache or put there, by key: a server keeps a classifier per pooled
+// response, and a site's pages repeat their scripts, so most lookups end
+// here. That spares the shared cache's lookup its locking and its access
+// bookkeeping (a push per Get, handed to ristretto's policy goroutine in
+// batches). The vendors are the shared cache's own slices, never written.
+// Direct-mapped: a page's few dozen scripts mostly keep their places.
 type recentScripts struct {
 	of      *textcache.Cache[[]int32] // keys are hashes under its seeds
 	entries *[64]recentScript         // made by use
