@@ -280,10 +280,7 @@ func (rw *responseWriter) variantHeaders() {
 // Caddy to write.
 func (rw *responseWriter) refuse(err error) {
 	rw.phase, rw.refusal = phaseRefused, err
-	h := rw.Header()
-	for k := range h {
-		delete(h, k)
-	}
+	clear(rw.Header())
 }
 
 // filterOptions returns the filter's options for a document of kind. An

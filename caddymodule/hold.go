@@ -155,7 +155,7 @@ func (c *statusHold) writeHeader() {
 // net/http frames no chunk. A length already set (a replay's promise) is
 // kept; a response that announces trailers stays chunked.
 func (c *statusHold) lengthKnown() {
-	if c.headerOut || !c.released || len(c.early) > 0 {
+	if c.headerOut || !c.released {
 		return
 	}
 	h := c.w.Header()

@@ -87,10 +87,11 @@ type recentScripts struct {
 	entries *[64]recentScript         // made by use
 }
 
+// recentScript is an entry of recentScripts. An empty one's key has length
+// 0, which no script read through the cache has (minCachedScript).
 type recentScript struct {
 	k       textcache.Key
 	vendors []int32
-	set     bool
 }
 
 // use keeps the entries if they come from c, else forgets them: another
@@ -107,10 +108,10 @@ func (r *recentScripts) use(c *textcache.Cache[[]int32]) {
 
 func (r *recentScripts) get(k textcache.Key) ([]int32, bool) {
 	e := &r.entries[k.Slot(len(r.entries))]
-	return e.vendors, e.set && e.k == k
+	return e.vendors, e.k == k
 }
 
 func (r *recentScripts) put(k textcache.Key, vendors []int32) {
 	e := &r.entries[k.Slot(len(r.entries))]
-	e.k, e.vendors, e.set = k, vendors, true
+	e.k, e.vendors = k, vendors
 }

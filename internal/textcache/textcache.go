@@ -72,7 +72,7 @@ func (k Key) Slot(n int) int { return int(k.k % uint64(n)) }
 // Admit reports whether k is seen for the second time (the doorkeeper) and
 // so is to be set; it marks k seen.
 func (c *Cache[V]) Admit(k Key) bool {
-	slot := &c.seen[k.k%uint64(len(c.seen))]
+	slot := &c.seen[k.Slot(len(c.seen))]
 	if slot.Load() == k.k {
 		return true
 	}
