@@ -400,7 +400,7 @@ func (p *Classifier) scanScript(s []byte, found *[]int32) htmlfilter.Verdict {
 	p.sigs = p.sigs[:0]
 	row := uint32(0)
 	for i := 0; i < len(s); i++ {
-		if row == 0 && !m.mayStart(s, i) {
+		if row == 0 && !(m.pairStarts(s, i) && m.quadStarts(s, i)) {
 			continue
 		}
 		row = m.step(row, s[i])
@@ -469,7 +469,7 @@ func (p *Classifier) signatures(s []byte, fn func(int32)) {
 	m := p.r.ac
 	row := uint32(0)
 	for i := 0; i < len(s); i++ {
-		if row == 0 && !m.mayStart(s, i) {
+		if row == 0 && !(m.pairStarts(s, i) && m.quadStarts(s, i)) {
 			continue
 		}
 		row = m.step(row, s[i])
