@@ -38,7 +38,7 @@ var costs = []struct {
 // their caller's.
 var owners = []struct{ prefix, name string }{
 	{"github.com/consentedge/consentedge/internal/", ""},
-	{"github.com/consentedge/consentedge/rules/htmlfilter.", "the scan (htmlfilter)"},
+	{"github.com/consentedge/consentedge/rules/htmlfilter.", scanCategory},
 	{"github.com/consentedge/consentedge/rules.", "URL classification, consent (rules)"},
 	{"github.com/consentedge/consentedge/pagecache.", "page cache (key, lookup)"},
 	{"github.com/consentedge/consentedge/charset.", "charset (UTF-8 check)"},
@@ -130,39 +130,106 @@ func traceCosts(out []byte) map[string]float64 {
 	return sums
 }
 
-// printBreakdown prints the breakdown of the profiles in dir.
+// printBreakdown prints the breakdown of the profiles in dir: each
+// proxy's profiles of a page pooled (their samples over their responses),
+// and what consent adds beyond the scan in each round.
 func printBreakdown(dir string) error {
-	f, err := os.Open(filepath.Join(dir, "requests.txt"))
+	runs, err := readProfileRuns(dir)
 	if err != nil {
 		return err
 	}
+	for _, page := range measuredPages {
+		pooled := map[string]map[string]float64{} // proxy → category → µs per response
+		var beyond []string
+		for _, proxy := range []string{"plain", "consent"} {
+			pooled[proxy] = perResponse(runs, proxy, page, 0)
+		}
+		for round := 1; ; round++ {
+			p, c := perResponse(runs, "plain", page, round), perResponse(runs, "consent", page, round)
+			if p == nil || c == nil {
+				break
+			}
+			beyond = append(beyond, fmt.Sprintf("%.1f", beyondScan(p, c)))
+		}
+		p, c := pooled["plain"], pooled["consent"]
+		fmt.Printf("\n%s, dynamic origin: CPU µs per response\n\n| | plain | consent | consent adds |\n|---|---|---|---|\n", pageLabel[page])
+		for _, cat := range append(categoryOrder(), "total") {
+			fmt.Printf("| %s | %.1f | %.1f | %+.1f |\n", cat, p[cat], c[cat], c[cat]-p[cat])
+		}
+		fmt.Printf("\nconsent adds beyond the scan: %.1f µs; by round: %s\n", beyondScan(p, c), strings.Join(beyond, ", "))
+	}
+	return nil
+}
+
+// scanCategory is the category that beyondScan leaves out.
+const scanCategory = "the scan (htmlfilter)"
+
+// beyondScan is what consent adds to a response beyond the scan itself.
+func beyondScan(plain, consent map[string]float64) float64 {
+	return consent["total"] - plain["total"] - consent[scanCategory]
+}
+
+// profileRun is one profile of -cpuprofile: its category sums in seconds
+// and its responses.
+type profileRun struct {
+	proxy, page string
+	round       int
+	responses   int
+	seconds     map[string]float64
+}
+
+// readProfileRuns reads the profiles that requests.txt in dir lists. A
+// line without a round is from before the rounds: its profile has none in
+// its name either.
+func readProfileRuns(dir string) ([]profileRun, error) {
+	f, err := os.Open(filepath.Join(dir, "requests.txt"))
+	if err != nil {
+		return nil, err
+	}
 	defer f.Close()
-	perResponse := map[string]map[string]float64{} // "consent-large" → category → µs
+	var runs []profileRun
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) < 3 || strings.HasPrefix(fields[0], "#") {
 			continue
 		}
-		name := fields[0] + "-" + strings.TrimSuffix(fields[1], ".html")
-		n, _ := strconv.Atoi(fields[2])
-		sums, err := profileCosts(filepath.Join(dir, "cpu-"+name+".pb.gz"))
-		if err != nil {
-			return err
+		r := profileRun{proxy: fields[0], page: fields[1], round: 1}
+		r.responses, _ = strconv.Atoi(fields[2])
+		name := r.proxy + "-" + strings.TrimSuffix(r.page, ".html")
+		if len(fields) >= 8 {
+			r.round, _ = strconv.Atoi(fields[7])
+			name += "-" + fields[7]
 		}
-		us := map[string]float64{}
-		for c, s := range sums {
-			us[c] = s * 1e6 / float64(n)
-			us["total"] += us[c]
+		if r.seconds, err = profileCosts(filepath.Join(dir, "cpu-"+name+".pb.gz")); err != nil {
+			return nil, err
 		}
-		perResponse[name] = us
+		runs = append(runs, r)
 	}
-	for _, page := range measuredPages {
-		p, c := perResponse["plain-"+strings.TrimSuffix(page, ".html")], perResponse["consent-"+strings.TrimSuffix(page, ".html")]
-		fmt.Printf("\n%s, dynamic origin: CPU µs per response\n\n| | plain | consent | consent adds |\n|---|---|---|---|\n", pageLabel[page])
-		for _, cat := range append(categoryOrder(), "total") {
-			fmt.Printf("| %s | %.1f | %.1f | %+.1f |\n", cat, p[cat], c[cat], c[cat]-p[cat])
+	return runs, sc.Err()
+}
+
+// perResponse is the CPU µs per response by category (and "total") of a
+// proxy's profiles of a page in one round, or in all of them (round 0);
+// nil if there is none.
+func perResponse(runs []profileRun, proxy, page string, round int) map[string]float64 {
+	seconds, responses := map[string]float64{}, 0
+	for _, r := range runs {
+		if r.proxy != proxy || r.page != page || round != 0 && r.round != round {
+			continue
+		}
+		responses += r.responses
+		for c, s := range r.seconds {
+			seconds[c] += s
 		}
 	}
-	return sc.Err()
+	if responses == 0 {
+		return nil
+	}
+	us := map[string]float64{}
+	for c, s := range seconds {
+		us[c] = s * 1e6 / float64(responses)
+		us["total"] += us[c]
+	}
+	return us
 }

@@ -49,3 +49,31 @@ Type: cpu
 		}
 	}
 }
+
+// Rounds are pooled by their samples over their responses, not averaged,
+// and what consent adds beyond the scan is the consent proxy's total less
+// the plain one's, less the consent proxy's scan.
+func TestPerResponsePools(t *testing.T) {
+	runs := []profileRun{
+		{proxy: "plain", page: "p", round: 1, responses: 1000, seconds: map[string]float64{"other": 0.100}},
+		{proxy: "consent", page: "p", round: 1, responses: 1000, seconds: map[string]float64{"other": 0.110, scanCategory: 0.005}},
+		{proxy: "plain", page: "p", round: 2, responses: 3000, seconds: map[string]float64{"other": 0.300}},
+		{proxy: "consent", page: "p", round: 2, responses: 1000, seconds: map[string]float64{"other": 0.130, scanCategory: 0.005}},
+		{proxy: "consent", page: "q", round: 1, responses: 1, seconds: map[string]float64{"other": 1}},
+	}
+	near := func(what string, got, want float64) {
+		t.Helper()
+		if d := got - want; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%s: %v, want %v", what, got, want)
+		}
+	}
+	p, c := perResponse(runs, "plain", "p", 0), perResponse(runs, "consent", "p", 0)
+	near("plain, pooled", p["total"], 100)
+	near("consent, pooled", c["total"], 125)
+	near("beyond the scan, pooled", beyondScan(p, c), 20)
+	near("beyond the scan, round 1", beyondScan(perResponse(runs, "plain", "p", 1), perResponse(runs, "consent", "p", 1)), 10)
+	near("beyond the scan, round 2", beyondScan(perResponse(runs, "plain", "p", 2), perResponse(runs, "consent", "p", 2)), 30)
+	if perResponse(runs, "plain", "p", 3) != nil {
+		t.Error("a round that was not taken has figures")
+	}
+}

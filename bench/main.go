@@ -4,7 +4,7 @@
 //
 //	go run ./bench                 # about 24 minutes on 2 cores
 //	go run ./bench -quick          # about 5 minutes
-//	go run ./bench -only profiles -cpuprofile /tmp/prof
+//	go run ./bench -only profiles -cpuprofile /tmp/prof -profilerounds 4
 //	go run ./bench -only slowclients -heapprofiles /tmp
 //	go run ./bench -only compare -against main   # a change, before and after
 //
@@ -70,10 +70,11 @@ var (
 	against  = flag.String("against", "", "with -only compare: the git revision whose consent proxies are measured beside this checkout's, in the same rounds (compare.go)")
 	// heapProfiles: the slow-clients case saves the proxy's heap profile
 	// of the moment all its clients are in flight, for go tool pprof.
-	heapProfiles = flag.String("heapprofiles", "", "save the slow-clients case's heap profiles (in flight) to this directory; the proxy then samples an allocation every 256 bytes (its RSS includes the profiler's records)")
-	profileDir   = flag.String("cpuprofile", "", "save CPU and allocation profiles of the plain and consent proxies under load from the dynamic origin, each page, to this directory (before the table)")
-	profileTime  = flag.Duration("profiletime", 10*time.Second, "length of each -cpuprofile profile")
-	breakdownDir = flag.String("breakdown", "", "only print where the CPU time per response goes in the -cpuprofile profiles of this directory (go tool pprof -traces), and exit")
+	heapProfiles  = flag.String("heapprofiles", "", "save the slow-clients case's heap profiles (in flight) to this directory; the proxy then samples an allocation every 256 bytes (its RSS includes the profiler's records)")
+	profileDir    = flag.String("cpuprofile", "", "save CPU and allocation profiles of the plain and consent proxies under load from the dynamic origin, each page, to this directory (before the table)")
+	profileTime   = flag.Duration("profiletime", 10*time.Second, "length of each -cpuprofile profile")
+	profileRounds = flag.Int("profilerounds", 1, "-cpuprofile profiles of each proxy and page, taken in turn (plain, consent, consent, plain, ...)")
+	breakdownDir  = flag.String("breakdown", "", "only print where the CPU time per response goes in the -cpuprofile profiles of this directory (go tool pprof -traces), and exit")
 )
 
 func main() {

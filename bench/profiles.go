@@ -12,29 +12,40 @@ import (
 
 // saveProfiles takes the proxies' process's CPU profile and its
 // allocations (net/http/pprof on Caddy's admin endpoint) while wrk drives
-// the dynamic origin's pages through the plain proxy, then the consent
-// proxy, for profileTime each, and saves them to dir:
+// the dynamic origin's pages through the plain proxy and the consent
+// proxy, for profileTime each, in profileRounds rounds, and saves them to
+// dir:
 //
-//	cpu-<proxy>-<page>.pb.gz                 go tool pprof -top FILE
-//	allocs-<proxy>-<page>-{before,after}.pb.gz  go tool pprof -sample_index=alloc_space -base BEFORE AFTER
-//	requests.txt                             the responses of each profile, to divide by,
-//	                                         and the process's read and write system calls per response
+//	cpu-<proxy>-<page>-<round>.pb.gz                 go tool pprof -top FILE
+//	allocs-<proxy>-<page>-<round>-{before,after}.pb.gz  go tool pprof -sample_index=alloc_space -base BEFORE AFTER
+//	requests.txt                                     the responses of each profile, to divide by,
+//	                                                 and the process's read and write system calls per response
 //
 // The process serves nothing else meanwhile, so a profile's samples
-// divided by its responses are the CPU time of one response.
+// divided by its responses are the CPU time of one response. The rounds
+// take the proxies in turn, the other one first every other round
+// (plain, consent, consent, plain, ...), so that the machine's drift
+// over a run falls on both alike.
 func saveProfiles(pid int, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fatal("%v", err)
 	}
 	var notes strings.Builder
-	notes.WriteString("# proxy page responses seconds cpu-µs-per-response (utime+stime of the process) reads-per-response writes-per-response (system calls)\n")
+	notes.WriteString("# proxy page responses seconds cpu-µs-per-response (utime+stime of the process) reads-per-response writes-per-response (system calls) round\n")
 	for _, page := range measuredPages {
-		for _, kind := range []int{kindPlain, kindConsent} {
-			name := []string{kindPlain: "plain", kindConsent: "consent"}[kind] + "-" + strings.TrimSuffix(page, ".html")
-			fmt.Printf("profile: %s, dynamic origin, %v ...\n", name, *profileTime)
-			n, cpu, calls := profileLoad(dir, name, proxyPort(originDynamic, false, kind), page, pid)
-			fmt.Fprintf(&notes, "%s %s %d %.0f %.1f %.1f %.1f\n", name[:strings.IndexByte(name, '-')], page, n, profileTime.Seconds(), cpu,
-				float64(calls.reads)/float64(n), float64(calls.writes)/float64(n))
+		for round := 1; round <= *profileRounds; round++ {
+			kinds := []int{kindPlain, kindConsent}
+			if round%2 == 0 {
+				kinds[0], kinds[1] = kinds[1], kinds[0]
+			}
+			for _, kind := range kinds {
+				proxy := []string{kindPlain: "plain", kindConsent: "consent"}[kind]
+				name := fmt.Sprintf("%s-%s-%d", proxy, strings.TrimSuffix(page, ".html"), round)
+				fmt.Printf("profile: %s, dynamic origin, %v ...\n", name, *profileTime)
+				n, cpu, calls := profileLoad(dir, name, proxyPort(originDynamic, false, kind), page, pid)
+				fmt.Fprintf(&notes, "%s %s %d %.0f %.1f %.1f %.1f %d\n", proxy, page, n, profileTime.Seconds(), cpu,
+					float64(calls.reads)/float64(n), float64(calls.writes)/float64(n), round)
+			}
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "requests.txt"), []byte(notes.String()), 0o644); err != nil {
