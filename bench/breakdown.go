@@ -139,11 +139,7 @@ func printBreakdown(dir string) error {
 		return err
 	}
 	for _, page := range measuredPages {
-		pooled := map[string]map[string]float64{} // proxy → category → µs per response
 		var beyond []string
-		for _, proxy := range []string{"plain", "consent"} {
-			pooled[proxy] = perResponse(runs, proxy, page, 0)
-		}
 		for round := 1; ; round++ {
 			p, c := perResponse(runs, "plain", page, round), perResponse(runs, "consent", page, round)
 			if p == nil || c == nil {
@@ -151,7 +147,7 @@ func printBreakdown(dir string) error {
 			}
 			beyond = append(beyond, fmt.Sprintf("%.1f", beyondScan(p, c)))
 		}
-		p, c := pooled["plain"], pooled["consent"]
+		p, c := perResponse(runs, "plain", page, 0), perResponse(runs, "consent", page, 0)
 		fmt.Printf("\n%s, dynamic origin: CPU µs per response\n\n| | plain | consent | consent adds |\n|---|---|---|---|\n", pageLabel[page])
 		for _, cat := range append(categoryOrder(), "total") {
 			fmt.Printf("| %s | %.1f | %.1f | %+.1f |\n", cat, p[cat], c[cat], c[cat]-p[cat])

@@ -33,7 +33,7 @@ func saveProfiles(pid int, dir string) {
 	var notes strings.Builder
 	notes.WriteString("# proxy page responses seconds cpu-µs-per-response (utime+stime of the process) reads-per-response writes-per-response (system calls) round\n")
 	for _, page := range measuredPages {
-		for round := 1; round <= *profileRounds; round++ {
+		for round := 1; round <= max(1, *profileRounds); round++ {
 			kinds := []int{kindPlain, kindConsent}
 			if round%2 == 0 {
 				kinds[0], kinds[1] = kinds[1], kinds[0]

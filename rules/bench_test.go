@@ -35,6 +35,7 @@ func BenchmarkScript(b *testing.B) {
 		{"first-party-2KB", firstPartyScript()},
 		{"ga-snippet", scriptTests[0].text},
 		{"meta-pixel", scriptTests[7].text},
+		{"config-with-token", configScript},
 	} {
 		text := []byte(bc.text)
 		b.Run(bc.name, func(b *testing.B) {
@@ -114,14 +115,17 @@ func BenchmarkFilterRules(b *testing.B) {
 	b.Run("all-pages", func(b *testing.B) { filterAll(b, all) })
 }
 
-// BenchmarkScriptCold classifies a short inline script as a proxy does
-// between other responses: with the CPU's caches filled by other work
-// first (a sweep of 8 MiB, untimed), so that the signature automaton's
-// rows are read from memory. The config script is the bench landing
-// page's, whose token makes every response's script new to the cache.
+// configScript is the bench landing page's config script, whose token
+// makes every response's script new to the script cache.
+const configScript = `window.__CONFIG__={"env":"production","release":"2026.11.3","locale":"en","features":{"newNav":true,"pricingV2":true,"chat":false},"csrf":"T0k3n-5ZqX2c9mV7pL1wR8yB4nD6fH0jK3sA2gE"};`
+
+// BenchmarkScriptCold classifies configScript as a proxy does between
+// other responses: with the CPU's caches filled by other work first (a
+// sweep of 8 MiB, untimed), so that the signature automaton's rows are
+// read from memory.
 func BenchmarkScriptCold(b *testing.B) {
 	p := Default().NewClassifier(testPage, 0)
-	text := []byte(`window.__CONFIG__={"env":"production","release":"2026.11.3","locale":"en","features":{"newNav":true,"pricingV2":true,"chat":false},"csrf":"T0k3n-5ZqX2c9mV7pL1wR8yB4nD6fH0jK3sA2gE"};`)
+	text := []byte(configScript)
 	sweep := make([]byte, 8<<20)
 	var sink byte
 	b.ReportAllocs()

@@ -72,3 +72,17 @@ func TestMatcherSkipFindsTheSame(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMatcherSkip: on any text, the scan that skips finds what the plain
+// scan finds, with the default rules' automaton.
+func FuzzMatcherSkip(f *testing.F) {
+	f.Add([]byte(`window.__config__={'env':'production','csrf':'t0k3n-5zqx2c9mv7'};`))
+	f.Add([]byte(`(function(w,d,s,l,i){w[l]=w[l]||[];})(window,document,'script','datalayer','gtm-xxxx');`))
+	f.Add([]byte(`!function(f,b,e,v,n,t,s){}(window,document,'script','https://connect.facebook.net/en_us/fbevents.js');fbq('init','1');`))
+	m := Default().ac
+	f.Fuzz(func(t *testing.T, s []byte) {
+		if want, got := matchesOf(m, s, false), matchesOf(m, s, true); !slices.Equal(got, want) {
+			t.Fatalf("%q: skipping finds %v, the plain scan %v", s, got, want)
+		}
+	})
+}
