@@ -45,6 +45,7 @@ var owners = []struct{ prefix, name string }{
 	{"github.com/consentedge/consentedge/privacylog.", "logging (zap, privacylog)"},
 	{"go.uber.org/zap", "logging (zap, privacylog)"},
 	{"github.com/consentedge/consentedge/", "handler (headers, decision, body plumbing)"},
+	{"github.com/klauspost/compress/", "compression (encode gzip)"},
 	{"github.com/caddyserver/", "Caddy, reverse_proxy, net/http"},
 	{"net/http.", "Caddy, reverse_proxy, net/http"},
 	{"runtime.schedule", "scheduler, netpoll"},
@@ -134,7 +135,7 @@ func traceCosts(out []byte) map[string]float64 {
 // proxy's profiles of a page pooled (their samples over their responses),
 // and what consent adds beyond the scan in each round.
 func printBreakdown(dir string) error {
-	runs, err := readProfileRuns(dir)
+	runs, behind, err := readProfileRuns(dir)
 	if err != nil {
 		return err
 	}
@@ -148,7 +149,7 @@ func printBreakdown(dir string) error {
 			beyond = append(beyond, fmt.Sprintf("%.1f", beyondScan(p, c)))
 		}
 		p, c := perResponse(runs, "plain", page, 0), perResponse(runs, "consent", page, 0)
-		fmt.Printf("\n%s, dynamic origin: CPU µs per response\n\n| | plain | consent | consent adds |\n|---|---|---|---|\n", pageLabel[page])
+		fmt.Printf("\n%s, dynamic origin%s: CPU µs per response\n\n| | plain | consent | consent adds |\n|---|---|---|---|\n", pageLabel[page], behind)
 		for _, cat := range append(categoryOrder(), "total") {
 			fmt.Printf("| %s | %.1f | %.1f | %+.1f |\n", cat, p[cat], c[cat], c[cat]-p[cat])
 		}
@@ -174,18 +175,21 @@ type profileRun struct {
 	seconds     map[string]float64
 }
 
-// readProfileRuns reads the profiles that requests.txt in dir lists. A
-// line without a round is from before the rounds: its profile has none in
-// its name either.
-func readProfileRuns(dir string) ([]profileRun, error) {
+// readProfileRuns reads the profiles that requests.txt in dir lists, and
+// what the proxies were behind (", behind encode gzip", or ""). A line
+// without a round is from before the rounds: its profile has none in its
+// name either.
+func readProfileRuns(dir string) (runs []profileRun, behind string, err error) {
 	f, err := os.Open(filepath.Join(dir, "requests.txt"))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer f.Close()
-	var runs []profileRun
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
+		if sc.Text() == gzipNote {
+			behind = ", behind encode gzip"
+		}
 		fields := strings.Fields(sc.Text())
 		if len(fields) < 3 || strings.HasPrefix(fields[0], "#") {
 			continue
@@ -198,11 +202,11 @@ func readProfileRuns(dir string) ([]profileRun, error) {
 			name += "-" + fields[7]
 		}
 		if r.seconds, err = profileCosts(filepath.Join(dir, "cpu-"+name+".pb.gz")); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		runs = append(runs, r)
 	}
-	return runs, sc.Err()
+	return runs, behind, sc.Err()
 }
 
 // perResponse is the CPU µs per response by category (and "total") of a

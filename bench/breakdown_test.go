@@ -5,7 +5,8 @@ import "testing"
 // A sample goes to what its stack spends the time on: a system call of a
 // write to the client, wherever the write comes from; else the innermost
 // frame that has an owner, so that reverse_proxy's work under the consent
-// handler is Caddy's, and a runtime or shared helper is its caller's.
+// handler is Caddy's, gzip's under encode is compression's, and a runtime
+// or shared helper is its caller's.
 func TestTraceCosts(t *testing.T) {
 	const traces = `File: consentedge
 Type: cpu
@@ -29,6 +30,11 @@ Type: cpu
              github.com/consentedge/consentedge/rules/htmlfilter.(*Filter).recordAttrs
              github.com/consentedge/consentedge/caddymodule.(*Handler).ServeHTTP
 -----------+-------------------------------------------------------
+       5ms   github.com/klauspost/compress/flate.(*compressor).deflateLazy
+             github.com/klauspost/compress/gzip.(*Writer).Write
+             github.com/caddyserver/caddy/v2/modules/caddyhttp/encode.(*responseWriter).Write
+             github.com/consentedge/consentedge/caddymodule.(*statusHold).send
+-----------+-------------------------------------------------------
       30ms   github.com/consentedge/consentedge/caddymodule.(*responseWriter).decide
              github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy.(*Handler).finalizeResponse
 -----------+-------------------------------------------------------
@@ -39,6 +45,7 @@ Type: cpu
 		"writes to the client (net/http, system calls)": 0.020,
 		"Caddy, reverse_proxy, net/http":                1.5,
 		"handler (headers, decision, body plumbing)":    0.030,
+		"compression (encode gzip)":                     0.005,
 	}
 	if len(got) != len(want) {
 		t.Errorf("categories %v, want %v", got, want)

@@ -74,6 +74,7 @@ var (
 	profileDir    = flag.String("cpuprofile", "", "save CPU and allocation profiles of the plain and consent proxies under load from the dynamic origin, each page, to this directory (before the table)")
 	profileTime   = flag.Duration("profiletime", 10*time.Second, "length of each -cpuprofile profile")
 	profileRounds = flag.Int("profilerounds", 1, "-cpuprofile profiles of each proxy and page, taken in turn (plain, consent, consent, plain, ...)")
+	profileGzip   = flag.Bool("profilegzip", false, "-cpuprofile profiles the proxies behind encode gzip")
 	breakdownDir  = flag.String("breakdown", "", "only print where the CPU time per response goes in the -cpuprofile profiles of this directory (go tool pprof -traces), and exit")
 )
 

@@ -25,12 +25,18 @@ import (
 // divided by its responses are the CPU time of one response. The rounds
 // take the proxies in turn, the other one first every other round
 // (plain, consent, consent, plain, ...), so that the machine's drift
-// over a run falls on both alike.
+// over a run falls on both alike. With profileGzip, the proxies are the
+// ones behind `encode gzip`, and wrk asks for gzip.
 func saveProfiles(pid int, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fatal("%v", err)
 	}
 	var notes strings.Builder
+	var headers []string
+	if *profileGzip {
+		headers = []string{"Accept-Encoding: gzip"}
+		notes.WriteString(gzipNote + "\n")
+	}
 	notes.WriteString("# proxy page responses seconds cpu-µs-per-response (utime+stime of the process) reads-per-response writes-per-response (system calls) round\n")
 	for _, page := range measuredPages {
 		for round := 1; round <= max(1, *profileRounds); round++ {
@@ -42,7 +48,7 @@ func saveProfiles(pid int, dir string) {
 				proxy := []string{kindPlain: "plain", kindConsent: "consent"}[kind]
 				name := fmt.Sprintf("%s-%s-%d", proxy, strings.TrimSuffix(page, ".html"), round)
 				fmt.Printf("profile: %s, dynamic origin, %v ...\n", name, *profileTime)
-				n, cpu, calls := profileLoad(dir, name, proxyPort(originDynamic, false, kind), page, pid)
+				n, cpu, calls := profileLoad(dir, name, proxyPort(originDynamic, *profileGzip, kind), page, headers, pid)
 				fmt.Fprintf(&notes, "%s %s %d %.0f %.1f %.1f %.1f %d\n", proxy, page, n, profileTime.Seconds(), cpu,
 					float64(calls.reads)/float64(n), float64(calls.writes)/float64(n), round)
 			}
@@ -53,11 +59,14 @@ func saveProfiles(pid int, dir string) {
 	}
 }
 
+// gzipNote is requests.txt's line for profiles behind encode gzip.
+const gzipNote = "# behind encode gzip"
+
 // profileLoad profiles one proxy under wrk, saves the profiles under
 // name, and returns the responses done meanwhile, the process's CPU
 // time per response in µs and its system calls meanwhile.
-func profileLoad(dir, name string, port int, page string, pid int) (int, float64, ioCalls) {
-	wrk(port, page, nil, time.Second) // warm up
+func profileLoad(dir, name string, port int, page string, headers []string, pid int) (int, float64, ioCalls) {
+	wrk(port, page, headers, time.Second) // warm up
 	saveAdmin("/debug/pprof/allocs", filepath.Join(dir, "allocs-"+name+"-before.pb.gz"))
 	done := make(chan struct{})
 	var n int
@@ -66,7 +75,7 @@ func profileLoad(dir, name string, port int, page string, pid int) (int, float64
 	go func() {
 		defer close(done)
 		before, callsBefore := cpuTicks(pid), systemCalls(pid)
-		_, n = wrk(port, page, nil, *profileTime)
+		_, n = wrk(port, page, headers, *profileTime)
 		ticks = cpuTicks(pid) - before
 		calls = systemCalls(pid).minus(callsBefore)
 	}()
