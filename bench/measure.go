@@ -40,12 +40,12 @@ func wrk(port int, page string, headers []string, d time.Duration) (float64, int
 }
 
 // inRounds takes n samples of measure on each of ports, the ports in turn
-// round after round, and returns them by port.
+// (roundOrder) round after round, and returns them by port.
 func inRounds(ports []int, n int, measure func(port int) float64) [][]float64 {
 	samples := make([][]float64, len(ports))
-	for range n {
-		for i, p := range ports {
-			samples[i] = append(samples[i], measure(p))
+	for round := range n {
+		for _, i := range roundOrder(round, len(ports)) {
+			samples[i] = append(samples[i], measure(ports[i]))
 		}
 	}
 	return samples
@@ -67,16 +67,17 @@ type target struct {
 	headers   []string
 }
 
-// loadTargets runs wrk against each of ts in turn, round after round, and
-// returns their rates and their processes' CPU time per response
-// (utime+stime from /proc, in µs) of the same runs, by round.
+// loadTargets runs wrk against each of ts in turn (roundOrder), round
+// after round, and returns their rates and their processes' CPU time per
+// response (utime+stime from /proc, in µs) of the same runs, by round.
 func loadTargets(ts []target, page string) (rps, cpu [][]float64) {
 	for _, t := range ts {
 		wrk(t.port, page, t.headers, time.Second) // warm up
 	}
 	rps, cpu = make([][]float64, len(ts)), make([][]float64, len(ts))
-	for range *rounds {
-		for i, t := range ts {
+	for round := range *rounds {
+		for _, i := range roundOrder(round, len(ts)) {
+			t := ts[i]
 			before := cpuTicks(t.pid)
 			r, n := wrk(t.port, page, t.headers, *duration)
 			after := cpuTicks(t.pid)
@@ -85,6 +86,21 @@ func loadTargets(ts []target, page string) (rps, cpu [][]float64) {
 		}
 	}
 	return rps, cpu
+}
+
+// roundOrder is the order in which a round takes n targets: as given,
+// and backwards every other round, so that a machine that drifts over a
+// run (a plain proxy's CPU per response has risen by half within minutes)
+// weighs on the first and the last alike, not always on the last.
+func roundOrder(round, n int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+		if round%2 == 1 {
+			order[i] = n - 1 - i
+		}
+	}
+	return order
 }
 
 func cpuTicks(pid int) int64 {

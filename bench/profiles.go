@@ -40,11 +40,8 @@ func saveProfiles(pid int, dir string) {
 	notes.WriteString("# proxy page responses seconds cpu-µs-per-response (utime+stime of the process) reads-per-response writes-per-response (system calls) round\n")
 	for _, page := range measuredPages {
 		for round := 1; round <= max(1, *profileRounds); round++ {
-			kinds := []int{kindPlain, kindConsent}
-			if round%2 == 0 {
-				kinds[0], kinds[1] = kinds[1], kinds[0]
-			}
-			for _, kind := range kinds {
+			for _, k := range roundOrder(round-1, 2) {
+				kind := []int{kindPlain, kindConsent}[k]
 				proxy := []string{kindPlain: "plain", kindConsent: "consent"}[kind]
 				name := fmt.Sprintf("%s-%s-%d", proxy, strings.TrimSuffix(page, ".html"), round)
 				fmt.Printf("profile: %s, dynamic origin, %v ...\n", name, *profileTime)
