@@ -38,14 +38,17 @@ func saveProfiles(pid int, dir string) {
 		notes.WriteString(gzipNote + "\n")
 	}
 	notes.WriteString("# proxy page responses seconds cpu-µs-per-response (utime+stime of the process) reads-per-response writes-per-response (system calls) round\n")
+	profiled := [...]struct {
+		kind int
+		name string
+	}{{kindPlain, "plain"}, {kindConsent, "consent"}}
 	for _, page := range measuredPages {
 		for round := 1; round <= max(1, *profileRounds); round++ {
-			for _, k := range roundOrder(round-1, 2) {
-				kind := []int{kindPlain, kindConsent}[k]
-				proxy := []string{kindPlain: "plain", kindConsent: "consent"}[kind]
+			for _, k := range roundOrder(round-1, len(profiled)) {
+				proxy := profiled[k].name
 				name := fmt.Sprintf("%s-%s-%d", proxy, strings.TrimSuffix(page, ".html"), round)
 				fmt.Printf("profile: %s, dynamic origin, %v ...\n", name, *profileTime)
-				n, cpu, calls := profileLoad(dir, name, proxyPort(originDynamic, *profileGzip, kind), page, headers, pid)
+				n, cpu, calls := profileLoad(dir, name, proxyPort(originDynamic, *profileGzip, profiled[k].kind), page, headers, pid)
 				fmt.Fprintf(&notes, "%s %s %d %.0f %.1f %.1f %.1f %d\n", proxy, page, n, profileTime.Seconds(), cpu,
 					float64(calls.reads)/float64(n), float64(calls.writes)/float64(n), round)
 			}
