@@ -64,6 +64,16 @@ func (g *gather) add(p []byte) []byte {
 	return p[k:]
 }
 
+// passes reports whether p is better written on as it is, after what is
+// gathered, than copied into the array: it is at least half an array
+// long, so it makes no more chunks alone than gathered, and it does not
+// fit with what is gathered, so the page was not to leave whole with its
+// length anyway (lengthKnown). A replay's output, half a megabyte written
+// from the page cache in a few pieces, then costs no copy.
+func (g *gather) passes(p []byte) bool {
+	return len(p) >= gatherLen/2 && len(g.buf)+len(p) > gatherLen
+}
+
 // full reports whether nothing more fits.
 func (g *gather) full() bool { return len(g.buf) == gatherLen }
 

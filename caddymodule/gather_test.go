@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -93,6 +94,53 @@ func TestGathersWrites(t *testing.T) {
 	}
 	if slow.heldAfter > 0 {
 		t.Errorf("a gathering array was held during %d of a slow client's %d writes after its first", slow.heldAfter, len(slow.writes)-1)
+	}
+}
+
+// TestLongPiecesPass: a piece of output at least half an array long that
+// does not fit with what is gathered leaves as it is, after what was
+// gathered, rather than copied into the array (a replay's output comes in
+// such pieces); a page that fits is still gathered whole and given its
+// length, and shorter pieces still fill the array.
+func TestLongPiecesPass(t *testing.T) {
+	const k = 1 << 10
+	for _, tc := range []struct {
+		name   string
+		pieces []int // the filter's writes
+		want   []int // the client's writes
+		length bool  // the page got its Content-Length
+	}{
+		{"a long piece after short ones", []int{512, 4 * k, 62 * k}, []int{512 + 4*k, 62 * k}, false},
+		{"a long piece first", []int{100 * k, 2 * k}, []int{100 * k, 2 * k}, false},
+		{"a page that fits", []int{512, 4 * k, 40 * k}, []int{512 + 44*k}, true},
+		{"a piece under half an array that does not fit", []int{40 * k, 30 * k}, []int{64 * k, 6 * k}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := &clientWriter{h: http.Header{}}
+			hold := &statusHold{w: client, pending: http.StatusOK, gathered: gather{on: true}}
+			var page []byte
+			for i, n := range tc.pieces {
+				piece := bytes.Repeat([]byte{byte('a' + i)}, n)
+				page = append(page, piece...)
+				if _, err := hold.Write(piece); err != nil {
+					t.Fatal(err)
+				}
+			}
+			hold.lengthKnown()
+			if err := hold.flush(); err != nil {
+				t.Fatal(err)
+			}
+			hold.drop()
+			if !bytes.Equal(client.body.Bytes(), page) {
+				t.Fatal("the client got other bytes than the filter wrote")
+			}
+			if !slices.Equal(client.writes, tc.want) {
+				t.Errorf("client writes %v, want %v", client.writes, tc.want)
+			}
+			if got := client.h.Get("Content-Length"); (got != "") != tc.length || tc.length && got != strconv.Itoa(len(page)) {
+				t.Errorf("Content-Length %q for a page of %d bytes, want it: %v", got, len(page), tc.length)
+			}
+		})
 	}
 }
 
