@@ -25,7 +25,8 @@ var errLengthBroken = errors.New("page changed under its strong etag after its l
 // The decoder undoes the content coding, within caps (decode.go), when
 // there is one; the transcoder turns any charset into UTF-8 (charset.go);
 // the page cache stands in front of the filter when it is on and the page
-// may be kept; the filter asks its classifier (rules.Classifier) about every
+// may be kept, and then checks a UTF-8 page's text itself, where the live
+// filter reads it; the filter asks its classifier (rules.Classifier) about every
 // load; the statusHold keeps the status until the first bytes (hold.go).
 type body struct {
 	dec    *decoder // nil: the body comes unencoded
@@ -85,6 +86,12 @@ func (b *body) start(w http.ResponseWriter, plan bodyPlan) {
 		b.filter.Reset(&b.hold, b.policy, plan.opt)
 	}
 	b.tc.Reset(filterIn, plan.contentType)
+	if b.cached {
+		// The page cache checks a UTF-8 page where the live filter
+		// reads it: what equals a remembered page, which was valid, is
+		// not checked again.
+		b.tc.LeaveUTF8Check()
+	}
 	if plan.coding != "" {
 		b.dec = getDecoder(&b.tc, plan.coding, plan.maxDecoded)
 	}

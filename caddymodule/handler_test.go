@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -965,6 +966,40 @@ func TestPageCache(t *testing.T) {
 		b := run(t, h, "http://shop.example/p", "", htmlOrigin(changed))
 		if got := replayed(logs); !slices.Equal(got, []bool{false}) || strings.Contains(b, pixelHost) || !strings.Contains(b, "<title>u</title>") {
 			t.Errorf("changed page: replayed %v:\n%s", got, b)
+		}
+	})
+	t.Run("invalid utf-8", func(t *testing.T) {
+		// The page cache checks UTF-8 only where it filters live: a
+		// page with invalid sequences reads as with the cache off,
+		// every time, and a remembered page's variant with one in its
+		// token too.
+		h, logs := newTestHandler(t, nil)
+		off, _ := newTestHandler(t, func(h *Handler) { h.PageCache = -1 })
+		tmpl := strings.NewReplacer("{{cart}}", "2", "{{nonce}}", "n").Replace(string(benchpage.Shop(16 << 10)))
+		page := func(token string) string { return strings.ReplaceAll(tmpl, "{{csrf}}", token) }
+		for i, doc := range []string{"caf\xc3<", "caf\xc3<", "caf\xc3<", "caf\xc3<", "ok", "ok", "ok", "\xe2\x82", "\xff", "ok"} {
+			b := run(t, h, "http://shop.example/p", "", htmlOrigin(page(doc)))
+			rec, err := serve(off, httptest.NewRequest("GET", "http://shop.example/p", nil), htmlOrigin(page(doc)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := rec.Body.String()
+			if b != want || !utf8.ValidString(b) || strings.Contains(b, "connect.facebook.net") {
+				t.Errorf("response %d, token %q:\n%q\nwith the page cache off:\n%q", i, doc, b, want)
+			}
+		}
+		// Replayed whole: the valid page from its second sighting (the
+		// invalid one was seen); around the invalid tokens, in part.
+		var got []string
+		for _, e := range logs.TakeAll() {
+			if e.Message == "filtered" {
+				resumed, _ := e.ContextMap()["resumed"].(int64)
+				got = append(got, fmt.Sprint(e.ContextMap()["replayed"], resumed > 0))
+			}
+		}
+		live, whole, around := "false false", "true false", "false true"
+		if want := []string{live, live, live, live, live, whole, whole, around, around, whole}; !slices.Equal(got, want) {
+			t.Errorf("replayed, resumed: %q, want %q", got, want)
 		}
 	})
 	for _, c := range []struct {

@@ -2,6 +2,7 @@ package charset
 
 import (
 	"bytes"
+	"io"
 	"testing"
 	"unicode/utf8"
 )
@@ -32,29 +33,60 @@ func FuzzUTF8Writer(f *testing.F) {
 		}
 		var many bytes.Buffer
 		w = NewUTF8Writer(&many, e)
-		rest := in
-		for k := 0; len(rest) > 0; k++ {
-			n := len(rest)
-			if len(cuts) > 0 {
-				n = min(max(int(cuts[k%len(cuts)]), 1), n) // a zero cut would never progress
-			}
-			if _, err := w.Write(rest[:n]); err != nil {
-				t.Fatal(err)
-			}
-			rest = rest[n:]
-		}
+		writeCut(t, w, in, cuts)
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(one.Bytes(), many.Bytes()) {
 			t.Fatalf("%s: chunked output %q differs from %q", e.Name(), many.Bytes(), one.Bytes())
 		}
-		if e.IsUTF8() && utf8.Valid(in) && !bytes.HasPrefix(in, bomUTF8) &&
-			!bytes.HasPrefix(in, bomUTF16BE) && !bytes.HasPrefix(in, bomUTF16LE) &&
-			!bytes.Equal(one.Bytes(), in) {
+		noBOM := !bytes.HasPrefix(in, bomUTF8) && !bytes.HasPrefix(in, bomUTF16BE) && !bytes.HasPrefix(in, bomUTF16LE)
+		if e.IsUTF8() && utf8.Valid(in) && noBOM && !bytes.Equal(one.Bytes(), in) {
 			t.Fatalf("valid UTF-8 changed: %q -> %q", in, one.Bytes())
 		}
+		if e.IsUTF8() && noBOM {
+			checkLikeDecoder(t, in, cuts, one.Bytes())
+		}
 	})
+}
+
+// checkLikeDecoder: a UTF8Check makes of in, cut into writes, what the
+// UTF-8 decoder made of it (want); it says when a sequence is pending at
+// the end, and whether it replaced any.
+func checkLikeDecoder(t *testing.T, in, cuts, want []byte) {
+	t.Helper()
+	var out bytes.Buffer
+	var c UTF8Check
+	c.Reset(&out)
+	writeCut(t, &c, in, cuts)
+	before, pending := out.Len(), c.Pending()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Fatalf("check: %q, decoder: %q", out.Bytes(), want)
+	}
+	if pending != (out.Len() > before) {
+		t.Fatalf("Pending() %v before Close, which wrote %q", pending, out.Bytes()[before:])
+	}
+	if c.Replaced() == utf8.Valid(in) {
+		t.Fatalf("Replaced() %v for %q", c.Replaced(), in)
+	}
+}
+
+// writeCut writes in to w in writes of the lengths cuts gives in turn.
+func writeCut(t *testing.T, w io.Writer, in, cuts []byte) {
+	t.Helper()
+	for k := 0; len(in) > 0; k++ {
+		n := len(in)
+		if len(cuts) > 0 {
+			n = min(max(int(cuts[k%len(cuts)]), 1), n) // a zero cut would never progress
+		}
+		if _, err := w.Write(in[:n]); err != nil {
+			t.Fatal(err)
+		}
+		in = in[n:]
+	}
 }
 
 // FuzzSniff: never panics; ok is always true from 1024 bytes on; and once

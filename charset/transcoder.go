@@ -17,6 +17,8 @@ type Transcoder struct {
 	prefix []byte
 	w      io.WriteCloser // nil until the encoding is known, then &u
 	u      utf8Writer     // in the Transcoder, so that a document costs no allocation
+	// unchecked: a UTF-8 document passes unchecked (LeaveUTF8Check).
+	unchecked bool
 }
 
 // maxKeptPrefix bounds the prefix buffer a Transcoder keeps for its next
@@ -26,9 +28,15 @@ const maxKeptPrefix = 64 << 10
 // Reset starts a document with the given Content-Type whose UTF-8 text goes
 // to next. The prefix buffer is kept.
 func (t *Transcoder) Reset(next io.Writer, contentType string) {
-	t.next, t.ct, t.w = next, contentType, nil
+	t.next, t.ct, t.w, t.unchecked = next, contentType, nil, false
 	t.prefix = t.prefix[:0]
 }
+
+// LeaveUTF8Check makes the document, if it turns out to be UTF-8, pass as
+// it comes (less a BOM), invalid sequences and all: the next writer checks
+// it (UTF8Check). Other encodings are decoded as ever, into valid UTF-8.
+// It holds until the next Reset.
+func (t *Transcoder) LeaveUTF8Check() { t.unchecked = true }
 
 // Recycled returns an idle Transcoder that keeps only t's prefix buffer, for
 // a pooled owner that clears itself: nothing of t's document stays
@@ -61,7 +69,7 @@ func (t *Transcoder) Write(p []byte) (int, error) {
 
 // decided starts the document's decoding from enc.
 func (t *Transcoder) decided(enc Encoding) {
-	t.u = utf8Writer{w: t.next, enc: enc}
+	t.u = utf8Writer{w: t.next, enc: enc, unchecked: t.unchecked}
 	t.w = &t.u
 }
 

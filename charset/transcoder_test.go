@@ -41,6 +41,56 @@ func TestTranscoder(t *testing.T) {
 			if out.String() != want.String() {
 				t.Errorf("%s in pieces of %d: %q, want %q", c.name, size, out.String(), want.String())
 			}
+			if got := transcodeChecked(t, c.ct, c.body, size); got != want.String() {
+				t.Errorf("%s in pieces of %d, the check left to a UTF8Check: %q, want %q", c.name, size, got, want.String())
+			}
+		}
+	}
+}
+
+// transcodeChecked transcodes body in pieces of size, leaving the UTF-8
+// check to a UTF8Check after the Transcoder, and returns what that writes.
+func transcodeChecked(t *testing.T, ct, body string, size int) string {
+	t.Helper()
+	var out bytes.Buffer
+	var check UTF8Check
+	check.Reset(&out)
+	var tc Transcoder
+	tc.Reset(&check, ct)
+	tc.LeaveUTF8Check()
+	for b := []byte(body); len(b) > 0; {
+		n := min(size, len(b))
+		if _, err := tc.Write(b[:n]); err != nil {
+			t.Fatal(err)
+		}
+		b = b[n:]
+	}
+	if err := tc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := check.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// TestTranscoderLeavesUTF8Check: a UTF-8 document passes as it comes, but
+// for its BOM, invalid sequences and all; any other is decoded.
+func TestTranscoderLeavesUTF8Check(t *testing.T) {
+	for _, c := range []struct{ name, ct, body, want string }{
+		{"invalid utf-8", "text/html; charset=utf-8", "<p>a\xff\xc3</p>\xe2\x82", "<p>a\xff\xc3</p>\xe2\x82"},
+		{"a bom", "text/html", "\xef\xbb\xbf<p>\xc3\xa9\x80", "<p>\xc3\xa9\x80"},
+		{"latin-1", "text/html; charset=iso-8859-1", "<p>\xfc\xff", "<p>\xc3\xbc\xc3\xbf"},
+		{"utf-16 by its bom", "text/html; charset=utf-8", "\xff\xfe<\x00\x00\xd8", "<\xef\xbf\xbd"},
+	} {
+		var out bytes.Buffer
+		var tc Transcoder
+		tc.Reset(&out, c.ct)
+		tc.LeaveUTF8Check()
+		tc.Write([]byte(c.body))
+		tc.Close()
+		if out.String() != c.want {
+			t.Errorf("%s: %q, want %q", c.name, out.String(), c.want)
 		}
 	}
 }

@@ -51,8 +51,11 @@ type utf8Writer struct {
 	leadByte      int // -1 when null
 	leadSurrogate uint16
 
-	// replacement: whether U+FFFD was emitted.
+	// replaced: whether U+FFFD was emitted.
 	replaced bool
+	// unchecked: UTF-8 passes as it comes; the next writer checks it
+	// (Transcoder.LeaveUTF8Check).
+	unchecked bool
 
 	// single-byte encodings: the UTF-8 of bytes 0x80-0xFF.
 	sb *[128][4]byte
@@ -151,6 +154,11 @@ func (u *utf8Writer) decode(p []byte) {
 	}
 	switch u.enc.id {
 	case idUTF8:
+		if u.unchecked {
+			u.flush()
+			u.writeOut(p)
+			return
+		}
 		u.decodeUTF8(p)
 	case idUTF16BE:
 		u.decodeUTF16(p, true)
@@ -255,7 +263,7 @@ func (u *utf8Writer) Close() error {
 	case idUTF8:
 		if u.npend > 0 {
 			u.npend = 0
-			u.put([]byte(fffd))
+			u.replace()
 		}
 	case idUTF16BE, idUTF16LE:
 		if u.leadByte >= 0 || u.leadSurrogate != 0 {
@@ -316,7 +324,7 @@ func (u *utf8Writer) decodeUTF8(p []byte) {
 		case seqValid:
 			u.put(tmp[:n])
 		case seqInvalid:
-			u.put([]byte(fffd))
+			u.replace()
 		}
 		p = p[n-u.npend:] // n >= npend: the held bytes were a valid prefix
 		u.npend = 0
@@ -335,9 +343,15 @@ func (u *utf8Writer) decodeUTF8(p []byte) {
 			u.npend = copy(u.pend[:], p)
 			return
 		}
-		u.put([]byte(fffd))
+		u.replace()
 		p = p[n:]
 	}
+}
+
+// replace writes the U+FFFD of an invalid sequence.
+func (u *utf8Writer) replace() {
+	u.replaced = true
+	u.put([]byte(fffd))
 }
 
 const (

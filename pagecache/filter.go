@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"io"
 
+	"github.com/consentedge/consentedge/charset"
 	"github.com/consentedge/consentedge/rules/htmlfilter"
 )
 
@@ -25,8 +26,8 @@ var ErrDiffers = errors.New("pagecache: filter output differs from the remembere
 // at a time it replays the remembered output, records the filter's output
 // for the cache, or lets the filter work alone (live). It owns both ends of
 // the filter it wraps: Reset points the filter's output at its own writer.
-// It keeps no buffer of its own but the key's: a recording's copies go into
-// the cache. A Filter must not be copied once Reset.
+// It keeps no buffer of its own but the key's and the UTF-8 check's: a
+// recording's copies go into the cache. A Filter must not be copied once Reset.
 type Filter struct {
 	c    *Cache
 	f    *htmlfilter.Filter
@@ -36,6 +37,9 @@ type Filter struct {
 	h    uint64
 	mode mode
 	out  output
+	// check: the live filter reads the document through it (see
+	// Write); its buffer is kept across documents.
+	check charset.UTF8Check
 	// misses: the key's documents differed this many times in a row
 	// before this one (entry.misses).
 	misses uint8
@@ -128,8 +132,9 @@ func (o *output) sendCopy() error {
 // input unchanged (a policy that blocks nothing), works live: a replay
 // would not call the hook, and a copy is cheaper than a comparison.
 func (r *Filter) Reset(c *Cache, f *htmlfilter.Filter, w io.Writer, p Policy, opt htmlfilter.Options, doc Document) {
-	*r = Filter{f: f, p: p, key: r.key[:0], sbuf: r.sbuf[:0], out: output{next: w}}
+	*r = Filter{f: f, p: p, key: r.key[:0], sbuf: r.sbuf[:0], out: output{next: w}, check: r.check}
 	f.Reset(&r.out, p, opt)
+	r.check.Reset(f)
 	if c == nil || opt.OnBlock != nil || f.Copies() {
 		return
 	}
@@ -154,6 +159,21 @@ func (r *Filter) Reset(c *Cache, f *htmlfilter.Filter, w io.Writer, p Policy, op
 	r.startRecording(doc)
 }
 
+// feed gives the live filter p, through the UTF-8 check.
+func (r *Filter) feed(p []byte) error {
+	_, err := r.check.Write(p)
+	return err
+}
+
+// closeFilter ends the live filter's document, after an incomplete
+// sequence at its end.
+func (r *Filter) closeFilter() error {
+	if err := r.check.Close(); err != nil {
+		return err
+	}
+	return r.f.Close()
+}
+
 // Remembered returns the remembered input's and output's lengths when r
 // replays: the output's is the document's filtered length if its input
 // turns out to be the remembered one.
@@ -173,7 +193,13 @@ func (r *Filter) PromiseLength() { r.promised = true }
 func (r *Filter) WithdrawPromise() { r.promised = false }
 
 // Write filters p, or checks it against the remembered document and writes
-// what that decides.
+// what that decides. The document is UTF-8, checked or not: the Filter
+// checks it where the live filter reads it (charset.UTF8Check), as a
+// UTF-8 decoder would. A remembered document was valid (one that the
+// check changed is not remembered), so input equal to it needs no check;
+// and the live filter takes a document over, and gives it back, only at
+// points right after a '>' or before a '<', where no sequence is pending,
+// so what it reads is what a check of the whole document would give it.
 func (r *Filter) Write(p []byte) (int, error) {
 	switch r.mode {
 	case replaying:
@@ -183,7 +209,10 @@ func (r *Filter) Write(p []byte) (int, error) {
 	case recording:
 		return r.record(p)
 	}
-	return r.f.Write(p)
+	if err := r.feed(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // replay checks p against the remembered document and writes the output
@@ -293,7 +322,8 @@ func (r *Filter) Release() {
 	if r.mode == recording {
 		r.abandon()
 	}
-	*r = Filter{key: r.key[:0], sbuf: r.sbuf[:0]}
+	r.check.Reset(nil)
+	*r = Filter{key: r.key[:0], sbuf: r.sbuf[:0], check: r.check}
 }
 
 // Close ends the document: the rest of the remembered output, or the live
@@ -314,17 +344,17 @@ func (r *Filter) Close() error {
 	case resuming:
 		return r.closeLive()
 	case recording:
-		err := r.f.Close()
+		err := r.closeFilter()
 		if serr := r.out.sendCopy(); err == nil {
 			err = serr
 		}
-		if err == nil && len(r.in) > 0 {
+		if err == nil && len(r.in) > 0 && !r.check.Replaced() {
 			r.c.remember(r.h, r.recorded())
 		}
 		r.abandon()
 		return err
 	}
-	return r.f.Close()
+	return r.closeFilter()
 }
 
 // closeReplay writes the rest of the remembered output: the whole
@@ -343,7 +373,7 @@ func (r *Filter) closeReplay() error {
 // closeLive ends a document the live filter has, after a difference.
 func (r *Filter) closeLive() error {
 	r.settle()
-	if err := r.f.Close(); err != nil {
+	if err := r.closeFilter(); err != nil {
 		return err
 	}
 	if len(r.out.skip) > 0 {

@@ -54,7 +54,7 @@ func (r *Filter) record(p []byte) (int, error) {
 		return 0, err
 	}
 	if len(p) > 0 {
-		if _, err := r.f.Write(p); err != nil {
+		if err := r.feed(p); err != nil {
 			return 0, err
 		}
 	}
@@ -82,7 +82,7 @@ func (r *Filter) feedRecorded() error {
 		if !r.pointless {
 			end, cut, point = r.pointBefore(last, end, cut)
 		}
-		if _, err := r.f.Write(r.in[r.fed:end]); err != nil {
+		if err := r.feed(r.in[r.fed:end]); err != nil {
 			return err
 		}
 		r.fed = end
@@ -116,7 +116,7 @@ func (r *Filter) pointBefore(last, end int, cut bool) (int, bool, bool) {
 // is, if the filter is at one there.
 func (r *Filter) addPoint(in int, h uint64, cut bool) {
 	at, ok := r.f.At()
-	if !ok {
+	if !ok || r.check.Pending() {
 		return
 	}
 	r.sbuf = r.p.AppendState(r.sbuf[:0])

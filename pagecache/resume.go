@@ -28,8 +28,7 @@ func (r *Filter) handOver() error {
 	r.cursor = q + 1
 	pt := e.points[q]
 	r.out.skip = e.out[pt.out:r.written]
-	_, err := r.f.Write(e.in[pt.in:r.read])
-	return err
+	return r.feed(e.in[pt.in:r.read])
 }
 
 // resume filters p live and, after each '>' of p where the remembered
@@ -42,11 +41,13 @@ func (r *Filter) resume(p []byte) (int, error) {
 		end, q := r.nextCandidate(p)
 		if q < 0 {
 			r.consume(p)
-			_, err := r.f.Write(p)
-			return n, err
+			if err := r.feed(p); err != nil {
+				return 0, err
+			}
+			return n, nil
 		}
 		r.consume(p[:end])
-		if _, err := r.f.Write(p[:end]); err != nil {
+		if err := r.feed(p[:end]); err != nil {
 			return 0, err
 		}
 		p = p[end:]
@@ -120,7 +121,7 @@ func (r *Filter) alignedPoint(in int) int32 {
 func (r *Filter) resumable(q int32, next []byte) bool {
 	e := r.e
 	pt := &e.points[q]
-	if len(r.out.skip) > 0 {
+	if len(r.out.skip) > 0 || r.check.Pending() {
 		return false
 	}
 	in := int(pt.in)

@@ -11,7 +11,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/consentedge/consentedge/charset"
 	"github.com/consentedge/consentedge/internal/benchpage"
 	"github.com/consentedge/consentedge/pagecache"
 	"github.com/consentedge/consentedge/rules"
@@ -57,11 +59,18 @@ func tryCachedRun(c *pagecache.Cache, key []byte, rs *rules.Rules, set rules.Set
 	return cacheRun{out.Bytes(), slices.Clone(r.Removed()), r.Replayed(), r.Resumed()}, nil
 }
 
+// uncachedRun filters doc, read as UTF-8 by its decoder, without the
+// cache.
 func uncachedRun(t testing.TB, rs *rules.Rules, set rules.Set, mode htmlfilter.Mode, doc []byte) ([]byte, []htmlfilter.Removal) {
 	t.Helper()
 	var out bytes.Buffer
 	f := htmlfilter.New(&out, rs.NewClassifier(oraclePageURL, set), htmlfilter.Options{Mode: mode})
-	if _, err := f.Write(doc); err != nil {
+	utf8, _ := charset.Lookup("utf-8")
+	dec := charset.NewUTF8Writer(f, utf8)
+	if _, err := dec.Write(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -183,6 +192,73 @@ func TestPageCacheDiverges(t *testing.T) {
 			}
 			c.Close()
 		}
+	}
+}
+
+// TestPageCacheChecksUTF8: the page cache reads a document as UTF-8 the
+// way its decoder does, though it checks only what the live filter reads:
+// a page with an invalid sequence is filtered as the decoder would have it
+// every time, and never remembered; a remembered page and its variants
+// with invalid sequences where they differ (before a point's '<', in a
+// token, cut off at the end) come out as the decoder and the filter make
+// them.
+func TestPageCacheChecksUTF8(t *testing.T) {
+	rs := rules.Default()
+	page := slices.Concat([]byte("<!DOCTYPE html><html><head><meta name=\"csrf\" content=\"tok\">\n"+
+		"<script async src=\"https://www.googletagmanager.com/gtag/js?id=G-1\"></script>\n</head><body><p>caf\xc3\xa9 \xe2\x82\xac</p>\n"),
+		fuzzFiller(0), []byte("<p>na\xc3\xafve</p>\n"), fuzzFiller(1), []byte("</body></html>\n"))
+	if !utf8.Valid(page) {
+		t.Fatal("the page is not valid UTF-8")
+	}
+	invalid := bytes.Replace(page, []byte("caf\xc3\xa9"), []byte("caf\xc3<"), 1)
+	variants := []struct {
+		name string
+		doc  []byte
+	}{
+		{"a lone lead byte in the token", bytes.Replace(page, []byte(`"tok"`), []byte("\"t\xe2\x82\""), 1)},
+		{"a continuation byte in the token", bytes.Replace(page, []byte(`"tok"`), []byte("\"\x80ok\""), 1)},
+		{"a lead byte before a point's '<'", bytes.Replace(page, []byte("\n<script"), []byte("\xc3<script"), 1)},
+		{"cut off inside a sequence", page[:bytes.Index(page, []byte("\xe2\x82\xac"))+2]},
+		{"a bad sequence further down", bytes.Replace(page, []byte("na\xc3\xafve"), []byte("na\xc3\xc3ve"), 1)},
+		{"the invalid page", invalid},
+	}
+	for _, chunk := range []int{1, 7, 4096, len(page)} {
+		next := func() int { return chunk }
+		c, err := pagecache.New(1<<20, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := uncachedRun(t, rs, 0, htmlfilter.Strip, invalid)
+		for i := range 4 {
+			res := cachedRun(t, c, []byte("invalid"), rs, 0, htmlfilter.Strip, next, invalid, -1)
+			c.Wait()
+			if n := firstDiff(want, res.out); !bytes.Equal(res.out, want) || res.replayed {
+				t.Fatalf("pieces of %d, run %d of the invalid page: replayed %v, output differs at %d: %q, want %q", chunk, i, res.replayed, n, around(res.out, n), around(want, n))
+			}
+		}
+		for range 3 {
+			cachedRun(t, c, []byte("page"), rs, 0, htmlfilter.Strip, next, page, -1)
+			c.Wait()
+		}
+		for _, v := range variants {
+			want, wantRemoved := uncachedRun(t, rs, 0, htmlfilter.Strip, v.doc)
+			res := cachedRun(t, c, []byte("page"), rs, 0, htmlfilter.Strip, next, v.doc, -1)
+			c.Wait()
+			if !bytes.Equal(res.out, want) || !slices.Equal(res.removed, wantRemoved) {
+				n := firstDiff(want, res.out)
+				t.Errorf("pieces of %d, %s: output differs at %d: %q, want %q", chunk, v.name, n, around(res.out, n), around(want, n))
+			}
+			if res.resumed == 0 {
+				t.Errorf("pieces of %d, %s: nothing replayed", chunk, v.name)
+			}
+			// The remembered page again: the next variant is a first
+			// difference too.
+			if !cachedRun(t, c, []byte("page"), rs, 0, htmlfilter.Strip, next, page, -1).replayed {
+				t.Fatalf("pieces of %d, after %s: the page was not replayed", chunk, v.name)
+			}
+			c.Wait()
+		}
+		c.Close()
 	}
 }
 
