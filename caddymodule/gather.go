@@ -65,14 +65,12 @@ func (g *gather) add(p []byte) []byte {
 }
 
 // passes reports whether p is better written on as it is, after what is
-// gathered, than copied into the array: it is at least half an array
-// long, so it makes no more chunks alone than gathered, and it does not
-// fit with what is gathered, so the page was not to leave whole with its
-// length anyway (lengthKnown). A replay's output, half a megabyte written
-// from the page cache in a few pieces, then costs no copy.
-func (g *gather) passes(p []byte) bool {
-	return len(p) >= gatherLen/2 && len(g.buf)+len(p) > gatherLen
-}
+// gathered, than copied into the array: it fills an array of its own, so
+// it makes no more chunks alone than gathered, nor keeps a page from
+// leaving whole with its length (lengthKnown). A replay's output, written
+// from the page cache in long pieces, then costs no copy. A shorter piece
+// is gathered, or two chunks of 40 KiB would leave where one of 64 did.
+func (g *gather) passes(p []byte) bool { return len(p) >= gatherLen }
 
 // full reports whether nothing more fits.
 func (g *gather) full() bool { return len(g.buf) == gatherLen }

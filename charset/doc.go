@@ -19,6 +19,8 @@
 //	var ErrClosed                            // Write after Close
 //	func RelabelContentType(ct string) string
 //	type Transcoder                          // steps 1 and 2 below: Reset, Write, Flush, Close
+//	func (*Transcoder) LeaveUTF8Check()      // UTF-8 passes unchecked, for a UTF8Check further on
+//	type UTF8Check                           // the UTF-8 decoder alone: Reset, Write, Close, Pending, Replaced
 //
 // # Intended use (the handler, the scan command)
 //
@@ -29,6 +31,11 @@
 //     ends; in the last two cases use enc as returned.
 //  2. Set Content-Type to RelabelContentType(ct), then stream the body through
 //     NewUTF8Writer(filterInput, enc) and Close it at the end.
+//
+// A reader that knows part of a UTF-8 document valid by other means (the
+// page cache: a remembered page was valid) leaves the check to a UTF8Check
+// of its own, in front of the filter (LeaveUTF8Check), and checks only the
+// rest: the filter reads the same text.
 //
 // Step 2 is what makes the scheme safe: the browser receives UTF-8 labelled
 // charset=utf-8 by the transport layer, which outranks every <meta> (HTML

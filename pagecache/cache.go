@@ -25,6 +25,10 @@
 // so that a page that differs every time costs one lookup, not a recording
 // and a second scan each time; so is the key of a document found too long
 // to remember only as it arrives.
+//
+// A document comes as UTF-8, checked or not: what the live filter reads
+// is checked as a UTF-8 decoder would (Filter.Write), and what equals a
+// remembered document, which was valid, is not checked again.
 package pagecache
 
 import (
