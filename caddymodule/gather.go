@@ -64,14 +64,6 @@ func (g *gather) add(p []byte) []byte {
 	return p[k:]
 }
 
-// passes reports whether p is better written on as it is, after what is
-// gathered, than copied into the array: it fills an array of its own, so
-// it makes no more chunks alone than gathered, nor keeps a page from
-// leaving whole with its length (lengthKnown). A replay's output, written
-// from the page cache in long pieces, then costs no copy. A shorter piece
-// is gathered, or two chunks of 40 KiB would leave where one of 64 did.
-func (g *gather) passes(p []byte) bool { return len(p) >= gatherLen }
-
 // full reports whether nothing more fits.
 func (g *gather) full() bool { return len(g.buf) == gatherLen }
 

@@ -62,15 +62,12 @@ func (c *statusHold) Write(p []byte) (int, error) {
 	return c.write(p)
 }
 
-// write passes p on, gathered unless it is long enough to leave as it is
-// (gather.passes) or the client reads slowly.
+// write passes p on, gathered unless it fills an array of its own or the
+// client reads slowly.
 func (c *statusHold) write(p []byte) (int, error) {
 	n := len(p)
 	for {
-		if !c.gathered.on || c.gathered.passes(p) {
-			if err := c.flush(); err != nil {
-				return n - len(p), err
-			}
+		if !c.gathered.on || (c.gathered.p == nil && len(p) >= gatherLen) {
 			k, err := c.send(p)
 			return n - len(p) + k, err
 		}
