@@ -1,9 +1,6 @@
 package charset
 
-import (
-	"io"
-	"unicode/utf8"
-)
+import "io"
 
 // UTF8Check is the UTF-8 decoder of NewUTF8Writer alone, for a reader that
 // knows some of a document valid by other means and checks only the rest:
@@ -21,22 +18,26 @@ func (c *UTF8Check) Reset(next io.Writer) {
 	c.u = utf8Writer{w: next, enc: Encoding{idUTF8}, decided: true, leadByte: -1, out: c.u.out[:0]}
 }
 
-// Write checks p and writes it on; an incomplete sequence at its end waits
-// for the next Write or for Close.
+// Write checks p and writes it on, a valid p as it is; an incomplete
+// sequence at its end waits for the next Write or for Close.
 func (c *UTF8Check) Write(p []byte) (int, error) {
 	if c.u.closed {
 		return 0, ErrClosed
 	}
-	if c.u.npend == 0 && c.u.err == nil && utf8.Valid(p) {
-		// Most writes: passed on as they are, not copied.
-		return c.u.writeOut(p)
+	n := len(p)
+	if c.u.npend == 0 {
+		// The valid run that starts p, most often all of it, goes on
+		// as it is, not copied.
+		i := validPrefix(p)
+		c.u.writeOut(p[:i])
+		p = p[i:]
 	}
 	c.u.decodeUTF8(p)
 	c.u.flush()
 	if c.u.err != nil {
 		return 0, c.u.err
 	}
-	return len(p), nil
+	return n, nil
 }
 
 // Close writes an incomplete sequence at the end as U+FFFD, and reports
