@@ -53,8 +53,15 @@ func TestSourceCache(t *testing.T) {
 		}
 		sc.c.Wait() // ristretto admits sets asynchronously
 	}
+	// The doorkeeper is direct-mapped: another case may share the
+	// value's slot by chance and keep it out above. Read twice in a row,
+	// a value is admitted.
+	defaults := &NameMap{rules: r.rules}
+	r.readSource(sc, SourceOneTrust, "OptanonConsent", oneTrust, defaults)
+	r.readSource(sc, SourceOneTrust, "OptanonConsent", oneTrust, defaults)
+	sc.c.Wait()
 	if _, ok := sc.c.Get(sc.c.KeyString(oneTrust)); !ok {
-		t.Error("a value read three times is not in the cache")
+		t.Error("a value read twice in a row is not in the cache")
 	}
 	// The two operator maps read the same Klaro value differently, and
 	// each got its own answer above; check it once more by the signals.
