@@ -46,7 +46,7 @@ func TestIntegrationHeaders(t *testing.T) {
 	}
 
 	tester := caddytest.NewTester(t)
-	tester.InitServer(caddytestGlobal+fmt.Sprintf(`
+	initCaddy(tester, caddytestGlobal+fmt.Sprintf(`
 	http://localhost:9080 {
 		consent {
 			endpoint /consent
@@ -55,7 +55,7 @@ func TestIntegrationHeaders(t *testing.T) {
 		}
 		reverse_proxy %s
 	}
-	`, strings.TrimPrefix(origin.URL, "http://")), "caddyfile")
+	`, strings.TrimPrefix(origin.URL, "http://")))
 
 	jar, _ := cookiejar.New(nil)
 	base, _ := url.Parse("http://localhost:9080/")

@@ -90,7 +90,7 @@ func TestIntegrationLogs(t *testing.T) {
 	accessLog := filepath.Join(dir, "access.log")
 	serverLog := filepath.Join(dir, "server.log")
 	tester := caddytest.NewTester(t)
-	tester.InitServer(fmt.Sprintf(`
+	initCaddy(tester, fmt.Sprintf(`
 	{
 		skip_install_trust
 		admin localhost:2999
@@ -121,7 +121,7 @@ func TestIntegrationLogs(t *testing.T) {
 		}
 		reverse_proxy %s
 	}
-	`, serverLog, accessLog, deadAddr, strings.TrimPrefix(origin.URL, "http://")), "caddyfile")
+	`, serverLog, accessLog, deadAddr, strings.TrimPrefix(origin.URL, "http://")))
 
 	// Clients that connect from a given loopback address whatever the URL
 	// says (the URL's host is the site's name).

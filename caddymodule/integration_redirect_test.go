@@ -31,12 +31,12 @@ func TestIntegrationTrackerRedirect(t *testing.T) {
 	defer origin.Close()
 
 	tester := caddytest.NewTester(t)
-	tester.InitServer(caddytestGlobal+fmt.Sprintf(`
+	initCaddy(tester, caddytestGlobal+fmt.Sprintf(`
 	http://localhost:9080 {
 		consent
 		reverse_proxy %s
 	}
-	`, strings.TrimPrefix(origin.URL, "http://")), "caddyfile")
+	`, strings.TrimPrefix(origin.URL, "http://")))
 
 	client := &http.Client{
 		Timeout:       30 * time.Second,

@@ -31,7 +31,7 @@ func TestIntegrationSources(t *testing.T) {
 	}))
 	defer origin.Close()
 	tester := caddytest.NewTester(t)
-	tester.InitServer(caddytestGlobal+fmt.Sprintf(`
+	initCaddy(tester, caddytestGlobal+fmt.Sprintf(`
 	http://localhost:9080 {
 		consent {
 			source consent
@@ -47,7 +47,7 @@ func TestIntegrationSources(t *testing.T) {
 		}
 		reverse_proxy %s
 	}
-	`, strings.TrimPrefix(origin.URL, "http://")), "caddyfile")
+	`, strings.TrimPrefix(origin.URL, "http://")))
 	client := &http.Client{Timeout: 30 * time.Second}
 
 	analyticsOnly := map[string]string{

@@ -223,7 +223,7 @@ func TestIntegration(t *testing.T) {
 	upstream := strings.TrimPrefix(origin.URL, "http://")
 
 	tester := caddytest.NewTester(t)
-	tester.InitServer(caddytestGlobal+fmt.Sprintf(`
+	initCaddy(tester, caddytestGlobal+fmt.Sprintf(`
 	http://localhost:9080 {
 		consent {
 			rules %[1]s
@@ -237,7 +237,7 @@ func TestIntegration(t *testing.T) {
 		}
 		reverse_proxy %[2]s
 	}
-	`, rulesFile, upstream), "caddyfile")
+	`, rulesFile, upstream))
 
 	get := func(t *testing.T, url, cookie string, gpc bool) (*http.Response, string) {
 		t.Helper()
@@ -538,6 +538,16 @@ func checkInert(t *testing.T, body string, s snippet) {
 	}
 }
 
+// initCaddy loads config, a Caddyfile, into caddytest's instance. Caddy's
+// reload returns once the old servers have begun to shut down, and an old
+// server on the same port can still accept a connection in that moment,
+// then cut it (grace_period 1ns): the pause lets it close its listener
+// first.
+func initCaddy(tester *caddytest.Tester, config string) {
+	tester.InitServer(config, "caddyfile")
+	time.Sleep(100 * time.Millisecond)
+}
+
 // caddytestGlobal is the global options block of the caddytest servers on
 // port 9080: caddytest's fixed admin port, no trust store, no grace period.
 const caddytestGlobal = `
@@ -702,7 +712,7 @@ func TestIntegrationProxy(t *testing.T) {
 	})
 
 	tester := caddytest.NewTester(t)
-	tester.InitServer(caddytestGlobal+fmt.Sprintf(`
+	initCaddy(tester, caddytestGlobal+fmt.Sprintf(`
 	http://localhost:9080 {
 		encode gzip
 		consent
@@ -718,7 +728,7 @@ func TestIntegrationProxy(t *testing.T) {
 			flush_interval -1
 		}
 	}
-	`, strings.TrimPrefix(origin.URL, "http://"), raw), "caddyfile")
+	`, strings.TrimPrefix(origin.URL, "http://"), raw))
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 30 * time.Second}
 
 	for _, path := range []string{"/gz.html", "/br.html", "/zstd.html"} {
