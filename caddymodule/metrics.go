@@ -230,25 +230,34 @@ type filterClock struct {
 	in         bool // inside the filter: downstream writes count as wait
 }
 
+// instant is a reading of the filter clock: the time since clockBase. A
+// response reads it a few times per write; time.Since reads the monotonic
+// clock alone, where time.Now also reads the wall clock.
+type instant time.Duration
+
+var clockBase = time.Now()
+
+func readClock() instant { return instant(time.Since(clockBase)) }
+
 // start marks the entry into the filter.
-func (c *filterClock) start() time.Time {
+func (c *filterClock) start() instant {
 	c.in = true
-	return time.Now()
+	return readClock()
 }
 
 // stop marks the exit from the filter entered at t.
-func (c *filterClock) stop(t time.Time) {
+func (c *filterClock) stop(t instant) {
 	c.in = false
-	c.work += time.Since(t)
+	c.work += time.Duration(readClock() - t)
 }
 
-// now is time.Now, for callers that keep no time import.
-func (c *filterClock) now() time.Time { return time.Now() }
+// now is the clock's reading, for a downstream write about to begin.
+func (c *filterClock) now() instant { return readClock() }
 
 // waited records a downstream write begun at t, if it happened inside the
 // filter, and returns how long it took.
-func (c *filterClock) waited(t time.Time) time.Duration {
-	d := time.Since(t)
+func (c *filterClock) waited(t instant) time.Duration {
+	d := time.Duration(readClock() - t)
 	if c.in {
 		c.wait += d
 	}
