@@ -64,11 +64,12 @@ func (r *Reader) readSource(sc *SourceCache, source, name, value string, m *Name
 	}
 	c := sc.c
 	k := c.KeyString(value)
-	if e, ok := c.Get(k); ok && e.source == source && e.names == m.id {
+	e, found, admit := c.Lookup(k)
+	if found && e.source == source && e.names == m.id {
 		return e.st, e.ok
 	}
 	st, ok := r.ReadSource(source, name, value, m)
-	if c.Admit(k) {
+	if admit {
 		cost := sourceEntryCost + 8*int64(len(st.VendorGrant)+len(st.VendorDeny))
 		c.Set(k, sourceReading{source: source, names: m.id, st: st, ok: ok}, cost)
 	}

@@ -59,19 +59,17 @@ func (p *Classifier) scriptThroughCache(c *textcache.Cache[[]int32], text []byte
 	if vendors, ok := p.recent.get(k); ok {
 		return p.verdictOf(vendors)
 	}
-	if !c.Admit(k) {
-		// A first sighting, as far as the doorkeeper knows, is not
-		// looked up: a script that carries a page's token is one on
-		// every response. One cached while its doorkeeper's place went
-		// to another is read once more, and found the next time.
-		p.scr, p.raw = normalizeScript(p.scr[:0], text), text
-		return p.scanScript(p.scr, nil)
-	}
-	if vendors, ok := c.Get(k); ok {
+	// A script seen for the first time is not looked up: one that
+	// carries a page's token is one on every response.
+	vendors, ok, admit := c.Lookup(k)
+	if ok {
 		p.recent.put(k, vendors)
 		return p.verdictOf(vendors)
 	}
 	p.scr, p.raw = normalizeScript(p.scr[:0], text), text
+	if !admit {
+		return p.scanScript(p.scr, nil)
+	}
 	var found []int32
 	v := p.scanScript(p.scr, &found)
 	// The cost is the entry's size, not the script's: the text is not kept.

@@ -142,28 +142,6 @@ func TestRecentScripts(t *testing.T) {
 	}
 }
 
-// TestScriptCacheFirstSighting: a script the doorkeeper has not seen is
-// read, not looked up (a script that carries a page's token is new on
-// every response); once seen, the shared cache answers for it. An entry
-// planted under the script's key, naming no vendor, tells the two apart.
-func TestScriptCacheFirstSighting(t *testing.T) {
-	tc := newTestCaches(t)
-	c := tc.scripts.c
-	text := []byte(gtagConfig)
-	c.Set(c.Key(text), []int32{}, 64)
-	c.Wait()
-	want := Default().NewClassifier(testPage, 0).Script(text)
-	if !want.Block {
-		t.Fatal("the Google tag's config is not blocked without consent")
-	}
-	if got := tc.page(0).Script(text); got != want {
-		t.Errorf("first sighting: %+v, want %+v, read and not looked up", got, want)
-	}
-	if got := tc.page(0).Script(text); got.Block {
-		t.Errorf("second sighting: %+v, want the planted entry's answer", got)
-	}
-}
-
 // gtagConfig is the Google tag's config lines, minified as sites often
 // serve them.
 const gtagConfig = `window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}gtag('js',new Date());gtag('config','G-ABC123');`

@@ -22,6 +22,11 @@ type Cache[V any] struct {
 	// pay for an insertion, which costs about as much as a reading.
 	// Direct-mapped; a lost race or an overwrite only delays caching.
 	seen [4096]atomic.Uint64
+	// stored notes the keys set, at places of their second hashes: a text
+	// whose place in seen another took since it was set is still looked
+	// up (Lookup), and two cached texts that share a place in seen do not
+	// keep each other from their entries.
+	stored [4096]atomic.Uint64
 }
 
 type entry[V any] struct {
@@ -69,9 +74,22 @@ func (c *Cache[V]) Get(k Key) (V, bool) {
 // Slot is k's place in a direct-mapped table of n places.
 func (k Key) Slot(n int) int { return int(k.k % uint64(n)) }
 
-// Admit reports whether k is seen for the second time (the doorkeeper) and
-// so is to be set; it marks k seen.
-func (c *Cache[V]) Admit(k Key) bool {
+// Lookup finds k's value. A text seen for the first time is not looked
+// up, and found is false: it cannot have been set, unless its place in
+// seen went to another text since, and then stored says so. admit reports
+// whether the caller, once it has read the text, is to set it: it was
+// seen or set before.
+func (c *Cache[V]) Lookup(k Key) (v V, found, admit bool) {
+	if c.stored[k.storedSlot(len(c.stored))].Load() != k.k && !c.admit(k) {
+		return v, false, false
+	}
+	v, found = c.Get(k)
+	return v, found, true
+}
+
+// admit reports whether k is seen for the second time (the doorkeeper);
+// it marks k seen.
+func (c *Cache[V]) admit(k Key) bool {
 	slot := &c.seen[k.Slot(len(c.seen))]
 	if slot.Load() == k.k {
 		return true
@@ -80,9 +98,13 @@ func (c *Cache[V]) Admit(k Key) bool {
 	return false
 }
 
+// storedSlot is k's place in stored, by its second hash.
+func (k Key) storedSlot(n int) int { return int(k.check % uint64(n)) }
+
 // Set stores v for k; cost is the entry's size in bytes.
 func (c *Cache[V]) Set(k Key, v V, cost int64) {
 	c.c.Set(k.k, &entry[V]{n: k.n, check: k.check, v: v}, cost)
+	c.stored[k.storedSlot(len(c.stored))].Store(k.k)
 }
 
 // Close stops the cache's goroutines and frees its memory. The cache must
