@@ -5,15 +5,21 @@ import (
 	"testing"
 )
 
-// TestCache: a text is kept from its second sighting, answers for itself
-// only, and an entry whose length or check hash differs (a collision of
-// the first hash) is no answer.
-func TestCache(t *testing.T) {
+// newTestCache is a cache of 1 MiB, closed when the test ends.
+func newTestCache(t *testing.T) *Cache[string] {
 	c, err := New[string](1<<20, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(c.Close)
+	return c
+}
+
+// TestCache: a text is kept from its second sighting, answers for itself
+// only, and an entry whose length or check hash differs (a collision of
+// the first hash) is no answer.
+func TestCache(t *testing.T) {
+	c := newTestCache(t)
 	k := c.KeyString("var a = 1")
 	if _, found, admit := c.Lookup(k); found || admit {
 		t.Fatal("a text seen once is admitted")
@@ -40,11 +46,7 @@ func TestCache(t *testing.T) {
 // is, even once its place in seen went to another, so that two cached
 // texts sharing that place are both found.
 func TestLookup(t *testing.T) {
-	c, err := New[string](1<<20, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := newTestCache(t)
 	k := c.KeyString("var token = 'a1'")
 	// An entry no Set noted (as if its notes were overwritten since).
 	c.c.Set(k.k, &entry[string]{n: k.n, check: k.check, v: "planted"}, 64)
