@@ -227,9 +227,7 @@ func (r *Filter) replay(p []byte) (int, error) {
 	r.read += m
 	r.equalIn += m
 	r.consume(p[:m])
-	for r.passed < len(e.marks) && int(e.marks[r.passed].in) <= r.read {
-		r.passed++
-	}
+	r.passed = e.marksFrom(r.passed, r.read)
 	if r.passed > 0 {
 		// The first output leaves at once, the rest in large writes:
 		// each write to a chunked response costs two system calls, and
@@ -255,15 +253,23 @@ func (r *Filter) replay(p []byte) (int, error) {
 }
 
 // equalPrefix returns how many bytes a and b have in common at their start.
+// bytes.Equal stops at the first block of 64 bytes that differs but does
+// not say where it is, so the blocks go from coarse to fine: a difference
+// far into a write costs one pass over what precedes it and a block, not
+// two passes.
 func equalPrefix(a, b []byte) int {
 	n := min(len(a), len(b))
-	if bytes.Equal(a[:n], b[:n]) {
-		return n
-	}
 	i := 0
-	for ; i+64 <= n && bytes.Equal(a[i:i+64], b[i:i+64]); i += 64 {
+	for _, block := range [...]int{4 << 10, 64} {
+		for i < n {
+			k := min(block, n-i)
+			if !bytes.Equal(a[i:i+k], b[i:i+k]) {
+				break
+			}
+			i += k
+		}
 	}
-	for a[i] == b[i] {
+	for i < n && a[i] == b[i] {
 		i++
 	}
 	return i
