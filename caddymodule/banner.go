@@ -178,12 +178,12 @@ const bannerCSS = `#ce-banner{position:fixed;left:0;right:0;bottom:0;z-index:214
 	`#ce-banner :focus-visible{outline:3px solid #b3261e;outline-offset:2px}`
 
 // bannerHTML writes the banner for a page at uri (the redirect after the
-// decision), in lang, with the page's CSP style nonce if it names one.
-func (h *Handler) bannerHTML(lang, uri, nonce string) []byte {
+// decision), in lang.
+func (h *Handler) bannerHTML(lang, uri string) []byte {
 	esc := html.EscapeString
 	var b strings.Builder
 	b.Grow(3 << 10)
-	writeStyle(&b, bannerCSS, nonce)
+	writeStyle(&b, bannerCSS)
 	b.WriteString(`<section id="ce-banner" role="region" aria-labelledby="ce-banner-title" lang="` + esc(lang) + `">`)
 	b.WriteString(`<form method="post" action="` + esc(h.Endpoint) + `">`)
 	b.WriteString(`<h2 id="ce-banner-title">` + esc(h.bannerText(lang, "title")) + `</h2>`)
@@ -197,14 +197,10 @@ func (h *Handler) bannerHTML(lang, uri, nonce string) []byte {
 	return []byte(b.String())
 }
 
-// writeStyle writes a <style> element holding css, with the page's CSP
-// style nonce if it names one.
-func writeStyle(b *strings.Builder, css, nonce string) {
-	b.WriteString("<style")
-	if nonce != "" {
-		b.WriteString(` nonce="` + html.EscapeString(nonce) + `"`)
-	}
-	b.WriteString(">" + css + "</style>")
+// writeStyle writes a <style> element holding css. It has no nonce: the
+// page's policies allow it by its hash (csp_origin.go).
+func writeStyle(b *strings.Builder, css string) {
+	b.WriteString("<style>" + css + "</style>")
 }
 
 // writeChoiceFields writes what the banner's form and the settings page's
@@ -243,10 +239,9 @@ func (rw *responseWriter) bannerFor() []byte {
 	if _, err := sameSitePath(uri); err != nil {
 		uri = "/"
 	}
-	nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"], "style-src")
 	lang := bannerLanguage(rw.r.Header.Get("Accept-Language"))
 	if !rw.bannerAsks {
-		return rw.h.choicesHTML(lang, uri, nonce)
+		return rw.h.choicesHTML(lang, uri)
 	}
-	return rw.h.bannerHTML(lang, uri, nonce)
+	return rw.h.bannerHTML(lang, uri)
 }

@@ -62,7 +62,7 @@ func TestBanner(t *testing.T) {
 	}
 	rec := get("GET", "", "", "style-src 'self' 'nonce-St7le'")
 	body := rec.Body.String()
-	start := strings.Index(body, `<body class="x"><style nonce="St7le">`)
+	start := strings.Index(body, `<body class="x"><style>`+bannerCSS+`</style>`)
 	end := strings.Index(body, `</section>`)
 	if start < 0 || end < 0 || !strings.Contains(body, `</section><h1>Shop</h1>`) {
 		t.Fatalf("banner not first in the body:\n%s", body)
@@ -89,6 +89,9 @@ func TestBanner(t *testing.T) {
 	}
 	if strings.Contains(banner, "<script") || strings.Contains(banner, "onclick") {
 		t.Error("the banner runs script")
+	}
+	if csp, want := rec.Header().Get("Content-Security-Policy"), "style-src 'self' 'nonce-St7le' "+hashSource([]byte(bannerCSS)); !strings.HasPrefix(csp, want) {
+		t.Errorf("the page's policy %q; want it to allow the banner's style: %q", csp, want)
 	}
 	if vary := strings.Join(rec.Header()["Vary"], ", "); !strings.Contains(vary, "Accept-Language") {
 		t.Errorf("Vary %q", vary)

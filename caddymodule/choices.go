@@ -44,16 +44,15 @@ const choicesCSS = `#ce-choices{all:initial;position:fixed;bottom:.75rem;z-index
 	`@media print{#ce-choices{display:none}}`
 
 // choicesHTML writes the "Privacy choices" control for a page at uri, in
-// lang, with the page's CSP style nonce if it names one; nil when
-// choices_link is off.
-func (h *Handler) choicesHTML(lang, uri, nonce string) []byte {
+// lang; nil when choices_link is off.
+func (h *Handler) choicesHTML(lang, uri string) []byte {
 	if h.Banner.ChoicesLink == choicesOff {
 		return nil
 	}
 	esc := html.EscapeString
 	var b strings.Builder
 	b.Grow(1 << 10)
-	writeStyle(&b, h.choicesStyle(), nonce)
+	writeStyle(&b, h.choicesStyle())
 	// nofollow: a crawler has nothing to find at the settings of every
 	// page.
 	href := h.Endpoint + "?redirect=" + url.QueryEscape(uri)

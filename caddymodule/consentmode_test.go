@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/consentedge/consentedge/rules"
 )
 
 func TestConsentMode(t *testing.T) {
@@ -45,13 +47,14 @@ func TestConsentMode(t *testing.T) {
 		body := rec.Body.String()
 		name := tt.mode + " " + tt.consent
 		// The defaults come first in the head, before any Google tag.
-		head := `<head><script`
-		if tt.csp != "" {
-			head += ` nonce="abc123"`
-		}
-		head += `>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}gtag('consent','default',{`
+		head := `<head><script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}gtag('consent','default',{`
 		if !strings.Contains(body, head) || !strings.Contains(body, tt.defaults) {
 			t.Errorf("%s: no consent defaults at the top of the head:\n%s", name, body)
+		}
+		// A page with a policy of its own: the defaults pass it by their hash.
+		script := hashSource(elementText(rules.ConsentModeScript(rules.Default().AllCategories())))
+		if csp := rec.Header().Get("Content-Security-Policy"); tt.csp != "" && csp != tt.csp+" "+script {
+			t.Errorf("%s: the page's policy %q does not allow the defaults (%s)", name, csp, script)
 		}
 		if got := strings.Contains(body, "googletagmanager.com"); got != tt.gtag {
 			t.Errorf("%s: Google tag kept %v, want %v", name, got, tt.gtag)

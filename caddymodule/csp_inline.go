@@ -15,9 +15,8 @@ import (
 // their hashes (CSP Level 3, "hash-source": the digest of the element's
 // text, whatever its attributes), not a nonce: both texts are fixed for a
 // consent state, as the policy is, so the policy stays one string per state
-// and the page cache can replay a page as it is. A nonce of the origin's own
-// policy is still copied onto the injected elements (rules.CSPNonce), since a
-// browser enforces every policy a page has.
+// and the page cache can replay a page as it is. The origin's own policies
+// get the same hashes where they would refuse the elements (csp_origin.go).
 //
 // The hashes go in default-src, which script-src and style-src fall back
 // to, so that the sources stay listed once; a style with the script's text
@@ -38,15 +37,27 @@ func (h *Handler) injectedHashes(granted rules.Set) []string {
 			return nil
 		}
 	}
-	var out []string
-	if h.ConsentMode != "" {
-		out = append(out, hashSource(elementText(rules.ConsentModeScript(granted, ""))))
+	return append(h.injectedScriptHashes(granted), h.injectedStyleHashes()...)
+}
+
+// injectedScriptHashes are the hash sources of the script a page for a
+// visitor who granted granted may get: the Consent Mode defaults.
+func (h *Handler) injectedScriptHashes(granted rules.Set) []string {
+	if h.ConsentMode == "" {
+		return nil
 	}
-	if h.Banner != nil {
-		out = append(out, hashSource([]byte(bannerCSS)))
-		if h.Banner.ChoicesLink != choicesOff {
-			out = append(out, hashSource([]byte(h.choicesStyle())))
-		}
+	return []string{hashSource(elementText(rules.ConsentModeScript(granted)))}
+}
+
+// injectedStyleHashes are the hash sources of the styles a page may get:
+// the banner's and the privacy choices control's.
+func (h *Handler) injectedStyleHashes() []string {
+	if h.Banner == nil {
+		return nil
+	}
+	out := []string{hashSource([]byte(bannerCSS))}
+	if h.Banner.ChoicesLink != choicesOff {
+		out = append(out, hashSource([]byte(h.choicesStyle())))
 	}
 	return out
 }

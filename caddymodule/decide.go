@@ -112,6 +112,9 @@ func (rw *responseWriter) decide(first []byte) {
 // of: held until the first filtered bytes, or the response refused.
 func (rw *responseWriter) decideDocument(ct string, body bodyType, status int) bool {
 	h := rw.Header()
+	if body.kind != docXML {
+		rw.allowInjected() // an XML document gets no preludes
+	}
 	if rw.r.Method == http.MethodHead {
 		// RFC 9110 §9.3.2: HEAD gets the header fields GET would get,
 		// and GET would get a decoded body.
@@ -294,8 +297,7 @@ func (rw *responseWriter) filterOptions(policy *rules.Classifier, kind docKind) 
 	}
 	opt := htmlfilter.Options{Mode: rw.h.mode, Dialect: rw.h.dialect, BodyPrelude: rw.bannerFor()}
 	if rw.h.ConsentMode != "" {
-		nonce := rules.CSPNonce(rw.Header()["Content-Security-Policy"], "script-src")
-		opt.HeadPrelude = rules.ConsentModeScript(rw.granted, nonce)
+		opt.HeadPrelude = rules.ConsentModeScript(rw.granted)
 		if rw.h.ConsentMode == consentModeAdvanced {
 			policy.Exempt(rw.h.google)
 		}

@@ -916,29 +916,47 @@ func TestPageCache(t *testing.T) {
 	}
 	t.Run("resumes", func(t *testing.T) {
 		// A page with a fresh token in its head: from its third sighting
-		// on written from the cache but around its token.
-		h, logs := newTestHandler(t, nil)
+		// on written from the cache but around its token. Also with what
+		// the handler injects, under the origin's policy with a fresh
+		// nonce: the injected elements carry no nonce, which would make
+		// every response's key new.
+		plain, plainLogs := newTestHandler(t, nil)
+		injects, injectsLogs := newTestHandler(t, func(h *Handler) {
+			h.ConsentMode = consentModeBasic
+			h.Endpoint = "/consent"
+			h.Banner = &Banner{PolicyURL: "/privacy"}
+		})
 		tmpl := strings.Replace(string(benchpage.Shop(64<<10)), "{{cart}}", "2", 1)
-		for i := range 4 {
-			token := fmt.Sprintf("token-%d-%d", i, i*7919)
-			page := strings.ReplaceAll(strings.ReplaceAll(tmpl, "{{csrf}}", token), "{{nonce}}", token)
-			b := run(t, h, "http://shop.example/shop", "", htmlOrigin(page))
-			if !strings.Contains(b, token) || strings.Contains(b, "connect.facebook.net") || !strings.Contains(b, "product-card") {
-				t.Fatalf("response %d:\n%s", i, b)
-			}
-			lines := 0
-			for _, e := range logs.TakeAll() {
-				if e.Message != "filtered" {
-					continue
+		for _, tt := range []struct {
+			h      *Handler
+			logs   *observer.ObservedLogs
+			inject bool
+		}{{plain, plainLogs, false}, {injects, injectsLogs, true}} {
+			for i := range 4 {
+				token := fmt.Sprintf("token-%d-%d", i, i*7919)
+				page := strings.ReplaceAll(strings.ReplaceAll(tmpl, "{{csrf}}", token), "{{nonce}}", token)
+				csp := "script-src 'nonce-" + token + "' 'strict-dynamic'; style-src 'self' 'nonce-" + token + "'"
+				b := run(t, tt.h, "http://shop.example/shop", "", htmlOrigin(page, "Content-Security-Policy", csp))
+				if !strings.Contains(b, token) || strings.Contains(b, "connect.facebook.net") || !strings.Contains(b, "product-card") {
+					t.Fatalf("response %d:\n%s", i, b)
 				}
-				lines++
-				resumed, _ := e.ContextMap()["resumed"].(int64)
-				if i >= 2 && resumed < int64(len(page))*9/10 || i < 2 && resumed != 0 {
-					t.Errorf("response %d: %d of %d bytes resumed", i, resumed, len(page))
+				if injected := strings.Contains(b, "gtag('consent','default'") && strings.Contains(b, `id="ce-banner"`); injected != tt.inject {
+					t.Fatalf("response %d: injected %v, want %v:\n%s", i, injected, tt.inject, b)
 				}
-			}
-			if lines != 1 {
-				t.Fatalf("response %d: %d filtered lines", i, lines)
+				lines := 0
+				for _, e := range tt.logs.TakeAll() {
+					if e.Message != "filtered" {
+						continue
+					}
+					lines++
+					resumed, _ := e.ContextMap()["resumed"].(int64)
+					if i >= 2 && resumed < int64(len(page))*9/10 || i < 2 && resumed != 0 {
+						t.Errorf("injected %v, response %d: %d of %d bytes resumed", tt.inject, i, resumed, len(page))
+					}
+				}
+				if lines != 1 {
+					t.Fatalf("response %d: %d filtered lines", i, lines)
+				}
 			}
 		}
 	})

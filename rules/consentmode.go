@@ -1,9 +1,6 @@
 package rules
 
-import (
-	"html"
-	"strings"
-)
+import "strings"
 
 // Google Consent Mode v2: a page that runs Google tags tells them
 // what the visitor granted before any of them runs, with
@@ -17,9 +14,9 @@ var GoogleTagVendors = []string{"google-analytics", "google-ads"}
 // ConsentModeScript returns the <script> that sets the Consent Mode
 // defaults for granted: the ad types follow advertising, analytics_storage
 // analytics, functionality_storage and personalization_storage functional;
-// security_storage is always granted. nonce, when the page's CSP names one,
-// is carried so that a CSP with nonces lets the script run.
-func ConsentModeScript(granted Set, nonce string) []byte {
+// security_storage is always granted. It has no nonce: its text is fixed
+// for a consent state, so a page's policy can allow it by its hash.
+func ConsentModeScript(granted Set) []byte {
 	state := func(c Category) string {
 		if c == Necessary || granted.Has(c) {
 			return "'granted'"
@@ -27,13 +24,7 @@ func ConsentModeScript(granted Set, nonce string) []byte {
 		return "'denied'"
 	}
 	var b strings.Builder
-	b.WriteString("<script")
-	if nonce != "" {
-		b.WriteString(` nonce="`)
-		b.WriteString(html.EscapeString(nonce))
-		b.WriteString(`"`)
-	}
-	b.WriteString(">window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}gtag('consent','default',{")
+	b.WriteString("<script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}gtag('consent','default',{")
 	for i, kv := range [...]struct {
 		k string
 		c Category
@@ -49,25 +40,4 @@ func ConsentModeScript(granted Set, nonce string) []byte {
 	}
 	b.WriteString("});</script>")
 	return []byte(b.String())
-}
-
-// CSPNonce returns the first nonce the Content-Security-Policy headers name
-// for directive ("script-src", "style-src"), else for default-src, or "".
-func CSPNonce(policies []string, directive string) string {
-	for _, want := range []string{directive, "default-src"} {
-		for _, policy := range policies {
-			for _, dir := range strings.Split(policy, ";") {
-				f := strings.Fields(dir)
-				if len(f) == 0 || !strings.EqualFold(f[0], want) {
-					continue
-				}
-				for _, src := range f[1:] {
-					if len(src) > len("'nonce-'") && strings.HasPrefix(strings.ToLower(src), "'nonce-") && strings.HasSuffix(src, "'") {
-						return src[len("'nonce-") : len(src)-1]
-					}
-				}
-			}
-		}
-	}
-	return ""
 }
