@@ -23,6 +23,9 @@ var originPolicyFields = [...]string{"Content-Security-Policy", "Content-Securit
 // styles (styles) to each of the origin's policies in h that would refuse
 // them.
 func allowInjected(h http.Header, scripts, styles []string) {
+	if len(scripts) == 0 && len(styles) == 0 {
+		return
+	}
 	for _, name := range originPolicyFields {
 		values := h[name]
 		if len(values) == 0 {
@@ -49,7 +52,7 @@ func allowInPolicyList(list string, scripts, styles []string) string {
 
 // Where a policy's rules for inline elements come from: the first of
 // these directives it has (CSP Level 3, "get the effective directive for
-// inline checks" and the fallback lists of §6.8.3).
+// inline checks", and "get fetch directive fallback list").
 var (
 	scriptDirectives = []string{"script-src-elem", "script-src", "default-src"}
 	styleDirectives  = []string{"style-src-elem", "style-src", "default-src"}
@@ -106,13 +109,12 @@ func governing(dirs []string, names []string) int {
 }
 
 // refusesInline reports whether a directive would refuse an inline element
-// that a hash source can let through: one it does not allow with
-// 'unsafe-inline' (which counts only without nonces and hashes, and for
-// scripts without 'strict-dynamic': CSP Level 3, "does a source list allow
-// all inline behavior"), and that does not refuse everything ('none', or
-// no source at all).
-// A hash added where 'unsafe-inline' counts would stop it counting, and
-// break the page's own inline elements.
+// that a hash source can let through. Not where 'unsafe-inline' allows
+// every one (it counts only without nonces and hashes, and for scripts
+// without 'strict-dynamic': CSP Level 3, "does a source list allow all
+// inline behavior"): a hash added there would stop it counting and break
+// the page's own inline elements. Nor where the directive refuses
+// everything ('none', or no source at all).
 func refusesInline(directive string, script bool) bool {
 	sources := strings.Fields(directive)[1:]
 	if len(sources) == 0 || len(sources) == 1 && strings.EqualFold(sources[0], "'none'") {
