@@ -210,12 +210,27 @@ func (e *browserEnv) stop() {
 // address in its config; the port is free again for the moment between close
 // and Caddy's listen, and nothing else here takes ports from that range.
 func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addrs, err := freePorts(1)
 	if err != nil {
 		return "", err
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return addrs[0], nil
+}
+
+// freePorts is freePort for n servers of one config: the listeners stay
+// open until all n are taken, so that the kernel cannot hand out one port
+// twice (a port closed at once is free to be given again).
+func freePorts(n int) ([]string, error) {
+	var addrs []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		addrs = append(addrs, ln.Addr().String())
+	}
+	return addrs, nil
 }
 
 // startCaddy runs Caddy in this process with four servers in front of the
@@ -229,11 +244,13 @@ func (e *browserEnv) startCaddy(rulesFile string) error {
 	proxy := map[string]any{"handler": "reverse_proxy", "upstreams": []any{map[string]any{"dial": upstream}}}
 	servers := map[string]any{}
 	addrs := map[string]string{}
-	for _, name := range []string{"off", "strip", "defer", "unclassified"} {
-		addr, err := freePort()
-		if err != nil {
-			return err
-		}
+	names := []string{"off", "strip", "defer", "unclassified"}
+	ports, err := freePorts(len(names))
+	if err != nil {
+		return err
+	}
+	for i, name := range names {
+		addr := ports[i]
 		addrs[name] = addr
 		handle := []any{proxy}
 		switch name {

@@ -52,11 +52,12 @@ func startToolsCaddy(t *testing.T, e *browserEnv, sites map[string]string) toolS
 	var cf strings.Builder
 	cf.WriteString("{\n\tauto_https off\n\tadmin off\n\tpersist_config off\n}\n")
 	out := toolSites{}
+	ports, err := freePorts(len(sites))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, body := range sites {
-		addr, err := freePort()
-		if err != nil {
-			t.Fatal(err)
-		}
+		addr := ports[len(out)]
 		out[name] = "http://" + addr
 		body = strings.ReplaceAll(body, "{upstream}", upstream)
 		fmt.Fprintf(&cf, "# %s\nhttp://%s {\n%s\n}\n", name, addr, body)
