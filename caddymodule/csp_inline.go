@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/consentedge/consentedge/rules"
 )
@@ -37,7 +39,18 @@ func (h *Handler) injectedHashes(granted rules.Set) []string {
 			return nil
 		}
 	}
-	return append(h.injectedScriptHashes(granted), h.injectedStyleHashes()...)
+	return slices.Concat(h.injectedScriptHashes(granted), h.injectedStyleHashes())
+}
+
+// injectedSources keeps the hash sources of the injected elements: a page
+// with a policy of its own needs them on every response (csp_origin.go).
+// The styles' are fixed for a handler, the script's for a consent state.
+// The slices it hands out are shared: callers only read them.
+type injectedSources struct {
+	mu      sync.Mutex
+	styled  bool
+	styles  []string
+	scripts map[rules.Set][]string
 }
 
 // injectedScriptHashes are the hash sources of the script a page for a
@@ -46,7 +59,18 @@ func (h *Handler) injectedScriptHashes(granted rules.Set) []string {
 	if h.ConsentMode == "" {
 		return nil
 	}
-	return []string{hashSource(elementText(rules.ConsentModeScript(granted)))}
+	c := h.injected
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.scripts[granted]; ok {
+		return v
+	}
+	if c.scripts == nil || len(c.scripts) >= maxCSPStates {
+		c.scripts = map[rules.Set][]string{}
+	}
+	v := []string{hashSource(elementText(rules.ConsentModeScript(granted)))}
+	c.scripts[granted] = v
+	return v
 }
 
 // injectedStyleHashes are the hash sources of the styles a page may get:
@@ -55,11 +79,17 @@ func (h *Handler) injectedStyleHashes() []string {
 	if h.Banner == nil {
 		return nil
 	}
-	out := []string{hashSource([]byte(bannerCSS))}
-	if h.Banner.ChoicesLink != choicesOff {
-		out = append(out, hashSource([]byte(h.choicesStyle())))
+	c := h.injected
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.styled {
+		c.styles = []string{hashSource([]byte(bannerCSS))}
+		if h.Banner.ChoicesLink != choicesOff {
+			c.styles = append(c.styles, hashSource([]byte(h.choicesStyle())))
+		}
+		c.styled = true
 	}
-	return out
+	return c.styles
 }
 
 // elementText is the text of an element written as <tag ...>text</tag>.

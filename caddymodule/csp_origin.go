@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -150,7 +151,7 @@ func hasSource(directive, s string) bool {
 // policies. A HEAD gets the fields a GET would.
 func (rw *responseWriter) allowInjected() {
 	h := rw.Header()
-	if len(h["Content-Security-Policy"]) == 0 && len(h["Content-Security-Policy-Report-Only"]) == 0 {
+	if !slices.ContainsFunc(originPolicyFields[:], func(name string) bool { return len(h[name]) > 0 }) {
 		return
 	}
 	var styles []string

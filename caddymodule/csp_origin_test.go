@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/consentedge/consentedge/rules"
 )
 
 // TestAllowInjected: the injected elements' hashes go where each of the
@@ -52,5 +54,29 @@ func TestAllowInjected(t *testing.T) {
 	allowInjected(h, nil, nil)
 	if got := h.Get("Content-Security-Policy"); got != "default-src 'self'" {
 		t.Errorf("nothing injected: %q", got)
+	}
+}
+
+// TestInjectedSourcesKept: the hash sources kept for each consent state
+// and for the styles are those of the texts injected, whichever state asks
+// first and however often.
+func TestInjectedSourcesKept(t *testing.T) {
+	h, _ := newTestHandler(t, func(h *Handler) {
+		h.ConsentMode = consentModeBasic
+		h.Endpoint = "/consent"
+		h.Banner = &Banner{PolicyURL: "/privacy"}
+	})
+	states := []rules.Set{0, h.allSet, rules.Set(0b10), 0, h.allSet}
+	for _, granted := range states {
+		want := hashSource(elementText(rules.ConsentModeScript(granted)))
+		if got := h.injectedScriptHashes(granted); !slices.Equal(got, []string{want}) {
+			t.Errorf("granted %b: %q, want %q", granted, got, want)
+		}
+	}
+	want := []string{hashSource([]byte(bannerCSS)), hashSource([]byte(h.choicesStyle()))}
+	for range 2 {
+		if got := h.injectedStyleHashes(); !slices.Equal(got, want) {
+			t.Errorf("styles %q, want %q", got, want)
+		}
 	}
 }

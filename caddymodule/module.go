@@ -128,6 +128,7 @@ type Handler struct {
 	google        rules.VendorSet // Google's tags, kept in Consent Mode "advanced"
 	allSet        rules.Set       // every category: a visitor who denies nothing
 	csp           *cspCache
+	injected      *injectedSources
 	caches        *caches
 	// cspCount counts a CSP violation report per vendor.
 	cspCount func(vendor string)

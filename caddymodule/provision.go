@@ -52,7 +52,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.allSet = rules.Set(uint64(1)<<len(rs.Categories()) - 1)
-	h.csp = new(cspCache)
+	h.csp, h.injected = new(cspCache), new(injectedSources)
 	if c := h.logger.Check(zap.DebugLevel, "consent rules loaded"); c != nil {
 		c.Write(zap.Strings("files", h.Rules), zap.Int("vendors", len(rs.Vendors())),
 			zap.String("mode", h.Mode), zap.String("cookie", h.Cookie), zap.Bool("gpc", h.gpc))
