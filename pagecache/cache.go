@@ -78,6 +78,7 @@ type entry struct {
 	states  [][]byte // the policy's states at the points
 	events  []int32  // the removals in order, as indices in removed
 	removed []htmlfilter.Removal
+	spans   []span // the unread values, in order (splice.go)
 	// misses: the key's documents differed from the remembered one this
 	// many times in a row (carried from a volatile entry into the
 	// recording made after it).
@@ -186,7 +187,8 @@ func (c *Cache) unclaim(h uint64) {
 func (c *Cache) remember(h uint64, e *entry) {
 	cost := int64(cap(e.in)+cap(e.out)+len(e.key)) + 256 +
 		int64(unsafe.Sizeof(mark{}))*int64(cap(e.marks)) + int64(unsafe.Sizeof(point{}))*int64(cap(e.points)) +
-		int64(unsafe.Sizeof(cutRef{}))*int64(cap(e.cuts)) + 4*int64(cap(e.events))
+		int64(unsafe.Sizeof(cutRef{}))*int64(cap(e.cuts)) + 4*int64(cap(e.events)) +
+		int64(unsafe.Sizeof(span{}))*int64(cap(e.spans))
 	c.c.Set(h, e, cost)
 }
 

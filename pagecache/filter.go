@@ -29,11 +29,10 @@ var ErrDiffers = errors.New("pagecache: filter output differs from the remembere
 // It keeps no buffer of its own but the key's and the UTF-8 check's: a
 // recording's copies go into the cache. A Filter must not be copied once Reset.
 type Filter struct {
-	c    *Cache
-	f    *htmlfilter.Filter
-	p    Policy
-	key  []byte // this document's key; the buffer is kept across documents
-	sbuf []byte // the policy's state (Policy.AppendState); kept likewise
+	c *Cache
+	f *htmlfilter.Filter
+	p Policy
+	buffers
 	h    uint64
 	mode mode
 	out  output
@@ -59,6 +58,10 @@ type Filter struct {
 	tries    int   // places stopped at to look for a point (resumeTries)
 	cursor   int32 // the first point of e not yet passed by alignedPoint
 	tl       tail  // the document's last bytes
+
+	// splicing (splice.go)
+	emitted int // patches[:emitted] are written or not to be
+	splices int // patches made in this document
 
 	// recording
 	pointless bool // the filter has no points but the start
@@ -132,7 +135,7 @@ func (o *output) sendCopy() error {
 // input unchanged (a policy that blocks nothing), works live: a replay
 // would not call the hook, and a copy is cheaper than a comparison.
 func (r *Filter) Reset(c *Cache, f *htmlfilter.Filter, w io.Writer, p Policy, opt htmlfilter.Options, doc Document) {
-	*r = Filter{f: f, p: p, key: r.key[:0], sbuf: r.sbuf[:0], out: output{next: w}, check: r.check}
+	*r = Filter{f: f, p: p, out: output{next: w}, check: r.check, buffers: r.emptied()}
 	f.Reset(&r.out, p, opt)
 	r.check.Reset(f)
 	if c == nil || opt.OnBlock != nil || f.Copies() {
@@ -220,8 +223,19 @@ func (r *Filter) Write(p []byte) (int, error) {
 // the document from the last point before the difference.
 func (r *Filter) replay(p []byte) (int, error) {
 	e := r.e
+	patches, patched := len(r.patches), len(r.patchBuf)
 	m := equalPrefix(p, e.in[r.read:])
+	for m < len(p) && r.read+m < len(e.in) {
+		k := r.splice(p, m)
+		if k == 0 {
+			break
+		}
+		m += k
+		m += equalPrefix(p[m:], e.in[r.read+m:])
+	}
 	if m < len(p) && r.promised {
+		r.splices -= len(r.patches) - patches
+		r.patches, r.patchBuf = r.patches[:patches], r.patchBuf[:patched]
 		return 0, ErrPromised
 	}
 	r.read += m
@@ -299,16 +313,6 @@ func (r *Filter) Flush() error {
 	return r.emit(int(r.e.marks[r.passed-1].out))
 }
 
-// emit writes the remembered output up to o.
-func (r *Filter) emit(o int) error {
-	if o <= r.written {
-		return nil
-	}
-	_, err := r.out.next.Write(r.e.out[r.written:o])
-	r.written = o
-	return err
-}
-
 // abandon stops a recording (too long, or failed); the document goes on
 // live. The output recorded and not yet written is dropped: the caller
 // writes it first (sendCopy) if it is to be written.
@@ -317,6 +321,7 @@ func (r *Filter) abandon() {
 	r.out.copy, r.out.sent = nil, 0
 	r.in, r.marks, r.points, r.cuts, r.states, r.journal = nil, nil, nil, nil, nil, nil
 	r.f.Journal(nil)
+	r.f.Trace(nil)
 	r.c.unclaim(r.h)
 }
 
@@ -329,7 +334,27 @@ func (r *Filter) Release() {
 		r.abandon()
 	}
 	r.check.Reset(nil)
-	*r = Filter{key: r.key[:0], sbuf: r.sbuf[:0], check: r.check}
+	*r = Filter{check: r.check, buffers: r.emptied()}
+}
+
+// buffers are a Filter's arrays, kept from one document to the next.
+type buffers struct {
+	key      []byte           // the document's key
+	sbuf     []byte           // the policy's state (Policy.AppendState)
+	patches  []patch          // a replay's splices since it last went live (splice.go)
+	patchBuf []byte           // their bytes
+	skipBuf  []byte           // out.skip, where patched
+	feedBuf  []byte           // what a hand-over feeds, where patched
+	trace    htmlfilter.Trace // a recording's runs and unread values
+}
+
+// emptied returns b's arrays with nothing in them.
+func (b *buffers) emptied() buffers {
+	return buffers{
+		key: b.key[:0], sbuf: b.sbuf[:0], patches: b.patches[:0], patchBuf: b.patchBuf[:0],
+		skipBuf: b.skipBuf[:0], feedBuf: b.feedBuf[:0],
+		trace: htmlfilter.Trace{Runs: b.trace.Runs[:0], Values: b.trace.Values[:0]},
+	}
 }
 
 // Close ends the document: the rest of the remembered output, or the live

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/consentedge/consentedge/rules/htmlfilter"
@@ -95,7 +96,7 @@ func run(t *testing.T, c *Cache, r *Filter, opt htmlfilter.Options, doc string) 
 	return out.String()
 }
 
-const toyDoc = `<p>a</p><img src="/tracker.gif"><p>b</p>`
+const toyDoc = `<p>a</p><img nonce="n1" src="/tracker.gif"><p>b</p><input type=hidden value="v1">`
 
 // remembered returns a cache that replays toyDoc under the zero options.
 func remembered(t *testing.T) *Cache {
@@ -168,6 +169,41 @@ func TestPromiseLength(t *testing.T) {
 		_ = live.Close()
 		if out.String() != want.String() {
 			t.Errorf("%s: %q, want %q", tc.name, out.String(), want.String())
+		}
+	}
+}
+
+// TestPromiseKeptBySplice: a document that differs from the remembered one
+// only in values the filter does not read, each as long as before, keeps
+// the promised length: it is replayed whole, the new values in place, in
+// any chunking.
+func TestPromiseKeptBySplice(t *testing.T) {
+	c := remembered(t)
+	doc := strings.NewReplacer(`"n1"`, `"n2"`, `"v1"`, `"w7"`).Replace(toyDoc)
+	var want bytes.Buffer
+	f := htmlfilter.New(&want, toyPolicy{"p"}, htmlfilter.Options{})
+	f.Write([]byte(doc))
+	f.Close()
+	for chunk := 1; chunk <= len(doc); chunk++ {
+		var r Filter
+		var out bytes.Buffer
+		r.Reset(c, htmlfilter.New(io.Discard, nil, htmlfilter.Options{}), &out, toyPolicy{"p"}, htmlfilter.Options{}, Document{URL: "/", Length: -1})
+		if _, n, ok := r.Remembered(); !ok || n != want.Len() {
+			t.Fatalf("remembered output of %d bytes, %v; want %d", n, ok, want.Len())
+		}
+		r.PromiseLength()
+		for b := []byte(doc); len(b) > 0; {
+			k := min(chunk, len(b))
+			if _, err := r.Write(b[:k]); err != nil {
+				t.Fatalf("chunks of %d: %v", chunk, err)
+			}
+			b = b[k:]
+		}
+		if err := r.Close(); err != nil {
+			t.Fatalf("chunks of %d: %v", chunk, err)
+		}
+		if out.String() != want.String() || !r.Replayed() || r.Spliced() != 2 {
+			t.Fatalf("chunks of %d: %q, replayed %v, %d spliced; want %q replayed, 2 spliced", chunk, out.String(), r.Replayed(), r.Spliced(), want.String())
 		}
 	}
 }

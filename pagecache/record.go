@@ -17,6 +17,7 @@ func (r *Filter) startRecording(doc Document) {
 	out := make([]byte, 0, size)
 	r.out.copy = &out
 	r.f.Journal(&r.journal)
+	r.f.Trace(&r.trace)
 	// The start is a point whatever the filter: one that has no points
 	// (XML) is handed a document from its start.
 	_, ok := r.f.At()
@@ -143,6 +144,7 @@ func (r *Filter) recorded() *entry {
 		marks: slices.Clone(r.marks), points: slices.Clone(r.points), cuts: slices.Clone(r.cuts),
 		states: r.states, events: slices.Clone(r.journal),
 		removed: slices.Clone(r.f.Removed()),
+		spans:   resolveSpans(r.trace.Values, r.trace.Runs),
 	}
 	sortCuts(e)
 	return e

@@ -27,8 +27,11 @@ func (r *Filter) handOver() error {
 	r.delta = r.liveIn - r.read
 	r.cursor = q + 1
 	pt := e.points[q]
-	r.out.skip = e.out[pt.out:r.written]
-	return r.feed(e.in[pt.in:r.read])
+	r.out.skip = r.withPatches(&r.skipBuf, e.out, int(pt.out), r.written, false)
+	in := r.withPatches(&r.feedBuf, e.in, int(pt.in), r.read, true)
+	// The live filter writes what is left of the patches.
+	r.patches, r.patchBuf, r.emitted = r.patches[:0], r.patchBuf[:0], 0
+	return r.feed(in)
 }
 
 // resume filters p live and, after each '>' of p where the remembered

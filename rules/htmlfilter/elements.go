@@ -37,6 +37,7 @@ func (f *Filter) onStartTag() {
 		f.removeContent(k)
 		return
 	}
+	f.traceValues()
 	f.trackContext(k)
 	if f.rawStart(k) {
 		f.startRaw(k, false)

@@ -54,6 +54,8 @@ type Filter struct {
 	opt     Options
 	removed []Removal
 	journal *[]int32 // Journal's
+	trace   *Trace   // Trace's
+	written int64    // bytes written to w
 	err     error
 	prelude []byte // HeadPrelude, until written
 	inHead  bool   // the current start tag is <head>: the prelude follows it
@@ -314,6 +316,7 @@ func (f *Filter) dropTo(p int) {
 func (f *Filter) spill() {
 	if f.hold > f.keep {
 		if !f.check {
+			f.traceRun(f.keep, f.hold)
 			f.emit(f.d[f.keep:f.hold])
 			f.last = f.d[f.hold-1]
 		}
@@ -351,6 +354,7 @@ func (f *Filter) emit(run []byte) {
 func (f *Filter) write(p []byte) {
 	if f.err == nil && len(p) > 0 {
 		_, f.err = f.w.Write(p)
+		f.written += int64(len(p))
 	}
 }
 
@@ -361,6 +365,7 @@ func (f *Filter) flushOut() {
 		return
 	}
 	run := f.d[f.keep:f.hold]
+	f.traceRun(f.keep, f.hold)
 	f.keep = f.hold
 	if len(run) > 0 {
 		f.last = run[len(run)-1]

@@ -1,0 +1,165 @@
+package pagecache
+
+import (
+	"sort"
+
+	"github.com/consentedge/consentedge/rules/htmlfilter"
+)
+
+// A page rendered per request differs from the last rendering mostly in
+// values that the filter does not read: a script's nonce, a CSRF token in
+// a meta tag or a hidden field. The recording notes where each such value
+// was in the document and where it went in the output (htmlfilter.Trace).
+// A replay that finds its document different inside one writes the new
+// bytes where the old ones went and goes on replaying: the live filter,
+// given the same bytes, would have decided the same and written them in
+// the same place. A new value must be as long as the old one, so that
+// every offset of the remembered document holds, and of printable ASCII
+// without its quote byte, so that it ends where the old one did and is
+// valid UTF-8 in any piece.
+
+// span is an unread value of a remembered document: in[in:in+n], between
+// two quote bytes, written at out[out:out+n], or nowhere (out < 0: its
+// element or attribute was removed).
+type span struct {
+	in, out, n int32
+	quote      byte
+}
+
+// patch is a stretch of a document that differs from the remembered one
+// inside a span: its bytes are patchBuf[at:at+n], in place of in[in:] and
+// of out[out:] (out < 0: not written).
+type patch struct{ in, out, n, at int32 }
+
+const (
+	maxSpan    = 1 << 10 // longer values are not spliced
+	maxPatches = 64      // a document with more differences than this goes live
+)
+
+// resolveSpans finds where the unread values of a recording went in its
+// output: inside a run written unchanged, closing quote included, or
+// nowhere. A value written in part is not a span.
+func resolveSpans(values []htmlfilter.Value, runs []htmlfilter.Run) []span {
+	var spans []span
+	j := 0
+	for _, v := range values {
+		if v.N == 0 || v.N > maxSpan {
+			continue
+		}
+		end := v.In + int64(v.N) + 1
+		for j < len(runs) && runs[j].In+int64(runs[j].N) <= v.In {
+			j++
+		}
+		s := span{in: int32(v.In), out: -1, n: int32(v.N), quote: v.Quote}
+		if j < len(runs) && runs[j].In < end {
+			run := runs[j]
+			if run.In > v.In || run.In+int64(run.N) < end {
+				continue
+			}
+			s.out = int32(run.Out + v.In - run.In)
+		}
+		if n := len(spans); n > 0 && spans[n-1].in+spans[n-1].n > s.in {
+			continue
+		}
+		spans = append(spans, s)
+	}
+	return spans
+}
+
+// spanAt returns the span that holds in[x], if any.
+func (e *entry) spanAt(x int) (span, bool) {
+	i := sort.Search(len(e.spans), func(i int) bool { return int(e.spans[i].in+e.spans[i].n) > x })
+	if i < len(e.spans) && int(e.spans[i].in) <= x {
+		return e.spans[i], true
+	}
+	return span{}, false
+}
+
+// splice takes p[m:], which differs from the remembered document at its
+// first byte, as new bytes of the value there, up to the value's end or
+// p's, and returns how many it took: 0 where there is no value there or
+// a byte it may not take.
+func (r *Filter) splice(p []byte, m int) int {
+	x := r.read + m
+	s, ok := r.e.spanAt(x)
+	if !ok || len(r.patches) == maxPatches {
+		return 0
+	}
+	k := min(len(p)-m, int(s.in+s.n)-x)
+	for _, c := range p[m : m+k] {
+		if c < ' ' || c > '~' || c == s.quote {
+			return 0
+		}
+	}
+	out := int32(-1)
+	if s.out >= 0 {
+		out = s.out + int32(x) - s.in
+	}
+	r.patchBuf = append(r.patchBuf, p[m:m+k]...)
+	if n := len(r.patches) - 1; n >= 0 && r.patches[n].in+r.patches[n].n == int32(x) && r.patches[n].out >= 0 == (out >= 0) &&
+		(out < 0 || r.patches[n].out+r.patches[n].n == out) {
+		// The value goes on from the last write: one patch.
+		r.patches[n].n += int32(k)
+		return k
+	}
+	r.patches = append(r.patches, patch{in: int32(x), out: out, n: int32(k), at: int32(len(r.patchBuf) - k)})
+	r.splices++
+	return k
+}
+
+// emit writes the remembered output up to o, with the spliced values in
+// their place.
+func (r *Filter) emit(o int) error {
+	for r.written < o {
+		for r.emitted < len(r.patches) {
+			pc := r.patches[r.emitted]
+			if pc.out >= 0 && int(pc.out+pc.n) > r.written {
+				break
+			}
+			r.emitted++
+		}
+		b := r.e.out[r.written:o]
+		if r.emitted < len(r.patches) {
+			pc := r.patches[r.emitted]
+			if at := int(pc.out); at > r.written {
+				b = r.e.out[r.written:min(o, at)]
+			} else {
+				from := int(pc.at) + r.written - at
+				b = r.patchBuf[from : int(pc.at)+min(int(pc.n), o-at)]
+			}
+		}
+		if _, err := r.out.next.Write(b); err != nil {
+			r.written = o
+			return err
+		}
+		r.written += len(b)
+	}
+	return nil
+}
+
+// withPatches returns src[from:to], of the remembered input (input) or
+// output, as this document has it: with the patches in that stretch
+// applied, in a copy in *buf if there are any.
+func (r *Filter) withPatches(buf *[]byte, src []byte, from, to int, input bool) []byte {
+	b := src[from:to]
+	copied := false
+	for _, pc := range r.patches {
+		at := int(pc.out)
+		if input {
+			at = int(pc.in)
+		}
+		lo, hi := max(at, from), min(at+int(pc.n), to)
+		if at < 0 || lo >= hi {
+			continue
+		}
+		if !copied {
+			*buf = append((*buf)[:0], b...)
+			b, copied = *buf, true
+		}
+		copy(b[lo-from:hi-from], r.patchBuf[int(pc.at)+lo-at:])
+	}
+	return b
+}
+
+// Spliced reports how many pieces of unread values a replay wrote anew.
+func (r *Filter) Spliced() int { return r.splices }

@@ -1,0 +1,93 @@
+package htmlfilter
+
+import "github.com/consentedge/consentedge/internal/httpfield"
+
+// Trace is what a cache needs of a filter's work beyond its output: which
+// stretches of the document went out as they came, and where, and which
+// attribute values no decision of the filter reads. A value of the second
+// kind (a script's nonce, a CSRF token in a meta tag) may change from one
+// rendering of a page to the next while everything the filter decides
+// stays the same: a cache can write the new value where the old one went.
+type Trace struct {
+	Runs   []Run
+	Values []Value
+}
+
+// Run is a stretch of the document written out unchanged: Document[In:In+N]
+// became Output[Out:Out+N]. Runs come in the order of both.
+type Run struct {
+	In, Out int64
+	N       int
+}
+
+// Value is a quoted attribute value, Document[In:In+N], between two Quote
+// bytes, that no decision of the filter reads: any other value of the same
+// length without that quote byte is filtered the same way and, where the
+// value went out, goes out in its place.
+type Value struct {
+	In    int64
+	N     int
+	Quote byte
+}
+
+// Trace makes f note its runs and unread values in t from now on, for the
+// document it is given from its start. Reset ends it.
+func (f *Filter) Trace(t *Trace) { f.trace = t }
+
+// traceRun notes d[from:to] as written out unchanged, at the output's end.
+func (f *Filter) traceRun(from, to int) {
+	if f.trace == nil || from >= to {
+		return
+	}
+	in, out := f.consumed+int64(from), f.written+int64(len(f.out))
+	runs := f.trace.Runs
+	if n := len(runs); n > 0 && runs[n-1].In+int64(runs[n-1].N) == in && runs[n-1].Out+int64(runs[n-1].N) == out {
+		runs[n-1].N += to - from
+		return
+	}
+	f.trace.Runs = append(runs, Run{In: in, Out: out, N: to - from})
+}
+
+// traceValues notes the current start tag's unread values. It is called
+// where the tag is decided on the common path: not in text read two ways
+// (a guarded element reads its tags whole), nor in a child that checks.
+// Only a held tag's attributes are recorded; the rest stream.
+func (f *Filter) traceValues() {
+	if f.trace == nil || !f.record || f.check || f.opt.XML || f.guarded() {
+		return // a tag not recorded streams: the filter has no values of it
+	}
+	base := f.d[f.tok:]
+	refresh := false
+	if f.k == kMeta {
+		_, refresh = f.attr("http-equiv")
+	}
+	for _, a := range f.attrs {
+		if a.val <= 0 || a.end != a.valEnd+1 || !unreadValue(base[a.name:a.nameEnd], refresh) {
+			continue
+		}
+		q := base[a.val-1]
+		if q != '"' && q != '\'' {
+			continue
+		}
+		f.trace.Values = append(f.trace.Values, Value{In: f.consumed + int64(f.tok) + int64(a.val), N: int(a.valEnd - a.val), Quote: q})
+	}
+}
+
+// unreadValue reports whether the value of an attribute of this name is
+// read by no decision of the filter, whatever the element. The list is
+// short on purpose: these names carry the values that a site renders anew
+// for every response (CSP Level 3 §6.7.3.1 nonce, a CSRF token in a meta
+// tag's content or a hidden input's value). Every other name may be read:
+// a URL, a handler, a style, a type, a size. A meta tag's content is read
+// for a refresh (refresh is true when the tag names an http-equiv).
+func unreadValue(name []byte, refresh bool) bool {
+	switch len(name) {
+	case 5:
+		return httpfield.EqualFold(name, "nonce") || httpfield.EqualFold(name, "value")
+	case 7:
+		return !refresh && httpfield.EqualFold(name, "content")
+	case 9:
+		return httpfield.EqualFold(name, "integrity")
+	}
+	return false
+}
