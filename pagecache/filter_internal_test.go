@@ -85,13 +85,13 @@ func TestPageCacheBacksOff(t *testing.T) {
 	token := 0
 	// run filters the page with a new token (or the last one, same) and
 	// returns what the cache did with it at first. The token is most of
-	// the page.
+	// the page, in an attribute the filter may read.
 	run := func(same bool) mode {
 		t.Helper()
 		if !same {
 			token++
 		}
-		doc := fmt.Appendf(nil, `<p>%s</p>`, strings.Repeat(fmt.Sprint(token), 40))
+		doc := fmt.Appendf(nil, `<p class="%s">x</p>`, strings.Repeat(fmt.Sprint(token), 40))
 		return filterOnce(t, &r, c, f, rs, Document{URL: "/", Length: int64(len(doc))}, doc)
 	}
 	want := func(step string, got, want mode) {

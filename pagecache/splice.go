@@ -8,19 +8,19 @@ import (
 
 // A page rendered per request differs from the last rendering mostly in
 // values that the filter does not read: a script's nonce, a CSRF token in
-// a meta tag or a hidden field. The recording notes where each such value
-// was in the document and where it went in the output (htmlfilter.Trace).
-// A replay that finds its document different inside one writes the new
-// bytes where the old ones went and goes on replaying: the live filter,
-// given the same bytes, would have decided the same and written them in
-// the same place. A new value must be as long as the old one, so that
-// every offset of the remembered document holds, and of printable ASCII
-// without its quote byte, so that it ends where the old one did and is
-// valid UTF-8 in any piece.
+// a meta tag or a hidden field, a cart count in text. The recording notes
+// where each such value was in the document and where it went in the
+// output (htmlfilter.Trace). A replay that finds its document different
+// inside one writes the new bytes where the old ones went and goes on
+// replaying: the live filter, given the same bytes, would have decided the
+// same and written them in the same place. A new value must be as long as
+// the old one, so that every offset of the remembered document holds, and
+// of printable ASCII without its quote byte ('<' for text), so that it
+// ends where the old one did and is valid UTF-8 in any piece.
 
 // span is an unread value of a remembered document: in[in:in+n], between
-// two quote bytes, written at out[out:out+n], or nowhere (out < 0: its
-// element or attribute was removed).
+// two quote bytes (text: before a '<'), written at out[out:out+n], or
+// nowhere (out < 0: its element or attribute was removed).
 type span struct {
 	in, out, n int32
 	quote      byte
@@ -37,8 +37,8 @@ const (
 )
 
 // resolveSpans finds where the unread values of a recording went in its
-// output: inside a run written unchanged, closing quote included, or
-// nowhere. A value written in part is not a span.
+// output: inside a run written unchanged (an attribute's closing quote
+// included), or nowhere. A value written in part is not a span.
 func resolveSpans(values []htmlfilter.Value, runs []htmlfilter.Run) []span {
 	var spans []span
 	j := 0
@@ -46,7 +46,10 @@ func resolveSpans(values []htmlfilter.Value, runs []htmlfilter.Run) []span {
 		if v.N == 0 || v.N > maxSpan {
 			continue
 		}
-		end := v.In + int64(v.N) + 1
+		end := v.In + int64(v.N)
+		if v.Quote != '<' {
+			end++ // the closing quote too: the value is not the end of a run
+		}
 		for j < len(runs) && runs[j].In+int64(runs[j].N) <= v.In {
 			j++
 		}
@@ -110,6 +113,11 @@ func (r *Filter) splice(p []byte, m int) int {
 // emit writes the remembered output up to o, with the spliced values in
 // their place.
 func (r *Filter) emit(o int) error {
+	if len(r.patches) == 0 && r.written < o {
+		_, err := r.out.next.Write(r.e.out[r.written:o])
+		r.written = o
+		return err
+	}
 	for r.written < o {
 		for r.emitted < len(r.patches) {
 			pc := r.patches[r.emitted]

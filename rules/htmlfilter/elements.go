@@ -37,7 +37,9 @@ func (f *Filter) onStartTag() {
 		f.removeContent(k)
 		return
 	}
-	f.traceValues()
+	if f.trace != nil {
+		f.traceValues()
+	}
 	f.trackContext(k)
 	if f.rawStart(k) {
 		f.startRaw(k, false)

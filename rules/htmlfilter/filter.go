@@ -56,6 +56,8 @@ type Filter struct {
 	journal *[]int32 // Journal's
 	trace   *Trace   // Trace's
 	written int64    // bytes written to w
+	before  byte     // the byte before this Write's input (traceText)
+	lastIn  byte     // the last byte of the input so far
 	err     error
 	prelude []byte // HeadPrelude, until written
 	inHead  bool   // the current start tag is <head>: the prelude follows it
@@ -187,6 +189,9 @@ func (f *Filter) Write(b []byte) (int, error) {
 		return f.w.Write(b)
 	}
 	n := len(b)
+	if n > 0 {
+		f.before, f.lastIn = f.lastIn, b[n-1]
+	}
 	// An undecided tail from the last Write (a tag or an element cut at
 	// the boundary) gets the new bytes a piece at a time until it is
 	// decided; then the scan goes on in b itself, where the piece came
@@ -316,7 +321,9 @@ func (f *Filter) dropTo(p int) {
 func (f *Filter) spill() {
 	if f.hold > f.keep {
 		if !f.check {
-			f.traceRun(f.keep, f.hold)
+			if f.trace != nil {
+				f.traceRun(f.keep, f.hold)
+			}
 			f.emit(f.d[f.keep:f.hold])
 			f.last = f.d[f.hold-1]
 		}
@@ -365,7 +372,9 @@ func (f *Filter) flushOut() {
 		return
 	}
 	run := f.d[f.keep:f.hold]
-	f.traceRun(f.keep, f.hold)
+	if f.trace != nil {
+		f.traceRun(f.keep, f.hold)
+	}
 	f.keep = f.hold
 	if len(run) > 0 {
 		f.last = run[len(run)-1]

@@ -15,7 +15,7 @@ func TestPointNamesEveryField(t *testing.T) {
 	placed := map[string]bool{}
 	for _, names := range []string{
 		// settings, scratch, and what the filter reports
-		"w pass policy unclass opt journal trace written child scratch scratch2 removed",
+		"w pass policy unclass opt journal trace written before lastIn child scratch scratch2 removed",
 		// in a Point
 		"prelude body sticky baseSeen last",
 		// required empty or zero by At

@@ -39,6 +39,9 @@ func (f *Filter) run(eof bool) {
 				}
 				pos = end
 			}
+			if f.trace != nil {
+				f.traceTexts(f.pos, pos)
+			}
 			f.pos = pos
 			f.advance(pos)
 			if pos == len(d) {

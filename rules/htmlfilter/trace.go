@@ -1,6 +1,10 @@
 package htmlfilter
 
-import "github.com/consentedge/consentedge/internal/httpfield"
+import (
+	"bytes"
+
+	"github.com/consentedge/consentedge/internal/httpfield"
+)
 
 // Trace is what a cache needs of a filter's work beyond its output: which
 // stretches of the document went out as they came, and where, and which
@@ -21,9 +25,10 @@ type Run struct {
 }
 
 // Value is a quoted attribute value, Document[In:In+N], between two Quote
-// bytes, that no decision of the filter reads: any other value of the same
-// length without that quote byte is filtered the same way and, where the
-// value went out, goes out in its place.
+// bytes, or text between a tag and a '<' (Quote is '<'), that no decision
+// of the filter reads: any other value of the same length without the
+// quote byte is filtered the same way and, where the value went out, goes
+// out in its place.
 type Value struct {
 	In    int64
 	N     int
@@ -35,8 +40,9 @@ type Value struct {
 func (f *Filter) Trace(t *Trace) { f.trace = t }
 
 // traceRun notes d[from:to] as written out unchanged, at the output's end.
+// The callers test f.trace: this is on the path of every run.
 func (f *Filter) traceRun(from, to int) {
-	if f.trace == nil || from >= to {
+	if from >= to {
 		return
 	}
 	in, out := f.consumed+int64(from), f.written+int64(len(f.out))
@@ -53,7 +59,7 @@ func (f *Filter) traceRun(from, to int) {
 // (a guarded element reads its tags whole), nor in a child that checks.
 // Only a held tag's attributes are recorded; the rest stream.
 func (f *Filter) traceValues() {
-	if f.trace == nil || !f.record || f.check || f.opt.XML || f.guarded() {
+	if !f.record || f.check || f.opt.XML || f.guarded() {
 		return // a tag not recorded streams: the filter has no values of it
 	}
 	base := f.d[f.tok:]
@@ -72,6 +78,51 @@ func (f *Filter) traceValues() {
 		f.trace.Values = append(f.trace.Values, Value{In: f.consumed + int64(f.tok) + int64(a.val), N: int(a.valEnd - a.val), Quote: q})
 	}
 }
+
+// traceTexts notes the text the data state's loop read in d[from:to]:
+// text and plain tags, up to a '<' at to or to d's end. It finds the tags
+// again as the loop did, rather than slow the loop down.
+func (f *Filter) traceTexts(from, to int) {
+	if f.skip != kOther || f.guarded() || f.foreignPossible() || f.opt.XML || f.check {
+		return
+	}
+	end := to
+	if to < len(f.d) {
+		end++ // the '<' that ends the last text
+	}
+	for p := from; ; {
+		i := bytes.IndexByte(f.d[p:end], '<')
+		if i < 0 {
+			return
+		}
+		f.traceText(p, p+i)
+		if p+i == to {
+			return
+		}
+		if p = plainTag(f.d, p+i, f.opt.MaxBuffer); p == 0 {
+			return // not a plain tag after all: the loop stopped there
+		}
+	}
+}
+
+// traceText notes d[from:to], text in the data state up to a '<', as
+// unread: the scanner looks for nothing in it but the '<' that ends it.
+// Not where a '<' that was text comes right before it: that '<' is text
+// for what follows it. Long text is not noted (what a site renders anew
+// there is short: a cart count, a time), nor the white space between tags.
+func (f *Filter) traceText(from, to int) {
+	if to-from > maxTracedText || len(trim(f.d[from:to])) == 0 {
+		return
+	}
+	if from > 0 && f.d[from-1] == '<' || from == 0 && f.consumed > 0 && (len(f.buf) > 0 || f.before == '<') {
+		return
+	}
+	f.trace.Values = append(f.trace.Values, Value{In: f.consumed + int64(from), N: to - from, Quote: '<'})
+}
+
+// maxTracedText bounds the text traceText notes, and with it the notes of
+// a long page.
+const maxTracedText = 64
 
 // unreadValue reports whether the value of an attribute of this name is
 // read by no decision of the filter, whatever the element. The list is

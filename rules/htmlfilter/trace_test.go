@@ -3,13 +3,16 @@ package htmlfilter
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"testing"
 )
 
 // TestTrace: every run a filter notes is a stretch of the document found
 // at its place in the output, whatever the chunking and the mode; the
 // values noted are exactly the quoted values of the attributes no decision
-// reads, on held tags outside text read two ways.
+// reads, on held tags outside text read two ways; the text noted is text
+// of the data state, not right after a '<' that was text, and all of it
+// where the document comes in one piece.
 func TestTrace(t *testing.T) {
 	const doc = `<html><head><meta name="csrf-token" content="tok1">` +
 		`<meta http-equiv="refresh" content="5; url=/next">` +
@@ -17,11 +20,16 @@ func TestTrace(t *testing.T) {
 		`<script nonce="n2" src="https://tracker.example/t.js"></script>` +
 		`<script nonce="n3" integrity="sha256-x">stats()</script>` +
 		`<link rel=stylesheet nonce=n4 href="/s.css">` +
-		`</head><body><p title="t" data-value="v">text</p>` +
+		`</head><body><p title="t" data-value="v">text</p><p>5 <b>x</b> a <3 c</p>` +
 		`<noscript><img nonce="n5" src="/p.gif"></noscript>` +
 		`<input type="hidden" NAME="token" VALUE="tok2"><img src="/x.png" alt="" value="">` +
 		`</body></html>`
 	want := []string{`"tok1"`, `'n1'`, `"n2"`, `"n3"`, `"sha256-x"`, `"tok2"`, `""`}
+	var texts [][2]int64 // where the text to be noted is
+	for _, s := range []string{">text<", ">5 <", ">x<", "> a <"} {
+		i := int64(strings.Index(doc, s))
+		texts = append(texts, [2]int64{i + 1, i + int64(len(s)) - 1})
+	}
 	for _, mode := range []Mode{Strip, Defer} {
 		for _, chunk := range []int{1, 5, 64, len(doc)} {
 			var out bytes.Buffer
@@ -46,8 +54,19 @@ func TestTrace(t *testing.T) {
 				t.Errorf("%s, chunks of %d: runs cover %d of %d output bytes", mode, chunk, covered, len(got))
 			}
 			var values []string
+			var noted [][2]int64
 			for _, v := range tr.Values {
+				if v.Quote == '<' {
+					noted = append(noted, [2]int64{v.In, v.In + int64(v.N)})
+					if !slices.ContainsFunc(texts, func(t [2]int64) bool { return t[0] <= v.In && v.In+int64(v.N) == t[1] }) {
+						t.Errorf("%s, chunks of %d: text %q noted", mode, chunk, doc[v.In:v.In+int64(v.N)])
+					}
+					continue
+				}
 				values = append(values, string(v.Quote)+doc[v.In:v.In+int64(v.N)]+string(v.Quote))
+			}
+			if chunk == len(doc) && !slices.Equal(noted, texts) {
+				t.Errorf("text noted at %v, want %v", noted, texts)
 			}
 			if !slices.Equal(values, want) {
 				t.Errorf("%s, chunks of %d: values %q, want %q", mode, chunk, values, want)
