@@ -544,8 +544,8 @@ func TestPageCacheConcurrent(t *testing.T) {
 // spliceTemplate has the values a site renders per request in the
 // attributes that the filter never reads (a meta tag's content, nonces in
 // both quotes, on kept, deferred and removed scripts, a hidden field's
-// value), beside attributes it reads ({{host}}: a refresh's URL, an
-// image's): only the first may be written anew into a replay.
+// value) and in text, beside attributes it reads ({{host}}: a refresh's
+// URL, an image's): only the first may be written anew into a replay.
 const spliceTemplate = `<!DOCTYPE html><html><head><meta charset="utf-8">
 <meta name="csrf-token" content="{{csrf}}"><title>{{title}}</title>
 <script nonce="{{nonce}}" src="/app.js" defer></script>
@@ -553,6 +553,7 @@ const spliceTemplate = `<!DOCTYPE html><html><head><meta charset="utf-8">
 <script nonce="{{nonce}}">window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}gtag('js',new Date());gtag('config','G-ABC123');</script>
 <meta http-equiv="refresh" content="600; url=https://{{host}}/next">
 </head><body>
+<p class="cart">Cart (<span class="cart-count">{{cart}}</span>)</p>
 <ul>` + "{{filler}}" + `</ul>
 <img src="https://{{host}}/p.gif" alt="">
 <form method="post"><input type="hidden" name="authenticity_token" value="{{csrf}}"></form>
@@ -576,13 +577,13 @@ func TestPageCacheSplices(t *testing.T) {
 	}
 	const plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=-_"
 	filler := string(fuzzFiller(0))
-	type values struct{ csrf, nonce, title, host string }
+	type values struct{ csrf, nonce, title, host, cart string }
 	fresh := func() values {
-		return values{token(43, plain), token(24, plain), "Shop", "www.example.org"}
+		return values{token(43, plain), token(24, plain), "Shop", "www.example.org", token(2, "0123456789")}
 	}
 	render := func(v values) []byte {
 		return []byte(strings.NewReplacer("{{csrf}}", v.csrf, "{{nonce}}", v.nonce, "{{title}}", v.title,
-			"{{host}}", v.host, "{{filler}}", filler).Replace(spliceTemplate))
+			"{{host}}", v.host, "{{cart}}", v.cart, "{{filler}}", filler).Replace(spliceTemplate))
 	}
 	for _, tc := range []struct {
 		name    string
@@ -599,6 +600,7 @@ func TestPageCacheSplices(t *testing.T) {
 		{"a URL read", func(v values) values { v.host = "www.example.net"; return v }, false},
 		{"a tracker's host read", func(v values) values { v.host = "doubleclick.net"; return v }, false},
 		{"text after a spliced value", func(v values) values { v.title = "Sale"; return v }, false},
+		{"a tag in text", func(v values) values { v.cart = "<b"; return v }, false},
 	} {
 		for _, mode := range []htmlfilter.Mode{htmlfilter.Strip, htmlfilter.Defer} {
 			c, err := pagecache.New(64<<20, 1<<20)
