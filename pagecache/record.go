@@ -144,7 +144,7 @@ func (r *Filter) recorded() *entry {
 		marks: slices.Clone(r.marks), points: slices.Clone(r.points), cuts: slices.Clone(r.cuts),
 		states: r.states, events: slices.Clone(r.journal),
 		removed: slices.Clone(r.f.Removed()),
-		spans:   resolveSpans(r.trace.Values, r.trace.Runs),
+		spans:   resolveSpans(r.in, r.trace.Values, r.trace.Runs),
 	}
 	sortCuts(e)
 	return e

@@ -36,14 +36,16 @@ const (
 	maxPatches = 64      // a document with more differences than this goes live
 )
 
-// resolveSpans finds where the unread values of a recording went in its
-// output: inside a run written unchanged (an attribute's closing quote
-// included), or nowhere. A value written in part is not a span.
-func resolveSpans(values []htmlfilter.Value, runs []htmlfilter.Run) []span {
+// resolveSpans finds where the unread values of a recording of in went in
+// its output: inside a run written unchanged (an attribute's closing quote
+// included), or nowhere. A value written in part is not a span, nor one
+// with a byte beyond ASCII: a new byte in place of part of a UTF-8
+// sequence would leave the rest of it invalid, unchecked.
+func resolveSpans(in []byte, values []htmlfilter.Value, runs []htmlfilter.Run) []span {
 	var spans []span
 	j := 0
 	for _, v := range values {
-		if v.N == 0 || v.N > maxSpan {
+		if v.N == 0 || v.N > maxSpan || !ascii(in[v.In:v.In+int64(v.N)]) {
 			continue
 		}
 		end := v.In + int64(v.N)
@@ -67,6 +69,15 @@ func resolveSpans(values []htmlfilter.Value, runs []htmlfilter.Run) []span {
 		spans = append(spans, s)
 	}
 	return spans
+}
+
+func ascii(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // spanAt returns the span that holds in[x], if any.

@@ -548,6 +548,7 @@ func TestPageCacheConcurrent(t *testing.T) {
 // URL, an image's): only the first may be written anew into a replay.
 const spliceTemplate = `<!DOCTYPE html><html><head><meta charset="utf-8">
 <meta name="csrf-token" content="{{csrf}}"><title>{{title}}</title>
+<meta name="description" content="Caf{{accent}} Example">
 <script nonce="{{nonce}}" src="/app.js" defer></script>
 <link rel="preload" as="script" nonce='{{nonce}}' href="/app.js">
 <script nonce="{{nonce}}">window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}gtag('js',new Date());gtag('config','G-ABC123');</script>
@@ -560,11 +561,12 @@ const spliceTemplate = `<!DOCTYPE html><html><head><meta charset="utf-8">
 </body></html>`
 
 // TestPageCacheSplices: a page whose only differences are fresh values of
-// attributes the filter never reads is replayed whole, the new values in
-// place, in any chunking; a difference in an attribute it reads, a new
-// value of another length or one with its quote byte in it, and a
-// difference elsewhere after a spliced value, all go through the live
-// filter; every output and count is the uncached filter's.
+// attributes the filter never reads, and of short text, is replayed whole,
+// the new values in place, in any chunking; a difference in an attribute
+// it reads, a new value of another length or with its quote byte in it,
+// one that leaves the rest of a UTF-8 sequence invalid, and a difference
+// elsewhere after a spliced value, all go through the live filter; every
+// output and count is the uncached filter's.
 func TestPageCacheSplices(t *testing.T) {
 	rs := rules.Default()
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -577,13 +579,13 @@ func TestPageCacheSplices(t *testing.T) {
 	}
 	const plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=-_"
 	filler := string(fuzzFiller(0))
-	type values struct{ csrf, nonce, title, host, cart string }
+	type values struct{ csrf, nonce, title, host, cart, accent string }
 	fresh := func() values {
-		return values{token(43, plain), token(24, plain), "Shop", "www.example.org", token(2, "0123456789")}
+		return values{token(43, plain), token(24, plain), "Shop", "www.example.org", token(2, "0123456789"), "é"}
 	}
 	render := func(v values) []byte {
 		return []byte(strings.NewReplacer("{{csrf}}", v.csrf, "{{nonce}}", v.nonce, "{{title}}", v.title,
-			"{{host}}", v.host, "{{cart}}", v.cart, "{{filler}}", filler).Replace(spliceTemplate))
+			"{{host}}", v.host, "{{cart}}", v.cart, "{{accent}}", v.accent, "{{filler}}", filler).Replace(spliceTemplate))
 	}
 	for _, tc := range []struct {
 		name    string
@@ -601,6 +603,7 @@ func TestPageCacheSplices(t *testing.T) {
 		{"a tracker's host read", func(v values) values { v.host = "doubleclick.net"; return v }, false},
 		{"text after a spliced value", func(v values) values { v.title = "Sale"; return v }, false},
 		{"a tag in text", func(v values) values { v.cart = "<b"; return v }, false},
+		{"half a UTF-8 sequence", func(v values) values { v.accent = "e\xa9"; return v }, false},
 	} {
 		for _, mode := range []htmlfilter.Mode{htmlfilter.Strip, htmlfilter.Defer} {
 			c, err := pagecache.New(64<<20, 1<<20)
