@@ -322,6 +322,7 @@ func (r *Filter) abandon() {
 	r.in, r.marks, r.points, r.cuts, r.states, r.journal = nil, nil, nil, nil, nil, nil
 	r.f.Journal(nil)
 	r.f.Trace(nil)
+	r.trace = htmlfilter.Trace{}
 	r.c.unclaim(r.h)
 }
 
@@ -348,13 +349,24 @@ type buffers struct {
 	trace    htmlfilter.Trace // a recording's runs and unread values
 }
 
-// emptied returns b's arrays with nothing in them.
+// emptied returns b's arrays with nothing in them. A Filter lives as long
+// as the response it serves: what grew large for one document (a
+// hand-over far from its point) is not kept, nor a recording's trace, which
+// a document in a thousand needs.
 func (b *buffers) emptied() buffers {
 	return buffers{
-		key: b.key[:0], sbuf: b.sbuf[:0], patches: b.patches[:0], patchBuf: b.patchBuf[:0],
-		skipBuf: b.skipBuf[:0], feedBuf: b.feedBuf[:0],
-		trace: htmlfilter.Trace{Runs: b.trace.Runs[:0], Values: b.trace.Values[:0]},
+		key: b.key[:0], sbuf: b.sbuf[:0], patches: b.patches[:0],
+		patchBuf: small(b.patchBuf), skipBuf: small(b.skipBuf), feedBuf: small(b.feedBuf),
 	}
+}
+
+// small returns b emptied, or nil if its array is larger than a buffer a
+// Filter keeps.
+func small(b []byte) []byte {
+	if cap(b) > 4<<10 {
+		return nil
+	}
+	return b[:0]
 }
 
 // Close ends the document: the rest of the remembered output, or the live
