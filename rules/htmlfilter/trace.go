@@ -8,10 +8,11 @@ import (
 
 // Trace is what a cache needs of a filter's work beyond its output: which
 // stretches of the document went out as they came, and where, and which
-// attribute values no decision of the filter reads. A value of the second
-// kind (a script's nonce, a CSRF token in a meta tag) may change from one
-// rendering of a page to the next while everything the filter decides
-// stays the same: a cache can write the new value where the old one went.
+// attribute values and text no decision of the filter reads. Such a value
+// (a script's nonce, a CSRF token in a meta tag, a cart count) may change
+// from one rendering of a page to the next while everything the filter
+// decides stays the same: a cache can write the new value where the old
+// one went.
 type Trace struct {
 	Runs   []Run
 	Values []Value
