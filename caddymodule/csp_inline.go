@@ -48,8 +48,7 @@ func (h *Handler) injectedHashes(granted rules.Set) []string {
 // The slices it hands out are shared: callers only read them.
 type injectedSources struct {
 	mu      sync.Mutex
-	styled  bool
-	styles  []string
+	styles  []string // nil until asked for
 	scripts map[rules.Set][]string
 }
 
@@ -82,12 +81,11 @@ func (h *Handler) injectedStyleHashes() []string {
 	c := h.injected
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.styled {
+	if c.styles == nil {
 		c.styles = []string{hashSource([]byte(bannerCSS))}
 		if h.Banner.ChoicesLink != choicesOff {
 			c.styles = append(c.styles, hashSource([]byte(h.choicesStyle())))
 		}
-		c.styled = true
 	}
 	return c.styles
 }

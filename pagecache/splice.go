@@ -71,6 +71,7 @@ func resolveSpans(in []byte, values []htmlfilter.Value, runs []htmlfilter.Run) [
 	return spans
 }
 
+// ascii reports whether b has no byte beyond ASCII.
 func ascii(b []byte) bool {
 	for _, c := range b {
 		if c >= 0x80 {
@@ -110,9 +111,9 @@ func (r *Filter) splice(p []byte, m int) int {
 		out = s.out + int32(x) - s.in
 	}
 	r.patchBuf = append(r.patchBuf, p[m:m+k]...)
-	if n := len(r.patches) - 1; n >= 0 && r.patches[n].in+r.patches[n].n == int32(x) && r.patches[n].out >= 0 == (out >= 0) &&
-		(out < 0 || r.patches[n].out+r.patches[n].n == out) {
-		// The value goes on from the last write: one patch.
+	if n := len(r.patches) - 1; n >= 0 && r.patches[n].in+r.patches[n].n == int32(x) {
+		// The value goes on from the last write (spans never touch: a
+		// quote or a '<' lies between two), so its output does too.
 		r.patches[n].n += int32(k)
 		return k
 	}

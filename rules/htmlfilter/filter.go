@@ -57,7 +57,7 @@ type Filter struct {
 	trace   *Trace   // Trace's
 	written int64    // bytes written to w
 	before  byte     // the byte before this Write's input (traceText)
-	lastIn  byte     // the last byte of the input so far
+	lastIn  byte     // the last byte of the input so far, while tracing
 	err     error
 	prelude []byte // HeadPrelude, until written
 	inHead  bool   // the current start tag is <head>: the prelude follows it
@@ -189,7 +189,7 @@ func (f *Filter) Write(b []byte) (int, error) {
 		return f.w.Write(b)
 	}
 	n := len(b)
-	if n > 0 {
+	if f.trace != nil && n > 0 {
 		f.before, f.lastIn = f.lastIn, b[n-1]
 	}
 	// An undecided tail from the last Write (a tag or an element cut at
