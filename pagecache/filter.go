@@ -60,8 +60,10 @@ type Filter struct {
 	tl       tail  // the document's last bytes
 
 	// splicing (splice.go)
-	emitted int // patches[:emitted] are written or not to be
-	splices int // patches made in this document
+	emitted int  // patches[:emitted] are written or not to be
+	splices int  // patches made in this document
+	judging bool // the text of script judge is spliced in part: judged at its end
+	judge   span
 
 	// recording
 	pointless bool // the filter has no points but the start
@@ -223,19 +225,10 @@ func (r *Filter) Write(p []byte) (int, error) {
 // the document from the last point before the difference.
 func (r *Filter) replay(p []byte) (int, error) {
 	e := r.e
-	patches, patched := len(r.patches), len(r.patchBuf)
-	m := equalPrefix(p, e.in[r.read:])
-	for m < len(p) && r.read+m < len(e.in) {
-		k := r.splice(p, m)
-		if k == 0 {
-			break
-		}
-		m += k
-		m += equalPrefix(p[m:], e.in[r.read+m:])
-	}
+	before := r.splicing()
+	m := r.take(p)
 	if m < len(p) && r.promised {
-		r.splices -= len(r.patches) - patches
-		r.patches, r.patchBuf = r.patches[:patches], r.patchBuf[:patched]
+		r.undo(before)
 		return 0, ErrPromised
 	}
 	r.read += m
@@ -346,6 +339,7 @@ type buffers struct {
 	patchBuf []byte           // their bytes
 	skipBuf  []byte           // out.skip, where patched
 	feedBuf  []byte           // what a hand-over feeds, where patched
+	judged   []byte           // a script's new text, judged (splice.go)
 	trace    htmlfilter.Trace // a recording's runs and unread values
 }
 
@@ -356,7 +350,7 @@ type buffers struct {
 func (b *buffers) emptied() buffers {
 	return buffers{
 		key: b.key[:0], sbuf: b.sbuf[:0], patches: b.patches[:0],
-		patchBuf: small(b.patchBuf), skipBuf: small(b.skipBuf), feedBuf: small(b.feedBuf),
+		patchBuf: small(b.patchBuf), skipBuf: small(b.skipBuf), feedBuf: small(b.feedBuf), judged: small(b.judged),
 	}
 }
 

@@ -17,11 +17,12 @@ type toyPolicy struct{ name string }
 func (p toyPolicy) URL(raw []byte) htmlfilter.Verdict {
 	return htmlfilter.Verdict{Block: bytes.Contains(raw, []byte("tracker")), Vendor: "toy"}
 }
-func (p toyPolicy) Script(text []byte) htmlfilter.Verdict  { return p.URL(text) }
-func (p toyPolicy) SetBase(href []byte) htmlfilter.Verdict { return p.URL(href) }
-func (p toyPolicy) AppendKey(dst []byte) []byte            { return append(dst, p.name...) }
-func (p toyPolicy) AppendState(dst []byte) []byte          { return dst }
-func (p toyPolicy) RestoreState([]byte) bool               { return true }
+func (p toyPolicy) Script(text []byte) htmlfilter.Verdict   { return p.URL(text) }
+func (p toyPolicy) JudgeScript(t []byte) htmlfilter.Verdict { return p.Script(t) }
+func (p toyPolicy) SetBase(href []byte) htmlfilter.Verdict  { return p.URL(href) }
+func (p toyPolicy) AppendKey(dst []byte) []byte             { return append(dst, p.name...) }
+func (p toyPolicy) AppendState(dst []byte) []byte           { return dst }
+func (p toyPolicy) RestoreState([]byte) bool                { return true }
 
 // TestKeyNamesEveryOption: every field of htmlfilter.Options changes the
 // key, or (OnBlock) keeps the filter live. A field added to Options fails
@@ -96,7 +97,7 @@ func run(t *testing.T, c *Cache, r *Filter, opt htmlfilter.Options, doc string) 
 	return out.String()
 }
 
-const toyDoc = `<p>a</p><img nonce="n1" src="/tracker.gif"><p>b</p><input type=hidden value="v1">`
+const toyDoc = `<p>a</p><img nonce="n1" src="/tracker.gif"><p>b</p><script>cfg="c1-0000";</script><input type=hidden value="v1">`
 
 // remembered returns a cache that replays toyDoc under the zero options.
 func remembered(t *testing.T) *Cache {
@@ -179,7 +180,7 @@ func TestPromiseLength(t *testing.T) {
 // any chunking.
 func TestPromiseKeptBySplice(t *testing.T) {
 	c := remembered(t)
-	doc := strings.NewReplacer(`"n1"`, `"n2"`, `"v1"`, `"w7"`).Replace(toyDoc)
+	doc := strings.NewReplacer(`"n1"`, `"n2"`, `"v1"`, `"w7"`, `"c1-0000"`, `"c2-1234"`).Replace(toyDoc)
 	var want bytes.Buffer
 	f := htmlfilter.New(&want, toyPolicy{"p"}, htmlfilter.Options{})
 	f.Write([]byte(doc))
@@ -202,8 +203,52 @@ func TestPromiseKeptBySplice(t *testing.T) {
 		if err := r.Close(); err != nil {
 			t.Fatalf("chunks of %d: %v", chunk, err)
 		}
-		if out.String() != want.String() || !r.Replayed() || r.Spliced() != 2 {
-			t.Fatalf("chunks of %d: %q, replayed %v, %d spliced; want %q replayed, 2 spliced", chunk, out.String(), r.Replayed(), r.Spliced(), want.String())
+		if out.String() != want.String() || !r.Replayed() || r.Spliced() != 3 {
+			t.Fatalf("chunks of %d: %q, replayed %v, %d spliced; want %q replayed, 3 spliced", chunk, out.String(), r.Replayed(), r.Spliced(), want.String())
+		}
+	}
+}
+
+// TestPromiseScriptJudged: a script's new text that the policy does not let
+// through breaks the promise when its last byte comes, in any chunking,
+// whatever of it came before; once the promise is withdrawn the document
+// goes on live from before the script, which it removes, as the filter
+// without the cache does.
+func TestPromiseScriptJudged(t *testing.T) {
+	c := remembered(t)
+	doc := strings.Replace(toyDoc, `cfg="c1-0000";`, `x="tracker00";`, 1)
+	var want bytes.Buffer
+	f := htmlfilter.New(&want, toyPolicy{"p"}, htmlfilter.Options{})
+	f.Write([]byte(doc))
+	f.Close()
+	end := strings.Index(doc, "</script>")
+	for chunk := 1; chunk <= len(doc); chunk++ {
+		var r Filter
+		var out bytes.Buffer
+		r.Reset(c, htmlfilter.New(io.Discard, nil, htmlfilter.Options{}), &out, toyPolicy{"p"}, htmlfilter.Options{}, Document{URL: "/", Length: -1})
+		r.PromiseLength()
+		broken := -1
+		for at := 0; at < len(doc); {
+			k := min(chunk, len(doc)-at)
+			_, err := r.Write([]byte(doc[at : at+k]))
+			if err == ErrPromised && broken < 0 {
+				broken = at
+				r.WithdrawPromise()
+				continue
+			}
+			if err != nil {
+				t.Fatalf("chunks of %d: %v", chunk, err)
+			}
+			at += k
+		}
+		if err := r.Close(); err != nil {
+			t.Fatalf("chunks of %d: %v", chunk, err)
+		}
+		if broken < 0 || broken >= end || broken+chunk < end {
+			t.Errorf("chunks of %d: the promise broke at %d, want with the write that ends the text at %d", chunk, broken, end)
+		}
+		if out.String() != want.String() || r.Replayed() {
+			t.Fatalf("chunks of %d: %q, replayed %v; want %q live", chunk, out.String(), r.Replayed(), want.String())
 		}
 	}
 }

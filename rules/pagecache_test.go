@@ -393,6 +393,7 @@ func FuzzPageCache(f *testing.F) {
 		// v2 with fresh values in the fillers: spliced, around the edits.
 		v3 := bytes.ReplaceAll(v2, []byte(`nonce="n`), []byte(`nonce="k`))
 		v3 = bytes.ReplaceAll(v3, []byte(`value='v`), []byte(`value='w`))
+		v3 = bytes.ReplaceAll(v3, []byte(`"csrf":"c`), []byte(`"csrf":"d`))
 		c, err := pagecache.New(1<<20, 1<<20)
 		if err != nil {
 			t.Fatal(err)
@@ -419,7 +420,7 @@ func FuzzPageCache(f *testing.F) {
 
 // fuzzFiller is plain markup with many cuts, different for each n, with
 // values a replay may splice (a nonce on a tracker's script and on a kept
-// one, a hidden field's value) now and then.
+// one, a hidden field's value, a config script's token) now and then.
 func fuzzFiller(n int) []byte {
 	var b []byte
 	for i := range 40 {
@@ -429,6 +430,8 @@ func fuzzFiller(n int) []byte {
 			b = fmt.Appendf(b, "<script nonce=\"n%03d\">gtag('config','G-%d')</script>\n", i, n)
 		case 6:
 			b = fmt.Appendf(b, "<input type=hidden name='t' value='v%03d'><script nonce=\"n%03d\" src=\"/a.js\"></script>\n", i, i)
+		case 8:
+			b = fmt.Appendf(b, "<script>var cfg={\"page\":%d,\"csrf\":\"c%03d\"};</script>\n", n, i)
 		}
 	}
 	return b
@@ -546,14 +549,17 @@ func TestPageCacheConcurrent(t *testing.T) {
 // spliceTemplate has the values a site renders per request in the
 // attributes that the filter never reads (a meta tag's content, nonces in
 // both quotes, on kept, deferred and removed scripts, a hidden field's
-// value) and in text, beside attributes it reads ({{host}}: a refresh's
-// URL, an image's): only the first may be written anew into a replay.
+// value), in text, and in a kept script's text (a config with a token),
+// beside attributes it reads ({{host}}: a refresh's URL, an image's): only
+// the first three may be written anew into a replay.
 const spliceTemplate = `<!DOCTYPE html><html><head><meta charset="utf-8">
 <meta name="csrf-token" content="{{csrf}}"><title>{{title}}</title>
 <meta name="description" content="Caf{{accent}} Example">
 <script nonce="{{nonce}}" src="/app.js" defer></script>
 <link rel="preload" as="script" nonce='{{nonce}}' href="/app.js">
 <script nonce="{{nonce}}">window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}gtag('js',new Date());gtag('config','G-ABC123');</script>
+<script nonce="{{nonce}}">window.__CONFIG__={"env":"production","cart":{{cart}},"csrf":"{{config}}"};</script>
+<img src="https://www.facebook.com/tr?id=1&amp;ev=PageView" height="1" width="1" alt="">
 <meta http-equiv="refresh" content="600; url=https://{{host}}/next">
 </head><body>
 <p class="cart">Cart (<span class="cart-count">{{cart}}</span>)</p>
@@ -581,13 +587,15 @@ func TestPageCacheSplices(t *testing.T) {
 	}
 	const plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=-_"
 	filler := string(fuzzFiller(0))
-	type values struct{ csrf, nonce, title, host, cart, accent string }
+	type values struct{ csrf, nonce, title, host, cart, accent, config string }
 	fresh := func() values {
-		return values{token(43, plain), token(24, plain), "Shop", "www.example.org", token(2, "0123456789"), "é"}
+		return values{token(43, plain), token(24, plain), "Shop", "www.example.org", token(2, "0123456789"), "é",
+			token(43, plain[:62]+"-_")}
 	}
 	render := func(v values) []byte {
 		return []byte(strings.NewReplacer("{{csrf}}", v.csrf, "{{nonce}}", v.nonce, "{{title}}", v.title,
-			"{{host}}", v.host, "{{cart}}", v.cart, "{{accent}}", v.accent, "{{filler}}", filler).Replace(spliceTemplate))
+			"{{host}}", v.host, "{{cart}}", v.cart, "{{accent}}", v.accent, "{{config}}", v.config,
+			"{{filler}}", filler).Replace(spliceTemplate))
 	}
 	for _, tc := range []struct {
 		name    string
@@ -606,6 +614,10 @@ func TestPageCacheSplices(t *testing.T) {
 		{"text after a spliced value", func(v values) values { v.title = "Sale"; return v }, false},
 		{"a tag in text", func(v values) values { v.cart = "<b"; return v }, false},
 		{"half a UTF-8 sequence", func(v values) values { v.accent = "e\xa9"; return v }, false},
+		{"a quote in a script's text", func(v values) values { v.config = v.config[:10] + `"` + v.config[11:]; return v }, true},
+		{"a tracker in a script's text", func(v values) values { v.config = `https://connect.facebook.net/en_US/fbevents`; return v }, false},
+		{"an end tag in a script's text", func(v values) values { v.config = `</script><img src=//www.facebook.com/tr?a=1`; return v }, false},
+		{"a comment in a script's text", func(v values) values { v.config = "<!--<script>" + v.config[12:]; return v }, false},
 	} {
 		for _, mode := range []htmlfilter.Mode{htmlfilter.Strip, htmlfilter.Defer} {
 			c, err := pagecache.New(64<<20, 1<<20)

@@ -340,6 +340,16 @@ func (p *Classifier) Script(text []byte) htmlfilter.Verdict {
 	return p.scanScript(p.scr, nil)
 }
 
+// JudgeScript is Script without its mark on the page's state, which a
+// script's verdict does not depend on (its URLs are read as absolute): the
+// page cache judges a script's new text with it wherever the page is.
+func (p *Classifier) JudgeScript(text []byte) htmlfilter.Verdict {
+	rel := p.relBefore
+	v := p.Script(text)
+	p.relBefore = rel
+	return v
+}
+
 // verdictOf is the verdict for a script in which the vendors found were
 // found: the denied one of the highest category index, as scanScript.
 func (p *Classifier) verdictOf(found []int32) htmlfilter.Verdict {

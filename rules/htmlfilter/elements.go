@@ -417,6 +417,9 @@ func (f *Filter) finishRaw() {
 			f.keepStyle(body, f.tok+f.rawTag)
 			return
 		}
+		if f.trace != nil {
+			f.traceScript(f.tok+f.rawTag, f.rawEnd)
+		}
 		f.advance(f.pos)
 		return
 	}

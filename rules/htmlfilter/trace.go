@@ -29,12 +29,18 @@ type Run struct {
 // bytes, or text between a tag and a '<' (Quote is '<'), that no decision
 // of the filter reads: any other value of the same length without the
 // quote byte is filtered the same way and, where the value went out, goes
-// out in its place.
+// out in its place. Or it is the text of an inline script that the
+// Policy's Script let through (Quote is ScriptText): another text of the
+// same length without a '<' is filtered the same way if Script lets it
+// through too.
 type Value struct {
 	In    int64
 	N     int
 	Quote byte
 }
+
+// ScriptText is the Quote of a Value that is a script's text.
+const ScriptText byte = 0
 
 // Trace makes f note its runs and unread values in t from now on, for the
 // document it is given from its start. Reset ends it.
@@ -119,6 +125,20 @@ func (f *Filter) traceText(from, to int) {
 		return
 	}
 	f.trace.Values = append(f.trace.Values, Value{In: f.consumed + int64(from), N: to - from, Quote: '<'})
+}
+
+// traceScript notes d[from:to], the text of a script that Script let
+// through and that was kept whole, as read by Script alone. Only a text
+// without a '<': then none can start an end tag or a comment (HTML
+// §13.2.5.4), so another text without one is tokenized the same way. A
+// script read as markup too (in SVG), one that is guarded, and XML are
+// read by more than Script.
+func (f *Filter) traceScript(from, to int) {
+	if !(f.rawExec || f.rawData) || f.rawDual || f.check || f.opt.XML || f.guarded() || from == to ||
+		bytes.IndexByte(f.d[from:to], '<') >= 0 {
+		return
+	}
+	f.trace.Values = append(f.trace.Values, Value{In: f.consumed + int64(from), N: to - from, Quote: ScriptText})
 }
 
 // maxTracedText bounds the text traceText notes, and with it the notes of

@@ -12,7 +12,8 @@ import (
 // values noted are exactly the quoted values of the attributes no decision
 // reads, on held tags outside text read two ways; the text noted is short
 // text of the data state, not in SVG, not right after a '<' that was text,
-// and all of it where the document comes in one piece.
+// and all of it where the document comes in one piece; the scripts noted
+// are those Script let through, read by nothing else, without a '<'.
 func TestTrace(t *testing.T) {
 	doc := `<html><head><meta name="csrf-token" content="tok1">` +
 		`<meta http-equiv="refresh" content="5; url=/next">` +
@@ -20,12 +21,16 @@ func TestTrace(t *testing.T) {
 		`<script nonce="n2" src="https://tracker.example/t.js"></script>` +
 		`<script nonce="n3" integrity="sha256-x">stats()</script>` +
 		`<link rel=stylesheet nonce=n4 href="/s.css">` +
+		`<script nonce="n6">var cfg={"csrf":"tok3"};</script><script>if (a<b) go()</script>` +
+		`<script type="importmap">{"imports":{"a":"/a.js"}}</script><script type="text/template">tpl</script>` +
+		`<style>p{color:red}</style><script></script>` +
 		`</head><body><p title="t" data-value="v">text</p><p>5 <b>x</b> a <3 c</p>` +
-		`<svg><text>svg text</text></svg><p>` + strings.Repeat("long ", 13) + `</p>` +
-		`<noscript><img nonce="n5" src="/p.gif"></noscript>` +
+		`<svg><text>svg text</text><script>x=1</script></svg><p>` + strings.Repeat("long ", 13) + `</p>` +
+		`<noscript><img nonce="n5" src="/p.gif"><script>y=2</script></noscript>` +
 		`<input type="hidden" NAME="token" VALUE="tok2"><img src="/x.png" alt="" value="">` +
 		`</body></html>`
-	want := []string{`"tok1"`, `'n1'`, `"n2"`, `"n3"`, `"sha256-x"`, `"tok2"`, `""`}
+	want := []string{`"tok1"`, `'n1'`, `"n2"`, `"n3"`, `"sha256-x"`, `"n6"`, `"tok2"`, `""`}
+	wantScripts := []string{`var cfg={"csrf":"tok3"};`, `{"imports":{"a":"/a.js"}}`}
 	// Where text is: the short pieces are noted whole when the document
 	// comes in one piece; the long one may be noted only in part, where a
 	// write cuts it short enough.
@@ -38,6 +43,10 @@ func TestTrace(t *testing.T) {
 			texts = append(texts, anyText[len(anyText)-1])
 		}
 	}
+	// The text after a '<' that was text is never noted from right after
+	// it, but a write may cut it after that.
+	i := int64(strings.Index(doc, "<3 c<"))
+	anyText = append(anyText, [2]int64{i + 2, i + 4})
 	for _, mode := range []Mode{Strip, Defer} {
 		for _, chunk := range []int{1, 5, 64, len(doc)} {
 			var out bytes.Buffer
@@ -61,9 +70,13 @@ func TestTrace(t *testing.T) {
 			if covered < len(got)*3/4 {
 				t.Errorf("%s, chunks of %d: runs cover %d of %d output bytes", mode, chunk, covered, len(got))
 			}
-			var values []string
+			var values, scripts []string
 			var noted [][2]int64
 			for _, v := range tr.Values {
+				if v.Quote == ScriptText {
+					scripts = append(scripts, doc[v.In:v.In+int64(v.N)])
+					continue
+				}
 				if v.Quote == '<' {
 					noted = append(noted, [2]int64{v.In, v.In + int64(v.N)})
 					if !slices.ContainsFunc(anyText, func(t [2]int64) bool { return t[0] <= v.In && v.In+int64(v.N) == t[1] }) {
@@ -78,6 +91,9 @@ func TestTrace(t *testing.T) {
 			}
 			if !slices.Equal(values, want) {
 				t.Errorf("%s, chunks of %d: values %q, want %q", mode, chunk, values, want)
+			}
+			if !slices.Equal(scripts, wantScripts) {
+				t.Errorf("%s, chunks of %d: scripts %q, want %q", mode, chunk, scripts, wantScripts)
 			}
 		}
 	}
