@@ -191,8 +191,13 @@ func (rw *responseWriter) observe() {
 	if a := rw.log; a != nil {
 		// A copy: the access log is written after the handler returns,
 		// when the filter (and its slice) already serves another response.
-		a.response = responseFields{removed: removals(slices.Clone(removed)), setCookies: len(rw.setCookies),
-			replayed: rw.body.replayed(), resumed: rw.body.resumed()}
+		// A page replayed whole has the remembered page's, which stays.
+		replayed := rw.body.replayed()
+		if !replayed {
+			removed = slices.Clone(removed)
+		}
+		a.response = responseFields{removed: removals(removed), setCookies: len(rw.setCookies),
+			replayed: replayed, resumed: rw.body.resumed()}
 		a.filtered = true
 	}
 }

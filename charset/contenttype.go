@@ -40,6 +40,9 @@ func headerCharset(ct string) (string, bool) {
 // ", "), the last parsable one other than "*/*" wins. It returns the
 // winner's lowercase essence and its value, "" and "" when none parses.
 func ExtractMIMEType(ct string) (essence, value string) {
+	if isUTF8HTML(ct) {
+		return "text/html", ct
+	}
 	for v := range HeaderValues(ct) {
 		if e, _, _, ok := parseMIMEType(v); ok && e != "*/*" {
 			essence, value = e, v

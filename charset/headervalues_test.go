@@ -36,6 +36,9 @@ func TestExtractMIMEType(t *testing.T) {
 		{"text/html, text /plain, text/ plain, /plain, text/, te(xt/plain", "text/html", "text/html"},
 		{"text/html, */*", "text/html", "text/html"},
 		{"Text/HTML; charset=utf-8", "text/html", "Text/HTML; charset=utf-8"},
+		{"text/html; charset=utf-8", "text/html", "text/html; charset=utf-8"},
+		{"text/html; charset=UTF-8", "text/html", "text/html; charset=UTF-8"},
+		{"text/html; charset=utf-8, text/plain", "text/plain", "text/plain"},
 	} {
 		if e, v := ExtractMIMEType(tc.field); e != tc.essence || v != tc.value {
 			t.Errorf("%q: %q %q, want %q %q", tc.field, e, v, tc.essence, tc.value)

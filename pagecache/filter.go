@@ -446,6 +446,8 @@ func (r *Filter) Resumed() int {
 }
 
 // Removed is what was removed from the document, as the filter's Removed.
+// Of a document replayed whole it is the remembered page's, which nothing
+// changes: it may be kept after the Filter is reset.
 func (r *Filter) Removed() []htmlfilter.Removal {
 	if r.mode == replaying && !r.diverged {
 		return r.e.removed
