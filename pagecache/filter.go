@@ -62,8 +62,7 @@ type Filter struct {
 	// splicing (splice.go)
 	emitted int  // patches[:emitted] are written or not to be
 	splices int  // patches made in this document
-	judging bool // the text of script judge is spliced in part: judged at its end
-	judge   span
+	judge   span // a script whose text is spliced in part, judged at its end (n 0: none)
 
 	// recording
 	pointless bool // the filter has no points but the start

@@ -30,7 +30,7 @@ func (r *Filter) handOver() error {
 	r.out.skip = r.withPatches(&r.skipBuf, e.out, int(pt.out), r.written, false)
 	in := r.withPatches(&r.feedBuf, e.in, int(pt.in), r.read, true)
 	// The live filter writes what is left of the patches.
-	r.patches, r.patchBuf, r.emitted, r.judging = r.patches[:0], r.patchBuf[:0], 0, false
+	r.patches, r.patchBuf, r.emitted, r.judge = r.patches[:0], r.patchBuf[:0], 0, span{}
 	return r.feed(in)
 }
 

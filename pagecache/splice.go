@@ -113,7 +113,7 @@ func (e *entry) spanAt(x int) (span, bool) {
 // bytes equal to the remembered ones, and new values spliced in.
 func (r *Filter) take(p []byte) int {
 	m := 0
-	if r.judging && len(p) > 0 {
+	if r.judge.n > 0 && len(p) > 0 {
 		// The rest of a script's text, whether it differs or not: the
 		// text is judged whole before what follows it is taken.
 		if m = r.spliceScript(p, 0, r.judge); m == 0 {
@@ -176,10 +176,11 @@ func (r *Filter) spliceScript(p []byte, m int, s span) int {
 	}
 	before := r.splicing()
 	r.addPatch(p[m:m+k], x, s)
-	if r.judging = x+k < end; r.judging {
+	if x+k < end {
 		r.judge = s
 		return k
 	}
+	r.judge = span{}
 	// The patch holds the text from its first difference on, the
 	// remembered document what comes before.
 	pc := r.patches[len(r.patches)-1]
@@ -213,12 +214,11 @@ func (r *Filter) addPatch(b []byte, x int, s span) {
 type splicing struct {
 	patches, bytes, splices int
 	lastN                   int32 // the last patch's length: a write may lengthen it
-	judging                 bool
 	judge                   span
 }
 
 func (r *Filter) splicing() splicing {
-	s := splicing{patches: len(r.patches), bytes: len(r.patchBuf), splices: r.splices, judging: r.judging, judge: r.judge}
+	s := splicing{patches: len(r.patches), bytes: len(r.patchBuf), splices: r.splices, judge: r.judge}
 	if s.patches > 0 {
 		s.lastN = r.patches[s.patches-1].n
 	}
@@ -231,7 +231,7 @@ func (r *Filter) undo(s splicing) {
 	if s.patches > 0 {
 		r.patches[s.patches-1].n = s.lastN
 	}
-	r.judging, r.judge = s.judging, s.judge
+	r.judge = s.judge
 }
 
 // emit writes the remembered output up to o, with the spliced values in

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 )
@@ -252,4 +253,26 @@ func firstPartyScript() string {
 `)
 	}
 	return b.String()
+}
+
+// TestJudgeScript: JudgeScript gives Script's verdict and leaves the
+// classifier's state as it was, where Script marks it (a script read
+// before any base may build relative URLs): a replay judges a script's new
+// text wherever the page is, and its state must stay the recorded one.
+func TestJudgeScript(t *testing.T) {
+	rs := Default()
+	for _, text := range []string{`var cfg={"csrf":"abc"};`, `fbq('init','1');`} {
+		p := rs.NewClassifier("https://shop.example/", 0)
+		before := p.AppendState(nil)
+		v := p.JudgeScript([]byte(text))
+		if after := p.AppendState(nil); !bytes.Equal(after, before) {
+			t.Errorf("%s: state %q after JudgeScript, want %q", text, after, before)
+		}
+		if w := p.Script([]byte(text)); w != v {
+			t.Errorf("%s: JudgeScript %+v, Script %+v", text, v, w)
+		}
+		if after := p.AppendState(nil); bytes.Equal(after, before) {
+			t.Errorf("%s: Script left the state as it was: the test shows nothing", text)
+		}
+	}
 }
