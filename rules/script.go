@@ -574,6 +574,16 @@ func (p *Classifier) classifyRun(run []byte, hostAt int) int32 {
 		v, _ := p.runURL(run[hostAt:])
 		return v
 	}
+	// Nor from the hostname on ("alb.reddit.com:q", a port no URL has):
+	// the hostname alone, which a script may yet make a URL of
+	// (FuzzFilterRules found it).
+	e := hostAt
+	for e < len(run) && isHostByte(run[e]) {
+		e++
+	}
+	if v, parsed := p.runURL(run[a:e]); parsed {
+		return v
+	}
 	return -1
 }
 
