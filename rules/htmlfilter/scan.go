@@ -327,12 +327,6 @@ func (f *Filter) nameDone(nameEnd int) {
 	if len(name) > 0 {
 		f.k = lookupKind(name)
 	}
-	if f.opt.XML && nameEnd-f.tok > f.opt.MaxBuffer && !f.dropTok {
-		// A name is read whole in XML (its prefix may be long): one that
-		// outgrows the cap goes, however it arrived (capHeld drops it
-		// when a write ends inside it).
-		f.oversize()
-	}
 	// The name may be out of d by the time the tag ends (a streamed tag
 	// split across writes): note now whether it is <body>.
 	f.isBody = f.k == kBody && httpfield.EqualFold(name, "body")
@@ -354,6 +348,18 @@ func (f *Filter) nameDone(nameEnd int) {
 	// A held start tag records its attributes: to classify them, or (held
 	// because guarded) to find a watched one.
 	f.record = isStart && !f.stream
+	if f.opt.XML && nameEnd-f.tok > f.opt.MaxBuffer && !f.dropTok {
+		// A name is read whole in XML (its prefix may be long): one that
+		// outgrows the cap goes, however it arrived (capHeld drops it
+		// when a write ends inside it). The scan has reached nameEnd.
+		f.pos = nameEnd
+		f.oversize()
+	}
+	if f.dropTok {
+		// Removed whole: the rest of the tag is skipped, nothing of it
+		// streamed or recorded.
+		f.stream, f.watchable, f.record = false, false, false
+	}
 }
 
 // scanTag runs the attribute state machine from pos. It returns true with pos
