@@ -554,14 +554,18 @@ func (p *Classifier) classifyRun(run []byte, hostAt int) int32 {
 		buf = append(append(buf, "https://"...), run...)
 	}
 	p.runBuf = buf
-	if v, parsed := p.httpsURL(buf); parsed {
+	// Followed by an '@' before any path, the hostname parses as the
+	// userinfo of a URL to another host ("alb.reddit.com:0@r.src", found by
+	// FuzzFilterRules); a script may yet make a host of it: read it alone.
+	userinfo := inUserinfo(run[hostAt:])
+	if v, parsed := p.httpsURL(buf); parsed && (v >= 0 || !userinfo) {
 		return v
 	}
 	a := hostAt // back to where the hostname starts (a subdomain, "notfacebook")
 	for a > 0 && isHostByte(run[a-1]) {
 		a--
 	}
-	if a > 0 { // else that is what failed to parse
+	if a > 0 && !userinfo { // else that is what failed to parse
 		if v, parsed := p.runURL(run[a:]); parsed {
 			return v
 		}
@@ -585,6 +589,20 @@ func (p *Classifier) classifyRun(run []byte, hostAt int) int32 {
 		return v
 	}
 	return -1
+}
+
+// inUserinfo reports whether rest, from a hostname on, reaches an '@'
+// before the end of a URL's authority (WHATWG authority state).
+func inUserinfo(rest []byte) bool {
+	for _, c := range rest {
+		switch c {
+		case '@':
+			return true
+		case '/', '?', '#', '\\':
+			return false
+		}
+	}
+	return false
 }
 
 // runURL classifies "https://" + rest, as httpsURL.

@@ -96,6 +96,11 @@ analytics._writeKey="KEY";analytics.SNIPPET_VERSION="4.15.3";analytics.load("KEY
 	// make one of it.
 	{"host after an unparseable prefix", `var u = "a0000:q/alb.reddit.com/snta?id=1"`, "reddit-pixel"},
 	{"subdomain after an unparseable prefix", `s = "x:y/px.ads.linkedin.com/collect"`, "linkedin-insight"},
+	// A host followed by '@' parses as the userinfo of a URL to another
+	// host; a script may yet make a host of it.
+	{"host as a URL's userinfo", `r.async=1;alb.reddit.com:0000@r.src=t+h.hjid;`, "reddit-pixel"},
+	{"host as userinfo of a vendor's URL", `u = "https://alb.reddit.com@connect.facebook.net/x.js"`, "facebook"},
+	{"vendor host in a path after '@'", `u = "https://example.com/@alb.reddit.com"`, ""},
 	// One slash after the scheme: a special URL's host all the same
 	// (WHATWG special authority slashes state); 'https:\/' is one slash
 	// in JS. FuzzFilterRules found both misread: the host as "lb.reddit.com",
