@@ -100,6 +100,8 @@ analytics._writeKey="KEY";analytics.SNIPPET_VERSION="4.15.3";analytics.load("KEY
 	// host; a script may yet make a host of it.
 	{"host as a URL's userinfo", `r.async=1;alb.reddit.com:0000@r.src=t+h.hjid;`, "reddit-pixel"},
 	{"host as userinfo of a vendor's URL", `u = "https://alb.reddit.com@connect.facebook.net/x.js"`, "facebook"},
+	// A NUL is U+FFFD in a script: no host has it.
+	{"NUL ending a host", "x = 0 alb.reddit.com!0\x00>", "reddit-pixel"},
 	{"vendor host in a path after '@'", `u = "https://example.com/@alb.reddit.com"`, ""},
 	// One slash after the scheme: a special URL's host all the same
 	// (WHATWG special authority slashes state); 'https:\/' is one slash
