@@ -563,16 +563,20 @@ func (p *Classifier) classifyRun(run []byte, hostAt int) int32 {
 	p.runBuf = buf
 	// Followed by an '@' before any path, the hostname parses as the
 	// userinfo of a URL to another host ("alb.reddit.com:0@r.src", found by
-	// FuzzFilterRules); a script may yet make a host of it: read it alone.
-	userinfo := inUserinfo(run[hostAt:])
-	if v, parsed := p.httpsURL(buf); parsed && (v >= 0 || !userinfo) {
+	// FuzzFilterRules). A script may yet make a host of it: unless that
+	// URL names a vendor, the readings below stop at the '@'.
+	at := userinfoEnd(run[hostAt:])
+	if v, parsed := p.httpsURL(buf); parsed && (v >= 0 || at < 0) {
 		return v
+	}
+	if at >= 0 {
+		run = run[:hostAt+at]
 	}
 	a := hostAt // back to where the hostname starts (a subdomain, "notfacebook")
 	for a > 0 && isHostByte(run[a-1]) {
 		a--
 	}
-	if a > 0 && !userinfo { // else that is what failed to parse
+	if a > 0 { // else that is what failed to parse
 		if v, parsed := p.runURL(run[a:]); parsed {
 			return v
 		}
@@ -598,18 +602,19 @@ func (p *Classifier) classifyRun(run []byte, hostAt int) int32 {
 	return -1
 }
 
-// inUserinfo reports whether rest, from a hostname on, reaches an '@'
-// before the end of a URL's authority (WHATWG authority state).
-func inUserinfo(rest []byte) bool {
-	for _, c := range rest {
+// userinfoEnd is the index of the '@' that rest, from a hostname on,
+// reaches before the end of a URL's authority (WHATWG authority state), or
+// -1.
+func userinfoEnd(rest []byte) int {
+	for i, c := range rest {
 		switch c {
 		case '@':
-			return true
+			return i
 		case '/', '?', '#', '\\':
-			return false
+			return -1
 		}
 	}
-	return false
+	return -1
 }
 
 // runURL classifies "https://" + rest, as httpsURL.

@@ -99,6 +99,8 @@ analytics._writeKey="KEY";analytics.SNIPPET_VERSION="4.15.3";analytics.load("KEY
 	// A host followed by '@' parses as the userinfo of a URL to another
 	// host; a script may yet make a host of it.
 	{"host as a URL's userinfo", `r.async=1;alb.reddit.com:0000@r.src=t+h.hjid;`, "reddit-pixel"},
+	{"host as userinfo, after labels no host has", "x = '\xe9.alb.reddit.com:0@r.src'", "reddit-pixel"},
+	{"host as userinfo, after an unparseable prefix", `x = 'a0000:q/alb.reddit.com:0@r.src'`, "reddit-pixel"},
 	{"host as userinfo of a vendor's URL", `u = "https://alb.reddit.com@connect.facebook.net/x.js"`, "facebook"},
 	// A NUL is U+FFFD in a script: no host has it.
 	{"NUL ending a host", "x = 0 alb.reddit.com!0\x00>", "reddit-pixel"},
