@@ -30,6 +30,7 @@ type Classifier struct {
 	noDefer   Set                       // categories whose blocked elements are stripped in Defer mode
 	scripts   *textcache.Cache[[]int32] // UseScriptCache; nil: none
 	recent    recentScripts             // kept across Reset (scriptcache.go)
+	lastHost  hostVerdict               // kept across Reset
 
 	// Unclassify: third-party loads no rule names count as unclassified's.
 	unclassified  Category
@@ -80,19 +81,36 @@ func (p *Classifier) Reset(r *Rules, pageURL string, granted Set) {
 	*p = Classifier{r: r, granted: granted.With(Necessary), pageURL: pageURL,
 		pathBuf: p.pathBuf[:0], runBuf: p.runBuf[:0], scr: p.scr[:0],
 		blank: p.blank[:0], scr2: p.scr2[:0], sigs: p.sigs[:0],
-		dec: p.dec[:0], dec64: p.dec64[:0], clean: p.clean[:0], recent: p.recent}
+		dec: p.dec[:0], dec64: p.dec64[:0], clean: p.clean[:0], recent: p.recent, lastHost: p.lastHost}
 	p.deniesAny = r.AllCategories()&^p.granted != 0
 	if host, ok := plainHTTPHost(pageURL); ok {
 		// The common case: what the fast paths need is known without a
 		// WHATWG parse, which costs microseconds; the slow path and SetBase
 		// parse the page URL when they first need it.
 		p.lazy, p.baseHTTP = true, true
-		var buf [255]byte
-		p.baseClean = !r.hostHasRule(append(buf[:0], host...))
+		p.baseClean = p.lastHost.clean(r, host)
 		return
 	}
 	p.parsePage()
 	p.setBase(p.page)
+}
+
+// hostVerdict remembers whether a page host is clean (no rule names it or
+// a parent of it) across a pooled classifier's responses: a site's pages
+// share their host, and the rules' host map is cold between responses.
+type hostVerdict struct {
+	r       *Rules
+	host    string
+	isClean bool
+}
+
+// clean reports whether no rule of r names host or a parent of it.
+func (v *hostVerdict) clean(r *Rules, host string) bool {
+	if v.r != r || v.host != host {
+		var buf [255]byte
+		*v = hostVerdict{r: r, host: host, isClean: !r.hostHasRule(append(buf[:0], host...))}
+	}
+	return v.isClean
 }
 
 // plainHTTPHost returns the host of an http(s) URL whose host is plain

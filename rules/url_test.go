@@ -344,3 +344,36 @@ func TestLazyPageURL(t *testing.T) {
 		}
 	}
 }
+
+// TestResetPageHost: a classifier reused for pages of other hosts, and
+// under other rules, reads their relative URLs as a new one would.
+func TestResetPageHost(t *testing.T) {
+	own, err := Parse("own.rules", []byte("vendor shoptag {\n category advertising\n host shop.example/tag\n}\n"), Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := new(Classifier)
+	for i, c := range []struct {
+		r     *Rules
+		page  string
+		block bool
+	}{
+		{Default(), "https://shop.example/a", false},
+		{Default(), "https://www.facebook.com/page", true},
+		{Default(), "https://shop.example/a", false},
+		{own, "https://shop.example/a", true},
+		{Default(), "https://shop.example/b", false},
+		{own, "https://www.shop.example/a", true}, // a subdomain of the rule's host
+		{own, "https://other.example/a", false},
+	} {
+		p.Reset(c.r, c.page, Set(0).With(Necessary))
+		raw := "/tr?id=1"
+		if c.r == own {
+			raw = "/tag/x.js"
+		}
+		got := p.URL([]byte(raw)).Block
+		if want := c.r.NewClassifier(c.page, Set(0).With(Necessary)).URL([]byte(raw)).Block; got != want || got != c.block {
+			t.Errorf("%d: %s + %s: block=%v, a new classifier's %v, want %v", i, c.page, raw, got, want, c.block)
+		}
+	}
+}
