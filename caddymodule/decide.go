@@ -258,7 +258,7 @@ func (rw *responseWriter) variantHeaders() {
 	// byte differences between equivalent bodies; ours are not equivalent
 	// (a tracker present or absent), so weak tags get the suffix too.
 	if etag := firstValue(h["Etag"]); strings.HasSuffix(etag, `"`) && len(etag) >= 2 {
-		h["Etag"] = []string{etag[:len(etag)-1] + rw.suffix + `"`}
+		h["Etag"] = []string{etag[:len(etag)-1] + rw.h.etagSuffix(rw.granted, rw.vendors.Denied) + `"`}
 	}
 	if rw.h.Cache != cacheVary {
 		privateCache(h)

@@ -80,10 +80,10 @@ func (h *Handler) serveOwn(w http.ResponseWriter, r *http.Request, st consent.St
 func (h *Handler) prepareRequest(r *http.Request, st consent.State, caches *caches, entry *accessFields) response {
 	reqFilter := h.filterRequest(r, st.Granted, st.Vendors.Denied)
 	entry.logRequestFilter(reqFilter)
-	suffix, stripped := h.prepareUpstream(r, st.Granted, st.Vendors.Denied)
+	stripped := h.prepareUpstream(r, st.Granted, st.Vendors.Denied)
 	return response{
 		granted: st.Granted, vendors: st.Vendors, unseen: st.Unseen,
-		suffix: suffix, stripped: stripped, reqFilter: reqFilter, caches: caches, log: entry,
+		stripped: stripped, reqFilter: reqFilter, caches: caches, log: entry,
 	}
 }
 
@@ -117,9 +117,9 @@ func (h *Handler) serveResponse(w http.ResponseWriter, r *http.Request, next cad
 
 // prepareUpstream readies the request for the origin: codings the handler
 // can decode, and validators that cannot earn a response of another
-// visitor's variant. It returns the ETag suffix of the visitor's variant,
-// and whether a validator of the request named that variant.
-func (h *Handler) prepareUpstream(r *http.Request, granted rules.Set, refused rules.VendorSet) (suffix string, stripped bool) {
+// visitor's variant. It returns whether a validator of the request named
+// that variant.
+func (h *Handler) prepareUpstream(r *http.Request, granted rules.Set, refused rules.VendorSet) (stripped bool) {
 	// Upstream may compress (origins do it cheaply, and it saves the
 	// upstream link), but only in codings we can decode, since an HTML body
 	// in any other coding can only be refused; non-HTML bodies pass as they
@@ -148,10 +148,12 @@ func (h *Handler) prepareUpstream(r *http.Request, granted rules.Set, refused ru
 	// that name the visitor's current variant. Tags of another variant keep
 	// their suffix, match nothing upstream, and so never earn a 304 for a
 	// body this visitor must not get.
-	suffix = h.etagSuffix(granted, refused)
+	if r.Header["If-None-Match"] == nil && r.Header["If-Match"] == nil {
+		return false // most requests: no suffix to make
+	}
+	suffix := h.etagSuffix(granted, refused)
 	stripped = stripETagSuffix(r.Header, "If-None-Match", suffix)
-	stripped = stripETagSuffix(r.Header, "If-Match", suffix) || stripped
-	return suffix, stripped
+	return stripETagSuffix(r.Header, "If-Match", suffix) || stripped
 }
 
 // wholeRequest asks for a whole representation: no Range, and no body,
@@ -172,7 +174,6 @@ type response struct {
 	granted    rules.Set
 	vendors    consent.VendorChoices // the visitor's choices vendor by vendor
 	unseen     rules.Set             // denials the defer tool cannot see: never deferred
-	suffix     string                // ETag suffix of this visitor's variant
 	stripped   bool                  // a validator of the request named the variant
 	reqFilter  requestFilter
 	caches     *caches
@@ -260,7 +261,8 @@ func restrictAcceptEncoding(h http.Header) {
 	}
 	if len(kept) == 0 {
 		// An empty value is no header to Go's transport either.
-		kept = []string{"identity"}
+		h["Accept-Encoding"] = []string{"identity"}
+		return
 	}
 	h["Accept-Encoding"] = []string{strings.Join(kept, ", ")}
 }
