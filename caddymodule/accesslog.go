@@ -21,9 +21,14 @@ import (
 // values only: the cookie's value, which could single a visitor out, is
 // never logged.
 
-// extraLogFields returns the request's access log fields, nil outside Caddy's
-// server (handler tests).
+// extraLogFields returns the request's access log fields: nil outside
+// Caddy's server (handler tests), and nil when the server writes no access
+// log (no log directive, Caddy's default), where nothing would read them
+// and their first Set alone costs an allocation and a lock.
 func extraLogFields(r *http.Request) *caddyhttp.ExtraLogFields {
+	if srv, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok && srv.Logs == nil {
+		return nil
+	}
 	extra, _ := r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey).(*caddyhttp.ExtraLogFields)
 	return extra
 }
