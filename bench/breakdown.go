@@ -149,6 +149,9 @@ func printBreakdown(dir string) error {
 			beyond = append(beyond, fmt.Sprintf("%.1f", beyondScan(p, c)))
 		}
 		p, c := perResponse(runs, "plain", page, 0), perResponse(runs, "consent", page, 0)
+		if p == nil || c == nil {
+			continue // not profiled (-profilepages)
+		}
 		fmt.Printf("\n%s, dynamic origin%s: CPU µs per response\n\n| | plain | consent | consent adds |\n|---|---|---|---|\n", pageLabel[page], behind)
 		for _, cat := range append(categoryOrder(), "total") {
 			fmt.Printf("| %s | %.1f | %.1f | %+.1f |\n", cat, p[cat], c[cat], c[cat]-p[cat])

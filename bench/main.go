@@ -56,6 +56,7 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -75,6 +76,7 @@ var (
 	profileTime   = flag.Duration("profiletime", 10*time.Second, "length of each -cpuprofile profile")
 	profileRounds = flag.Int("profilerounds", 1, "-cpuprofile profiles of each proxy and page, taken in turn (plain, consent, consent, plain, ...)")
 	profileGzip   = flag.Bool("profilegzip", false, "-cpuprofile profiles the proxies behind encode gzip")
+	profilePages  = flag.String("profilepages", "", `-cpuprofile profiles these pages only, comma-separated ("small.html")`)
 	breakdownDir  = flag.String("breakdown", "", "only print where the CPU time per response goes in the -cpuprofile profiles of this directory (go tool pprof -traces), and exit")
 )
 
@@ -194,6 +196,9 @@ func checkFlags() {
 		}
 	default:
 		fatal("-only %q: the cases that run alone are slowclients, profiles, serve and compare", *only)
+	}
+	if *profilePages != "" && len(profiledPages()) != len(strings.Split(*profilePages, ",")) {
+		fatal("-profilepages %q: the measured pages are %s", *profilePages, strings.Join(measuredPages, ", "))
 	}
 	if _, err := exec.LookPath("wrk"); err != nil && *only != "slowclients" {
 		fatal("wrk not found: apt-get install wrk")

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -42,7 +43,7 @@ func saveProfiles(pid int, dir string) {
 		kind int
 		name string
 	}{{kindPlain, "plain"}, {kindConsent, "consent"}}
-	for _, page := range measuredPages {
+	for _, page := range profiledPages() {
 		for round := 1; round <= max(1, *profileRounds); round++ {
 			for _, k := range roundOrder(round-1, len(profiled)) {
 				proxy := profiled[k].name
@@ -57,6 +58,20 @@ func saveProfiles(pid int, dir string) {
 	if err := os.WriteFile(filepath.Join(dir, "requests.txt"), []byte(notes.String()), 0o644); err != nil {
 		fatal("%v", err)
 	}
+}
+
+// profiledPages are the measured pages that -profilepages names, or all.
+func profiledPages() []string {
+	if *profilePages == "" {
+		return measuredPages
+	}
+	var pages []string
+	for _, p := range measuredPages {
+		if slices.Contains(strings.Split(*profilePages, ","), p) {
+			pages = append(pages, p)
+		}
+	}
+	return pages
 }
 
 // gzipNote is requests.txt's line for profiles behind encode gzip.
