@@ -97,20 +97,28 @@ func (p *Classifier) Reset(r *Rules, pageURL string, granted Set) {
 
 // hostVerdict remembers whether a page host is clean (no rule names it or
 // a parent of it) across a pooled classifier's responses: a site's pages
-// share their host, and the rules' host map is cold between responses.
+// share their host, and the rules' host map is cold between responses. The
+// host is kept in the classifier's own memory: the last page URL's bytes
+// are as cold as the map.
 type hostVerdict struct {
 	r       *Rules
-	host    string
+	host    [64]byte
+	n       uint8 // host[:n]; 0: nothing remembered
 	isClean bool
 }
 
 // clean reports whether no rule of r names host or a parent of it.
 func (v *hostVerdict) clean(r *Rules, host string) bool {
-	if v.r != r || v.host != host {
-		var buf [255]byte
-		*v = hostVerdict{r: r, host: host, isClean: !r.hostHasRule(append(buf[:0], host...))}
+	if v.r == r && string(v.host[:v.n]) == host {
+		return v.isClean
 	}
-	return v.isClean
+	var buf [255]byte
+	isClean := !r.hostHasRule(append(buf[:0], host...))
+	*v = hostVerdict{r: r, isClean: isClean}
+	if len(host) <= len(v.host) {
+		v.n = uint8(copy(v.host[:], host))
+	}
+	return isClean
 }
 
 // plainHTTPHost returns the host of an http(s) URL whose host is plain

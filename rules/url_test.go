@@ -365,6 +365,10 @@ func TestResetPageHost(t *testing.T) {
 		{Default(), "https://shop.example/b", false},
 		{own, "https://www.shop.example/a", true}, // a subdomain of the rule's host
 		{own, "https://other.example/a", false},
+		// Hosts too long to be remembered are looked up every time.
+		{own, "https://" + strings.Repeat("a", 70) + ".shop.example/a", true},
+		{own, "https://" + strings.Repeat("a", 70) + ".other.example/a", false},
+		{own, "https://" + strings.Repeat("a", 70) + ".shop.example/a", true},
 	} {
 		p.Reset(c.r, c.page, Set(0).With(Necessary))
 		raw := "/tr?id=1"
