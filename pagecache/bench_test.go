@@ -69,7 +69,7 @@ func BenchmarkPageCache(b *testing.B) {
 		c.Wait()
 	}
 	key := c.appendKey(nil, p, htmlfilter.Options{}, Document{URL: "/"})
-	e := c.lookup(maphash.Bytes(c.seed, key), key)
+	e := c.lookup(maphash.Bytes(c.seed, key), key, true)
 	if e == nil {
 		b.Fatal("page not remembered")
 	}

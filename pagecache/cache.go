@@ -65,6 +65,11 @@ type Cache struct {
 	dialects sync.Map // *htmlfilter.Dialect → uint64
 	nDialect atomic.Uint64
 	now      func() time.Time // the clock of leaveAlone; tests set it
+	// front holds the documents found last, by hash: a page replayed
+	// again and again is found without ristretto's shard lock and access
+	// ring, memory that every core writes. An entry that leaves ristretto
+	// is marked gone (New's OnExit) and no longer found here.
+	front [frontSlots]atomic.Pointer[entry]
 }
 
 // entry is one remembered document, or the mark of a key left alone
@@ -86,6 +91,9 @@ type entry struct {
 	// replayed is set once the entry wrote a document whole: its key's
 	// next difference is a first one again, whatever came before.
 	replayed atomic.Bool
+	// gone is set once the entry left ristretto (replaced, evicted or
+	// closed): the front no longer returns it.
+	gone atomic.Bool
 	// volatile: the key's documents differ; it is filtered live, not
 	// recorded, until retry (unix ns).
 	volatile bool
@@ -104,6 +112,11 @@ const (
 	volatileFor   = time.Minute
 	maxMisses     = 7 // a key left alone at most volatileFor<<(maxMisses-1): about an hour
 	maxRecordings = 4
+	frontSlots    = 1024
+	// touchEvery: one lookup in touchEvery of a Filter goes to ristretto
+	// even when the front has the entry, so that ristretto's admission
+	// policy still counts the pages found in the front.
+	touchEvery = 8
 )
 
 // New bounds the remembered documents to about maxBytes (input and output
@@ -116,6 +129,11 @@ func New(maxBytes int64, maxDoc int) (*Cache, error) {
 		NumCounters: max(10*maxBytes/(64<<10), 1000),
 		MaxCost:     maxBytes,
 		BufferItems: 64,
+		OnExit: func(e *entry) {
+			if e != nil { // a Del of a missing key exits nil
+				e.gone.Store(true)
+			}
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -131,11 +149,24 @@ func (c *Cache) Close() { c.c.Close() }
 func (c *Cache) Wait() { c.c.Wait() }
 
 // lookup returns the entry of key, if there is one for exactly that key.
-func (c *Cache) lookup(h uint64, key []byte) *entry {
-	if e, ok := c.c.Get(h); ok && bytes.Equal(e.key, key) {
-		return e
+// touch: ask ristretto even if the front has it, which counts the access.
+func (c *Cache) lookup(h uint64, key []byte, touch bool) *entry {
+	slot := &c.front[h%frontSlots]
+	if !touch {
+		if e := slot.Load(); e != nil && !e.gone.Load() && bytes.Equal(e.key, key) {
+			return e
+		}
 	}
-	return nil
+	e, ok := c.c.Get(h)
+	if !ok || !bytes.Equal(e.key, key) {
+		return nil
+	}
+	// A volatile entry expires, which ristretto's Get checks and the
+	// front would not.
+	if !e.volatile && slot.Load() != e {
+		slot.Store(e)
+	}
+	return e
 }
 
 // admit marks h seen and reports whether it had been seen before.

@@ -42,6 +42,8 @@ type Filter struct {
 	// misses: the key's documents differed this many times in a row
 	// before this one (entry.misses).
 	misses uint8
+	// lookups counts the documents this Filter was reset for (touchEvery).
+	lookups uint8
 
 	// replaying, and live after a difference (e stays set)
 	e        *entry
@@ -136,7 +138,7 @@ func (o *output) sendCopy() error {
 // input unchanged (a policy that blocks nothing), works live: a replay
 // would not call the hook, and a copy is cheaper than a comparison.
 func (r *Filter) Reset(c *Cache, f *htmlfilter.Filter, w io.Writer, p Policy, opt htmlfilter.Options, doc Document) {
-	*r = Filter{f: f, p: p, out: output{next: w}, check: r.check, buffers: r.emptied()}
+	*r = Filter{f: f, p: p, out: output{next: w}, check: r.check, buffers: r.emptied(), lookups: r.lookups + 1}
 	f.Reset(&r.out, p, opt)
 	r.check.Reset(f)
 	if c == nil || opt.OnBlock != nil || f.Copies() {
@@ -144,7 +146,7 @@ func (r *Filter) Reset(c *Cache, f *htmlfilter.Filter, w io.Writer, p Policy, op
 	}
 	r.key = c.appendKey(r.key, p, opt, doc)
 	r.c, r.h = c, maphash.Bytes(c.seed, r.key)
-	e := c.lookup(r.h, r.key)
+	e := c.lookup(r.h, r.key, r.lookups%touchEvery == 0)
 	switch {
 	case e != nil && !e.volatile:
 		r.mode, r.e = replaying, e
