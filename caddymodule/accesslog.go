@@ -190,7 +190,7 @@ func (rs removals) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 func (rw *responseWriter) observe() {
 	removed := rw.body.removed()
 	if m := rw.h.metrics; m != nil {
-		m.observeFiltered(rw.h.rules, rw.granted, removed, rw.body.in, rw.body.hold.n, rw.body.hold.clock.spent())
+		m.observeFiltered(rw.stripe, rw.h.rules, rw.granted, removed, rw.body.in, rw.body.hold.n, rw.body.hold.clock.spent())
 		m.observeVendors(rw.h.rules, rw.vendors)
 	}
 	if a := rw.log; a != nil {

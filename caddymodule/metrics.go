@@ -18,15 +18,12 @@ import (
 // metrics handler). Aggregates only: no label names a visitor, a path or a
 // host, so the series stay few and say nothing about anyone.
 type metrics struct {
-	filtered prometheus.Counter
-	removed  *prometheus.CounterVec // vendor, category
-	states   *prometheus.CounterVec // granted
-	vendors  *prometheus.CounterVec // vendor, choice
-	csp      *prometheus.CounterVec // vendor
-	bytes    *prometheus.CounterVec // direction
-	duration prometheus.Histogram
-	// bytesIn and bytesOut are bytes' two series, looked up once.
-	bytesIn, bytesOut prometheus.Counter
+	// counts: filtered responses, bytes and durations, in stripes.
+	counts  *responseCounts
+	removed *prometheus.CounterVec // vendor, category
+	states  *prometheus.CounterVec // granted
+	vendors *prometheus.CounterVec // vendor, choice
+	csp     *prometheus.CounterVec // vendor
 	// removedOf are removed's series of the rules' own vendors, made at
 	// load and read only after: a response's removals are counted without
 	// the vector's hashing of their labels.
@@ -62,7 +59,7 @@ func newMetrics(reg *prometheus.Registry, rs *rules.Rules) (*metrics, error) {
 	}
 	m := *processMetrics
 	var err error
-	if m.filtered, err = register(reg, m.filtered); err != nil {
+	if m.counts, err = register(reg, m.counts); err != nil {
 		return nil, err
 	}
 	if m.removed, err = register(reg, m.removed); err != nil {
@@ -75,12 +72,6 @@ func newMetrics(reg *prometheus.Registry, rs *rules.Rules) (*metrics, error) {
 		return nil, err
 	}
 	if m.csp, err = register(reg, m.csp); err != nil {
-		return nil, err
-	}
-	if m.bytes, err = register(reg, m.bytes); err != nil {
-		return nil, err
-	}
-	if m.duration, err = register(reg, m.duration); err != nil {
 		return nil, err
 	}
 	// Known label values start at 0, so that rate() and "never seen" both
@@ -97,7 +88,6 @@ func newMetrics(reg *prometheus.Registry, rs *rules.Rules) (*metrics, error) {
 		m.csp.WithLabelValues(v.ID)
 	}
 	m.csp.WithLabelValues(cspUnknownVendor)
-	m.bytesIn, m.bytesOut = m.bytes.WithLabelValues("in"), m.bytes.WithLabelValues("out")
 	m.statesOf = make([]atomic.Pointer[prometheus.Counter], rs.NamedSets())
 	return &m, nil
 }
@@ -105,11 +95,7 @@ func newMetrics(reg *prometheus.Registry, rs *rules.Rules) (*metrics, error) {
 // newCollectors makes the consent metrics, registered nowhere yet.
 func newCollectors() *metrics {
 	return &metrics{
-		filtered: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: metricsNamespace,
-			Name:      "responses_filtered_total",
-			Help:      "HTML responses the consent filter read to the end.",
-		}),
+		counts: newResponseCounts(),
 		removed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: metricsNamespace,
 			Name:      "elements_removed_total",
@@ -130,18 +116,6 @@ func newCollectors() *metrics {
 			Name:      "csp_reports_total",
 			Help:      "Content-Security-Policy violation reports received at the csp_report endpoint, per vendor (\"unknown\": no rule names the blocked URL).",
 		}, []string{"vendor"}),
-		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: metricsNamespace,
-			Name:      "filtered_bytes_total",
-			Help:      "Bytes of filtered HTML: in, decoded from upstream; out, written to the client.",
-		}, []string{"direction"}),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: metricsNamespace,
-			Name:      "filter_duration_seconds",
-			Help:      "Time spent decoding and filtering one response, without the time spent writing to the client.",
-			// 10µs to 0.65s: a 100 KB page takes ~100µs at 1 GB/s.
-			Buckets: prometheus.ExponentialBuckets(10e-6, 4, 9),
-		}),
 	}
 }
 
@@ -161,12 +135,13 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 	return c, fmt.Errorf("registering consent metrics: %w", err)
 }
 
-// observeFiltered records one filtered response.
-func (m *metrics) observeFiltered(rs *rules.Rules, granted rules.Set, removed []htmlfilter.Removal, in, out int64, spent time.Duration) {
+// observeFiltered records one filtered response, in the counts' stripe
+// stripe (nextStripe).
+func (m *metrics) observeFiltered(stripe uint8, rs *rules.Rules, granted rules.Set, removed []htmlfilter.Removal, in, out int64, spent time.Duration) {
 	if m == nil {
 		return
 	}
-	m.filtered.Inc()
+	m.counts.add(stripe, in, out, spent)
 	m.state(rs, granted).Inc()
 	for _, r := range removed {
 		if s, ok := m.removedOf[r.Vendor]; ok && s.category == r.Category {
@@ -175,9 +150,6 @@ func (m *metrics) observeFiltered(rs *rules.Rules, granted rules.Set, removed []
 			m.removed.WithLabelValues(r.Vendor, r.Category).Add(float64(r.Count))
 		}
 	}
-	m.bytesIn.Add(float64(in))
-	m.bytesOut.Add(float64(out))
-	m.duration.Observe(spent.Seconds())
 }
 
 // state is the series of states for the granted set.

@@ -78,7 +78,7 @@ func TestMetricsCountFilteredResponses(t *testing.T) {
 	// A second consent handler of the same config (another site) shares
 	// the metrics instead of panicking on a duplicate registration.
 	h2 := provisionIn(t, ctx)
-	if h.metrics == nil || h2.metrics == nil || h.metrics.filtered != h2.metrics.filtered {
+	if h.metrics == nil || h2.metrics == nil || h.metrics.counts != h2.metrics.counts {
 		t.Fatalf("handlers of one config do not share metrics: %p %p", h.metrics, h2.metrics)
 	}
 	reg := ctx.GetMetricsRegistry()
@@ -180,7 +180,7 @@ func TestMetricsNilRegistry(t *testing.T) {
 		t.Fatalf("newMetrics(nil) = %v, %v", m, err)
 	}
 	// A nil *metrics records nothing, without panicking.
-	m.observeFiltered(rules.Default(), 0, nil, 1, 1, time.Millisecond)
+	m.observeFiltered(0, rules.Default(), 0, nil, 1, 1, time.Millisecond)
 	m.cspReport("facebook")
 }
 
@@ -200,7 +200,7 @@ func TestMetricsStates(t *testing.T) {
 	labels := map[string]string{"granted": "necessary"}
 	before := max(metricValue(t, reg, "consentedge_consent_states_total", labels), 0) // -1: no series yet
 	for _, s := range []rules.Set{necessary, necessary, beyond} {
-		m.observeFiltered(rs, s, nil, 1, 1, time.Millisecond)
+		m.observeFiltered(0, rs, s, nil, 1, 1, time.Millisecond)
 	}
 	if v := metricValue(t, reg, "consentedge_consent_states_total", labels) - before; v != 3 {
 		t.Errorf("states{granted=necessary} grew by %v, want 3", v)
@@ -286,7 +286,18 @@ func BenchmarkObserveFiltered(b *testing.B) {
 	}
 	rs := rules.Default()
 	b.ReportAllocs()
-	for b.Loop() {
-		m.observeFiltered(rs, rules.Set(0).With(rules.Necessary), removed, 5000, 4000, time.Millisecond)
-	}
+	b.Run("one", func(b *testing.B) {
+		for b.Loop() {
+			m.observeFiltered(0, rs, rules.Set(0).With(rules.Necessary), removed, 5000, 4000, time.Millisecond)
+		}
+	})
+	// Every core counting, each from a writer of its own, as under load.
+	b.Run("parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			stripe := nextStripe()
+			for pb.Next() {
+				m.observeFiltered(stripe, rs, rules.Set(0).With(rules.Necessary), removed, 5000, 4000, time.Millisecond)
+			}
+		})
+	})
 }

@@ -37,6 +37,9 @@ type responseWriter struct {
 	// linkPolicy classifies URLs in header fields (Link, Refresh);
 	// headerPolicy makes it.
 	linkPolicy *rules.Classifier
+	// stripe is where the writer's responses are counted in the metrics
+	// (responseCounts), kept for the writer's life.
+	stripe uint8
 }
 
 // phase is where a response is: the writer's state.
@@ -51,7 +54,7 @@ const (
 	phaseDone                   // the next handler failed, or the filtered body ended: nothing more
 )
 
-var writerPool = sync.Pool{New: func() any { return new(responseWriter) }}
+var writerPool = sync.Pool{New: func() any { return &responseWriter{stripe: nextStripe()} }}
 
 func getResponseWriter(h *Handler, w http.ResponseWriter, r *http.Request, resp response) *responseWriter {
 	rw := writerPool.Get().(*responseWriter)
@@ -61,7 +64,7 @@ func getResponseWriter(h *Handler, w http.ResponseWriter, r *http.Request, resp 
 
 func putResponseWriter(rw *responseWriter) {
 	rw.body.release()
-	*rw = responseWriter{body: rw.body, held: rw.held[:0]}
+	*rw = responseWriter{body: rw.body, held: rw.held[:0], stripe: rw.stripe}
 	writerPool.Put(rw)
 }
 
