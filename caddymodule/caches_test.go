@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/consentedge/consentedge/rules"
@@ -80,7 +81,7 @@ func TestCachesGuard(t *testing.T) {
 	if !idle.closed.Load() {
 		t.Error("shutdown with no request left the caches open")
 	}
-	if got := idle.acquire(); got != noCaches {
+	if got := idle.acquire(0); got != noCaches {
 		t.Error("acquire after close handed out closed caches")
 	}
 
@@ -88,14 +89,59 @@ func TestCachesGuard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := busy.acquire(), busy.acquire()
+	a, b := busy.acquire(3), busy.acquire(countStripes+30)
 	busy.shutdown()
-	a.release()
+	a.release(3)
 	if busy.closed.Load() {
 		t.Error("closed while a request still holds the caches")
 	}
-	b.release()
+	if got := busy.acquire(4); got != noCaches {
+		t.Error("acquire after shutdown handed out the closing caches")
+	}
+	if busy.closed.Load() {
+		t.Error("a refused acquire closed the caches while a request holds them")
+	}
+	b.release(countStripes + 30)
 	if !busy.closed.Load() {
 		t.Error("the last release left the caches open")
+	}
+}
+
+// TestCachesGuardRace: requests holding the caches in every stripe while
+// shutdown comes never find them closed, and the caches close once the
+// last of them is done.
+func TestCachesGuardRace(t *testing.T) {
+	for round := range 20 {
+		c, err := newCaches(rules.Default(), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg, started sync.WaitGroup
+		var bad atomic.Int32
+		for g := range 8 {
+			started.Add(1)
+			wg.Go(func() {
+				for i := range 2000 {
+					if i == 100 {
+						started.Done()
+					}
+					stripe := uint8(g*7 + i)
+					held := c.acquire(stripe)
+					if held != noCaches && held.closed.Load() {
+						bad.Add(1)
+					}
+					held.release(stripe)
+				}
+			})
+		}
+		started.Wait()
+		c.shutdown()
+		wg.Wait()
+		if bad.Load() != 0 {
+			t.Fatalf("round %d: %d requests held closed caches", round, bad.Load())
+		}
+		if !c.closed.Load() {
+			t.Fatalf("round %d: the caches stayed open after every request was done", round)
+		}
 	}
 }
