@@ -26,21 +26,14 @@ type caches struct {
 	sources *consent.SourceCache
 	pages   *pagecache.Cache // nil: page_cache off
 
-	// users counts the requests holding the caches, in stripes: one count
-	// that both cores change twice per request cost more than the rest of
-	// the holding. A request adds and takes back in one stripe, so every
-	// stripe stays at or above its own holders.
-	users     *[countStripes]holdCount
-	closing   atomic.Bool // set by shutdown, before it sums users
+	users     atomic.Int64 // requests holding the caches, plus closing
 	closeOnce sync.Once
 	closed    atomic.Bool // the caches are closed (for tests)
 }
 
-// holdCount is one stripe of caches.users, a cache line of its own.
-type holdCount struct {
-	n atomic.Int64
-	_ [56]byte
-}
+// closing marks users once the caches are to close; the count below it
+// goes on counting the requests that still hold them.
+const closing = 1 << 62
 
 // noCaches stands in for a handler's caches after they closed: a request
 // that arrives then is served without any.
@@ -49,7 +42,7 @@ var noCaches = new(caches)
 // newCaches makes the caches of a handler with rule set rs; pageBytes bounds
 // the page cache (0: the default, -1: off).
 func newCaches(rs *rules.Rules, pageBytes int64) (*caches, error) {
-	c := &caches{users: new([countStripes]holdCount)}
+	c := new(caches)
 	var err error
 	// Sites send the same inline scripts page after page: classify each
 	// once (bounded to 8 MiB of entries; BenchmarkScriptCache).
@@ -75,33 +68,25 @@ func newCaches(rs *rules.Rules, pageBytes int64) (*caches, error) {
 	return c, nil
 }
 
-// acquire holds the caches for one request, in stripe (any number), which
-// release is given too. After shutdown it returns noCaches, which need no
-// release.
-//
-// Why the last release closes, and nothing before: a request that found
-// closing unset added its hold before shutdown set it, so every sum taken
-// after that sees the hold until it is taken back; and whoever takes the
-// last hold back finds closing set and sums to zero.
-func (c *caches) acquire(stripe uint8) *caches {
+// acquire holds the caches for one request, which releases them when it
+// is done. After shutdown it returns noCaches, which need no release.
+func (c *caches) acquire() *caches {
 	if c == nil {
 		return noCaches
 	}
-	c.users[stripe%countStripes].n.Add(1)
-	if c.closing.Load() {
-		c.release(stripe)
+	if c.users.Add(1)&closing != 0 {
+		c.release()
 		return noCaches
 	}
 	return c
 }
 
 // release ends a request's hold; the last one after shutdown closes.
-func (c *caches) release(stripe uint8) {
+func (c *caches) release() {
 	if c == noCaches {
 		return
 	}
-	c.users[stripe%countStripes].n.Add(-1)
-	if c.closing.Load() && c.held() == 0 {
+	if c.users.Add(-1) == closing {
 		c.closeOnce.Do(c.close)
 	}
 }
@@ -109,19 +94,9 @@ func (c *caches) release(stripe uint8) {
 // shutdown closes the caches now if no request holds them, else when the
 // last one releases them.
 func (c *caches) shutdown() {
-	c.closing.Store(true)
-	if c.held() == 0 {
+	if c.users.Add(closing) == closing {
 		c.closeOnce.Do(c.close)
 	}
-}
-
-// held sums the holds: once closing is set, only holds taken back lower it.
-func (c *caches) held() int64 {
-	var n int64
-	for i := range c.users {
-		n += c.users[i].n.Load()
-	}
-	return n
 }
 
 func (c *caches) close() {

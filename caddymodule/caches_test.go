@@ -81,7 +81,7 @@ func TestCachesGuard(t *testing.T) {
 	if !idle.closed.Load() {
 		t.Error("shutdown with no request left the caches open")
 	}
-	if got := idle.acquire(0); got != noCaches {
+	if got := idle.acquire(); got != noCaches {
 		t.Error("acquire after close handed out closed caches")
 	}
 
@@ -89,27 +89,21 @@ func TestCachesGuard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := busy.acquire(3), busy.acquire(countStripes+30)
+	a, b := busy.acquire(), busy.acquire()
 	busy.shutdown()
-	a.release(3)
+	a.release()
 	if busy.closed.Load() {
 		t.Error("closed while a request still holds the caches")
 	}
-	if got := busy.acquire(4); got != noCaches {
-		t.Error("acquire after shutdown handed out the closing caches")
-	}
-	if busy.closed.Load() {
-		t.Error("a refused acquire closed the caches while a request holds them")
-	}
-	b.release(countStripes + 30)
+	b.release()
 	if !busy.closed.Load() {
 		t.Error("the last release left the caches open")
 	}
 }
 
-// TestCachesGuardRace: requests holding the caches in every stripe while
-// shutdown comes never find them closed, and the caches close once the
-// last of them is done.
+// TestCachesGuardRace: requests that hold the caches while shutdown comes
+// never find them closed, and the caches close once the last of them is
+// done.
 func TestCachesGuardRace(t *testing.T) {
 	for round := range 20 {
 		c, err := newCaches(rules.Default(), -1)
@@ -118,19 +112,18 @@ func TestCachesGuardRace(t *testing.T) {
 		}
 		var wg, started sync.WaitGroup
 		var bad atomic.Int32
-		for g := range 8 {
+		for range 8 {
 			started.Add(1)
 			wg.Go(func() {
 				for i := range 2000 {
 					if i == 100 {
 						started.Done()
 					}
-					stripe := uint8(g*7 + i)
-					held := c.acquire(stripe)
+					held := c.acquire()
 					if held != noCaches && held.closed.Load() {
 						bad.Add(1)
 					}
-					held.release(stripe)
+					held.release()
 				}
 			})
 		}

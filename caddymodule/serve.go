@@ -26,9 +26,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if r.Method == http.MethodConnect {
 		return next.ServeHTTP(w, r)
 	}
-	stripe := requestStripe(r)
-	caches := h.caches.acquire(stripe)
-	defer caches.release(stripe)
+	caches := h.caches.acquire()
+	defer caches.release()
 	st, cfg, entry := h.readConsent(r, caches)
 	if answered, err := h.serveOwn(w, r, st); answered {
 		return err

@@ -1,10 +1,8 @@
 package caddymodule
 
 import (
-	"net/http"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -57,13 +55,6 @@ var stripeCounter atomic.Uint32
 
 // nextStripe is a new response writer's stripe.
 func nextStripe() uint8 { return uint8(stripeCounter.Add(1) % countStripes) }
-
-// requestStripe is a stripe for r's hold on the caches (caches.acquire),
-// from r's address: requests follow one another through a core's
-// allocator, so those running at once on two cores seldom share one.
-func requestStripe(r *http.Request) uint8 {
-	return uint8(uintptr(unsafe.Pointer(r)) >> 8 % countStripes)
-}
 
 // add counts one filtered response in stripe i.
 func (c *responseCounts) add(i uint8, in, out int64, spent time.Duration) {
