@@ -68,13 +68,15 @@ type Cache struct {
 	// front holds the documents found last, by hash: a page replayed
 	// again and again is found without ristretto's shard lock and access
 	// ring, memory that every core writes. An entry that leaves ristretto
-	// is marked gone (New's OnExit) and no longer found here.
+	// is marked gone and taken out of it (exit), so that the front neither
+	// finds it nor keeps its memory past the cache's bound.
 	front [frontSlots]atomic.Pointer[entry]
 }
 
 // entry is one remembered document, or the mark of a key left alone
 // (volatile). Immutable once in the cache, but for replayed.
 type entry struct {
+	hash    uint64 // the key's hash, which the cache files it under
 	key     []byte // compared whole: a hash collision of keys is no hit
 	in, out []byte
 	marks   []mark
@@ -124,21 +126,28 @@ const (
 // offsets in a remembered document are int32).
 func New(maxBytes int64, maxDoc int) (*Cache, error) {
 	maxDoc = min(maxDoc, 1<<30)
-	c, err := ristretto.NewCache(&ristretto.Config[uint64, *entry]{
+	c := &Cache{seed: maphash.MakeSeed(), maxDoc: maxDoc, now: time.Now}
+	var err error
+	c.c, err = ristretto.NewCache(&ristretto.Config[uint64, *entry]{
 		// Ten counters per entry of a typical page (64 KiB in and out).
 		NumCounters: max(10*maxBytes/(64<<10), 1000),
 		MaxCost:     maxBytes,
 		BufferItems: 64,
-		OnExit: func(e *entry) {
-			if e != nil { // a Del of a missing key exits nil
-				e.gone.Store(true)
-			}
-		},
+		OnExit:      c.exit,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Cache{c: c, seed: maphash.MakeSeed(), maxDoc: maxDoc, now: time.Now}, nil
+	return c, nil
+}
+
+// exit is told of every entry that leaves ristretto: replaced, evicted,
+// expired or dropped at Close (nil for a Del of a missing key).
+func (c *Cache) exit(e *entry) {
+	if e != nil {
+		e.gone.Store(true)
+		c.front[e.hash%frontSlots].CompareAndSwap(e, nil)
+	}
 }
 
 // Close stops the cache's goroutines and drops its entries.
@@ -165,6 +174,9 @@ func (c *Cache) lookup(h uint64, key []byte, touch bool) *entry {
 	// front would not.
 	if !e.volatile && slot.Load() != e {
 		slot.Store(e)
+		if e.gone.Load() { // it left between the Get and the Store
+			slot.CompareAndSwap(e, nil)
+		}
 	}
 	return e
 }
@@ -188,7 +200,7 @@ func (c *Cache) admit(h uint64) bool {
 func (c *Cache) leaveAlone(h uint64, key []byte, misses uint8) {
 	misses = min(max(misses, 1), maxMisses)
 	wait := volatileFor << (misses - 1)
-	e := &entry{key: bytes.Clone(key), volatile: true, misses: misses, retry: c.now().Add(wait).UnixNano()}
+	e := &entry{hash: h, key: bytes.Clone(key), volatile: true, misses: misses, retry: c.now().Add(wait).UnixNano()}
 	c.c.SetWithTTL(h, e, int64(len(key))+64, 2*wait)
 }
 
@@ -220,6 +232,7 @@ func (c *Cache) remember(h uint64, e *entry) {
 		int64(unsafe.Sizeof(mark{}))*int64(cap(e.marks)) + int64(unsafe.Sizeof(point{}))*int64(cap(e.points)) +
 		int64(unsafe.Sizeof(cutRef{}))*int64(cap(e.cuts)) + 4*int64(cap(e.events)) +
 		int64(unsafe.Sizeof(span{}))*int64(cap(e.spans))
+	e.hash = h
 	c.c.Set(h, e, cost)
 }
 

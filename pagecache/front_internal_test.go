@@ -5,8 +5,8 @@ import (
 )
 
 // TestFrontFollowsRistretto: the front returns what ristretto has for a
-// key, and stops returning an entry once ristretto replaced, evicted or
-// dropped it. A touch always asks ristretto.
+// key, and lets go of an entry once ristretto replaced, evicted or dropped
+// it. A touch always asks ristretto.
 func TestFrontFollowsRistretto(t *testing.T) {
 	c, err := New(1<<20, 64<<10)
 	if err != nil {
@@ -34,13 +34,16 @@ func TestFrontFollowsRistretto(t *testing.T) {
 	if !first.gone.Load() {
 		t.Fatal("a replaced entry is not marked gone")
 	}
+	if c.front[h%frontSlots].Load() == first {
+		t.Fatal("a replaced entry is still held by the front")
+	}
 	c.Wait()
 	e := c.lookup(h, key, false)
 	if e == first || e == nil || !e.volatile {
 		t.Fatalf("lookup after leaveAlone: %+v, want the volatile mark", e)
 	}
-	if got := c.front[h%frontSlots].Load(); got != first {
-		t.Fatal("a volatile entry went into the front")
+	if got := c.front[h%frontSlots].Load(); got != nil {
+		t.Fatalf("the front holds %+v after the volatile mark was found", got)
 	}
 
 	// An entry only the front holds is found without a touch, not with.
@@ -70,7 +73,8 @@ func TestFrontFollowsRistretto(t *testing.T) {
 	}
 }
 
-// TestFrontEviction: an entry ristretto evicts for cost leaves the front.
+// TestFrontEviction: an entry ristretto evicts for cost leaves the front,
+// which holds its memory no longer.
 func TestFrontEviction(t *testing.T) {
 	c, err := New(64<<10, 64<<10)
 	if err != nil {
@@ -102,6 +106,9 @@ func TestFrontEviction(t *testing.T) {
 	for _, e := range found {
 		if e.gone.Load() {
 			gone++
+			if c.front[e.hash%frontSlots].Load() == e {
+				t.Errorf("an evicted entry is still held by the front")
+			}
 		}
 	}
 	if gone == 0 {
