@@ -135,8 +135,8 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 	return c, fmt.Errorf("registering consent metrics: %w", err)
 }
 
-// observeFiltered records one filtered response, in the counts' stripe
-// stripe (nextStripe).
+// observeFiltered records one filtered response; the counts go to the
+// response writer's stripe (nextStripe).
 func (m *metrics) observeFiltered(stripe uint8, rs *rules.Rules, granted rules.Set, removed []htmlfilter.Removal, in, out int64, spent time.Duration) {
 	if m == nil {
 		return

@@ -11,7 +11,7 @@ import (
 // responses, bytes in and out, and the filter duration's histogram. A
 // Prometheus counter is one word that both cores write, and passing its
 // cache line between them cost more than the rest of the metrics. So the
-// counts are kept in stripes, each a line of its own that one pooled
+// counts are kept in stripes, each two lines of its own that one pooled
 // response writer adds to (nextStripe), and a scrape sums them.
 type responseCounts struct {
 	stripes                          *[countStripes]countStripe
