@@ -109,7 +109,7 @@ type hostVerdict struct {
 
 // clean reports whether no rule of r names host or a parent of it.
 func (v *hostVerdict) clean(r *Rules, host string) bool {
-	if v.r == r && string(v.host[:v.n]) == host {
+	if v.n != 0 && v.r == r && string(v.host[:v.n]) == host {
 		return v.isClean
 	}
 	var buf [255]byte

@@ -381,3 +381,19 @@ func TestResetPageHost(t *testing.T) {
 		}
 	}
 }
+
+// TestHostVerdictNothingRemembered: after a host too long to remember, the
+// verdict has nothing remembered, not a remembered empty host.
+func TestHostVerdictNothingRemembered(t *testing.T) {
+	own, err := Parse("own.rules", []byte("vendor shoptag {\n category advertising\n host shop.example/tag\n}\n"), Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v hostVerdict
+	if v.clean(own, strings.Repeat("a", 70)+".shop.example") {
+		t.Fatal("a long host under the rule's host reads clean")
+	}
+	if want := !own.hostHasRule(nil); v.clean(own, "") != want {
+		t.Errorf("the empty host after a long one reads the long one's verdict, want %v", want)
+	}
+}
